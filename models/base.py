@@ -1,0 +1,22 @@
+"""Column helpers shared by every table."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, Column, DateTime
+from sqlmodel import Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def created_at() -> datetime:
+    return Field(default_factory=utcnow, sa_type=DateTime(timezone=True), nullable=False)
+
+
+def timestamp(nullable: bool = True):
+    return Field(default=None, sa_type=DateTime(timezone=True), nullable=nullable)
+
+
+def json_column(default_factory=dict):
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))

@@ -1,0 +1,92 @@
+"""What the system has done: documents issued, notifications sent, the audit trail."""
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at, json_column, timestamp
+
+
+class DocumentCounter(SQLModel, table=True):
+    """The last number used per agency, series and year (numbers restart each 1 January)."""
+
+    agency: str = Field(primary_key=True, max_length=40)
+    series: str = Field(primary_key=True, max_length=40)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class IssuedDocument(SQLModel, table=True):
+    """A generated document, keyed so that re-running a stage returns the same one."""
+
+    __table_args__ = (
+        UniqueConstraint("movement_id", "kind", "subject_key", "version", name="uq_document_key"),
+        UniqueConstraint("agency", "series", "year", "number", name="uq_document_number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    movement_id: int = Field(foreign_key="movement.id", index=True)
+    kind: str = Field(max_length=40)
+    subject_key: str = Field(default="", max_length=60)
+    version: int = 1
+    agency: str = Field(max_length=40)
+    series: str = Field(max_length=40)
+    year: int
+    number: int | None = None  # None for documents that carry no number (certificates)
+    symbol: str | None = Field(default=None, max_length=60)  # "05/KH-SCT"
+    title: str
+    content_hash: str = Field(max_length=64)
+    path: str  # within the document store
+    pdf_path: str | None = None
+    created_at: datetime = created_at()
+
+
+class Notification(SQLModel, table=True):
+    """The delivery ledger: reserved before sending, then marked sent or failed."""
+
+    __table_args__ = (
+        UniqueConstraint("movement_id", "event", "recipient", "channel", name="uq_notification"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    movement_id: int = Field(foreign_key="movement.id", index=True)
+    event: str = Field(max_length=120)
+    recipient: str = Field(max_length=120)  # "person:55"
+    channel: str = Field(max_length=20)  # email | zalo | outbox
+    address: str = Field(max_length=254)
+    status: str = Field(default="reserved", max_length=12, index=True)
+    attempts: int = 0
+    answer: str | None = None
+    next_attempt_at: datetime | None = timestamp()
+    reserved_at: datetime = created_at()
+    sent_at: datetime | None = timestamp()
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, from which state to which, and why. Written in the same transaction
+    as the change it records; never updated."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = created_at()
+    actor: str = Field(max_length=100)
+    movement_id: int | None = Field(default=None, foreign_key="movement.id", index=True)
+    entity: str = Field(max_length=40)
+    entity_id: str | None = Field(default=None, max_length=40)
+    action: str = Field(max_length=60)
+    from_state: str | None = Field(default=None, max_length=30)
+    to_state: str | None = Field(default=None, max_length=30)
+    reason: str | None = None
+    data: dict = json_column(dict)
+
+
+class Account(SQLModel, table=True):
+    """A login for the portal; the person's roles decide what it may do."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=100)
+    password_hash: str = Field(max_length=200)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    is_admin: bool = False
+    active: bool = True
+    created_at: datetime = created_at()

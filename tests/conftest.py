@@ -1,0 +1,110 @@
+"""Shared fixtures: a database on SQLite and on PostgreSQL, a data directory per test.
+
+PostgreSQL is the server at THIDUA_TEST_PG_URL (default: the machine's, trust auth). Each test
+session makes its own database on it and drops it at the end, so parallel runs don't collide.
+Without a server the PostgreSQL cases are skipped, except under CI where that is a failure.
+"""
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel
+
+import models  # noqa: F401
+from models.db import engine_for
+from models.migrate import upgrade
+from thidua.settings import reset_settings
+
+PG_ADMIN_URL = os.environ.get(
+    "THIDUA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _pg_available() -> bool:
+    try:
+        with sa.create_engine(PG_ADMIN_URL).connect() as c:
+            c.execute(sa.text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    if not _pg_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+    name = f"thidua_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    engine_for(url).dispose()
+    with admin.connect() as c:
+        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _truncate_all(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine_for(url).begin() as c:
+        c.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[str]:
+    """A migrated, empty database: each test using it runs once on SQLite, once on PostgreSQL."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_url")
+        _truncate_all(url)
+    else:
+        path = tmp_path / "thidua.db"
+        shutil.copy(sqlite_template, path)
+        url = f"sqlite:///{path}"
+    monkeypatch.setenv("THIDUA_DATABASE_URL", url)
+    monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path / "data"))
+    reset_settings()
+    yield url
+    reset_settings()
+
+
+@pytest.fixture
+def sqlite_url(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Only SQLite: for tests whose subject is not the storage layer."""
+    path = tmp_path / "thidua.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    monkeypatch.setenv("THIDUA_DATABASE_URL", url)
+    monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path / "data"))
+    reset_settings()
+    yield url
+    reset_settings()
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    with Session(engine_for(db_url), expire_on_commit=False) as s:
+        yield s

@@ -1,0 +1,63 @@
+"""Results that pass between the rules engine, the stage flows and the documents.
+
+Plain frozen dataclasses: the rules engine (thidua.rules, thidua.scoring, thidua.ballots)
+produces them, the documents render them, the flows carry them from one to the other."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class UnitRank:
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    total: Decimal  # the score that counts: council's, else the block leader's, else self
+    self_total: Decimal
+    max_total: Decimal
+    rank: int  # 1 = first; tied units share a rank ("1, 1, 3")
+    flag: bool = False  # proposed for the block's flag (Cờ thi đua)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class BlockRanking:
+    block_id: int
+    block_code: str
+    block_name: str
+    ranks: list[UnitRank]
+    tie_rule: str  # stated in Vietnamese in the report
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    rule_id: str
+    legal_basis: str
+    reason: str  # Vietnamese, e.g. "Chưa đủ 03 năm liên tục đạt Chiến sĩ thi đua cơ sở: …"
+    nomination_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    nomination_id: int
+    failures: list[RuleFailure] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    nomination_id: int
+    subject_name: str
+    title: str
+    members: int  # council members entitled to vote on it (recused excluded)
+    issued: int  # ballots issued
+    returned: int  # ballots returned
+    valid: int
+    yes: int
+    yes_pct: Decimal  # of the council's members, as the law counts it
+    threshold_pct: Decimal
+    recused: int
+    passed: bool

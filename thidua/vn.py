@@ -1,0 +1,86 @@
+"""Vietnamese text, dates and numbers as official documents write them."""
+
+import unicodedata
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def nfc(value: Any) -> Any:
+    """NFC-normalise every string inside value (text pasted from Word is often NFD)."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
+    if isinstance(value, dict):
+        return {nfc(k): nfc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(nfc(v) for v in value)
+    return value
+
+
+def now() -> datetime:
+    return datetime.now(TZ)
+
+
+def today() -> date:
+    return now().date()
+
+
+def _dd(n: int) -> str:
+    return f"{n:02d}"
+
+
+def long_date(d: date, place: str | None = None) -> str:
+    """ "Hà Nam, ngày 05 tháng 3 năm 2022": day below 10 and months 1–2 take a leading zero."""
+    month = _dd(d.month) if d.month < 3 else str(d.month)
+    text = f"ngày {_dd(d.day)} tháng {month} năm {d.year}"
+    return f"{place}, {text}" if place else text
+
+
+def partial_date(iso: str, place: str | None = None) -> str:
+    """A date as written on a draft, where the day (or day and month) is left for the signer:
+    "2022-03" → "ngày    tháng 3 năm 2022"."""
+    parts = iso.split("-")
+    if len(parts) == 3:
+        return long_date(date.fromisoformat(iso), place)
+    blank = "     "
+    if len(parts) == 2:
+        m = int(parts[1])
+        text = f"ngày{blank}tháng {_dd(m) if m < 3 else m} năm {parts[0]}"
+    else:
+        text = f"ngày{blank}tháng{blank}năm {parts[0]}"
+    return f"{place}, {text}" if place else text
+
+
+def short_date(d: date) -> str:
+    """ "07/4/2014", the form used when citing another document."""
+    return f"{_dd(d.day)}/{d.month}/{d.year}"
+
+
+def number(value: Decimal | float | int, decimals: int = 0) -> str:
+    """ "174.186,0": dot for thousands, comma for decimals."""
+    q = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    sign = "-" if q < 0 else ""
+    whole, _, frac = f"{abs(q):f}".partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    text = ".".join(groups)
+    return f"{sign}{text},{frac}" if frac else f"{sign}{text}"
+
+
+def parse_number(text: str) -> Decimal:
+    """Read "174.186,0", "4.401", "96,2" (Vietnamese form) into a Decimal."""
+    cleaned = nfc(str(text)).replace(" ", "").replace(".", "").replace(",", ".")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError(f"không phải là số: {text!r}") from None
+
+
+def percent(value: Decimal | float, decimals: int = 1) -> str:
+    return f"{number(value, decimals)}%"
