@@ -61,6 +61,9 @@ class Notification(SQLModel, table=True):
     next_attempt_at: datetime | None = timestamp()
     reserved_at: datetime = created_at()
     sent_at: datetime | None = timestamp()
+    # The rendered message (subject, body, attachment paths / ZNS template and params), so a
+    # retry sweep or a crashed worker's successor can send exactly what was reserved.
+    payload: dict = json_column(dict)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -181,6 +181,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('reserved_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('payload', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['movement_id'], ['movement.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('movement_id', 'event', 'recipient', 'channel', name='uq_notification')
