@@ -1,0 +1,274 @@
+"""Award dossiers (hồ sơ đề nghị khen thưởng): nominations with their evidence, returned for
+correction, resubmitted, and — after a decision — revoked when obtained by fraud.
+
+status: submitted → returned → submitted … → accepted → awarded | rejected; awarded → revoked.
+Every change is audited with who, when and why."""
+
+import hashlib
+import uuid
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from models import DecisionItem, Evidence, Movement, Nomination, Person, Unit
+from models.base import utcnow
+from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
+from thidua.lifecycle import Stage, audit
+from thidua.settings import get_settings
+from thidua.vn import nfc
+
+NOMINATION_STAGES = {Stage.FINAL_TALLIED, Stage.PROPOSALS}
+RETURNABLE = {"submitted", "accepted"}
+
+# Evidence files: what offices actually send (scans, Word, Excel), and a size that fits a scan.
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+ALLOWED_TYPES = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
+# The first bytes each type must start with, so a renamed executable is not taken for a PDF.
+MAGIC = {
+    ".pdf": b"%PDF",
+    ".jpg": b"\xff\xd8\xff",
+    ".png": b"\x89PNG",
+    ".docx": b"PK",
+    ".xlsx": b"PK",
+}
+
+
+def subtree(session: Session, unit_id: int) -> set[int]:
+    """The unit and every unit below it, at any depth."""
+    children: dict[int | None, list[int]] = {}
+    for uid, parent in session.exec(select(Unit.id, Unit.parent_id)):
+        children.setdefault(parent, []).append(uid)
+    found, stack = set(), [unit_id]
+    while stack:
+        u = stack.pop()
+        if u not in found:
+            found.add(u)
+            stack.extend(children.get(u, []))
+    return found
+
+
+def nominate(
+    session: Session,
+    *,
+    movement: Movement,
+    unit_id: int,
+    title: str,
+    actor: str,
+    person_id: int | None = None,
+    collective_unit_id: int | None = None,
+    achievement: str = "",
+    facts: dict | None = None,
+) -> Nomination:
+    """A unit proposes one of its people, or itself or one of its sub-units, for a title."""
+    if Stage(movement.stage) not in NOMINATION_STAGES:
+        raise ThiduaError(
+            f"Chưa nhận hồ sơ đề nghị khen thưởng: phong trào đang ở giai đoạn "
+            f"'{Stage(movement.stage).label}'."
+        )
+    if (person_id is None) == (collective_unit_id is None):
+        raise InvalidInput(
+            "Hồ sơ không hợp lệ",
+            [Problem("subject", "phải chọn đúng một cá nhân hoặc một tập thể")],
+        )
+    own = subtree(session, unit_id)
+    if person_id is not None:
+        person = session.get(Person, person_id)
+        if person is None or person.unit_id not in own:
+            raise InvalidInput(
+                "Hồ sơ không hợp lệ",
+                [Problem("person_id", "cá nhân không thuộc đơn vị đề nghị")],
+            )
+        kind, key = "individual", f"person:{person_id}"
+    else:
+        if collective_unit_id not in own:
+            raise InvalidInput(
+                "Hồ sơ không hợp lệ",
+                [Problem("collective_unit_id", "tập thể không thuộc đơn vị đề nghị")],
+            )
+        kind, key = "collective", f"unit:{collective_unit_id}"
+    title = nfc(title)
+    duplicate = session.exec(
+        select(Nomination.id).where(
+            Nomination.movement_id == movement.id,
+            Nomination.subject_key == key,
+            Nomination.title == title,
+        )
+    ).first()
+    if duplicate is not None:
+        raise ThiduaError(
+            f"Đã có hồ sơ đề nghị danh hiệu {title} cho đối tượng này (số {duplicate})."
+        )
+    nomination = Nomination(
+        movement_id=movement.id,
+        unit_id=unit_id,
+        subject_kind=kind,
+        person_id=person_id,
+        collective_unit_id=collective_unit_id,
+        subject_key=key,
+        title=title,
+        achievement=nfc(achievement),
+        facts=nfc(facts or {}),
+        status="submitted",
+        submitted_by=actor,
+    )
+    session.add(nomination)
+    session.flush()
+    audit(
+        session,
+        actor=actor,
+        movement_id=movement.id,
+        entity="nomination",
+        entity_id=nomination.id,
+        action="nomination.submitted",
+        to_state="submitted",
+        data={"title": title, "subject": key},
+    )
+    return nomination
+
+
+def get_nomination(session: Session, nomination_id: int) -> Nomination:
+    nomination = session.get(Nomination, nomination_id)
+    if nomination is None:
+        raise NotFound(f"Không tìm thấy hồ sơ {nomination_id}.")
+    return nomination
+
+
+def _set_status(
+    session: Session, nomination: Nomination, status: str, *, actor: str, reason: str | None
+) -> Nomination:
+    previous = nomination.status
+    nomination.status = status
+    nomination.status_reason = reason
+    session.add(nomination)
+    audit(
+        session,
+        actor=actor,
+        movement_id=nomination.movement_id,
+        entity="nomination",
+        entity_id=nomination.id,
+        action=f"nomination.{status}",
+        from_state=previous,
+        to_state=status,
+        reason=reason,
+    )
+    session.flush()
+    return nomination
+
+
+def return_dossier(
+    session: Session, *, nomination: Nomination, reason: str, actor: str
+) -> Nomination:
+    """Send a dossier back to its unit for correction (trả lại), saying what to fix."""
+    reason = nfc(reason or "")
+    if not reason:
+        raise InvalidInput("Trả lại hồ sơ", [Problem("reason", "phải nêu lý do trả lại")])
+    if nomination.status not in RETURNABLE:
+        raise ThiduaError(f"Không thể trả lại hồ sơ đang ở trạng thái '{nomination.status}'.")
+    return _set_status(session, nomination, "returned", actor=actor, reason=reason)
+
+
+def resubmit(
+    session: Session,
+    *,
+    nomination: Nomination,
+    actor: str,
+    achievement: str | None = None,
+    facts: dict | None = None,
+) -> Nomination:
+    if nomination.status != "returned":
+        raise ThiduaError("Chỉ gửi lại được hồ sơ đã bị trả lại.")
+    if achievement is not None:
+        nomination.achievement = nfc(achievement)
+    if facts is not None:
+        nomination.facts = nfc(facts)
+    return _set_status(session, nomination, "submitted", actor=actor, reason=None)
+
+
+def set_outcome(
+    session: Session, *, nomination: Nomination, status: str, actor: str, reason: str | None = None
+) -> Nomination:
+    """accepted / awarded / rejected, as the appraisal and the decision find."""
+    if status not in {"accepted", "awarded", "rejected"}:
+        raise ValueError(status)
+    return _set_status(session, nomination, status, actor=actor, reason=reason)
+
+
+def revoke_award(
+    session: Session, *, nomination: Nomination, reason: str, actor: str
+) -> Nomination:
+    """Revoke an award (e.g. obtained by fraud): the decision item keeps who, when and why."""
+    reason = nfc(reason or "")
+    if not reason:
+        raise InvalidInput("Thu hồi khen thưởng", [Problem("reason", "phải nêu lý do thu hồi")])
+    if nomination.status != "awarded":
+        raise ThiduaError("Chỉ thu hồi được khen thưởng đã được quyết định.")
+    item = session.exec(
+        select(DecisionItem).where(DecisionItem.nomination_id == nomination.id)
+    ).one()
+    item.revoked_at, item.revoked_by, item.revoke_reason = utcnow(), actor, reason
+    session.add(item)
+    return _set_status(session, nomination, "revoked", actor=actor, reason=reason)
+
+
+def add_evidence(
+    session: Session,
+    *,
+    nomination: Nomination,
+    filename: str,
+    content: bytes,
+    content_type: str,
+    actor: str,
+) -> Evidence:
+    """Store an evidence file outside the web root under a generated name; the uploader's
+    file name is kept only as a label and never reaches the file system."""
+    ext = ALLOWED_TYPES.get(content_type)
+    if ext is None:
+        raise InvalidInput(
+            "Tệp minh chứng không hợp lệ",
+            [Problem("file", "chỉ nhận PDF, JPG, PNG, DOCX hoặc XLSX")],
+        )
+    if len(content) > MAX_EVIDENCE_BYTES:
+        raise InvalidInput(
+            "Tệp minh chứng không hợp lệ",
+            [Problem("file", f"dung lượng vượt quá {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB")],
+        )
+    if not content.startswith(MAGIC[ext]):
+        raise InvalidInput(
+            "Tệp minh chứng không hợp lệ",
+            [Problem("file", "nội dung tệp không đúng với loại tệp đã khai")],
+        )
+    stored = f"{uuid.uuid4().hex}{ext}"
+    folder: Path = get_settings().upload_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / stored).write_bytes(content)
+    evidence = Evidence(
+        nomination_id=nomination.id,
+        filename=nfc(Path(filename).name)[:255] or "tep",
+        stored_name=stored,
+        content_type=content_type,
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by=actor,
+    )
+    session.add(evidence)
+    audit(
+        session,
+        actor=actor,
+        movement_id=nomination.movement_id,
+        entity="evidence",
+        entity_id=stored,
+        action="evidence.uploaded",
+        data={"nomination": nomination.id, "size": len(content)},
+    )
+    session.flush()
+    return evidence
+
+
+def evidence_path(evidence: Evidence) -> Path:
+    return get_settings().upload_dir / evidence.stored_name

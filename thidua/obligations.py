@@ -1,0 +1,142 @@
+"""What each unit still owes, and by when: the heart of đôn đốc (urging) and `thidua status`.
+
+An obligation is open while the movement is in the stages where it can be fulfilled; its due
+date is the movement's deadline of that kind, or, where the directive set none, a date derived
+from the periods (stated in DEFAULT_DUE below)."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+
+from models import (
+    CriteriaTable,
+    Criterion,
+    Deadline,
+    Movement,
+    Nomination,
+    Participant,
+    Period,
+    PeriodReport,
+    Registration,
+    Score,
+    Unit,
+)
+from thidua.lifecycle import Stage
+
+KIND_LABELS = {
+    "registration": "Đăng ký thi đua",
+    "period_1_report": "Báo cáo kết quả Đợt 1",
+    "period_2_report": "Báo cáo kết quả Đợt 2",
+    "self_score": "Tự chấm điểm theo bảng tiêu chí",
+    "nominations": "Hồ sơ đề nghị khen thưởng",
+}
+
+
+@dataclass(frozen=True)
+class Owed:
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    kind: str  # registration | period_1_report | period_2_report | self_score | nominations
+    due_on: date
+    label: str  # Vietnamese
+
+
+def _windows(periods: list[Period]) -> dict[str, set[Stage]]:
+    """The stages in which each obligation is open (can be fulfilled and is urged)."""
+    last_open = Stage.PERIOD2_OPEN if len(periods) >= 2 else Stage.PERIOD1_OPEN
+    last_closed = Stage.PERIOD2_CLOSED if len(periods) >= 2 else Stage.PERIOD1_CLOSED
+    windows = {
+        "registration": {Stage.REGISTRATION, Stage.PERIOD1_OPEN},
+        "period_1_report": {Stage.PERIOD1_OPEN, Stage.PERIOD1_CLOSED},
+        "self_score": {last_open, last_closed},
+        "nominations": {Stage.FINAL_TALLIED, Stage.PROPOSALS},
+    }
+    if len(periods) >= 2:
+        windows["period_2_report"] = {Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED}
+    return windows
+
+
+def due_dates(session: Session, movement: Movement) -> dict[str, date]:
+    """Each obligation's due date. Without a deadline in the spec: registration 31 March of
+    the year (the usual practice), a period report on its period's last day, self-scores on the
+    last period's last day, nominations 15 days after it."""
+    periods = sorted(
+        session.exec(select(Period).where(Period.movement_id == movement.id)).all(),
+        key=lambda p: p.number,
+    )
+    due: dict[str, date] = {}
+    if periods:
+        due["registration"] = min(date(movement.year, 3, 31), periods[-1].ends_on)
+        for p in periods:
+            due[f"period_{p.number}_report"] = p.ends_on
+        due["self_score"] = periods[-1].ends_on
+        due["nominations"] = periods[-1].ends_on + timedelta(days=15)
+    for d in session.exec(select(Deadline).where(Deadline.movement_id == movement.id)):
+        due[d.kind] = d.due_on
+    return due
+
+
+def outstanding(session: Session, movement: Movement, on: date | None = None) -> list[Owed]:
+    """Every (unit, obligation) still open for the movement's current stage.
+
+    `on` is accepted for the reminder policy's sake (what is owed as of a day); submissions
+    are counted whenever they arrived."""
+    del on  # submissions are facts; a late one still clears the debt
+    periods = session.exec(select(Period).where(Period.movement_id == movement.id)).all()
+    stage = Stage(movement.stage)
+    open_kinds = [k for k, stages in _windows(list(periods)).items() if stage in stages]
+    if not open_kinds:
+        return []
+    units = session.exec(
+        select(Unit.id, Unit.code, Unit.name)
+        .join(Participant, Participant.unit_id == Unit.id)
+        .where(Participant.movement_id == movement.id)
+        .order_by(Unit.code)
+    ).all()
+    done = {kind: _fulfilled(session, movement, kind) for kind in open_kinds}
+    due = due_dates(session, movement)
+    return [
+        Owed(uid, code, name, kind, due[kind], KIND_LABELS[kind])
+        for uid, code, name in units
+        for kind in open_kinds
+        if uid not in done[kind]
+    ]
+
+
+def _fulfilled(session: Session, movement: Movement, kind: str) -> set[int]:
+    """The units that have met obligation `kind` (one query each)."""
+    mid = movement.id
+    if kind == "registration":
+        q = select(Registration.unit_id).where(
+            Registration.movement_id == mid, Registration.person_id.is_(None)
+        )
+    elif kind.startswith("period_"):
+        number = int(kind.split("_")[1])
+        q = select(PeriodReport.unit_id).where(
+            PeriodReport.movement_id == mid,
+            PeriodReport.period_number == number,
+            PeriodReport.status != "returned",
+        )
+    elif kind == "self_score":
+        q = (
+            select(Score.unit_id)
+            .join(Criterion, Criterion.id == Score.criterion_id)
+            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .where(Score.movement_id == mid, Score.scorer_kind == "self")
+        )
+    else:  # nominations: a unit that registered no title owes none
+        registered = set(
+            session.exec(select(Registration.unit_id).where(Registration.movement_id == mid))
+        )
+        units = set(session.exec(select(Participant.unit_id).where(Participant.movement_id == mid)))
+        nominated = set(
+            session.exec(
+                select(Nomination.unit_id).where(
+                    Nomination.movement_id == mid, Nomination.status != "draft"
+                )
+            )
+        )
+        return (units - registered) | nominated
+    return set(session.exec(q.distinct()))

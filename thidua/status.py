@@ -1,0 +1,60 @@
+"""Where a movement stands: its stage, the next deadlines, what each unit still owes."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from models import Movement
+from thidua.errors import NotFound
+from thidua.lifecycle import Stage, steps_from
+from thidua.obligations import KIND_LABELS, Owed, due_dates, outstanding
+from thidua.vn import today
+
+
+@dataclass
+class MovementStatus:
+    movement: Movement
+    stage: Stage
+    next_steps: list[str]
+    deadlines: list[tuple[date, str]]  # upcoming, soonest first
+    owed: dict[str, list[Owed]] = field(default_factory=dict)  # by unit code
+    notification_failures: list[str] = field(default_factory=list)
+
+
+def find_movement(session: Session, code: str) -> Movement:
+    movement = session.exec(select(Movement).where(Movement.code == code)).first()
+    if movement is None:
+        codes = ", ".join(session.exec(select(Movement.code)).all()) or "chưa có phong trào nào"
+        raise NotFound(f"Không có phong trào '{code}'. Các phong trào: {codes}.")
+    return movement
+
+
+def movement_status(session: Session, code: str, on: date | None = None) -> MovementStatus:
+    movement = find_movement(session, code)
+    on = on or today()
+    deadlines = sorted(
+        (d, KIND_LABELS.get(k, k)) for k, d in due_dates(session, movement).items() if d >= on
+    )
+    owed: dict[str, list[Owed]] = {}
+    for o in outstanding(session, movement, on):
+        owed.setdefault(o.unit_code, []).append(o)
+    return MovementStatus(
+        movement=movement,
+        stage=Stage(movement.stage),
+        next_steps=[f"{s.name} ({s.label})" for s in steps_from(movement.stage)],
+        deadlines=deadlines,
+        owed=owed,
+        notification_failures=_notification_failures(session, movement),
+    )
+
+
+def _notification_failures(session: Session, movement: Movement) -> list[str]:
+    from models import Notification
+
+    rows = session.exec(
+        select(Notification).where(
+            Notification.movement_id == movement.id, Notification.status == "failed"
+        )
+    ).all()
+    return [f"{n.recipient} qua {n.channel} ({n.address}): {n.answer or 'lỗi'}" for n in rows]

@@ -1,0 +1,199 @@
+"""What units submit: registrations and period reports. Plain domain calls — instant, audited,
+no Prefect run. The portal, the CLI and the demo all come through here."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from models import Movement, Participant, PeriodReport, Registration, Target, TargetResult
+from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
+from thidua.lifecycle import Stage, audit
+from thidua.vn import nfc, parse_number
+
+REGISTRATION_STAGES = {Stage.REGISTRATION, Stage.PERIOD1_OPEN}
+REPORT_STAGES = {
+    1: {Stage.PERIOD1_OPEN, Stage.PERIOD1_CLOSED},
+    2: {Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED},
+}
+
+
+def require_participant(session: Session, movement: Movement, unit_id: int) -> None:
+    found = session.exec(
+        select(Participant.id).where(
+            Participant.movement_id == movement.id, Participant.unit_id == unit_id
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"Đơn vị {unit_id} không tham gia phong trào {movement.code}.")
+
+
+def _require_stage(movement: Movement, allowed: set[Stage], what: str) -> None:
+    if Stage(movement.stage) not in allowed:
+        names = ", ".join(s.label for s in sorted(allowed, key=list(Stage).index))
+        raise ThiduaError(
+            f"Chưa thể {what}: phong trào đang ở giai đoạn '{Stage(movement.stage).label}' "
+            f"(chỉ nhận trong giai đoạn: {names})."
+        )
+
+
+def register(
+    session: Session,
+    *,
+    movement: Movement,
+    unit_id: int,
+    titles: list[str],
+    actor: str,
+    person_id: int | None = None,
+    pledge: str | None = None,
+) -> list[Registration]:
+    """Register a unit (or one of its people) for titles. Registering the same title again
+    changes nothing."""
+    _require_stage(movement, REGISTRATION_STAGES, "đăng ký thi đua")
+    require_participant(session, movement, unit_id)
+    titles = [t for t in (nfc(t) for t in titles) if t]
+    if not titles:
+        raise InvalidInput("Đăng ký không hợp lệ", [Problem("titles", "chưa chọn danh hiệu")])
+    subject_key = f"person:{person_id}" if person_id else f"unit:{unit_id}"
+    existing = {
+        r.title: r
+        for r in session.exec(
+            select(Registration).where(
+                Registration.movement_id == movement.id, Registration.subject_key == subject_key
+            )
+        )
+    }
+    added = [
+        Registration(
+            movement_id=movement.id,
+            unit_id=unit_id,
+            person_id=person_id,
+            subject_key=subject_key,
+            title=t,
+            pledge=nfc(pledge),
+            submitted_by=actor,
+        )
+        for t in dict.fromkeys(titles)
+        if t not in existing
+    ]
+    session.add_all(added)
+    if added:
+        audit(
+            session,
+            actor=actor,
+            movement_id=movement.id,
+            entity="registration",
+            entity_id=subject_key,
+            action="registration.submitted",
+            data={"titles": [r.title for r in added]},
+        )
+    session.flush()
+    return [*existing.values(), *added]
+
+
+def submit_period_report(
+    session: Session,
+    *,
+    movement: Movement,
+    unit_id: int,
+    period_number: int,
+    values: Mapping[str, Decimal | str | float | int],
+    actor: str,
+    summary: str = "",
+) -> PeriodReport:
+    """A unit's report for a period: a value per target (by target code) and a summary.
+    Submitting again while the period is open (or after a return) replaces the values."""
+    _require_stage(
+        movement, REPORT_STAGES.get(period_number, set()), f"nộp báo cáo Đợt {period_number}"
+    )
+    require_participant(session, movement, unit_id)
+    targets = {
+        t.code: t for t in session.exec(select(Target).where(Target.movement_id == movement.id))
+    }
+    problems = Problems()
+    parsed: dict[int, Decimal] = {}
+    for code, raw in values.items():
+        field = f"values.{code}"
+        if code not in targets:
+            problems.add(field, "không có chỉ tiêu này trong phong trào")
+            continue
+        try:
+            value = raw if isinstance(raw, Decimal) else parse_number(str(raw))
+        except ValueError:
+            problems.add(field, f"không phải là số: {raw!r}")
+            continue
+        if value < 0:
+            problems.add(field, "không được âm")
+        parsed[targets[code].id] = value
+    problems.raise_if_any(f"Báo cáo Đợt {period_number} không hợp lệ")
+
+    report = session.exec(
+        select(PeriodReport).where(
+            PeriodReport.movement_id == movement.id,
+            PeriodReport.unit_id == unit_id,
+            PeriodReport.period_number == period_number,
+        )
+    ).first()
+    previous = report.status if report else None
+    if report is None:
+        report = PeriodReport(
+            movement_id=movement.id,
+            unit_id=unit_id,
+            period_number=period_number,
+            submitted_by=actor,
+        )
+    elif report.status == "accepted":
+        raise ThiduaError("Báo cáo đã được tiếp nhận; chỉ có thể sửa khi bị trả lại.")
+    report.status = "submitted"
+    report.summary = nfc(summary)
+    report.submitted_by = actor
+    report.returned_reason = None
+    session.add(report)
+    session.flush()
+    current = {
+        r.target_id: r
+        for r in session.exec(select(TargetResult).where(TargetResult.report_id == report.id))
+    }
+    for target_id, value in parsed.items():
+        row = current.get(target_id) or TargetResult(report_id=report.id, target_id=target_id)
+        row.value = value
+        session.add(row)
+    audit(
+        session,
+        actor=actor,
+        movement_id=movement.id,
+        entity="period_report",
+        entity_id=report.id,
+        action="report.submitted",
+        from_state=previous,
+        to_state="submitted",
+    )
+    session.flush()
+    return report
+
+
+def return_report(session: Session, *, report_id: int, reason: str, actor: str) -> PeriodReport:
+    """The office sends a report back for correction, with its reason."""
+    report = session.get(PeriodReport, report_id)
+    if report is None:
+        raise NotFound(f"Không tìm thấy báo cáo {report_id}.")
+    reason = nfc(reason or "")
+    if not reason:
+        raise InvalidInput("Trả lại báo cáo", [Problem("reason", "phải nêu lý do trả lại")])
+    previous = report.status
+    report.status = "returned"
+    report.returned_reason = reason
+    session.add(report)
+    audit(
+        session,
+        actor=actor,
+        movement_id=report.movement_id,
+        entity="period_report",
+        entity_id=report.id,
+        action="report.returned",
+        from_state=previous,
+        to_state="returned",
+        reason=reason,
+    )
+    session.flush()
+    return report
