@@ -1,0 +1,438 @@
+"""The movement spec: the three real directives load completely; bad files are refused with
+every problem at once (file:line, field path, Vietnamese reason); storing is all-or-nothing."""
+
+import unicodedata
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from models import (
+    AuditEvent,
+    Block,
+    BlockMember,
+    Content,
+    CriteriaTable,
+    Criterion,
+    Deadline,
+    LegalBasis,
+    Movement,
+    Participant,
+    Period,
+    Recipient,
+    Target,
+    TitleQuota,
+    Unit,
+)
+from models.db import engine_for
+from thidua.cli.spec import app
+from thidua.errors import InvalidInput
+from thidua.spec import check_spec, enrol_participants, load_spec, spec_hash, store_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+EX = ROOT / "examples"
+DATA = Path(__file__).parent / "data" / "spec"
+HANAM, QUANGNGAI, TAMDUONG = (
+    EX / "hanam-sct-2022.yaml",
+    EX / "quangngai-sct-2021.yaml",
+    EX / "tamduong-ubnd-2024.yaml",
+)
+TABLES = (
+    Movement, LegalBasis, Content, Target, TitleQuota, Period, Deadline, Recipient,
+    CriteriaTable, Criterion, Participant, AuditEvent,
+)  # fmt: skip
+
+
+def line_of(path: Path, marker: str) -> int:
+    """The 1-based line of the first line of `path` containing `marker`."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if marker in line)
+
+
+def counts(session: Session) -> dict[str, int]:
+    return {t.__name__: session.exec(select(func.count()).select_from(t)).one() for t in TABLES}
+
+
+# --- the three directives --------------------------------------------------------------------
+
+
+def test_hanam_is_complete():
+    s = load_spec(HANAM)
+    assert (s.issuer.parent_agency, s.issuer.agency, s.issuer.agency_code) == (
+        "UBND TỈNH HÀ NAM",
+        "SỞ CÔNG THƯƠNG",
+        "SCT",
+    )
+    d = s.document
+    assert (d.kind, d.number, d.symbol, d.place, d.date) == (
+        "cong_van", None, "SCT-VP", "Hà Nam", "2022-03",
+    )  # fmt: skip
+    assert d.summary == "V/v phát động phong trào thi đua năm 2022"
+    assert s.theme == (
+        "Đoàn kết, trách nhiệm, chủ động, sáng tạo, vượt khó, thi đua thực hiện thắng lợi "
+        "nhiệm vụ chính trị được giao"
+    )
+    assert [sec.section for sec in s.contents] == [
+        "I. Nội dung phong trào thi đua.",
+        "II. Mục tiêu phấn đấu hoàn thành xuất sắc các chỉ tiêu.",
+        "III. Phát động thi đua.",
+    ]
+    assert [len(sec.items) for sec in s.contents] == [8, 2, 2]
+    assert s.contents[0].items[7].text.startswith("Tiếp tục thực hiện các phong trào thi đua:")
+    assert [(t.label, t.value, t.value_text, t.unit, t.basis) for t in s.targets] == [
+        ("Giá trị sản xuất công nghiệp", Decimal("174186.0"), "174.186,0", "tỷ đồng", "Giá SS2010"),
+        ("Tổng mức bán lẻ hàng hóa và dịch vụ", Decimal("35981.0"), "35.981,0", "tỷ đồng", None),
+        ("Kim ngạch xuất khẩu hàng hóa", Decimal("4401"), "4.401", "triệu USD", None),
+        ("Kim ngạch nhập khẩu hàng hóa", Decimal("3882"), "3.882", "triệu USD", None),
+    ]
+    quotas = {(q.subject, q.title, q.kind): (q.min, q.max) for q in s.quotas}
+    assert quotas[("collective", "HTTNV", "percent")] == (100, None)
+    assert quotas[("collective", "TTLDTT", "percent")] == (80, None)
+    assert quotas[("collective", "TTLDXS", "percent")] == (15, 20)
+    assert quotas[("collective", "GIAY_KHEN", "count")] == (3, 5)
+    assert quotas[("individual", "LDTT", "percent")] == (80, None)
+    assert quotas[("individual", "CSTDCS", "percent")] == (15, None)
+    assert quotas[("individual", "CSTD_TINH", "count")] == (1, 2)
+    assert quotas[("individual", "GIAY_KHEN", "count")] == (20, 25)
+    by_text = {q.text: q for q in s.quotas}
+    q = by_text["Có từ 01 đến 02 đơn vị được UBND tỉnh công nhận đạt tập thể đạt Danh hiệu Lao "
+                "động xuất sắc"]  # fmt: skip
+    assert (q.subject, q.title, q.kind, q.min, q.max) == ("collective", "TTLDXS", "count", 1, 2)
+    assert by_text["từ 15 đến 20% đạt Lao động xuất sắc"].max == 20
+    assert len(s.quotas) == 14
+    p1, p2 = s.periods
+    assert (p1.name, p1.starts_on, p1.ends_on) == ("Đợt 1", date(2022, 1, 1), date(2022, 6, 30))
+    assert p1.theme.startswith("Thi đua lập thành tích chào mừng các ngày lễ lớn")
+    assert (p2.name, p2.starts_on, p2.ends_on) == ("Đợt 2", date(2022, 7, 1), date(2022, 11, 20))
+    assert p2.theme == "Đoàn kết, năng động, sáng tạo, trách nhiệm"
+    assert (s.signer.prefix, s.signer.title, s.signer.name) == (None, "GIÁM ĐỐC", "Lê Nguyên Ngọc")
+    assert s.addressees == ["Các phòng chuyên môn, đơn vị trực thuộc Sở"]
+    assert s.copies == [
+        "Sở Nội vụ", "LĐ Sở", "Thành viên HĐTĐKT Sở", "Các phòng cm, đv trực thuộc Sở", "Lưu: VT",
+    ]  # fmt: skip
+    assert [(b.number, b.date) for b in s.legal_bases] == [
+        ("34-CT/TW", date(2014, 4, 7)),
+        ("19/CT-TTg", date(2021, 7, 16)),
+    ]
+    assert s.closing.endswith("xem xét, giải quyết./.")
+    assert s.auto_periods is True and s.rule_set == "nd152-2025"
+    assert s.reminders.model_dump() == {
+        "before_working_days": [7, 3, 1],
+        "on_day": True,
+        "overdue_every_working_days": 2,
+        "escalate_after_working_days": 5,
+    }
+    (table,) = s.criteria
+    assert table.block is None and len(table.criteria) == 6
+    assert sum(c.max_points for c in table.criteria) == 100
+    assert [d.kind for d in s.deadlines] == [
+        "registration", "period_1_report", "period_2_report", "self_score", "nominations",
+        "council_vote",
+    ]  # fmt: skip
+
+
+def test_quangngai_is_complete():
+    s = load_spec(QUANGNGAI)
+    assert (s.document.number, s.document.symbol, s.document.date) == (
+        "1888", "SCT-VP", "2021-09-23",
+    )  # fmt: skip
+    assert s.document.summary.startswith("Về việc tổ chức thực hiện phát động thi đua")
+    assert s.content_count() == 10
+    assert [i.number for i in s.contents[0].items] == [f"{n}." for n in range(1, 11)]
+    assert "Việc thực hiện các phong trào thi đua gắn với" in s.contents[0].items[1].text
+    assert [(b.number, b.date, b.issuer) for b in s.legal_bases] == [
+        ("14/CT-UBND", date(2021, 8, 6), "Chủ tịch UBND tỉnh Quảng Ngãi"),
+        ("193/TB-BCT", date(2021, 9, 15), "Bộ trưởng Bộ Công Thương"),
+        ("34-CT/TW", date(2014, 4, 7), "Bộ Chính trị"),
+        ("05-CT/TW", None, "Bộ Chính trị"),
+        ("01-KL/TW", date(2021, 5, 18), "Bộ Chính trị"),
+        ("01-NQ/TU", date(2021, 5, 11), "Hội nghị Tỉnh ủy lần thứ 3 (khóa XX)"),
+        ("998/KH-UBND", date(2021, 7, 7), "UBND tỉnh Quảng Ngãi"),
+    ]
+    assert len(s.addressees) == 3 and s.copies[0] == "Như trên" and s.copies[-1] == "Lưu: VT, VP"
+    assert len(s.copies) == 11
+    assert (s.signer.title, s.signer.name) == ("GIÁM ĐỐC", "Võ Văn Rân")
+    assert s.targets == [] and s.quotas == [] and s.closing is None
+    (period,) = s.effective_periods()
+    assert (period.starts_on, period.ends_on) == (date(2021, 1, 1), date(2021, 12, 31))
+
+
+def test_tamduong_is_complete():
+    s = load_spec(TAMDUONG)
+    assert (s.document.kind, s.document.number, s.document.symbol, s.document.date) == (
+        "chi_thi", None, "CT-UBND", "2024",
+    )  # fmt: skip
+    assert s.theme.startswith("Đoàn kết, trách nhiệm, sáng tạo thi đua phấn đấu")
+    assert [(sec.section, len(sec.items)) for sec in s.contents] == [
+        (None, 5),
+        ("6. Tổ chức thực hiện", 5),
+    ]
+    assert [i.number for i in s.contents[1].items] == ["a)", "b)", "c)", "d)", "e)"]
+    assert [(b.number, b.date) for b in s.legal_bases] == [
+        ("06/2022/QH15", date(2022, 6, 15)),
+        ("34-CT/TW", date(2014, 4, 7)),
+        ("07/CT-TTg", date(2014, 3, 19)),
+        ("19/CT-TTg", date(2021, 7, 16)),
+        ("09/CT-UBND", date(2021, 8, 11)),
+        ("05-CT/TW", date(2016, 5, 15)),
+    ]
+    assert (s.signer.prefix, s.signer.title, s.signer.name) == (
+        "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Sùng Lữ Páo",
+    )  # fmt: skip
+    assert s.addressees == [] and s.copies[-1] == "Lưu: VT" and len(s.copies) == 8
+    assert len(s.effective_periods()) == 1
+
+
+@pytest.mark.parametrize("path", [HANAM, QUANGNGAI, TAMDUONG], ids=lambda p: p.stem)
+def test_examples_check_clean(path: Path):
+    assert check_spec(path) == []
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+
+def test_field_errors_all_at_once():
+    path = DATA / "bad-fields.yaml"
+    with pytest.raises(InvalidInput) as e:
+        load_spec(path)
+    got = {(p.field, p.where): p.reason for p in e.value.problems}
+    expected = {
+        ("themme", "themme:"): "trường không được phép",
+        ("theme", "code:"): "thiếu trường bắt buộc",
+        ("document.kind", "quyet_dinh"): "phải là một trong",
+        ("document.date", '"2025-13"'): "ngày không hợp lệ",
+        ("targets[1].value", "mười"): "không phải là số",
+        ("targets[2].value_text", '"4.410"'): "khác value 4401",
+        ("quotas[0].min", "min: 20"): "lớn hơn max",
+        ("quotas[1].min", "min: 120"): "không được vượt quá 100",
+        ("periods[0].starts_on", "2025-02-30"): "ngày không hợp lệ",
+        ("deadlines[0].kind", "hop_hoi_dong"): "phải là một trong",
+    }
+    for (field, marker), reason in expected.items():
+        where = f"{path}:{line_of(path, marker)}"
+        assert reason in got[(field, where)], (field, got)
+    assert len(e.value.problems) == len(expected)
+    # the message a user sees lists them all
+    assert str(e.value).count("\n  - ") == len(expected)
+
+
+def test_cross_field_errors():
+    path = DATA / "bad-cross.yaml"
+    got = {p.field: (p.reason, p.where) for p in check_spec(path)}
+    assert "chồng lên nhau" in got["periods[1].starts_on"][0]
+    assert got["periods[1].starts_on"][1] == f"{path}:{line_of(path, 'overlaps period 1')}"
+    assert "ngoài năm 2025" in got["periods[1].ends_on"][0]
+    assert "registration" in got["deadlines[1].kind"][0]
+    assert "Lưu: VT" in got["copies[1]"][0]
+    assert len(got) == 4
+
+
+def test_period_2_report_on_one_period_movement():
+    (p,) = check_spec(DATA / "one-period-p2.yaml")
+    assert p.field == "deadlines[0].kind" and "chỉ có một đợt" in p.reason
+
+
+def test_minimal_spec_gets_one_period_for_the_year():
+    s = load_spec(DATA / "minimal.yaml")
+    (p,) = s.effective_periods()
+    assert (p.number, p.starts_on, p.ends_on) == (1, date(2025, 1, 1), date(2025, 12, 31))
+    assert s.reminders.before_working_days == [7, 3, 1]
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        (None, "không tìm thấy tệp"),
+        ("", "tệp rỗng"),
+        ("code: [unclosed\n  year: 2022\n", "cú pháp YAML sai"),
+        ("- a\n- b\n", "không phải một danh sách"),
+        ("code: a\ncode: b\n", "khóa bị trùng"),
+        ("\x00\x01binary", "không phải YAML"),
+        (b"PK\x03\x04\xff\xfe", "không phải văn bản UTF-8"),
+    ],
+    ids=["missing", "empty", "syntax", "list", "duplicate-key", "control", "binary"],
+)
+def test_unreadable_files(tmp_path: Path, text, reason):
+    path = tmp_path / "spec.yaml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    elif text is not None:
+        path.write_text(text, encoding="utf-8")
+    (p,) = check_spec(path)
+    assert reason in p.reason and str(path) in p.where
+
+
+def test_nfd_input_is_normalised(tmp_path: Path):
+    nfd = unicodedata.normalize("NFD", (DATA / "minimal.yaml").read_text(encoding="utf-8"))
+    assert nfd != unicodedata.normalize("NFC", nfd)
+    path = tmp_path / "nfd.yaml"
+    path.write_text(nfd, encoding="utf-8")
+    s = load_spec(path)
+    assert s.issuer.agency == "SỞ CÔNG THƯƠNG" and unicodedata.is_normalized("NFC", s.theme)
+    assert spec_hash(s) == spec_hash(load_spec(DATA / "minimal.yaml"))
+
+
+# --- storing -----------------------------------------------------------------------------------
+
+
+def test_store_hanam(session: Session):
+    spec = load_spec(HANAM)
+    m = store_spec(session, spec, actor="vanphong")
+    session.commit()
+    m = session.exec(select(Movement).where(Movement.code == "hanam-sct-2022")).one()
+    assert (m.stage, m.doc_kind, m.issued_date, m.doc_number) == (
+        "draft",
+        "cong_van",
+        "2022-03",
+        None,
+    )
+    assert m.spec_hash == spec_hash(spec) and len(m.spec_hash) == 64
+    assert m.reminder_policy["before_working_days"] == [7, 3, 1]
+    targets = session.exec(select(Target).where(Target.movement_id == m.id).order_by(Target.seq))
+    assert [(t.value, t.value_text, t.unit) for t in targets] == [
+        (Decimal("174186.0"), "174.186,0", "tỷ đồng"),
+        (Decimal("35981.0"), "35.981,0", "tỷ đồng"),
+        (Decimal("4401"), "4.401", "triệu USD"),
+        (Decimal("3882"), "3.882", "triệu USD"),
+    ]
+    periods = session.exec(select(Period).where(Period.movement_id == m.id).order_by(Period.number))
+    assert [(p.number, p.starts_on, p.ends_on) for p in periods] == [
+        (1, date(2022, 1, 1), date(2022, 6, 30)),
+        (2, date(2022, 7, 1), date(2022, 11, 20)),
+    ]
+    contents = session.exec(select(Content).where(Content.movement_id == m.id)).all()
+    assert len(contents) == 13  # 12 numbered + the intro of section III
+    recipients = session.exec(select(Recipient).order_by(Recipient.seq)).all()
+    assert [r.role for r in recipients] == ["addressee"] + ["copy"] * 5
+    assert recipients[-1].name == "Lưu: VT"
+    quota = session.exec(select(TitleQuota).where(TitleQuota.title == "CSTD_TINH")).one()
+    assert (quota.kind, quota.minimum, quota.maximum) == ("count", 1, 2)
+    table = session.exec(select(CriteriaTable)).one()
+    assert table.block_id is None
+    points = session.exec(select(func.sum(Criterion.max_points))).one()
+    assert points == 100
+    assert session.exec(select(func.count()).select_from(Deadline)).one() == 6
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "movement.created")).one()
+    assert event.actor == "vanphong" and event.movement_id == m.id
+    assert event.data["spec_hash"] == m.spec_hash
+
+
+def test_store_all_examples_and_duplicate_refused(session: Session):
+    for path in (HANAM, QUANGNGAI, TAMDUONG):
+        store_spec(session, load_spec(path), actor="vp")
+    session.commit()
+    bases = session.exec(
+        select(LegalBasis).join(Movement).where(Movement.code == "quangngai-sct-2021")
+    ).all()
+    assert len(bases) == 7 and bases[3].issued_on is None
+    one = session.exec(select(Period).join(Movement).where(Movement.code == "tamduong-ubnd-2024"))
+    assert [(p.starts_on, p.ends_on) for p in one] == [(date(2024, 1, 1), date(2024, 12, 31))]
+    before = counts(session)
+    with pytest.raises(InvalidInput) as e:
+        store_spec(session, load_spec(HANAM), actor="vp")
+    assert e.value.problems[0].field == "code"
+    assert "đã có phong trào mã 'hanam-sct-2022'" in e.value.problems[0].reason
+    session.rollback()
+    assert counts(session) == before
+
+
+def _org(session: Session) -> dict[str, int]:
+    """A root, four units under it (one inactive), one block."""
+    root = Unit(code="SCT", name="Sở Công Thương")
+    session.add(root)
+    session.flush()
+    units = [
+        Unit(code=c, name=f"Phòng {c}", parent_id=root.id, active=c != "P4")
+        for c in ("P1", "P2", "P3", "P4")
+    ]
+    session.add_all(units)
+    block = Block(code="K1", name="Khối 1")
+    session.add(block)
+    session.flush()
+    session.add(BlockMember(block_id=block.id, unit_id=units[0].id))
+    session.flush()
+    return {u.code: u.id for u in [root, *units]} | {"K1": block.id}
+
+
+def test_enrol_default_and_listed(session: Session, tmp_path: Path):
+    ids = _org(session)
+    m = store_spec(session, load_spec(HANAM), actor="vp")
+    assert enrol_participants(session, m) == 3  # not the root, not the inactive unit
+    assert enrol_participants(session, m) == 3  # idempotent
+    rows = {p.unit_id: p.block_id for p in session.exec(select(Participant)).all()}
+    assert rows == {ids["P1"]: ids["K1"], ids["P2"]: None, ids["P3"]: None}
+
+    text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
+    listed = tmp_path / "listed.yaml"
+    listed.write_text(text + "participants: [P2, P1]\n", encoding="utf-8")
+    m2 = store_spec(session, load_spec(listed), actor="vp")
+    assert enrol_participants(session, m2) == 2
+    got = session.exec(select(Participant.unit_id).where(Participant.movement_id == m2.id)).all()
+    assert sorted(got) == sorted([ids["P1"], ids["P2"]])
+
+
+def test_unknown_block_and_unit_store_nothing(session: Session, tmp_path: Path):
+    _org(session)
+    session.commit()
+    text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "bad-refs.yaml"
+    path.write_text(
+        text
+        + "participants: [P1, KHONG_CO]\n"
+        + "criteria:\n  - block: K9\n    name: Bảng\n    criteria:\n"
+        + "      - {code: TC1, text: Nhiệm vụ, max_points: 100}\n",
+        encoding="utf-8",
+    )
+    spec = load_spec(path)
+    before = counts(session)
+    with pytest.raises(InvalidInput) as e:
+        store_spec(session, spec, actor="vp")
+    reasons = {p.field: p.reason for p in e.value.problems}
+    assert "K9" in reasons["criteria[0].block"] and "KHONG_CO" in reasons["participants[1]"]
+    session.rollback()
+    assert counts(session) == before
+
+
+def test_failing_store_rolls_back_partial_writes(db_url: str):
+    """A failure after the first write (here the movement row conflicts only at flush) leaves
+    nothing behind once the caller's transaction rolls back."""
+    from models.db import session_scope
+
+    spec = load_spec(TAMDUONG)
+    with session_scope() as s:
+        store_spec(s, spec, actor="vp")
+    with Session(engine_for(db_url)) as s:
+        before = counts(s)
+    with pytest.raises(InvalidInput), session_scope() as s:
+        s.add(Unit(code="MOI", name="Đơn vị mới"))  # the caller's own earlier write
+        store_spec(s, spec, actor="vp")
+    with Session(engine_for(db_url)) as s:
+        assert counts(s) == before
+        assert s.exec(select(Unit).where(Unit.code == "MOI")).first() is None
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def test_cli_check_and_load(db_url: str):
+    runner = CliRunner()
+    ok = runner.invoke(app, ["check", str(HANAM)])
+    assert ok.exit_code == 0 and ok.stdout.startswith("Hợp lệ: hanam-sct-2022")
+    assert "4 chỉ tiêu nhiệm vụ" in ok.stdout and "2 đợt" in ok.stdout
+    bad = runner.invoke(app, ["check", str(DATA / "bad-fields.yaml")])
+    assert bad.exit_code == 1
+    assert "targets[1].value" in bad.output and "bad-fields.yaml:" in bad.output
+    for missing in ("khong-co.yaml", str(DATA)):
+        r = runner.invoke(app, ["check", missing])
+        assert r.exit_code == 1 and "Traceback" not in r.output
+    loaded = runner.invoke(app, ["load", str(QUANGNGAI)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "Đã lưu phong trào quangngai-sct-2021" in loaded.output
+    again = runner.invoke(app, ["load", str(QUANGNGAI)])
+    assert again.exit_code == 1 and "đã có phong trào mã" in again.output
+    with Session(engine_for(db_url)) as s:
+        assert s.exec(select(func.count()).select_from(Movement)).one() == 1

@@ -1,0 +1,298 @@
+"""Reading a movement spec file: YAML with line numbers → NFC → MovementSpec, or every problem.
+
+Each problem names the file and line, the field path (`targets[2].value`) and the reason in
+Vietnamese. Field errors, per-item checks and cross-field checks are all collected before
+refusing, so the office fixes a file in one go.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from thidua.errors import InvalidInput, Problem
+from thidua.spec_schema import DEADLINE_LABELS, MovementSpec
+from thidua.vn import nfc
+
+Loc = tuple[str | int, ...]
+
+
+class _Constructor(RoundTripConstructor):
+    """Dates and decimals stay as the text written, so pydantic reports a bad one with its
+    field and line (ruamel would abort the whole file), and 174186.0 becomes an exact Decimal."""
+
+
+def _as_text(constructor, node):
+    return constructor.construct_scalar(node)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
+_Constructor.add_constructor("tag:yaml.org,2002:float", _as_text)
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.Constructor = _Constructor
+    y.allow_duplicate_keys = False
+    return y
+
+
+# --- Vietnamese reasons for pydantic's error types -------------------------------------------
+
+_REASONS = {
+    "missing": "thiếu trường bắt buộc",
+    "extra_forbidden": "trường không được phép (viết sai tên trường?)",
+    "date_parsing": "ngày không hợp lệ: viết theo dạng YYYY-MM-DD, ví dụ 2022-03-31",
+    "date_from_datetime_parsing": "ngày không hợp lệ: viết theo dạng YYYY-MM-DD, ví dụ 2022-03-31",
+    "date_from_datetime_inexact": "ngày không hợp lệ: chỉ ghi ngày, không ghi giờ",
+    "date_type": "ngày không hợp lệ: viết theo dạng YYYY-MM-DD",
+    "decimal_parsing": "không phải là số (viết 174186.0; dạng '174.186,0' để ở value_text)",
+    "decimal_type": "không phải là số",
+    "float_parsing": "không phải là số",
+    "int_parsing": "không phải là số nguyên",
+    "int_from_float": "phải là số nguyên",
+    "int_type": "không phải là số nguyên",
+    "bool_parsing": "phải là true hoặc false",
+    "bool_type": "phải là true hoặc false",
+    "string_type": "phải là một đoạn văn bản",
+    "list_type": "phải là một danh sách (các dòng bắt đầu bằng '- ')",
+    "dict_type": "phải là một nhóm trường (khóa: giá trị)",
+    "model_type": "phải là một nhóm trường (khóa: giá trị)",
+    "model_attributes_type": "phải là một nhóm trường (khóa: giá trị)",
+    "finite_number": "phải là một số hữu hạn",
+}
+
+
+def reason_vi(err: dict) -> str:
+    """The Vietnamese reason for one pydantic error."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"])
+    if kind in _REASONS:
+        return _REASONS[kind]
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace(" or ", ", ")
+        return f"giá trị không hợp lệ, phải là một trong: {expected}"
+    if kind == "string_too_short":
+        return "không được để trống"
+    if kind == "string_too_long":
+        return f"dài quá {ctx.get('max_length')} ký tự"
+    if kind == "string_pattern_mismatch":
+        return "mã chỉ gồm chữ không dấu, chữ số và các dấu . _ - (không có khoảng trắng)"
+    if kind == "too_short":
+        return f"phải có ít nhất {ctx.get('min_length')} mục"
+    if kind == "too_long":
+        return f"có nhiều nhất {ctx.get('max_length')} mục"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sign = {
+            "greater_than_equal": "≥",
+            "greater_than": ">",
+            "less_than_equal": "≤",
+            "less_than": "<",
+        }[kind]
+        limit = next(iter(ctx.values()), "")
+        return f"phải {sign} {limit}"
+    if kind in ("decimal_max_digits", "decimal_max_places", "decimal_whole_digits"):
+        return "số quá lớn hoặc quá nhiều chữ số thập phân"
+    return f"giá trị không hợp lệ ({err.get('msg', kind)})"
+
+
+# --- where a field is in the file -------------------------------------------------------------
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(tệp)"
+
+
+def _clean_loc(err: dict) -> Loc:
+    # pydantic inserts validator/union tags ("function-after[...]"); they are no field.
+    loc = tuple(p for p in err["loc"] if isinstance(p, int) or p.isidentifier())
+    field = getattr((err.get("ctx") or {}).get("error"), "field", None)
+    return (*loc, field) if field else loc
+
+
+def line_of(root: Any, loc: Sequence[str | int]) -> int | None:
+    """1-based line of the deepest node of `loc` that exists in the parsed YAML."""
+    node, line = root, getattr(getattr(root, "lc", None), "line", None)
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0]
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0]
+            node = node[part]
+        else:
+            break
+    return None if line is None else line + 1
+
+
+# --- plain, NFC data --------------------------------------------------------------------------
+
+
+def plain(node: Any) -> Any:
+    """ruamel's commented containers and scalars → plain Python, every string NFC."""
+    if isinstance(node, dict):
+        return {str(nfc(k)): plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, str):
+        return nfc(str(node))
+    return node
+
+
+# --- cross-field checks ----------------------------------------------------------------------
+
+
+def cross_checks(spec: MovementSpec) -> list[tuple[Loc, str]]:
+    """Checks across fields, on a spec whose every field is valid."""
+    out: list[tuple[Loc, str]] = []
+    year = spec.year
+    if int(spec.document.date[:4]) not in (year, year - 1):  # a plan may come out in December
+        out.append((("document", "date"), f"ngày ban hành phải thuộc năm {year} hoặc năm trước"))
+    periods = spec.periods or []
+    for i, p in enumerate(periods):
+        for fld in ("starts_on", "ends_on"):
+            if getattr(p, fld).year != year:
+                out.append((("periods", i, fld), f"ngày nằm ngoài năm {year} của phong trào"))
+        if p.starts_on > p.ends_on:
+            out.append((("periods", i, "ends_on"), "ngày kết thúc trước ngày bắt đầu"))
+        if i and p.starts_on <= periods[i - 1].ends_on:
+            out.append(
+                (
+                    ("periods", i, "starts_on"),
+                    f"Đợt {p.number} bắt đầu trước khi Đợt {periods[i - 1].number} kết thúc "
+                    f"({periods[i - 1].ends_on.isoformat()}): các đợt chồng lên nhau",
+                )
+            )
+    n_periods = len(spec.effective_periods())
+    seen: dict[str, int] = {}
+    for i, d in enumerate(spec.deadlines):
+        if d.kind in seen:
+            out.append(
+                (("deadlines", i, "kind"), f"hạn '{d.kind}' đã khai ở deadlines[{seen[d.kind]}]")
+            )
+        seen.setdefault(d.kind, i)
+        if d.kind == "period_2_report" and n_periods < 2:
+            out.append(
+                (
+                    ("deadlines", i, "kind"),
+                    "phong trào chỉ có một đợt, không có hạn báo cáo Đợt 2 (period_2_report)",
+                )
+            )
+        for n, p in enumerate(spec.effective_periods(), 1):
+            if d.kind == f"period_{n}_report" and d.due_on < p.starts_on:
+                out.append((("deadlines", i, "due_on"), f"hạn báo cáo trước khi Đợt {n} bắt đầu"))
+    out += _dupes(spec.targets, "targets", "code", "mã chỉ tiêu")
+    out += _dupes(spec.criteria, "criteria", "block", "khối đã có bảng tiêu chí")
+    if spec.participants:
+        seen_units: set[str] = set()
+        for i, code in enumerate(spec.participants):
+            if code in seen_units:
+                out.append((("participants", i), f"đơn vị '{code}' ghi hai lần"))
+            seen_units.add(code)
+    if spec.copies and not spec.copies[-1].startswith("Lưu"):
+        out.append((("copies", len(spec.copies) - 1), "dòng cuối của Nơi nhận phải là 'Lưu: VT…'"))
+    return out
+
+
+def _dupes(items: Sequence[Any], name: str, attr: str, label: str) -> list[tuple[Loc, str]]:
+    out, first = [], {}
+    for i, item in enumerate(items):
+        key = getattr(item, attr)
+        if key in first:
+            out.append(((name, i, attr), f"{label} '{key}' trùng với {name}[{first[key]}]"))
+        first.setdefault(key, i)
+    return out
+
+
+# --- the entry points -------------------------------------------------------------------------
+
+
+def _read(path: Path) -> tuple[Any, list[Problem]]:
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return None, [Problem("(tệp)", "không tìm thấy tệp", where)]
+    except IsADirectoryError:
+        return None, [Problem("(tệp)", "đây là một thư mục, không phải tệp YAML", where)]
+    except UnicodeDecodeError:
+        return None, [Problem("(tệp)", "tệp không phải văn bản UTF-8", where)]
+    except OSError as e:
+        return None, [Problem("(tệp)", f"không đọc được tệp ({e.strerror})", where)]
+    try:
+        root = _yaml().load(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        what = "khóa bị trùng" if "duplicate" in str(e).lower() else "cú pháp YAML sai"
+        detail = (e.problem or "").strip()
+        return None, [Problem("(tệp)", f"{what} ({detail})", f"{where}{line}")]
+    except YAMLError as e:
+        detail = str(e).splitlines()[0]
+        return None, [Problem("(tệp)", f"tệp không phải YAML hợp lệ ({detail})", where)]
+    if root is None:
+        return None, [Problem("(tệp)", "tệp rỗng", where)]
+    if not isinstance(root, dict):
+        return None, [
+            Problem("(tệp)", "tệp phải là một nhóm trường (code:, year:, …), không phải "
+                    "một danh sách hay một dòng chữ", f"{where}:1")
+        ]  # fmt: skip
+    return root, []
+
+
+def parse_spec(path: str | Path) -> tuple[MovementSpec | None, list[Problem]]:
+    """The spec and no problems, or None and every problem found."""
+    path = Path(path)
+    root, problems = _read(path)
+    if problems:
+        return None, problems
+
+    def problem(loc: Sequence[str | int], reason: str) -> Problem:
+        line = line_of(root, loc)
+        return Problem(field_path(loc), reason, f"{path}:{line}" if line else str(path))
+
+    try:
+        spec = MovementSpec.model_validate(plain(root))
+    except ValidationError as e:
+        found = [problem(_clean_loc(err), reason_vi(err)) for err in e.errors()]
+        return None, _sorted(found)
+    found = [problem(loc, reason) for loc, reason in cross_checks(spec)]
+    return (None, _sorted(found)) if found else (spec, [])
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    def key(p: Problem) -> tuple[int, str]:
+        tail = p.where.rpartition(":")[2]
+        return (int(tail) if tail.isdigit() else 0, p.field)
+
+    return sorted(problems, key=key)
+
+
+def load_spec(path: str | Path) -> MovementSpec:
+    """Read and validate a spec file; InvalidInput listing every problem if it is not right."""
+    spec, problems = parse_spec(path)
+    if spec is None:
+        raise InvalidInput(f"Tệp đặc tả phong trào {path} có {len(problems)} lỗi", problems)
+    return spec
+
+
+def check_spec(path: str | Path) -> list[Problem]:
+    """Every problem of a spec file; empty when it is fine."""
+    return parse_spec(path)[1]
+
+
+def deadline_label(kind: str, label: str | None) -> str:
+    return label or DEADLINE_LABELS[kind]
