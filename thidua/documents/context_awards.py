@@ -1,0 +1,507 @@
+"""Context builders for the award documents: achievement reports, the list of nominees, the
+council's minutes, the proposal memo, the decision and its certificates."""
+
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models import (
+    AwardHistory,
+    Council,
+    CouncilMember,
+    Decision,
+    DecisionItem,
+    IssuedDocument,
+    Meeting,
+    Movement,
+    Nomination,
+    Person,
+    Unit,
+)
+from thidua import vn
+from thidua.documents.context import (
+    _legal,
+    copies,
+    header,
+    local_date,
+    nominations_by_id,
+    title_name,
+    two,
+)
+from thidua.errors import NotFound
+from thidua.results import CheckResult, VoteResult
+
+FACT_LABELS = {
+    "task_rating": "Xếp loại mức độ hoàn thành nhiệm vụ",
+    "rating": "Xếp loại mức độ hoàn thành nhiệm vụ",
+    "months_worked": "Số tháng công tác trong năm",
+    "discipline": "Kỷ luật",
+    "initiatives": "Sáng kiến, đề tài được công nhận",
+    "members": "Số thành viên",
+    "ldtt_count": "Số cá nhân đạt Lao động tiên tiến",
+    "cstdcs_count": "Số cá nhân đạt Chiến sĩ thi đua cơ sở",
+}
+FACT_VALUES = {
+    "HTXSNV": "Hoàn thành xuất sắc nhiệm vụ",
+    "HTTNV": "Hoàn thành tốt nhiệm vụ",
+    "HTNV": "Hoàn thành nhiệm vụ",
+    "none": "Không",
+    None: "Không",
+    True: "Có",
+    False: "Không",
+}
+
+
+def _fact_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(_fact_value(v) for v in value) or "Không"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_fact_value(v)}" for k, v in value.items())
+    if isinstance(value, bool) or value is None:
+        return FACT_VALUES[value]
+    if isinstance(value, int | float | Decimal):
+        return vn.number(Decimal(str(value)), 0 if float(value).is_integer() else 1)
+    return FACT_VALUES.get(value, str(value))
+
+
+class Subjects:
+    """Names and positions of nominees, loaded in bulk."""
+
+    def __init__(self, session: Session, nominations: list[Nomination]) -> None:
+        pids = {n.person_id for n in nominations if n.person_id}
+        self.people = {
+            p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(pids or [0])))
+        }
+        uids = {n.unit_id for n in nominations} | {
+            n.collective_unit_id for n in nominations if n.collective_unit_id
+        }
+        uids |= {p.unit_id for p in self.people.values()}
+        self.units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(uids)))}
+
+    def name(self, n: Nomination) -> str:
+        if n.subject_kind == "individual" and n.person_id in self.people:
+            return self.people[n.person_id].full_name
+        unit = self.units.get(n.collective_unit_id or n.unit_id)
+        return unit.name if unit else n.subject_key
+
+    def position_unit(self, n: Nomination) -> str:
+        if n.subject_kind == "individual" and n.person_id in self.people:
+            p = self.people[n.person_id]
+            unit = self.units.get(p.unit_id)
+            return " – ".join(x for x in (p.position, unit.name if unit else "") if x)
+        parent = self.units.get(n.unit_id)
+        return parent.name if parent and n.collective_unit_id != n.unit_id else ""
+
+
+def achievement_kind(nomination: Nomination) -> str:
+    """The document kind of a nominee's achievement report."""
+    if nomination.subject_kind == "collective":
+        return "achievement_collective"
+    return "achievement_individual"
+
+
+def achievement_report_context(session: Session, nomination: Nomination) -> dict[str, Any]:
+    movement = session.get(Movement, nomination.movement_id)
+    subjects = Subjects(session, [nomination])
+    unit = subjects.units.get(nomination.unit_id)
+    history = session.exec(
+        select(AwardHistory)
+        .where(
+            AwardHistory.subject_key == nomination.subject_key,
+            AwardHistory.year < movement.year,
+        )
+        .order_by(AwardHistory.year)
+    ).all()
+    name = subjects.name(nomination)
+    collective = nomination.subject_kind == "collective"
+    ctx = header(
+        movement,
+        summary=f"Đề nghị tặng {title_name(nomination.title)} năm {movement.year}",
+        issued_on=local_date(nomination.submitted_at),
+        copy_lines=[],
+        agency=unit.name if unit else movement.agency,
+        parent_agency=movement.agency,
+        signer=(
+            "",
+            "THỦ TRƯỞNG ĐƠN VỊ" if collective else "NGƯỜI BÁO CÁO THÀNH TÍCH",
+            "" if collective else name,
+        ),
+    )
+    facts = [
+        {"stt": i, "label": FACT_LABELS.get(k, k), "value": _fact_value(v)}
+        for i, (k, v) in enumerate(nomination.facts.items(), start=1)
+    ]
+    ctx.update(
+        title_name=title_name(nomination.title),
+        achievement=nomination.achievement or "(chưa nhập tóm tắt thành tích)",
+        facts=facts,
+        history=[
+            {"year": h.year, "title": title_name(h.title), "decision": h.decision_ref or ""}
+            for h in history
+        ],
+        unit_name=unit.name if unit else "",
+    )
+    if collective:
+        cu = subjects.units.get(nomination.collective_unit_id or nomination.unit_id)
+        members = nomination.facts.get("members") or (cu.headcount if cu else None)
+        ctx.update(
+            collective_name=name,
+            headcount_text=f"{two(int(members))} người" if members else "—",
+        )
+    else:
+        person = subjects.people.get(nomination.person_id)
+        ctx.update(full_name=name, position=(person.position if person else "") or "")
+    return ctx
+
+
+def _short(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _count_text(noms: list[Nomination]) -> str:
+    coll = sum(1 for n in noms if n.subject_kind == "collective")
+    ind = len(noms) - coll
+    parts = [f"{two(coll)} tập thể" if coll else "", f"{two(ind)} cá nhân" if ind else ""]
+    return " và ".join(p for p in parts if p) or "không có"
+
+
+def nominee_list_context(
+    session: Session, movement: Movement, checks: list[CheckResult]
+) -> dict[str, Any]:
+    noms = nominations_by_id(session, [c.nomination_id for c in checks])
+    ordered = [noms[c.nomination_id] for c in checks if c.nomination_id in noms]
+    subjects = Subjects(session, ordered)
+    rows = []
+    for i, c in enumerate((c for c in checks if c.nomination_id in noms), start=1):
+        n = noms[c.nomination_id]
+        rows.append(
+            {
+                "stt": i,
+                "name": subjects.name(n),
+                "position_unit": subjects.position_unit(n),
+                "title": title_name(n.title),
+                "achievement": _short(n.achievement),
+                "note": "Đủ điều kiện" if c.ok else "; ".join(f.reason for f in c.failures),
+            }
+        )
+    ok = sum(1 for c in checks if c.ok and c.nomination_id in noms)
+    ctx = header(
+        movement,
+        summary=f"Đề nghị khen thưởng phong trào thi đua năm {movement.year}",
+        copy_lines=copies(session, movement),
+    )
+    ctx.update(
+        intro="(Kèm theo kết quả kiểm tra hồ sơ đề nghị khen thưởng của Văn phòng)",
+        rows=rows,
+        count_text=(
+            f"Tổng số: {_count_text(ordered)}; {two(ok)} hồ sơ đủ điều kiện, "
+            f"{two(len(rows) - ok)} hồ sơ chưa đủ điều kiện."
+        ),
+    )
+    return ctx
+
+
+def _person_name(session: Session, person_id: int | None) -> str:
+    p = session.get(Person, person_id) if person_id else None
+    return p.full_name if p else ""
+
+
+def _time(dt) -> str:
+    d = local_date(dt)
+    if dt is None:
+        return vn.long_date(d)
+    from datetime import UTC
+
+    t = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(vn.TZ)
+    return f"{t.hour:02d} giờ {t.minute:02d} phút, {vn.long_date(d)}"
+
+
+def minutes_context(
+    session: Session, movement: Movement, meeting: Meeting, results: list[VoteResult]
+) -> dict[str, Any]:
+    council = session.get(Council, meeting.council_id)
+    if council is None:
+        raise NotFound("Không tìm thấy Hội đồng của cuộc họp")
+    members = session.exec(
+        select(CouncilMember).where(CouncilMember.council_id == council.id)
+    ).all()
+    secretary = next((m for m in members if m.role == "secretary"), None)
+    chair = _person_name(session, council.chair_person_id) or next(
+        (_person_name(session, m.person_id) for m in members if m.role == "chair"), ""
+    )
+    secretary_name = _person_name(session, secretary.person_id) if secretary else ""
+    present = max((r.issued for r in results), default=0)
+    passed = sum(1 for r in results if r.passed)
+    ctx = header(
+        movement,
+        summary=f"Họp {council.name} xét đề nghị khen thưởng năm {movement.year}",
+        issued_on=local_date(meeting.closed_at or meeting.opened_at),
+        copy_lines=copies(session, movement, "Thành viên Hội đồng", keep="VT, HĐTĐKT"),
+        agency="Hội đồng Thi đua - Khen thưởng",
+        parent_agency=movement.agency,
+        signer=("", "CHỦ TỊCH HỘI ĐỒNG", chair),
+    )
+    ctx.update(
+        council_name=council.name,
+        meeting_line=(
+            f"Vào lúc {_time(meeting.opened_at)}, tại {meeting.place or movement.agency}, "
+            f"{council.name} họp xét đề nghị khen thưởng phong trào thi đua năm {movement.year}."
+        ),
+        members_total=two(len(members)),
+        members_present=two(present),
+        chair_name=chair,
+        secretary_name=secretary_name,
+        intro=(
+            "Hội đồng đã nghe Văn phòng báo cáo kết quả kiểm tra hồ sơ, thảo luận, thẩm định "
+            "và bỏ phiếu kín đối với từng trường hợp đề nghị khen thưởng. Tỷ lệ đồng ý tính "
+            "trên tổng số thành viên Hội đồng có quyền biểu quyết."
+        ),
+        rows=[
+            {
+                "stt": i,
+                "name": r.subject_name,
+                "title": title_name(r.title),
+                "issued": two(r.issued),
+                "returned": two(r.returned),
+                "valid": two(r.valid),
+                "yes": two(r.yes),
+                "yes_pct": vn.percent(r.yes_pct, 1),
+                "result": "Đạt" if r.passed else f"Không đạt (cần {vn.percent(r.threshold_pct)})",
+            }
+            for i, r in enumerate(results, start=1)
+        ],
+        passed_count=(
+            f"Kết quả: {two(passed)}/{two(len(results))} trường hợp đạt tỷ lệ phiếu đồng ý "
+            "theo quy định."
+        ),
+        closing=(
+            f"Cuộc họp kết thúc lúc {_time(meeting.closed_at)}. Biên bản đã được thông qua "
+            "trước Hội đồng./."
+            if meeting.closed_at
+            else "Biên bản đã được thông qua trước Hội đồng./."
+        ),
+    )
+    return ctx
+
+
+def _items(session: Session, decision: Decision):
+    items = session.exec(
+        select(DecisionItem)
+        .where(DecisionItem.decision_id == decision.id, col(DecisionItem.revoked_at).is_(None))
+        .order_by(DecisionItem.id)
+    ).all()
+    noms = nominations_by_id(session, [i.nomination_id for i in items])
+    subjects = Subjects(session, list(noms.values()))
+    order = {
+        t: i
+        for i, t in enumerate(
+            [
+                "CO_THI_DUA",
+                "BANG_KHEN_TINH",
+                "CSTD_TINH",
+                "TTLDXS",
+                "TTLDTT",
+                "CSTDCS",
+                "LDXS",
+                "LDTT",
+                "GIAY_KHEN",
+            ]
+        )
+    }
+    items = sorted(
+        items,
+        key=lambda i: (
+            order.get(i.title, 99),
+            i.title,
+            noms[i.nomination_id].subject_kind,
+            subjects.name(noms[i.nomination_id]),
+        ),
+    )
+    return items, noms, subjects
+
+
+def _groups(items, noms) -> list[dict[str, str]]:
+    by_title: dict[str, list[Nomination]] = {}
+    for i in items:
+        by_title.setdefault(i.title, []).append(noms[i.nomination_id])
+    return [{"title": title_name(t), "count_text": _count_text(ns)} for t, ns in by_title.items()]
+
+
+def _launch_ref(session: Session, movement: Movement) -> str:
+    doc = session.exec(
+        select(IssuedDocument).where(
+            IssuedDocument.movement_id == movement.id, IssuedDocument.kind == "launch"
+        )
+    ).first()
+    kind = {"chi_thi": "Chỉ thị", "cong_van": "Công văn"}.get(movement.doc_kind, "Kế hoạch")
+    number = (
+        doc.symbol
+        if doc and doc.symbol
+        else (f"{movement.doc_number}/{movement.doc_symbol}" if movement.doc_number else "")
+    )
+    return (
+        f"{kind} {('số ' + number + ' ') if number else ''}của {movement.agency} về việc "
+        f"phát động phong trào thi đua năm {movement.year}"
+    )
+
+
+def _doc_symbol(session: Session, movement: Movement, kind: str) -> str | None:
+    doc = session.exec(
+        select(IssuedDocument)
+        .where(IssuedDocument.movement_id == movement.id, IssuedDocument.kind == kind)
+        .order_by(col(IssuedDocument.id).desc())
+    ).first()
+    return doc.symbol if doc else None
+
+
+def proposal_memo_context(
+    session: Session, movement: Movement, decision: Decision
+) -> dict[str, Any]:
+    items, noms, subjects = _items(session, decision)
+    minutes = _doc_symbol(session, movement, "minutes")
+    ctx = header(
+        movement,
+        summary=f"Về việc đề nghị khen thưởng phong trào thi đua năm {movement.year}",
+        issued_on=decision.signed_on,
+        copy_lines=copies(session, movement, "Như trên", "Sở Nội vụ", "Lãnh đạo Sở"),
+    )
+    ctx.update(
+        addressee=decision.authority,
+        legal_bases=[*_legal(session, movement), _launch_ref(session, movement)],
+        intro=(
+            f"Trên cơ sở kết quả thực hiện phong trào thi đua năm {movement.year}, "
+            f"Hội đồng Thi đua - Khen thưởng {movement.agency} đã họp xét"
+            + (f" (Biên bản số {minutes})" if minutes else "")
+            + f". {movement.agency} kính đề nghị {decision.authority} xem xét, khen thưởng:"
+        ),
+        groups=_groups(items, noms),
+        rows=[
+            {
+                "stt": i,
+                "name": subjects.name(noms[it.nomination_id]),
+                "position_unit": subjects.position_unit(noms[it.nomination_id]),
+                "title": title_name(it.title),
+                "achievement": _short(noms[it.nomination_id].achievement, 200),
+            }
+            for i, it in enumerate(items, start=1)
+        ],
+        closing=f"{movement.agency} kính trình {decision.authority} xem xét, quyết định./.",
+    )
+    return ctx
+
+
+def _money(value: Decimal | None) -> str:
+    return vn.number(value, 0) if value is not None else "—"
+
+
+def decision_context(session: Session, movement: Movement, decision: Decision) -> dict[str, Any]:
+    items, noms, subjects = _items(session, decision)
+    minutes = _doc_symbol(session, movement, "minutes")
+    issuer = decision.authority or f"{movement.signer_title} {movement.agency}"
+    total = sum((i.amount for i in items if i.amount is not None), Decimal(0))
+    ctx = header(
+        movement,
+        summary=f"Về việc khen thưởng phong trào thi đua năm {movement.year}",
+        issued_on=decision.signed_on,
+        copy_lines=copies(session, movement, "Như Điều 3", "Sở Nội vụ", "Lãnh đạo Sở"),
+    )
+    ctx.update(
+        issuer_title=issuer.upper(),
+        legal_bases=[*_legal(session, movement), _launch_ref(session, movement)],
+        proposal_line=(
+            f"Xét đề nghị của Hội đồng Thi đua - Khen thưởng {movement.agency}"
+            + (f" tại Biên bản số {minutes}" if minutes else "")
+            + "."
+        ),
+        groups=_groups(items, noms),
+        rows=[
+            {
+                "stt": i,
+                "name": subjects.name(noms[it.nomination_id]),
+                "position_unit": subjects.position_unit(noms[it.nomination_id]),
+                "title": title_name(it.title),
+                "amount": _money(it.amount),
+            }
+            for i, it in enumerate(items, start=1)
+        ],
+        total_amount=vn.number(total, 0),
+        executors=(
+            "Chánh Văn phòng, Thủ trưởng các phòng, đơn vị có liên quan và các tập thể, "
+            "cá nhân có tên tại Điều 1"
+        ),
+    )
+    return ctx
+
+
+def _is_certificate(title: str) -> bool:
+    return title == "GIAY_KHEN" or "giấy khen" in title_name(title).lower()
+
+
+def certificate_contexts(
+    session: Session, movement: Movement, decision: Decision
+) -> list[dict[str, Any]]:
+    """One entry per recipient of a Giấy khen in the decision (every item if none is
+    marked as one)."""
+    items, noms, subjects = _items(session, decision)
+    chosen = [i for i in items if _is_certificate(i.title)] or items
+    out = []
+    for seq, it in enumerate(chosen, start=1):
+        n = noms[it.nomination_id]
+        out.append(
+            {
+                "recipient": subjects.name(n),
+                "position_unit": subjects.position_unit(n),
+                "achievement": _short(n.achievement, 160).rstrip(".")
+                or f"trong phong trào thi đua năm {movement.year}",
+                "title": title_name(it.title),
+                "book_number": f"{seq:03d}",
+            }
+        )
+    return out
+
+
+def certificates_context(
+    session: Session, movement: Movement, decision: Decision
+) -> dict[str, Any]:
+    """The merged file's context: the shared lines and every recipient's certificate."""
+    symbol = _decision_symbol(session, decision, movement)
+    when = decision.signed_on or vn.today()
+    ctx = header(
+        movement,
+        summary=f"Giấy khen theo Quyết định số {symbol}",
+        issued_on=when,
+        copy_lines=[],
+    )
+    ctx.update(
+        issuer_title=(decision.authority or f"{movement.signer_title} {movement.agency}").upper(),
+        decision_line=f"Quyết định số {symbol} {vn.long_date(local_date(when))}",
+        certificates=certificate_contexts(session, movement, decision),
+    )
+    return ctx
+
+
+def _decision_symbol(session: Session, decision: Decision, movement: Movement) -> str:
+    doc = session.get(IssuedDocument, decision.document_id) if decision.document_id else None
+    if doc is None:
+        doc = session.exec(
+            select(IssuedDocument).where(
+                IssuedDocument.movement_id == movement.id,
+                IssuedDocument.kind == "decision",
+                IssuedDocument.subject_key == f"decision:{decision.id}",
+            )
+        ).first()
+    return doc.symbol if doc and doc.symbol else f"      /QĐ-{movement.agency_code}"
+
+
+__all__ = [
+    "achievement_kind",
+    "achievement_report_context",
+    "certificate_contexts",
+    "certificates_context",
+    "decision_context",
+    "minutes_context",
+    "nominee_list_context",
+    "proposal_memo_context",
+]
