@@ -1,0 +1,296 @@
+"""Checking nominations against a rule set: each title's criteria, then the quotas across the
+nominations of a unit, a block and the movement.
+
+Order of work (check_all):
+1. load every nomination of the movement, the award history of their subjects, the members of
+   the collectives nominated and the block of each unit — one query per table;
+2. evaluate the criteria title by title in dependency order, so that "CSTĐ tỉnh needs 3 years
+   of CSTĐCS" can count this year's CSTĐCS when that nomination itself meets its criteria;
+3. fill each quota in the order nominations were submitted (earliest first): the nominations
+   past the quota are the ones that exceed it. Only nominations that meet their own criteria
+   and are not rejected or revoked count, both towards a quota and as its base.
+"""
+
+from collections import defaultdict
+from fractions import Fraction
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from models import AwardHistory, BlockMember, Movement, Nomination, Participant, Person, TitleQuota
+from models.org import Unit
+from thidua.results import CheckResult, RuleFailure
+from thidua.rules.context import BadFact, Evaluation, MissingFact, Nom, World, render
+from thidua.rules.ruleset import (
+    DEFAULT_RULE_SET,
+    ROUNDINGS,
+    SCOPES,
+    SUBJECTS,
+    Quota,
+    Rule,
+    RuleSet,
+    load_rule_set,
+)
+from thidua.vn import number
+
+NOT_COUNTED = {"rejected", "revoked", "withdrawn"}  # statuses that take no quota place
+
+
+def rule_set_for(movement: Movement) -> RuleSet:
+    return load_rule_set(movement.rule_set or DEFAULT_RULE_SET)
+
+
+def check_all(session: Session, movement: Movement) -> list[CheckResult]:
+    """Every nomination of the movement, with its failed criteria and exceeded quotas."""
+    return _check(session, movement, rule_set_for(movement))
+
+
+def check_nomination(session: Session, nomination: Nomination, rule_set: RuleSet) -> CheckResult:
+    """One nomination: its criteria and the quotas it shares with the others of its movement
+    (which are therefore read too)."""
+    movement = session.get(Movement, nomination.movement_id)
+    session.flush()
+    for result in _check(session, movement, rule_set):
+        if result.nomination_id == nomination.id:
+            return result
+    return CheckResult(nomination.id, [])
+
+
+def _check(session: Session, movement: Movement, rs: RuleSet) -> list[CheckResult]:
+    noms = _load_nominations(session, movement.id)
+    world = _load_world(session, movement, rs, noms)
+    failures: dict[int, list[RuleFailure]] = {n.id: [] for n in noms}
+    by_title: dict[str, list[Nom]] = defaultdict(list)
+    for n in noms:
+        by_title[n.title].append(n)
+
+    for code in rs.order:
+        title = rs.titles[code]
+        for n in by_title.get(code, []):
+            if title.subject not in {"both", n.subject_kind}:
+                failures[n.id].append(
+                    RuleFailure(
+                        f"{code}.doi_tuong",
+                        title.basis,
+                        f"{title.name} không xét tặng cho {SUBJECTS[n.subject_kind]}",
+                        n.id,
+                    )
+                )
+                continue
+            ctx = Evaluation(world, n)
+            for rule in title.rules:
+                failure = _evaluate(rule, ctx)
+                if failure:
+                    failures[n.id].append(failure)
+            if not failures[n.id] and n.status not in NOT_COUNTED:
+                world.eligible.add((n.subject_key, code))
+    for code, items in by_title.items():
+        if code not in rs.titles:
+            for n in items:
+                failures[n.id].append(
+                    RuleFailure(
+                        "danh_hieu",
+                        rs.title,
+                        f"Danh hiệu '{code}' không có trong bộ quy tắc {rs.name}",
+                        n.id,
+                    )
+                )
+
+    eligible = [n for n in noms if (n.subject_key, n.title) in world.eligible]
+    blocks = _blocks(session, movement.id) if any(q.scope == "block" for q in rs.quotas) else {}
+    for quota in rs.quotas:
+        for n, reason in _quota(quota, rs, eligible, blocks):
+            failures[n.id].append(RuleFailure(quota.id, quota.basis, reason, n.id))
+    for n, rid, reason in _movement_quotas(session, movement, rs, eligible):
+        failures[n.id].append(RuleFailure(rid, "Chỉ tiêu thi đua của phong trào", reason, n.id))
+    return [CheckResult(n.id, failures[n.id]) for n in noms]
+
+
+def _evaluate(rule: Rule, ctx: Evaluation) -> RuleFailure | None:
+    nid = ctx.nom.id
+    try:
+        if rule.test.run(ctx):
+            return None
+    except MissingFact as e:
+        return RuleFailure(
+            rule.id, rule.basis, f"Hồ sơ thiếu dữ kiện «{e.spec.label}» ({e.spec.key})", nid
+        )
+    except BadFact as e:
+        return RuleFailure(
+            rule.id,
+            rule.basis,
+            f"Dữ kiện «{e.spec.label}» ({e.spec.key}) không hợp lệ: {e.reason}",
+            nid,
+        )
+    except (TypeError, ValueError, ZeroDivisionError) as e:
+        return RuleFailure(rule.id, rule.basis, f"Không xét được tiêu chuẩn: {e}", nid)
+    return RuleFailure(rule.id, rule.basis, render(rule.message, ctx), nid)
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def _load_nominations(session: Session, movement_id: int) -> list[Nom]:
+    n = Nomination
+    rows = session.execute(
+        select(
+            n.id, n.unit_id, n.subject_kind, n.person_id, n.collective_unit_id, n.subject_key,
+            n.title, n.facts, n.status, n.submitted_at,
+        ).where(n.movement_id == movement_id)
+    ).all()  # fmt: skip
+    return [
+        Nom(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or {}, r[8], (r[9], r[0])) for r in rows
+    ]
+
+
+def _load_world(session: Session, movement: Movement, rs: RuleSet, noms: list[Nom]) -> World:
+    world = World(rule_set=rs, year=movement.year)
+    collective_units = {n.collective_unit_id for n in noms if n.collective_unit_id}
+    subjects = select(Nomination.subject_key).where(Nomination.movement_id == movement.id)
+    # History of the nominees, and this year's titles of anyone (the members of collectives).
+    h = AwardHistory
+    for key, year, title in session.execute(
+        select(h.subject_key, h.year, h.title).where(
+            or_(h.subject_key.in_(subjects), h.year == movement.year)
+        )
+    ):
+        world.history.setdefault(key, {}).setdefault(year, set()).add(title)
+    if collective_units:
+        people = select(Nomination.collective_unit_id).where(
+            Nomination.movement_id == movement.id, Nomination.collective_unit_id.is_not(None)
+        )
+        for pid, unit_id in session.execute(
+            select(Person.id, Person.unit_id).where(Person.active, Person.unit_id.in_(people))
+        ):
+            world.unit_members.setdefault(unit_id, []).append(f"person:{pid}")
+        for uid, headcount in session.execute(
+            select(Unit.id, Unit.headcount).where(Unit.id.in_(people))
+        ):
+            if headcount:
+                world.unit_headcount[uid] = headcount
+    member_unit = {k: u for u, keys in world.unit_members.items() for k in keys}
+    for n in noms:
+        if n.subject_kind == "individual" and n.status not in NOT_COUNTED:
+            world.person_facts.setdefault(n.subject_key, []).append(n.facts)
+            if n.subject_key in member_unit:
+                world.nominated_units.add(member_unit[n.subject_key])
+
+    def load_ranks() -> dict[int, int]:
+        from thidua.scoring import block_rankings
+
+        return {r.unit_id: r.rank for b in block_rankings(session, movement) for r in b.ranks}
+
+    world.load_ranks = load_ranks
+    return world
+
+
+def _blocks(session: Session, movement_id: int) -> dict[int, int]:
+    """unit → block: the participant's block for this movement, else the standing membership."""
+    out = dict(session.execute(select(BlockMember.unit_id, BlockMember.block_id)).all())
+    for unit_id, block_id in session.execute(
+        select(Participant.unit_id, Participant.block_id).where(
+            Participant.movement_id == movement_id, Participant.block_id.is_not(None)
+        )
+    ):
+        out[unit_id] = block_id
+    return out
+
+
+# -- quotas ----------------------------------------------------------------------------------
+
+
+def _quota(quota: Quota, rs: RuleSet, eligible: list[Nom], blocks: dict[int, int]):
+    def group(n: Nom):
+        if quota.scope == "unit":
+            return n.unit_id
+        if quota.scope == "block":
+            return blocks.get(n.subject_unit)
+        return 0
+
+    taken: dict[object, list[Nom]] = defaultdict(list)
+    base: dict[object, int] = defaultdict(int)
+    for n in eligible:
+        g = group(n)
+        if g is None:
+            continue
+        if n.title == quota.title:
+            taken[g].append(n)
+        if quota.of and n.title == quota.of:
+            base[g] += 1
+    name = rs.title_name(quota.title)
+    for g, items in taken.items():
+        allowed = quota.allowed(base[g])
+        if len(items) <= allowed:
+            continue
+        if quota.max_ratio is not None:
+            how = (
+                f"{_pct(quota.max_ratio)} của {base[g]} {rs.title_name(quota.of or '')}, "
+                f"{ROUNDINGS[quota.rounding]}"
+            )
+        else:
+            how = "theo bộ quy tắc"
+        items.sort(key=lambda n: n.order)
+        for i, n in enumerate(items[allowed:], start=allowed + 1):
+            yield (
+                n,
+                (
+                    f"Vượt chỉ tiêu {name} của {SCOPES[quota.scope]}: được tối đa {allowed} "
+                    f"({how}), đã đề nghị {len(items)}; hồ sơ này đứng thứ {i} theo thứ tự gửi"
+                ),
+            )
+
+
+def _pct(ratio: Fraction) -> str:
+    value = ratio * 100
+    text = number(value.numerator / value.denominator, 0 if value.denominator == 1 else 2)
+    return f"{text}%"
+
+
+def _movement_quotas(session: Session, movement: Movement, rs: RuleSet, eligible: list[Nom]):
+    """The movement's own emulation targets (TitleQuota rows) that set a maximum."""
+    quotas = [
+        q
+        for q in session.execute(
+            select(TitleQuota).where(TitleQuota.movement_id == movement.id)
+        ).scalars()
+        if q.maximum is not None and q.title in rs.titles
+    ]
+    if not quotas:
+        return
+    units = select(Participant.unit_id).where(Participant.movement_id == movement.id)
+    n_units = session.execute(select(func.count()).select_from(units.subquery())).scalar_one()
+    n_people = None
+    for q in quotas:
+        items = sorted(
+            (n for n in eligible if n.title == q.title and n.subject_kind == q.subject),
+            key=lambda n: n.order,
+        )
+        if q.kind == "percent":
+            if q.subject == "individual" and n_people is None:
+                n_people = (
+                    session.execute(
+                        select(func.coalesce(func.sum(Unit.headcount), 0)).where(Unit.id.in_(units))
+                    ).scalar_one()
+                    or session.execute(
+                        select(func.count(Person.id)).where(
+                            Person.active, Person.unit_id.in_(units)
+                        )
+                    ).scalar_one()
+                )
+            base = n_people if q.subject == "individual" else n_units
+            ratio = Fraction(str(q.maximum)) / 100
+            allowed = (ratio * base).numerator // (ratio * base).denominator
+            how = f"{_pct(ratio)} của {base} {SUBJECTS[q.subject]}, làm tròn xuống"
+        else:
+            allowed = int(q.maximum)
+            how = q.text
+        for i, n in enumerate(items[allowed:], start=allowed + 1):
+            yield (
+                n,
+                f"chi_tieu.{q.seq}",
+                (
+                    f"Vượt chỉ tiêu thi đua của phong trào «{q.text}»: tối đa {allowed} "
+                    f"{rs.title_name(q.title)} ({how}), đã đề nghị {len(items)}; "
+                    f"hồ sơ này đứng thứ {i} theo thứ tự gửi"
+                ),
+            )

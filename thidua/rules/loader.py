@@ -1,0 +1,385 @@
+"""Turning the YAML of a rule set into a checked RuleSet, collecting every problem with the
+file, line and field where it is."""
+
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from thidua.errors import Problems
+from thidua.rules.expr import ExprError, Vocabulary, compile_expr
+from thidua.rules.ruleset import (
+    FACT_TYPES,
+    KNOWN_TITLES,
+    RATING_TITLES,
+    ROUNDINGS,
+    SCOPES,
+    SUBJECTS,
+    FactSpec,
+    Quota,
+    Rule,
+    RuleSet,
+    Threshold,
+    Title,
+    compile_message,
+    parse_threshold,
+)
+from thidua.vn import nfc
+
+TOP = {
+    "format", "name", "title", "version", "year", "agency", "legal_basis", "facts",
+    "titles", "quotas", "council", "scoring", "notes",
+}  # fmt: skip
+TOP_REQUIRED = {"format", "name", "version", "year", "agency", "legal_basis", "facts", "titles"}
+FACT_FIELDS = {"label", "type", "values", "default", "min", "max", "subject"}
+TITLE_FIELDS = {
+    "name",
+    "subject",
+    "basis",
+    "criteria",
+    "reward_multiple",
+    "vote_threshold",
+    "notes",
+}
+RULE_FIELDS = {"id", "rule", "message", "basis"}
+QUOTA_FIELDS = {"id", "title", "scope", "max", "of", "rounding", "min_allowed", "basis"}
+COUNCIL_FIELDS = {"quorum", "blank_is_valid"}
+SCORING_FIELDS = {"flags_per_block"}
+# Facts the engine itself reads (initiatives(), discipline_at_least(), member_*()).
+ENGINE_FACTS = {
+    "discipline": "enum",
+    "initiatives": "initiatives",
+    "members": "integer",
+    "member_counts": "counts",
+    "member_discipline": "counts",
+    "task_rating": "enum",
+}
+
+
+class _Ctx:
+    def __init__(self, path: Path, problems: Problems) -> None:
+        self.path = path
+        self.problems = problems
+
+    def where(self, node: Any, key: Any = None) -> str:
+        """ "nd152-2025.yaml:42": the line of key in node (or of node itself)."""
+        lc = getattr(node, "lc", None)
+        line = None
+        if lc is not None:
+            try:
+                line = lc.key(key)[0] if key is not None else lc.line
+            except (KeyError, IndexError, TypeError):
+                line = lc.line
+        return f"{self.path.name}:{line + 1}" if line is not None else self.path.name
+
+    def add(self, field_name: str, reason: str, node: Any = None, key: Any = None) -> None:
+        self.problems.add(field_name, reason, self.where(node, key))
+
+    def mapping(self, node: Any, field_name: str, allowed: set[str], parent: Any, key: Any):
+        if not isinstance(node, dict):
+            self.add(field_name, "phải là một bảng (các dòng 'tên: giá trị')", parent, key)
+            return None
+        for k in node:
+            if k not in allowed:
+                self.add(
+                    f"{field_name}.{k}",
+                    f"trường không có trong định dạng (có: {', '.join(sorted(allowed))})",
+                    node,
+                    k,
+                )
+        return node
+
+
+def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
+    c = _Ctx(path, problems)
+    top = c.mapping(data, "(gốc)", TOP, data, None)
+    if top is None:
+        return None
+    for k in sorted(TOP_REQUIRED - set(top)):
+        c.add(k, "thiếu trường bắt buộc", top)
+    if top.get("format", 1) != 1:
+        c.add("format", f"định dạng {top.get('format')} chưa được hỗ trợ (chỉ có 1)", top, "format")
+    year = top.get("year")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        c.add("year", f"năm '{year}' không hợp lệ", top, "year")
+    legal = top.get("legal_basis") or []
+    if not isinstance(legal, list) or not all(isinstance(x, str) and x.strip() for x in legal):
+        c.add("legal_basis", "phải là danh sách các văn bản làm căn cứ", top, "legal_basis")
+        legal = []
+
+    facts = _facts(c, top.get("facts"), top)
+    titles_node = top.get("titles") or {}
+    if not isinstance(titles_node, dict) or not titles_node:
+        c.add("titles", "phải có ít nhất một danh hiệu", top, "titles")
+        titles_node = {}
+    for code in titles_node:
+        if code not in KNOWN_TITLES:
+            c.add(
+                f"titles.{code}",
+                f"mã danh hiệu không có (có: {', '.join(KNOWN_TITLES)})",
+                titles_node,
+                code,
+            )
+    disciplines = facts["discipline"].values if "discipline" in facts else {}
+    levels = facts["initiatives"].values if "initiatives" in facts else {}
+    vocab = Vocabulary(
+        facts=frozenset(facts),
+        titles=frozenset(k for k in titles_node if k in KNOWN_TITLES) | RATING_TITLES,
+        disciplines=frozenset(disciplines),
+        levels=frozenset(levels),
+    )
+    titles = {
+        code: t
+        for code, node in titles_node.items()
+        if code in KNOWN_TITLES and (t := _title(c, code, node, titles_node, vocab)) is not None
+    }
+    order = _order(c, titles, titles_node)
+    quotas = _quotas(c, top.get("quotas") or [], top, titles)
+    council = c.mapping(top.get("council") or {}, "council", COUNCIL_FIELDS, top, "council") or {}
+    quorum = _threshold(c, council.get("quorum", ">= 2/3"), "council.quorum", council, "quorum")
+    scoring = c.mapping(top.get("scoring") or {}, "scoring", SCORING_FIELDS, top, "scoring") or {}
+    flags = scoring.get("flags_per_block", 1)
+    if not isinstance(flags, int) or flags < 0:
+        c.add("scoring.flags_per_block", "phải là số nguyên không âm", scoring, "flags_per_block")
+    if problems:
+        return None
+    return RuleSet(
+        name=nfc(str(top["name"])),
+        title=nfc(str(top.get("title") or top["name"])),
+        version=str(top["version"]),
+        year=year,
+        agency=nfc(str(top["agency"])),
+        legal_basis=tuple(nfc(x) for x in legal),
+        facts=facts,
+        titles=titles,
+        order=order,
+        quotas=tuple(quotas),
+        quorum=quorum,
+        blank_is_valid=bool(council.get("blank_is_valid", False)),
+        flags_per_block=flags,
+        path=path,
+    )
+
+
+def _facts(c: _Ctx, node: Any, top: Any) -> dict[str, FactSpec]:
+    node = c.mapping(node, "facts", set(node or {}), top, "facts") if node is not None else None
+    out: dict[str, FactSpec] = {}
+    for key, spec in (node or {}).items():
+        fname = f"facts.{key}"
+        spec = c.mapping(spec, fname, FACT_FIELDS, node, key)
+        if spec is None:
+            continue
+        ftype = spec.get("type")
+        if ftype not in FACT_TYPES:
+            c.add(f"{fname}.type", f"kiểu '{ftype}' không có (có: {', '.join(sorted(FACT_TYPES))})",
+                  spec, "type")  # fmt: skip
+            continue
+        if key in ENGINE_FACTS and ENGINE_FACTS[key] != ftype:
+            c.add(f"{fname}.type", f"dữ kiện này phải có kiểu '{ENGINE_FACTS[key]}'", spec, "type")
+        values = spec.get("values") or {}
+        if ftype in {"enum", "initiatives"}:
+            if not isinstance(values, dict) or not values:
+                c.add(f"{fname}.values", "phải liệt kê các giá trị (mã: tên), theo thứ tự", spec,
+                      "values")  # fmt: skip
+                values = {}
+        elif values:
+            c.add(f"{fname}.values", f"kiểu '{ftype}' không có danh sách giá trị", spec, "values")
+        subject = spec.get("subject", "both")
+        if subject not in SUBJECTS:
+            c.add(f"{fname}.subject", f"'{subject}' không có (có: {', '.join(SUBJECTS)})", spec,
+                  "subject")  # fmt: skip
+        has_default = "default" in spec
+        default = spec.get("default")
+        if has_default and ftype == "enum" and default not in values:
+            c.add(f"{fname}.default", f"'{default}' không thuộc các giá trị", spec, "default")
+        out[key] = FactSpec(
+            key=key,
+            label=nfc(str(spec.get("label") or key)),
+            type=ftype,
+            values={str(k): nfc(str(v)) for k, v in values.items()},
+            default=_plain(default),
+            has_default=has_default,
+            minimum=spec.get("min"),
+            maximum=spec.get("max"),
+            subject=subject,
+        )
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's commented containers as plain lists and dicts."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _title(c: _Ctx, code: str, node: Any, parent: Any, vocab: Vocabulary) -> Title | None:
+    fname = f"titles.{code}"
+    node = c.mapping(node, fname, TITLE_FIELDS, parent, code)
+    if node is None:
+        return None
+    subject = node.get("subject")
+    if subject not in SUBJECTS:
+        c.add(f"{fname}.subject", f"'{subject}' không có (có: {', '.join(SUBJECTS)})", node,
+              "subject" if "subject" in node else None)  # fmt: skip
+    basis = nfc(str(node.get("basis") or ""))
+    if not basis:
+        c.add(f"{fname}.basis", "thiếu căn cứ pháp lý", node)
+    reward = node.get("reward_multiple")
+    multiple = None
+    if reward is not None:
+        try:
+            multiple = Decimal(str(reward))
+        except InvalidOperation:
+            c.add(f"{fname}.reward_multiple", f"'{reward}' không phải là số", node,
+                  "reward_multiple")  # fmt: skip
+    threshold = _threshold(c, node.get("vote_threshold", "> 50%"), f"{fname}.vote_threshold",
+                           node, "vote_threshold")  # fmt: skip
+    rules: list[Rule] = []
+    depends: set[str] = set()
+    criteria = node.get("criteria") or []
+    if not isinstance(criteria, list):
+        c.add(f"{fname}.criteria", "phải là danh sách tiêu chuẩn", node, "criteria")
+        criteria = []
+    seen: set[str] = set()
+    for i, item in enumerate(criteria):
+        rname = f"{fname}.criteria[{i + 1}]"
+        item = c.mapping(item, rname, RULE_FIELDS, criteria, None)
+        if item is None:
+            continue
+        rid = str(item.get("id") or f"{code}.{i + 1}")
+        if rid in seen:
+            c.add(f"{rname}.id", f"mã tiêu chuẩn '{rid}' bị trùng", item, "id")
+        seen.add(rid)
+        for k in ("rule", "message"):
+            if not item.get(k):
+                c.add(f"{rname}.{k}", "thiếu trường bắt buộc", item)
+        if not item.get("rule") or not item.get("message"):
+            continue
+        try:
+            test = compile_expr(str(item["rule"]), vocab)
+        except ExprError as e:
+            c.add(f"{rname}.rule", f"{e} — trong: {item['rule']}", item, "rule")
+            continue
+        try:
+            message = compile_message(nfc(str(item["message"])), vocab)
+        except ExprError as e:
+            c.add(f"{rname}.message", str(e), item, "message")
+            continue
+        depends |= test.titles
+        depends |= {t for p in message.parts if not isinstance(p, str) for t in p.titles}
+        rules.append(
+            Rule(
+                id=rid,
+                title=code,
+                test=test,
+                message=message,
+                basis=nfc(str(item.get("basis") or basis)),
+                where=c.where(item, "rule"),
+            )
+        )
+    return Title(
+        code=code,
+        name=nfc(str(node.get("name") or KNOWN_TITLES[code])),
+        subject=subject if subject in SUBJECTS else "both",
+        basis=basis,
+        rules=tuple(rules),
+        reward_multiple=multiple,
+        vote_threshold=threshold,
+        depends_on=frozenset(depends - {code} - RATING_TITLES),
+    )
+
+
+def _threshold(c: _Ctx, value: Any, fname: str, node: Any, key: str) -> Threshold:
+    try:
+        return parse_threshold(value)
+    except ValueError as e:
+        c.add(fname, str(e), node, key)
+        return Threshold(Fraction(1, 2), True, "> 50%")
+
+
+def _order(c: _Ctx, titles: dict[str, Title], node: Any) -> tuple[str, ...]:
+    """Titles in an order where each comes after those its criteria refer to."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(code: str, path: list[str]) -> None:
+        if state.get(code) == 2:
+            return
+        if state.get(code) == 1:
+            cycle = " → ".join([*path[path.index(code) :], code])
+            c.add(f"titles.{code}", f"tiêu chuẩn tham chiếu vòng tròn: {cycle}", node, code)
+            return
+        state[code] = 1
+        for dep in sorted(titles[code].depends_on):
+            if dep in titles:
+                visit(dep, [*path, code])
+        state[code] = 2
+        order.append(code)
+
+    for code in titles:
+        visit(code, [])
+    return tuple(order)
+
+
+def _quotas(c: _Ctx, node: Any, top: Any, titles: dict[str, Title]) -> list[Quota]:
+    if not isinstance(node, list):
+        c.add("quotas", "phải là danh sách chỉ tiêu", top, "quotas")
+        return []
+    out: list[Quota] = []
+    for i, q in enumerate(node):
+        fname = f"quotas[{i + 1}]"
+        q = c.mapping(q, fname, QUOTA_FIELDS, node, None)
+        if q is None:
+            continue
+        title = q.get("title")
+        if title not in titles:
+            c.add(f"{fname}.title", f"danh hiệu '{title}' không có trong bộ quy tắc", q, "title")
+        scope = q.get("scope")
+        if scope not in SCOPES:
+            c.add(f"{fname}.scope", f"'{scope}' không có (có: {', '.join(SCOPES)})", q, "scope")
+        of = q.get("of")
+        if of is not None and of not in titles:
+            c.add(f"{fname}.of", f"danh hiệu '{of}' không có trong bộ quy tắc", q, "of")
+        rounding = q.get("rounding", "floor")
+        if rounding not in ROUNDINGS:
+            c.add(f"{fname}.rounding", f"'{rounding}' không có (có: {', '.join(ROUNDINGS)})", q,
+                  "rounding")  # fmt: skip
+        raw = q.get("max")
+        max_count = max_ratio = None
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+            max_count = raw
+        elif isinstance(raw, str) and raw.strip().endswith("%"):
+            try:
+                max_ratio = parse_threshold(raw).ratio
+            except ValueError as e:
+                c.add(f"{fname}.max", str(e), q, "max")
+            if of is None:
+                c.add(f"{fname}.of", "chỉ tiêu theo tỷ lệ cần 'of' (tỷ lệ của danh hiệu nào)", q,
+                      "max")  # fmt: skip
+        else:
+            c.add(f"{fname}.max", f"'{raw}' phải là số nguyên hoặc tỷ lệ như \"15%\"", q, "max")
+        min_allowed = q.get("min_allowed", 0)
+        if not isinstance(min_allowed, int) or min_allowed < 0:
+            c.add(f"{fname}.min_allowed", "phải là số nguyên không âm", q, "min_allowed")
+            min_allowed = 0
+        basis = nfc(str(q.get("basis") or ""))
+        if not basis:
+            c.add(f"{fname}.basis", "thiếu căn cứ pháp lý", q)
+        out.append(
+            Quota(
+                id=str(q.get("id") or f"{title}.{scope}"),
+                title=str(title),
+                scope=str(scope),
+                max_count=max_count,
+                max_ratio=max_ratio,
+                of=of,
+                rounding=str(rounding),
+                min_allowed=min_allowed,
+                basis=basis,
+                where=c.where(q),
+            )
+        )
+    return out

@@ -1,0 +1,249 @@
+"""A rule set: the titles and awards an agency gives in a year, their criteria, quotas and
+council thresholds, read from a YAML file under rules/ (see rules/README.md).
+
+Loading checks everything before anything is used: unknown fields, unknown titles, bad
+expressions and bad values are all reported at once, each with file, line and field, in
+Vietnamese."""
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from thidua.errors import InvalidInput, Problems
+from thidua.rules.expr import Compiled, ExprError, Vocabulary, compile_expr
+from thidua.settings import PROJECT_ROOT, get_settings
+from thidua.vn import nfc
+
+# Title codes the movement spec uses (thidua.spec_schema.TITLES); a rule set may use no other.
+KNOWN_TITLES: dict[str, str] = {
+    "LDTT": "Lao động tiên tiến",
+    "LDXS": "Lao động xuất sắc",
+    "CSTDCS": "Chiến sĩ thi đua cơ sở",
+    "CSTD_TINH": "Chiến sĩ thi đua cấp tỉnh",
+    "TTLDTT": "Tập thể lao động tiên tiến",
+    "TTLDXS": "Tập thể lao động xuất sắc",
+    "GIAY_KHEN": "Giấy khen",
+    "BANG_KHEN_TINH": "Bằng khen Chủ tịch UBND tỉnh",
+    "CO_THI_DUA": "Cờ thi đua",
+    "HTTNV": "Hoàn thành tốt nhiệm vụ",
+    "HTXSNV": "Hoàn thành xuất sắc nhiệm vụ",
+}
+RATING_TITLES = {"HTTNV", "HTXSNV"}  # task ratings, kept in the award history like titles
+SUBJECTS = {"individual": "cá nhân", "collective": "tập thể", "both": "cá nhân và tập thể"}
+FACT_TYPES = {"enum", "number", "integer", "boolean", "text", "initiatives", "counts"}
+SCOPES = {"unit": "đơn vị", "block": "khối thi đua", "movement": "phong trào"}
+ROUNDINGS = {"floor": "làm tròn xuống", "half_up": "làm tròn (từ 0,5 lên)", "ceil": "làm tròn lên"}
+DEFAULT_RULE_SET = "nd152-2025"
+_RATIO = re.compile(r"^\s*(>=|>)?\s*(\d+(?:[.,]\d+)?)\s*(%|/\s*(\d+))?\s*$")
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """ "≥ 90%", "> 50%", "≥ 2/3" of some count."""
+
+    ratio: Fraction
+    strict: bool  # ">" rather than "≥"
+    text: str
+
+    def met(self, part: int, whole: int) -> bool:
+        if whole <= 0:
+            return False
+        return (
+            Fraction(part, whole) > self.ratio
+            if self.strict
+            else (Fraction(part, whole) >= self.ratio)
+        )
+
+    def minimum(self, whole: int) -> int:
+        """The smallest count that meets it out of `whole`."""
+        n = self.ratio * whole
+        base = int(n) if n.denominator == 1 else int(n) + 1
+        return base + 1 if self.strict and n.denominator == 1 else base
+
+    @property
+    def percent(self) -> Decimal:
+        return (Decimal(self.ratio.numerator) * 100 / Decimal(self.ratio.denominator)).quantize(
+            Decimal("0.01")
+        )
+
+
+@dataclass(frozen=True)
+class FactSpec:
+    key: str
+    label: str
+    type: str
+    values: dict[str, str] = field(default_factory=dict)  # enum: code → label, in order
+    default: Any = None
+    has_default: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    subject: str = "both"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A Vietnamese message with {expression} placeholders."""
+
+    parts: tuple[str | Compiled, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    test: Compiled
+    message: Message
+    basis: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Title:
+    code: str
+    name: str
+    subject: str
+    basis: str
+    rules: tuple[Rule, ...]
+    reward_multiple: Decimal | None
+    vote_threshold: Threshold
+    depends_on: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Quota:
+    id: str
+    title: str
+    scope: str  # unit | block | movement
+    max_count: int | None
+    max_ratio: Fraction | None
+    of: str | None  # base: nominations of this title in the scope (that meet its criteria)
+    rounding: str
+    min_allowed: int
+    basis: str
+    where: str
+
+    def allowed(self, base: int) -> int:
+        if self.max_count is not None:
+            return self.max_count
+        assert self.max_ratio is not None
+        n = self.max_ratio * base
+        if self.rounding == "floor":
+            value = n.numerator // n.denominator
+        elif self.rounding == "ceil":
+            value = -((-n.numerator) // n.denominator)
+        else:
+            value = int(n + Fraction(1, 2))
+        return max(value, self.min_allowed if base > 0 else 0)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    title: str
+    version: str
+    year: int
+    agency: str
+    legal_basis: tuple[str, ...]
+    facts: dict[str, FactSpec]
+    titles: dict[str, Title]
+    order: tuple[str, ...]  # titles in dependency order (meets/consecutive_years/member_*)
+    quotas: tuple[Quota, ...]
+    quorum: Threshold
+    blank_is_valid: bool
+    flags_per_block: int
+    path: Path
+
+    @property
+    def disciplines(self) -> list[str]:
+        return list(self.facts["discipline"].values) if "discipline" in self.facts else []
+
+    def title_name(self, code: str) -> str:
+        t = self.titles.get(code)
+        return t.name if t else KNOWN_TITLES.get(code, code)
+
+
+def rules_dir() -> Path:
+    return get_settings().rules_dir or PROJECT_ROOT / "rules"
+
+
+def resolve(name_or_path: str | Path) -> Path:
+    """A rule set by name ("nd152-2025", looked up in the rules folder) or by path."""
+    p = Path(name_or_path)
+    if p.suffix in {".yaml", ".yml"} or p.exists():
+        return p
+    return rules_dir() / f"{name_or_path}.yaml"
+
+
+def load_rule_set(name_or_path: str | Path) -> RuleSet:
+    path = resolve(name_or_path)
+    if not path.is_file():
+        raise InvalidInput(
+            f"Không tìm thấy bộ quy tắc '{name_or_path}'",
+            [],
+        ) from None
+    yaml = YAML(typ="rt")
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"))
+    except YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path.name}:{mark.line + 1}" if mark else path.name
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise InvalidInput(
+            f"Bộ quy tắc {path.name} không đọc được",
+            [_p("YAML", f"sai cú pháp YAML ({problem})", where)],
+        ) from None
+    from thidua.rules.loader import build
+
+    problems = Problems()
+    rule_set = build(data, path, problems)
+    problems.raise_if_any(f"Bộ quy tắc {path.name} không hợp lệ")
+    assert rule_set is not None
+    return rule_set
+
+
+def _p(field_name: str, reason: str, where: str):
+    from thidua.errors import Problem
+
+    return Problem(field_name, reason, where)
+
+
+def parse_threshold(text: Any) -> Threshold:
+    """ ">= 90%", "> 50%", "2/3", "≥ 2/3" (≥ when no sign is written)."""
+    raw = nfc(str(text)).replace("≥", ">=")
+    m = _RATIO.match(raw)
+    if not m:
+        raise ValueError(f'\'{text}\' không phải là ngưỡng (ví dụ: ">= 90%", "> 50%", "2/3")')
+    sign, number, suffix, den = m.groups()
+    value = Fraction(number.replace(",", "."))
+    if suffix == "%":
+        ratio = value / 100
+    elif den:
+        if int(den) == 0:
+            raise ValueError(f"'{text}': mẫu số bằng 0")
+        ratio = value / int(den)
+    else:
+        ratio = value
+    if not 0 <= ratio <= 1:
+        raise ValueError(f"'{text}': ngưỡng phải trong khoảng 0 đến 100%")
+    return Threshold(ratio, sign == ">", raw.strip())
+
+
+def compile_message(text: str, vocab: Vocabulary) -> Message:
+    parts: list[str | Compiled] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(text):
+        parts.append(text[pos : m.start()])
+        try:
+            parts.append(compile_expr(m.group(1), vocab))
+        except ExprError as e:
+            raise ExprError(f"chỗ {{{m.group(1)}}}: {e}") from None
+        pos = m.end()
+    parts.append(text[pos:])
+    return Message(tuple(p for p in parts if p != ""))
