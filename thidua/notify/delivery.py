@@ -1,0 +1,389 @@
+"""deliver() and retry_due(): render, reserve in the ledger, send through the channels in a
+small thread pool, mark. Works in batches with its own sessions, so a flow task can call it on
+a chunk and a crash loses at most one batch's marks (see ledger.py for the trade-off)."""
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import Movement, Person, Unit
+from models.base import utcnow
+from models.db import session_scope
+from thidua.errors import InvalidInput, NotFound, Problem
+from thidua.notify import ledger, quiet
+from thidua.notify.base import DeliveryReport, OutgoingMessage, PermanentFailure
+from thidua.notify.channels import Answer, Channel, Worker, channels_from_settings
+from thidua.notify.contacts import normalise_email, normalise_phone
+from thidua.notify.messages import render_email, render_zns
+
+LEASE_MARGIN = 0.8  # stop starting new sends once 80% of the lease has gone
+
+
+class _Pool:
+    """Workers kept for the whole call (SMTP connections survive from batch to batch)."""
+
+    def __init__(self, channels: dict[str, Channel]) -> None:
+        self.channels = channels
+        self.workers: dict[str, list[Worker]] = {}
+        self.executor = ThreadPoolExecutor(
+            max_workers=max(1, sum(c.threads for c in channels.values())),
+            thread_name_prefix="notify",
+        )
+
+    def _workers(self, medium: str) -> list[Worker]:
+        if medium not in self.workers:
+            ch = self.channels[medium]
+            self.workers[medium] = [ch.worker() for _ in range(ch.threads)]
+        return self.workers[medium]
+
+    def send(
+        self, rows: list[ledger.Row], stop_at: float
+    ) -> list[tuple[ledger.Row, Answer | None]]:
+        """Send every row; None for a row not started because the lease ran short."""
+        by_medium: dict[str, list[ledger.Row]] = {}
+        for r in rows:
+            by_medium.setdefault(r.channel, []).append(r)
+        futures = []
+        for medium, items in by_medium.items():
+            workers = self._workers(medium)
+            for i, w in enumerate(workers):
+                part = items[i :: len(workers)]
+                if part:
+                    futures.append(self.executor.submit(_run, w, part, stop_at))
+        out: list[tuple[ledger.Row, Answer | None]] = []
+        for f in futures:
+            out += f.result()
+        return out
+
+    def close(self) -> None:
+        for ws in self.workers.values():
+            for w in ws:
+                w.close()
+        self.executor.shutdown(wait=True)
+
+
+def _run(w: Worker, rows: list[ledger.Row], stop_at: float):
+    w.reset()
+    out = []
+    for r in rows:
+        if time.monotonic() > stop_at:
+            out.append((r, None))
+            continue
+        try:
+            out.append((r, w.send(r)))
+        except Exception as e:  # a bug in one message must not lose the batch's marks
+            out.append((r, Answer(False, False, f"lỗi khi gửi: {e.__class__.__name__}: {e}")))
+    return out
+
+
+def _utc(now: datetime | None) -> datetime:
+    """Every time the ledger stores is UTC (SQLite keeps no offset)."""
+    return now.astimezone(UTC) if now else utcnow()
+
+
+def _chunks(items: list, n: int) -> Iterator[list]:
+    for i in range(0, len(items), max(1, n)):
+        yield items[i : i + n]
+
+
+def _movement(session: Session, movement_id: int) -> Movement:
+    m = session.get(Movement, movement_id)
+    if m is None:
+        raise NotFound(f"Không có phong trào mã số {movement_id}")
+    return m
+
+
+def _items(
+    session: Session, movement: Movement, msgs: list[OutgoingMessage]
+) -> list[dict[str, Any]]:
+    """Ledger rows for the messages, rendered; a bad contact point becomes a failed row."""
+    ids = {m.person_id for m in msgs}
+    people: dict[int, tuple[Person, str]] = {
+        p.id: (p, uname)
+        for p, uname in session.exec(
+            select(Person, Unit.name)
+            .join(Unit, Unit.id == Person.unit_id)
+            .where(Person.id.in_(ids))
+        )
+    }
+    base = {
+        "movement_title": movement.title,
+        "movement_theme": movement.theme,
+        "movement_year": movement.year,
+        "movement_code": movement.code,
+        "agency": movement.agency,
+    }
+    rows: list[dict[str, Any]] = []
+
+    def row(m, channel, address, payload, failed=None):
+        rows.append(
+            {
+                "movement_id": movement.id,
+                "event": m.event,
+                "recipient": f"person:{m.person_id}",
+                "channel": channel,
+                "address": (address or "")[:254],
+                "payload": payload,
+                "status": ledger.FAILED if failed else ledger.RESERVED,
+                "answer": failed,
+                "attempts": 0,
+            }
+        )
+
+    for m in msgs:
+        found = people.get(m.person_id)
+        if found is None or not found[0].active:
+            why = "không có người nhận này" if found is None else "người nhận không còn hoạt động"
+            row(m, "email", "", {"kind": m.kind}, why)
+            continue
+        person, unit_name = found
+        ctx = {**base, "recipient_name": person.full_name, "recipient_unit": unit_name, **m.context}
+        about = {k: m.context[k] for k in ("unit_id", "obligation_kind") if k in m.context}
+        common = {"kind": m.kind, "movement_id": movement.id, "about": about}
+        if not person.email and not person.zalo_phone:
+            row(m, "email", "", common, "không có địa chỉ email hay số Zalo")
+            continue
+        if person.email:
+            form = render_email(m.kind, ctx)
+            files = [str(p) for p in m.attachments] + form.attachments
+            missing = [f for f in files if not Path(f).is_file()]
+            if missing:
+                raise InvalidInput(
+                    "Không tìm thấy file đính kèm thông báo",
+                    [Problem("attachments", f"không có file {f}", m.event) for f in missing],
+                )
+            try:
+                address = normalise_email(person.email)
+                payload = {
+                    **common,
+                    "subject": form.subject,
+                    "body": form.body,
+                    "attachments": files,
+                    "to_name": person.full_name,
+                }
+                row(m, "email", address, payload)
+            except ValueError as e:
+                row(m, "email", person.email, common, str(e))
+        if person.zalo_phone:
+            zform = render_zns(m.kind, ctx)
+            if zform is not None:
+                try:
+                    address = normalise_phone(person.zalo_phone)
+                    payload = {**common, "template_id": zform.template_id, "params": zform.params}
+                    row(m, "zalo", address, payload)
+                except ValueError as e:
+                    row(m, "zalo", person.zalo_phone, common, str(e))
+    return rows
+
+
+def _failure(session: Session, r: dict[str, Any] | ledger.Row, reason: str) -> PermanentFailure:
+    recipient = r["recipient"] if isinstance(r, dict) else r.recipient
+    pid = ledger.person_id_of(recipient)
+    name = session.scalar(sa.select(Person.full_name).where(Person.id == pid)) if pid else None
+    get = (lambda k: r[k]) if isinstance(r, dict) else (lambda k: getattr(r, k))
+    return PermanentFailure(
+        pid, name or recipient, get("channel"), get("address"), get("event"), reason
+    )
+
+
+def _reserve(
+    movement_id: int, msgs: list[OutgoingMessage], now: datetime, report: DeliveryReport
+) -> list[ledger.Row]:
+    """Render and reserve a batch; committed before anything is sent."""
+    quiet_now = quiet.is_quiet(now)
+    with session_scope() as s:
+        movement = _movement(s, movement_id)
+        items = _items(s, movement, msgs)
+        if quiet_now:
+            opens = quiet.opens_at(now)
+            for it in items:
+                if it["status"] == ledger.RESERVED:
+                    it.update(
+                        status=ledger.RETRY, next_attempt_at=opens, answer="chờ hết giờ yên lặng"
+                    )
+        for it in items:
+            it.setdefault("next_attempt_at", None)
+            it["reserved_at"] = now
+        new = ledger.insert_new(s, items)
+        mine: list[int] = []
+        for it in items:
+            key = (it["event"], it["recipient"], it["channel"])
+            if key not in new:
+                continue
+            if it["status"] == ledger.FAILED:
+                report.failed_permanent += 1
+                report.count(it["channel"], "failed")
+                report.permanent_failures.append(_failure(s, it, it["answer"]))
+            elif it["status"] == ledger.RETRY:
+                report.deferred += 1
+            else:
+                mine.append(new[key])
+        # rows that were already there: sent, failed, another worker's, or due for a retry
+        by_key = {(it["event"], it["recipient"], it["channel"]): it for it in items}
+        old = ledger.existing(s, movement_id, [k for k in by_key if k not in new])
+        to_claim, readdressed = [], []
+        for r in old:
+            it = by_key[(r.event, r.recipient, r.channel)]
+            if r.status == ledger.SENT:
+                report.skipped_already_sent += 1
+            elif r.status == ledger.CANCELLED:
+                report.cancelled += 1
+            elif r.status == ledger.FAILED:
+                if it["status"] != ledger.FAILED and it["address"] != r.address and not quiet_now:
+                    readdressed.append((r, it))  # the contact was corrected since: try it
+                else:
+                    report.skipped_failed_before += 1
+            elif quiet_now:
+                report.deferred += 1
+            else:
+                to_claim.append(r.id)
+        won = ledger.claim(s, to_claim, now) if to_claim else set()
+        report.pending += len(to_claim) - len(won)
+        for r, it in readdressed:
+            res = s.execute(
+                sa.update(ledger.T)
+                .where(
+                    ledger.T.c.id == r.id,
+                    ledger.T.c.status == ledger.FAILED,
+                    ledger.T.c.address == r.address,
+                )
+                .values(
+                    status=ledger.RESERVED,
+                    reserved_at=now,
+                    address=it["address"],
+                    payload=it["payload"],
+                    attempts=0,
+                    answer=None,
+                )
+            )
+            if res.rowcount == 1:
+                won.add(r.id)
+            else:
+                report.pending += 1
+        return ledger.load(s, mine + sorted(won))
+
+
+def _send_and_mark(
+    pool: _Pool,
+    rows: list[ledger.Row],
+    report: DeliveryReport,
+    reserved_mono: float,
+    clock: datetime | None,
+) -> None:
+    if not rows:
+        return
+    stop_at = reserved_mono + ledger.LEASE.total_seconds() * LEASE_MARGIN
+    results = pool.send(rows, stop_at)
+    now = _utc(clock)
+    marks = []
+    with session_scope() as s:
+        for row, a in results:
+            if a is None:
+                marks.append(ledger.postpone(row, now, "trả lại: hết thời hạn giữ chỗ"))
+                report.pending += 1
+                continue
+            m = ledger.outcome(row, a.ok, a.permanent, a.text, now)
+            marks.append(m)
+            if m["_status"] == ledger.SENT:
+                report.sent += 1
+                report.count(row.channel, "sent")
+            elif m["_status"] == ledger.RETRY:
+                report.failed_temporary += 1
+                report.count(row.channel, "retry")
+            else:
+                report.failed_permanent += 1
+                report.count(row.channel, "failed")
+                report.permanent_failures.append(_failure(s, row, m["_answer"]))
+        ledger.mark(s, marks)
+
+
+def deliver(
+    movement_id: int,
+    messages: list[OutgoingMessage],
+    *,
+    batch_size: int = 500,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """Send each message to its person on each of their channels, at least once and never
+    again once recorded as sent. `now` is for tests (quiet hours, lease, backoff clock)."""
+    report = DeliveryReport()
+    channels = channels_from_settings()
+    pool = _Pool(channels)
+    try:
+        for chunk in _chunks(messages, batch_size):
+            at = _utc(now)
+            mono = time.monotonic()
+            rows = _reserve(movement_id, chunk, at, report)
+            _send_and_mark(pool, rows, report, mono, now)
+    finally:
+        pool.close()
+    for ch in channels.values():
+        report.count(ch.medium, f"via_{ch.transport}", 0)
+    return report
+
+
+def _moot(session: Session, movement: Movement, rows: list[ledger.Row], now: datetime) -> set[int]:
+    """Reminder rows whose obligation has been met since they were reserved."""
+    about = [r for r in rows if (r.payload.get("about") or {}).get("obligation_kind")]
+    if not about:
+        return set()
+    from thidua.obligations import outstanding
+    from thidua.vn import TZ
+
+    owed = {(o.unit_id, o.kind) for o in outstanding(session, movement, now.astimezone(TZ).date())}
+    return {
+        r.id
+        for r in about
+        if (r.payload["about"].get("unit_id"), r.payload["about"]["obligation_kind"]) not in owed
+    }
+
+
+def retry_due(
+    movement_id: int, *, batch_size: int = 500, now: datetime | None = None
+) -> DeliveryReport:
+    """The sweep: send again every row whose retry time has come, and every reservation a
+    crashed worker left behind past the lease. Reminders that became moot are cancelled."""
+    report = DeliveryReport()
+    at = _utc(now)
+    if quiet.is_quiet(at):
+        return report
+    pool = _Pool(channels_from_settings())
+    seen: set[int] = set()
+    try:
+        while True:
+            mono = time.monotonic()
+            with session_scope() as s:
+                movement = _movement(s, movement_id)
+                ids = [
+                    i
+                    for i in ledger.due_ids(s, movement_id, at, batch_size + len(seen))
+                    if i not in seen
+                ][:batch_size]
+                if not ids:
+                    break
+                seen.update(ids)
+                won = ledger.claim(s, ids, at)
+                report.pending += len(ids) - len(won)
+                rows = ledger.load(s, sorted(won))
+                moot = _moot(s, movement, rows, at)
+                if moot:
+                    ledger.mark(
+                        s,
+                        [
+                            ledger.cancel(r, "đơn vị đã hoàn thành, không nhắc nữa")
+                            for r in rows
+                            if r.id in moot
+                        ],
+                    )
+                    report.cancelled += len(moot)
+                rows = [r for r in rows if r.id not in moot]
+            _send_and_mark(pool, rows, report, mono, now)
+    finally:
+        pool.close()
+    return report

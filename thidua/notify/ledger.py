@@ -1,0 +1,300 @@
+"""The delivery ledger (models.Notification, unique per movement, event, recipient, channel).
+
+A row is reserved before its message is sent (INSERT … ON CONFLICT DO NOTHING: a row already
+there belongs to someone else), committed, then marked `sent`, `retry` (a temporary failure,
+due again at next_attempt_at, with exponential backoff) or `failed` (permanent; reported).
+
+Trade-off: **at-least-once**. A message is never dropped: a row left `reserved` by a crashed
+worker for longer than LEASE is claimed again and resent. The price is a possible duplicate for
+the messages a worker had handed to the server but not yet marked when it died (at most one
+batch), or whose SMTP transaction was cut after DATA. We prefer a second reminder to a missing
+one. A message recorded as `sent` is never sent again, by any re-run.
+
+Statuses: reserved | sent | retry | failed (permanent) | cancelled (a reminder that became
+moot before its retry: the unit submitted in the meantime).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from models import Notification, Person, Unit
+
+RESERVED, SENT, RETRY, FAILED, CANCELLED = "reserved", "sent", "retry", "failed", "cancelled"
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 8
+BACKOFF_FIRST = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+
+T = Notification.__table__
+KEY = ("event", "recipient", "channel")
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes after the n-th failed attempt, at most 6 hours."""
+    return min(BACKOFF_FIRST * 2 ** max(attempts - 1, 0), BACKOFF_MAX)
+
+
+@dataclass
+class Row:
+    """A ledger row this worker owns (reserved by it) and must send."""
+
+    id: int
+    event: str
+    recipient: str
+    channel: str
+    address: str
+    attempts: int
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A permanent failure, for the stage's artifact and `thidua status`."""
+
+    notification_id: int
+    person_id: int | None
+    person_name: str
+    unit_name: str
+    channel: str
+    address: str
+    event: str
+    reason: str  # Vietnamese
+    attempts: int
+    at: datetime | None
+
+
+def _insert(session: Session):
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(T)
+
+
+def insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, str, str], int]:
+    """Insert the rows nobody has yet; return {key: id} of those this call inserted."""
+    if not rows:
+        return {}
+    stmt = (
+        _insert(session)
+        .on_conflict_do_nothing(index_elements=["movement_id", *KEY])
+        .returning(T.c.id, T.c.event, T.c.recipient, T.c.channel)
+    )
+    out: dict[tuple[str, str, str], int] = {}
+    for i in range(0, len(rows), 1000):
+        res = session.execute(stmt, rows[i : i + 1000])
+        # executemany with RETURNING (SQLAlchemy's insertmanyvalues) on both databases
+        for rid, ev, rc, ch in res:
+            out[(ev, rc, ch)] = rid
+    return out
+
+
+def existing(
+    session: Session, movement_id: int, keys: Iterable[tuple[str, str, str]]
+) -> list[sa.Row]:
+    keys = list(keys)
+    found: list[sa.Row] = []
+    for i in range(0, len(keys), 500):
+        found += session.execute(
+            sa.select(
+                T.c.id,
+                T.c.event,
+                T.c.recipient,
+                T.c.channel,
+                T.c.address,
+                T.c.status,
+                T.c.attempts,
+                T.c.reserved_at,
+                T.c.next_attempt_at,
+                T.c.payload,
+            ).where(
+                T.c.movement_id == movement_id,
+                sa.tuple_(T.c.event, T.c.recipient, T.c.channel).in_(keys[i : i + 500]),
+            )
+        ).all()
+    return found
+
+
+def claimable(now: datetime):
+    """Rows a worker may take over: a retry whose time has come, or a reservation whose
+    worker has held it past the lease (it crashed, or hung)."""
+    return sa.or_(
+        sa.and_(T.c.status == RETRY, T.c.next_attempt_at <= now),
+        sa.and_(T.c.status == RESERVED, T.c.reserved_at < now - LEASE),
+    )
+
+
+def claim(session: Session, ids: list[int], now: datetime, extra=None) -> set[int]:
+    """Compare-and-set: take the rows among `ids` that are still claimable; return those won."""
+    won: set[int] = set()
+    cond = claimable(now) if extra is None else sa.or_(claimable(now), extra)
+    for i in range(0, len(ids), 500):
+        res = session.execute(
+            sa.update(T)
+            .where(T.c.id.in_(ids[i : i + 500]), cond)
+            .values(status=RESERVED, reserved_at=now)
+            .returning(T.c.id)
+        )
+        won |= {r[0] for r in res}
+    return won
+
+
+def due_ids(session: Session, movement_id: int, now: datetime, limit: int) -> list[int]:
+    return list(
+        session.scalars(
+            sa.select(T.c.id)
+            .where(T.c.movement_id == movement_id, claimable(now))
+            .order_by(T.c.id)
+            .limit(limit)
+        )
+    )
+
+
+def load(session: Session, ids: Iterable[int]) -> list[Row]:
+    ids = list(ids)
+    rows: list[Row] = []
+    for i in range(0, len(ids), 500):
+        rows += [
+            Row(r.id, r.event, r.recipient, r.channel, r.address, r.attempts, r.payload)
+            for r in session.execute(
+                sa.select(
+                    T.c.id,
+                    T.c.event,
+                    T.c.recipient,
+                    T.c.channel,
+                    T.c.address,
+                    T.c.attempts,
+                    T.c.payload,
+                ).where(T.c.id.in_(ids[i : i + 500]))
+            )
+        ]
+    return rows
+
+
+_MARK = (
+    sa.update(T)
+    .where(T.c.id == sa.bindparam("_id"))
+    .values(
+        status=sa.bindparam("_status"),
+        answer=sa.bindparam("_answer"),
+        attempts=sa.bindparam("_attempts"),
+        sent_at=sa.bindparam("_sent_at"),
+        next_attempt_at=sa.bindparam("_next"),
+    )
+)
+
+
+def mark(session: Session, results: list[dict[str, Any]]) -> None:
+    """Record many outcomes in one executemany: dicts with _id, _status, _answer, _attempts,
+    _sent_at, _next."""
+    for i in range(0, len(results), 1000):
+        session.connection().execute(_MARK, results[i : i + 1000])
+
+
+def outcome(row: Row, ok: bool, permanent: bool, answer: str, now: datetime) -> dict[str, Any]:
+    attempts = row.attempts + 1
+    if ok:
+        return dict(
+            _id=row.id,
+            _status=SENT,
+            _answer=answer[:2000],
+            _attempts=attempts,
+            _sent_at=now,
+            _next=None,
+        )
+    if not permanent and attempts >= MAX_ATTEMPTS:
+        permanent, answer = True, f"đã thử {attempts} lần không thành công; lần cuối: {answer}"
+    if permanent:
+        return dict(
+            _id=row.id,
+            _status=FAILED,
+            _answer=answer[:2000],
+            _attempts=attempts,
+            _sent_at=None,
+            _next=None,
+        )
+    return dict(
+        _id=row.id,
+        _status=RETRY,
+        _answer=answer[:2000],
+        _attempts=attempts,
+        _sent_at=None,
+        _next=now + backoff(attempts),
+    )
+
+
+def postpone(row: Row, until: datetime, answer: str) -> dict[str, Any]:
+    """Give a row back without counting an attempt (quiet hours, a lease about to run out)."""
+    return dict(
+        _id=row.id,
+        _status=RETRY,
+        _answer=answer,
+        _attempts=row.attempts,
+        _sent_at=None,
+        _next=until,
+    )
+
+
+def cancel(row: Row, reason: str) -> dict[str, Any]:
+    return dict(
+        _id=row.id,
+        _status=CANCELLED,
+        _answer=reason,
+        _attempts=row.attempts,
+        _sent_at=None,
+        _next=None,
+    )
+
+
+def person_id_of(recipient: str) -> int | None:
+    kind, _, value = recipient.partition(":")
+    return int(value) if kind == "person" and value.isdigit() else None
+
+
+def failures(session: Session, movement_id: int) -> list[Failure]:
+    """Every permanent failure of the movement, with the person and the reason in Vietnamese."""
+    rows = session.execute(
+        sa.select(T).where(T.c.movement_id == movement_id, T.c.status == FAILED).order_by(T.c.id)
+    ).all()
+    pids = {p for r in rows if (p := person_id_of(r.recipient)) is not None}
+    people: dict[int, tuple[str, str]] = {}
+    if pids:
+        for pid, name, unit in session.execute(
+            sa.select(Person.id, Person.full_name, Unit.name)
+            .join(Unit, Unit.id == Person.unit_id)
+            .where(Person.id.in_(pids))
+        ):
+            people[pid] = (name, unit)
+    out = []
+    for r in rows:
+        pid = person_id_of(r.recipient)
+        name, unit = people.get(pid, (r.recipient, ""))
+        out.append(
+            Failure(
+                r.id,
+                pid,
+                name,
+                unit,
+                r.channel,
+                r.address,
+                r.event,
+                r.answer or "",
+                r.attempts,
+                r.sent_at or r.next_attempt_at or r.reserved_at,
+            )
+        )
+    return out
+
+
+def counts(session: Session, movement_id: int) -> dict[str, dict[str, int]]:
+    """{channel: {status: n}} for a status page."""
+    out: dict[str, dict[str, int]] = {}
+    for ch, st, n in session.execute(
+        sa.select(T.c.channel, T.c.status, sa.func.count())
+        .where(T.c.movement_id == movement_id)
+        .group_by(T.c.channel, T.c.status)
+    ):
+        out.setdefault(ch, {})[st] = n
+    return out

@@ -1,0 +1,182 @@
+"""Message templates (templates/messages/KIND.yaml): an email form and a ZNS form per kind,
+in Vietnamese, edited by the office, rendered with Jinja's StrictUndefined so that a missing
+variable is an error naming the file, never a blank in a message sent to 500 people.
+
+ZNS limits we apply (Zalo checks each template parameter against the type it was registered
+with; most text types allow 30 characters, some 50/100/200): a parameter is at most 30
+characters unless its template says `max: N` (1–400). A longer value is cut at a word
+boundary and ends with "…" (one character, counted), so it is never rejected for length.
+A template id is the one Zalo approved for the OA; the office writes it in the file.
+"""
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from ruamel.yaml import YAML
+
+from thidua import vn
+from thidua.errors import InvalidInput, Problem
+from thidua.settings import PROJECT_ROOT, get_settings
+
+ZNS_DEFAULT_MAX = 30
+ZNS_HARD_MAX = 400
+ELLIPSIS = "…"
+
+
+def shorten(text: str, limit: int) -> str:
+    """text if it fits in `limit` characters, else its head cut at a word boundary + "…".
+
+    Without a space in the last third of the allowed head, the cut is mid-word (a long
+    unbroken name still fits)."""
+    text = " ".join(vn.nfc(str(text)).split())
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return ELLIPSIS[:limit]
+    head = text[: limit - 1]
+    if text[limit - 1] != " ":  # the cut falls inside a word: go back to its start
+        space = head.rfind(" ")
+        if space >= (limit - 1) * 2 // 3:
+            head = head[:space]
+    return head.rstrip(" ,;:-–") + ELLIPSIS
+
+
+@dataclass(frozen=True)
+class EmailForm:
+    subject: str
+    body: str
+    attachments: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ZnsForm:
+    template_id: str
+    params: dict[str, str]
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
+    )
+    env.filters.update(
+        long_date=vn.long_date,
+        short_date=vn.short_date,
+        number=vn.number,
+        percent=vn.percent,
+    )
+    return env
+
+
+@dataclass
+class _Compiled:
+    path: Path
+    subject: jinja2.Template
+    body: jinja2.Template
+    attachments: list[jinja2.Template]
+    zns_id: jinja2.Template | None
+    zns_params: dict[str, tuple[jinja2.Template, int]]
+
+
+def message_dirs() -> list[Path]:
+    own = get_settings().template_dir
+    shipped = PROJECT_ROOT / "templates" / "messages"
+    return [own / "messages", shipped] if own else [shipped]
+
+
+def template_path(kind: str) -> Path:
+    for d in message_dirs():
+        p = d / f"{kind}.yaml"
+        if p.is_file():
+            return p
+    raise InvalidInput(
+        f"Không có mẫu tin nhắn cho loại '{kind}'",
+        [Problem("kind", f"thiếu file {kind}.yaml", ", ".join(map(str, message_dirs())))],
+    )
+
+
+@cache
+def _compile(path: Path, mtime: float) -> _Compiled:
+    del mtime  # cache key: an edited file is compiled again
+    where = str(path)
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+        env = _env()
+        email = data.get("email") or {}
+        if not email.get("subject") or not email.get("body"):
+            raise InvalidInput(
+                "Mẫu tin nhắn thiếu phần email",
+                [Problem("email", "phải có subject và body", where)],
+            )
+        zns = data.get("zns") or None
+        params: dict[str, tuple[jinja2.Template, int]] = {}
+        for name, spec in ((zns or {}).get("params") or {}).items():
+            value, limit = (
+                (spec, ZNS_DEFAULT_MAX)
+                if isinstance(spec, str)
+                else (
+                    spec.get("value", ""),
+                    int(spec.get("max", ZNS_DEFAULT_MAX)),
+                )
+            )
+            if not 1 <= limit <= ZNS_HARD_MAX:
+                raise InvalidInput(
+                    "Mẫu tin nhắn có giới hạn độ dài không hợp lệ",
+                    [Problem(f"zns.params.{name}.max", f"phải từ 1 đến {ZNS_HARD_MAX}", where)],
+                )
+            params[str(name)] = (env.from_string(str(value)), limit)
+        return _Compiled(
+            path=path,
+            subject=env.from_string(str(email["subject"])),
+            body=env.from_string(str(email["body"])),
+            attachments=[env.from_string(str(a)) for a in email.get("attachments") or []],
+            zns_id=env.from_string(str(zns["template_id"])) if zns else None,
+            zns_params=params,
+        )
+    except jinja2.TemplateSyntaxError as e:
+        raise InvalidInput(
+            "Mẫu tin nhắn sai cú pháp", [Problem(f"dòng {e.lineno}", e.message or "", where)]
+        ) from None
+    except (OSError, ValueError, KeyError, AttributeError, TypeError) as e:
+        if isinstance(e, InvalidInput):
+            raise
+        raise InvalidInput(
+            "Không đọc được mẫu tin nhắn", [Problem("file", str(e), where)]
+        ) from None
+
+
+def compiled(kind: str) -> _Compiled:
+    path = template_path(kind)
+    return _compile(path, path.stat().st_mtime)
+
+
+def _render(t: jinja2.Template, ctx: dict[str, Any], where: Path, part: str) -> str:
+    try:
+        return vn.nfc(t.render(ctx))
+    except jinja2.UndefinedError as e:
+        raise InvalidInput(
+            "Thiếu dữ liệu để điền mẫu tin nhắn",
+            [Problem(part, f"thiếu biến: {e.message}", str(where))],
+        ) from None
+
+
+def render_email(kind: str, ctx: dict[str, Any]) -> EmailForm:
+    c = compiled(kind)
+    subject = " ".join(_render(c.subject, ctx, c.path, "email.subject").split())  # one line
+    body = _render(c.body, ctx, c.path, "email.body")
+    files = [_render(a, ctx, c.path, "email.attachments") for a in c.attachments]
+    return EmailForm(subject, body.strip() + "\n", [f for f in files if f])
+
+
+def render_zns(kind: str, ctx: dict[str, Any]) -> ZnsForm | None:
+    """The ZNS form, or None when the kind has none (then it goes by email only)."""
+    c = compiled(kind)
+    if c.zns_id is None:
+        return None
+    params = {
+        name: shorten(_render(t, ctx, c.path, f"zns.params.{name}"), limit)
+        for name, (t, limit) in c.zns_params.items()
+    }
+    return ZnsForm(_render(c.zns_id, ctx, c.path, "zns.template_id"), params)

@@ -1,0 +1,71 @@
+"""The local outbox: one file per message under THIDUA_OUTBOX_DIR (.eml for email, .json for
+ZNS). The embedded default when no email_url / zalo_url is set, so a demo or a test can read
+what would have gone out. Files are written whole (temp file, then rename) and named after the
+ledger row, so writing one twice leaves one file."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from apprise.common import NotifyType
+from apprise.plugins.base import NotifyBase
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_email(directory: Path, name: str, data: bytes) -> Path:
+    path = directory / f"{name}.eml"
+    write_atomic(path, data)
+    return path
+
+
+def write_zns(directory: Path, name: str, body: dict[str, Any]) -> Path:
+    path = directory / f"{name}.json"
+    write_atomic(path, json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"))
+    return path
+
+
+class NotifyOutbox(NotifyBase):
+    """apprise's face of the outbox: `outbox:///var/lib/thidua/outbox` (or `outbox://` for the
+    configured directory) writes each notification as a JSON file."""
+
+    service_name = "Thidua outbox"
+    protocol = "outbox"
+    setup_url = "https://example.invalid/thidua/outbox"
+    request_rate_per_sec = 0
+    templates = ("{schema}://{path}",)
+
+    def __init__(self, path: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.path = path
+
+    def directory(self) -> Path:
+        if self.path:
+            return Path(self.path)
+        from thidua.settings import get_settings
+
+        return Path(get_settings().outbox_dir)
+
+    def url(self, privacy=False, *args, **kwargs) -> str:
+        return f"outbox://{self.path}"
+
+    def send(self, body, title="", notify_type=NotifyType.INFO, **kwargs) -> bool:
+        import time
+
+        name = f"apprise-{time.time_ns()}"
+        write_zns(self.directory(), name, {"title": title, "body": body, "type": notify_type})
+        return True
+
+    @staticmethod
+    def parse_url(url):
+        results = NotifyBase.parse_url(url, verify_host=False)
+        if not results:
+            return results
+        results["path"] = url.split("://", 1)[1].split("?", 1)[0]
+        return results

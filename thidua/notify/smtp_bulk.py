@@ -1,0 +1,151 @@
+"""Bulk email over one SMTP connection per sending thread.
+
+The channel is still an apprise URL (mailto:// or mailtos://, read by apprise's own email
+plugin, so its provider shortcuts and modes apply), but the loop is ours: apprise opens a
+connection and builds an SSL context per message (~26 msg/s measured); here a connection is
+opened once, reused for every message, and reopened only when the server drops it.
+"""
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import apprise
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    mode: str  # insecure | starttls | ssl
+    user: str | None
+    password: str | None
+    from_addr: str
+    from_name: str | None
+    threads: int = 2
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class SmtpAnswer:
+    ok: bool
+    permanent: bool
+    text: str
+
+
+def config_from_url(url: str) -> SmtpConfig:
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None or not hasattr(plugin, "smtp_host"):
+        raise ValueError("THIDUA_EMAIL_URL phải là URL mailto:// hoặc mailtos:// hợp lệ")
+    q = parse_qs(urlsplit(url).query)
+    name, addr = plugin.from_addr
+    return SmtpConfig(
+        host=plugin.smtp_host,
+        port=int(plugin.port),
+        mode=str(plugin.secure_mode) if plugin.secure else "insecure",
+        user=plugin.user,
+        password=plugin.password,
+        from_addr=addr,
+        from_name=name or None,
+        threads=max(1, int(q.get("threads", ["2"])[0])),
+        timeout=float(q.get("timeout", ["30"])[0]),
+    )
+
+
+_ssl_context: ssl.SSLContext | None = None
+
+
+def _context() -> ssl.SSLContext:
+    global _ssl_context  # one context for the process: loading the CA bundle costs ~28 ms
+    if _ssl_context is None:
+        _ssl_context = ssl.create_default_context()
+    return _ssl_context
+
+
+class SmtpSender:
+    """One connection, many messages. Not thread-safe: one sender per thread."""
+
+    def __init__(self, cfg: SmtpConfig) -> None:
+        self.cfg = cfg
+        self.conn: smtplib.SMTP | None = None
+        self.down: str | None = None  # set after a failed connect: fail fast until reset()
+
+    def reset(self) -> None:
+        self.down = None
+
+    def _connect(self) -> smtplib.SMTP:
+        c = self.cfg
+        if c.mode == "ssl":
+            conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=_context())
+        else:
+            conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+        conn.ehlo()
+        if c.mode == "starttls":
+            conn.starttls(context=_context())
+            conn.ehlo()
+        if c.user and c.password:
+            conn.login(c.user, c.password)
+        return conn
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self.conn.close()
+            self.conn = None
+
+    def _drop(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def send(self, to_addr: str, data: bytes) -> SmtpAnswer:
+        if self.down:
+            return SmtpAnswer(False, False, self.down)
+        for attempt in (1, 2):
+            if self.conn is None:
+                try:
+                    self.conn = self._connect()
+                except (smtplib.SMTPException, OSError) as e:
+                    self.down = (
+                        f"không kết nối được máy chủ thư {self.cfg.host}:{self.cfg.port}: {e}"
+                    )
+                    self._drop()
+                    return SmtpAnswer(False, False, self.down)
+            conn = self.conn
+            try:
+                code, resp = conn.mail(self.cfg.from_addr)
+            except (smtplib.SMTPServerDisconnected, OSError):
+                # an idle connection the server closed: nothing was sent, try a fresh one
+                self._drop()
+                if attempt == 2:
+                    return SmtpAnswer(False, False, "máy chủ thư đóng kết nối")
+                continue
+            try:
+                if code != 250:
+                    conn.rset()
+                    return _answer(code, resp, "MAIL FROM", sender=True)
+                code, resp = conn.rcpt(to_addr)
+                if code not in (250, 251):
+                    conn.rset()
+                    return _answer(code, resp, "RCPT TO")
+                code, resp = conn.data(data)
+                if code != 250:
+                    conn.rset()
+                    return _answer(code, resp, "DATA")
+                return SmtpAnswer(True, False, f"{code} {resp.decode(errors='replace')[:200]}")
+            except (smtplib.SMTPException, OSError) as e:
+                # cut during the transaction: we cannot know whether it was taken (DATA may
+                # have been accepted); a later retry may duplicate it (at-least-once).
+                self._drop()
+                return SmtpAnswer(False, False, f"mất kết nối khi gửi: {e.__class__.__name__}")
+        return SmtpAnswer(False, False, "máy chủ thư đóng kết nối")
+
+
+def _answer(code: int, resp: bytes, step: str, sender: bool = False) -> SmtpAnswer:
+    text = f"{step}: {code} {resp.decode(errors='replace')[:200]}"
+    # 5xx on the recipient or the content is final; a refused sender is our configuration,
+    # so it stays temporary (retried) rather than dropping everyone's messages.
+    return SmtpAnswer(False, 500 <= code < 600 and not sender, text)

@@ -1,0 +1,157 @@
+"""Urging (đôn đốc): which reminders fall due today under the movement's reminder policy.
+
+The policy is data (models.Movement.reminder_policy, written by the spec loader):
+
+    {before_working_days: [7, 3, 1], on_day: true, overdue_every_working_days: 2,
+     escalate_after_working_days: 5}
+
+counted in working days (thidua.holidays_vn: weekends, Vietnamese public holidays with Tết,
+swapped days). For each (unit, obligation) still owed (thidua.obligations.outstanding, so a
+unit that has submitted is never reminded), the reminder due is the *latest* stage whose day
+has come: 7, 3, 1 working days before, on the day, then overdue on the 1st working day after
+and every N working days after that; and once, after E working days overdue, an escalation to
+the unit head. A sweep that missed a day catches up with the latest stage only (never a burst
+of stale ones), and the event key makes each stage due once:
+"reminder:period_1_report:before:3:2022-06-30" (the due date is part of the key, so a
+postponed deadline gets its own reminders). Nothing is due on a day off or in quiet hours.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from models import Movement, Person
+from thidua.holidays_vn import (
+    WorkCalendar,
+    add_working_days,
+    is_working_day,
+    work_calendar,
+    working_days_between,
+)
+from thidua.notify import quiet
+from thidua.notify.base import OutgoingMessage
+from thidua.vn import TZ
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "Policy",
+    "add_working_days",
+    "due_reminders",
+    "is_working_day",
+    "reminder_stage",
+    "working_days_between",
+]
+
+DEFAULT_POLICY = {
+    "before_working_days": [7, 3, 1],
+    "on_day": True,
+    "overdue_every_working_days": 2,
+    "escalate_after_working_days": 5,
+}
+
+TEMPLATE_FOR = {
+    "registration": "registration_reminder",
+    "period_1_report": "period_report_reminder",
+    "period_2_report": "period_report_reminder",
+    "self_score": "self_score_reminder",
+    "nominations": "nomination_reminder",
+}
+FOCAL_POINT, UNIT_HEAD = "focal_point", "unit_head"
+
+
+@dataclass(frozen=True)
+class Policy:
+    before: tuple[int, ...]
+    on_day: bool
+    overdue_every: int  # 0: no overdue reminders
+    escalate_after: int  # 0: no escalation
+
+    @classmethod
+    def of(cls, movement: Movement) -> "Policy":
+        p = {**DEFAULT_POLICY, **(movement.reminder_policy or {})}
+        return cls(
+            before=tuple(sorted({int(x) for x in p["before_working_days"] or [] if int(x) > 0})),
+            on_day=bool(p["on_day"]),
+            overdue_every=max(0, int(p["overdue_every_working_days"] or 0)),
+            escalate_after=max(0, int(p["escalate_after_working_days"] or 0)),
+        )
+
+
+def reminder_stage(
+    policy: Policy, due_on: date, today: date, cal: WorkCalendar | None = None
+) -> tuple[str, str, int] | None:
+    """(stage, phase, n) of the latest reminder whose day has come, or None.
+
+    stage is the event suffix ("before:3", "on_day", "overdue:3"); phase is before | on_day |
+    overdue; n is working days left (before) or overdue (overdue)."""
+    cal = cal or work_calendar()
+    if today > due_on:
+        late = working_days_between(due_on, today, cal)
+        if late >= 1 and policy.overdue_every:
+            k = 1 + policy.overdue_every * ((late - 1) // policy.overdue_every)
+            return f"overdue:{k}", "overdue", late
+        if policy.on_day:
+            return "on_day", "on_day", 0
+    elif today == due_on and policy.on_day:
+        return "on_day", "on_day", 0
+    left = working_days_between(today, due_on, cal)
+    # the smallest "k days before" whose day (k working days before due) has come
+    for k in policy.before:
+        if add_working_days(due_on, -k, cal) <= today:
+            return f"before:{k}", "before", max(left, 0)
+    return None
+
+
+def _people(session: Session, unit_ids: set[int], role: str) -> dict[int, list[Person]]:
+    out: dict[int, list[Person]] = {}
+    if not unit_ids:
+        return out
+    for p in session.exec(
+        select(Person).where(Person.unit_id.in_(unit_ids), Person.active).order_by(Person.id)
+    ):
+        if role in (p.roles or []):
+            out.setdefault(p.unit_id, []).append(p)
+    return out
+
+
+def due_reminders(session: Session, movement: Movement, now: datetime) -> list[OutgoingMessage]:
+    """Every reminder and escalation due at `now` (a sweep calls this, then deliver())."""
+    from thidua.obligations import outstanding
+
+    local = now.astimezone(TZ)
+    today = local.date()
+    cal = work_calendar()
+    if quiet.is_quiet(local) or not cal.is_working_day(today):
+        return []
+    policy = Policy.of(movement)
+    owed = outstanding(session, movement, today)
+    units = {o.unit_id for o in owed}
+    focal, heads = _people(session, units, FOCAL_POINT), _people(session, units, UNIT_HEAD)
+    out: list[OutgoingMessage] = []
+    for o in owed:
+        ctx = {
+            "unit_id": o.unit_id,
+            "unit_code": o.unit_code,
+            "unit_name": o.unit_name,
+            "obligation_kind": o.kind,
+            "obligation": o.label,
+            "due_date": o.due_on,
+            "days_left": 0,
+            "days_overdue": 0,
+        }
+        if o.kind.startswith("period_"):
+            ctx["period_number"] = int(o.kind.split("_")[1])
+        stage = reminder_stage(policy, o.due_on, today, cal)
+        if stage:
+            name, phase, n = stage
+            c = {**ctx, "phase": phase, "days_left" if phase == "before" else "days_overdue": n}
+            event = f"reminder:{o.kind}:{name}:{o.due_on.isoformat()}"
+            kind = TEMPLATE_FOR.get(o.kind, "registration_reminder")
+            out += [OutgoingMessage(event, kind, p.id, c) for p in focal.get(o.unit_id, [])]
+        late = working_days_between(o.due_on, today, cal) if today > o.due_on else 0
+        if policy.escalate_after and late >= policy.escalate_after:
+            c = {**ctx, "phase": "overdue", "days_overdue": late}
+            event = f"escalation:{o.kind}:{o.due_on.isoformat()}"
+            out += [OutgoingMessage(event, "escalation", p.id, c) for p in heads.get(o.unit_id, [])]
+    return out
