@@ -63,7 +63,8 @@ def load(
         _print_problems(e.problems, f"{e.message}:") if e.problems else typer.echo(e, err=True)
         raise typer.Exit(1) from None
     except Exception as e:  # a database that is down or not migrated: say so, no traceback
-        typer.echo(f"Lỗi cơ sở dữ liệu, chưa lưu gì: {type(e).__name__}: {e}", err=True)
+        first = str(e).splitlines()[0] if str(e) else ""
+        typer.echo(f"Lỗi cơ sở dữ liệu, chưa lưu gì: {type(e).__name__}: {first}", err=True)
         raise typer.Exit(2) from None
     typer.echo(_summary(spec))
     typer.echo(f"Đã lưu phong trào {spec.code} (id {mid}) ở giai đoạn dự thảo.")
