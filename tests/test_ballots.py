@@ -1,0 +1,216 @@
+"""The council's secret ballot: one vote per member, recusal, quorum, thresholds, closing."""
+
+import threading
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import AuditEvent, Ballot, CouncilMember, Meeting, Nomination, VoteReceipt
+from models.base import utcnow
+from tests.conftest import _truncate_all
+from tests.test_rules_support import GOOD, movement, nominate, people, unit
+from thidua.ballots import (
+    cast_ballot,
+    close_meeting,
+    meeting_complete,
+    open_meeting,
+    recuse,
+    results,
+    verify,
+)
+from thidua.errors import InvalidInput, ThiduaError, TransitionRefused
+
+
+def setup_council(session, n_members=10):
+    """A movement with 10 council members (the first is the chair) and two nominations."""
+    m = movement(session)
+    office = unit(session, "VP")
+    chair = people(session, office, 1, prefix="CT", roles=["council_chair"])[0]
+    members = people(session, office, n_members - 1, prefix="TV", roles=["council_member"])
+    people(session, office, 2, prefix="NV")  # staff, not on the council
+    nominees = people(session, office, 2, prefix="DN")
+    tinh = nominate(session, m, unit=office, person=nominees[0], title="CSTD_TINH", facts=GOOD)
+    ldtt = nominate(session, m, unit=office, person=nominees[1], title="LDTT", facts=GOOD)
+    session.commit()
+    return m, chair, [chair, *members], tinh, ldtt
+
+
+def open_(session, m, **kw):
+    meeting = open_meeting(session, m, actor="vanphong",
+                           vote_deadline=utcnow() + timedelta(days=2), **kw)  # fmt: skip
+    session.commit()
+    return meeting
+
+
+def vote(session, meeting, person, nomination, choice):
+    cast_ballot(session, meeting, member_person_id=person.id, nomination_id=nomination.id,
+                choice=choice)  # fmt: skip
+
+
+def test_council_from_roles_and_a_full_count(session):
+    m, chair, members, tinh, ldtt = setup_council(session)
+    meeting = open_(session, m)
+    assert meeting.result["agenda"] == [tinh.id, ldtt.id]
+    roles = sorted(r for r in session.exec(select(CouncilMember.role)).all())
+    assert roles == ["chair"] + ["member"] * 9
+    # CSTĐ tỉnh needs ≥ 90% of the members: 9 yes of 10 passes. LDTT: 5 of 10 is not > 50%.
+    for i, p in enumerate(members):
+        vote(session, meeting, p, tinh, "yes" if i < 9 else "no")
+        vote(session, meeting, p, ldtt, "yes" if i < 5 else ("blank" if i < 7 else "no"))
+    assert meeting_complete(session, meeting)
+    with pytest.raises(TransitionRefused, match="chưa kết thúc"):
+        results(session, meeting)
+    with pytest.raises(TransitionRefused, match="Chỉ Chủ tịch"):
+        close_meeting(session, meeting, actor=members[3].code)
+    out = close_meeting(session, meeting, actor=chair.code)
+    session.commit()
+    t, lt = out
+    assert (t.members, t.issued, t.returned, t.valid, t.yes) == (10, 10, 10, 10, 9)
+    assert (t.yes_pct, t.threshold_pct, t.passed) == (Decimal("90.00"), Decimal("90.00"), True)
+    assert t.subject_name.startswith("Nguyễn Văn DN") and t.title == "CSTD_TINH"
+    assert (lt.returned, lt.valid, lt.yes, lt.passed) == (10, 8, 5, False)
+    assert results(session, meeting) == out
+    stored = session.get(Meeting, meeting.id)
+    assert stored.status == "closed" and stored.closed_by == chair.code
+    assert [v["passed"] for v in stored.result["votes"]] == [True, False]
+    assert verify(session, meeting).ok
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "meeting.close")).one()
+    with pytest.raises(TransitionRefused, match="đã kết thúc"):
+        vote(session, meeting, members[0], tinh, "yes")
+
+
+def test_a_second_vote_is_refused(session):
+    m, _chair, members, tinh, _ = setup_council(session)
+    meeting = open_(session, m)
+    vote(session, meeting, members[1], tinh, "yes")
+    with pytest.raises(ThiduaError, match=r"đã bỏ phiếu cho hồ sơ số .*chỉ được bỏ một phiếu"):
+        vote(session, meeting, members[1], tinh, "no")
+    assert len(session.exec(select(Ballot)).all()) == 1
+    assert len(session.exec(select(VoteReceipt)).all()) == 1
+    assert session.exec(select(Ballot.choice)).one() == "yes"
+
+
+def test_only_members_on_the_agenda_with_a_valid_choice(session):
+    m, _chair, members, tinh, ldtt = setup_council(session)
+    meeting = open_(session, m, nomination_ids=[tinh.id])
+    outsider = session.exec(select(Nomination)).first()
+    staff = [p for p in people(session, unit(session, "KH"), 1)]
+    session.commit()
+    with pytest.raises(ThiduaError, match="không phải là thành viên Hội đồng"):
+        vote(session, meeting, staff[0], tinh, "yes")
+    with pytest.raises(ThiduaError, match="không có trong chương trình"):
+        vote(session, meeting, members[0], ldtt, "yes")
+    with pytest.raises(InvalidInput, match="không hợp lệ"):
+        vote(session, meeting, members[0], tinh, "có")
+    assert outsider is not None and session.exec(select(Ballot)).all() == []
+
+
+def test_recusal_excludes_the_member_from_the_vote_and_the_denominator(session):
+    m, chair, members, tinh, ldtt = setup_council(session)
+    meeting = open_(session, m)
+    with pytest.raises(InvalidInput, match="lý do"):
+        recuse(session, meeting, member_person_id=members[9].id, nomination_id=tinh.id,
+               reason=" ", actor="x")  # fmt: skip
+    recuse(session, meeting, member_person_id=members[9].id, nomination_id=tinh.id,
+           reason="Là người thân của người được đề nghị", actor=members[9].code)  # fmt: skip
+    session.commit()
+    with pytest.raises(ThiduaError, match="xin không tham gia"):
+        vote(session, meeting, members[9], tinh, "yes")
+    vote(session, meeting, members[8], tinh, "yes")
+    with pytest.raises(ThiduaError, match="đã bỏ phiếu"):
+        recuse(session, meeting, member_person_id=members[8].id, nomination_id=tinh.id,
+               reason="muộn", actor="x")  # fmt: skip
+    for p in members[:8]:
+        vote(session, meeting, p, tinh, "yes")
+    # 9 yes of the 9 entitled = 100% ≥ 90%; without the recusal it would be 9/10.
+    assert meeting_complete(session, meeting) is False  # LDTT has no votes yet
+    for p in members:
+        vote(session, meeting, p, ldtt, "yes")
+    assert meeting_complete(session, meeting)
+    t, _ = close_meeting(session, meeting, actor=f"person:{chair.id}")
+    assert (t.members, t.recused, t.yes, t.yes_pct, t.passed) == (9, 1, 9, Decimal("100.00"), True)
+
+
+def test_quorum_and_closing_by_the_deadline(session):
+    m, chair, members, tinh, ldtt = setup_council(session)
+    meeting = open_(session, m)
+    for p in members[:6]:  # 6 of 10: under the 2/3 quorum (7)
+        vote(session, meeting, p, ldtt, "yes")
+    for p in members[:7]:  # 7 of 10: quorum met, but 7 yes < 90%
+        vote(session, meeting, p, tinh, "yes")
+    assert not meeting_complete(session, meeting)
+    session.execute(sa.update(Meeting).where(Meeting.id == meeting.id)
+                    .values(vote_deadline=utcnow() - timedelta(minutes=1)))  # fmt: skip
+    session.commit()
+    session.refresh(meeting)
+    with pytest.raises(TransitionRefused, match="hết hạn"):
+        vote(session, meeting, members[8], ldtt, "yes")
+    t, lt = close_meeting(session, meeting, actor="system")  # anyone, once the deadline passed
+    session.commit()
+    assert (lt.returned, lt.yes, lt.yes_pct, lt.passed) == (6, 6, Decimal("60.00"), False)
+    assert meeting.result["votes"][1]["quorum_met"] is False
+    assert (t.returned, t.passed) == (7, False) and meeting.result["votes"][0]["quorum_met"]
+    assert meeting.result["by_deadline"] is True
+    with pytest.raises(TransitionRefused, match="đã được kết thúc"):
+        close_meeting(session, meeting, actor=chair.code)
+
+
+def test_ballots_carry_no_member_and_are_reshuffled_at_close(session):
+    assert set(Ballot.model_fields) == {"id", "meeting_id", "nomination_id", "choice"}
+    m, chair, members, tinh, _ = setup_council(session)
+    meeting = open_(session, m, nomination_ids=[tinh.id])
+    for p in members[:5]:
+        vote(session, meeting, p, tinh, "yes")
+    before = set(session.exec(select(Ballot.id)).all())
+    close_meeting(session, meeting, actor=chair.code)
+    session.commit()
+    after = set(session.exec(select(Ballot.id)).all())
+    assert len(after) == 5 and not (before & after)
+    # A ballot lost (or forged) shows up in the verification.
+    session.delete(session.exec(select(Ballot)).first())
+    session.commit()
+    check = verify(session, meeting)
+    assert not check.ok and check.counts[tinh.id] == (4, 5)
+    assert any("4 phiếu nhưng 5 thành viên" in p for p in check.problems)
+
+
+def test_fifty_concurrent_attempts_leave_one_ballot_on_postgres(pg_url):
+    _truncate_all(pg_url)
+    # Its own pool, big enough for every thread to hold a connection at the same moment.
+    engine = sa.create_engine(pg_url, pool_size=55, max_overflow=0)
+    with Session(engine, expire_on_commit=False) as s:
+        m, _chair, members, tinh, _ = setup_council(s)
+        meeting = open_(s, m)
+        voter, meeting_id, nomination_id = members[4].id, meeting.id, tinh.id
+    barrier = threading.Barrier(50)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(i: int) -> None:
+        with Session(engine, expire_on_commit=False) as s:
+            mt = s.get(Meeting, meeting_id)
+            barrier.wait()
+            try:
+                cast_ballot(s, mt, member_person_id=voter, nomination_id=nomination_id,
+                            choice="yes" if i % 2 else "no")  # fmt: skip
+                result = "ok"
+            except ThiduaError as e:
+                result = "refused" if "đã bỏ phiếu" in e.message else f"other: {e}"
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(set(outcomes)) == ["ok", "refused"] and outcomes.count("ok") == 1
+    with Session(engine) as s:
+        assert s.exec(sa.select(sa.func.count()).select_from(Ballot)).one()[0] == 1
+        assert s.exec(sa.select(sa.func.count()).select_from(VoteReceipt)).one()[0] == 1
+        assert verify(s, s.get(Meeting, meeting_id)).ok
+    engine.dispose()
+    _truncate_all(pg_url)

@@ -1,0 +1,279 @@
+"""Block scoring: units score themselves against their block's criteria table, the block
+leader and the council score them too; units are ranked within their block and the leading
+unit(s) proposed for the flag (Cờ thi đua).
+
+The score that counts for a unit is its whole sheet from one scorer: the council's if the
+council scored it, else the block leader's, else the unit's own.
+"""
+
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models import (
+    Block,
+    BlockMember,
+    CriteriaTable,
+    Criterion,
+    Movement,
+    Participant,
+    Score,
+    Unit,
+)
+from models.base import utcnow
+from thidua.errors import InvalidInput, NotFound, Problems
+from thidua.lifecycle import audit
+from thidua.results import BlockRanking, UnitRank
+from thidua.vn import nfc, number
+
+SCORER_KINDS = {"self": "tự chấm", "leader": "khối trưởng chấm", "council": "Hội đồng chấm"}
+PRECEDENCE = ("council", "leader", "self")
+TIE_RULE = (
+    "Xếp hạng theo tổng điểm (điểm của Hội đồng nếu có, nếu không là điểm của khối trưởng, "
+    "nếu không là điểm tự chấm); bằng tổng điểm thì đơn vị có nhiều tiêu chí đạt điểm tối đa "
+    "hơn xếp trên; vẫn bằng nhau thì đồng hạng. Đồng hạng ở vị trí được tặng Cờ thi đua cuối "
+    "cùng thì Hội đồng Thi đua - Khen thưởng xem xét, quyết định."
+)
+
+
+def _block_of(session: Session, movement_id: int, unit_id: int) -> int | None:
+    block = session.execute(
+        select(Participant.block_id).where(
+            Participant.movement_id == movement_id, Participant.unit_id == unit_id
+        )
+    ).scalar_one_or_none()
+    if block is None:
+        block = session.execute(
+            select(BlockMember.block_id).where(BlockMember.unit_id == unit_id)
+        ).scalar_one_or_none()
+    return block
+
+
+def criteria_for(session: Session, movement_id: int, block_id: int | None) -> list[Criterion]:
+    """The block's criteria table, else the movement's table for every block."""
+    tables = {
+        t.block_id: t
+        for t in session.execute(
+            select(CriteriaTable).where(CriteriaTable.movement_id == movement_id)
+        ).scalars()
+    }
+    table = tables.get(block_id) if block_id is not None else None
+    table = table or tables.get(None)
+    if table is None:
+        return []
+    return list(
+        session.execute(
+            select(Criterion).where(Criterion.table_id == table.id).order_by(Criterion.seq)
+        ).scalars()
+    )
+
+
+def submit_scores(
+    session: Session,
+    *,
+    movement: Movement,
+    unit_id: int,
+    scorer_kind: str,
+    points: dict[str, Decimal],
+    actor: str,
+    evidence: str | dict[str, str] | None = None,
+) -> list[Score]:
+    """Record (or correct) one scorer's points for a unit, criterion by criterion; every
+    point is checked against 0 ≤ points ≤ maximum before anything is written. Audited in the
+    caller's transaction."""
+    problems = Problems()
+    if scorer_kind not in SCORER_KINDS:
+        problems.add("scorer_kind", f"'{scorer_kind}' không có (có: {', '.join(SCORER_KINDS)})")
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"Không có đơn vị số {unit_id}")
+    block_id = _block_of(session, movement.id, unit_id)
+    criteria = {c.code: c for c in criteria_for(session, movement.id, block_id)}
+    if not criteria:
+        raise InvalidInput(
+            f"Chưa có bảng tiêu chí chấm điểm cho khối thi đua của đơn vị {unit.name}"
+        )
+    values: dict[str, Decimal] = {}
+    for code, raw in points.items():
+        code = nfc(str(code))
+        field = f"tiêu chí {code}"
+        crit = criteria.get(code)
+        if crit is None:
+            problems.add(field, "không có trong bảng tiêu chí của khối")
+            continue
+        try:
+            value = raw if isinstance(raw, Decimal) else Decimal(str(raw).replace(",", "."))
+        except InvalidOperation:
+            problems.add(field, f"'{raw}' không phải là số điểm")
+            continue
+        if not value.is_finite() or value < 0 or value > crit.max_points:
+            problems.add(
+                field,
+                f"điểm {number(value, 2) if value.is_finite() else raw} phải từ 0 đến "
+                f"{number(crit.max_points, 2)} (điểm tối đa của tiêu chí «{crit.text}»)",
+            )
+            continue
+        values[code] = value
+    if not points:
+        problems.add("points", "chưa có điểm tiêu chí nào")
+    problems.raise_if_any(f"Điểm chấm của đơn vị {unit.name} chưa được ghi")
+
+    existing = {
+        s.criterion_id: s
+        for s in session.execute(
+            select(Score).where(
+                Score.movement_id == movement.id,
+                Score.unit_id == unit_id,
+                Score.scorer_kind == scorer_kind,
+            )
+        ).scalars()
+    }
+    out = []
+    before = {}
+    for code, value in values.items():
+        crit = criteria[code]
+        note = evidence.get(code) if isinstance(evidence, dict) else evidence
+        row = existing.get(crit.id)
+        if row is None:
+            row = Score(
+                movement_id=movement.id,
+                unit_id=unit_id,
+                criterion_id=crit.id,
+                scorer_kind=scorer_kind,
+                points=value,
+                evidence=nfc(note),
+                scored_by=actor,
+            )
+            session.add(row)
+        else:
+            before[code] = str(row.points)
+            row.points, row.scored_by, row.updated_at = value, actor, utcnow()
+            if note is not None:
+                row.evidence = nfc(note)
+        out.append(row)
+    audit(
+        session,
+        actor=actor,
+        movement_id=movement.id,
+        entity="score",
+        entity_id=unit_id,
+        action=f"score.{scorer_kind}",
+        data={"points": {c: str(v) for c, v in values.items()}, "before": before},
+    )
+    session.flush()
+    return out
+
+
+def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
+    """Each block's units ranked by the score that counts, with the flag proposal."""
+    from thidua.rules.engine import rule_set_for
+
+    flags = rule_set_for(movement).flags_per_block
+    members: dict[int, list[int]] = defaultdict(list)
+    participants = session.execute(
+        select(Participant.unit_id, Participant.block_id).where(
+            Participant.movement_id == movement.id
+        )
+    ).all()
+    standing = dict(session.execute(select(BlockMember.unit_id, BlockMember.block_id)).all())
+    pairs = participants or [(u, None) for u in standing]
+    for unit_id, block_id in pairs:
+        block_id = block_id or standing.get(unit_id)
+        if block_id is not None:
+            members[block_id].append(unit_id)
+    if not members:
+        return []
+    blocks = {
+        b.id: b for b in session.execute(select(Block).where(Block.id.in_(list(members)))).scalars()
+    }
+    units = {
+        u.id: u
+        for u in session.execute(
+            select(Unit).where(Unit.id.in_([u for us in members.values() for u in us]))
+        ).scalars()
+    }
+    tables = list(
+        session.execute(
+            select(CriteriaTable).where(CriteriaTable.movement_id == movement.id)
+        ).scalars()
+    )
+    crits: dict[int, list[Criterion]] = defaultdict(list)
+    if tables:
+        for c in session.execute(
+            select(Criterion).where(Criterion.table_id.in_([t.id for t in tables]))
+        ).scalars():
+            crits[c.table_id].append(c)
+    table_of = {t.block_id: t.id for t in tables}
+    points: dict[tuple[int, str], dict[int, Decimal]] = defaultdict(dict)
+    for unit_id, crit_id, kind, value in session.execute(
+        select(Score.unit_id, Score.criterion_id, Score.scorer_kind, Score.points).where(
+            Score.movement_id == movement.id
+        )
+    ):
+        points[(unit_id, kind)][crit_id] = Decimal(value)
+
+    out = []
+    for block_id in sorted(members, key=lambda b: blocks[b].code):
+        table_id = table_of.get(block_id, table_of.get(None))
+        criteria = crits.get(table_id, []) if table_id is not None else []
+        max_total = sum((c.max_points for c in criteria), Decimal(0))
+        rows = []
+        for unit_id in members[block_id]:
+            kind = next((k for k in PRECEDENCE if (unit_id, k) in points), None)
+            sheet = points.get((unit_id, kind), {}) if kind else {}
+            total = sum((sheet.get(c.id, Decimal(0)) for c in criteria), Decimal(0))
+            full = sum(1 for c in criteria if sheet.get(c.id) == c.max_points)
+            own = points.get((unit_id, "self"), {})
+            self_total = sum((own.get(c.id, Decimal(0)) for c in criteria), Decimal(0))
+            rows.append((unit_id, kind, total, full, self_total))
+        out.append(_rank_block(blocks[block_id], rows, units, max_total, flags))
+    return out
+
+
+def _rank_block(block: Block, rows, units, max_total: Decimal, flags: int) -> BlockRanking:
+    rows.sort(key=lambda r: (-r[2], -r[3], units[r[0]].code))
+    ranks = []
+    for i, (unit_id, kind, total, full, self_total) in enumerate(rows):
+        prev = rows[i - 1] if i else None
+        rank = ranks[-1][0] if prev and (prev[2], prev[3]) == (total, full) else i + 1
+        ranks.append((rank, unit_id, kind, total, full, self_total))
+    # The flags go to the best ranks; a tie across the last flag is left to the council.
+    group = defaultdict(int)
+    for r in ranks:
+        if r[2] is not None:
+            group[r[0]] += 1
+    result = []
+    for rank, unit_id, kind, total, full, self_total in ranks:
+        unit = units[unit_id]
+        tied = [units[r[1]].code for r in ranks if r[0] == rank and r[1] != unit_id]
+        notes = []
+        if kind is None:
+            notes.append("Chưa có điểm chấm")
+        else:
+            notes.append(f"Điểm tính: {SCORER_KINDS[kind]}; {full} tiêu chí đạt điểm tối đa")
+        if tied:
+            notes.append(f"đồng hạng {rank} với {', '.join(tied)}")
+        # rank - 1 units are strictly ahead; the tied group ends at rank - 1 + its size.
+        in_reach = kind is not None and rank <= flags
+        flag = in_reach and rank - 1 + group[rank] <= flags
+        if in_reach and not flag:
+            notes.append(
+                f"đồng hạng ở vị trí xét tặng Cờ thi đua ({flags - rank + 1} Cờ cho "
+                f"{group[rank]} đơn vị): đề nghị Hội đồng xem xét, quyết định"
+            )
+        result.append(
+            UnitRank(
+                unit_id=unit_id,
+                unit_code=unit.code,
+                unit_name=unit.name,
+                total=total,
+                self_total=self_total,
+                max_total=max_total,
+                rank=rank,
+                flag=flag,
+                note="; ".join(notes),
+            )
+        )
+    return BlockRanking(block.id, block.code, block.name, result, TIE_RULE)
