@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
 from typer.testing import CliRunner
@@ -32,6 +33,7 @@ from models.db import engine_for
 from thidua.cli.spec import app
 from thidua.errors import InvalidInput
 from thidua.spec import check_spec, enrol_participants, load_spec, spec_hash, store_spec
+from thidua.spec_schema import QuotaSpec, read_quota
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"
@@ -234,6 +236,35 @@ def test_cross_field_errors():
 def test_period_2_report_on_one_period_movement():
     (p,) = check_spec(DATA / "one-period-p2.yaml")
     assert p.field == "deadlines[0].kind" and "chỉ có một đợt" in p.reason
+
+
+@pytest.mark.parametrize(
+    "text, read",
+    [
+        ("từ 80% đạt Lao động tiên tiến", ("percent", 80, None)),
+        ("từ 15 đến 20% đạt Lao động xuất sắc", ("percent", 15, 20)),
+        ("Có từ 01 đến 02 đơn vị được UBND tỉnh công nhận", ("count", 1, 2)),
+        ("Có ít nhất 15% cá nhân hoàn thành xuất sắc nhiệm vụ", ("percent", 15, None)),
+        ("Có từ 20 đến 25 cá nhân trở lên được tặng Giấy khen", ("count", 20, 25)),
+        ("và Cờ thi đua xuất sắc", None),
+        ("100% các phòng hoàn thành tốt nhiệm vụ trong đó từ 80% đạt", None),  # two figures
+    ],
+)
+def test_read_quota(text, read):
+    assert read_quota(text) == read
+
+
+@pytest.mark.parametrize(
+    "kind, low, high, field",
+    [("count", 15, 20, "kind"), ("percent", 10, 20, "min"), ("percent", 15, 25, "max")],
+)
+def test_quota_numbers_must_agree_with_its_words(kind, low, high, field):
+    quota = {"subject": "collective", "title": "TTLDXS", "text": "từ 15 đến 20% đạt LĐXS"}
+    with pytest.raises(ValidationError) as e:
+        QuotaSpec.model_validate({**quota, "kind": kind, "min": low, "max": high})
+    (err,) = e.value.errors()
+    assert err["ctx"]["error"].field == field and "văn bản ghi" in str(err["ctx"]["error"])
+    assert QuotaSpec.model_validate({**quota, "kind": "percent", "min": 15, "max": 20})
 
 
 def test_minimal_spec_gets_one_period_for_the_year():

@@ -183,7 +183,42 @@ class QuotaSpec(Strict):
             v is not None and v != int(v) for v in (self.min, self.max)
         ):
             raise FieldError("min", "số lượng phải là số nguyên")
+        _agrees_with_text(self)
         return self
+
+
+_NUM = r"(\d+(?:,\d+)?)"
+_RANGE = re.compile(rf"từ\s+{_NUM}\s*%?\s*đến\s+{_NUM}\s*(%)?", re.IGNORECASE)
+_SINGLE = re.compile(rf"{_NUM}\s*(%)?")
+
+
+def read_quota(text: str) -> tuple[str, Decimal, Decimal | None] | None:
+    """What a quota's words say: "từ 15 đến 20%" → ("percent", 15, 20); "có từ 01 đến 02 đơn
+    vị" → ("count", 1, 2); "ít nhất 15%" → ("percent", 15, None). None when the words hold no
+    number, or more than one figure (then they cannot be read alone)."""
+    numbers = re.findall(r"\d+", text)
+    if len(numbers) == 2 and (m := _RANGE.search(text)):
+        kind = "percent" if m.group(3) else "count"
+        return kind, parse_number(m.group(1)), parse_number(m.group(2))
+    if len(numbers) == 1 and (m := _SINGLE.search(text)):
+        return ("percent" if m.group(2) else "count"), parse_number(m.group(1)), None
+    return None
+
+
+def _agrees_with_text(q: "QuotaSpec") -> None:
+    read = read_quota(q.text)
+    if read is None:
+        return
+    kind, low, high = read
+    words = {"percent": "tỷ lệ phần trăm", "count": "số lượng"}
+    if kind != q.kind:
+        raise FieldError("kind", f"văn bản ghi {words[kind]} nhưng kind là '{q.kind}'")
+    if q.min != low:
+        raise FieldError("min", f"văn bản ghi mức thấp nhất {low}, min là {q.min}")
+    if high is not None and q.max != high:
+        raise FieldError("max", f"văn bản ghi mức cao nhất {high}, max là {q.max}")
+    if high is None and q.max not in (None, low):
+        raise FieldError("max", f"văn bản chỉ ghi mức thấp nhất {low}, không ghi max")
 
 
 class PeriodSpec(Strict):
