@@ -7,6 +7,7 @@ council scored it, else the block leader's, else the unit's own.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -36,6 +37,13 @@ TIE_RULE = (
     "hơn xếp trên; vẫn bằng nhau thì đồng hạng. Đồng hạng ở vị trí được tặng Cờ thi đua cuối "
     "cùng thì Hội đồng Thi đua - Khen thưởng xem xét, quyết định."
 )
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    code: str
+    name: str
 
 
 def _block_of(session: Session, movement_id: int, unit_id: int) -> int | None:
@@ -189,10 +197,12 @@ def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
         b.id: b for b in session.execute(select(Block).where(Block.id.in_(list(members)))).scalars()
     }
     units = {
-        u.id: u
-        for u in session.execute(
-            select(Unit).where(Unit.id.in_([u for us in members.values() for u in us]))
-        ).scalars()
+        uid: UnitRow(uid, code, name)
+        for uid, code, name in session.execute(
+            select(Unit.id, Unit.code, Unit.name).where(
+                Unit.id.in_([u for us in members.values() for u in us])
+            )
+        )
     }
     tables = list(
         session.execute(

@@ -181,13 +181,24 @@ def resolve(name_or_path: str | Path) -> Path:
     return rules_dir() / f"{name_or_path}.yaml"
 
 
+_CACHE: dict[tuple[str, int, int], RuleSet] = {}
+
+
 def load_rule_set(name_or_path: str | Path) -> RuleSet:
+    """The checked rule set; kept in memory until its file changes (size or modification)."""
     path = resolve(name_or_path)
     if not path.is_file():
         raise InvalidInput(
-            f"Không tìm thấy bộ quy tắc '{name_or_path}'",
-            [],
-        ) from None
+            f"Không tìm thấy bộ quy tắc '{name_or_path}' (thư mục quy tắc: {rules_dir()})"
+        )
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _CACHE:
+        _CACHE[key] = _load(path)
+    return _CACHE[key]
+
+
+def _load(path: Path) -> RuleSet:
     yaml = YAML(typ="rt")
     try:
         data = yaml.load(path.read_text(encoding="utf-8"))
