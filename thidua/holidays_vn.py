@@ -129,12 +129,15 @@ def add_working_days(d: date, n: int, cal: WorkCalendar | None = None) -> date:
 
 
 def working_days_between(a: date, b: date, cal: WorkCalendar | None = None) -> int:
-    """Working days in (a, b] when b is after a; minus those in (b, a] when b is before a.
+    """Working days in (a, b] when b is after a; minus those in [b, a) when b is before a.
     So add_working_days(a, working_days_between(a, b)) == b for any working day b."""
     cal = cal or work_calendar()
     if b == a:
         return 0
-    sign, lo, hi = (1, a, b) if b > a else (-1, b, a)
+    if b > a:
+        lo, hi, sign = a, b, 1  # count (a, b]
+    else:
+        lo, hi, sign = b - timedelta(days=1), a - timedelta(days=1), -1  # count [b, a)
     count, d = 0, lo
     while d < hi:
         d += timedelta(days=1)
