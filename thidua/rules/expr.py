@@ -149,6 +149,9 @@ def _compile(node: ast.AST, vocab: Vocabulary, facts: set[str], titles: set[str]
         return lambda ctx: [f(ctx) for f in items]
     if isinstance(node, ast.Name):
         name = node.id
+        if name in {"true", "false"}:  # YAML's spelling, which offices will type
+            flag = name == "true"
+            return lambda ctx: flag
         if name in BUILTIN_NAMES:
             return lambda ctx: ctx.builtin(name)
         if name not in vocab.facts:
