@@ -228,7 +228,7 @@ def _participants(session: Session, movement: Movement) -> list[Unit]:
             select(Unit)
             .join(Participant, col(Participant.unit_id) == col(Unit.id))
             .where(Participant.movement_id == movement.id)
-            .order_by(Unit.code)
+            .order_by(Unit.id)
         )
     )
 

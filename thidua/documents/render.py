@@ -31,6 +31,7 @@ from lxml import etree
 _TAG = re.compile(r"\{\{|\{%|\{#")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same content gives the same bytes and hash
 _IMAGE_REL = RT.IMAGE
+_PROPS = ("author", "comments", "identifier", "language", "subject", "title")
 _FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 
 
@@ -121,6 +122,10 @@ class CompiledTemplate:
                     sources.append(src)
                     self.parts[part.partname.lstrip("/")] = env.from_string(src)
         self.fast = not self._needs_docxtpl(docx)
+        if self.fast:  # what docxtpl's render_properties does to tag-free properties
+            props = docx.core_properties
+            for name in _PROPS:
+                setattr(props, name, env.from_string(getattr(props, name) or "").render())
         self.variables = set()
         for src in sources:
             self.variables |= meta.find_undeclared_variables(env.parse(src))
@@ -135,7 +140,7 @@ class CompiledTemplate:
     @staticmethod
     def _needs_docxtpl(docx) -> bool:
         props = docx.core_properties
-        for name in ("author", "comments", "identifier", "language", "subject", "title"):
+        for name in _PROPS:
             if _TAG.search(getattr(props, name) or ""):
                 return True
         return any(
