@@ -14,6 +14,7 @@ from tests.conftest import _truncate_all
 from tests.test_rules_support import GOOD, movement, nominate, people, unit
 from thidua.ballots import (
     cast_ballot,
+    close_due_meetings,
     close_meeting,
     meeting_complete,
     open_meeting,
@@ -148,12 +149,14 @@ def test_quorum_and_closing_by_the_deadline(session):
     session.refresh(meeting)
     with pytest.raises(TransitionRefused, match="hết hạn"):
         vote(session, meeting, members[8], ldtt, "yes")
-    t, lt = close_meeting(session, meeting, actor="system")  # anyone, once the deadline passed
+    closed = close_due_meetings(session)  # anyone (here the sweep), once the deadline passed
     session.commit()
+    assert [c.id for c in closed] == [meeting.id] and close_due_meetings(session) == []
+    t, lt = results(session, meeting)
     assert (lt.returned, lt.yes, lt.yes_pct, lt.passed) == (6, 6, Decimal("60.00"), False)
     assert meeting.result["votes"][1]["quorum_met"] is False
     assert (t.returned, t.passed) == (7, False) and meeting.result["votes"][0]["quorum_met"]
-    assert meeting.result["by_deadline"] is True
+    assert meeting.result["by_deadline"] is True and meeting.closed_by == "system"
     with pytest.raises(TransitionRefused, match="đã được kết thúc"):
         close_meeting(session, meeting, actor=chair.code)
 
@@ -175,6 +178,7 @@ def test_ballots_carry_no_member_and_are_reshuffled_at_close(session):
     check = verify(session, meeting)
     assert not check.ok and check.counts[tinh.id] == (4, 5)
     assert any("4 phiếu nhưng 5 thành viên" in p for p in check.problems)
+    assert any("kết quả đã lưu khác kết quả kiểm phiếu lại" in p for p in check.problems)
 
 
 def test_fifty_concurrent_attempts_leave_one_ballot_on_postgres(pg_url):

@@ -134,3 +134,24 @@ def test_a_file_that_is_not_a_workbook(session, tmp_path):
     bad.write_text("không phải Excel", encoding="utf-8")
     with pytest.raises(InvalidInput, match=r"Không đọc được tệp Excel x\.xlsx"):
         import_history(session, bad, actor="vanphong")
+
+
+def test_cli_history_import(sqlite_url, tmp_path):
+    from sqlmodel import Session
+    from typer.testing import CliRunner
+
+    from models.db import engine_for
+    from thidua.cli.rules import app
+
+    with Session(engine_for(sqlite_url)) as session:
+        _, (a, _) = org(session)
+        code = a.code
+    path = workbook(tmp_path / "h.xlsx", {"DS": [HEADER, [1, "Cá nhân", code, "", 2024, "LDTT"]]})
+    result = CliRunner().invoke(app, ["history-import", str(path), "--actor", "vanphong"])
+    assert result.exit_code == 0, result.output
+    assert "Đã nhập 1 dòng" in result.output
+    bad = workbook(tmp_path / "x.xlsx", {"DS": [HEADER, [1, "Cá nhân", "?", "", 2024, "LDTT"]]})
+    result = CliRunner().invoke(app, ["history-import", str(bad)])
+    assert "cột Mã (C): không có cán bộ mã '?'" in str(result.exception)
+    with Session(engine_for(sqlite_url)) as session:
+        assert len(session.exec(select(AwardHistory)).all()) == 1

@@ -166,6 +166,9 @@ def test_structural_mistakes(tmp_path):
     with pytest.raises(InvalidInput) as e:
         load_rule_set(empty)
     assert {p.field for p in e.value.problems} >= {"titles", "year", "agency", "legal_basis"}
+    wrong_subject = broken(tmp_path, ('rule: "all_members_completed"', 'rule: "months_worked > 0"'))
+    with pytest.raises(InvalidInput, match="dữ kiện 'months_worked' không dùng cho tập thể"):
+        load_rule_set(wrong_subject)
     with pytest.raises(InvalidInput, match="Không tìm thấy bộ quy tắc 'khong-co'"):
         load_rule_set("khong-co")
 

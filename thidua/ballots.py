@@ -377,11 +377,46 @@ def _as_json(v: VoteResult, quorum_met: bool) -> dict:
 
 
 def results(session: Session, meeting: Meeting) -> list[VoteResult]:
-    """The count of a closed meeting (refused while voting is open)."""
+    """The count of a closed meeting, as stored when it closed (refused while voting is
+    open). verify() recounts the ballots against it."""
     if meeting.status != "closed":
         raise TransitionRefused("Chưa có kết quả: phiên họp chưa kết thúc bỏ phiếu")
-    council = session.get(Council, meeting.council_id)
-    return [v for v, _ in _count(session, meeting, session.get(Movement, council.movement_id))]
+    return [_from_json(v) for v in meeting.result.get("votes", [])]
+
+
+def _from_json(v: dict) -> VoteResult:
+    return VoteResult(
+        nomination_id=v["nomination_id"],
+        subject_name=v["subject_name"],
+        title=v["title"],
+        members=v["members"],
+        issued=v["issued"],
+        returned=v["returned"],
+        valid=v["valid"],
+        yes=v["yes"],
+        yes_pct=Decimal(v["yes_pct"]),
+        threshold_pct=Decimal(v["threshold_pct"]),
+        recused=v["recused"],
+        passed=v["passed"],
+    )
+
+
+def close_due_meetings(session: Session, *, actor: str = "system") -> list[Meeting]:
+    """Close every open meeting whose vote deadline has passed (for the daily sweep)."""
+    due = (
+        session.execute(
+            select(Meeting).where(
+                Meeting.status == "open",
+                Meeting.vote_deadline.is_not(None),
+                Meeting.vote_deadline <= utcnow(),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for meeting in due:
+        close_meeting(session, meeting, actor=actor)
+    return list(due)
 
 
 def _count(session: Session, meeting: Meeting, movement: Movement) -> list[tuple[VoteResult, bool]]:
@@ -474,11 +509,20 @@ def verify(session: Session, meeting: Meeting) -> Verification:
         if b != r:
             problems.append(f"Hồ sơ số {nid}: {b} phiếu nhưng {r} thành viên đã bỏ phiếu")
     if meeting.status == "closed":
-        stored = {v["nomination_id"]: v for v in meeting.result.get("votes", [])}
-        for v in results(session, meeting):
+        council = session.get(Council, meeting.council_id)
+        movement = session.get(Movement, council.movement_id)
+        stored = {v.nomination_id: v for v in results(session, meeting)}
+        for v, _ in _count(session, meeting, movement):
             s = stored.get(v.nomination_id)
-            if s is None or (s["yes"], s["returned"], s["passed"]) != (v.yes, v.returned, v.passed):
-                problems.append(f"Hồ sơ số {v.nomination_id}: kết quả đã lưu khác kết quả kiểm lại")
+            if s is None or (s.yes, s.returned, s.valid, s.passed) != (
+                v.yes,
+                v.returned,
+                v.valid,
+                v.passed,
+            ):
+                problems.append(
+                    f"Hồ sơ số {v.nomination_id}: kết quả đã lưu khác kết quả kiểm phiếu lại"
+                )
     return Verification(not problems, counts, problems)
 
 

@@ -81,15 +81,14 @@ def record_awards(session: Session, items: Iterable[AwardItem | Mapping]) -> lis
     wanted = [i if isinstance(i, AwardItem) else AwardItem(**dict(i)) for i in items]
     if not wanted:
         return []
-    keys = {(i.subject_key, i.year, i.title) for i in wanted}
-    existing = {
-        (h.subject_key, h.year, h.title): h
+    keys = sorted({(i.subject_key, i.year, i.title) for i in wanted})
+    existing = {}
+    for i in range(0, len(keys), 1000):  # stay under SQLite's bound-parameter limit
+        columns = tuple_(AwardHistory.subject_key, AwardHistory.year, AwardHistory.title)
         for h in session.execute(
-            select(AwardHistory).where(
-                tuple_(AwardHistory.subject_key, AwardHistory.year, AwardHistory.title).in_(keys)
-            )
-        ).scalars()
-    }
+            select(AwardHistory).where(columns.in_(keys[i : i + 1000]))
+        ).scalars():
+            existing[(h.subject_key, h.year, h.title)] = h
     out = []
     for item in wanted:
         if item.title not in KNOWN_TITLES:

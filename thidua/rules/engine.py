@@ -278,6 +278,8 @@ def _movement_quotas(session: Session, movement: Movement, rs: RuleSet, eligible
                     ).scalar_one()
                 )
             base = n_people if q.subject == "individual" else n_units
+            if not base:
+                continue  # no participants enrolled: the percentage has nothing to apply to
             ratio = Fraction(str(q.maximum)) / 100
             allowed = (ratio * base).numerator // (ratio * base).denominator
             how = f"{_pct(ratio)} của {base} {SUBJECTS[q.subject]}, làm tròn xuống"

@@ -131,7 +131,8 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
     titles = {
         code: t
         for code, node in titles_node.items()
-        if code in KNOWN_TITLES and (t := _title(c, code, node, titles_node, vocab)) is not None
+        if code in KNOWN_TITLES
+        and (t := _title(c, code, node, titles_node, vocab, facts)) is not None
     }
     order = _order(c, titles, titles_node)
     quotas = _quotas(c, top.get("quotas") or [], top, titles)
@@ -215,7 +216,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _title(c: _Ctx, code: str, node: Any, parent: Any, vocab: Vocabulary) -> Title | None:
+def _title(
+    c: _Ctx, code: str, node: Any, parent: Any, vocab: Vocabulary, facts: dict[str, FactSpec]
+) -> Title | None:
     fname = f"titles.{code}"
     node = c.mapping(node, fname, TITLE_FIELDS, parent, code)
     if node is None:
@@ -268,6 +271,12 @@ def _title(c: _Ctx, code: str, node: Any, parent: Any, vocab: Vocabulary) -> Tit
         except ExprError as e:
             c.add(f"{rname}.message", str(e), item, "message")
             continue
+        wrong = sorted(
+            f for f in test.facts if facts[f].subject not in {"both", subject}
+        ) if subject in {"individual", "collective"} else []  # fmt: skip
+        for f in wrong:
+            c.add(f"{rname}.rule", f"dữ kiện '{f}' không dùng cho {SUBJECTS[subject]}", item,
+                  "rule")  # fmt: skip
         depends |= test.titles
         depends |= {t for p in message.parts if not isinstance(p, str) for t in p.titles}
         rules.append(
