@@ -223,6 +223,22 @@ def test_cycle_through_existing_units(session: Session, tmp_path: Path):
     assert "SCT-QLCN → SCT-QLCN-T1 → SCT-QLCN" in p.reason
 
 
+def test_second_council_chair_refused(session: Session, tmp_path: Path):
+    import_org(session, fill(tmp_path / "v1.xlsx"), actor="vp")  # CB1 chairs the council
+    people = [["CB9", "Hồ Văn Tư", None, "SCT", None, None, "chủ tịch hội đồng"]]
+    with pytest.raises(InvalidInput) as e:
+        import_org(session, fill(tmp_path / "v2.xlsx", [], [], people), actor="vp")
+    assert "chỉ một người là chủ tịch hội đồng (CB1)" in e.value.problems[0].reason
+    # handing the chair over in the same file is fine
+    people.append([*PEOPLE[0][:6], "thủ trưởng"])
+    assert import_org(session, fill(tmp_path / "v3.xlsx", [], [], people), actor="vp")
+
+
+def test_empty_template_is_refused(session: Session, tmp_path: Path):
+    with pytest.raises(InvalidInput, match="không có dòng dữ liệu"):
+        import_org(session, write_template(tmp_path / "trong.xlsx"), actor="vp")
+
+
 @pytest.mark.parametrize(
     "name, content, reason",
     [

@@ -295,6 +295,10 @@ def import_org(session: Session, path: str | Path | list[Path], *, actor: str) -
     """Import (upsert by code) units, blocks and people; InvalidInput with every row error and
     nothing written if any row is wrong. Records one audit event "org.imported"."""
     rows, problems = read_rows(path)
+    if not rows and not problems:
+        problems.append(
+            Problem("(tệp)", "không có dòng dữ liệu nào (ngoài dòng tiêu đề)", str(path))
+        )
     plan = _Plan(session, rows, problems)
     plan.check()
     if problems:
@@ -420,6 +424,9 @@ class _Plan:
                 self.bad(row, "roles", str(e))
             if "council_chair" in self.roles.get(code, []):
                 chairs.append(code)
+        if chairs:  # a chair already in the database, not re-imported, still counts
+            held = self.session.exec(select(Person.code, Person.roles).where(Person.active))
+            chairs = [c for c, r in held if "council_chair" in r and c not in self.people] + chairs
         for code in chairs[1:]:
             self.bad(
                 self.people[code], "roles", f"chỉ một người là chủ tịch hội đồng ({chairs[0]})"
