@@ -268,3 +268,67 @@ def test_bad_fact_values_are_named(sqlite_url, bad):
         session.commit()
         f = failures(check_all(session, m), n)
         assert any("không hợp lệ" in x.reason for x in f.values()), f
+
+
+def test_check_all_makes_no_query_per_nomination(session):
+    """The number of statements is the same for 10 and for 60 nominations (plus collectives,
+    history, quotas and block ranks)."""
+    import sqlalchemy as sa
+
+    m = movement(session)
+    units = [unit(session, f"Q{i}") for i in range(3)]
+    block(session, m, "KQ", units, {"TC1": 10})
+    quota = TitleQuota(movement_id=m.id, seq=1, subject="collective", title="TTLDTT",
+                       text="tối đa 50% tập thể", kind="percent", maximum=Decimal(50))  # fmt: skip
+    session.add(quota)
+    flag = {"task_rating": "HTXSNV", "exceeded_targets": True, "all_members_completed": True}
+
+    def add(n):
+        for u in units:
+            for s in people(session, u, n, prefix=f"{u.code}-{n}"):
+                history(session, s, "CSTDCS", 2023, 2024)
+                for title in ("LDTT", "CSTDCS"):
+                    nominate(session, m, unit=u, person=s, title=title, facts=GOOD)
+        session.commit()
+
+    def count_statements():
+        seen = []
+        engine = session.get_bind()
+        listener = lambda *a, **k: seen.append(a[2])  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            check_all(session, m)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    for u in units:
+        for title in ("TTLDTT", "TTLDXS", "CO_THI_DUA"):
+            nominate(session, m, unit=u, collective=u, title=title, facts=flag)
+    add(2)
+    few = count_statements()
+    add(8)
+    assert count_statements() == few <= 20
+
+
+def test_an_agencys_own_rule_set_changes_the_outcome(session, monkeypatch):
+    from tests.test_rules_load import COPY
+    from thidua.settings import reset_settings
+
+    monkeypatch.setenv("THIDUA_RULES_DIR", str(COPY.parent))
+    reset_settings()
+    m = movement(session, rule_set="sct-thu-2026")
+    u = unit(session, "AG")
+    staff = people(session, u, 3)
+    short = nominate(session, m, unit=u, person=staff[0], title="LDTT",
+                     facts={**GOOD, "months_worked": 7})  # fmt: skip
+    for s in staff[1:]:
+        nominate(session, m, unit=u, person=s, title="LDTT", facts=GOOD)
+    cs = [nominate(session, m, unit=u, person=s, title="CSTDCS", facts=GOOD) for s in staff[:2]]
+    session.commit()
+    results = check_all(session, m)
+    # 7 months is enough here (6), and a unit of 3 LDTT still gets 1 CSTĐCS (min_allowed 1).
+    assert failures(results, short) == {}
+    assert failures(results, cs[0]) == {} and set(failures(results, cs[1])) == {"CSTDCS.ty_le_15"}
+    monkeypatch.undo()
+    reset_settings()
