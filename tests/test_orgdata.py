@@ -327,5 +327,8 @@ def test_cli_template_and_import(db_url: str, tmp_path: Path):
     r = runner.invoke(app, ["import", str(bad)])
     assert r.exit_code == 1 and "Sheet 'Đơn vị', dòng 3" in r.output and "KHONG_CO" in r.output
     assert "Traceback" not in r.output
+    for args in (["import", str(tmp_path / "khong-co.xlsx")], ["template", "mau.txt"]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 1 and "Traceback" not in r.output, r.output
     with Session(engine_for(db_url)) as s:
         assert s.exec(select(func.count()).select_from(Unit)).one() == 5

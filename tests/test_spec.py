@@ -507,3 +507,27 @@ def test_cli_check_and_load(db_url: str):
     assert again.exit_code == 1 and "đã có phong trào mã" in again.output
     with Session(engine_for(db_url)) as s:
         assert s.exec(select(func.count()).select_from(Movement)).one() == 1
+
+
+def test_cli_never_shows_a_traceback(sqlite_url: str, tmp_path: Path, monkeypatch):
+    from thidua.settings import reset_settings
+
+    runner = CliRunner()
+    empty = tmp_path / "rong.yaml"
+    empty.write_text("", encoding="utf-8")
+    for args in (
+        ["check", str(empty)],
+        ["load", str(empty)],
+        ["load", str(DATA / "bad-cross.yaml")],
+    ):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 1 and "Traceback" not in r.output and "lỗi" in r.output
+        assert not isinstance(r.exception, Exception) or isinstance(r.exception, SystemExit)
+    with Session(engine_for(sqlite_url)) as s:
+        assert s.exec(select(func.count()).select_from(Movement)).one() == 0
+    # a database without the schema: a message, exit 2, no traceback
+    monkeypatch.setenv("THIDUA_DATABASE_URL", f"sqlite:///{tmp_path / 'no-schema.db'}")
+    reset_settings()
+    r = runner.invoke(app, ["load", str(HANAM)])
+    assert r.exit_code == 2 and "Lỗi cơ sở dữ liệu, chưa lưu gì" in r.output
+    assert "Traceback" not in r.output
