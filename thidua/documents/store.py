@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from models import IssuedDocument, Movement
 from thidua import vn
-from thidua.documents.kinds import Kind, get_kind
+from thidua.documents.kinds import ISSUED, Kind, get_kind
 from thidua.documents.numbering import format_symbol, series_for, take_numbers
 from thidua.documents.render import CompiledTemplate
 from thidua.documents.templates import check_context, load_template, undefined_name
@@ -132,7 +132,7 @@ def _make(
     number: int | None,
     series: str,
     year: int,
-) -> IssuedDocument:
+) -> tuple[bytes, IssuedDocument]:
     ctx = dict(context)
     ctx["number"] = number
     ctx["symbol"] = format_symbol(kind, movement, number)
@@ -140,8 +140,7 @@ def _make(
     ctx["date_text"] = date_line("", ctx["issued_on"])
     data = _render(tpl, kind.name, ctx)
     rel = _relpath(movement, kind.name, subject_key, version)
-    _write_file(rel, data)
-    return IssuedDocument(
+    return data, IssuedDocument(
         movement_id=movement.id,
         kind=kind.name,
         subject_key=subject_key,
@@ -217,10 +216,12 @@ def _issue(
 
 def _issue_new(session, movement, kind, tpl, todo, version, found) -> None:
     series = series_for(kind, movement)
+    for _key, ctx in todo:  # refuse an incomplete context before taking any number
+        check_context(kind.name, {**ctx, **dict.fromkeys(ISSUED)})
     by_year: dict[int, list[tuple[str, dict]]] = {}
     for key, ctx in todo:
         by_year.setdefault(_year(ctx.get("issued_on") or movement.year), []).append((key, ctx))
-    new: list[IssuedDocument] = []
+    made: list[tuple[bytes, IssuedDocument]] = []
     for year, group in by_year.items():
         numbers: list[int | None] = [None] * len(group)
         fixed = _fixed_number(kind, movement)
@@ -239,8 +240,20 @@ def _issue_new(session, movement, kind, tpl, todo, version, found) -> None:
                 last -= len(late)
                 group = [(k, c) for k, c in group if k not in late]
             numbers = list(range(last - len(group) + 1, last + 1))
-        for (key, ctx), number in zip(group, numbers, strict=True):
-            new.append(_make(session, movement, kind, tpl, key, version, ctx, number, series, year))
+        try:
+            for (key, ctx), number in zip(group, numbers, strict=True):
+                made.append(
+                    _make(session, movement, kind, tpl, key, version, ctx, number, series, year)
+                )
+        except Exception:
+            if kind.numbered and fixed is None and group:
+                # still under the counter's lock: the numbers go back, leaving no gap
+                _give_back(session, movement.agency_code, series, year, len(group))
+            raise
+    # Files only once every document has rendered: a refused context leaves no partial batch.
+    for data, doc in made:
+        _write_file(doc.path, data)
+    new = [doc for _, doc in made]
     session.add_all(new)
     session.flush()
     found.update({d.subject_key: d for d in new})
