@@ -247,6 +247,8 @@ def test_empty_template_is_refused(session: Session, tmp_path: Path):
         ("org.txt", b"x", "chỉ nhận tệp .xlsx hoặc .csv"),
         ("donvi.csv", b"a,b\n", "tên tệp CSV phải là"),
         ("units.csv", "Tên đơn vị\nSở\n".encode(), "thiếu cột bắt buộc"),
+        ("units.csv", "Mã đơn vị,Tên đơn vị,Emial\nA,Sở,a@b.vn\n".encode(), "cột không dùng"),
+        ("units.csv", "Mã đơn vị,Tên đơn vị,Mã\nA,Sở,B\n".encode(), "cột có hai lần"),
         ("units.csv", "Mã đơn vị,Tên đơn vị\nA,Sở\n".encode("utf-16"), "UTF-8"),
     ],
 )

@@ -307,6 +307,14 @@ def test_quota_numbers_must_agree_with_its_words(kind, low, high, field):
     assert QuotaSpec.model_validate({**quota, "kind": "percent", "min": 15, "max": 20})
 
 
+def test_empty_lists_may_be_left_blank(tmp_path: Path):
+    path = tmp_path / "blank.yaml"
+    text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
+    path.write_text(text + "targets:\naddressees:\ncopies:\n", encoding="utf-8")
+    s = load_spec(path)
+    assert s.targets == [] and s.addressees == [] and s.copies == []
+
+
 def test_minimal_spec_gets_one_period_for_the_year():
     s = load_spec(DATA / "minimal.yaml")
     (p,) = s.effective_periods()

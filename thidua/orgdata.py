@@ -205,15 +205,23 @@ def _header_key(kind: str, header: str) -> str | None:
 
 
 def _rows(kind: str, table: Iterable[list[object]], where: str, problems: list[Problem]):
-    """Rows of one sheet or CSV file as Row objects; a missing required column is a problem."""
+    """Rows of one sheet or CSV file as Row objects. A missing required column, an unknown
+    column (a misspelt header would silently drop its data) or a repeated one is a problem."""
     it = iter(table)
     header = next(it, None)
     if header is None:
         return []
     keys = [_header_key(kind, _cell(h)) for h in header]
+    at = f"{where}, dòng 1"
+    labels = ", ".join(c[1] for c in COLUMNS[kind])
+    for h, key in zip(header, keys, strict=True):
+        if _cell(h) and key is None:
+            problems.append(Problem(_cell(h), f"cột không dùng được; các cột: {labels}", at))
     for key, label, required, *_ in COLUMNS[kind]:
         if required and key not in keys:
-            problems.append(Problem(label, "thiếu cột bắt buộc", f"{where}, dòng 1"))
+            problems.append(Problem(label, "thiếu cột bắt buộc", at))
+        if keys.count(key) > 1:
+            problems.append(Problem(label, "cột có hai lần", at))
     example = {c[0]: c[4] for c in COLUMNS[kind]}
     rows = []
     for n, raw in enumerate(it, 2):

@@ -119,10 +119,22 @@ class ContentItem(Strict):
     text: Text
 
 
+def _empty_lists(data, names: tuple[str, ...]):
+    """`targets:` with nothing after it is YAML null; read it as an empty list."""
+    if isinstance(data, dict):
+        return {k: [] if k in names and v is None else v for k, v in data.items()}
+    return data
+
+
 class SectionSpec(Strict):
     section: Annotated[str, Field(max_length=300)] | None = None  # "I. Nội dung phong trào…"
     intro: str | None = None  # an unnumbered paragraph under the heading
     items: list[ContentItem] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data):
+        return _empty_lists(data, ("items",))
 
 
 class TargetSpec(Strict):
@@ -294,6 +306,20 @@ class MovementSpec(Strict):
     reminders: ReminderPolicy = ReminderPolicy()
     criteria: list[CriteriaTableSpec] = []
     participants: list[Code] | None = None  # None: every active unit but the root(s)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data):
+        lists = (
+            "legal_bases",
+            "targets",
+            "quotas",
+            "deadlines",
+            "addressees",
+            "copies",
+            "criteria",
+        )
+        return _empty_lists(data, lists)
 
     @field_validator("periods")
     @classmethod
