@@ -39,23 +39,28 @@ def test_import_then_the_rules_see_three_consecutive_years(session, tmp_path):
         "Cá nhân": [
             HEADER,
             [1, "Cá nhân", a.code, a.full_name, 2023, "Chiến sĩ thi đua cơ sở", "12/QĐ-SCT"],
-            [2, "cá nhân", a.code, a.full_name, 2024, "CSTDCS", None],
+            [2, "cá nhân", a.code, a.full_name, 2024, "Danh hiệu Chiến sỹ thi đua cơ sở", None],
             [3, "Cá nhân", a.code, a.full_name, "2024", "Lao động tiên tiến", None],
             [None, None, None, None, None, None, None],
         ],
-        "Tập thể": [HEADER, [1, "Tập thể", u.code, u.name, 2024.0, "HTXSNV", "05/QĐ-UBND"]],
+        "Tập thể": [
+            HEADER,
+            [1, "Tập thể", u.code, u.name, 2024.0, "HTXSNV", "05/QĐ-UBND"],
+            [2, "Tập thể", u.code, u.name, 2023, "Bằng khen của Chủ tịch UBND tỉnh", None],
+            [3, "Tập thể", u.code, u.name, 2022, "tập thể LĐTT", None],
+        ],
     })  # fmt: skip
-    assert import_history(session, path, actor="vanphong") == 4
+    assert import_history(session, path, actor="vanphong") == 6
     session.commit()
     found = history_for(session, [f"person:{a.id}", f"unit:{u.id}", f"person:{b.id}"])
     assert [(h.year, h.title) for h in found[f"person:{a.id}"]] == [
         (2023, "CSTDCS"), (2024, "CSTDCS"), (2024, "LDTT"),
     ]  # fmt: skip
     assert found[f"person:{a.id}"][0].decision_ref == "12/QĐ-SCT"
-    assert [h.title for h in found[f"unit:{u.id}"]] == ["HTXSNV"]
+    assert [h.title for h in found[f"unit:{u.id}"]] == ["TTLDTT", "BANG_KHEN_TINH", "HTXSNV"]
     assert found[f"person:{b.id}"] == []
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "history.import")).one()
-    assert event.actor == "vanphong" and event.data["added"] == 4
+    assert event.actor == "vanphong" and event.data["added"] == 6
     # The same workbook again adds nothing.
     assert import_history(session, path, actor="vanphong") == 0
 
@@ -68,7 +73,7 @@ def test_import_then_the_rules_see_three_consecutive_years(session, tmp_path):
 
 
 def test_every_row_error_is_reported_and_nothing_is_imported(session, tmp_path):
-    _u, (a, _) = org(session)
+    u, (a, _) = org(session)
     path = workbook(tmp_path / "loi.xlsx", {
         "Cá nhân": [
             HEADER,
@@ -79,6 +84,7 @@ def test_every_row_error_is_reported_and_nothing_is_imported(session, tmp_path):
             [5, "Cá nhân", a.code, "", 2022, "Huân chương", None],
             [6, "Cá nhân", a.code, "", 2023, "Chiến sĩ thi đua cơ sở", None],
             [7, "Tập thể", a.code, "", 2023, "TTLDTT", None],
+            [8, "Tập thể", u.code, "", 2023, "Lao động tiên tiến", None],
         ],
         "Sai mẫu": [["Mã", "Năm"], ["X", 2020]],
     })  # fmt: skip
@@ -93,6 +99,7 @@ def test_every_row_error_is_reported_and_nothing_is_imported(session, tmp_path):
         "Sheet Cá nhân, dòng 6: cột Danh hiệu (F): 'Huân chương' không phải là danh hiệu",
         "Sheet Cá nhân, dòng 7: cột Danh hiệu (F): trùng với Sheet Cá nhân, dòng 2",
         f"Sheet Cá nhân, dòng 8: cột Mã (C): không có đơn vị mã '{a.code}'",
+        "Sheet Cá nhân, dòng 9: cột Danh hiệu (F): Lao động tiên tiến không dành cho tập thể",
         "Sheet Sai mẫu, dòng 1: tiêu đề: thiếu cột Loại, Danh hiệu",
     ]
     for line in expected:

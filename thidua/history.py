@@ -40,6 +40,13 @@ LABELS = {
     "title": "Danh hiệu",
     "decision_ref": "Số quyết định",
 }
+# Who may hold each title (the movement spec's TITLES says the same).
+ONLY_FOR = {
+    "LDTT": "individual", "LDXS": "individual", "CSTDCS": "individual",
+    "CSTD_TINH": "individual", "TTLDTT": "collective", "TTLDXS": "collective",
+    "CO_THI_DUA": "collective",
+}  # fmt: skip
+SUBJECT_NAMES = {"individual": "cá nhân", "collective": "tập thể"}
 KINDS = {"ca nhan": "individual", "tap the": "collective", "individual": "individual",
          "collective": "collective"}  # fmt: skip
 
@@ -50,9 +57,26 @@ def _fold(text: object) -> str:
     return " ".join("".join(ch for ch in s if not unicodedata.combining(ch)).split())
 
 
-TITLE_BY_NAME = {_fold(name): code for code, name in KNOWN_TITLES.items()} | {
-    _fold(code): code for code in KNOWN_TITLES
-}
+def _title_key(text: object) -> str:
+    """A title as offices write it, reduced to compare: "Chiến sỹ thi đua cơ sở",
+    "Danh hiệu Chiến sĩ thi đua cơ sở", "CSTĐCS" all give the same key."""
+    f = _fold(text).replace("chien sy", "chien si").replace("uy ban nhan dan", "ubnd")
+    f = f.removeprefix("danh hieu ").replace(" cua ", " ").replace("-", " ")
+    return " ".join(f.split())
+
+
+ALIASES = {
+    "tap the ldtt": "TTLDTT", "tap the ldxs": "TTLDXS", "cstd co so": "CSTDCS",
+    "chien si thi dua co so": "CSTDCS", "cstd tinh": "CSTD_TINH", "cstd cap tinh": "CSTD_TINH",
+    "bang khen tinh": "BANG_KHEN_TINH", "bang khen ubnd tinh": "BANG_KHEN_TINH",
+    "bang khen chu tich ubnd tinh": "BANG_KHEN_TINH", "co thi dua ubnd tinh": "CO_THI_DUA",
+    "htxsnv": "HTXSNV", "httnv": "HTTNV",
+}  # fmt: skip
+TITLE_BY_NAME = (
+    {_title_key(name): code for code, name in KNOWN_TITLES.items()}
+    | {_title_key(code): code for code in KNOWN_TITLES}
+    | ALIASES
+)
 
 
 @dataclass(frozen=True)
@@ -187,9 +211,12 @@ def import_history(session: Session, path: str | Path, *, actor: str) -> int:
             year = _year(cell("year"))
             if year is None or not 1945 <= year <= max_year:
                 err("year", f"'{cell('year') or ''}' không phải là năm (1945–{max_year})")
-            title = TITLE_BY_NAME.get(_fold(cell("title")))
+            title = TITLE_BY_NAME.get(_title_key(cell("title")))
             if title is None:
                 err("title", f"'{cell('title') or ''}' không phải là danh hiệu đã biết")
+            if title and kind and ONLY_FOR.get(title, kind) != kind:
+                err("title", f"{KNOWN_TITLES[title]} không dành cho {SUBJECT_NAMES[kind]}")
+                continue
             if key is None or year is None or title is None:
                 continue
             if (key, year, title) in rows:
