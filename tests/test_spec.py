@@ -273,6 +273,30 @@ def test_cross_field_errors():
     assert len(got) == 4
 
 
+def test_cross_field_errors_come_with_field_errors():
+    path = DATA / "bad-mixed.yaml"
+    got = {p.field: p for p in check_spec(path)}
+    assert "trường không được phép" in got["themme"].reason  # a field error
+    assert "không phải là số" in got["targets[1].value"].reason
+    overlap = got["periods[1].starts_on"]  # and the cross-field ones, in the same report
+    assert "chồng lên nhau" in overlap.reason
+    assert overlap.where == f"{path}:{line_of(path, 'overlaps period 1')}"
+    assert got["deadlines[1].kind"].where == f"{path}:{line_of(path, 'twice')}"
+
+
+def test_invalid_periods_raise_no_false_deadline_errors(tmp_path: Path):
+    path = tmp_path / "p.yaml"
+    text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
+    bad_period = "  - {number: 1, starts_on: 2025-01-01, ends_on: 2025-06-31}\n"
+    extra = (
+        "periods:\n" + bad_period + "  - {number: 2, starts_on: 2025-07-01, ends_on: 2025-11-20}\n"
+    )
+    extra += "deadlines:\n  - {kind: period_2_report, due_on: 2025-11-30}\n"
+    path.write_text(text + extra, encoding="utf-8")
+    (p,) = check_spec(path)
+    assert p.field == "periods[0].ends_on" and "ngày không hợp lệ" in p.reason
+
+
 def test_period_2_report_on_one_period_movement():
     (p,) = check_spec(DATA / "one-period-p2.yaml")
     assert p.field == "deadlines[0].kind" and "chỉ có một đợt" in p.reason

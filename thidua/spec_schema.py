@@ -119,11 +119,14 @@ class ContentItem(Strict):
     text: Text
 
 
-def _empty_lists(data, names: tuple[str, ...]):
+def empty_lists(data, names: tuple[str, ...]):
     """`targets:` with nothing after it is YAML null; read it as an empty list."""
     if isinstance(data, dict):
         return {k: [] if k in names and v is None else v for k, v in data.items()}
     return data
+
+
+SPEC_LISTS = ("legal_bases", "targets", "quotas", "deadlines", "addressees", "copies", "criteria")
 
 
 class SectionSpec(Strict):
@@ -134,7 +137,7 @@ class SectionSpec(Strict):
     @model_validator(mode="before")
     @classmethod
     def _nulls(cls, data):
-        return _empty_lists(data, ("items",))
+        return empty_lists(data, ("items",))
 
 
 class TargetSpec(Strict):
@@ -319,7 +322,7 @@ class MovementSpec(Strict):
             "copies",
             "criteria",
         )
-        return _empty_lists(data, lists)
+        return empty_lists(data, lists)
 
     @field_validator("periods")
     @classmethod
