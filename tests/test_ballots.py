@@ -13,6 +13,7 @@ from models.base import utcnow
 from tests.conftest import _truncate_all
 from tests.test_rules_support import GOOD, movement, nominate, people, unit
 from thidua.ballots import (
+    SYSTEM_COMPLETE,
     cast_ballot,
     close_due_meetings,
     close_meeting,
@@ -60,12 +61,14 @@ def test_council_from_roles_and_a_full_count(session):
     # CSTĐ tỉnh needs ≥ 90% of the members: 9 yes of 10 passes. LDTT: 5 of 10 is not > 50%.
     for i, p in enumerate(members):
         vote(session, meeting, p, tinh, "yes" if i < 9 else "no")
+        if i == 9:  # before the last ballot only the chair may close the vote
+            assert not meeting_complete(session, meeting)
+            with pytest.raises(TransitionRefused, match="Chỉ Chủ tịch"):
+                close_meeting(session, meeting, actor=members[3].code)
         vote(session, meeting, p, ldtt, "yes" if i < 5 else ("blank" if i < 7 else "no"))
     assert meeting_complete(session, meeting)
     with pytest.raises(TransitionRefused, match="chưa kết thúc"):
         results(session, meeting)
-    with pytest.raises(TransitionRefused, match="Chỉ Chủ tịch"):
-        close_meeting(session, meeting, actor=members[3].code)
     out = close_meeting(session, meeting, actor=chair.code)
     session.commit()
     t, lt = out
@@ -110,13 +113,13 @@ def test_only_members_on_the_agenda_with_a_valid_choice(session):
 
 
 def test_recusal_excludes_the_member_from_the_vote_and_the_denominator(session):
-    m, chair, members, tinh, ldtt = setup_council(session)
+    m, _chair, members, tinh, ldtt = setup_council(session)
     meeting = open_(session, m)
     with pytest.raises(InvalidInput, match="lý do"):
         recuse(session, meeting, member_person_id=members[9].id, nomination_id=tinh.id,
                reason=" ", actor="x")  # fmt: skip
     recuse(session, meeting, member_person_id=members[9].id, nomination_id=tinh.id,
-           reason="Là người thân của người được đề nghị", actor=members[9].code)  # fmt: skip
+           reason="Là người thân của người được đề nghị")  # fmt: skip
     session.commit()
     with pytest.raises(ThiduaError, match="xin không tham gia"):
         vote(session, meeting, members[9], tinh, "yes")
@@ -131,7 +134,10 @@ def test_recusal_excludes_the_member_from_the_vote_and_the_denominator(session):
     for p in members:
         vote(session, meeting, p, ldtt, "yes")
     assert meeting_complete(session, meeting)
-    t, _ = close_meeting(session, meeting, actor=f"person:{chair.id}")
+    t, _ = close_meeting(session, meeting, actor=SYSTEM_COMPLETE)
+    assert meeting.result["how"] == "mọi thành viên đã bỏ phiếu"
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "meeting.recuse")).one()
+    assert event.actor == f"person:{members[9].id}" and event.reason.startswith("Là người thân")
     assert (t.members, t.recused, t.yes, t.yes_pct, t.passed) == (9, 1, 9, Decimal("100.00"), True)
 
 
@@ -143,6 +149,8 @@ def test_quorum_and_closing_by_the_deadline(session):
     for p in members[:7]:  # 7 of 10: quorum met, but 7 yes < 90%
         vote(session, meeting, p, tinh, "yes")
     assert not meeting_complete(session, meeting)
+    with pytest.raises(TransitionRefused, match="Chưa đủ các thành viên"):
+        close_meeting(session, meeting, actor=SYSTEM_COMPLETE)
     session.execute(sa.update(Meeting).where(Meeting.id == meeting.id)
                     .values(vote_deadline=utcnow() - timedelta(minutes=1)))  # fmt: skip
     session.commit()

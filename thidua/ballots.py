@@ -48,6 +48,8 @@ from thidua.vn import nfc
 
 CHOICES = {"yes": "đồng ý", "no": "không đồng ý", "blank": "phiếu trắng"}
 ON_AGENDA = ("submitted", "accepted")  # nominations a meeting votes on by default
+# The actor that closes a meeting because every member entitled has voted on everything.
+SYSTEM_COMPLETE = "system:complete"
 
 
 @dataclass(frozen=True)
@@ -160,8 +162,12 @@ def _member(session: Session, meeting: Meeting, person_id: int) -> CouncilMember
     return member
 
 
-def _agenda(meeting: Meeting) -> list[int]:
+def agenda(meeting: Meeting) -> list[int]:
+    """The nominations the meeting votes on."""
     return list(meeting.result.get("agenda", []))
+
+
+_agenda = agenda
 
 
 def _check_open(meeting: Meeting) -> None:
@@ -253,7 +259,7 @@ def recuse(
     member_person_id: int,
     nomination_id: int,
     reason: str,
-    actor: str,
+    actor: str | None = None,
 ) -> Recusal:
     """A member steps aside from one nomination (e.g. the nominee is a relative): he may not
     vote on it and is not counted among its members. Refused once he has voted on it."""
@@ -278,7 +284,7 @@ def recuse(
     council = session.get(Council, meeting.council_id)
     audit(
         session,
-        actor=actor,
+        actor=actor or f"person:{member_person_id}",
         movement_id=council.movement_id if council else None,
         entity="meeting",
         entity_id=meeting.id,
@@ -300,12 +306,21 @@ def _is_chair(session: Session, council: Council, actor: str) -> bool:
 
 
 def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[VoteResult]:
-    """Close the vote (the chair, or anyone once the deadline has passed), count it, store the
-    result in Meeting.result and audit it, in the caller's transaction."""
+    """Close the vote — by the chair; by anyone (e.g. SYSTEM_COMPLETE, the sweep) once the
+    deadline has passed or every member entitled has voted on every nomination — count it,
+    store the result in Meeting.result and audit it, in the caller's transaction."""
     council = session.get(Council, meeting.council_id)
     deadline = _aware(meeting.vote_deadline)
     past_deadline = deadline is not None and utcnow() >= deadline
-    if not past_deadline and not _is_chair(session, council, actor):
+    if past_deadline:
+        why = "hết hạn bỏ phiếu"
+    elif meeting_complete(session, meeting):
+        why = "mọi thành viên đã bỏ phiếu"
+    elif _is_chair(session, council, actor):
+        why = "Chủ tịch Hội đồng kết thúc"
+    elif actor == SYSTEM_COMPLETE:
+        raise TransitionRefused("Chưa đủ các thành viên bỏ phiếu cho mọi hồ sơ")
+    else:
         raise TransitionRefused(
             "Chỉ Chủ tịch Hội đồng được kết thúc bỏ phiếu trước hạn"
             + (f" ({deadline.isoformat()})" if deadline else "")
@@ -326,6 +341,7 @@ def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[Vot
         "agenda": _agenda(meeting),
         "closed_by": actor,
         "by_deadline": past_deadline,
+        "how": why,
         "votes": [_as_json(v, q) for v, q in votes],
     }
     session.add(meeting)
@@ -338,7 +354,7 @@ def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[Vot
         action="meeting.close",
         from_state="open",
         to_state="closed",
-        reason="hết hạn bỏ phiếu" if past_deadline else "Chủ tịch Hội đồng kết thúc",
+        reason=why,
         data={"passed": [v.nomination_id for v, _ in votes if v.passed]},
     )
     session.flush()
