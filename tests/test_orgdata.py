@@ -140,6 +140,7 @@ def test_all_errors_at_once(session: Session, tmp_path: Path):
         ["C", "Đơn vị C", None, None, "KHONG_CO", None, None],  # row 6
         ["D", "Đơn vị D", None, None, "E", None, None],  # row 7
         ["E", "Đơn vị E", None, None, "D", None, None],  # row 8
+        ["F G", "Đơn vị " + "rất " * 80 + "dài", None, None, "A", None, None],  # row 9
     ]
     blocks = [
         ["K1", "Khối 1", "A", "A, C"],  # row 3
@@ -163,6 +164,8 @@ def test_all_errors_at_once(session: Session, tmp_path: Path):
         (u, 5, "Mã đơn vị", "trùng với Sheet 'Đơn vị', dòng 4"),
         (u, 6, "Mã đơn vị cấp trên", "không có đơn vị mã 'KHONG_CO'"),
         (u, 7, "Mã đơn vị cấp trên", "vòng lặp: D → E → D"),
+        (u, 9, "Mã đơn vị", "không được có khoảng trắng"),
+        (u, 9, "Tên đơn vị", "dài quá 300 ký tự"),
         (b, 4, "Mã đơn vị trưởng khối", "không có đơn vị mã 'X'"),
         (b, 4, "Mã các đơn vị thành viên", "đã thuộc khối 'K1'"),
         (b, 4, "Mã các đơn vị thành viên", "không có đơn vị mã 'Y'"),

@@ -63,6 +63,12 @@ ROLES = {
     "admin": ("quản trị", "quản trị viên"),
 }
 _ROLE_WORDS = {w: r for r, words in ROLES.items() for w in (r, *words)}
+CODE = re.compile(r"^[^\s,;]+$")  # codes are listed comma-separated in the blocks sheet
+# The columns' sizes in models/org.py, so that a long value is a row error, not a failed write.
+MAX_LENGTH = {
+    "code": 64, "name": 300, "short_name": 100, "kind": 100, "email": 254, "full_name": 200,
+    "position": 200, "parent": 64, "unit": 64, "leader": 64,
+}  # fmt: skip
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 
@@ -365,8 +371,13 @@ class _Plan:
 
     def _required(self, row: Row) -> None:
         for key, _label, required, *_ in COLUMNS[row.kind]:
-            if required and not row.values[key]:
+            value = row.values[key]
+            if required and not value:
                 self.bad(row, key, "thiếu giá trị bắt buộc")
+            elif len(value) > MAX_LENGTH.get(key, 10_000):
+                self.bad(row, key, f"dài quá {MAX_LENGTH[key]} ký tự")
+        if not CODE.match(row.values["code"] or "x"):
+            self.bad(row, "code", "mã không được có khoảng trắng, dấu phẩy hay chấm phẩy")
         if row.values.get("email") and not EMAIL.match(row.values["email"]):
             self.bad(row, "email", f"'{row.values['email']}' không phải địa chỉ email hợp lệ")
 
