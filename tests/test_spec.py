@@ -353,11 +353,12 @@ def test_minimal_spec_gets_one_period_for_the_year():
         ("", "tệp rỗng"),
         ("code: [unclosed\n  year: 2022\n", "cú pháp YAML sai"),
         ("- a\n- b\n", "không phải một danh sách"),
-        ("code: a\ncode: b\n", "khóa bị trùng"),
+        ("code: a\ncode: b\n", "trường 'code' được khai hai lần"),
+        ("code: a\n\tyear: 1\n", "có ký tự Tab"),
         ("\x00\x01binary", "không phải YAML"),
         (b"PK\x03\x04\xff\xfe", "không phải văn bản UTF-8"),
     ],
-    ids=["missing", "empty", "syntax", "list", "duplicate-key", "control", "binary"],
+    ids=["missing", "empty", "syntax", "list", "duplicate-key", "tab", "control", "binary"],
 )
 def test_unreadable_files(tmp_path: Path, text, reason):
     path = tmp_path / "spec.yaml"

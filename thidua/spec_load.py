@@ -5,6 +5,7 @@ Vietnamese. Field errors, per-item checks and cross-field checks are all collect
 refusing, so the office fixes a file in one go.
 """
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -258,6 +259,20 @@ def _dupes(items: Sequence[Any], name: str, attr: str, label: str) -> list[tuple
 # --- the entry points -------------------------------------------------------------------------
 
 
+_YAML_HINTS = {
+    "found character '\\t'": "có ký tự Tab; thụt lề bằng dấu cách",
+    "mapping values are not allowed": "dấu ':' không đúng chỗ; đặt giá trị có ':' trong ngoặc kép",
+    "could not find expected ':'": "thiếu dấu ':' sau tên trường",
+    "found duplicate key": "một trường được khai hai lần",
+    "expected ',' or ']'": "thiếu dấu ']' đóng danh sách",
+    "expected ',' or '}'": "thiếu dấu '}' đóng nhóm",
+    "found unexpected end of stream": "thiếu dấu ngoặc kép đóng",
+    "did not find expected key": "thụt lề không đều",
+    "expected <block end>": "thụt lề không đều",
+    "did not find expected '-' indicator": "thụt lề của danh sách không đều",
+}
+
+
 def _read(path: Path) -> tuple[Any, list[Problem]]:
     where = str(path)
     try:
@@ -277,7 +292,10 @@ def _read(path: Path) -> tuple[Any, list[Problem]]:
         line = f":{mark.line + 1}" if mark else ""
         what = "khóa bị trùng" if "duplicate" in str(e).lower() else "cú pháp YAML sai"
         detail = (e.problem or "").strip()
-        return None, [Problem("(tệp)", f"{what} ({detail})", f"{where}{line}")]
+        hint = next((vi for en, vi in _YAML_HINTS.items() if en in detail), detail)
+        if m := re.search(r'duplicate key "([^"]*)"', detail):
+            hint = f"trường '{m.group(1)}' được khai hai lần"
+        return None, [Problem("(tệp)", f"{what}: {hint}", f"{where}{line}")]
     except YAMLError as e:
         detail = str(e).splitlines()[0]
         return None, [Problem("(tệp)", f"tệp không phải YAML hợp lệ ({detail})", where)]
