@@ -204,7 +204,8 @@ def test_reimport_updates(session: Session, tmp_path: Path):
     units[3] = ["SCT-QLCN-T1", "Tổ Năng lượng", None, "Tổ", "SCT-QLTM", None, 5]  # moved
     blocks = [["K1", "Khối quản lý nhà nước", "SCT-QLTM", "SCT-QLTM, SCT-QLCN-T1"]]
     people = [["CB3", "Phạm Văn Nam", "Phó Giám đốc", "SCT", "nam@thidua.test", "0356789012", ""]]
-    s = import_org(session, fill(tmp_path / "v2.xlsx", units, blocks, people), actor="vp")
+    v2 = fill(tmp_path / "v2.xlsx", units, blocks, people, keep_example=False)
+    s = import_org(session, v2, actor="vp")
     session.commit()
     assert (s.units_created, s.units_updated, s.blocks_updated, s.people_updated) == (1, 4, 1, 1)
     u = {x.code: x for x in session.exec(select(Unit)).all()}
@@ -285,6 +286,7 @@ def test_generate_demo_org(session: Session):
     count = lambda m: session.exec(select(func.count()).select_from(m)).one()  # noqa: E731
     assert (count(Unit), count(Block), count(Person)) == (40, 4, 600)
     assert count(BlockMember) == 39  # every unit but the root
+    assert session.exec(select(func.sum(Unit.headcount))).one() == 600
     assert depth(session) >= 3
     people = session.exec(select(Person)).all()
     roles = [r for p in people for r in p.roles]

@@ -10,8 +10,9 @@ emails are on the reserved .test domain, Zalo numbers are 84 9xxxxxxxx. Same see
 """
 
 import random
+from collections import Counter
 
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
 from models import Block, BlockMember, Person, Unit
@@ -82,7 +83,7 @@ def generate_org(session: Session, *, units: int, blocks: int, people: int, seed
     session.execute(
         insert(Unit),
         [{"code": "SCT", "name": "Sở Công Thương", "short_name": "SCT", "kind": "Sở",
-          "email": "sct@thidua.test", "headcount": people, "active": True}],
+          "email": "sct@thidua.test", "active": True}],
     )  # fmt: skip
     root_id = _ids(session, Unit, ["SCT"])["SCT"]
     n1 = max(1, (units - 1) // 5)
@@ -160,6 +161,8 @@ def generate_org(session: Session, *, units: int, blocks: int, people: int, seed
         person(rng.choice(codes), rng.choice(POSITIONS), [])
     for i in range(0, len(rows), 5000):
         session.execute(insert(Person), rows[i : i + 5000])
+    headcount = Counter(r["unit_id"] for r in rows)  # số người: the people of each unit
+    session.execute(update(Unit), [{"id": i, "headcount": n} for i, n in headcount.items()])
     audit(
         session, actor="synthetic", entity="org", action="org.generated",
         data={"units": units, "blocks": len(chunks), "people": len(rows), "seed": seed},
