@@ -26,6 +26,10 @@ def test_shipped_rule_set_has_every_title_with_its_money_and_threshold():
         "TTLDXS": Decimal("1.5"), "TTLDTT": Decimal("0.8"), "BANG_KHEN_TINH": Decimal("1.5"),
     }  # fmt: skip
     assert rs.titles["CSTD_TINH"].vote_threshold.percent == Decimal("90.00")
+    deciders = {c: t.decided_by for c, t in rs.titles.items()}
+    assert {c for c, d in deciders.items() if d == "province"} == {
+        "CSTD_TINH", "TTLDXS", "BANG_KHEN_TINH", "CO_THI_DUA",
+    }  # fmt: skip
     assert rs.quorum.minimum(9) == 6 and rs.quorum.minimum(10) == 7
     # LDTT comes before the titles whose criteria refer to it.
     assert rs.order.index("LDTT") < rs.order.index("CSTDCS") < rs.order.index("CSTD_TINH")

@@ -130,6 +130,7 @@ def test_every_mistake_is_reported_at_once_with_file_line_and_field(tmp_path):
         ("    type: boolean\n", "    type: yes_no\n"),
         ("  quorum: \">= 2/3\"", "  quorum: \"hai phần ba\""),
         ("format: 1\n", "format: 1\ncolour: red\n"),
+        ("    decided_by: province\n", "    decided_by: bo\n"),
     )  # fmt: skip
     with pytest.raises(InvalidInput) as e:
         load_rule_set(path)
@@ -148,7 +149,8 @@ def test_every_mistake_is_reported_at_once_with_file_line_and_field(tmp_path):
     assert where["(gốc).colour"] == "co-quan-x.yaml:7"
     # The quota on the renamed flag now names a title the rule set lacks.
     assert "danh hiệu 'CO_THI_DUA' không có trong bộ quy tắc" in reasons["quotas[2].title"]
-    assert len(e.value.problems) == 10
+    assert "'bo' không có (có: agency, province)" in reasons["titles.CSTD_TINH.decided_by"]
+    assert len(e.value.problems) == 10  # nothing reported twice, no knock-on errors
 
 
 def test_structural_mistakes(tmp_path):

@@ -9,6 +9,7 @@ from typing import Any
 from thidua.errors import Problems
 from thidua.rules.expr import ExprError, Vocabulary, compile_expr
 from thidua.rules.ruleset import (
+    DECIDERS,
     FACT_TYPES,
     KNOWN_TITLES,
     RATING_TITLES,
@@ -33,14 +34,9 @@ TOP = {
 TOP_REQUIRED = {"format", "name", "version", "year", "agency", "legal_basis", "facts", "titles"}
 FACT_FIELDS = {"label", "type", "values", "default", "min", "max", "subject"}
 TITLE_FIELDS = {
-    "name",
-    "subject",
-    "basis",
-    "criteria",
-    "reward_multiple",
-    "vote_threshold",
+    "name", "subject", "basis", "criteria", "reward_multiple", "vote_threshold", "decided_by",
     "notes",
-}
+}  # fmt: skip
 RULE_FIELDS = {"id", "rule", "message", "basis"}
 QUOTA_FIELDS = {"id", "title", "scope", "max", "of", "rounding", "min_allowed", "basis"}
 COUNCIL_FIELDS = {"quorum", "blank_is_valid"}
@@ -174,7 +170,8 @@ def _facts(c: _Ctx, node: Any, top: Any) -> dict[str, FactSpec]:
         if ftype not in FACT_TYPES:
             c.add(f"{fname}.type", f"kiểu '{ftype}' không có (có: {', '.join(sorted(FACT_TYPES))})",
                   spec, "type")  # fmt: skip
-            continue
+            ftype = "text"  # keep the name known, so rules using it report nothing more
+
         if key in ENGINE_FACTS and ENGINE_FACTS[key] != ftype:
             c.add(f"{fname}.type", f"dữ kiện này phải có kiểu '{ENGINE_FACTS[key]}'", spec, "type")
         values = spec.get("values") or {}
@@ -230,6 +227,10 @@ def _title(
     basis = nfc(str(node.get("basis") or ""))
     if not basis:
         c.add(f"{fname}.basis", "thiếu căn cứ pháp lý", node)
+    decided_by = node.get("decided_by", "agency")
+    if decided_by not in DECIDERS:
+        c.add(f"{fname}.decided_by", f"'{decided_by}' không có (có: {', '.join(DECIDERS)})", node,
+              "decided_by")  # fmt: skip
     reward = node.get("reward_multiple")
     multiple = None
     if reward is not None:
@@ -298,6 +299,7 @@ def _title(
         reward_multiple=multiple,
         vote_threshold=threshold,
         depends_on=frozenset(depends - {code} - RATING_TITLES),
+        decided_by=decided_by if decided_by in DECIDERS else "agency",
     )
 
 

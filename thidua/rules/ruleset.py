@@ -37,6 +37,7 @@ KNOWN_TITLES: dict[str, str] = {
 RATING_TITLES = {"HTTNV", "HTXSNV"}  # task ratings, kept in the award history like titles
 SUBJECTS = {"individual": "cá nhân", "collective": "tập thể", "both": "cá nhân và tập thể"}
 FACT_TYPES = {"enum", "number", "integer", "boolean", "text", "initiatives", "counts"}
+DECIDERS = {"agency": "thủ trưởng cơ quan quyết định", "province": "trình cấp tỉnh quyết định"}
 SCOPES = {"unit": "đơn vị", "block": "khối thi đua", "movement": "phong trào"}
 ROUNDINGS = {"floor": "làm tròn xuống", "half_up": "làm tròn (từ 0,5 lên)", "ceil": "làm tròn lên"}
 DEFAULT_RULE_SET = "nd152-2025"
@@ -114,6 +115,7 @@ class Title:
     reward_multiple: Decimal | None
     vote_threshold: Threshold
     depends_on: frozenset[str]
+    decided_by: str = "agency"  # agency: the head decides | province: proposed upward
 
 
 @dataclass(frozen=True)
