@@ -41,6 +41,13 @@ PEOPLE = [
 ]
 
 
+@pytest.fixture
+def lite(sqlite_url: str):
+    """SQLite only: for tests about checking, where the database does not matter."""
+    with Session(engine_for(sqlite_url), expire_on_commit=False) as s:
+        yield s
+
+
 def fill(path: Path, units=UNITS, blocks=BLOCKS, people=PEOPLE, keep_example=True) -> Path:
     """Fill the template as an office would: below the example row (or over it)."""
     write_template(path)
@@ -132,7 +139,7 @@ def test_csv_folder_and_files(session: Session):
     assert again.blocks_created == again.blocks_updated == 0
 
 
-def test_all_errors_at_once(session: Session, tmp_path: Path):
+def test_all_errors_at_once(lite: Session, tmp_path: Path):
     units = [
         ["A", "Cơ quan", None, None, None, "a@thidua.test", None],  # row 3
         ["B", None, None, None, "A", "không-phải-email", "mười"],  # row 4
@@ -154,7 +161,7 @@ def test_all_errors_at_once(session: Session, tmp_path: Path):
     ]
     path = fill(tmp_path / "sai.xlsx", units, blocks, people)
     with pytest.raises(InvalidInput) as e:
-        import_org(session, path, actor="vp")
+        import_org(lite, path, actor="vp")
     got = [(p.where, p.field, p.reason) for p in e.value.problems]
     u, b, c = "Sheet 'Đơn vị'", "Sheet 'Khối thi đua'", "Sheet 'Cán bộ'"
     expected = [
@@ -217,30 +224,30 @@ def test_reimport_updates(session: Session, tmp_path: Path):
     assert session.exec(select(func.count()).select_from(Person)).one() == 3
 
 
-def test_cycle_through_existing_units(session: Session, tmp_path: Path):
-    import_org(session, fill(tmp_path / "v1.xlsx"), actor="vp")
+def test_cycle_through_existing_units(lite: Session, tmp_path: Path):
+    import_org(lite, fill(tmp_path / "v1.xlsx"), actor="vp")
     # SCT-QLCN-T1 is under SCT-QLCN in the database; making SCT-QLCN its child is a loop
     units = [["SCT-QLCN", "Phòng Quản lý công nghiệp", None, None, "SCT-QLCN-T1", None, None]]
     with pytest.raises(InvalidInput) as e:
-        import_org(session, fill(tmp_path / "v2.xlsx", units, [], []), actor="vp")
+        import_org(lite, fill(tmp_path / "v2.xlsx", units, [], []), actor="vp")
     (p,) = e.value.problems
     assert "SCT-QLCN → SCT-QLCN-T1 → SCT-QLCN" in p.reason
 
 
-def test_second_council_chair_refused(session: Session, tmp_path: Path):
-    import_org(session, fill(tmp_path / "v1.xlsx"), actor="vp")  # CB1 chairs the council
+def test_second_council_chair_refused(lite: Session, tmp_path: Path):
+    import_org(lite, fill(tmp_path / "v1.xlsx"), actor="vp")  # CB1 chairs the council
     people = [["CB9", "Hồ Văn Tư", None, "SCT", None, None, "chủ tịch hội đồng"]]
     with pytest.raises(InvalidInput) as e:
-        import_org(session, fill(tmp_path / "v2.xlsx", [], [], people), actor="vp")
+        import_org(lite, fill(tmp_path / "v2.xlsx", [], [], people), actor="vp")
     assert "chỉ một người là chủ tịch hội đồng (CB1)" in e.value.problems[0].reason
     # handing the chair over in the same file is fine
     people.append([*PEOPLE[0][:6], "thủ trưởng"])
-    assert import_org(session, fill(tmp_path / "v3.xlsx", [], [], people), actor="vp")
+    assert import_org(lite, fill(tmp_path / "v3.xlsx", [], [], people), actor="vp")
 
 
-def test_empty_template_is_refused(session: Session, tmp_path: Path):
+def test_empty_template_is_refused(lite: Session, tmp_path: Path):
     with pytest.raises(InvalidInput, match="không có dòng dữ liệu"):
-        import_org(session, write_template(tmp_path / "trong.xlsx"), actor="vp")
+        import_org(lite, write_template(tmp_path / "trong.xlsx"), actor="vp")
 
 
 @pytest.mark.parametrize(

@@ -479,7 +479,8 @@ def test_enrol_default_and_listed(session: Session, tmp_path: Path):
     assert sorted(got) == sorted([ids["P1"], ids["P2"]])
 
 
-def test_unknown_block_and_unit_store_nothing(session: Session, tmp_path: Path):
+def test_unknown_block_and_unit_store_nothing(sqlite_url: str, tmp_path: Path):
+    session = Session(engine_for(sqlite_url))
     _org(session)
     session.commit()
     text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
