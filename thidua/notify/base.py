@@ -50,6 +50,7 @@ class DeliveryReport:
     pending: int = 0
     cancelled: int = 0
     by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
+    transports: dict[str, str] = field(default_factory=dict)  # {"email": "smtp", "zalo": …}
     permanent_failures: list[PermanentFailure] = field(default_factory=list)
 
     def count(self, channel: str, what: str, n: int = 1) -> None:
@@ -73,6 +74,7 @@ class DeliveryReport:
             for what, n in counts.items():
                 self.count(ch, what, n)
         self.permanent_failures += other.permanent_failures
+        self.transports.update(other.transports)
 
     def summary(self) -> str:
         """One paragraph in Vietnamese for an artifact or the CLI."""
@@ -84,7 +86,8 @@ class DeliveryReport:
         ]
         for ch, counts in sorted(self.by_channel.items()):
             parts = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
-            lines.append(f"- Kênh {ch}: {parts}")
+            via = f" (qua {self.transports[ch]})" if ch in self.transports else ""
+            lines.append(f"- Kênh {ch}{via}: {parts}")
         if self.permanent_failures:
             lines.append("Không gửi được:")
             lines += [f"- {f}" for f in self.permanent_failures]

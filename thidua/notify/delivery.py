@@ -3,7 +3,7 @@ small thread pool, mark. Works in batches with its own sessions, so a flow task 
 a chunk and a crash loses at most one batch's marks (see ledger.py for the trade-off)."""
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from thidua.notify.contacts import normalise_email, normalise_phone
 from thidua.notify.messages import render_email, render_zns
 
 LEASE_MARGIN = 0.8  # stop starting new sends once 80% of the lease has gone
+Sent = tuple[ledger.Row, Answer | None]
 
 
 class _Pool:
@@ -42,10 +43,10 @@ class _Pool:
             self.workers[medium] = [ch.worker() for _ in range(ch.threads)]
         return self.workers[medium]
 
-    def send(
-        self, rows: list[ledger.Row], stop_at: float
-    ) -> list[tuple[ledger.Row, Answer | None]]:
-        """Send every row; None for a row not started because the lease ran short."""
+    def start(self, rows: list[ledger.Row], stop_at: float) -> Callable[[], list[Sent]]:
+        """Start sending the rows in the pool's threads; returns a function that waits for
+        [(row, answer)] — answer None for a row not started because the lease ran short — so
+        the caller can render and reserve the next batch meanwhile."""
         by_medium: dict[str, list[ledger.Row]] = {}
         for r in rows:
             by_medium.setdefault(r.channel, []).append(r)
@@ -56,10 +57,11 @@ class _Pool:
                 part = items[i :: len(workers)]
                 if part:
                     futures.append(self.executor.submit(_run, w, part, stop_at))
-        out: list[tuple[ledger.Row, Answer | None]] = []
-        for f in futures:
-            out += f.result()
-        return out
+
+        def wait() -> list[Sent]:
+            return [x for f in futures for x in f.result()]
+
+        return wait
 
     def close(self) -> None:
         for ws in self.workers.values():
@@ -211,7 +213,7 @@ def _reserve(
             it.setdefault("next_attempt_at", None)
             it["reserved_at"] = now
         new = ledger.insert_new(s, items)
-        mine: list[int] = []
+        mine: list[ledger.Row] = []
         for it in items:
             key = (it["event"], it["recipient"], it["channel"])
             if key not in new:
@@ -222,8 +224,18 @@ def _reserve(
                 report.permanent_failures.append(_failure(s, it, it["answer"]))
             elif it["status"] == ledger.RETRY:
                 report.deferred += 1
-            else:
-                mine.append(new[key])
+            else:  # ours: the payload is in hand, no need to read it back
+                mine.append(
+                    ledger.Row(
+                        new[key],
+                        it["event"],
+                        it["recipient"],
+                        it["channel"],
+                        it["address"],
+                        0,
+                        it["payload"],
+                    )
+                )
         # rows that were already there: sent, failed, another worker's, or due for a retry
         by_key = {(it["event"], it["recipient"], it["channel"]): it for it in items}
         old = ledger.existing(s, movement_id, [k for k in by_key if k not in new])
@@ -266,20 +278,17 @@ def _reserve(
                 won.add(r.id)
             else:
                 report.pending += 1
-        return ledger.load(s, mine + sorted(won))
+        return mine + ledger.load(s, sorted(won))
 
 
-def _send_and_mark(
-    pool: _Pool,
-    rows: list[ledger.Row],
-    report: DeliveryReport,
-    reserved_mono: float,
-    clock: datetime | None,
-) -> None:
-    if not rows:
-        return
+def _start(pool: _Pool, rows: list[ledger.Row], reserved_mono: float) -> Callable[[], list[Sent]]:
     stop_at = reserved_mono + ledger.LEASE.total_seconds() * LEASE_MARGIN
-    results = pool.send(rows, stop_at)
+    return pool.start(rows, stop_at) if rows else list
+
+
+def _mark(results: list[Sent], report: DeliveryReport, clock: datetime | None) -> None:
+    if not results:
+        return
     now = _utc(clock)
     marks = []
     with session_scope() as s:
@@ -311,20 +320,29 @@ def deliver(
     now: datetime | None = None,
 ) -> DeliveryReport:
     """Send each message to its person on each of their channels, at least once and never
-    again once recorded as sent. `now` is for tests (quiet hours, lease, backoff clock)."""
+    again once recorded as sent. `now` is for tests (quiet hours, lease, backoff clock).
+
+    Batches overlap: batch k+1 is rendered and reserved while batch k is on the wire, so a
+    crash can leave at most two batches sent but unmarked (then resent after the lease)."""
     report = DeliveryReport()
     channels = channels_from_settings()
+    report.transports = {ch.medium: ch.transport for ch in channels.values()}
     pool = _Pool(channels)
+    in_flight: Callable[[], list[Sent]] | None = None
     try:
         for chunk in _chunks(messages, batch_size):
-            at = _utc(now)
             mono = time.monotonic()
-            rows = _reserve(movement_id, chunk, at, report)
-            _send_and_mark(pool, rows, report, mono, now)
+            rows = _reserve(movement_id, chunk, _utc(now), report)
+            if in_flight is not None:
+                _mark(in_flight(), report, now)
+            in_flight = _start(pool, rows, mono)
+        if in_flight is not None:
+            _mark(in_flight(), report, now)
+            in_flight = None
     finally:
+        if in_flight is not None:  # an error in the next batch: still record what went out
+            _mark(in_flight(), report, now)
         pool.close()
-    for ch in channels.values():
-        report.count(ch.medium, f"via_{ch.transport}", 0)
     return report
 
 
@@ -353,7 +371,9 @@ def retry_due(
     at = _utc(now)
     if quiet.is_quiet(at):
         return report
-    pool = _Pool(channels_from_settings())
+    channels = channels_from_settings()
+    report.transports = {ch.medium: ch.transport for ch in channels.values()}
+    pool = _Pool(channels)
     seen: set[int] = set()
     try:
         while True:
@@ -383,7 +403,7 @@ def retry_due(
                     )
                     report.cancelled += len(moot)
                 rows = [r for r in rows if r.id not in moot]
-            _send_and_mark(pool, rows, report, mono, now)
+            _mark(_start(pool, rows, mono)(), report, now)
     finally:
         pool.close()
     return report

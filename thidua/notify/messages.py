@@ -9,6 +9,7 @@ boundary and ends with "…" (one character, counted), so it is never rejected f
 A template id is the one Zalo approved for the OA; the office writes it in the file.
 """
 
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -147,9 +148,21 @@ def _compile(path: Path, mtime: float) -> _Compiled:
         ) from None
 
 
+_recent: dict[tuple[str, tuple[Path, ...]], tuple[float, _Compiled]] = {}
+
+
 def compiled(kind: str) -> _Compiled:
+    """The compiled template; the file is looked up again at most once a second, so an edit
+    takes effect at once without a stat() per message of a 20,000-message batch."""
+    key = (kind, tuple(message_dirs()))
+    hit = _recent.get(key)
+    now = time.monotonic()
+    if hit and now - hit[0] < 1.0:
+        return hit[1]
     path = template_path(kind)
-    return _compile(path, path.stat().st_mtime)
+    c = _compile(path, path.stat().st_mtime)
+    _recent[key] = (now, c)
+    return c
 
 
 def _render(t: jinja2.Template, ctx: dict[str, Any], where: Path, part: str) -> str:
