@@ -89,6 +89,19 @@ def test_everything_else_is_refused_naming_it(source, reason):
     assert reason in str(e.value)
 
 
+def test_no_run_away_expressions():
+    with pytest.raises(ExprError, match="dài quá"):
+        compile_expr("1 + " * 400 + "1", VOCAB)
+    with pytest.raises(ExprError, match="too many nested parentheses"):
+        compile_expr("(" * 300 + "1" + ")" * 300, VOCAB)
+    with pytest.raises(ExprError, match="lồng nhau quá sâu"):
+        compile_expr("-" * 990 + "1", VOCAB)
+    # Repetition of text or lists is refused when it runs (the rule then fails, naming why).
+    for source in ('"a" * 999999999999', "[1] * 999999999999", "task_rating + 1"):
+        with pytest.raises(TypeError, match="phép tính chỉ dùng với số"):
+            compile_expr(source, VOCAB).run(Ctx())
+
+
 def test_thresholds():
     t = parse_threshold(">= 90%")
     assert (t.ratio, t.strict, t.met(9, 10), t.met(8, 10)) == (Fraction(9, 10), False, True, False)

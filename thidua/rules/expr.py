@@ -60,12 +60,26 @@ FUNCTIONS: dict[str, FunctionSpec] = {
 
 BUILTIN_NAMES = {"year": "năm xét khen thưởng", "subject_kind": "individual | collective"}
 
+
+def _numeric(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Arithmetic on numbers only: no list or text repetition ("a" * 10**9) at run time."""
+
+    def run(a: Any, b: Any) -> Any:
+        for x in (a, b):
+            if isinstance(x, bool) or not isinstance(x, int | float):
+                raise TypeError(f"phép tính chỉ dùng với số, không dùng với {x!r}")
+        return op(a, b)
+
+    return run
+
+
 _BIN = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
+    ast.Add: _numeric(operator.add),
+    ast.Sub: _numeric(operator.sub),
+    ast.Mult: _numeric(operator.mul),
+    ast.Div: _numeric(operator.truediv),
 }
+MAX_LENGTH = 1000  # characters in one expression
 _CMP = {
     ast.Eq: operator.eq,
     ast.NotEq: operator.ne,
@@ -119,13 +133,17 @@ class Compiled:
 
 
 def compile_expr(source: str, vocab: Vocabulary) -> Compiled:
-    try:
-        tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError as e:
-        raise ExprError(f"biểu thức sai cú pháp: {e.msg} (cột {e.offset})") from None
+    if len(source) > MAX_LENGTH:
+        raise ExprError(f"biểu thức dài quá {MAX_LENGTH} ký tự")
     facts: set[str] = set()
     titles: set[str] = set()
-    run = _compile(tree.body, vocab, facts, titles)
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+        run = _compile(tree.body, vocab, facts, titles)
+    except SyntaxError as e:
+        raise ExprError(f"biểu thức sai cú pháp: {e.msg} (cột {e.offset})") from None
+    except (RecursionError, MemoryError):
+        raise ExprError("biểu thức lồng nhau quá sâu") from None
     return Compiled(source, run, frozenset(facts), frozenset(titles))
 
 
@@ -169,7 +187,8 @@ def _compile(node: ast.AST, vocab: Vocabulary, facts: set[str], titles: set[str]
         if isinstance(node.op, ast.Not):
             return lambda ctx: not operand(ctx)
         if isinstance(node.op, ast.USub):
-            return lambda ctx: -operand(ctx)
+            negate = _numeric(lambda _, b: -b)
+            return lambda ctx: negate(0, operand(ctx))
         if isinstance(node.op, ast.UAdd):
             return operand
         raise _refuse(node.op)
