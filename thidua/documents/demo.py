@@ -324,6 +324,9 @@ def build_demo(
     session.add_all(people)
     session.flush()
     _reports(session, mid, unit_rows, targets)
+    staff: dict[int, list[Person]] = {}
+    for p in people:
+        staff.setdefault(p.unit_id, []).append(p)
     for i, u in enumerate(unit_rows):
         if i % 7 == 6:
             continue  # a unit that has not registered yet
@@ -336,18 +339,17 @@ def build_demo(
                 submitted_by="dau.moi",
             )
         )
-        for p in people:
-            if p.unit_id == u.id:
-                session.add(
-                    Registration(
-                        movement_id=mid,
-                        unit_id=u.id,
-                        person_id=p.id,
-                        subject_key=f"person:{p.id}",
-                        title="CSTDCS" if p.position != "Chuyên viên" else "LDTT",
-                        submitted_by="dau.moi",
-                    )
-                )
+        session.add_all(
+            Registration(
+                movement_id=mid,
+                unit_id=u.id,
+                person_id=p.id,
+                subject_key=f"person:{p.id}",
+                title="CSTDCS" if p.position != "Chuyên viên" else "LDTT",
+                submitted_by="dau.moi",
+            )
+            for p in staff.get(u.id, [])
+        )
     noms = _nominations(session, mid, unit_rows, people)
     _council_row, members, meeting = _council(session, mid, people)
     decision = Decision(
@@ -410,29 +412,38 @@ def _variant(name: str, i: int, j: int) -> str:
 def _reports(session, mid, unit_rows, targets) -> None:
     n = len(unit_rows)
     for period, share in ((1, Decimal("0.52")), (2, Decimal("1.04"))):
+        reports = []
         for i, u in enumerate(unit_rows):
             if period == 1 and i % 5 == 4:
                 continue  # late with its period 1 report
-            r = PeriodReport(
-                movement_id=mid,
-                unit_id=u.id,
-                period_number=period,
-                status="accepted",
-                summary="Đơn vị đã triển khai đầy đủ các nội dung thi đua.",
-                submitted_by=f"dau.moi.{u.short_name.lower()}",
-                submitted_at=_local(2022, 7 if period == 1 else 11, 4 + i % 3, 9),
+            reports.append(
+                PeriodReport(
+                    movement_id=mid,
+                    unit_id=u.id,
+                    period_number=period,
+                    status="accepted",
+                    summary="Đơn vị đã triển khai đầy đủ các nội dung thi đua.",
+                    submitted_by=f"dau.moi.{u.short_name.lower()}",
+                    submitted_at=_local(2022, 7 if period == 1 else 11, 4 + i % 3, 9),
+                )
             )
-            session.add(r)
-            session.flush()
+        session.add_all(reports)
+        session.flush()  # one flush per period: the ids for the results
+        for i, r in enumerate(reports):
             wobble = Decimal(90 + (i * 7) % 25) / 100
-            for t in targets:
-                v = (t.value * share * wobble / n).quantize(Decimal("0.1"))
-                session.add(TargetResult(report_id=r.id, target_id=t.id, value=v))
+            session.add_all(
+                TargetResult(
+                    report_id=r.id,
+                    target_id=t.id,
+                    value=(t.value * share * wobble / n).quantize(Decimal("0.1")),
+                )
+                for t in targets
+            )
 
 
 def _nominations(session, mid, unit_rows, people) -> list[Nomination]:
     noms = []
-    for k, p in enumerate(people[: max(6, len(people) // 2)]):
+    for k, p in enumerate(people[: min(40, max(6, len(people) // 2))]):
         title = ["LDTT", "CSTDCS", "GIAY_KHEN"][k % 3]
         noms.append(
             Nomination(

@@ -28,8 +28,10 @@ from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, meta
 from lxml import etree
 
+from thidua.documents import ziparchive
+
+_LISTING = re.compile("[\t\a\n\f]")
 _TAG = re.compile(r"\{\{|\{%|\{#")
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same content gives the same bytes and hash
 _IMAGE_REL = RT.IMAGE
 _PROPS = ("author", "comments", "identifier", "language", "subject", "title")
 _FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
@@ -93,6 +95,8 @@ def _post(xml: str) -> str:
     """What docxtpl's render_xml_part does after Jinja."""
     xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
     xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+    if not _LISTING.search(xml):  # nothing for resolve_listing to turn into breaks or tabs
+        return xml
     return DocxTemplate.resolve_listing(None, xml)  # uses no instance state
 
 
@@ -132,8 +136,8 @@ class CompiledTemplate:
         # The parts as python-docx writes them, in its order; document.xml is replaced.
         buf = io.BytesIO()
         docx.save(buf)
-        with zipfile.ZipFile(buf) as z:
-            self.entries = [(n, z.read(n)) for n in z.namelist()]
+        with zipfile.ZipFile(buf) as z:  # each member deflated once, here
+            self.entries = [(n, z.read(n), ziparchive.member(n, z.read(n))) for n in z.namelist()]
         self.root = docx.element
         self.lock = threading.Lock()
 
@@ -164,25 +168,22 @@ class CompiledTemplate:
         with self.lock:
             self.root.replace(self.root.body, tree)
             document = etree.tostring(self.root, encoding="UTF-8", standalone=True)
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, data in self.entries:
-                if name == "word/document.xml":
-                    data = document
-                elif name in rendered:
-                    data = etree.tostring(
-                        parse_xml(rendered[name].encode("utf-8")),
-                        encoding="UTF-8",
-                        standalone=True,
-                    )
-                elif state.images and name == "word/_rels/document.xml.rels":
-                    data = _add_image_rels(data, state.images)
-                elif state.images and name == "[Content_Types].xml":
-                    data = _add_png_type(data)
-                _write(z, name, data)
-            for _rid, name, png in state.images:
-                _write(z, name, png)
-        return out.getvalue()
+        members = []
+        for name, data, packed in self.entries:
+            if name == "word/document.xml":
+                packed = ziparchive.member(name, document)
+            elif name in rendered:
+                xml = parse_xml(rendered[name].encode("utf-8"))
+                packed = ziparchive.member(
+                    name, etree.tostring(xml, encoding="UTF-8", standalone=True)
+                )
+            elif state.images and name == "word/_rels/document.xml.rels":
+                packed = ziparchive.member(name, _add_image_rels(data, state.images))
+            elif state.images and name == "[Content_Types].xml":
+                packed = ziparchive.member(name, _add_png_type(data))
+            members.append(packed)
+        members += [ziparchive.member(name, png) for _rid, name, png in state.images]
+        return ziparchive.write(members)
 
     def render_docxtpl(self, context: dict[str, Any]) -> bytes:
         """The same document through docxtpl itself (the reference for the fast path)."""
@@ -191,12 +192,6 @@ class CompiledTemplate:
         out = io.BytesIO()
         tpl.save(out)
         return out.getvalue()
-
-
-def _write(z: zipfile.ZipFile, name: str, data: bytes) -> None:
-    info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    z.writestr(info, data)
 
 
 def _add_image_rels(rels: bytes, images: list[tuple[str, str, bytes]]) -> bytes:
