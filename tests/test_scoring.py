@@ -42,6 +42,13 @@ def test_points_are_checked_against_each_criterions_maximum(session):
     with pytest.raises(InvalidInput, match="scorer_kind"):
         submit_scores(session, movement=m, unit_id=u.id, scorer_kind="boss", actor="x",
                       points={"TC1": 1})  # fmt: skip
+    with pytest.raises(InvalidInput, match="quá 2 chữ số thập phân"):
+        submit_scores(session, movement=m, unit_id=u.id, scorer_kind="self", actor="x",
+                      points={"TC1": "9.125"})  # fmt: skip
+    outsider = unit(session, "NGOAI")
+    with pytest.raises(InvalidInput, match="không tham gia phong trào"):
+        submit_scores(session, movement=m, unit_id=outsider.id, scorer_kind="self", actor="x",
+                      points={"TC1": 1})  # fmt: skip
     with pytest.raises(NotFound):
         submit_scores(session, movement=m, unit_id=999999, scorer_kind="self", actor="x",
                       points={"TC1": 1})  # fmt: skip

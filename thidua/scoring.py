@@ -97,6 +97,13 @@ def submit_scores(
     unit = session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(f"Không có đơn vị số {unit_id}")
+    enrolled = set(
+        session.execute(
+            select(Participant.unit_id).where(Participant.movement_id == movement.id)
+        ).scalars()
+    )
+    if enrolled and unit_id not in enrolled:
+        raise InvalidInput(f"Đơn vị {unit.name} không tham gia phong trào {movement.code}")
     block_id = _block_of(session, movement.id, unit_id)
     criteria = {c.code: c for c in criteria_for(session, movement.id, block_id)}
     if not criteria:
@@ -115,6 +122,9 @@ def submit_scores(
             value = raw if isinstance(raw, Decimal) else Decimal(str(raw).replace(",", "."))
         except InvalidOperation:
             problems.add(field, f"'{raw}' không phải là số điểm")
+            continue
+        if value.is_finite() and value != value.quantize(Decimal("0.01")):
+            problems.add(field, f"điểm {raw} có quá 2 chữ số thập phân")
             continue
         if not value.is_finite() or value < 0 or value > crit.max_points:
             problems.add(

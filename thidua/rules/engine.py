@@ -48,8 +48,8 @@ def check_all(session: Session, movement: Movement) -> list[CheckResult]:
 def check_nomination(session: Session, nomination: Nomination, rule_set: RuleSet) -> CheckResult:
     """One nomination: its criteria and the quotas it shares with the others of its movement
     (which are therefore read too)."""
-    movement = session.get(Movement, nomination.movement_id)
     session.flush()
+    movement = session.get(Movement, nomination.movement_id)
     for result in _check(session, movement, rule_set):
         if result.nomination_id == nomination.id:
             return result
