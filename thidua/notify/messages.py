@@ -148,13 +148,13 @@ def _compile(path: Path, mtime: float) -> _Compiled:
         ) from None
 
 
-_recent: dict[tuple[str, tuple[Path, ...]], tuple[float, _Compiled]] = {}
+_recent: dict[tuple[str, str], tuple[float, _Compiled]] = {}
 
 
 def compiled(kind: str) -> _Compiled:
     """The compiled template; the file is looked up again at most once a second, so an edit
     takes effect at once without a stat() per message of a 20,000-message batch."""
-    key = (kind, tuple(message_dirs()))
+    key = (kind, str(get_settings().template_dir))
     hit = _recent.get(key)
     now = time.monotonic()
     if hit and now - hit[0] < 1.0:
