@@ -1,0 +1,94 @@
+"""`thidua notify …`: the delivery ledger by hand — send reminders due now, retry what is due,
+list what could not be delivered."""
+
+from typing import Annotated
+
+import typer
+from sqlmodel import Session, select
+
+from models import Movement
+from models.db import session_scope
+from thidua.errors import NotFound
+
+app = typer.Typer(
+    help="Thông báo email / Zalo: nhắc hạn, gửi lại, danh sách gửi lỗi.", no_args_is_help=True
+)
+
+MovementArg = Annotated[str, typer.Argument(help="Mã phong trào, ví dụ hanam-sct-2022")]
+
+
+def _movement(session: Session, code: str) -> Movement:
+    m = session.exec(select(Movement).where(Movement.code == code)).first()
+    if m is None:
+        raise NotFound(f"Không có phong trào mã '{code}'")
+    return m
+
+
+@app.command("remind")
+def remind(
+    movement: MovementArg,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Chỉ liệt kê tin nhắc đến hạn, không gửi")
+    ] = False,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help="Tính như vào thời điểm này (giờ Việt Nam), ví dụ 2026-03-10T09:00"
+        ),
+    ] = None,
+) -> None:
+    """Gửi các tin nhắc hạn và báo cáo Thủ trưởng đến hạn hôm nay (theo lịch ngày làm việc)."""
+    from datetime import datetime
+
+    from thidua.errors import InvalidInput, Problem
+    from thidua.notify import deliver
+    from thidua.reminders import due_reminders
+    from thidua.vn import TZ, now
+
+    when = now()
+    if at:
+        try:
+            when = datetime.fromisoformat(at)
+        except ValueError:
+            raise InvalidInput(
+                "Thời điểm không hợp lệ", [Problem("--at", f"không đọc được {at!r}")]
+            ) from None
+        when = when if when.tzinfo else when.replace(tzinfo=TZ)
+    with session_scope() as s:
+        m = _movement(s, movement)
+        msgs = due_reminders(s, m, when)
+        mid = m.id
+    if dry_run or not msgs:
+        typer.echo(f"Tin đến hạn: {len(msgs)}")
+        for msg in msgs[:50]:
+            typer.echo(f"  - {msg.event} → người nhận #{msg.person_id}")
+        return
+    typer.echo(deliver(mid, msgs, now=when if at else None).summary())
+
+
+@app.command("retry")
+def retry(movement: MovementArg) -> None:
+    """Gửi lại các tin lỗi tạm thời đã đến giờ thử lại và các tin bị bỏ dở quá thời hạn giữ."""
+    from thidua.notify import retry_due
+
+    with session_scope() as s:
+        mid = _movement(s, movement).id
+    typer.echo(retry_due(mid).summary())
+
+
+@app.command("failures")
+def failures(movement: MovementArg) -> None:
+    """Danh sách tin không gửi được (địa chỉ sai, Zalo từ chối…) kèm lý do."""
+    from thidua.notify import counts
+    from thidua.notify import failures as list_failures
+
+    with session_scope() as s:
+        m = _movement(s, movement)
+        items = list_failures(s, m.id)
+        by_channel = counts(s, m.id)
+    for ch, st in sorted(by_channel.items()):
+        typer.echo(f"Kênh {ch}: " + ", ".join(f"{k}: {v}" for k, v in sorted(st.items())))
+    typer.echo(f"Không gửi được: {len(items)}")
+    for f in items:
+        where = f" ({f.address})" if f.address else ""
+        typer.echo(f"  - {f.person_name} – {f.unit_name} – {f.channel}{where}: {f.reason}")
