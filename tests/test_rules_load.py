@@ -208,7 +208,11 @@ def test_an_agency_copy_changes_the_rules_without_code(monkeypatch):
 def test_cli_check(tmp_path):
     runner = CliRunner()
     ok = runner.invoke(app, ["check", str(SHIPPED)])
-    assert ok.exit_code == 0 and "nd152-2025" in ok.output and "CSTD_TINH" in ok.output
+    assert ok.exit_code == 0 and "nd152-2025" in ok.output
+    assert "CSTD_TINH — Chiến sĩ thi đua cấp tỉnh (cá nhân): 3 tiêu chuẩn, biểu quyết >= 90%" in (
+        ok.output
+    )
+    assert "tối đa 15,0% số Lao động tiên tiến (làm tròn xuống), mỗi đơn vị" in ok.output
     bad = runner.invoke(app, ["check", str(broken(tmp_path, ("  LDTT:\n", "  LDTTX:\n")))])
     assert isinstance(bad.exception, ThiduaError)
     assert "titles.LDTTX" in str(bad.exception)

@@ -1,5 +1,6 @@
 """`thidua rules`: check a rule set, import the award history."""
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -8,6 +9,8 @@ import typer
 from models.db import session_scope
 from thidua.history import import_history
 from thidua.rules import load_rule_set
+from thidua.rules.ruleset import DECIDERS, ROUNDINGS, SCOPES, SUBJECTS
+from thidua.vn import number, percent
 
 app = typer.Typer(help="Bộ quy tắc xét khen thưởng và lịch sử khen thưởng.", no_args_is_help=True)
 
@@ -18,14 +21,26 @@ def check(
 ) -> None:
     """Kiểm tra một bộ quy tắc: in từng lỗi với dòng và trường, hoặc tóm tắt nếu hợp lệ."""
     rs = load_rule_set(ruleset_file)
-    typer.echo(f"Bộ quy tắc {rs.name} (phiên bản {rs.version}, năm {rs.year}) hợp lệ: {rs.title}")
+    typer.echo(f"Bộ quy tắc {rs.name} (phiên bản {rs.version}, năm {rs.year}) hợp lệ.")
+    typer.echo(f"{rs.title} — {rs.agency}")
     for code in rs.order:
         t = rs.titles[code]
+        money = (
+            f", thưởng {number(t.reward_multiple, 1)} lần lương cơ sở" if t.reward_multiple else ""
+        )
         typer.echo(
-            f"  {code}: {t.name} — {len(t.rules)} tiêu chuẩn, biểu quyết {t.vote_threshold.text}"
+            f"  {code} — {t.name} ({SUBJECTS[t.subject]}): {len(t.rules)} tiêu chuẩn, "
+            f"biểu quyết {t.vote_threshold.text}, {DECIDERS[t.decided_by]}{money}"
         )
     for q in rs.quotas:
-        typer.echo(f"  chỉ tiêu {q.id}: {q.title} theo {q.scope}")
+        if q.max_ratio is not None:
+            pct = Decimal(q.max_ratio.numerator * 100) / q.max_ratio.denominator
+            limit = f"tối đa {percent(pct)} số {rs.title_name(q.of or '')}"
+            limit += f" ({ROUNDINGS[q.rounding]})"
+        else:
+            limit = f"tối đa {q.max_count}"
+        typer.echo(f"  Chỉ tiêu {q.id}: {rs.title_name(q.title)} {limit}, mỗi {SCOPES[q.scope]}")
+    typer.echo(f"  Hội đồng: đủ số phiếu khi {rs.quorum.text}; Cờ mỗi khối: {rs.flags_per_block}")
 
 
 @app.command("history-import")

@@ -138,9 +138,11 @@ def _load_nominations(session: Session, movement_id: int) -> list[Nom]:
             n.title, n.facts, n.status, n.submitted_at,
         ).where(n.movement_id == movement_id)
     ).all()  # fmt: skip
-    return [
-        Nom(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] or {}, r[8], (r[9], r[0])) for r in rows
-    ]
+    out = []
+    for r in rows:
+        facts = r[7] if isinstance(r[7], dict) else {}  # a malformed value reads as no facts
+        out.append(Nom(r[0], r[1], r[2], r[3], r[4], r[5], r[6], facts, r[8], (r[9], r[0])))
+    return out
 
 
 def _load_world(session: Session, movement: Movement, rs: RuleSet, noms: list[Nom]) -> World:
