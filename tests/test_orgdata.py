@@ -5,6 +5,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -270,6 +272,18 @@ def test_unreadable_inputs(sqlite_url: str, tmp_path: Path, name, content, reaso
     with Session(engine_for(sqlite_url)) as s, pytest.raises(InvalidInput) as e:
         import_org(s, path, actor="vp")
     assert any(reason in p.reason for p in e.value.problems), e.value.problems
+
+
+@given(
+    first=st.sampled_from("35789"),
+    rest=st.text(alphabet="0123456789", min_size=8, max_size=8),
+    form=st.sampled_from(["0{}", "+84{}", "84{}", "+84 {}", "{}"]),
+    sep=st.sampled_from(["", " ", ".", "-"]),
+)
+def test_phone_forms_normalise_alike(first, rest, form, sep):
+    local = first + rest
+    written = form.format(sep.join([local[:2], local[2:5], local[5:]]))
+    assert normalise_phone(written) == "84" + local
 
 
 def test_phone_and_roles():

@@ -85,6 +85,8 @@ def reason_vi(err: dict) -> str:
         return "không được để trống"
     if kind == "string_too_long":
         return f"dài quá {ctx.get('max_length')} ký tự"
+    if kind == "string_pattern_mismatch" and "\\s" in str(ctx.get("pattern", "")):
+        return "mã không được có khoảng trắng, dấu phẩy hay chấm phẩy"
     if kind == "string_pattern_mismatch":
         return "mã chỉ gồm chữ không dấu, chữ số và các dấu . _ - (không có khoảng trắng)"
     if kind == "too_short":

@@ -54,6 +54,7 @@ SUBJECT_LABELS = {"collective": "tập thể", "individual": "cá nhân"}
 PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+UnitCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s,;]+$")]  # as orgdata
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -308,7 +309,7 @@ class MovementSpec(Strict):
     rule_set: Annotated[str, Field(max_length=100)] | None = None
     reminders: ReminderPolicy = ReminderPolicy()
     criteria: list[CriteriaTableSpec] = []
-    participants: list[Code] | None = None  # None: every active unit but the root(s)
+    participants: list[UnitCode] | None = None  # None: every active unit but the root(s)
 
     @model_validator(mode="before")
     @classmethod
