@@ -218,3 +218,39 @@ def test_missing_template_variable_is_an_error_before_anything_is_reserved(db_ur
     assert "launch_notice.yaml" in str(e.value) and "directive_symbol" in str(e.value)
     assert rows(db_url) == []
     _ = ledger  # the module is part of the public surface used by the status page
+
+
+def test_temporary_failures_back_off_then_give_up_and_are_reported(db_url, smtp, directive):  # noqa: F811
+    org = make_org(db_url, n_units=1, per_unit=2)
+    stuck = org.people[0].email
+    smtp.tempfail.add(stuck)
+    msgs = launch_messages(org, directive)
+    first = deliver(org.movement.id, msgs, now=NOON)
+    assert first.sent == 1 and first.failed_temporary == 1
+    t, waits = NOON, []
+    for _ in range(ledger.MAX_ATTEMPTS - 1):
+        (row,) = [r for r in rows(db_url) if r.address == stuck]
+        if row.status != "retry":
+            break
+        due = row.next_attempt_at.replace(tzinfo=UTC)
+        waits.append(due - t)
+        assert retry_due(org.movement.id, now=due - timedelta(seconds=1)).sent == 0
+        t = due
+        retry_due(org.movement.id, now=t)
+    assert waits[:4] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]  # exponential backoff
+    (row,) = [r for r in rows(db_url) if r.address == stuck]
+    assert row.status == "failed" and row.attempts == ledger.MAX_ATTEMPTS
+    assert f"đã thử {ledger.MAX_ATTEMPTS} lần" in row.answer and "451" in row.answer
+    with Session(engine_for(db_url)) as s:
+        assert [f.address for f in failures(s, org.movement.id)] == [stuck]
+    assert [r for _, rs, _ in smtp.received for r in rs] == [org.people[1].email]
+
+
+def test_a_lease_running_short_gives_rows_back_unsent(db_url, smtp, directive, monkeypatch):  # noqa: F811
+    org = make_org(db_url, n_units=1, per_unit=3)
+    monkeypatch.setattr(ledger, "LEASE", timedelta(seconds=0))
+    report = deliver(org.movement.id, launch_messages(org, directive), now=NOON)
+    assert report.sent == 0 and report.pending == 3 and not smtp.received
+    assert {r.status for r in rows(db_url)} == {"retry"}
+    monkeypatch.setattr(ledger, "LEASE", timedelta(minutes=10))
+    assert retry_due(org.movement.id, now=NOON).sent == 3

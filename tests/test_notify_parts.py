@@ -176,3 +176,46 @@ def test_headers_are_encoded_words_that_decode_back():
     m = email.message_from_bytes(data, policy=policy.default)
     assert m["subject"] == subject and m["to"].addresses[0].display_name == "Đặng Thị Ngọc Ánh"
     assert m.get_content().replace("\r\n", "\n") == "Tết\nxuân\n"
+
+
+def test_channel_urls_carry_their_tuning():
+    from thidua.notify import smtp_bulk, zns
+
+    cfg = smtp_bulk.config_from_url(
+        "mailtos://vanphong:mk@smtp.hanam.gov.vn?from=vp@sct.hanam.gov.vn&threads=3"
+    )
+    assert (cfg.host, cfg.port, cfg.mode, cfg.threads) == ("smtp.hanam.gov.vn", 587, "starttls", 3)
+    assert cfg.from_addr == "vp@sct.hanam.gov.vn" and cfg.user == "vanphong"
+    z = zns.config_from_url("zns://app:sec@oa/?refresh_token=r%2B1&rate=2.5&threads=4")
+    assert (z.app_id, z.secret_key, z.refresh_token, z.rate, z.threads) == (
+        "app",
+        "sec",
+        "r+1",
+        2.5,
+        4,
+    )
+    assert z.api_url == zns.API_URL and z.oauth_url == zns.OAUTH_URL  # the real hosts by default
+    with pytest.raises(ValueError):
+        zns.config_from_url("zns://oa-only/")
+
+
+def test_zns_rate_limit_spreads_requests_over_threads():
+    import threading
+    import time
+
+    from thidua.notify.zns import RateLimiter
+
+    limiter, stamps = RateLimiter(20.0), []
+
+    def go():
+        for _ in range(3):
+            limiter.acquire()
+            stamps.append(time.monotonic())
+
+    threads = [threading.Thread(target=go) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stamps.sort()
+    assert stamps[-1] - stamps[0] >= 8 / 20 - 0.02  # 9 requests at 20/s: 8 intervals

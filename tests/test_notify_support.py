@@ -30,12 +30,15 @@ class SmtpSink:
         self.port = free_port()
         self.received: list[tuple[str, list[str], bytes]] = []
         self.refuse: set[str] = set()
+        self.tempfail: set[str] = set()
         self.lock = threading.Lock()
         self.controller: Controller | None = None
 
     async def handle_RCPT(self, server, session, envelope: Envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 Hộp thư không tồn tại"
+        if address in self.tempfail:
+            return "451 4.3.0 Tạm thời không nhận"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

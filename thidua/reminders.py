@@ -129,6 +129,7 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
     units = {o.unit_id for o in owed}
     focal, heads = _people(session, units, FOCAL_POINT), _people(session, units, UNIT_HEAD)
     out: list[OutgoingMessage] = []
+    stages: dict[date, tuple[tuple[str, str, int] | None, int]] = {}
     for o in owed:
         ctx = {
             "unit_id": o.unit_id,
@@ -142,14 +143,16 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
         }
         if o.kind.startswith("period_"):
             ctx["period_number"] = int(o.kind.split("_")[1])
-        stage = reminder_stage(policy, o.due_on, today, cal)
+        if o.due_on not in stages:  # many units share a due date: compute it once
+            late = working_days_between(o.due_on, today, cal) if today > o.due_on else 0
+            stages[o.due_on] = (reminder_stage(policy, o.due_on, today, cal), late)
+        stage, late = stages[o.due_on]
         if stage:
             name, phase, n = stage
             c = {**ctx, "phase": phase, "days_left" if phase == "before" else "days_overdue": n}
             event = f"reminder:{o.kind}:{name}:{o.due_on.isoformat()}"
             kind = TEMPLATE_FOR.get(o.kind, "registration_reminder")
             out += [OutgoingMessage(event, kind, p.id, c) for p in focal.get(o.unit_id, [])]
-        late = working_days_between(o.due_on, today, cal) if today > o.due_on else 0
         if policy.escalate_after and late >= policy.escalate_after:
             c = {**ctx, "phase": "overdue", "days_overdue": late}
             event = f"escalation:{o.kind}:{o.due_on.isoformat()}"
