@@ -181,6 +181,17 @@ def test_structural_mistakes(tmp_path):
     with pytest.raises(InvalidInput) as e:
         load_rule_set(empty)
     assert {p.field for p in e.value.problems} >= {"titles", "year", "agency", "legal_basis"}
+    collective_ldtt = broken(
+        tmp_path,
+        (
+            '    subject: individual\n    basis: "Điều 24',
+            '    subject: collective\n    basis: "Điều 24',
+        ),
+    )
+    with pytest.raises(
+        InvalidInput, match=r"titles\.LDTT\.subject: Lao động tiên tiến chỉ dành cho cá nhân"
+    ):
+        load_rule_set(collective_ldtt)
     wrong_subject = broken(tmp_path, ('rule: "all_members_completed"', 'rule: "months_worked > 0"'))
     with pytest.raises(InvalidInput, match="dữ kiện 'months_worked' không dùng cho tập thể"):
         load_rule_set(wrong_subject)

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from models import AwardHistory, Person, Unit
 from thidua.errors import InvalidInput, NotFound, Problem, Problems
 from thidua.lifecycle import audit
-from thidua.rules.ruleset import KNOWN_TITLES
+from thidua.rules.ruleset import KNOWN_TITLES, TITLE_SUBJECTS
 from thidua.vn import nfc, today
 
 COLUMNS = {
@@ -40,12 +40,6 @@ LABELS = {
     "title": "Danh hiệu",
     "decision_ref": "Số quyết định",
 }
-# Who may hold each title (the movement spec's TITLES says the same).
-ONLY_FOR = {
-    "LDTT": "individual", "LDXS": "individual", "CSTDCS": "individual",
-    "CSTD_TINH": "individual", "TTLDTT": "collective", "TTLDXS": "collective",
-    "CO_THI_DUA": "collective",
-}  # fmt: skip
 SUBJECT_NAMES = {"individual": "cá nhân", "collective": "tập thể"}
 KINDS = {"ca nhan": "individual", "tap the": "collective", "individual": "individual",
          "collective": "collective"}  # fmt: skip
@@ -214,7 +208,7 @@ def import_history(session: Session, path: str | Path, *, actor: str) -> int:
             title = TITLE_BY_NAME.get(_title_key(cell("title")))
             if title is None:
                 err("title", f"'{cell('title') or ''}' không phải là danh hiệu đã biết")
-            if title and kind and ONLY_FOR.get(title, kind) != kind:
+            if title and kind and kind not in TITLE_SUBJECTS[title]:
                 err("title", f"{KNOWN_TITLES[title]} không dành cho {SUBJECT_NAMES[kind]}")
                 continue
             if key is None or year is None or title is None:

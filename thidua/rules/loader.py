@@ -16,6 +16,7 @@ from thidua.rules.ruleset import (
     ROUNDINGS,
     SCOPES,
     SUBJECTS,
+    TITLE_SUBJECTS,
     FactSpec,
     Quota,
     Rule,
@@ -224,6 +225,11 @@ def _title(
     if subject not in SUBJECTS:
         c.add(f"{fname}.subject", f"'{subject}' không có (có: {', '.join(SUBJECTS)})", node,
               "subject" if "subject" in node else None)  # fmt: skip
+    allowed = TITLE_SUBJECTS[code]
+    wanted = {"individual", "collective"} if subject == "both" else {subject}
+    if subject in SUBJECTS and not wanted <= allowed:
+        who = " và ".join(SUBJECTS[a] for a in sorted(allowed, reverse=True))
+        c.add(f"{fname}.subject", f"{KNOWN_TITLES[code]} chỉ dành cho {who}", node, "subject")
     basis = nfc(str(node.get("basis") or ""))
     if not basis:
         c.add(f"{fname}.basis", "thiếu căn cứ pháp lý", node)

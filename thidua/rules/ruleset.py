@@ -18,22 +18,12 @@ from ruamel.yaml.error import YAMLError
 from thidua.errors import InvalidInput, Problems
 from thidua.rules.expr import Compiled, ExprError, Vocabulary, compile_expr
 from thidua.settings import PROJECT_ROOT, get_settings
+from thidua.spec_schema import TITLES as SPEC_TITLES
 from thidua.vn import nfc
 
-# Title codes the movement spec uses (thidua.spec_schema.TITLES); a rule set may use no other.
-KNOWN_TITLES: dict[str, str] = {
-    "LDTT": "Lao động tiên tiến",
-    "LDXS": "Lao động xuất sắc",
-    "CSTDCS": "Chiến sĩ thi đua cơ sở",
-    "CSTD_TINH": "Chiến sĩ thi đua cấp tỉnh",
-    "TTLDTT": "Tập thể lao động tiên tiến",
-    "TTLDXS": "Tập thể lao động xuất sắc",
-    "GIAY_KHEN": "Giấy khen",
-    "BANG_KHEN_TINH": "Bằng khen Chủ tịch UBND tỉnh",
-    "CO_THI_DUA": "Cờ thi đua",
-    "HTTNV": "Hoàn thành tốt nhiệm vụ",
-    "HTXSNV": "Hoàn thành xuất sắc nhiệm vụ",
-}
+# Title codes the movement spec uses (one list for the whole product, in thidua.spec_schema).
+KNOWN_TITLES: dict[str, str] = {code: name for code, (name, _) in SPEC_TITLES.items()}
+TITLE_SUBJECTS: dict[str, frozenset[str]] = {code: who for code, (_, who) in SPEC_TITLES.items()}
 RATING_TITLES = {"HTTNV", "HTXSNV"}  # task ratings, kept in the award history like titles
 SUBJECTS = {"individual": "cá nhân", "collective": "tập thể", "both": "cá nhân và tập thể"}
 FACT_TYPES = {"enum", "number", "integer", "boolean", "text", "initiatives", "counts"}
