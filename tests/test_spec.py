@@ -270,7 +270,10 @@ def test_cross_field_errors():
     assert "ngoài năm 2025" in got["periods[1].ends_on"][0]
     assert "registration" in got["deadlines[1].kind"][0]
     assert "Lưu: VT" in got["copies[1]"][0]
-    assert len(got) == 4
+    assert "sau ngày ban hành 2025-03" in got["legal_bases[0].date"][0]
+    assert got["legal_bases[0].date"][1] == f"{path}:{line_of(path, 'after the directive')}"
+    assert "thuộc năm 2025" in got["deadlines[2].due_on"][0]
+    assert len(got) == 6
 
 
 def test_cross_field_errors_come_with_field_errors():
@@ -565,3 +568,41 @@ def test_cli_never_shows_a_traceback(sqlite_url: str, tmp_path: Path, monkeypatc
     r = runner.invoke(app, ["load", str(HANAM)])
     assert r.exit_code == 2 and "Lỗi cơ sở dữ liệu, chưa lưu gì" in r.output
     assert "Traceback" not in r.output
+
+
+def test_concurrent_duplicate_code_refused_on_postgres(pg_url: str, tmp_path: Path):
+    """Two offices storing the same code at once: PostgreSQL's unique index makes the second
+    wait for the first, then refuse with the Vietnamese message (not an IntegrityError)."""
+    import threading
+    import uuid
+
+    code = f"dua-{uuid.uuid4().hex[:8]}"
+    path = tmp_path / "race.yaml"
+    text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("code: toi-thieu-2025", f"code: {code}"), encoding="utf-8")
+    spec, engine = load_spec(path), engine_for(pg_url)
+    outcome: list[object] = []
+    first = Session(engine)
+    store_spec(first, spec, actor="vp1")  # written, not yet committed
+
+    def second() -> None:
+        with Session(engine) as s:
+            try:
+                store_spec(s, spec, actor="vp2")
+                s.commit()
+                outcome.append("stored")
+            except InvalidInput as e:
+                s.rollback()
+                outcome.append(e)
+
+    t = threading.Thread(target=second)
+    t.start()
+    t.join(timeout=1.5)
+    assert t.is_alive()  # waiting on the first transaction's row
+    first.commit()
+    first.close()
+    t.join(timeout=30)
+    (e,) = outcome
+    assert isinstance(e, InvalidInput) and "đã có phong trào mã" in e.problems[0].reason
+    with Session(engine) as s:
+        assert len(s.exec(select(Movement).where(Movement.code == code)).all()) == 1

@@ -187,6 +187,16 @@ def cross_checks(spec: Any, valid: set[str] | None = None) -> list[tuple[Loc, st
             )
     if ok("deadlines"):
         out += _deadline_checks(spec.deadlines, periods, year)
+    if ok("legal_bases", "document"):
+        issued = spec.document.date  # "2022-03-05", "2022-03" or "2022": compare as far as known
+        for i, b in enumerate(spec.legal_bases):
+            if b.date and b.date.isoformat()[: len(issued)] > issued:
+                out.append(
+                    (
+                        ("legal_bases", i, "date"),
+                        f"văn bản căn cứ ghi ngày sau ngày ban hành {issued}",
+                    )
+                )
     if ok("targets"):
         out += _dupes(spec.targets, "targets", "code", "mã chỉ tiêu")
     if ok("criteria"):
@@ -214,6 +224,10 @@ def _deadline_checks(deadlines, periods, year) -> list[tuple[Loc, str]]:
                 (("deadlines", i, "kind"), f"hạn '{d.kind}' đã khai ở deadlines[{seen[d.kind]}]")
             )
         seen.setdefault(d.kind, i)
+        if year and d.due_on.year not in (year, year + 1):  # awards may slip into January
+            out.append(
+                (("deadlines", i, "due_on"), f"hạn phải thuộc năm {year} (hoặc đầu năm sau)")
+            )
         if periods is None:
             continue
         if d.kind == "period_2_report" and len(periods) < 2:
