@@ -133,3 +133,45 @@ def test_two_flags_per_block_from_an_agencys_own_rule_set(session, tmp_path, mon
 def test_no_blocks_no_rankings(session):
     m = movement(session)
     assert block_rankings(session, m) == []
+
+
+def test_concurrent_sheets_for_one_unit_never_duplicate_on_postgres(pg_url):
+    import threading
+
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    from models import Movement
+    from tests.conftest import _truncate_all
+    from thidua.errors import ThiduaError
+
+    _truncate_all(pg_url)
+    engine = sa.create_engine(pg_url, pool_size=12, max_overflow=0)
+    with Session(engine, expire_on_commit=False) as s:
+        m, (u, *_) = setup_block(s, 1)
+        s.commit()
+        movement_id, unit_id = m.id, u.id
+    barrier, outcomes = threading.Barrier(10), []
+
+    def attempt(i: int) -> None:
+        with Session(engine) as s:
+            m = s.get(Movement, movement_id)
+            barrier.wait()
+            try:
+                submit_scores(s, movement=m, unit_id=unit_id, scorer_kind="self", actor=f"u{i}",
+                              points={"TC1": Decimal(i), "TC2": 1, "TC3": 1})  # fmt: skip
+                s.commit()
+                outcomes.append("ok")
+            except ThiduaError as e:
+                outcomes.append("retry" if "cùng lúc" in e.message else str(e))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert set(outcomes) <= {"ok", "retry"} and "ok" in outcomes and len(outcomes) == 10
+    with Session(engine) as s:
+        assert len(s.exec(select(Score)).all()) == 3
+    engine.dispose()
+    _truncate_all(pg_url)

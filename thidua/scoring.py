@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from models import (
@@ -24,7 +25,7 @@ from models import (
     Unit,
 )
 from models.base import utcnow
-from thidua.errors import InvalidInput, NotFound, Problems
+from thidua.errors import InvalidInput, NotFound, Problems, ThiduaError
 from thidua.lifecycle import audit
 from thidua.results import BlockRanking, UnitRank
 from thidua.vn import nfc, number
@@ -180,7 +181,13 @@ def submit_scores(
         action=f"score.{scorer_kind}",
         data={"points": {c: str(v) for c, v in values.items()}, "before": before},
     )
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same sheet written at the same moment by someone else
+        session.rollback()
+        raise ThiduaError(
+            f"Điểm của đơn vị {unit.name} vừa được người khác ghi cùng lúc; hãy mở lại và gửi lại"
+        ) from None
     return out
 
 
