@@ -18,7 +18,7 @@ Counting, per nomination (stated in the minutes):
 
 import random
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -375,21 +375,8 @@ def _shuffle_ballots(session: Session, meeting_id: int) -> None:
 
 
 def _as_json(v: VoteResult, quorum_met: bool) -> dict:
-    return {
-        "nomination_id": v.nomination_id,
-        "subject_name": v.subject_name,
-        "title": v.title,
-        "members": v.members,
-        "issued": v.issued,
-        "returned": v.returned,
-        "valid": v.valid,
-        "yes": v.yes,
-        "yes_pct": str(v.yes_pct),
-        "threshold_pct": str(v.threshold_pct),
-        "recused": v.recused,
-        "quorum_met": quorum_met,
-        "passed": v.passed,
-    }
+    return {**asdict(v), "yes_pct": str(v.yes_pct), "threshold_pct": str(v.threshold_pct),
+            "quorum_met": quorum_met}  # fmt: skip
 
 
 def results(session: Session, meeting: Meeting) -> list[VoteResult]:
@@ -401,20 +388,9 @@ def results(session: Session, meeting: Meeting) -> list[VoteResult]:
 
 
 def _from_json(v: dict) -> VoteResult:
-    return VoteResult(
-        nomination_id=v["nomination_id"],
-        subject_name=v["subject_name"],
-        title=v["title"],
-        members=v["members"],
-        issued=v["issued"],
-        returned=v["returned"],
-        valid=v["valid"],
-        yes=v["yes"],
-        yes_pct=Decimal(v["yes_pct"]),
-        threshold_pct=Decimal(v["threshold_pct"]),
-        recused=v["recused"],
-        passed=v["passed"],
-    )
+    values = {f.name: v[f.name] for f in fields(VoteResult)}
+    pcts = {k: Decimal(v[k]) for k in ("yes_pct", "threshold_pct")}
+    return VoteResult(**(values | pcts))
 
 
 def close_due_meetings(session: Session, *, actor: str = "system") -> list[Meeting]:
