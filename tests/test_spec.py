@@ -91,21 +91,32 @@ def test_hanam_is_complete():
         ("Kim ngạch xuất khẩu hàng hóa", Decimal("4401"), "4.401", "triệu USD", None),
         ("Kim ngạch nhập khẩu hàng hóa", Decimal("3882"), "3.882", "triệu USD", None),
     ]
-    quotas = {(q.subject, q.title, q.kind): (q.min, q.max) for q in s.quotas}
-    assert quotas[("collective", "HTTNV", "percent")] == (100, None)
-    assert quotas[("collective", "TTLDTT", "percent")] == (80, None)
-    assert quotas[("collective", "TTLDXS", "percent")] == (15, 20)
-    assert quotas[("collective", "GIAY_KHEN", "count")] == (3, 5)
-    assert quotas[("individual", "LDTT", "percent")] == (80, None)
-    assert quotas[("individual", "CSTDCS", "percent")] == (15, None)
-    assert quotas[("individual", "CSTD_TINH", "count")] == (1, 2)
-    assert quotas[("individual", "GIAY_KHEN", "count")] == (20, 25)
-    by_text = {q.text: q for q in s.quotas}
-    q = by_text["Có từ 01 đến 02 đơn vị được UBND tỉnh công nhận đạt tập thể đạt Danh hiệu Lao "
-                "động xuất sắc"]  # fmt: skip
-    assert (q.subject, q.title, q.kind, q.min, q.max) == ("collective", "TTLDXS", "count", 1, 2)
-    assert by_text["từ 15 đến 20% đạt Lao động xuất sắc"].max == 20
-    assert len(s.quotas) == 14
+    # every quota, in the letter's order: (subject, title, kind, min, max, words it is read from)
+    assert [(q.subject, q.title, q.kind, q.min, q.max) for q in s.quotas] == [
+        ("collective", "TTLDXS", "count", 1, 1),
+        ("collective", "BANG_KHEN_TINH", "count", 1, 1),
+        ("collective", "CO_THI_DUA", "count", 1, 1),
+        ("collective", "HTTNV", "percent", 100, None),
+        ("collective", "TTLDTT", "percent", 80, None),
+        ("collective", "TTLDXS", "percent", 15, 20),
+        ("collective", "TTLDXS", "count", 1, 2),
+        ("collective", "GIAY_KHEN", "count", 3, 5),
+        ("individual", "HTTNV", "percent", 100, None),
+        ("individual", "LDTT", "percent", 80, None),
+        ("individual", "HTXSNV", "percent", 15, None),
+        ("individual", "CSTDCS", "percent", 15, None),
+        ("individual", "CSTD_TINH", "count", 1, 2),
+        ("individual", "GIAY_KHEN", "count", 20, 25),
+    ]
+    texts = [q.text for q in s.quotas]
+    assert texts[4:7] == [
+        "từ 80% đạt Lao động tiên tiến",
+        "từ 15 đến 20% đạt Lao động xuất sắc",
+        "Có từ 01 đến 02 đơn vị được UBND tỉnh công nhận đạt tập thể đạt Danh hiệu Lao động "
+        "xuất sắc",
+    ]
+    assert texts[10] == "Có ít nhất 15% cá nhân hoàn thành xuất sắc nhiệm vụ"
+    assert texts[13] == "Có từ 20 đến 25 cá nhân trở lên được tặng Giấy khen của Giám đốc Sở"
     p1, p2 = s.periods
     assert (p1.name, p1.starts_on, p1.ends_on) == ("Đợt 1", date(2022, 1, 1), date(2022, 6, 30))
     assert p1.theme.startswith("Thi đua lập thành tích chào mừng các ngày lễ lớn")
@@ -373,14 +384,25 @@ def test_unreadable_files(tmp_path: Path, text, reason):
     assert reason in p.reason and str(path) in p.where
 
 
-def test_nfd_input_is_normalised(tmp_path: Path):
-    nfd = unicodedata.normalize("NFD", (DATA / "minimal.yaml").read_text(encoding="utf-8"))
+def test_nfd_input_is_stored_nfc(session: Session, tmp_path: Path):
+    """Text pasted from Word is often NFD; what is stored (and hashed) is NFC."""
+    nfd = unicodedata.normalize("NFD", TAMDUONG.read_text(encoding="utf-8"))
     assert nfd != unicodedata.normalize("NFC", nfd)
     path = tmp_path / "nfd.yaml"
     path.write_text(nfd, encoding="utf-8")
     s = load_spec(path)
-    assert s.issuer.agency == "SỞ CÔNG THƯƠNG" and unicodedata.is_normalized("NFC", s.theme)
-    assert spec_hash(s) == spec_hash(load_spec(DATA / "minimal.yaml"))
+    assert spec_hash(s) == spec_hash(load_spec(TAMDUONG))
+    store_spec(session, s, actor="vp")
+    session.commit()
+    session.expire_all()
+    m = session.exec(select(Movement)).one()
+    assert m.agency == "ỦY BAN NHÂN DÂN HUYỆN TAM ĐƯỜNG" and m.signer_name == "Sùng Lữ Páo"
+    stored = [m.theme, m.preamble, m.closing, m.place, m.signer_prefix]
+    stored += [c.text for c in session.exec(select(Content)).all()]
+    stored += [r.name for r in session.exec(select(Recipient)).all()]
+    stored += [b.issuer for b in session.exec(select(LegalBasis)).all()]
+    assert all(unicodedata.is_normalized("NFC", t) for t in stored)
+    assert session.exec(select(Movement).where(Movement.place == "Tam Đường")).one()
 
 
 # --- storing -----------------------------------------------------------------------------------
