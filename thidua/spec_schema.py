@@ -305,8 +305,8 @@ class MovementSpec(Strict):
     copies: list[Annotated[str, short(300)]] = []  # Nơi nhận, ending with "Lưu: VT"
     signer: SignerSpec
     closing: str | None = None
-    auto_periods: bool = False
-    rule_set: Annotated[str, Field(max_length=100)] | None = None
+    auto_periods: bool = False  # true: the daily sweep opens/closes periods on their dates
+    rule_set: Annotated[str, Field(max_length=100)] | None = None  # "nd152-2025" (rules/)
     reminders: ReminderPolicy = ReminderPolicy()
     criteria: list[CriteriaTableSpec] = []
     participants: list[UnitCode] | None = None  # None: every active unit but the root(s)
