@@ -6,13 +6,19 @@ Without a server the PostgreSQL cases are skipped, except under CI where that is
 """
 
 import os
+
+# Prefect reads these at import: quiet, no telemetry, room for a cold server start.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
 import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
+import sqlalchemy as sa  # noqa: E402
 from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401

@@ -105,6 +105,17 @@ def _council_closed(session: Session, movement: Movement) -> str | None:
     return None
 
 
+def _decisions_approved(session: Session, movement: Movement) -> str | None:
+    from models import Decision
+
+    pending = session.exec(
+        select(func.count())
+        .select_from(Decision)
+        .where(Decision.movement_id == movement.id, Decision.approved_at.is_(None))
+    ).one()
+    return f"còn {pending} quyết định, tờ trình chưa được phê duyệt" if pending else None
+
+
 @dataclass(frozen=True)
 class Step:
     name: str
@@ -139,7 +150,7 @@ STEPS: tuple[Step, ...] = (
         (_has_nominations,),
     ),
     Step("decide", Stage.APPRAISAL, Stage.DECIDED, "Quyết định khen thưởng", (_council_closed,)),
-    Step("close", Stage.DECIDED, Stage.CLOSED, "Kết thúc phong trào"),
+    Step("close", Stage.DECIDED, Stage.CLOSED, "Kết thúc phong trào", (_decisions_approved,)),
 )
 
 STEP_NAMES: tuple[str, ...] = tuple(dict.fromkeys(s.name for s in STEPS))

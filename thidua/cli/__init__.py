@@ -38,10 +38,15 @@ def _root(
 
 
 def _register() -> None:
-    from thidua.cli import db, status
+    from thidua.cli import db, demo, org, rules, spec, stage, status
 
     app.add_typer(db.app, name="db")
+    app.add_typer(spec.app, name="spec")
+    app.add_typer(org.app, name="org")
+    app.add_typer(stage.app, name="stage")
+    app.add_typer(rules.app, name="rules")
     app.command("status")(status.status)
+    app.command("demo")(demo.demo)
 
 
 _register()

@@ -1,0 +1,178 @@
+"""What every stage flow shares: the guard at the start, the step at the end, batches, the
+artifact that says what the run did. Business rules live in thidua/, not here."""
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.states import Completed, Failed, State
+
+from models import Movement
+from models.db import session_scope
+from thidua.errors import ThiduaError
+from thidua.lifecycle import Stage, advance, check, period_count, stages_for
+from thidua.stages import StageDef, stage_def
+from thidua.status import find_movement
+
+T = TypeVar("T")
+
+# Fault injection for the crash-recovery test: raise after this many batches of a stage.
+CRASH_AFTER_BATCHES: dict[str, int] = {}
+
+
+@dataclass
+class Outcome:
+    """What a stage run did, for its artifact, its return value and the CLI."""
+
+    movement: str
+    stage: str
+    status: str = "done"  # done | already_done | refused | not_confirmed
+    message: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)  # markdown lines: documents, failures…
+
+    def as_dict(self) -> dict:
+        return {
+            "movement": self.movement,
+            "stage": self.stage,
+            "status": self.status,
+            "message": self.message,
+            "counts": self.counts,
+        }
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def batches(stage: str, items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    """Chunks of work; the crash-injection hook counts them."""
+    limit = CRASH_AFTER_BATCHES.get(stage)
+    for n, chunk in enumerate(chunks(items, size)):
+        if limit is not None and n >= limit:
+            raise RuntimeError(f"injected crash in {stage} after {n} batches")
+        yield chunk
+
+
+def begin(code: str, stage: str, params: dict | None = None) -> tuple[Outcome, Movement | None]:
+    """Check the stage may run now. Returns (outcome, movement): movement is None when the run
+    must stop (already done, or refused), with the outcome saying why."""
+    sdef = _resolve(stage, params)
+    outcome = Outcome(movement=code, stage=sdef.name)
+    with session_scope() as session:
+        movement = find_movement(session, code)
+        if _already_done(session, movement, sdef):
+            outcome.status = "already_done"
+            outcome.message = (
+                f"Giai đoạn '{sdef.label}' đã hoàn thành trước đó "
+                f"(phong trào đang ở '{Stage(movement.stage).label}'): không làm gì thêm."
+            )
+            return outcome, None
+        try:
+            check(session, movement, sdef.steps[0])
+        except ThiduaError as e:
+            outcome.status = "refused"
+            outcome.message = str(e)
+            return outcome, None
+        return outcome, movement
+
+
+def finish(
+    code: str, stage: str, outcome: Outcome, *, actor: str, params: dict | None = None
+) -> None:
+    """Take the stage's lifecycle steps, all in one transaction with their audit events."""
+    sdef = _resolve(stage, params)
+    with session_scope() as session:
+        movement = find_movement(session, code)
+        for step in sdef.steps:
+            advance(session, movement, step, actor=actor, reason=f"flow {sdef.flow}")
+        outcome.lines.append(f"Giai đoạn mới: **{Stage(movement.stage).label}**")
+
+
+def conclude(outcome: Outcome) -> State:
+    """Log, leave the artifact, and end the run: a refusal is a failed run with its reason."""
+    logger = get_run_logger()
+    publish(outcome)
+    if outcome.status == "refused":
+        logger.error(outcome.message)
+        return Failed(message=outcome.message, data=outcome.as_dict())
+    logger.info("%s: %s %s", outcome.stage, outcome.status, outcome.counts)
+    return Completed(message=outcome.message or outcome.status, data=outcome.as_dict())
+
+
+def publish(outcome: Outcome) -> None:
+    title = {
+        "done": "Đã thực hiện",
+        "already_done": "Đã hoàn thành trước đó",
+        "refused": "Bị từ chối",
+        "not_confirmed": "Chưa được xác nhận",
+    }[outcome.status]
+    md = [f"# {outcome.stage} — {outcome.movement}: {title}", ""]
+    if outcome.message:
+        md += [outcome.message, ""]
+    if outcome.counts:
+        md += ["| Hạng mục | Số lượng |", "|---|---:|"]
+        md += [f"| {k} | {v} |" for k, v in outcome.counts.items()]
+        md.append("")
+    md += [f"- {line}" for line in outcome.lines]
+    create_markdown_artifact(
+        key=f"{_slug(outcome.movement)}-{outcome.stage}",
+        markdown="\n".join(md),
+        description=f"{outcome.stage} {outcome.movement}",
+    )
+
+
+def _resolve(stage: str, params: dict | None) -> StageDef:
+    if params and "number" in params:
+        return stage_def(f"{stage}-{params['number']}")
+    return stage_def(stage)
+
+
+def _already_done(session, movement: Movement, sdef: StageDef) -> bool:
+    """True when the movement is already past the stage's last step."""
+    from thidua.lifecycle import STEPS
+
+    path = stages_for(period_count(session, movement))
+    targets = [s.target for s in STEPS if s.name == sdef.steps[-1] and s.target in path]
+    current = Stage(movement.stage)
+    return bool(targets) and current in path and path.index(current) >= path.index(targets[0])
+
+
+def _slug(code: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in code.lower())
+
+
+NOTICE_BATCH = 500  # messages per task run: one SMTP connection and one ledger round each
+
+
+def send(outcome: Outcome, stage: str, messages: list) -> None:
+    """Send messages in batches, adding what happened to the outcome."""
+    from flows.tasks import send_batch
+    from thidua.notify import DeliveryReport
+
+    if not messages:
+        return
+    with session_scope() as session:
+        movement_id = find_movement(session, outcome.movement).id
+    total = DeliveryReport()
+    for chunk in batches(stage, messages, NOTICE_BATCH):
+        report = send_batch(movement_id, list(chunk))
+        total.merge(report)
+    outcome.counts["thông báo đã gửi"] = outcome.counts.get("thông báo đã gửi", 0) + total.sent
+    if total.skipped_already_sent:
+        outcome.counts["thông báo đã gửi trước đó"] = total.skipped_already_sent
+    if total.failed_temporary or total.deferred or total.pending:
+        outcome.counts["thông báo chờ gửi lại"] = (
+            total.failed_temporary + total.deferred + total.pending
+        )
+    if total.failed_permanent:
+        outcome.counts["thông báo lỗi"] = total.failed_permanent
+        outcome.lines += [f"Không gửi được: {f}" for f in total.permanent_failures[:50]]
+
+
+def documents_line(outcome: Outcome, refs: list) -> None:
+    outcome.lines += [f"Văn bản: {r.line()}" for r in refs]
+    outcome.counts["văn bản"] = outcome.counts.get("văn bản", 0) + len(refs)

@@ -1,0 +1,55 @@
+"""The daily sweep (07:00 Asia/Ho_Chi_Minh): for every movement under way, the stages its
+calendar says are due, the reminders due today, and the notifications due for a retry."""
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from flows.tasks import send_batch
+from models.db import session_scope
+from thidua import ballots, notify, reminders, sweep
+from thidua.status import find_movement
+from thidua.triggers import run_in_process
+from thidua.vn import now
+
+
+@flow(name="daily-sweep")
+def daily_sweep(actor: str = "sweep") -> dict:
+    logger = get_run_logger()
+    lines: list[str] = []
+    with session_scope() as s:
+        codes = sweep.active_movements(s)
+    for code in codes:
+        lines += sweep_movement(code, actor)
+    create_markdown_artifact(
+        key="daily-sweep", markdown="# Rà soát hằng ngày\n\n" + "\n".join(f"- {x}" for x in lines)
+    )
+    logger.info("swept %d movements", len(codes))
+    return {"movements": len(codes), "lines": lines}
+
+
+def sweep_movement(code: str, actor: str) -> list[str]:
+    lines: list[str] = []
+    at = now()
+
+    # Stages the calendar says are due (periods on auto; a vote past its deadline)
+    with session_scope() as s:
+        movement = find_movement(s, code)
+        due = sweep.due_stages(s, movement, at.date())
+        if "decision" in due:
+            ballots.close_due_meetings(s, actor=actor)
+    for stage in due:
+        run = run_in_process(code, stage, actor=actor)
+        lines.append(f"{code}: {stage} → {run.status} {run.message}")
+
+    # Reminders due today, then retries of what failed before
+    with session_scope() as s:
+        movement = find_movement(s, code)
+        messages = reminders.due_reminders(s, movement, at)
+        movement_id = movement.id
+    if messages:
+        report = send_batch(movement_id, messages)
+        lines.append(f"{code}: nhắc hạn — {report.summary()}")
+    retried = notify.retry_due(movement_id)
+    if retried.sent or retried.failed_permanent:
+        lines.append(f"{code}: gửi lại — {retried.summary()}")
+    return lines

@@ -1,0 +1,192 @@
+"""The stage flows, for real, under one Prefect test server for the whole session: the full
+lifecycle, refusals, idempotent re-runs, a crash half-way through a stage, the admin's
+confirmation timing out, and the sweep opening and closing periods on their dates."""
+
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+from sqlmodel import Session, func, select
+
+import flows.common
+import flows.period
+from models import AuditEvent, IssuedDocument, Movement, Notification
+from models.db import engine_for
+from thidua import spec, synthetic
+from thidua.lifecycle import Stage, replay
+from thidua.settings import PROJECT_ROOT
+from thidua.triggers import run_in_process
+
+EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture
+def movement(prefect_server, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Hà Nam 2022 on a small generated organisation (10 units, 2 blocks, 60 people)."""
+    monkeypatch.setenv("THIDUA_PDF", "false")
+    from thidua.settings import reset_settings
+
+    reset_settings()
+    with Session(engine_for(sqlite_url)) as s:
+        synthetic.generate_org(s, units=10, blocks=2, people=60, seed=7)
+        code = spec.store_spec(s, spec.load_spec(EXAMPLE), actor="test").code
+        s.commit()
+    return code
+
+
+def _session() -> Session:
+    from models.db import get_engine
+
+    return Session(get_engine())
+
+
+def _stage(code: str) -> Stage:
+    with _session() as s:
+        return Stage(s.exec(select(Movement.stage).where(Movement.code == code)).one())
+
+
+def _count(model, *where) -> int:  # noqa: ANN001
+    with _session() as s:
+        return s.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def test_whole_lifecycle_through_every_stage(tmp_path: Path, prefect_server, monkeypatch) -> None:
+    """The demo's walk on a small organisation: every stage's flow, every human step through
+    the domain; the last ballot and the last approval start the next stages themselves."""
+    from thidua.demo import run_demo
+
+    monkeypatch.delenv("THIDUA_DATABASE_URL", raising=False)
+    result = run_demo(tmp_path / "demo", units=10, blocks=2, people=80, say=lambda _: None)
+    assert result.stage == Stage.CLOSED
+    with _session() as s:
+        m = s.exec(select(Movement)).one()
+        kinds = Counter(s.exec(select(IssuedDocument.kind)).all())
+        events = list(s.exec(select(AuditEvent).where(AuditEvent.movement_id == m.id)))
+        assert replay(events) == Stage.CLOSED
+    for kind in ["launch", "registration_summary", "unit_report", "period_report", "final_report",
+                 "nominee_list", "achievement_individual", "achievement_collective", "minutes",
+                 "decision", "proposal_memo", "certificates"]:  # fmt: skip
+        assert kinds[kind] >= 1, kind
+    assert result.counts["hồ sơ được khen thưởng"] > 0
+    assert result.counts["hồ sơ trình cấp trên"] >= 1  # CSTD_TINH goes to the province
+    outbox = Counter(p.suffix for p in (tmp_path / "demo" / "outbox").rglob("*.*"))
+    assert outbox[".eml"] > 0 and outbox[".json"] > 0  # email and Zalo, one file each message
+    assert outbox[".eml"] + outbox[".json"] == result.counts["thông báo đã gửi"]
+
+
+def test_out_of_order_stage_is_refused_with_its_reason(movement: str) -> None:
+    run = run_in_process(movement, "final-tally")
+    assert run.status == "refused"
+    assert "Tổng kết" in run.message and "Dự thảo" in run.message
+    assert _stage(movement) == Stage.DRAFT
+    assert _count(IssuedDocument) == 0
+
+
+def test_cli_refuses_out_of_order_stage(movement: str) -> None:
+    from typer.testing import CliRunner
+
+    from thidua.cli import app
+
+    result = CliRunner().invoke(app, ["stage", "run", movement, "interim-review"])
+    assert result.exit_code == 2
+    assert "refused" in result.output and "Sơ kết" in result.output
+
+
+def test_rerunning_a_completed_stage_changes_nothing(movement: str) -> None:
+    assert run_in_process(movement, "launch").status == "done"
+    docs, sent = _count(IssuedDocument), _count(Notification)
+    events = _count(AuditEvent)
+    again = run_in_process(movement, "launch")
+    assert again.status == "already_done"
+    assert "đã hoàn thành" in again.message
+    assert (_count(IssuedDocument), _count(Notification), _count(AuditEvent)) == (
+        docs, sent, events,
+    )  # fmt: skip
+
+
+def test_crash_half_way_then_rerun_completes_with_nothing_done_twice(
+    movement: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from thidua import submissions
+
+    monkeypatch.setattr(flows.common, "NOTICE_BATCH", 7)
+    monkeypatch.setitem(flows.common.CRASH_AFTER_BATCHES, "launch", 2)
+    crashed = run_in_process(movement, "launch")
+    assert crashed.status == "failed"
+    assert _stage(movement) == Stage.DRAFT
+    with _session() as s:
+        told = set(s.exec(select(Notification.recipient).where(Notification.status == "sent")))
+    assert len(told) == 14  # two batches of seven people were told before the crash
+
+    monkeypatch.delitem(flows.common.CRASH_AFTER_BATCHES, "launch")
+    assert run_in_process(movement, "launch").status == "done"
+    with _session() as s:
+        rows = s.exec(select(Notification.recipient, Notification.channel)).all()
+        assert len(rows) == len(set(rows))  # everyone told once on each channel
+        assert {r for r, _ in rows} >= told
+        assert _count(IssuedDocument, IssuedDocument.kind == "launch") == 1
+
+    # The same for documents: per-unit reports of Period 1 crash after one batch of three
+    run_in_process(movement, "open-period-1")
+    with _session() as s:
+        m = s.exec(select(Movement)).one()
+        units = [u.id for u in spec_participants(s, m)]
+        for uid in units:
+            submissions.submit_period_report(s, movement=m, unit_id=uid, period_number=1,
+                                             values={}, actor="t")  # fmt: skip
+        s.commit()
+    monkeypatch.setattr(flows.period, "UNIT_REPORT_BATCH", 3)
+    monkeypatch.setitem(flows.common.CRASH_AFTER_BATCHES, "close-period-1", 1)
+    assert run_in_process(movement, "close-period-1").status == "failed"
+    assert _count(IssuedDocument, IssuedDocument.kind == "unit_report") == 3
+    monkeypatch.delitem(flows.common.CRASH_AFTER_BATCHES, "close-period-1")
+    assert run_in_process(movement, "close-period-1").status == "done"
+    with _session() as s:
+        numbers = s.exec(
+            select(IssuedDocument.subject_key).where(IssuedDocument.kind == "unit_report")
+        ).all()
+    assert len(numbers) == len(set(numbers)) == len(units)
+
+
+def spec_participants(s: Session, m: Movement) -> list:
+    from models import Participant, Unit
+
+    return list(s.exec(select(Unit).join(Participant, Participant.unit_id == Unit.id)
+                       .where(Participant.movement_id == m.id)))  # fmt: skip
+
+
+def test_launch_waits_for_the_admin_and_times_out_without_sending(movement: str) -> None:
+    from flows.launch import launch
+
+    state = launch(movement=movement, ask_confirmation=True, confirmation_timeout_s=2,
+                   return_state=True)  # fmt: skip
+    data = state.result()
+    assert data["status"] == "not_confirmed"
+    assert _stage(movement) == Stage.DRAFT
+    assert _count(Notification) == 0
+    assert _count(IssuedDocument, IssuedDocument.kind == "launch") == 1  # kept for the re-run
+
+
+def test_sweep_opens_and_closes_periods_on_their_dates(movement: str) -> None:
+    from flows.sweep import sweep_movement
+    from thidua.sweep import due_stages
+
+    run_in_process(movement, "launch")
+    with _session() as s:
+        m = s.exec(select(Movement)).one()
+        assert m.auto_periods
+        assert due_stages(s, m, date(2021, 12, 31)) == []
+        assert due_stages(s, m, date(2022, 1, 1)) == ["open-period-1"]
+        assert due_stages(s, m, date(2022, 7, 1)) == ["open-period-1", "close-period-1"]
+        m.auto_periods = False
+        assert due_stages(s, m, date(2022, 7, 1)) == []
+    lines = sweep_movement(movement, "sweep")  # today is long after 2022: both are due
+    assert _stage(movement) == Stage.PERIOD1_CLOSED, lines

@@ -1,0 +1,135 @@
+"""From the council's count to the awards: the decisions drafted for the head, the head's
+approval (a human decision, recorded), and what approval sets going.
+
+The agency's head decides the titles within his authority (the rule set says which: a title's
+`decided_by: agency`); the rest go upward with a proposal memo (tờ trình). A nomination the
+council passed becomes "accepted"; on approval of the decision it is "awarded" and enters the
+award history; one that did not pass is "rejected"."""
+
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from models import Decision, DecisionItem, Meeting, Movement, Nomination
+from models.base import utcnow
+from thidua import ballots
+from thidua.dossiers import set_outcome
+from thidua.errors import NotFound, ThiduaError
+from thidua.history import AwardItem, record_awards
+from thidua.lifecycle import audit
+from thidua.rules import rule_set_for
+from thidua.settings import get_settings
+from thidua.vn import today
+
+UPWARD_AUTHORITY = "Chủ tịch Ủy ban nhân dân tỉnh"
+
+
+def draft_decisions(
+    session: Session, movement: Movement, meeting: Meeting, *, actor: str
+) -> list[Decision]:
+    """Draft (once) the decision and the proposal from a closed sitting's results."""
+    existing = list(session.exec(select(Decision).where(Decision.movement_id == movement.id)))
+    if existing:
+        return existing
+    if meeting is None or meeting.status != "closed":
+        raise ThiduaError("Hội đồng chưa kết thúc bỏ phiếu: chưa thể dự thảo quyết định.")
+    rule_set = rule_set_for(movement)
+    results = {r.nomination_id: r for r in ballots.results(session, meeting)}
+    nominations = session.exec(select(Nomination).where(Nomination.id.in_(list(results)))).all()
+    own: list[Nomination] = []
+    upward: list[Nomination] = []
+    for n in nominations:
+        if not results[n.id].passed:
+            set_outcome(
+                session,
+                nomination=n,
+                status="rejected",
+                actor=actor,
+                reason="Không đạt tỷ lệ phiếu đồng ý của Hội đồng",
+            )
+            continue
+        set_outcome(session, nomination=n, status="accepted", actor=actor)
+        (own if _decided_here(rule_set, n.title) else upward).append(n)
+    made = []
+    if own:
+        made.append(
+            _decision(
+                session,
+                movement,
+                "decision",
+                own,
+                rule_set,
+                f"{movement.signer_title.capitalize()} {movement.agency.title()}",
+            )
+        )
+    if upward:
+        made.append(_decision(session, movement, "proposal", upward, rule_set, UPWARD_AUTHORITY))
+    audit(session, actor=actor, movement_id=movement.id, entity="decision",
+          action="decision.drafted",
+          data={"decided_here": len(own), "proposed_upward": len(upward)})  # fmt: skip
+    session.flush()
+    return made
+
+
+def _decided_here(rule_set, code: str) -> bool:  # noqa: ANN001
+    title = rule_set.titles.get(code)
+    return title is None or title.decided_by == "agency"
+
+
+def _decision(
+    session: Session,
+    movement: Movement,
+    kind: str,
+    noms: list[Nomination],
+    rule_set,
+    authority: str,
+) -> Decision:
+    decision = Decision(movement_id=movement.id, kind=kind, authority=authority)
+    session.add(decision)
+    session.flush()
+    base = Decimal(get_settings().base_salary)
+    for n in noms:
+        title = rule_set.titles.get(n.title)
+        multiple = title.reward_multiple if title else None
+        session.add(
+            DecisionItem(
+                decision_id=decision.id,
+                nomination_id=n.id,
+                title=n.title,
+                amount=(base * multiple).quantize(Decimal(1)) if multiple is not None else None,
+            )
+        )
+    return decision
+
+
+def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decision:
+    """The head approves (signs) a drafted decision or memo. A decision's awards enter the
+    award history; a memo's nominations stay accepted, awaiting the level above."""
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound(f"Không có quyết định số {decision_id}.")
+    if decision.approved_at is not None:
+        return decision
+    decision.approved_by, decision.approved_at = actor, utcnow()
+    decision.signed_on = decision.signed_on or today()
+    session.add(decision)
+    if decision.kind == "decision":
+        movement = session.get(Movement, decision.movement_id)
+        items = session.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id))
+        awards = []
+        for item in items:
+            n = session.get(Nomination, item.nomination_id)
+            set_outcome(session, nomination=n, status="awarded", actor=actor)
+            awards.append(
+                AwardItem(n.subject_key, movement.year, n.title, f"decision:{decision.id}")
+            )
+        record_awards(session, awards)
+    audit(session, actor=actor, movement_id=decision.movement_id, entity="decision",
+          entity_id=decision.id, action=f"{decision.kind}.approved")  # fmt: skip
+    session.flush()
+    return decision
+
+
+def all_approved(session: Session, movement: Movement) -> bool:
+    decisions = session.exec(select(Decision).where(Decision.movement_id == movement.id)).all()
+    return bool(decisions) and all(d.approved_at is not None for d in decisions)

@@ -1,0 +1,32 @@
+"""`thidua demo`: a whole movement, start to finish, on the embedded default."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def demo(
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Thư mục cho bản chạy thử (tạo mới mỗi lần)")
+    ] = Path("demo-data"),
+    units: Annotated[int, typer.Option(help="Số đơn vị")] = 40,
+    blocks: Annotated[int, typer.Option(help="Số khối thi đua")] = 4,
+    people: Annotated[int, typer.Option(help="Số cán bộ")] = 600,
+) -> None:
+    """Chạy thử trọn một phong trào (Hà Nam 2022) qua mọi giai đoạn, trong một tiến trình."""
+    from thidua.demo import run_demo
+    from thidua.lifecycle import Stage
+
+    typer.echo("Chạy thử phong trào thi đua Sở Công Thương Hà Nam 2022 (Prefect cục bộ)…")
+    r = run_demo(data_dir, units=units, blocks=blocks, people=people, say=typer.echo)
+    typer.echo("")
+    typer.echo(f"Xong trong {r.seconds:.0f} giây. Giai đoạn cuối: {Stage(r.stage).label}.")
+    for k, v in r.counts.items():
+        typer.echo(f"  {k}: {v}")
+    typer.echo(f"Văn bản:   {r.data_dir / 'documents' / r.movement}")
+    typer.echo(f"Hộp thư đi: {r.data_dir / 'outbox'}")
+    typer.echo(
+        f"Cơ sở dữ liệu: {r.data_dir / 'thidua.db'}  (xem: thidua --data-dir "
+        f"{r.data_dir} status {r.movement})"
+    )

@@ -1,0 +1,80 @@
+"""The council's and the head's decisions as the portal, the CLI and the demo make them:
+each commits at once, and the one that completes a step starts the next stage.
+
+- the last ballot in (or the chair closing the vote) → the `decision` stage;
+- the head approving the last drafted decision → the `close` stage (certificates, notices)."""
+
+from sqlmodel import select
+
+from models import Meeting, Movement
+from models.db import session_scope
+from thidua import awarding, ballots, events
+from thidua.errors import ThiduaError
+from thidua.stagework import current_meeting
+from thidua.status import find_movement
+
+
+def _open_meeting(session, movement: Movement) -> Meeting:
+    meeting = current_meeting(session, movement)
+    if meeting is None or meeting.status != "open":
+        raise ThiduaError("Hội đồng không có phiên bỏ phiếu nào đang mở.")
+    return meeting
+
+
+def vote(code: str, *, member_person_id: int, nomination_id: int, choice: str) -> bool:
+    """Cast a secret ballot. Returns True when it was the last one and the vote closed."""
+    with session_scope() as s:
+        meeting = _open_meeting(s, find_movement(s, code))
+        ballots.cast_ballot(
+            s, meeting, member_person_id=member_person_id, nomination_id=nomination_id,
+            choice=choice,
+        )  # fmt: skip
+    return _close_if_complete(code)
+
+
+def recuse(code: str, *, member_person_id: int, nomination_id: int, reason: str) -> bool:
+    with session_scope() as s:
+        meeting = _open_meeting(s, find_movement(s, code))
+        ballots.recuse(
+            s, meeting, member_person_id=member_person_id, nomination_id=nomination_id,
+            reason=reason,
+        )  # fmt: skip
+    return _close_if_complete(code)
+
+
+def close_vote(code: str, *, actor: str) -> None:
+    """The chair closes the vote (or anyone once its deadline has passed)."""
+    with session_scope() as s:
+        ballots.close_meeting(s, _open_meeting(s, find_movement(s, code)), actor=actor)
+    events.step_completed(code, "decision", actor=actor)
+
+
+def _close_if_complete(code: str) -> bool:
+    with session_scope() as s:
+        meeting = _open_meeting(s, find_movement(s, code))
+        if not ballots.meeting_complete(s, meeting):
+            return False
+        ballots.close_meeting(s, meeting, actor="system")
+    events.step_completed(code, "decision", actor="system")
+    return True
+
+
+def approve(code: str, *, decision_id: int, actor: str) -> bool:
+    """The head approves a drafted decision or memo. Returns True when that was the last one
+    and the movement's closing stage started."""
+    with session_scope() as s:
+        movement = find_movement(s, code)
+        awarding.approve_decision(s, decision_id=decision_id, actor=actor)
+        s.flush()
+        done = awarding.all_approved(s, movement)
+    if done:
+        events.step_completed(code, "close", actor=actor)
+    return done
+
+
+def decisions(code: str) -> list:
+    from models import Decision
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        return list(s.exec(select(Decision).where(Decision.movement_id == m.id)))

@@ -1,0 +1,329 @@
+"""The whole-movement demo: Hà Nam 2022 on a generated organisation, through every stage, with
+every human step made through the same domain calls as the portal.
+
+It runs in one process on the embedded default: SQLite under the data directory, Prefect's
+local (ephemeral) server, notifications to the outbox."""
+
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from sqlmodel import select
+
+from thidua.settings import PROJECT_ROOT, get_settings, reset_settings
+
+MARKER = ".thidua-demo"
+EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
+
+
+@dataclass
+class DemoResult:
+    movement: str
+    stage: str
+    seconds: float
+    stages: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    data_dir: Path = Path()
+
+
+def prepare(data_dir: Path) -> None:
+    """A fresh demo directory; a folder that holds anything but an earlier demo is refused."""
+    from thidua.errors import ThiduaError
+
+    data_dir = data_dir.resolve()
+    if data_dir.exists() and any(data_dir.iterdir()):
+        if not (data_dir / MARKER).exists():
+            raise ThiduaError(
+                f"Thư mục {data_dir} đã có dữ liệu không phải của bản chạy thử; hãy chọn thư mục "
+                "khác (--data-dir)."
+            )
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    (data_dir / MARKER).write_text("thidua demo\n")
+    os.environ["THIDUA_DATA_DIR"] = str(data_dir)
+    os.environ.pop("THIDUA_DATABASE_URL", None)
+    # One LibreOffice run at the end for every official document, instead of one per stage.
+    os.environ["THIDUA_PDF"] = "false"
+    # Prefect's own state for this run lives in the demo folder too; its temporary server
+    # starts with the first flow.
+    os.environ.setdefault("PREFECT_HOME", str(data_dir / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    reset_settings()
+
+
+def run_demo(
+    data_dir: Path, *, units: int = 40, blocks: int = 4, people: int = 600,
+    say: Callable[[str], None] = print,
+) -> DemoResult:  # fmt: skip
+    started = time.monotonic()
+    prepare(data_dir)
+    from models.db import session_scope
+    from models.migrate import upgrade
+    from thidua import council, spec, synthetic
+    from thidua.status import find_movement
+    from thidua.triggers import run_in_process
+
+    upgrade(get_settings().database_url)
+    with session_scope() as s:
+        synthetic.generate_org(s, units=units, blocks=blocks, people=people, seed=2022)
+        movement = spec.store_spec(s, spec.load_spec(EXAMPLE), actor="demo")
+        code = movement.code
+    say(f"Tổ chức: {units} đơn vị, {blocks} khối, {people} cán bộ. Phong trào: {code}")
+    result = DemoResult(movement=code, stage="", seconds=0.0, data_dir=get_settings().data_dir)
+    rng = random.Random(2022)
+
+    def stage(name: str) -> None:
+        t = time.monotonic()
+        run = run_in_process(code, name, actor="admin")
+        result.stages.append(f"{name}: {run.status}")
+        say(f"  {name:16} {run.status:12} {time.monotonic() - t:5.1f} s")
+        if run.status not in {"done", "already_done"}:
+            raise RuntimeError(f"{name}: {run.status} {run.message}")
+
+    stage("launch")
+    _register(code, rng)
+    stage("open-period-1")
+    _report(code, 1, rng)
+    stage("close-period-1")
+    stage("interim-review")
+    stage("open-period-2")
+    _report(code, 2, rng)
+    stage("close-period-2")
+    _score(code, rng)
+    stage("final-tally")
+    stage("award-proposal")
+    _nominate(code, rng)
+    stage("appraisal")
+    t = time.monotonic()
+    _vote(code, rng)
+    say(f"  Hội đồng bỏ phiếu kín; phiếu cuối cùng tự chạy giai đoạn quyết định: "
+        f"{time.monotonic() - t:.1f} s")
+    t = time.monotonic()
+    for d in council.decisions(code):
+        council.approve(code, decision_id=d.id, actor=_chair_code(code))
+    say(f"  Giám đốc phê duyệt; phê duyệt cuối cùng tự chạy giai đoạn kết thúc: "
+        f"{time.monotonic() - t:.1f} s")
+
+    t = time.monotonic()
+    pdfs = _official_pdfs(code)
+    say(f"  Bản PDF của {pdfs} văn bản chính (một lần chạy LibreOffice): {time.monotonic() - t:.1f} s")
+
+    with session_scope() as s:
+        result.stage = find_movement(s, code).stage
+        result.counts = _counts(s, find_movement(s, code).id)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+# --- The people's part: the same domain calls the portal makes ------------------------------
+
+
+def _participants(s, code: str) -> list:
+    from models import Participant, Unit
+    from thidua.status import find_movement
+
+    m = find_movement(s, code)
+    return list(
+        s.exec(
+            select(Unit).join(Participant, Participant.unit_id == Unit.id)
+            .where(Participant.movement_id == m.id).order_by(Unit.id)
+        )
+    )  # fmt: skip
+
+
+def _register(code: str, rng: random.Random) -> None:
+    from models import Person
+    from models.db import session_scope
+    from thidua import submissions
+    from thidua.status import find_movement
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        for u in _participants(s, code):
+            title = "TTLDXS" if rng.random() < 0.3 else "TTLDTT"
+            submissions.register(
+                s, movement=m, unit_id=u.id, titles=[title], actor=f"unit:{u.code}"
+            )
+            for p in s.exec(select(Person).where(Person.unit_id == u.id).limit(3)):
+                submissions.register(s, movement=m, unit_id=u.id, person_id=p.id,
+                                     titles=["LDTT"], actor=f"unit:{u.code}")  # fmt: skip
+
+
+def _report(code: str, number: int, rng: random.Random) -> None:
+    """Every unit but two reports (so that status and reminders have someone to chase)."""
+    from models import Target
+    from models.db import session_scope
+    from thidua import submissions
+    from thidua.status import find_movement
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        targets = list(s.exec(select(Target).where(Target.movement_id == m.id)))
+        units = _participants(s, code)
+        for u in units[:-2]:
+            share = Decimal(1) / len(units) * (Decimal("0.45") if number == 1 else Decimal("0.6"))
+            values = {
+                t.code: (t.value * share * Decimal(rng.uniform(0.9, 1.2))).quantize(Decimal("0.1"))
+                for t in targets
+            }
+            submissions.submit_period_report(
+                s, movement=m, unit_id=u.id, period_number=number, values=values,
+                actor=f"unit:{u.code}", summary=f"Kết quả Đợt {number} của {u.name}.",
+            )  # fmt: skip
+
+
+def _score(code: str, rng: random.Random) -> None:
+    """Each unit scores itself; the block leader scores its members a little lower."""
+    from models import CriteriaTable, Criterion
+    from models.db import session_scope
+    from thidua.scoring import submit_scores
+    from thidua.status import find_movement
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        criteria = list(
+            s.exec(select(Criterion).join(CriteriaTable).where(CriteriaTable.movement_id == m.id))
+        )
+        for u in _participants(s, code):
+            own = {c.code: (c.max_points * Decimal(rng.uniform(0.8, 1.0))).quantize(Decimal("0.5"))
+                   for c in criteria}  # fmt: skip
+            submit_scores(s, movement=m, unit_id=u.id, scorer_kind="self", points=own,
+                          actor=f"unit:{u.code}")  # fmt: skip
+            leader = {
+                k: max(Decimal(0), v - Decimal(rng.choice([0, 0, 0.5, 1]))) for k, v in own.items()
+            }
+            submit_scores(s, movement=m, unit_id=u.id, scorer_kind="leader", points=leader,
+                          actor="block_leader")  # fmt: skip
+
+
+def _nominate(code: str, rng: random.Random) -> None:
+    """Units propose their people and themselves; one dossier is returned and corrected."""
+    from models import Person
+    from models.db import session_scope
+    from thidua import dossiers
+    from thidua.history import AwardItem, record_awards
+    from thidua.status import find_movement
+
+    good = {"task_rating": "HTXSNV", "months_worked": 12, "discipline": "none"}
+    with session_scope() as s:
+        m = find_movement(s, code)
+        first = None
+        for i, u in enumerate(_participants(s, code)):
+            people = list(s.exec(select(Person).where(Person.unit_id == u.id).order_by(Person.id)))
+            for j, p in enumerate(people[:2]):
+                n = dossiers.nominate(
+                    s, movement=m, unit_id=u.id, person_id=p.id, title="LDTT",
+                    actor=f"unit:{u.code}", facts={**good, "task_rating": "HTTNV"},
+                    achievement=f"{p.full_name} hoàn thành tốt nhiệm vụ năm {m.year}.",
+                )  # fmt: skip
+                first = first or n
+                if j == 0 and i % 3 == 0:
+                    dossiers.nominate(
+                        s, movement=m, unit_id=u.id, person_id=p.id, title="CSTDCS",
+                        actor=f"unit:{u.code}",
+                        facts={**good, "initiatives": [{"name": f"Sáng kiến {i}", "level": "co_so"}]},
+                        achievement=f"{p.full_name} có sáng kiến được công nhận cấp cơ sở.",
+                    )  # fmt: skip
+            dossiers.nominate(
+                s, movement=m, unit_id=u.id, collective_unit_id=u.id, title="TTLDTT",
+                actor=f"unit:{u.code}", facts={"task_rating": "HTTNV"},
+                achievement=f"{u.name} hoàn thành tốt nhiệm vụ năm {m.year}.",
+            )  # fmt: skip
+        # A three-year CSTDCS proposed for Chiến sĩ thi đua cấp tỉnh (decided upward)
+        star = first.person_id
+        record_awards(s, [AwardItem(f"person:{star}", y, "CSTDCS") for y in (2019, 2020, 2021)])
+        dossiers.nominate(
+            s, movement=m, unit_id=first.unit_id, person_id=star, title="CSTD_TINH",
+            actor="unit", achievement="Ba năm liên tục Chiến sĩ thi đua cơ sở; sáng kiến cấp tỉnh.",
+            facts={**good, "initiatives": [{"name": "Số hóa hồ sơ", "level": "tinh"}]},
+        )  # fmt: skip
+        # The office returns one dossier for correction; the unit corrects and resends it
+        dossiers.return_dossier(s, nomination=first, reason="Thiếu số tháng làm việc", actor="vp")
+        dossiers.resubmit(s, nomination=first, facts=good, actor="unit")
+
+
+def _vote(code: str, rng: random.Random) -> None:
+    from models import CouncilMember, Meeting
+    from models.db import session_scope
+    from thidua import council
+    from thidua.ballots import _agenda
+    from thidua.stagework import current_meeting
+    from thidua.status import find_movement
+
+    with session_scope() as s:
+        meeting: Meeting = current_meeting(s, find_movement(s, code))
+        members = [
+            m.person_id
+            for m in s.exec(
+                select(CouncilMember).where(CouncilMember.council_id == meeting.council_id)
+            )
+        ]
+        agenda = _agenda(meeting)
+    for nid in agenda:
+        for pid in members:
+            council.vote(code, member_person_id=pid, nomination_id=nid,
+                         choice="yes" if rng.random() < 0.93 else "no")  # fmt: skip
+
+
+def _official_pdfs(code: str) -> int:
+    """PDF beside every document the agency signs (not the per-unit and per-nominee ones)."""
+    from models import IssuedDocument
+    from models.db import session_scope
+    from thidua import documents
+    from thidua.status import find_movement
+
+    if documents.pdf.soffice() is None:
+        return 0
+    with session_scope() as s:
+        m = find_movement(s, code)
+        docs = list(
+            s.exec(
+                select(IssuedDocument).where(
+                    IssuedDocument.movement_id == m.id,
+                    IssuedDocument.kind.not_in(
+                        ["unit_report", "achievement_individual", "achievement_collective"]
+                    ),
+                )
+            )
+        )
+        documents.convert_to_pdf(docs)
+        return sum(1 for d in docs if d.pdf_path)
+
+
+def _chair_code(code: str) -> str:
+    from models import Council, Person
+    from models.db import session_scope
+    from thidua.status import find_movement
+
+    with session_scope() as s:
+        c = s.exec(select(Council).where(Council.movement_id == find_movement(s, code).id)).one()
+        return s.get(Person, c.chair_person_id).code
+
+
+def _counts(s, movement_id: int) -> dict[str, int]:
+    from sqlalchemy import func
+
+    from models import AuditEvent, IssuedDocument, Nomination, Notification
+
+    def n(model, *where) -> int:
+        return s.exec(select(func.count()).select_from(model).where(*where)).one()
+
+    return {
+        "văn bản": n(IssuedDocument, IssuedDocument.movement_id == movement_id),
+        "bản PDF": n(IssuedDocument, IssuedDocument.movement_id == movement_id,
+                     IssuedDocument.pdf_path.is_not(None)),
+        "thông báo đã gửi": n(Notification, Notification.movement_id == movement_id,
+                              Notification.status == "sent"),
+        "hồ sơ được khen thưởng": n(Nomination, Nomination.movement_id == movement_id,
+                                    Nomination.status == "awarded"),
+        "hồ sơ trình cấp trên": n(Nomination, Nomination.movement_id == movement_id,
+                                  Nomination.status == "accepted"),
+        "sự kiện nhật ký": n(AuditEvent, AuditEvent.movement_id == movement_id),
+    }  # fmt: skip

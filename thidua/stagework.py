@@ -1,0 +1,398 @@
+"""The work inside each stage, as plain functions of the movement's code.
+
+Each opens its own unit of work, does one batch and returns something small, so that a
+Prefect task can wrap it (flows/tasks.py) and a test can call it without Prefect. Every one
+is idempotent: documents are keyed, notifications go through the ledger, rows are upserted."""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from models import (
+    Council,
+    Decision,
+    IssuedDocument,
+    Meeting,
+    Movement,
+    Nomination,
+    Period,
+    PeriodReport,
+)
+from models.db import session_scope
+from thidua import announce, documents
+from thidua.notify import OutgoingMessage
+from thidua.obligations import due_dates
+from thidua.settings import get_settings
+from thidua.status import find_movement
+from thidua.vn import TZ, long_date, today
+
+
+@dataclass(frozen=True)
+class DocRef:
+    """An issued document, small enough to pass between tasks."""
+
+    id: int
+    kind: str
+    symbol: str | None
+    title: str
+    path: str  # inside the document store
+
+    @classmethod
+    def of(cls, doc: IssuedDocument) -> "DocRef":
+        return cls(doc.id, doc.kind, doc.symbol, doc.title, doc.path)
+
+    @property
+    def file(self) -> Path:
+        return Path(get_settings().document_dir) / self.path
+
+    def line(self) -> str:
+        number = f"số {self.symbol}: " if self.symbol else ""
+        return f"{number}{self.title} — `{self.path}`"
+
+
+def _issue(s: Session, m: Movement, kind: str, context: dict, key: str = "") -> DocRef:
+    return DocRef.of(documents.issue_document(s, m, kind, context=context, subject_key=key))
+
+
+# --- Launch ---------------------------------------------------------------------------------
+
+
+def enrol(code: str) -> int:
+    """Fix the participating units (and their blocks) for the movement."""
+    from thidua.spec import enrol_participants
+
+    with session_scope() as s:
+        return enrol_participants(s, find_movement(s, code))
+
+
+def launch_directive(code: str) -> DocRef:
+    with session_scope() as s:
+        m = find_movement(s, code)
+        return _issue(s, m, "launch", documents.launch_context(s, m))
+
+
+def launch_messages(code: str, directive: DocRef) -> list[OutgoingMessage]:
+    """Every focal point and unit head of a participating unit, the directive attached."""
+    with session_scope() as s:
+        m = find_movement(s, code)
+        people = announce.participant_people(s, m, {"focal_point", "unit_head"})
+        return announce.to_people(
+            people,
+            event="launch",
+            kind="launch_notice",
+            context={"directive_symbol": directive.symbol or "", "directive_path": ""},
+            attachments=[directive.file],
+        )
+
+
+# --- Periods --------------------------------------------------------------------------------
+
+
+def period_messages(code: str, number: int, *, phase: str) -> list[OutgoingMessage]:
+    """A period opens (theme, dates, report date) or closes; to every focal point."""
+    with session_scope() as s:
+        m = find_movement(s, code)
+        period = s.exec(
+            select(Period).where(Period.movement_id == m.id, Period.number == number)
+        ).one()
+        due = due_dates(s, m).get(f"period_{number}_report", period.ends_on)
+        return announce.to_people(
+            announce.participant_people(s, m, {"focal_point"}),
+            event=f"period:{number}:{phase}",
+            kind="period_notice",
+            context={
+                "period_name": period.name,
+                "period_theme": period.theme or "",
+                "phase": phase,
+                "starts_on": period.starts_on,
+                "ends_on": period.ends_on,
+                "report_due": due,
+            },
+        )
+
+
+def reporting_units(code: str, number: int) -> list[int]:
+    """Units whose report for the period stands (their own report is issued)."""
+    with session_scope() as s:
+        m = find_movement(s, code)
+        return list(
+            s.exec(
+                select(PeriodReport.unit_id)
+                .where(
+                    PeriodReport.movement_id == m.id,
+                    PeriodReport.period_number == number,
+                    PeriodReport.status != "returned",
+                )
+                .order_by(PeriodReport.unit_id)
+            )
+        )
+
+
+def unit_reports(code: str, number: int, unit_ids: list[int]) -> list[DocRef]:
+    """One batch of per-unit period reports: one template load, a few queries."""
+    with session_scope() as s:
+        m = find_movement(s, code)
+        items = documents.unit_report_contexts(s, m, number, unit_ids)
+        return [DocRef.of(d) for d in documents.issue_documents(s, m, "unit_report", items)]
+
+
+def registration_summary(code: str) -> DocRef:
+    with session_scope() as s:
+        m = find_movement(s, code)
+        return _issue(s, m, "registration_summary", documents.registration_summary_context(s, m))
+
+
+def period_report(code: str, number: int) -> DocRef:
+    """The interim report (sơ kết) of a period: progress target by target, with its chart."""
+    with session_scope() as s:
+        m = find_movement(s, code)
+        ctx = documents.period_report_context(s, m, number)
+        return _issue(s, m, "period_report", ctx, f"period:{number}")
+
+
+def report_messages(code: str, doc: DocRef, *, event: str) -> list[OutgoingMessage]:
+    """Unit heads receive a report the agency issued, attached."""
+    with session_scope() as s:
+        m = find_movement(s, code)
+        return announce.to_people(
+            announce.participant_people(s, m, {"unit_head"}),
+            event=event,
+            kind="report_published",
+            context={"report_title": doc.title, "report_symbol": doc.symbol or ""},
+            attachments=[doc.file],
+        )
+
+
+# --- Final tally ----------------------------------------------------------------------------
+
+
+def final_report(code: str) -> tuple[DocRef, list[str]]:
+    """Block rankings and the final report (tổng kết); returns the leaders of each block."""
+    from thidua.scoring import block_rankings
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        rankings = block_rankings(s, m)
+        doc = _issue(s, m, "final_report", documents.final_report_context(s, m, rankings))
+        leaders = [
+            f"{r.block_name}: "
+            + ", ".join(
+                f"{u.unit_name}{' (đề nghị Cờ)' if u.flag else ''}" for u in r.ranks if u.rank == 1
+            )
+            for r in rankings
+        ]
+        return doc, leaders
+
+
+# --- Award proposal, appraisal --------------------------------------------------------------
+
+
+def nomination_call(code: str) -> list[OutgoingMessage]:
+    with session_scope() as s:
+        m = find_movement(s, code)
+        due = due_dates(s, m)["nominations"]
+        return announce.to_people(
+            announce.participant_people(s, m, {"focal_point"}),
+            event="nominations:open",
+            kind="nomination_call",
+            context={"due_date": due},
+        )
+
+
+def check_nominations(code: str) -> tuple[DocRef, int, list[str]]:
+    """Every nomination against the rule set and the quotas; the list of nominees with the
+    checks beside each. Returns the list, the number checked and every failure."""
+    from thidua.rules import check_all
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        checks = check_all(s, m)
+        doc = _issue(s, m, "nominee_list", documents.nominee_list_context(s, m, checks))
+        failures = [f"hồ sơ {c.nomination_id}: {f.reason}" for c in checks for f in c.failures]
+        return doc, len(checks), failures
+
+
+def nominations_on_agenda(code: str) -> list[int]:
+    with session_scope() as s:
+        m = find_movement(s, code)
+        return list(
+            s.exec(
+                select(Nomination.id)
+                .where(Nomination.movement_id == m.id, Nomination.status == "submitted")
+                .order_by(Nomination.id)
+            )
+        )
+
+
+def achievement_reports(code: str, nomination_ids: list[int]) -> list[DocRef]:
+    """One batch of achievement reports (báo cáo thành tích), individual and collective."""
+    with session_scope() as s:
+        m = find_movement(s, code)
+        by_kind: dict[str, list[tuple[str, dict]]] = {}
+        for n in s.exec(select(Nomination).where(Nomination.id.in_(nomination_ids))):
+            by_kind.setdefault(documents.achievement_kind(n), []).append(
+                (f"nomination:{n.id}", documents.achievement_report_context(s, n))
+            )
+        return [
+            DocRef.of(d)
+            for kind, items in by_kind.items()
+            for d in documents.issue_documents(s, m, kind, items)
+        ]
+
+
+def open_council(code: str, *, actor: str, vote_days: int) -> int:
+    """Open the council's sitting (once) with its vote deadline at 17:00, `vote_days` away."""
+    from thidua import ballots
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        meeting = current_meeting(s, m)
+        if meeting is not None:
+            return meeting.id
+        deadline = datetime.combine(today() + timedelta(days=vote_days), time(17, 0), TZ)
+        return ballots.open_meeting(s, m, actor=actor, vote_deadline=deadline).id
+
+
+def current_meeting(s: Session, m: Movement) -> Meeting | None:
+    """The movement's latest council sitting."""
+    return s.exec(
+        select(Meeting)
+        .join(Council, Council.id == Meeting.council_id)
+        .where(Council.movement_id == m.id)
+        .order_by(Meeting.id.desc())
+    ).first()
+
+
+def council_invitations(code: str, meeting_id: int) -> list[OutgoingMessage]:
+    with session_scope() as s:
+        meeting = s.get(Meeting, meeting_id)
+        deadline = meeting.vote_deadline
+        when = deadline.astimezone(TZ) if deadline and deadline.tzinfo else deadline
+        return announce.to_people(
+            announce.council_people(s, meeting),
+            event=f"council:{meeting_id}:invitation",
+            kind="council_vote",
+            context={
+                "phase": "invitation",
+                "nominee_count": len(meeting.result.get("agenda", [])) or _agenda_size(s, meeting),
+                "vote_deadline": f"17 giờ {long_date(when.date())}" if when else "",
+            },
+        )
+
+
+def _agenda_size(s: Session, meeting: Meeting) -> int:
+    from thidua.ballots import _agenda
+
+    return len(_agenda(meeting))
+
+
+# --- Decision and close ---------------------------------------------------------------------
+
+
+def council_minutes(code: str) -> tuple[DocRef, list[str]]:
+    """The minutes of the closed sitting, with the count of each nomination."""
+    from thidua import ballots
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        meeting = current_meeting(s, m)
+        results = ballots.results(s, meeting)
+        doc = _issue(
+            s,
+            m,
+            "minutes",
+            documents.minutes_context(s, m, meeting, results),
+            f"meeting:{meeting.id}",
+        )
+        lines = [
+            f"{r.subject_name} — {r.title}: {r.yes}/{r.members} đồng ý "
+            f"({r.yes_pct}%) → {'đạt' if r.passed else 'không đạt'}"
+            for r in results
+        ]
+        return doc, lines
+
+
+def decide(code: str, *, actor: str) -> list[DocRef]:
+    """The decision on what the agency's head may award, and the memo proposing the rest to
+    the level above; both drafted for the head's approval."""
+    from thidua import awarding
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        made = awarding.draft_decisions(s, m, current_meeting(s, m), actor=actor)
+        refs = []
+        for d in made:
+            if d.kind == "decision":
+                ctx, kind = documents.decision_context(s, m, d), "decision"
+            else:
+                ctx, kind = documents.proposal_memo_context(s, m, d), "proposal_memo"
+            doc = documents.issue_document(s, m, kind, context=ctx, subject_key=f"decision:{d.id}")
+            d.document_id = doc.id
+            s.add(d)
+            refs.append(DocRef.of(doc))
+        return refs
+
+
+def approval_requests(code: str, refs: list[DocRef]) -> list[OutgoingMessage]:
+    """The head (council chair) is asked to approve the drafted decision and memo."""
+    with session_scope() as s:
+        return announce.to_people(
+            announce.people_with_role(s, {"council_chair"}),
+            event="decision:approval",
+            kind="approval_request",
+            context={"documents": [r.line() for r in refs]},
+            attachments=[r.file for r in refs],
+        )
+
+
+def certificates(code: str) -> DocRef | None:
+    """Every Giấy khen of the approved decision, merged into one printable file."""
+    with session_scope() as s:
+        m = find_movement(s, code)
+        decision = s.exec(
+            select(Decision).where(Decision.movement_id == m.id, Decision.kind == "decision")
+        ).first()
+        if decision is None:
+            return None
+        return DocRef.of(documents.issue_certificates(s, m, decision))
+
+
+def decision_announcements(code: str) -> list[OutgoingMessage]:
+    """Unit heads and focal points learn of the decision, with it attached."""
+    with session_scope() as s:
+        m = find_movement(s, code)
+        decision = s.exec(
+            select(Decision).where(Decision.movement_id == m.id, Decision.kind == "decision")
+        ).first()
+        if decision is None or decision.document_id is None:
+            return []
+        doc = DocRef.of(s.get(IssuedDocument, decision.document_id))
+        return announce.to_people(
+            announce.participant_people(s, m, {"unit_head", "focal_point"}),
+            event=f"decision:{decision.id}:announced",
+            kind="decision_announced",
+            context={
+                "decision_symbol": doc.symbol or "",
+                "signed_on": decision.signed_on or today(),
+                "summary": f"{len(decision_items(s, decision))} tập thể, cá nhân được khen thưởng.",
+            },
+            attachments=[doc.file],
+        )
+
+
+def decision_items(s: Session, decision: Decision) -> list:
+    from models import DecisionItem
+
+    return list(s.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id)))
+
+
+def to_pdf(doc_ids: list[int]) -> int:
+    """PDF beside each given document (one LibreOffice run for the batch); 0 without it."""
+    if not doc_ids or not get_settings().pdf:
+        return 0
+    with session_scope() as s:
+        docs = list(s.exec(select(IssuedDocument).where(IssuedDocument.id.in_(doc_ids))))
+        documents.convert_to_pdf(docs)
+        return sum(1 for d in docs if d.pdf_path)

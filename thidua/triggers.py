@@ -1,0 +1,100 @@
+"""Starting a stage: through its Prefect deployment when a server runs one, in this process
+otherwise. The CLI, the portal and the domain (a step completed) all start stages here."""
+
+import asyncio
+import threading
+from dataclasses import dataclass
+
+from thidua.stages import stage_def
+
+
+@dataclass
+class StageRun:
+    stage: str
+    status: str  # done | already_done | refused | not_confirmed | scheduled | failed
+    message: str
+    via: str  # deployment | in-process
+    flow_run_id: str | None = None
+
+
+def _deployment_available(name: str) -> bool:
+    """A Prefect server is configured and knows the deployment."""
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        return False
+    from prefect.client.orchestration import get_client
+
+    async def lookup() -> bool:
+        async with get_client() as client:
+            try:
+                await client.read_deployment_by_name(name)
+                return True
+            except Exception:
+                return False
+
+    try:
+        return asyncio.run(lookup())
+    except RuntimeError:  # called inside a running event loop
+        return False
+
+
+def start_stage(movement: str, stage: str, *, wait: bool = True, actor: str = "admin") -> StageRun:
+    """Run stage `stage` of `movement`. With a server and its deployment, the run goes to a
+    worker (wait=False returns once it is scheduled); otherwise it runs here, now."""
+    sdef = stage_def(stage)
+    params = {"movement": movement, "actor": actor, **sdef.params}
+    if _deployment_available(sdef.deployment):
+        from prefect.deployments import run_deployment
+
+        run = run_deployment(sdef.deployment, parameters=params, timeout=None if wait else 0)
+        state = run.state
+        if not wait:
+            return StageRun(
+                stage, "scheduled", "Đã gửi yêu cầu chạy tới Prefect.", "deployment", str(run.id)
+            )
+        data = _state_data(state)
+        return StageRun(
+            stage,
+            data.get("status", "failed" if state.is_failed() else "done"),
+            state.message or "",
+            "deployment",
+            str(run.id),
+        )
+    return run_in_process(movement, stage, actor=actor)
+
+
+def run_in_process(movement: str, stage: str, *, actor: str = "admin") -> StageRun:
+    sdef = stage_def(stage)
+    flow = _load_flow(sdef.entrypoint)
+    state = flow(movement=movement, actor=actor, **sdef.params, return_state=True)
+    data = _state_data(state)
+    status = data.get("status") or ("failed" if state.is_failed() else "done")
+    return StageRun(stage, status, data.get("message") or state.message or "", "in-process")
+
+
+def start_stage_in_background(movement: str, stage: str, *, actor: str) -> None:
+    """For the portal: a completed step starts the next stage without holding the request."""
+    threading.Thread(
+        target=start_stage,
+        args=(movement, stage),
+        kwargs={"wait": True, "actor": actor},
+        daemon=True,
+        name=f"stage-{stage}",
+    ).start()
+
+
+def _load_flow(entrypoint: str):
+    import importlib
+
+    path, func = entrypoint.split(":")
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    return getattr(module, func)
+
+
+def _state_data(state) -> dict:
+    try:
+        result = state.result(raise_on_failure=False)
+    except Exception:
+        return {}
+    return result if isinstance(result, dict) else {}
