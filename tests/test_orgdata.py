@@ -1,5 +1,6 @@
 """Organisation import (Excel template, CSV) and the synthetic generator, on both databases."""
 
+import shutil
 import time
 import unicodedata
 from pathlib import Path
@@ -16,7 +17,7 @@ from models import AuditEvent, Block, BlockMember, Person, Unit
 from models.db import engine_for
 from thidua.cli.org import app
 from thidua.errors import InvalidInput
-from thidua.orgdata import import_org, normalise_phone, parse_roles, write_template
+from thidua.orgdata import export_org, import_org, normalise_phone, parse_roles, write_template
 from thidua.synthetic import generate_org
 
 CSV_DIR = Path(__file__).parent / "data" / "org" / "csv"
@@ -226,6 +227,36 @@ def test_reimport_updates(session: Session, tmp_path: Path):
     assert session.exec(select(func.count()).select_from(Person)).one() == 3
 
 
+def test_export_then_import_elsewhere_is_the_same_org(db_url: str, sqlite_template, tmp_path):
+    """The synthetic org exported to the template and imported into another database: the same
+    tree, blocks and people (the office's edit-and-reimport path)."""
+    shutil.copy(sqlite_template, tmp_path / "other.db")
+    with Session(engine_for(db_url)) as s:
+        generate_org(s, units=30, blocks=3, people=200)
+        s.commit()
+        path = export_org(s, tmp_path / "to-chuc.xlsx")
+        before = _org_view(s)
+    with Session(engine_for(f"sqlite:///{tmp_path / 'other.db'}")) as s:
+        summary = import_org(s, path, actor="vp")
+        s.commit()
+        assert (summary.units_created, summary.people_created) == (30, 200)
+        assert _org_view(s) == before
+
+
+def _org_view(s: Session) -> tuple:
+    code = dict(s.exec(select(Unit.id, Unit.code)).all())
+    units = sorted(
+        (u.code, u.name, code.get(u.parent_id), u.headcount) for u in s.exec(select(Unit))
+    )
+    members = sorted((m.block_id, code[m.unit_id]) for m in s.exec(select(BlockMember)))
+    blocks = {b.id: (b.code, code[b.leader_unit_id]) for b in s.exec(select(Block))}
+    people = sorted(
+        (p.code, p.full_name, code[p.unit_id], p.zalo_phone, tuple(p.roles))
+        for p in s.exec(select(Person))
+    )
+    return units, sorted((blocks[b], c) for b, c in members), people
+
+
 def test_cycle_through_existing_units(lite: Session, tmp_path: Path):
     import_org(lite, fill(tmp_path / "v1.xlsx"), actor="vp")
     # SCT-QLCN-T1 is under SCT-QLCN in the database; making SCT-QLCN its child is a loop
@@ -351,6 +382,8 @@ def test_cli_template_and_import(db_url: str, tmp_path: Path):
     r = runner.invoke(app, ["import", str(CSV_DIR)])
     assert r.exit_code == 0, r.output
     assert "Đơn vị: thêm 5" in r.output and "cán bộ: thêm 5" in r.output
+    r = runner.invoke(app, ["export", str(tmp_path / "xuat.xlsx")])
+    assert r.exit_code == 0 and load_workbook(tmp_path / "xuat.xlsx")["Cán bộ"].max_row == 6
     bad = fill(tmp_path / "bad.xlsx", [["X", "Đơn vị X", None, None, "KHONG_CO", None, None]])
     r = runner.invoke(app, ["import", str(bad)])
     assert r.exit_code == 1 and "Sheet 'Đơn vị', dòng 3" in r.output and "KHONG_CO" in r.output

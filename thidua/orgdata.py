@@ -162,6 +162,45 @@ INSTRUCTIONS = [
 
 def write_template(path: str | Path) -> Path:
     """Write the empty workbook an office fills in: three sheets and a sheet of instructions."""
+    return _save(_workbook(None), path)
+
+
+def export_org(session: Session, path: str | Path) -> Path:
+    """Write the organisation as it is, in the template's form: edit it, import it back."""
+    units = session.exec(select(Unit).order_by(Unit.id)).all()
+    code = {u.id: u.code for u in units}
+    members: dict[int, list[str]] = {}
+    for m in session.exec(select(BlockMember).order_by(BlockMember.id)):
+        members.setdefault(m.block_id, []).append(code[m.unit_id])
+    word = {r: words[0] for r, words in ROLES.items()}
+    rows = {
+        "units": [
+            [u.code, u.name, u.short_name, u.kind, code.get(u.parent_id), u.email, u.headcount]
+            for u in units
+        ],
+        "blocks": [
+            [b.code, b.name, code.get(b.leader_unit_id), ", ".join(members.get(b.id, []))]
+            for b in session.exec(select(Block).order_by(Block.id))
+        ],
+        "people": [
+            [p.code, p.full_name, p.position, code[p.unit_id], p.email,
+             "0" + p.zalo_phone[2:] if p.zalo_phone else None,
+             ", ".join(word.get(r, r) for r in p.roles)]
+            for p in session.exec(select(Person).where(Person.active).order_by(Person.id))
+        ],
+    }  # fmt: skip
+    return _save(_workbook(rows), path)
+
+
+def _save(wb, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def _workbook(rows: dict[str, list[list]] | None):
+    """The template; with `rows`, filled with them instead of the grey example row."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -180,15 +219,15 @@ def write_template(path: str | Path) -> Path:
         for col, (_key, header, required, width, example) in enumerate(COLUMNS[kind], 1):
             h = ws.cell(row=1, column=col, value=f"{header} *" if required else header)
             h.font, h.fill = Font(bold=True), fill
-            ex = ws.cell(row=2, column=col, value=example)
-            ex.font = Font(italic=True, color="808080")
-            ex.number_format = "@"  # text: keeps the 0 of a phone number, the 001 of a code
             ws.column_dimensions[get_column_letter(col)].width = width
+            if rows is None:
+                ex = ws.cell(row=2, column=col, value=example)
+                ex.font = Font(italic=True, color="808080")
+                ex.number_format = "@"  # text: keeps the 0 of a phone number, the 001 of a code
+        for row in rows[kind] if rows else []:
+            ws.append(row)
         ws.freeze_panes = "A2"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return wb
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -28,6 +28,24 @@ def template(path: Path = typer.Argument(..., help="Nơi ghi tệp mẫu .xlsx")
     typer.echo(f"Đã tạo tệp mẫu {path}")
 
 
+@app.command("export")
+def export(path: Path = typer.Argument(..., help="Nơi ghi tệp .xlsx")) -> None:
+    """Xuất tổ chức hiện có ra tệp Excel theo mẫu (sửa rồi nhập lại)."""
+    from models.db import session_scope
+    from thidua.orgdata import export_org
+
+    if path.suffix.lower() != ".xlsx":
+        typer.echo(f"Tên tệp phải có đuôi .xlsx: {path}", err=True)
+        raise typer.Exit(1)
+    try:
+        with session_scope() as session:
+            export_org(session, path)
+    except OSError as e:
+        typer.echo(f"Không ghi được {path}: {e.strerror}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Đã xuất tổ chức ra {path}")
+
+
 @app.command("import")
 def import_(
     paths: list[Path] = typer.Argument(
