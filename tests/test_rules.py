@@ -196,6 +196,9 @@ def test_quota_15_percent_of_the_units_ldtt_rounded_down(session):
     over = [n for n in noms["A"] if "CSTDCS.ty_le_15" in failures(results, n)]
     assert over == [noms["A"][3]]  # the last one submitted
     reason = failures(results, noms["A"][3])["CSTDCS.ty_le_15"].reason
+    assert reason.startswith(
+        "Vượt chỉ tiêu Chiến sĩ thi đua cơ sở của đơn vị Phòng A: được tối đa 3"
+    )
     assert "được tối đa 3 (15% của 21 Lao động tiên tiến, làm tròn xuống)" in reason
     assert "đã đề nghị 4" in reason and "thứ 4" in reason
     # 15% × 19 = 2.85 → 2 places: the third is over.
@@ -241,6 +244,9 @@ def test_movement_title_quota_and_block_flag_quota(session):
     assert "tối đa 2" in failures(results, tinh[2])["chi_tieu.1"].reason
     assert failures(results, flags[0]) == {}
     assert set(failures(results, flags[1])) == {"CO_THI_DUA.moi_khoi"}  # tie: quota, by order
+    assert "Cờ thi đua của UBND tỉnh của khối thi đua Khối K1: được tối đa 1" in (
+        failures(results, flags[1])["CO_THI_DUA.moi_khoi"].reason
+    )
     assert failures(results, flags[2])["CO_THI_DUA.dan_dau"].reason.startswith(
         "Không dẫn đầu khối thi đua (xếp thứ 3"
     )

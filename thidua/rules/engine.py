@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from models import AwardHistory, BlockMember, Movement, Nomination, Participant, Person, TitleQuota
-from models.org import Unit
+from models.org import Block, Unit
 from thidua.results import CheckResult, RuleFailure
 from thidua.rules.context import BadFact, Evaluation, MissingFact, Nom, World, render
 from thidua.rules.ruleset import (
@@ -98,8 +98,9 @@ def _check(session: Session, movement: Movement, rs: RuleSet) -> list[CheckResul
 
     eligible = [n for n in noms if (n.subject_key, n.title) in world.eligible]
     blocks = _blocks(session, movement.id) if any(q.scope == "block" for q in rs.quotas) else {}
+    names = _group_names(session, movement.id, rs) if rs.quotas else {}
     for quota in rs.quotas:
-        for n, reason in _quota(quota, rs, eligible, blocks):
+        for n, reason in _quota(quota, rs, eligible, blocks, names):
             failures[n.id].append(RuleFailure(quota.id, quota.basis, reason, n.id))
     for n, rid, reason in _movement_quotas(session, movement, rs, eligible):
         failures[n.id].append(RuleFailure(rid, "Chỉ tiêu thi đua của phong trào", reason, n.id))
@@ -201,7 +202,26 @@ def _blocks(session: Session, movement_id: int) -> dict[int, int]:
 # -- quotas ----------------------------------------------------------------------------------
 
 
-def _quota(quota: Quota, rs: RuleSet, eligible: list[Nom], blocks: dict[int, int]):
+def _group_names(session: Session, movement_id: int, rs: RuleSet) -> dict[tuple, str]:
+    """ "đơn vị Phòng Kế hoạch", "khối Khối các phòng": how a quota's message names its group."""
+    out: dict[tuple, str] = {("movement", 0): "phong trào"}
+    if any(q.scope == "unit" for q in rs.quotas):
+        proposing = select(Nomination.unit_id).where(Nomination.movement_id == movement_id)
+        for uid, name in session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(proposing))):
+            out[("unit", uid)] = f"đơn vị {name}"
+    if any(q.scope == "block" for q in rs.quotas):
+        for bid, name in session.execute(select(Block.id, Block.name)):
+            out[("block", bid)] = f"khối thi đua {name}"
+    return out
+
+
+def _quota(
+    quota: Quota,
+    rs: RuleSet,
+    eligible: list[Nom],
+    blocks: dict[int, int],
+    names: dict[tuple, str],
+):
     def group(n: Nom):
         if quota.scope == "unit":
             return n.unit_id
@@ -236,7 +256,8 @@ def _quota(quota: Quota, rs: RuleSet, eligible: list[Nom], blocks: dict[int, int
             yield (
                 n,
                 (
-                    f"Vượt chỉ tiêu {name} của {SCOPES[quota.scope]}: được tối đa {allowed} "
+                    f"Vượt chỉ tiêu {name} của "
+                    f"{names.get((quota.scope, g), SCOPES[quota.scope])}: được tối đa {allowed} "
                     f"({how}), đã đề nghị {len(items)}; hồ sơ này đứng thứ {i} theo thứ tự gửi"
                 ),
             )
