@@ -497,8 +497,18 @@ def test_enrol_default_and_listed(session: Session, tmp_path: Path):
 
     text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
     listed = tmp_path / "listed.yaml"
-    listed.write_text(text + "participants: [P2, P1]\n", encoding="utf-8")
+    table = "criteria:\n  - block: K1\n    name: Bảng khối 1\n    criteria:\n"
+    table += "      - {code: TC1, text: Nhiệm vụ, max_points: 60}\n"
+    table += "      - {code: TC2, text: Phong trào, max_points: 40, evidence: Báo cáo}\n"
+    listed.write_text(text + "participants: [P2, P1]\n" + table, encoding="utf-8")
     m2 = store_spec(session, load_spec(listed), actor="vp")
+    ct = session.exec(select(CriteriaTable).where(CriteriaTable.movement_id == m2.id)).one()
+    assert ct.block_id == ids["K1"]
+    crit = session.exec(select(Criterion).where(Criterion.table_id == ct.id)).all()
+    assert [(c.code, c.max_points, c.evidence_required) for c in crit] == [
+        ("TC1", 60, None),
+        ("TC2", 40, "Báo cáo"),
+    ]
     assert enrol_participants(session, m2) == 2
     got = session.exec(select(Participant.unit_id).where(Participant.movement_id == m2.id)).all()
     assert sorted(got) == sorted([ids["P1"], ids["P2"]])
