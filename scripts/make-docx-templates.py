@@ -15,7 +15,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Mm, Pt, RGBColor
 
 OUT = Path(__file__).resolve().parent.parent / "templates" / "docx"
 TNR = "Times New Roman"
@@ -144,7 +144,7 @@ def rule(box, box_width_mm: float, length_mm: float, after=4):
     side = (box_width_mm - length_mm) / 2
     pf.left_indent = pf.right_indent = Mm(side)
     pf.space_before, pf.space_after = Pt(0), Pt(after)
-    pf.line_spacing = Pt(2)
+    pf.line_spacing = Pt(4)  # exact: the line sits just under the text above, not through it
     ppr = p._p.get_or_add_pPr()
     bdr = OxmlElement("w:pBdr")
     bottom = OxmlElement("w:bottom")
@@ -155,6 +155,12 @@ def rule(box, box_width_mm: float, length_mm: float, after=4):
         bdr, "w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc", "w:rPr", "w:sectPr"
     )
     fmt(p.add_run(), 2)
+    # the paragraph mark 2 pt too, or its 14 pt height pushes the line up into the text
+    mark = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "4")
+    mark.append(size)
+    ppr.append(mark)
     return p
 
 
@@ -200,7 +206,15 @@ def cell_text(cell, text, *, size=12, bold=False, italic=False, align="c", first
     return p
 
 
-def grid(box, columns: list[tuple[str, float, str]], loop: str, item: str, size=12, total=None):
+def grid(
+    box,
+    columns: list[tuple[str, float, str]],
+    loop: str,
+    item: str,
+    size=12,
+    total=None,
+    head=11,
+):
     """A bordered table: a bold header row, one row repeated by {%tr for %}, maybe a total row.
     columns: (header, width mm, cell text with Jinja)."""
     widths = [w for _, w, _ in columns]
@@ -208,8 +222,8 @@ def grid(box, columns: list[tuple[str, float, str]], loop: str, item: str, size=
     widest = widths.index(max(widths))
     widths[widest] += text_width(PORTRAIT) - sum(widths)
     t = table(box, widths, 4 + (1 if total else 0), borders=True)
-    for cell, (head, _, _) in zip(t.rows[0].cells, columns, strict=True):
-        cell_text(cell, head, size=size, bold=True)
+    for cell, (title, _, _) in zip(t.rows[0].cells, columns, strict=True):
+        cell_text(cell, title, size=head, bold=True)
     cell_text(t.rows[1].cells[0], f"{{%tr for {item} in {loop} %}}", size=size)
     for i, (cell, (_, _, value)) in enumerate(zip(t.rows[2].cells, columns, strict=True)):
         cell_text(cell, value, size=size, align="c" if i == 0 else "l")
@@ -224,7 +238,7 @@ def grid(box, columns: list[tuple[str, float, str]], loop: str, item: str, size=
     return t
 
 
-def header(doc, page=PORTRAIT, *, number="Số: {{ symbol }}", vv=False, left=(68, None)):
+def header(doc, page=PORTRAIT, *, number="Số: {{ symbol }}", vv=False, left=(70, None)):
     """The two-column header: agencies and number left, national heading and date right."""
     lw = left[0]
     rw = text_width(page) - lw
@@ -240,7 +254,7 @@ def header(doc, page=PORTRAIT, *, number="Số: {{ symbol }}", vv=False, left=(6
     if vv:
         cell_text(lc, "V/v {{ summary }}", size=12, first=False)
     lc.paragraphs[0]._p.getparent().remove(lc.paragraphs[0]._p)  # the cell's empty first line
-    cell_text(rc, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12.5, bold=True)
+    cell_text(rc, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True)
     p = cell_text(rc, "Độc lập - Tự do - Hạnh phúc", size=13, bold=True, first=False)
     p.runs[0].font.underline = True
     cell_text(rc, "", size=6, first=False)
@@ -581,18 +595,19 @@ def minutes():
         doc,
         [
             ("STT", 11, "{{ r.stt }}"),
-            ("Họ và tên / tập thể", 36, "{{ r.name }}"),
-            ("Hình thức đề nghị", 30, "{{ r.title }}"),
-            ("Phiếu phát ra", 13, "{{ r.issued }}"),
-            ("Phiếu thu về", 13, "{{ r.returned }}"),
-            ("Phiếu hợp lệ", 13, "{{ r.valid }}"),
-            ("Đồng ý", 13, "{{ r.yes }}"),
-            ("Tỷ lệ", 18, "{{ r.yes_pct }}"),
-            ("Kết quả", 20, "{{ r.result }}"),
+            ("Họ và tên / tập thể", 33, "{{ r.name }}"),
+            ("Hình thức đề nghị", 27, "{{ r.title }}"),
+            ("Phiếu phát ra", 14, "{{ r.issued }}"),
+            ("Phiếu thu về", 14, "{{ r.returned }}"),
+            ("Phiếu hợp lệ", 14, "{{ r.valid }}"),
+            ("Đồng ý", 14, "{{ r.yes }}"),
+            ("Tỷ lệ", 16, "{{ r.yes_pct }}"),
+            ("Kết quả", 22, "{{ r.result }}"),
         ],
         "rows",
         "r",
         size=11,
+        head=10,
     )
     par(doc, "{{ passed_count }}")
     par(doc, "{{ closing }}")
@@ -671,7 +686,7 @@ def decision():
     par(doc, "DANH SÁCH KHEN THƯỞNG", bold=True, align="c", page_break=True, after=0)
     par(
         doc,
-        "(Kèm theo Quyết định số {{ symbol }} {{ date_text }} của {{ issuer_title|lower }})",
+        "(Kèm theo Quyết định số {{ symbol }} {{ date_text }})",
         italic=True,
         align="c",
     )
@@ -692,32 +707,50 @@ def decision():
     return doc
 
 
+def page_border(doc) -> None:
+    """A double border around each certificate page."""
+    sect = doc.sections[0]._sectPr
+    borders = OxmlElement("w:pgBorders")
+    borders.set(qn("w:offsetFrom"), "page")
+    for edge in ("top", "left", "bottom", "right"):
+        el = OxmlElement(f"w:{edge}")
+        for k, v in (("w:val", "double"), ("w:sz", "12"), ("w:space", "24"), ("w:color", "9C0000")):
+            el.set(qn(k), v)
+        borders.append(el)
+    # pgBorders goes after pgMar in sectPr's schema order
+    sect.find(qn("w:pgMar")).addnext(borders)
+
+
 def certificates():
     page = LANDSCAPE
     doc = new_document(page, page_numbers=False)
+    page_border(doc)
     tag(doc, "{%p for c in certificates %}")
     par(
         doc,
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-        size=13,
+        size=14,
         bold=True,
         align="c",
         after=0,
         page_break=True,
+        before=6,
     )
-    par(doc, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True, underline=True, align="c", after=18)
-    par(doc, "{{ issuer_title }}", size=16, bold=True, align="c", after=6)
-    par(doc, "TẶNG", size=16, bold=True, align="c", after=6)
-    par(doc, "GIẤY KHEN", size=36, bold=True, align="c", after=12)
-    par(doc, "{{ c.recipient }}", size=22, bold=True, align="c", after=6)
+    par(doc, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True, underline=True, align="c", after=24)
+    par(doc, "{{ issuer_title }}", size=18, bold=True, align="c", after=6)
+    par(doc, "TẶNG", size=18, bold=True, align="c", after=6)
+    p = par(doc, "GIẤY KHEN", size=48, bold=True, align="c", after=18)
+    p.runs[0].font.color.rgb = RGBColor(0x9C, 0x00, 0x00)
+    par(doc, "{{ c.recipient }}", size=26, bold=True, align="c", after=6)
     tag(doc, "{%p if c.position_unit %}")
-    par(doc, "{{ c.position_unit }}", size=15, align="c", after=6)
+    par(doc, "{{ c.position_unit }}", size=16, align="c", after=6)
     tag(doc, "{%p endif %}")
-    par(doc, "Đã có thành tích {{ c.achievement }}", size=15, italic=True, align="c", after=18)
+    par(doc, "Đã có thành tích {{ c.achievement }}", size=16, italic=True, align="c", after=30)
     width = text_width(page)
     t = table(doc, [width * 0.5, width * 0.5], 1, borders=False)
     lc, rc = t.rows[0].cells
-    cell_text(lc, "{{ decision_line }}", size=13, align="l")
+    cell_text(lc, "", size=14)
+    cell_text(lc, "{{ decision_line }}", size=13, align="l", first=False)
     cell_text(lc, "Số sổ vàng: {{ c.book_number }}", size=13, align="l", first=False)
     cell_text(rc, "{{ date_line }}", size=14, italic=True)
     tag(rc, "{%p if signer_prefix %}")

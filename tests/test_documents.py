@@ -363,7 +363,7 @@ def test_award_documents(session, demo):
     items = len(demo.nominations) - 1  # the TTLDXS goes up with the proposal memo
     assert len(annex.rows) == 1 + items + 1
     assert annex.rows[-1].cells[1].text == "Tổng cộng"
-    find(d, "(Kèm theo Quyết định số 01/QĐ-SCT ngày 20 tháng 12 năm 2022 của giám đốc sở")
+    find(d, "(Kèm theo Quyết định số 01/QĐ-SCT ngày 20 tháng 12 năm 2022)")
     check_signature(d, "GIÁM ĐỐC", "Lê Nguyên Ngọc", ["- Như Điều 3;"])
 
     cert = D.issue_certificates(session, m, demo.decision)

@@ -435,6 +435,13 @@ def decision_context(session: Session, movement: Movement, decision: Decision) -
     return ctx
 
 
+def _lower_first(text: str) -> str:
+    """ "Dẫn đầu khối…" reads "Đã có thành tích dẫn đầu khối…" (acronyms keep their case)."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
 def _is_certificate(title: str) -> bool:
     return title == "GIAY_KHEN" or "giấy khen" in title_name(title).lower()
 
@@ -453,7 +460,7 @@ def certificate_contexts(
             {
                 "recipient": subjects.name(n),
                 "position_unit": subjects.position_unit(n),
-                "achievement": _short(n.achievement, 160).rstrip(".")
+                "achievement": _lower_first(_short(n.achievement, 160).rstrip("."))
                 or f"trong phong trào thi đua năm {movement.year}",
                 "title": title_name(it.title),
                 "book_number": f"{seq:03d}",
