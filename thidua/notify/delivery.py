@@ -386,20 +386,16 @@ def retry_due(
     channels = channels_from_settings()
     report.transports = {ch.medium: ch.transport for ch in channels.values()}
     pool = _Pool(channels)
-    seen: set[int] = set()
+    after = 0
     try:
         while True:
             mono = time.monotonic()
             with session_scope() as s:
                 movement = _movement(s, movement_id)
-                ids = [
-                    i
-                    for i in ledger.due_ids(s, movement_id, at, batch_size + len(seen))
-                    if i not in seen
-                ][:batch_size]
+                ids = ledger.due_ids(s, movement_id, at, batch_size, after_id=after)
                 if not ids:
                     break
-                seen.update(ids)
+                after = ids[-1]
                 won = ledger.claim(s, ids, at)
                 report.pending += len(ids) - len(won)
                 rows = ledger.load(s, sorted(won))

@@ -141,11 +141,15 @@ def claim(session: Session, ids: list[int], now: datetime, extra=None) -> set[in
     return won
 
 
-def due_ids(session: Session, movement_id: int, now: datetime, limit: int) -> list[int]:
+def due_ids(
+    session: Session, movement_id: int, now: datetime, limit: int, after_id: int = 0
+) -> list[int]:
+    """Claimable rows in id order after `after_id` (a sweep pages through, never looping back
+    to a row it gave back itself)."""
     return list(
         session.scalars(
             sa.select(T.c.id)
-            .where(T.c.movement_id == movement_id, claimable(now))
+            .where(T.c.movement_id == movement_id, T.c.id > after_id, claimable(now))
             .order_by(T.c.id)
             .limit(limit)
         )
