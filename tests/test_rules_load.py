@@ -192,6 +192,11 @@ def test_structural_mistakes(tmp_path):
         InvalidInput, match=r"titles\.LDTT\.subject: Lao động tiên tiến chỉ dành cho cá nhân"
     ):
         load_rule_set(collective_ldtt)
+    flags = broken(tmp_path, ("flags_per_block: 1", "flags_per_block: 2"))
+    with pytest.raises(
+        InvalidInput, match=r"quotas\[2\]\.max: 1 Cờ mỗi khối, khác scoring\.flags_per_block \(2\)"
+    ):
+        load_rule_set(flags)
     wrong_subject = broken(tmp_path, ('rule: "all_members_completed"', 'rule: "months_worked > 0"'))
     with pytest.raises(InvalidInput, match="dữ kiện 'months_worked' không dùng cho tập thể"):
         load_rule_set(wrong_subject)

@@ -108,6 +108,7 @@ def test_two_flags_per_block_from_an_agencys_own_rule_set(session, tmp_path, mon
     text = text.replace("name: nd152-2025", "name: tinh-x-2026").replace(
         "flags_per_block: 1", "flags_per_block: 2"
     )
+    text = text.replace("    scope: block\n    max: 1\n", "    scope: block\n    max: 2\n")
     (tmp_path / "tinh-x-2026.yaml").write_text(text, encoding="utf-8")
     monkeypatch.setenv("THIDUA_RULES_DIR", str(tmp_path))
     reset_settings()

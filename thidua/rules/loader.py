@@ -139,6 +139,10 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
     flags = scoring.get("flags_per_block", 1)
     if not isinstance(flags, int) or flags < 0:
         c.add("scoring.flags_per_block", "phải là số nguyên không âm", scoring, "flags_per_block")
+    for i, q in enumerate(quotas):
+        if (q.title, q.scope) == ("CO_THI_DUA", "block") and q.max_count not in (None, flags):
+            reason = f"{q.max_count} Cờ mỗi khối, khác scoring.flags_per_block ({flags})"
+            problems.add(f"quotas[{i + 1}].max", f"{reason}: hai số phải bằng nhau", q.where)
     if problems:
         return None
     return RuleSet(
