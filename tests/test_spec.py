@@ -273,6 +273,24 @@ def test_field_errors_all_at_once():
     assert str(e.value).count("\n  - ") == len(expected)
 
 
+def test_every_wrong_value_gets_a_vietnamese_reason():
+    path = DATA / "bad-types.yaml"
+    problems = check_spec(path)
+    fields = {p.field for p in problems}
+    assert {"code", "year", "title", "document", "contents", "legal_bases[0].date"} <= fields
+    assert {
+        "targets[0].growth_pct",
+        "quotas[0].subject",
+        "quotas[0].min",
+        "periods[0].number",
+    } <= fields
+    assert {"auto_periods", "reminders.on_day", "criteria[0].criteria", "participants"} <= fields
+    assert len(problems) == 16
+    for p in problems:
+        assert p.where.startswith(f"{path}:") and "Input should" not in p.reason
+        assert not p.reason.startswith("giá trị không hợp lệ ("), p  # not the untranslated fallback
+
+
 def test_cross_field_errors():
     path = DATA / "bad-cross.yaml"
     got = {p.field: (p.reason, p.where) for p in check_spec(path)}

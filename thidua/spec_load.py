@@ -51,7 +51,7 @@ _REASONS = {
     "date_from_datetime_parsing": "ngày không hợp lệ: viết theo dạng YYYY-MM-DD, ví dụ 2022-03-31",
     "date_from_datetime_inexact": "ngày không hợp lệ: chỉ ghi ngày, không ghi giờ",
     "date_type": "ngày không hợp lệ: viết theo dạng YYYY-MM-DD",
-    "decimal_parsing": "không phải là số (viết 174186.0; dạng '174.186,0' để ở value_text)",
+    "decimal_parsing": "không phải là số (viết như 174186.0, dấu chấm thập phân)",
     "decimal_type": "không phải là số",
     "float_parsing": "không phải là số",
     "int_parsing": "không phải là số nguyên",
