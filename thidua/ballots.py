@@ -189,9 +189,28 @@ def cast_ballot(
     """Cast one member's secret ballot on one nomination, and commit it: the receipt and the
     ballot are written in one transaction, and a vote once cast is final. A second vote by the
     same member on the same nomination is refused, also when attempts race."""
-    choice = nfc(str(choice)).lower()
-    if choice not in CHOICES:
-        raise InvalidInput(f"Lựa chọn '{choice}' không hợp lệ (có: {', '.join(CHOICES)})")
+    cast_ballot_paper(
+        session, meeting, member_person_id=member_person_id, choices={nomination_id: choice}
+    )
+
+
+def cast_ballot_paper(
+    session: Session,
+    meeting: Meeting,
+    *,
+    member_person_id: int,
+    choices: dict[int, str],
+) -> None:
+    """One member's ballot paper: a choice for each of several nominations, as the council's
+    paper ballot lists them, committed all together or not at all."""
+    picked: dict[int, str] = {}
+    for nomination_id, choice in choices.items():
+        choice = nfc(str(choice)).lower()
+        if choice not in CHOICES:
+            raise InvalidInput(f"Lựa chọn '{choice}' không hợp lệ (có: {', '.join(CHOICES)})")
+        picked[int(nomination_id)] = choice
+    if not picked:
+        raise InvalidInput("Phiếu bầu chưa có lựa chọn nào")
     # Hold the meeting row shared so that closing waits for votes in flight (PostgreSQL).
     locked = session.execute(
         select(Meeting)
@@ -201,12 +220,14 @@ def cast_ballot(
     ).scalar_one()
     _check_open(locked)
     member = _member(session, locked, member_person_id)
-    if nomination_id not in _agenda(locked):
-        raise ThiduaError(f"Hồ sơ số {nomination_id} không có trong chương trình phiên họp")
+    agenda = set(_agenda(locked))
+    outside = sorted(n for n in picked if n not in agenda)
+    if outside:
+        raise ThiduaError(f"Hồ sơ số {outside[0]} không có trong chương trình phiên họp")
     recused = session.execute(
-        select(Recusal.id).where(
+        select(Recusal.nomination_id).where(
             Recusal.meeting_id == meeting.id,
-            Recusal.nomination_id == nomination_id,
+            Recusal.nomination_id.in_(list(picked)),
             Recusal.member_id == member.id,
         )
     ).first()
@@ -214,29 +235,40 @@ def cast_ballot(
         raise ThiduaError(
             "Thành viên đã xin không tham gia biểu quyết hồ sơ này, không được bỏ phiếu"
         )
-    already = ThiduaError(
-        f"Thành viên đã bỏ phiếu cho hồ sơ số {nomination_id}; mỗi thành viên chỉ được bỏ "
-        "một phiếu cho mỗi hồ sơ"
-    )
-    if _voted(session, meeting.id, nomination_id, member.id):
-        session.rollback()
-        raise already
-    session.add(
-        VoteReceipt(meeting_id=meeting.id, nomination_id=nomination_id, member_id=member.id)
-    )
-    session.add(
-        Ballot(
-            id=secrets.token_hex(16),
-            meeting_id=meeting.id,
-            nomination_id=nomination_id,
-            choice=choice,
+
+    def already(nomination_id: int) -> ThiduaError:
+        return ThiduaError(
+            f"Thành viên đã bỏ phiếu cho hồ sơ số {nomination_id}; mỗi thành viên chỉ được bỏ "
+            "một phiếu cho mỗi hồ sơ"
         )
-    )
+
+    voted = session.execute(
+        select(VoteReceipt.nomination_id).where(
+            VoteReceipt.meeting_id == meeting.id,
+            VoteReceipt.nomination_id.in_(list(picked)),
+            VoteReceipt.member_id == member.id,
+        )
+    ).first()
+    if voted:
+        session.rollback()
+        raise already(voted[0])
+    for nomination_id, choice in picked.items():
+        session.add(
+            VoteReceipt(meeting_id=meeting.id, nomination_id=nomination_id, member_id=member.id)
+        )
+        session.add(
+            Ballot(
+                id=secrets.token_hex(16),
+                meeting_id=meeting.id,
+                nomination_id=nomination_id,
+                choice=choice,
+            )
+        )
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise already from None
+        raise already(next(iter(picked))) from None
 
 
 def _voted(session: Session, meeting_id: int, nomination_id: int, member_id: int) -> bool:
