@@ -7,6 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -33,7 +35,8 @@ from models.db import engine_for
 from thidua.cli.spec import app
 from thidua.errors import InvalidInput
 from thidua.spec import check_spec, enrol_participants, load_spec, spec_hash, store_spec
-from thidua.spec_schema import QuotaSpec, read_quota
+from thidua.spec_schema import QuotaSpec, TargetSpec, read_quota
+from thidua.vn import number as vn_number
 
 ROOT = Path(__file__).resolve().parent.parent
 EX = ROOT / "examples"
@@ -348,6 +351,16 @@ def test_period_2_report_on_one_period_movement():
 )
 def test_read_quota(text, read):
     assert read_quota(text) == read
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.integers(min_value=0, max_value=3))
+def test_target_text_as_vietnamese_number_agrees(units: int, decimals: int):
+    value = Decimal(units).scaleb(-decimals)
+    target = {"code": "t", "label": "Chỉ tiêu", "unit": "tỷ đồng", "value": value}
+    ok = TargetSpec.model_validate({**target, "value_text": vn_number(value, decimals)})
+    assert ok.value == value
+    with pytest.raises(ValidationError, match="khác value"):
+        TargetSpec.model_validate({**target, "value_text": vn_number(value + 1, decimals)})
 
 
 @pytest.mark.parametrize(
