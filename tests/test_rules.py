@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from models import Criterion, Person, Score, TitleQuota
+from models import CriteriaTable, Criterion, Person, Score, TitleQuota
 from tests.test_rules_support import GOOD, block, history, movement, nominate, people, unit
 from thidua.rules import check_all, check_nomination, load_rule_set
 
@@ -219,8 +219,9 @@ def test_quota_exactly_15_percent_is_within(session):
 
 def test_movement_title_quota_and_block_flag_quota(session):
     m = movement(session)
-    units = [unit(session, f"U{i}") for i in range(4)]
-    b = block(session, m, "K1", units[:3], {"TC1": 10, "TC2": 10})
+    units = [unit(session, f"U{i}") for i in range(6)]
+    block(session, m, "K1", units[:3], {"TC1": 10, "TC2": 10})
+    block(session, m, "K2", units[3:5])
     session.add(TitleQuota(movement_id=m.id, seq=1, subject="individual", title="CSTD_TINH",
                            text="từ 01 đến 02 cá nhân đạt CSTĐ cấp tỉnh", kind="count",
                            minimum=Decimal(1), maximum=Decimal(2)))  # fmt: skip
@@ -230,28 +231,35 @@ def test_movement_title_quota_and_block_flag_quota(session):
         history(session, s, "CSTDCS", 2022, 2023, 2024)
         tinh.append(nominate(session, m, unit=u, person=s, title="CSTD_TINH", facts=GOOD))
     crits = {c.code: c for c in session.exec(select(Criterion))}
-    # U0 and U1 tie at the top (both 20 with 2 criteria at full marks), U2 is third.
-    for u, pts in ((units[0], (10, 10)), (units[1], (10, 10)), (units[2], (9, 10))):
+    # K1: U0 and U1 tie at the top (20, both criteria at full marks), U2 is third.
+    # K2 (the movement's table for every block is K1's here): U3 leads, U4 is second.
+    for u, pts in ((units[0], (10, 10)), (units[1], (10, 10)), (units[2], (9, 10)),
+                   (units[3], (10, 9)), (units[4], (8, 8))):  # fmt: skip
         for code, v in zip(("TC1", "TC2"), pts, strict=True):
             session.add(Score(movement_id=m.id, unit_id=u.id, criterion_id=crits[code].id,
                               scorer_kind="leader", points=Decimal(v), scored_by="t"))  # fmt: skip
+    table = session.exec(select(CriteriaTable)).one()
+    table.block_id = None  # one table for every block
     flag_facts = {"task_rating": "HTXSNV", "exceeded_targets": True}
     flags = [nominate(session, m, unit=u, collective=u, title="CO_THI_DUA", facts=flag_facts)
              for u in units]  # fmt: skip
     session.commit()
     results = check_all(session, m)
-    assert [bool(failures(results, n)) for n in tinh] == [False, False, True, True]
+    assert [bool(failures(results, n)) for n in tinh] == [False, False, True, True, True, True]
     assert "tối đa 2" in failures(results, tinh[2])["chi_tieu.1"].reason
-    assert failures(results, flags[0]) == {}
-    assert set(failures(results, flags[1])) == {"CO_THI_DUA.moi_khoi"}  # tie: quota, by order
-    assert "Cờ thi đua của UBND tỉnh của khối thi đua Khối K1: được tối đa 1" in (
-        failures(results, flags[1])["CO_THI_DUA.moi_khoi"].reason
-    )
+    # A tie for the block's only flag is not settled by who submitted first: the council decides.
+    for tied in flags[:2]:
+        assert set(failures(results, tied)) == {"CO_THI_DUA.moi_khoi"}
+        assert failures(results, tied)["CO_THI_DUA.moi_khoi"].reason == (
+            "Đồng hạng 1 với 1 tập thể khác của khối thi đua Khối K1: còn 1 Cờ thi đua của "
+            "UBND tỉnh cho 2 tập thể — đề nghị Hội đồng xem xét, quyết định"
+        )
     assert failures(results, flags[2])["CO_THI_DUA.dan_dau"].reason.startswith(
         "Không dẫn đầu khối thi đua (xếp thứ 3"
     )
-    assert "chưa được chấm điểm" in failures(results, flags[3])["CO_THI_DUA.dan_dau"].reason
-    assert b.id
+    assert failures(results, flags[3]) == {}
+    assert "xếp thứ 2" in failures(results, flags[4])["CO_THI_DUA.dan_dau"].reason
+    assert "chưa được chấm điểm" in failures(results, flags[5])["CO_THI_DUA.dan_dau"].reason
 
 
 def test_unknown_title_in_a_nomination(session):

@@ -100,7 +100,11 @@ def _check(session: Session, movement: Movement, rs: RuleSet) -> list[CheckResul
     blocks = _blocks(session, movement.id) if any(q.scope == "block" for q in rs.quotas) else {}
     names = _group_names(session, movement.id, rs) if rs.quotas else {}
     for quota in rs.quotas:
-        for n, reason in _quota(quota, rs, eligible, blocks, names):
+        ranked = any("block_rank" in r.test.calls for r in rs.titles[quota.title].rules)
+        if ranked and world.ranks is None:
+            world.ranks = world.load_ranks()
+        ranks = world.ranks if ranked else None
+        for n, reason in _quota(quota, rs, eligible, blocks, names, ranks):
             failures[n.id].append(RuleFailure(quota.id, quota.basis, reason, n.id))
     for n, rid, reason in _movement_quotas(session, movement, rs, eligible):
         failures[n.id].append(RuleFailure(rid, "Chỉ tiêu thi đua của phong trào", reason, n.id))
@@ -221,7 +225,12 @@ def _quota(
     eligible: list[Nom],
     blocks: dict[int, int],
     names: dict[tuple, str],
+    ranks: dict[int, int] | None = None,
 ):
+    """The nominations past the quota, in the order the quota is filled: by submission; for a
+    title given by block rank (the flag), by rank first — and a tie for the last place is left
+    to the council rather than settled by who submitted first."""
+
     def group(n: Nom):
         if quota.scope == "unit":
             return n.unit_id
@@ -251,14 +260,31 @@ def _quota(
             )
         else:
             how = "theo bộ quy tắc"
-        items.sort(key=lambda n: n.order)
-        for i, n in enumerate(items[allowed:], start=allowed + 1):
+        rank = (lambda n: ranks.get(n.subject_unit) or 10**9) if ranks is not None else None
+        items.sort(key=lambda n: (rank(n) if rank else 0, n.order))
+        tied: list[Nom] = []
+        if rank and 0 < allowed < len(items) and rank(items[allowed - 1]) == rank(items[allowed]):
+            tied = [n for n in items if rank(n) == rank(items[allowed])]
+        where = names.get((quota.scope, g), SCOPES[quota.scope])
+        for n in tied:
+            left = allowed - sum(1 for o in items if rank(o) < rank(n))
             yield (
                 n,
                 (
-                    f"Vượt chỉ tiêu {name} của "
-                    f"{names.get((quota.scope, g), SCOPES[quota.scope])}: được tối đa {allowed} "
-                    f"({how}), đã đề nghị {len(items)}; hồ sơ này đứng thứ {i} theo thứ tự gửi"
+                    f"Đồng hạng {rank(n)} với {len(tied) - 1} tập thể khác của {where}: còn {left} "
+                    f"{name} cho {len(tied)} tập thể — đề nghị Hội đồng xem xét, quyết định"
+                ),
+            )
+        tied_ids = {n.id for n in tied}
+        for i, n in enumerate(items[allowed:], start=allowed + 1):
+            if n.id in tied_ids:
+                continue
+            yield (
+                n,
+                (
+                    f"Vượt chỉ tiêu {name} của {where}: được tối đa {allowed} ({how}), "
+                    f"đã đề nghị {len(items)}; hồ sơ này đứng thứ {i}"
+                    + (" theo thứ hạng trong khối" if rank else " theo thứ tự gửi")
                 ),
             )
 

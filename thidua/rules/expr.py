@@ -130,6 +130,7 @@ class Compiled:
     run: Evaluator  # run(ctx) -> value; ctx provides .fact(name) and .call(name, args)
     facts: frozenset[str]  # facts it reads
     titles: frozenset[str]  # titles its functions refer to
+    calls: frozenset[str] = frozenset()  # functions it calls
 
 
 def compile_expr(source: str, vocab: Vocabulary) -> Compiled:
@@ -144,7 +145,12 @@ def compile_expr(source: str, vocab: Vocabulary) -> Compiled:
         raise ExprError(f"biểu thức sai cú pháp: {e.msg} (cột {e.offset})") from None
     except (RecursionError, MemoryError):
         raise ExprError("biểu thức lồng nhau quá sâu") from None
-    return Compiled(source, run, frozenset(facts), frozenset(titles))
+    calls = {
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
+    return Compiled(source, run, frozenset(facts), frozenset(titles), frozenset(calls))
 
 
 def _refuse(node: ast.AST) -> ExprError:
