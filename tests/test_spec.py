@@ -594,7 +594,9 @@ def test_cli_check_and_load(db_url: str):
     ok = runner.invoke(app, ["check", str(HANAM)])
     assert ok.exit_code == 0 and ok.stdout.startswith("Hợp lệ: hanam-sct-2022")
     assert "4 chỉ tiêu nhiệm vụ" in ok.stdout and "2 đợt" in ok.stdout
-    bad = runner.invoke(app, ["check", str(DATA / "bad-fields.yaml")])
+    three = runner.invoke(app, ["check", str(HANAM), str(QUANGNGAI), str(TAMDUONG)])
+    assert three.exit_code == 0 and three.stdout.count("Hợp lệ: ") == 3
+    bad = runner.invoke(app, ["check", str(QUANGNGAI), str(DATA / "bad-fields.yaml")])
     assert bad.exit_code == 1
     assert "targets[1].value" in bad.output and "bad-fields.yaml:" in bad.output
     for missing in ("khong-co.yaml", str(DATA)):

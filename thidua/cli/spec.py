@@ -31,15 +31,22 @@ def _summary(spec) -> str:
 
 
 @app.command("check")
-def check(file: Path = typer.Argument(..., help="Tệp YAML đặc tả phong trào")) -> None:
+def check(
+    files: list[Path] = typer.Argument(..., help="Một hoặc nhiều tệp YAML đặc tả phong trào"),
+) -> None:
     """Kiểm tra tệp đặc tả; in mọi lỗi (dòng, trường, lý do) nếu có."""
     from thidua.spec import parse_spec
 
-    spec, problems = parse_spec(file)
-    if spec is None:
-        _print_problems(problems, f"Tệp {file} có {len(problems)} lỗi:")
+    failed = 0
+    for file in files:
+        spec, problems = parse_spec(file)
+        if spec is None:
+            failed += 1
+            _print_problems(problems, f"Tệp {file} có {len(problems)} lỗi:")
+        else:
+            typer.echo(_summary(spec))
+    if failed:
         raise typer.Exit(1)
-    typer.echo(_summary(spec))
 
 
 @app.command("load")
