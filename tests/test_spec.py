@@ -332,6 +332,15 @@ def test_invalid_periods_raise_no_false_deadline_errors(tmp_path: Path):
     assert p.field == "periods[0].ends_on" and "ngày không hợp lệ" in p.reason
 
 
+def test_unknown_rule_set(tmp_path: Path):
+    path = tmp_path / "rules.yaml"
+    text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
+    path.write_text(text + "rule_set: nd152-2052\n", encoding="utf-8")
+    (p,) = check_spec(path)
+    assert p.field == "rule_set" and "Không tìm thấy bộ quy tắc 'nd152-2052'" in p.reason
+    assert p.where == f"{path}:{line_of(path, 'nd152-2052')}"
+
+
 def test_period_2_report_on_one_period_movement():
     (p,) = check_spec(DATA / "one-period-p2.yaml")
     assert p.field == "deadlines[0].kind" and "chỉ có một đợt" in p.reason

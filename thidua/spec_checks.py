@@ -1,6 +1,6 @@
 """Checks across a movement spec's fields: periods within the year, in order and apart;
 deadlines that fit the periods; codes given once; the "Lưu: VT" line; cited documents older
-than the directive. Each check yields (field path, Vietnamese reason); the loader adds the line.
+than the directive; a rule set that exists. Each check yields (field path, Vietnamese reason); the loader adds the line.
 """
 
 from collections.abc import Sequence
@@ -62,9 +62,23 @@ def cross_checks(spec: Any, valid: set[str] | None = None) -> list[tuple[Loc, st
             if code in seen_units:
                 out.append((("participants", i), f"đơn vị '{code}' ghi hai lần"))
             seen_units.add(code)
+    if ok("rule_set") and spec.rule_set:
+        out += _rule_set_check(spec.rule_set)
     if ok("copies") and spec.copies and not spec.copies[-1].startswith("Lưu"):
         out.append((("copies", len(spec.copies) - 1), "dòng cuối của Nơi nhận phải là 'Lưu: VT…'"))
     return out
+
+
+def _rule_set_check(name: str) -> list[tuple[Loc, str]]:
+    """The rule set must exist and be valid now, not fail at the final tally months later."""
+    from thidua.errors import ThiduaError
+    from thidua.rules import load_rule_set
+
+    try:
+        load_rule_set(name)
+    except ThiduaError as e:
+        return [(("rule_set",), f"bộ quy tắc '{name}' không dùng được: {e.message}")]
+    return []
 
 
 def _deadline_checks(deadlines, periods, year) -> list[tuple[Loc, str]]:
