@@ -1,6 +1,7 @@
 """Checks across a movement spec's fields: periods within the year, in order and apart;
 deadlines that fit the periods; codes given once; the "Lưu: VT" line; cited documents older
-than the directive; a rule set that exists. Each check yields (field path, Vietnamese reason); the loader adds the line.
+than the directive; a rule set that exists. Each check yields (field path, Vietnamese reason);
+the loader adds the line.
 """
 
 from collections.abc import Sequence
