@@ -214,13 +214,14 @@ def grid(
     size=12,
     total=None,
     head=11,
+    page=PORTRAIT,
 ):
     """A bordered table: a bold header row, one row repeated by {%tr for %}, maybe a total row.
     columns: (header, width mm, cell text with Jinja)."""
     widths = [w for _, w, _ in columns]
     # Fill the text width exactly: the widest column takes up the difference.
     widest = widths.index(max(widths))
-    widths[widest] += text_width(PORTRAIT) - sum(widths)
+    widths[widest] += text_width(page) - sum(widths)
     t = table(box, widths, 4 + (1 if total else 0), borders=True)
     for cell, (title, _, _) in zip(t.rows[0].cells, columns, strict=True):
         cell_text(cell, title, size=head, bold=True)
@@ -556,26 +557,28 @@ def achievement(collective: bool):
 
 
 def nominee_list():
-    doc = new_document()
-    header(doc, number=None)
-    title(doc, "DANH SÁCH")
+    page = LANDSCAPE  # six columns with a summary of achievements: a list is read across
+    doc = new_document(page)
+    header(doc, page, number=None, left=(95, None))
+    title(doc, "DANH SÁCH", page=page)
     par(doc, "{{ intro }}", italic=True, align="c")
     grid(
         doc,
         [
             ("STT", 12, "{{ r.stt }}"),
-            ("Họ và tên / tập thể", 34, "{{ r.name }}"),
-            ("Chức vụ – đơn vị", 33, "{{ r.position_unit }}"),
-            ("Hình thức đề nghị", 26, "{{ r.title }}"),
-            ("Tóm tắt thành tích", 40, "{{ r.achievement }}"),
-            ("Ghi chú", 22, "{{ r.note }}"),
+            ("Họ và tên / tập thể", 45, "{{ r.name }}"),
+            ("Chức vụ – đơn vị", 45, "{{ r.position_unit }}"),
+            ("Hình thức đề nghị", 35, "{{ r.title }}"),
+            ("Tóm tắt thành tích", 75, "{{ r.achievement }}"),
+            ("Ghi chú", 35, "{{ r.note }}"),
         ],
         "rows",
         "r",
-        size=11,
+        size=12,
+        page=page,
     )
     par(doc, "{{ count_text }}")
-    signature(doc)
+    signature(doc, page=page)
     return doc
 
 

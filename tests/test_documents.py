@@ -150,8 +150,8 @@ def test_launch_letter(session, demo):
     check_body(d, "Phát huy những thành tích")
     find(
         d,
-        "Căn cứ Chỉ thị về tiếp tục đổi mới công tác thi đua, khen thưởng số 34-CT/TW ngày "
-        "07/4/2014 của Bộ Chính trị;",
+        "Căn cứ Chỉ thị số 34-CT/TW ngày 07/4/2014 của Bộ Chính trị về tiếp tục đổi mới công "
+        "tác thi đua, khen thưởng;",
     )
     targets = table_with(d, "Chỉ tiêu")
     assert len(targets.rows) == 1 + 4
@@ -286,6 +286,7 @@ def test_award_documents(session, demo):
         session, m, "nominee_list", context=D.nominee_list_context(session, m, checks)
     )
     d = read(doc)
+    check_layout(d, landscape=True)
     check_heading(d, "DANH SÁCH", "Đề nghị khen thưởng phong trào thi đua năm 2022")
     t = table_with(d, "Hình thức đề nghị")
     assert [c.text for c in t.rows[0].cells] == [

@@ -4,6 +4,7 @@ exactly the fields its kind declares (thidua.documents.kinds), already in Vietna
 Progress target by target: every unit's latest report up to the period (units report
 year-to-date figures), summed over the units; a target measured in % takes the units' mean."""
 
+import re
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
@@ -44,6 +45,10 @@ TITLE_NAMES = {
     "HTTNV": "Hoàn thành tốt nhiệm vụ",
     "HTXSNV": "Hoàn thành xuất sắc nhiệm vụ",
 }
+_DOC_TYPE = re.compile(
+    r"^(Chỉ thị|Nghị quyết|Nghị định|Thông tư|Quyết định|Kế hoạch|Công văn|Luật|Hướng dẫn|"
+    r"Kết luận|Thông báo)\s+(.+)$"
+)
 _ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 PROGRESS_BASIS = (
     "Số liệu thực hiện: cộng số liệu lũy kế từ đầu năm trong báo cáo gần nhất của từng đơn vị "
@@ -124,7 +129,11 @@ def _legal(session: Session, movement: Movement) -> list[str]:
     out = []
     for b in rows:
         when = f" ngày {vn.short_date(b.issued_on)}" if b.issued_on else ""
-        out.append(f"{b.title} số {b.number}{when} của {b.issuer}")
+        m = _DOC_TYPE.match(b.title)
+        if m:  # "Chỉ thị số 34-CT/TW ngày 07/4/2014 của Bộ Chính trị về …", as cited
+            out.append(f"{m.group(1)} số {b.number}{when} của {b.issuer} {m.group(2)}")
+        else:
+            out.append(f"{b.title} số {b.number}{when} của {b.issuer}")
     return out
 
 

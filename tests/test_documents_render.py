@@ -1,0 +1,134 @@
+"""The rendering path itself: Jinja in page headers, the docxtpl fallback, pictures on both
+paths, a launch document numbered by hand, and the three real directives from examples/."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+
+from thidua import documents as D
+from thidua.documents import demo as demo_data
+from thidua.documents.templates import SHIPPED_DIR, load_template
+from thidua.settings import PROJECT_ROOT, reset_settings
+
+
+@pytest.fixture
+def demo(session):
+    return demo_data.build_demo(session)
+
+
+@pytest.fixture
+def office(tmp_path, monkeypatch):
+    path = tmp_path / "office"
+    path.mkdir()
+    monkeypatch.setenv("THIDUA_TEMPLATE_DIR", str(path))
+    reset_settings()
+    yield path
+    reset_settings()
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def _full(ctx: dict) -> dict:
+    return {**ctx, "number": 7, "symbol": "07/BC-SCT", "date_line": "Hà Nam, ngày 08 tháng 7 "
+            "năm 2022", "date_text": "ngày 08 tháng 7 năm 2022"}  # fmt: skip
+
+
+def test_jinja_in_the_page_header_is_rendered_like_docxtpl(session, demo, office):
+    d = docx.Document(str(SHIPPED_DIR / "registration_summary.docx"))
+    d.sections[0].header.paragraphs[0].add_run(" {{ agency }} – {{ summary }}")
+    d.save(str(office / "registration_summary.docx"))
+    tpl = load_template("registration_summary")
+    assert tpl.fast and tpl.parts  # the header part is compiled, not copied
+    ctx = _full(D.registration_summary_context(session, demo.movement))
+    ours, theirs = _parts(tpl.render(ctx)), _parts(tpl.render_docxtpl(ctx))
+    assert ours == theirs
+    header = next(v for k, v in ours.items() if k.startswith("word/header"))
+    assert "SỞ CÔNG THƯƠNG – Tổng hợp đăng ký thi đua năm 2022".encode() in header
+
+
+def test_jinja_in_document_properties_falls_back_to_docxtpl(session, demo, office):
+    d = docx.Document(str(SHIPPED_DIR / "period_report.docx"))
+    d.core_properties.title = "{{ summary }}"
+    d.save(str(office / "period_report.docx"))
+    tpl = load_template("period_report")
+    assert not tpl.fast
+    m = demo.movement
+    doc = D.issue_document(
+        session, m, "period_report", context=D.period_report_context(session, m, 1)
+    )
+    out = docx.Document(str(D.document_path(doc)))
+    assert out.core_properties.title == "Sơ kết phong trào thi đua Đợt 1 năm 2022"
+    assert len(out.inline_shapes) == 1  # the chart went through docxtpl's InlineImage
+
+
+def test_pictures_on_the_fast_path(session, demo):
+    ctx = _full(D.final_report_context(session, demo.movement, demo_data.demo_rankings(demo)))
+    data = load_template("final_report").render(ctx)
+    parts = _parts(data)
+    media = sorted(n for n in parts if n.startswith("word/media/"))
+    assert len(media) == 3 and all(parts[n][:4] == b"\x89PNG" for n in media)
+    assert b'Extension="png"' in parts["[Content_Types].xml"]
+    rels = parts["word/_rels/document.xml.rels"].decode()
+    assert rels.count("relationships/image") == 3
+    d = docx.Document(io.BytesIO(data))
+    assert len(d.inline_shapes) == 3
+    assert {s.width for s in d.inline_shapes} == {docx.shared.Mm(155), docx.shared.Mm(150)}
+    # drawing ids renumbered from 1001, as docxtpl does
+    assert b'<wp:docPr id="1001"' in parts["word/document.xml"]
+
+
+def test_launch_numbered_by_hand_keeps_its_number(session, demo):
+    m = demo.movement
+    m.doc_number = "1888"
+    doc = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
+    assert (doc.number, doc.symbol) == (1888, "1888/SCT-VP")
+    # the counter moved past it, so the next letter of the series cannot take 1888 again
+    assert D.next_number(session, agency="SCT", series="CV", year=2022) == 1889
+
+
+@pytest.mark.parametrize(
+    "example,symbol,heading,signer",
+    [
+        ("hanam-sct-2022.yaml", "/SCT-VP", None, "GIÁM ĐỐC"),
+        ("quangngai-sct-2021.yaml", None, None, None),
+        ("tamduong-ubnd-2024.yaml", None, "CHỈ THỊ", None),
+    ],
+)
+def test_real_directives_from_examples(sqlite_url, example, symbol, heading, signer):
+    """The three seed directives, loaded by the spec loader, render as launch documents."""
+    from sqlmodel import Session
+
+    from models.db import engine_for
+    from thidua.spec import store_spec
+    from thidua.spec_load import load_spec
+
+    spec = load_spec(PROJECT_ROOT / "examples" / example)
+    with Session(engine_for(sqlite_url), expire_on_commit=False) as session:
+        m = store_spec(session, spec, actor="test")
+        ctx = D.launch_context(session, m)
+        doc = D.issue_document(session, m, "launch", context=ctx)
+        d = docx.Document(str(D.document_path(doc)))
+        text = "\n".join(p.text for p in d.paragraphs)
+        cells = "\n".join(c.text for t in d.tables for r in t.rows for c in r.cells)
+        assert f"Số: {doc.symbol}" in cells and doc.symbol.startswith(f"{doc.number:02d}/")
+        if symbol:
+            assert doc.symbol.endswith(symbol)
+        if heading:
+            assert heading in text.splitlines()
+        assert m.signer_name in cells
+        assert (signer or m.signer_title.upper()) in cells
+        if m.signer_prefix:
+            assert m.signer_prefix.upper() in cells
+        assert m.theme.split()[0] in text
+        for item in ctx["sections"][0]["items"][:3]:
+            assert item["text"][:40] in text
+        for t in ctx["task_targets"]:
+            assert t["value_text"] in cells
+        assert "{{" not in text + cells and "{%" not in text + cells
+        assert Path(doc.path).suffix == ".docx"
