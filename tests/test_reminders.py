@@ -57,6 +57,8 @@ def test_lunar_and_swapped_days():
     assert not is_working_day(date(2025, 4, 7))  # Giỗ Tổ Hùng Vương (10/3 âm lịch)
     assert not is_working_day(date(2024, 4, 29))  # swapped day off …
     assert is_working_day(date(2024, 5, 4))  # … for this Saturday worked
+    assert not is_working_day(date(2026, 8, 31)) and is_working_day(date(2026, 8, 22))
+    assert not is_working_day(date(2026, 11, 24))  # Ngày Văn hóa Việt Nam, from 2026
     assert not is_working_day(date(2025, 9, 1)) and not is_working_day(date(2025, 9, 2))
     assert is_working_day(date(2025, 9, 3))
 

@@ -25,6 +25,7 @@ class SmtpConfig:
     from_name: str | None
     threads: int = 2
     timeout: float = 30.0
+    verify: bool = True  # verify=no in the URL: accept the server's self-signed certificate
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,22 @@ def config_from_url(url: str) -> SmtpConfig:
         from_name=name or None,
         threads=max(1, int(q.get("threads", ["2"])[0])),
         timeout=float(q.get("timeout", ["30"])[0]),
+        verify=bool(plugin.verify_certificate),
     )
 
 
-_ssl_context: ssl.SSLContext | None = None
+_contexts: dict[bool, ssl.SSLContext] = {}
 
 
-def _context() -> ssl.SSLContext:
-    global _ssl_context  # one context for the process: loading the CA bundle costs ~28 ms
-    if _ssl_context is None:
-        _ssl_context = ssl.create_default_context()
-    return _ssl_context
+def _context(verify: bool) -> ssl.SSLContext:
+    """One context per process: building one loads the CA bundle (~28 ms)."""
+    if verify not in _contexts:
+        ctx = ssl.create_default_context()
+        if not verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        _contexts[verify] = ctx
+    return _contexts[verify]
 
 
 class SmtpSender:
@@ -77,15 +83,19 @@ class SmtpSender:
     def _connect(self) -> smtplib.SMTP:
         c = self.cfg
         if c.mode == "ssl":
-            conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=_context())
+            conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=_context(c.verify))
         else:
             conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
-        conn.ehlo()
-        if c.mode == "starttls":
-            conn.starttls(context=_context())
+        try:
             conn.ehlo()
-        if c.user and c.password:
-            conn.login(c.user, c.password)
+            if c.mode == "starttls":
+                conn.starttls(context=_context(c.verify))
+                conn.ehlo()
+            if c.user and c.password:
+                conn.login(c.user, c.password)
+        except BaseException:
+            conn.close()  # a half-open session would hold the server's slot
+            raise
         return conn
 
     def close(self) -> None:
@@ -108,7 +118,8 @@ class SmtpSender:
             if self.conn is None:
                 try:
                     self.conn = self._connect()
-                except (smtplib.SMTPException, OSError) as e:
+                except (smtplib.SMTPException, OSError, ValueError) as e:
+                    # ValueError: smtplib cannot send a non-ASCII login (UnicodeEncodeError)
                     self.down = (
                         f"không kết nối được máy chủ thư {self.cfg.host}:{self.cfg.port}: {e}"
                     )
