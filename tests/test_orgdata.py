@@ -324,6 +324,7 @@ def test_phone_and_roles():
         with pytest.raises(ValueError):
             normalise_phone(bad)
     assert parse_roles("Đầu mối; QUẢN TRỊ, admin") == ["focal_point", "admin"]
+    assert parse_roles("thu truong, Truong khoi thi dua") == ["unit_head", "block_leader"]
     assert parse_roles("") == []
     with pytest.raises(ValueError, match="thư ký"):
         parse_roles("thư ký")

@@ -1,6 +1,7 @@
 """The sheets and their columns, roles, and the value checks every row goes through."""
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 Column = tuple[str, str, bool, int, str]
@@ -35,14 +36,22 @@ CSV_FILES = {"units": "units.csv", "blocks": "blocks.csv", "people": "people.csv
 HEADER_ALIASES = {"code": "code", "mã": "code", "họ tên": "full_name", "tên": "name"}
 
 ROLES = {
-    "focal_point": ("đầu mối", "đầu mối đơn vị"),
-    "unit_head": ("thủ trưởng", "thủ trưởng đơn vị"),
-    "council_member": ("thành viên hội đồng", "thành viên hđtđkt"),
-    "council_chair": ("chủ tịch hội đồng", "chủ tịch hđtđkt"),
-    "block_leader": ("trưởng khối",),
-    "admin": ("quản trị", "quản trị viên"),
+    "focal_point": ("đầu mối", "đầu mối đơn vị", "đầu mối thi đua", "cán bộ đầu mối"),
+    "unit_head": ("thủ trưởng", "thủ trưởng đơn vị", "thủ trưởng cơ quan"),
+    "council_member": ("thành viên hội đồng", "thành viên hđtđkt", "thành viên hđ"),
+    "council_chair": ("chủ tịch hội đồng", "chủ tịch hđtđkt", "chủ tịch hđ"),
+    "block_leader": ("trưởng khối", "trưởng khối thi đua"),
+    "admin": ("quản trị", "quản trị viên", "quản trị hệ thống"),
 }
-_ROLE_WORDS = {w: r for r, words in ROLES.items() for w in (r, *words)}
+
+
+def _plain_word(text: str) -> str:
+    """Lower case without diacritics: "Thủ trưởng" and "thu truong" read alike."""
+    text = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
+
+
+_ROLE_WORDS = {_plain_word(w): r for r, words in ROLES.items() for w in (r, *words)}
 CODE = re.compile(r"^[^\s,;]+$")  # codes are listed comma-separated in the blocks sheet
 # The columns' sizes in models/org.py, so that a long value is a row error, not a failed write.
 MAX_LENGTH = {
@@ -105,10 +114,10 @@ def parse_roles(text: str) -> list[str]:
     """ "thủ trưởng, đầu mối" → ["unit_head", "focal_point"]; ValueError naming unknown ones."""
     out, unknown = [], []
     for word in re.split(r"[,;]", text):
-        word = " ".join(word.split()).casefold()
+        word = " ".join(word.split())
         if not word:
             continue
-        role = _ROLE_WORDS.get(word)
+        role = _ROLE_WORDS.get(_plain_word(word))
         (out if role else unknown).append(role or word)
     if unknown:
         known = ", ".join(f"{r} ({words[0]})" for r, words in ROLES.items())
