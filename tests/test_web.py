@@ -1,0 +1,150 @@
+"""The portal's gate: logging in (argon2, rate limit), sessions, CSRF on every POST, error
+pages in Vietnamese with the right status, never a traceback."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
+
+from models import AuditEvent, PeriodReport
+from models.db import engine_for
+from tests.web_helpers import PASSWORD, Recorder, csrf_of, login, make_world, token
+from thidua import triggers
+from thidua.web import auth
+from thidua.web.app import create_app
+
+
+@pytest.fixture
+def world(sqlite_url, monkeypatch):
+    monkeypatch.setattr(triggers, "start_stage_in_background", Recorder())
+    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+    return make_world(sqlite_url)
+
+
+@pytest.fixture
+def client(world):
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def test_login_page_is_vietnamese_and_pages_need_a_login(client):
+    page = client.get("/login")
+    assert page.status_code == 200 and "Đăng nhập" in page.text and 'lang="vi"' in page.text
+    for path in ["/", "/unit", "/council", "/admin", "/admin/m/x"]:
+        r = client.get(path, follow_redirects=False)
+        assert (r.status_code, r.headers["location"]) == (303, "/login"), path
+
+
+def test_login_wrong_password_then_right_then_logout(client, world, sqlite_url):
+    r = login(client, world.focal, "sai-mat-khau")
+    assert r.status_code == 400 and "Tên đăng nhập hoặc mật khẩu không đúng" in r.text
+    r = login(client, world.focal)
+    assert r.status_code == 200 and str(r.url).endswith("/")
+    assert "Đầu mối thi đua" in r.text
+    assert client.get("/admin").status_code == 403
+    client.post("/logout", data={"csrf_token": token(client)})
+    assert client.get("/unit", follow_redirects=False).status_code == 303
+    with Session(engine_for(sqlite_url)) as s:
+        actions = s.exec(select(AuditEvent.action).where(AuditEvent.entity == "account")).all()
+    assert actions == ["login.failed", "login"]
+
+
+def test_the_session_cookie_is_signed_and_httponly(client, world):
+    login(client, world.admin)
+    cookie = client.cookies.get("thidua_session")
+    assert cookie and "uid" not in cookie  # signed, base64: no readable content
+    client.cookies.set("thidua_session", cookie[:-4] + "AAAA")  # tampered signature
+    assert client.get("/admin", follow_redirects=False).status_code == 303
+
+
+def test_five_failures_block_that_username_from_that_address(client, world):
+    for _ in range(auth.MAX_FAILURES):
+        assert login(client, world.focal, "sai").status_code == 400
+    r = login(client, world.focal)  # even the right password, for 15 minutes
+    assert r.status_code == 429 and "thử lại sau 15 phút" in r.text
+    assert login(client, world.other_focal).status_code == 200  # another username is not
+
+
+def test_limiter_window_slides():
+    limiter = auth.LoginLimiter(max_failures=2, window=0.2)
+    limiter.failed("a", "ip")
+    limiter.failed("a", "ip")
+    assert limiter.blocked("a", "ip") and not limiter.blocked("a", "other-ip")
+    import time
+
+    time.sleep(0.25)
+    assert not limiter.blocked("a", "ip")
+
+
+def test_every_post_needs_this_sessions_csrf_token(client, world, sqlite_url):
+    login(client, world.focal)
+    url = f"/unit/{world.code}/report/1"
+    data = {"v:gia_tri_sxcn": "10", "summary": "x"}
+    assert client.post(url, data=data).status_code == 403  # no token
+    r = client.post(url, data={**data, "csrf_token": "x" * 43})
+    assert r.status_code == 403 and "mã chống giả mạo" in r.text
+    other = TestClient(create_app())
+    other_token = csrf_of(other.get("/login").text)  # a token from another session
+    assert client.post(url, data={**data, "csrf_token": other_token}).status_code == 403
+    no_token = {"username": world.focal, "password": PASSWORD}
+    assert client.post("/login", data=no_token).status_code == 403
+    with Session(engine_for(sqlite_url)) as s:
+        assert s.exec(select(func.count()).select_from(PeriodReport)).one() == 0
+    ok = client.post(url, data={**data, "csrf_token": token(client, url)})
+    assert ok.status_code == 200 and "Đã nộp báo cáo Đợt 1" in ok.text
+
+
+def test_login_gives_a_fresh_session(client, world):
+    before = csrf_of(client.get("/login").text)
+    login(client, world.focal)
+    assert token(client) != before
+
+
+def test_errors_are_vietnamese_pages_with_their_status(client, world):
+    login(client, world.focal)
+    r = client.get("/khong-co")
+    assert r.status_code == 404 and "Không tìm thấy trang" in r.text
+    r = client.get("/unit/khong-co-phong-trao")
+    assert r.status_code == 404 and "Không có phong trào" in r.text
+    r = client.get(f"/unit/{world.code}/report/abc")
+    assert r.status_code == 400 and "phải là số nguyên" in r.text
+    assert "Traceback" not in r.text
+
+
+def test_an_unexpected_error_is_a_plain_page(world, monkeypatch):
+    from thidua.web import routes_unit
+
+    def boom(*a, **k):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(routes_unit, "outstanding", boom)
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        login(c, world.focal)
+        r = c.get("/unit")
+    assert r.status_code == 500 and "Hệ thống gặp lỗi" in r.text
+    assert "secret detail" not in r.text and "Traceback" not in r.text
+
+
+def test_a_deactivated_account_is_logged_out_at_once(client, world, sqlite_url):
+    from models import Account
+
+    login(client, world.focal)
+    assert client.get("/unit").status_code == 200
+    with Session(engine_for(sqlite_url)) as s:
+        a = s.exec(select(Account).where(Account.username == world.focal)).one()
+        a.active = False
+        s.add(a)
+        s.commit()
+    assert client.get("/unit", follow_redirects=False).status_code == 303
+    assert login(client, world.focal).status_code == 400
+
+
+def test_app_start_installs_the_background_starter_and_restores_it(world):
+    from thidua import events
+    from thidua.web.app import background_starter
+
+    before = events.starter
+    with TestClient(create_app()):
+        assert events.starter is background_starter
+        events.starter("m", "decision", "system")
+    assert events.starter is before
+    assert triggers.start_stage_in_background.calls == [("m", "decision", "system")]

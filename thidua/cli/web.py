@@ -1,0 +1,95 @@
+"""`thidua web`: serve the portal, and make its accounts.
+
+thidua web --host 0.0.0.0 --port 8000
+thidua web account-add vanphong --person CB00002 --admin --password-stdin
+thidua web accounts-from-org --out tai-khoan.csv
+"""
+
+import csv
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import select
+
+from models import Account, Person
+from models.db import session_scope
+
+app = typer.Typer(help="Cổng thông tin: chạy máy chủ web, tạo tài khoản.", no_args_is_help=True)
+
+ROLES = {"focal_point", "unit_head", "council_member", "council_chair", "block_leader", "admin"}
+
+
+def web(
+    host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Cổng")] = 8000,
+) -> None:
+    """Chạy cổng thông tin (đơn vị, Hội đồng, quản trị)."""
+    import uvicorn
+
+    from thidua.web.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, proxy_headers=False)
+
+
+app.command("serve")(web)
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+
+
+@app.command("account-add")
+def account_add(
+    username: Annotated[str, typer.Argument(help="Tên đăng nhập")],
+    person: Annotated[str | None, typer.Option("--person", help="Mã cán bộ")] = None,
+    admin: Annotated[bool, typer.Option("--admin", help="Quản trị viên")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Đọc mật khẩu từ dòng đầu của stdin")
+    ] = False,
+) -> None:
+    """Tạo một tài khoản đăng nhập gắn với một cán bộ (vai trò lấy theo cán bộ)."""
+    from thidua.web.auth import create_account
+
+    password = _password(password_stdin)
+    with session_scope() as s:
+        create_account(s, username=username, password=password, person_code=person,
+                       is_admin=admin, actor="cli")  # fmt: skip
+    typer.echo(f"Đã tạo tài khoản {username}.")
+
+
+@app.command("accounts-from-org")
+def accounts_from_org(
+    out: Annotated[
+        Path, typer.Option("--out", help="Tệp CSV ghi tài khoản và mật khẩu để bàn giao")
+    ] = Path("tai-khoan.csv"),
+) -> None:
+    """Tạo tài khoản cho mọi cán bộ có vai trò (tên đăng nhập = mã cán bộ, mật khẩu ngẫu
+    nhiên), ghi ra tệp CSV để quản trị viên bàn giao. Cán bộ đã có tài khoản được bỏ qua."""
+    from thidua.web.auth import create_account
+
+    if out.exists():
+        raise typer.BadParameter(f"Tệp {out} đã có; chọn tên khác để không ghi đè mật khẩu cũ.")
+    rows = []
+    with session_scope() as s:
+        taken = set(s.exec(select(Account.username)))
+        linked = {p for p in s.exec(select(Account.person_id)) if p is not None}
+        people = s.exec(select(Person).where(Person.active).order_by(Person.code)).all()
+        for p in people:
+            if not (set(p.roles or []) & ROLES) or p.id in linked or p.code in taken:
+                continue
+            password = secrets.token_urlsafe(12)
+            create_account(s, username=p.code, password=password, person_code=p.code,
+                           is_admin="admin" in p.roles, actor="cli")  # fmt: skip
+            rows.append((p.code, password, p.full_name, ", ".join(p.roles)))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8-sig") as f:  # Excel opens it in UTF-8
+        w = csv.writer(f)
+        w.writerow(["Tên đăng nhập", "Mật khẩu", "Họ và tên", "Vai trò"])
+        w.writerows(rows)
+    out.chmod(0o600)
+    typer.echo(f"Đã tạo {len(rows)} tài khoản; mật khẩu ghi ở {out} (chỉ chủ tệp đọc được).")

@@ -1,0 +1,141 @@
+"""The portal's application: sessions, CSRF, error pages, the routers, and the background
+starter that lets a vote completing a step start the next stage without holding the request.
+
+    uvicorn --factory thidua.web.app:create_app   (or: thidua web --host H --port P)
+"""
+
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from thidua import events, triggers
+from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
+from thidua.settings import PROJECT_ROOT, get_settings
+from thidua.web import (
+    auth,
+    routes_admin,
+    routes_admin_work,
+    routes_council,
+    routes_dossiers,
+    routes_unit,
+)
+from thidua.web.csrf import CsrfRefused, csrf_check
+from thidua.web.deps import Forbidden, LoginRequired, render
+
+SESSION_COOKIE = "thidua_session"
+SESSION_MAX_AGE = 8 * 3600  # a working day
+_VALIDATION = {
+    "missing": "chưa nhập",
+    "int_parsing": "phải là số nguyên",
+    "decimal_parsing": "phải là số",
+    "string_too_long": "quá dài",
+}
+
+
+def background_starter(movement: str, stage: str, actor: str) -> None:
+    """events.starter for the portal: the stage runs in a thread, the request returns."""
+    triggers.start_stage_in_background(movement, stage, actor=actor)
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    previous = events.starter
+    events.starter = background_starter
+    try:
+        yield
+    finally:
+        events.starter = previous
+
+
+def _status_of(exc: ThiduaError) -> int:
+    if isinstance(exc, auth.TooManyAttempts):
+        return 429
+    if isinstance(exc, Forbidden | CsrfRefused):
+        return 403
+    if isinstance(exc, NotFound):
+        return 404
+    return 400
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(
+        title="thidua",
+        lifespan=lifespan,
+        dependencies=[Depends(csrf_check)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=settings.environment != "development",
+    )
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, _exc: LoginRequired):
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(ThiduaError)
+    async def _refused(request: Request, exc: ThiduaError):
+        problems = exc.problems if isinstance(exc, InvalidInput) or exc.problems else []
+        return render(
+            request, "error.html", status_code=_status_of(exc), message=exc.message,
+            problems=problems, back=request.headers.get("referer"),
+        )  # fmt: skip
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        problems = [
+            Problem(str(e.get("loc", ["?"])[-1]), _VALIDATION.get(e.get("type"), "không hợp lệ"))
+            for e in exc.errors()
+        ]
+        return render(
+            request, "error.html", status_code=400, message="Dữ liệu gửi lên không hợp lệ.",
+            problems=problems,
+        )  # fmt: skip
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        messages = {404: "Không tìm thấy trang.", 405: "Phương thức không được hỗ trợ."}
+        return render(
+            request, "error.html", status_code=exc.status_code,
+            message=messages.get(exc.status_code, "Yêu cầu không hợp lệ."), problems=[],
+        )  # fmt: skip
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, _exc: Exception):
+        # Logged by uvicorn; the user sees a plain Vietnamese page, never a traceback.
+        return render(
+            request, "error.html", status_code=500, problems=[],
+            message="Hệ thống gặp lỗi khi xử lý yêu cầu. Vui lòng thử lại hoặc báo quản trị viên.",
+        )  # fmt: skip
+
+    app.mount(
+        "/static", StaticFiles(directory=PROJECT_ROOT / "templates" / "web" / "static"), "static"
+    )
+    app.include_router(auth.router)
+    app.include_router(routes_unit.router)
+    app.include_router(routes_dossiers.router)
+    app.include_router(routes_council.router)
+    app.include_router(routes_admin.router)
+    app.include_router(routes_admin_work.router)
+    return app

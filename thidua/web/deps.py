@@ -1,0 +1,175 @@
+"""What every route needs: the logged-in user and his roles, refusals, flash messages and the
+page renderer. Roles come from Person.roles; an account flagged is_admin is an admin too."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session, select
+
+from models import Account, Movement, Nomination, Participant, Person, Unit
+from models.db import session_scope
+from thidua import vn
+from thidua.errors import NotFound, ThiduaError
+from thidua.settings import PROJECT_ROOT
+
+UNIT_ROLES = frozenset({"focal_point", "unit_head"})
+COUNCIL_ROLES = frozenset({"council_member", "council_chair"})
+ROLE_LABELS = {
+    "focal_point": "Đầu mối thi đua",
+    "unit_head": "Thủ trưởng đơn vị",
+    "council_member": "Thành viên Hội đồng",
+    "council_chair": "Chủ tịch Hội đồng",
+    "block_leader": "Khối trưởng",
+    "admin": "Quản trị",
+}
+
+templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates" / "web"))
+templates.env.filters["long_date"] = lambda d: vn.long_date(d) if d else ""
+templates.env.filters["number"] = lambda v, d=0: vn.number(v, d) if v is not None else ""
+templates.env.filters["percent"] = lambda v, d=1: vn.percent(v, d) if v is not None else ""
+templates.env.filters["when"] = lambda t: (
+    t.astimezone(vn.TZ).strftime("%H:%M %d/%m/%Y") if t is not None else ""
+)
+
+
+class Forbidden(ThiduaError):
+    """The user is logged in but his role or his unit does not allow this (HTTP 403)."""
+
+
+class LoginRequired(Exception):
+    """No valid session: the user is sent to /login."""
+
+
+@dataclass(frozen=True)
+class User:
+    account_id: int
+    username: str
+    is_admin: bool
+    person_id: int | None = None
+    full_name: str = ""
+    unit_id: int | None = None
+    unit_name: str = ""
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_unit(self) -> bool:
+        return bool(self.roles & UNIT_ROLES) and self.unit_id is not None
+
+    @property
+    def is_council(self) -> bool:
+        return bool(self.roles & COUNCIL_ROLES) and self.person_id is not None
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [ROLE_LABELS[r] for r in ROLE_LABELS if r in self.roles]
+
+
+def load_user(session: Session, account_id: int) -> User | None:
+    account = session.get(Account, account_id)
+    if account is None or not account.active:
+        return None
+    person = session.get(Person, account.person_id) if account.person_id else None
+    if person is not None and not person.active:
+        return None
+    roles = set(person.roles or []) if person else set()
+    is_admin = account.is_admin or "admin" in roles
+    if is_admin:
+        roles.add("admin")
+    unit = session.get(Unit, person.unit_id) if person else None
+    return User(
+        account_id=account.id,
+        username=account.username,
+        is_admin=is_admin,
+        person_id=person.id if person else None,
+        full_name=person.full_name if person else account.username,
+        unit_id=person.unit_id if person else None,
+        unit_name=unit.name if unit else "",
+        roles=frozenset(roles),
+    )
+
+
+def current_user(request: Request) -> User:
+    """The logged-in user, read afresh each request (a deactivated account stops at once)."""
+    account_id = request.session.get("uid")
+    if not isinstance(account_id, int):
+        raise LoginRequired
+    with session_scope() as s:
+        user = load_user(s, account_id)
+    if user is None:
+        request.session.clear()
+        raise LoginRequired
+    request.state.user = user
+    return user
+
+
+def unit_user(request: Request) -> User:
+    user = current_user(request)
+    if not user.is_unit:
+        raise Forbidden("Chỉ đầu mối thi đua hoặc thủ trưởng đơn vị được dùng chức năng này.")
+    return user
+
+
+def council_user(request: Request) -> User:
+    user = current_user(request)
+    if not user.is_council:
+        raise Forbidden("Chỉ thành viên Hội đồng Thi đua - Khen thưởng được dùng chức năng này.")
+    return user
+
+
+def admin_user(request: Request) -> User:
+    user = current_user(request)
+    if not user.is_admin:
+        raise Forbidden("Chỉ quản trị viên được vào trang quản trị.")
+    return user
+
+
+def find_movement(session: Session, code: str) -> Movement:
+    movement = session.exec(select(Movement).where(Movement.code == code)).first()
+    if movement is None:
+        raise NotFound(f"Không có phong trào '{code}'.")
+    return movement
+
+
+def own_participation(session: Session, user: User, code: str) -> tuple[Movement, Participant]:
+    """The movement and the user's own unit's place in it; refused if the unit takes no part."""
+    movement = find_movement(session, code)
+    part = session.exec(
+        select(Participant).where(
+            Participant.movement_id == movement.id, Participant.unit_id == user.unit_id
+        )
+    ).first()
+    if part is None:
+        raise Forbidden(f"Đơn vị {user.unit_name} không tham gia phong trào {movement.code}.")
+    return movement, part
+
+
+def subject_names(s: Session, noms: list[Nomination]) -> dict[int, str]:
+    """Each nomination's subject: the person's full name or the collective's name."""
+    people = {n.person_id for n in noms if n.person_id}
+    units = {n.collective_unit_id for n in noms if n.collective_unit_id}
+    pn = (
+        dict(s.exec(select(Person.id, Person.full_name).where(Person.id.in_(people))).all())
+        if people
+        else {}
+    )
+    un = dict(s.exec(select(Unit.id, Unit.name).where(Unit.id.in_(units))).all()) if units else {}
+    return {n.id: pn.get(n.person_id) or un.get(n.collective_unit_id, "?") for n in noms}
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    request.session.setdefault("flash", []).append([kind, message])
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any):
+    from thidua.web.csrf import csrf_token
+
+    user = getattr(request.state, "user", None)
+    flashes = request.session.pop("flash", []) if "session" in request.scope else []
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"user": user, "csrf_token": csrf_token(request), "flashes": flashes, **context},
+        status_code=status_code,
+    )

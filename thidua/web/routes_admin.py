@@ -1,0 +1,140 @@
+"""The admin's dashboard of a movement: its stage and next steps, deadlines, progress by unit
+and by target (with charts), what each unit still owes, notification failures; and the
+buttons that start a stage. Everything under /admin refuses anyone but an admin."""
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import func, select
+
+from models import (
+    Movement,
+    Nomination,
+    Participant,
+    Period,
+    PeriodReport,
+    Registration,
+    Score,
+    Target,
+    TargetResult,
+    Unit,
+)
+from models.db import session_scope
+from thidua import notify, triggers
+from thidua.documents.context import progress
+from thidua.lifecycle import Stage, audit
+from thidua.stages import STAGE_DEFS, stage_def
+from thidua.status import movement_status
+from thidua.web import charts
+from thidua.web.deps import User, admin_user, find_movement, flash, render
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
+
+
+@router.get("")
+def admin_home(request: Request):
+    with session_scope() as s:
+        rows = [(m, Stage(m.stage).label) for m in s.exec(select(Movement).order_by(Movement.code))]
+    return render(request, "admin/home.html", rows=rows)
+
+
+def _last_period(s, movement: Movement) -> int:
+    n = s.exec(select(func.max(Period.number)).where(Period.movement_id == movement.id)).one()
+    return n or 1
+
+
+def unit_progress(s, movement: Movement) -> list[dict]:
+    """One row per taking-part unit: registrations, each period's report, self-score total,
+    nominations, and the share of targets in its latest report."""
+    units = s.exec(
+        select(Unit.id, Unit.code, Unit.name)
+        .join(Participant, Participant.unit_id == Unit.id)
+        .where(Participant.movement_id == movement.id)
+        .order_by(Unit.code)
+    ).all()
+    n_targets = s.exec(
+        select(func.count()).select_from(Target).where(Target.movement_id == movement.id)
+    ).one()
+    reports: dict[int, dict[int, PeriodReport]] = defaultdict(dict)
+    for r in s.exec(select(PeriodReport).where(PeriodReport.movement_id == movement.id)):
+        reports[r.unit_id][r.period_number] = r
+    filled = dict(
+        s.exec(
+            select(TargetResult.report_id, func.count())
+            .join(PeriodReport, PeriodReport.id == TargetResult.report_id)
+            .where(PeriodReport.movement_id == movement.id)
+            .group_by(TargetResult.report_id)
+        ).all()
+    )
+    regs = Counter(
+        s.exec(select(Registration.unit_id).where(Registration.movement_id == movement.id))
+    )
+    noms = Counter(s.exec(select(Nomination.unit_id).where(Nomination.movement_id == movement.id)))
+    scores: dict[int, Decimal] = defaultdict(Decimal)
+    for uid, pts in s.exec(
+        select(Score.unit_id, Score.points).where(
+            Score.movement_id == movement.id, Score.scorer_kind == "self"
+        )
+    ):
+        scores[uid] += pts
+    rows = []
+    for uid, code, name in units:
+        mine = reports.get(uid, {})
+        latest = max((r for r in mine.values() if r.status != "returned"),
+                     key=lambda r: r.period_number, default=None)  # fmt: skip
+        share = 100.0 * filled.get(latest.id, 0) / n_targets if latest and n_targets else 0.0
+        rows.append({"id": uid, "code": code, "name": name, "registrations": regs[uid],
+                     "reports": mine, "score": scores.get(uid), "nominations": noms[uid],
+                     "share": share})  # fmt: skip
+    return rows
+
+
+@router.get("/m/{code}")
+def dashboard(code: str, request: Request):
+    with session_scope() as s:
+        st = movement_status(s, code)
+        m = st.movement
+        periods = s.exec(
+            select(Period).where(Period.movement_id == m.id).order_by(Period.number)
+        ).all()
+        rows, _chart, reported = progress(s, m, _last_period(s, m))
+        units = unit_progress(s, m)
+        failures = notify.failures(s, m.id)
+    return render(
+        request, "admin/dashboard.html", st=st, m=m, periods=periods, progress_rows=rows,
+        reported=reported, units=units, failures=failures, stages=STAGE_DEFS,
+    )  # fmt: skip
+
+
+@router.get("/m/{code}/chart/targets.png")
+def chart_targets(code: str):
+    with session_scope() as s:
+        m = find_movement(s, code)
+        _rows, chart, _n = progress(s, m, _last_period(s, m))
+    png = chart.png if chart is not None else charts.empty_chart("Chưa có chỉ tiêu")
+    return Response(png, media_type="image/png")
+
+
+@router.get("/m/{code}/chart/units.png")
+def chart_units(code: str):
+    with session_scope() as s:
+        m = find_movement(s, code)
+        rows = [(f"{u['code']} {u['name']}", u["share"]) for u in unit_progress(s, m)]
+    return Response(charts.units_chart(rows), media_type="image/png")
+
+
+@router.post("/m/{code}/stage")
+def trigger_stage(
+    code: str, request: Request, stage: str = Form(""), user: User = Depends(admin_user)
+):
+    """Start a stage in the background; the stage's flow checks and audits its own steps."""
+    sdef = stage_def(stage)
+    with session_scope() as s:
+        m = find_movement(s, code)
+        audit(s, actor=user.username, movement_id=m.id, entity="movement", entity_id=m.id,
+              action="stage.requested", data={"stage": sdef.name})  # fmt: skip
+    triggers.start_stage_in_background(code, sdef.name, actor=user.username)
+    flash(request, f"Đã yêu cầu chạy giai đoạn «{sdef.label}». Kết quả sẽ hiện khi chạy xong.")
+    return RedirectResponse(f"/admin/m/{code}", status_code=303)

@@ -1,0 +1,147 @@
+"""The admin's work lists: period reports and dossiers (each can be returned with a reason),
+every issued document for download, and the audit trail."""
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, RedirectResponse
+from sqlmodel import select
+
+from models import (
+    AuditEvent,
+    Evidence,
+    IssuedDocument,
+    Movement,
+    Nomination,
+    PeriodReport,
+    Unit,
+)
+from models.db import session_scope
+from thidua import dossiers, submissions
+from thidua.errors import NotFound
+from thidua.history import history_for
+from thidua.rules.engine import check_all, rule_set_for
+from thidua.settings import get_settings
+from thidua.web.deps import User, admin_user, find_movement, flash, render, subject_names
+
+router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
+
+
+@router.get("/m/{code}/reports")
+def reports(code: str, request: Request):
+    with session_scope() as s:
+        m = find_movement(s, code)
+        rows = s.exec(
+            select(PeriodReport, Unit.code, Unit.name)
+            .join(Unit, Unit.id == PeriodReport.unit_id)
+            .where(PeriodReport.movement_id == m.id)
+            .order_by(PeriodReport.period_number, Unit.code)
+        ).all()
+    return render(request, "admin/reports.html", m=m, rows=rows)
+
+
+@router.post("/report/{report_id}/return")
+def return_report(
+    report_id: int, request: Request, reason: str = Form(""), user: User = Depends(admin_user)
+):
+    with session_scope() as s:
+        report = submissions.return_report(s, report_id=report_id, reason=reason,
+                                           actor=user.username)  # fmt: skip
+        unit = s.get(Unit, report.unit_id)
+        code = s.get(Movement, report.movement_id).code
+    flash(request, f"Đã trả lại báo cáo Đợt {report.period_number} của {unit.name}.")
+    return RedirectResponse(f"/admin/m/{code}/reports", status_code=303)
+
+
+@router.get("/m/{code}/dossiers")
+def dossier_list(code: str, request: Request):
+    with session_scope() as s:
+        m = find_movement(s, code)
+        noms = s.exec(
+            select(Nomination).where(Nomination.movement_id == m.id).order_by(Nomination.id)
+        ).all()
+        checks = {c.nomination_id: c for c in check_all(s, m)} if noms else {}
+        history = history_for(s, [n.subject_key for n in noms])
+        names = subject_names(s, noms)
+        units = dict(s.exec(select(Unit.id, Unit.name)).all())
+        evidence: dict[int, list[Evidence]] = {}
+        for ev in s.exec(
+            select(Evidence)
+            .join(Nomination, Nomination.id == Evidence.nomination_id)
+            .where(Nomination.movement_id == m.id)
+        ):
+            evidence.setdefault(ev.nomination_id, []).append(ev)
+        rs = rule_set_for(m)
+        rows = [
+            {"n": n, "subject": names[n.id], "unit": units.get(n.unit_id, ""),
+             "title": rs.title_name(n.title), "check": checks.get(n.id),
+             "history": history[n.subject_key], "evidence": evidence.get(n.id, [])}
+            for n in noms
+        ]  # fmt: skip
+    return render(request, "admin/dossiers.html", m=m, rows=rows)
+
+
+@router.post("/dossier/{nomination_id}/return")
+def return_dossier(
+    nomination_id: int, request: Request, reason: str = Form(""), user: User = Depends(admin_user)
+):
+    with session_scope() as s:
+        n = dossiers.get_nomination(s, nomination_id)
+        dossiers.return_dossier(s, nomination=n, reason=reason, actor=user.username)
+        code = s.get(Movement, n.movement_id).code
+    flash(request, f"Đã trả lại hồ sơ số {nomination_id} cho đơn vị.")
+    return RedirectResponse(f"/admin/m/{code}/dossiers", status_code=303)
+
+
+@router.get("/m/{code}/documents")
+def documents(code: str, request: Request):
+    with session_scope() as s:
+        m = find_movement(s, code)
+        docs = s.exec(
+            select(IssuedDocument)
+            .where(IssuedDocument.movement_id == m.id)
+            .order_by(IssuedDocument.created_at, IssuedDocument.id)
+        ).all()
+    return render(request, "admin/documents.html", m=m, docs=docs)
+
+
+def _document_file(doc_id: int, pdf: bool) -> tuple[Path, str]:
+    with session_scope() as s:
+        doc = s.get(IssuedDocument, doc_id)
+        if doc is None:
+            raise NotFound(f"Không có văn bản số {doc_id}.")
+        rel = doc.pdf_path if pdf else doc.path
+        if not rel:
+            raise NotFound("Văn bản này chưa có bản PDF.")
+    root = Path(get_settings().document_dir).resolve()
+    path = (root / rel).resolve()
+    # The path comes from our own database, but a file outside the store is never served.
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound("Tệp văn bản không còn trong kho văn bản.")
+    return path, Path(rel).name
+
+
+@router.get("/document/{doc_id}")
+def document(doc_id: int):
+    path, name = _document_file(doc_id, pdf=False)
+    media = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    return FileResponse(path, media_type=media if name.endswith(".docx") else None, filename=name)
+
+
+@router.get("/document/{doc_id}/pdf")
+def document_pdf(doc_id: int):
+    path, name = _document_file(doc_id, pdf=True)
+    return FileResponse(path, media_type="application/pdf", filename=name)
+
+
+@router.get("/m/{code}/audit")
+def audit_log(code: str, request: Request):
+    with session_scope() as s:
+        m = find_movement(s, code)
+        events = s.exec(
+            select(AuditEvent)
+            .where(AuditEvent.movement_id == m.id)
+            .order_by(AuditEvent.id.desc())
+            .limit(300)
+        ).all()
+    return render(request, "admin/audit.html", m=m, events=events)

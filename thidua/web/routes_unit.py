@@ -1,0 +1,260 @@
+"""A unit's focal point (or head): what is due and what came back, registration, period
+reports against the targets, self-scoring against the block's criteria. Always for the user's
+own unit: no unit id ever comes from the browser."""
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
+
+from models import (
+    Movement,
+    Nomination,
+    Participant,
+    Period,
+    PeriodReport,
+    Person,
+    Registration,
+    Score,
+    Target,
+    TargetResult,
+)
+from models.db import session_scope
+from thidua import scoring, submissions
+from thidua.dossiers import subtree
+from thidua.errors import InvalidInput, NotFound, Problem
+from thidua.lifecycle import Stage
+from thidua.obligations import outstanding
+from thidua.rules.engine import rule_set_for
+from thidua.web.deps import User, flash, own_participation, render, subject_names, unit_user
+
+router = APIRouter(prefix="/unit")
+
+
+@router.get("")
+def unit_home(request: Request, user: User = Depends(unit_user)):
+    """Every movement the unit takes part in, with what it owes and what was returned."""
+    with session_scope() as s:
+        movements = s.exec(
+            select(Movement)
+            .join(Participant, Participant.movement_id == Movement.id)
+            .where(Participant.unit_id == user.unit_id)
+            .order_by(Movement.year.desc())
+        ).all()
+        rows = [
+            (m, Stage(m.stage).label, *_due_and_returned(s, m, user.unit_id)) for m in movements
+        ]
+    return render(request, "unit/home.html", rows=rows)
+
+
+def _due_and_returned(s, movement: Movement, unit_id: int):
+    owed = [o for o in outstanding(s, movement) if o.unit_id == unit_id]
+    reports = s.exec(
+        select(PeriodReport).where(
+            PeriodReport.movement_id == movement.id,
+            PeriodReport.unit_id == unit_id,
+            PeriodReport.status == "returned",
+        )
+    ).all()
+    noms = s.exec(
+        select(Nomination).where(
+            Nomination.movement_id == movement.id,
+            Nomination.unit_id == unit_id,
+            Nomination.status == "returned",
+        )
+    ).all()
+    return owed, list(reports), list(noms)
+
+
+@router.get("/{code}")
+def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
+    with session_scope() as s:
+        movement, _part = own_participation(s, user, code)
+        owed, returned_reports, returned_noms = _due_and_returned(s, movement, user.unit_id)
+        rs = rule_set_for(movement)
+        registrations = s.exec(
+            select(Registration).where(
+                Registration.movement_id == movement.id, Registration.unit_id == user.unit_id
+            )
+        ).all()
+        periods = s.exec(
+            select(Period).where(Period.movement_id == movement.id).order_by(Period.number)
+        ).all()
+        reports = {
+            r.period_number: r
+            for r in s.exec(
+                select(PeriodReport).where(
+                    PeriodReport.movement_id == movement.id, PeriodReport.unit_id == user.unit_id
+                )
+            )
+        }
+        nominations = s.exec(
+            select(Nomination)
+            .where(Nomination.movement_id == movement.id, Nomination.unit_id == user.unit_id)
+            .order_by(Nomination.id)
+        ).all()
+        people = s.exec(
+            select(Person)
+            .where(Person.unit_id == user.unit_id, Person.active)
+            .order_by(Person.code)
+        ).all()
+        names = {p.id: p.full_name for p in people}
+        subjects = subject_names(s, list(nominations))
+        scored = s.exec(
+            select(Score.id).where(
+                Score.movement_id == movement.id,
+                Score.unit_id == user.unit_id,
+                Score.scorer_kind == "self",
+            )
+        ).first()
+    return render(
+        request, "unit/movement.html", m=movement, stage=Stage(movement.stage), owed=owed,
+        returned_reports=returned_reports, returned_noms=returned_noms, titles=rs.titles,
+        registrations=registrations, periods=periods, reports=reports, nominations=nominations,
+        people=people, names=names, subjects=subjects, scored=scored is not None,
+        can_register=Stage(movement.stage) in submissions.REGISTRATION_STAGES,
+    )  # fmt: skip
+
+
+@router.post("/{code}/register")
+async def register(code: str, request: Request, user: User = Depends(unit_user)):
+    form = await request.form()
+    titles = [str(t) for t in form.getlist("titles")]
+    person = str(form.get("person_id") or "").strip()
+    pledge = str(form.get("pledge") or "")
+
+    def work() -> int:
+        with session_scope() as s:
+            movement, _ = own_participation(s, user, code)
+            person_id = None
+            if person:
+                if not person.isdigit():
+                    raise InvalidInput("Đăng ký không hợp lệ", [Problem("Cá nhân", "không hợp lệ")])
+                p = s.get(Person, int(person))
+                if p is None or p.unit_id not in subtree(s, user.unit_id):
+                    raise InvalidInput(
+                        "Đăng ký không hợp lệ", [Problem("Cá nhân", "không thuộc đơn vị")]
+                    )
+                person_id = p.id
+            rs = rule_set_for(movement)
+            unknown = [t for t in titles if t not in rs.titles]
+            if unknown:
+                raise InvalidInput(
+                    "Đăng ký không hợp lệ",
+                    [Problem("Danh hiệu", f"không có danh hiệu '{t}'") for t in unknown],
+                )
+            rows = submissions.register(
+                s, movement=movement, unit_id=user.unit_id, titles=titles, actor=user.username,
+                person_id=person_id, pledge=pledge or None,
+            )  # fmt: skip
+            return len(rows)
+
+    n = await run_in_threadpool(work)
+    flash(request, f"Đã ghi đăng ký thi đua ({n} danh hiệu).")
+    return RedirectResponse(f"/unit/{code}", status_code=303)
+
+
+@router.get("/{code}/report/{number}")
+def report_form(code: str, number: int, request: Request, user: User = Depends(unit_user)):
+    with session_scope() as s:
+        movement, _ = own_participation(s, user, code)
+        period = s.exec(
+            select(Period).where(Period.movement_id == movement.id, Period.number == number)
+        ).first()
+        if period is None:
+            raise NotFound(f"Phong trào không có Đợt {number}.")
+        targets = s.exec(
+            select(Target).where(Target.movement_id == movement.id).order_by(Target.seq)
+        ).all()
+        report = s.exec(
+            select(PeriodReport).where(
+                PeriodReport.movement_id == movement.id,
+                PeriodReport.unit_id == user.unit_id,
+                PeriodReport.period_number == number,
+            )
+        ).first()
+        values = {}
+        if report is not None:
+            values = {
+                r.target_id: r.value
+                for r in s.exec(select(TargetResult).where(TargetResult.report_id == report.id))
+            }
+    return render(
+        request, "unit/report.html", m=movement, period=period, targets=targets, report=report,
+        values=values, is_open=Stage(movement.stage) in submissions.REPORT_STAGES.get(number, ()),
+    )  # fmt: skip
+
+
+@router.post("/{code}/report/{number}")
+async def report_submit(code: str, number: int, request: Request, user: User = Depends(unit_user)):
+    form = await request.form()
+    values = {
+        k.removeprefix("v:"): str(v).strip()
+        for k, v in form.multi_items()
+        if k.startswith("v:") and str(v).strip()
+    }
+    summary = str(form.get("summary") or "")
+
+    def work() -> None:
+        with session_scope() as s:
+            movement, _ = own_participation(s, user, code)
+            labels = {
+                t.code: t.label
+                for t in s.exec(select(Target).where(Target.movement_id == movement.id))
+            }
+            try:
+                submissions.submit_period_report(
+                    s, movement=movement, unit_id=user.unit_id, period_number=number,
+                    values=values, actor=user.username, summary=summary,
+                )  # fmt: skip
+            except InvalidInput as e:  # name the target as the form shows it
+                raise InvalidInput(e.message, [_named(p, labels) for p in e.problems]) from None
+
+    await run_in_threadpool(work)
+    flash(request, f"Đã nộp báo cáo Đợt {number}.")
+    return RedirectResponse(f"/unit/{code}", status_code=303)
+
+
+def _named(p: Problem, labels: dict[str, str]) -> Problem:
+    code = p.field.removeprefix("values.")
+    return Problem(f"Chỉ tiêu «{labels[code]}»", p.reason) if code in labels else p
+
+
+@router.get("/{code}/scores")
+def score_form(code: str, request: Request, user: User = Depends(unit_user)):
+    with session_scope() as s:
+        movement, part = own_participation(s, user, code)
+        criteria = scoring.criteria_for(s, movement.id, part.block_id)
+        current = {
+            sc.criterion_id: sc.points
+            for sc in s.exec(
+                select(Score).where(
+                    Score.movement_id == movement.id,
+                    Score.unit_id == user.unit_id,
+                    Score.scorer_kind == "self",
+                )
+            )
+        }
+    return render(request, "unit/scores.html", m=movement, criteria=criteria, current=current)
+
+
+@router.post("/{code}/scores")
+async def score_submit(code: str, request: Request, user: User = Depends(unit_user)):
+    form = await request.form()
+    points = {
+        k.removeprefix("p:"): str(v).strip()
+        for k, v in form.multi_items()
+        if k.startswith("p:") and str(v).strip()
+    }
+
+    def work() -> None:
+        with session_scope() as s:
+            movement, _ = own_participation(s, user, code)
+            scoring.submit_scores(
+                s, movement=movement, unit_id=user.unit_id, scorer_kind="self", points=points,
+                actor=user.username,
+            )  # fmt: skip
+
+    await run_in_threadpool(work)
+    flash(request, "Đã ghi điểm tự chấm.")
+    return RedirectResponse(f"/unit/{code}", status_code=303)
