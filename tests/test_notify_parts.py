@@ -219,3 +219,13 @@ def test_zns_rate_limit_spreads_requests_over_threads():
         t.join()
     stamps.sort()
     assert stamps[-1] - stamps[0] >= 8 / 20 - 0.02  # 9 requests at 20/s: 8 intervals
+
+
+def test_a_bad_quiet_hours_setting_is_refused_in_vietnamese(monkeypatch):
+    monkeypatch.setenv("THIDUA_QUIET_HOURS", "22h-6h")
+    reset_settings()
+    try:
+        with pytest.raises(InvalidInput, match="THIDUA_QUIET_HOURS"):
+            quiet.is_quiet(datetime(2026, 3, 10, 12, tzinfo=TZ))
+    finally:
+        reset_settings()

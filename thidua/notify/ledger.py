@@ -6,9 +6,13 @@ due again at next_attempt_at, with exponential backoff) or `failed` (permanent; 
 
 Trade-off: **at-least-once**. A message is never dropped: a row left `reserved` by a crashed
 worker for longer than LEASE is claimed again and resent. The price is a possible duplicate for
-the messages a worker had handed to the server but not yet marked when it died (at most one
-batch), or whose SMTP transaction was cut after DATA. We prefer a second reminder to a missing
-one. A message recorded as `sent` is never sent again, by any re-run.
+the messages a worker had handed to the server but not yet marked when it died (at most the
+batches in flight: two, since the next batch is reserved while one is on the wire), or whose
+SMTP transaction was cut after DATA. We prefer a second reminder to a missing one; a resent
+email keeps its Message-ID (derived from the ledger row) and a resent ZNS its tracking_id, so
+mail clients fold the duplicate. A message recorded as `sent` is never sent again, by any
+re-run. A worker stops starting sends once 80% of its lease has gone and gives the rest back,
+so a slow channel never lets a lease lapse under a live worker.
 
 Statuses: reserved | sent | retry | failed (permanent) | cancelled (a reminder that became
 moot before its retry: the unit submitted in the meantime).

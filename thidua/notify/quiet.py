@@ -19,7 +19,14 @@ def parse(spec: str) -> tuple[time, time] | None:
 
 
 def window() -> tuple[time, time] | None:
-    return parse(get_settings().quiet_hours)
+    from thidua.errors import InvalidInput, Problem
+
+    try:
+        return parse(get_settings().quiet_hours)
+    except ValueError as e:
+        raise InvalidInput(
+            "Cấu hình giờ yên lặng không hợp lệ", [Problem("THIDUA_QUIET_HOURS", str(e))]
+        ) from None
 
 
 def is_quiet(now: datetime, quiet: tuple[time, time] | None = None) -> bool:
