@@ -142,6 +142,19 @@ def test_csv_folder_and_files(session: Session):
     assert again.blocks_created == again.blocks_updated == 0
 
 
+def test_headers_and_sheets_without_diacritics(lite: Session, tmp_path: Path):
+    """Typed on a keyboard without Vietnamese input: "Ma don vi", sheet "Don vi"."""
+    (tmp_path / "units.csv").write_text(
+        "MA DON VI *,Ten don vi,Ma don vi cap tren\nG,Sở,\nC,Phòng,G\n", encoding="utf-8"
+    )
+    assert import_org(lite, tmp_path / "units.csv", actor="vp").units_created == 2
+    wb = load_workbook(write_template(tmp_path / "mau.xlsx"))
+    wb["Cán bộ"].title = "Can bo"
+    wb["Can bo"].append(["P1", "Lê Văn Tám", None, "C", None, None, "dau moi"])
+    wb.save(tmp_path / "mau.xlsx")
+    assert import_org(lite, tmp_path / "mau.xlsx", actor="vp").people_created == 1
+
+
 def test_all_errors_at_once(lite: Session, tmp_path: Path):
     units = [
         ["A", "Cơ quan", None, None, None, "a@thidua.test", None],  # row 3

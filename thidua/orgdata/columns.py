@@ -33,7 +33,7 @@ COLUMNS: dict[str, list[Column]] = {
 }
 SHEETS = {"units": "Đơn vị", "blocks": "Khối thi đua", "people": "Cán bộ"}
 CSV_FILES = {"units": "units.csv", "blocks": "blocks.csv", "people": "people.csv"}
-HEADER_ALIASES = {"code": "code", "mã": "code", "họ tên": "full_name", "tên": "name"}
+HEADER_ALIASES = {"ma": "code", "ho ten": "full_name", "ten": "name"}  # keys without diacritics
 
 ROLES = {
     "focal_point": ("đầu mối", "đầu mối đơn vị", "đầu mối thi đua", "cán bộ đầu mối"),
@@ -45,13 +45,13 @@ ROLES = {
 }
 
 
-def _plain_word(text: str) -> str:
+def plain_word(text: str) -> str:
     """Lower case without diacritics: "Thủ trưởng" and "thu truong" read alike."""
     text = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
     return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
 
 
-_ROLE_WORDS = {_plain_word(w): r for r, words in ROLES.items() for w in (r, *words)}
+_ROLE_WORDS = {plain_word(w): r for r, words in ROLES.items() for w in (r, *words)}
 CODE = re.compile(r"^[^\s,;]+$")  # codes are listed comma-separated in the blocks sheet
 # The columns' sizes in models/org.py, so that a long value is a row error, not a failed write.
 MAX_LENGTH = {
@@ -117,7 +117,7 @@ def parse_roles(text: str) -> list[str]:
         word = " ".join(word.split())
         if not word:
             continue
-        role = _ROLE_WORDS.get(_plain_word(word))
+        role = _ROLE_WORDS.get(plain_word(word))
         (out if role else unknown).append(role or word)
     if unknown:
         known = ", ".join(f"{r} ({words[0]})" for r, words in ROLES.items())

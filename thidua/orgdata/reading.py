@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from thidua.errors import Problem
-from thidua.orgdata.columns import COLUMNS, CSV_FILES, HEADER_ALIASES, SHEETS, Row
+from thidua.orgdata.columns import COLUMNS, CSV_FILES, HEADER_ALIASES, SHEETS, Row, plain_word
 from thidua.vn import nfc
 
 
@@ -18,9 +18,10 @@ def _cell(value: object) -> str:
 
 
 def _header_key(kind: str, header: str) -> str | None:
-    h = nfc(header).replace("*", "").strip().casefold()
+    """The column a header names, read with or without diacritics ("Ma don vi")."""
+    h = plain_word(header.replace("*", ""))
     for key, label, *_ in COLUMNS[kind]:
-        if h in (key, label.casefold()):
+        if h in (key, plain_word(label)):
             return key
     return HEADER_ALIASES.get(h)
 
@@ -92,12 +93,12 @@ def _read_xlsx(path: Path, problems: list[Problem]) -> list[Row]:
         problems.append(Problem("(tệp)", "không mở được tệp Excel (.xlsx)", str(path)))
         return []
     rows: list[Row] = []
-    titles = {nfc(t).casefold(): t for t in wb.sheetnames}
+    titles = {plain_word(t): t for t in wb.sheetnames}
     found = False
     for kind, title in SHEETS.items():
-        if title.casefold() in titles:
+        if plain_word(title) in titles:
             found = True
-            ws = wb[titles[title.casefold()]]
+            ws = wb[titles[plain_word(title)]]
             rows += _rows(kind, ws.iter_rows(values_only=True), f"Sheet '{title}'", problems)
     wb.close()
     if not found:
