@@ -45,6 +45,10 @@ LEVEL1 = [
     ("Trung tâm Xúc tiến thương mại", "TTXT", "Trung tâm"),
     ("Chi cục Quản lý thị trường", "QLTT", "Chi cục"),
 ]
+HEAD = {
+    "Văn phòng": "Chánh Văn phòng", "Thanh tra": "Chánh Thanh tra", "Phòng": "Trưởng phòng",
+    "Trung tâm": "Giám đốc Trung tâm", "Chi cục": "Chi cục trưởng", "Tổ": "Tổ trưởng",
+}  # fmt: skip
 LEVEL2 = ["Tổ Tổng hợp", "Tổ Nghiệp vụ", "Tổ Hành chính", "Tổ Kiểm tra", "Tổ Kỹ thuật", "Đội"]
 POSITIONS = ["Chuyên viên", "Chuyên viên chính", "Cán sự", "Kế toán", "Nhân viên", "Kỹ sư"]
 BLOCK_NAMES = ["Khối các phòng quản lý nhà nước", "Khối các đơn vị sự nghiệp", "Khối Chi cục"]
@@ -149,10 +153,12 @@ def generate_org(session: Session, *, units: int, blocks: int, people: int, seed
              "roles": roles, "active": True}
         )  # fmt: skip
 
+    kind_of = {u["code"]: u["kind"] for u in level1 + level2}
     person("SCT", "Giám đốc", ["unit_head", "council_chair"])
-    person("SCT", "Chánh Văn phòng", ["focal_point", "admin", "council_member"])
+    person("SCT", "Chuyên viên phụ trách thi đua, khen thưởng", ["focal_point", "admin",
+           "council_member"])  # fmt: skip
     for c in codes[1:]:
-        person(c, "Trưởng phòng" if c in l1_ids else "Tổ trưởng", ["unit_head"])
+        person(c, HEAD.get(kind_of[c], "Trưởng phòng"), ["unit_head"])
         person(c, "Chuyên viên", ["focal_point"] + (["block_leader"] if c in leaders else []))
     council = min(7, len(level1))
     for i in range(council):  # heads of the first level-1 units sit on the council
