@@ -22,6 +22,9 @@ from thidua.documents.templates import load_template
 
 TNR = "Times New Roman"
 
+# Rendering, not storage: SQLite is enough (the storage tests run on both).
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def demo(session):
@@ -381,6 +384,7 @@ def test_award_documents(session, demo):
     find(d, "Quyết định số 01/QĐ-SCT ngày 20 tháng 12 năm 2022")
 
 
+@sqlite_only
 def test_contexts_provide_exactly_the_declared_fields(session, demo):
     m = demo.movement
     n = demo.nominations[0]
@@ -440,6 +444,7 @@ def test_numbers_per_agency_series_year(session):
     assert take(session, agency="SNV", series="KH", year=2022) == 1
 
 
+@sqlite_only
 def test_fast_path_matches_docxtpl(session, demo):
     """word/document.xml, and every other part, exactly as docxtpl writes them."""
     m = demo.movement
@@ -473,6 +478,7 @@ def _parts(data: bytes) -> dict[str, bytes]:
         return {n: z.read(n) for n in z.namelist()}
 
 
+@sqlite_only
 def test_document_store_layout(session, demo):
     m = demo.movement
     doc = D.issue_document(session, m, "launch", context=D.launch_context(session, m))

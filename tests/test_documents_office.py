@@ -14,6 +14,9 @@ from thidua.documents.templates import SHIPPED_DIR
 from thidua.errors import InvalidInput
 from thidua.settings import reset_settings
 
+# Rendering, not storage: SQLite is enough (the storage tests run on both).
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def demo(session):
@@ -47,6 +50,7 @@ def _count(session, kind) -> int:
     return len(session.exec(select(IssuedDocument).where(IssuedDocument.kind == kind)).all())
 
 
+@sqlite_only
 def test_office_template_wins_and_others_fall_back(session, demo, office):
     _variant("period_report.docx", office, "Mẫu riêng của {{ agency }}: {{ period_name }}")
     m = demo.movement
@@ -62,6 +66,7 @@ def test_office_template_wins_and_others_fall_back(session, demo, office):
     assert "Mẫu riêng" not in _text(launch)  # no office template: the shipped one
 
 
+@sqlite_only
 def test_template_with_unknown_variable_is_refused_naming_it(session, demo, office):
     _variant("minutes.docx", office, "Ý kiến của {{ y_kien_khac }} và {{ agency }}")
     m = demo.movement
@@ -75,6 +80,7 @@ def test_template_with_unknown_variable_is_refused_naming_it(session, demo, offi
     assert not (D.document_path.__globals__["get_settings"]().document_dir / m.code).exists()
 
 
+@sqlite_only
 def test_template_with_a_syntax_error_is_refused(session, demo, office):
     _variant("decision.docx", office, "{% for x in %}")
     m = demo.movement
@@ -84,6 +90,7 @@ def test_template_with_a_syntax_error_is_refused(session, demo, office):
         )
 
 
+@sqlite_only
 def test_missing_attribute_stops_the_render_naming_it(session, demo, office):
     # jinja2.meta sees only top-level names; StrictUndefined catches the rest at render time
     _variant("unit_report.docx", office, "{{ rows[0].khong_co_truong_nay }}")
@@ -108,11 +115,13 @@ def test_context_missing_a_declared_field_is_refused(session, demo):
     assert D.issue_document(session, m, "registration_summary", context=ctx).number == 1
 
 
+@sqlite_only
 def test_unknown_kind_is_refused(session, demo):
     with pytest.raises(InvalidInput, match="Không có loại văn bản"):
         D.issue_document(session, demo.movement, "bao_cao_la", context={})
 
 
+@sqlite_only
 def test_user_text_is_escaped(session, demo):
     m = demo.movement
     unit = demo.units[0]

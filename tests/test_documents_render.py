@@ -13,6 +13,9 @@ from thidua.documents import demo as demo_data
 from thidua.documents.templates import SHIPPED_DIR, load_template
 from thidua.settings import PROJECT_ROOT, reset_settings
 
+# Rendering, not storage: SQLite is enough (the storage tests run on both).
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def demo(session):
@@ -39,6 +42,7 @@ def _full(ctx: dict) -> dict:
             "năm 2022", "date_text": "ngày 08 tháng 7 năm 2022"}  # fmt: skip
 
 
+@sqlite_only
 def test_jinja_in_the_page_header_is_rendered_like_docxtpl(session, demo, office):
     d = docx.Document(str(SHIPPED_DIR / "registration_summary.docx"))
     d.sections[0].header.paragraphs[0].add_run(" {{ agency }} – {{ summary }}")
@@ -52,6 +56,7 @@ def test_jinja_in_the_page_header_is_rendered_like_docxtpl(session, demo, office
     assert "SỞ CÔNG THƯƠNG – Tổng hợp đăng ký thi đua năm 2022".encode() in header
 
 
+@sqlite_only
 def test_jinja_in_document_properties_falls_back_to_docxtpl(session, demo, office):
     d = docx.Document(str(SHIPPED_DIR / "period_report.docx"))
     d.core_properties.title = "{{ summary }}"
@@ -67,6 +72,7 @@ def test_jinja_in_document_properties_falls_back_to_docxtpl(session, demo, offic
     assert len(out.inline_shapes) == 1  # the chart went through docxtpl's InlineImage
 
 
+@sqlite_only
 def test_pictures_on_the_fast_path(session, demo):
     ctx = _full(D.final_report_context(session, demo.movement, demo_data.demo_rankings(demo)))
     data = load_template("final_report").render(ctx)
