@@ -680,3 +680,26 @@ def test_concurrent_duplicate_code_refused_on_postgres(pg_url: str, tmp_path: Pa
     assert isinstance(e, InvalidInput) and "đã có phong trào mã" in e.problems[0].reason
     with Session(engine) as s:
         assert len(s.exec(select(Movement).where(Movement.code == code)).all()) == 1
+
+
+def test_enrol_follows_the_imported_org(session: Session, tmp_path: Path):
+    """The org imported from CSV, the movement enrolled; after a re-import moves a unit to
+    another block, enrolling again (idempotent) records its new block."""
+    from thidua.orgdata import import_org
+
+    org = Path(__file__).parent / "data" / "org" / "csv"
+    import_org(session, org, actor="vp")
+    m = store_spec(session, load_spec(HANAM), actor="vp")
+    assert enrol_participants(session, m) == 4  # SCT is the root
+    block = dict(session.exec(select(Block.code, Block.id)).all())
+    unit = dict(session.exec(select(Unit.code, Unit.id)).all())
+    got = dict(session.exec(select(Participant.unit_id, Participant.block_id)).all())
+    assert got[unit["SCT-QLTM-T1"]] == block["K1"] and got[unit["SCT-VP"]] == block["K2"]
+    (tmp_path / "blocks.csv").write_text(
+        'code,name,leader,members\nK2,Khối Văn phòng,SCT-VP,"SCT-VP, SCT-QLTM-T1"\n',
+        encoding="utf-8",
+    )
+    import_org(session, tmp_path / "blocks.csv", actor="vp")
+    assert enrol_participants(session, m) == 4
+    got = dict(session.exec(select(Participant.unit_id, Participant.block_id)).all())
+    assert got[unit["SCT-QLTM-T1"]] == block["K2"]
