@@ -196,6 +196,7 @@ def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
     from thidua.rules.engine import rule_set_for
 
     flags = rule_set_for(movement).flags_per_block
+    session.flush()  # scores are read through the connection, past the ORM
     members: dict[int, list[int]] = defaultdict(list)
     participants = session.execute(
         select(Participant.unit_id, Participant.block_id).where(
@@ -234,7 +235,7 @@ def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
             crits[c.table_id].append(c)
     table_of = {t.block_id: t.id for t in tables}
     points: dict[tuple[int, str], dict[int, Decimal]] = defaultdict(dict)
-    for unit_id, crit_id, kind, value in session.execute(
+    for unit_id, crit_id, kind, value in session.connection().execute(
         select(Score.unit_id, Score.criterion_id, Score.scorer_kind, Score.points).where(
             Score.movement_id == movement.id
         )

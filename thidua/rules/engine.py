@@ -57,6 +57,7 @@ def check_nomination(session: Session, nomination: Nomination, rule_set: RuleSet
 
 
 def _check(session: Session, movement: Movement, rs: RuleSet) -> list[CheckResult]:
+    session.flush()  # the bulk reads below go through the connection, past the ORM
     noms = _load_nominations(session, movement.id)
     world = _load_world(session, movement, rs, noms)
     failures: dict[int, list[RuleFailure]] = {n.id: [] for n in noms}
@@ -98,7 +99,7 @@ def _check(session: Session, movement: Movement, rs: RuleSet) -> list[CheckResul
 
     eligible = [n for n in noms if (n.subject_key, n.title) in world.eligible]
     blocks = _blocks(session, movement.id) if any(q.scope == "block" for q in rs.quotas) else {}
-    names = _group_names(session, movement.id, rs) if rs.quotas else {}
+    names = _GroupNames(session, movement.id)
     for quota in rs.quotas:
         ranked = any("block_rank" in r.test.calls for r in rs.titles[quota.title].rules)
         if ranked and world.ranks is None:
@@ -137,7 +138,7 @@ def _evaluate(rule: Rule, ctx: Evaluation) -> RuleFailure | None:
 
 def _load_nominations(session: Session, movement_id: int) -> list[Nom]:
     n = Nomination
-    rows = session.execute(
+    rows = session.connection().execute(
         select(
             n.id, n.unit_id, n.subject_kind, n.person_id, n.collective_unit_id, n.subject_key,
             n.title, n.facts, n.status, n.submitted_at,
@@ -156,12 +157,14 @@ def _load_world(session: Session, movement: Movement, rs: RuleSet, noms: list[No
     subjects = select(Nomination.subject_key).where(Nomination.movement_id == movement.id)
     # History of the nominees, and this year's titles of anyone (the members of collectives).
     h = AwardHistory
-    for key, year, title in session.execute(
+    rows = session.connection().execute(
         select(h.subject_key, h.year, h.title).where(
             or_(h.subject_key.in_(subjects), h.year == movement.year)
         )
-    ):
-        world.history.setdefault(key, {}).setdefault(year, set()).add(title)
+    )
+    history = world.history
+    for key, year, title in rows.all():
+        history.setdefault(key, {}).setdefault(year, set()).add(title)
     if collective_units:
         people = select(Nomination.collective_unit_id).where(
             Nomination.movement_id == movement.id, Nomination.collective_unit_id.is_not(None)
@@ -206,17 +209,27 @@ def _blocks(session: Session, movement_id: int) -> dict[int, int]:
 # -- quotas ----------------------------------------------------------------------------------
 
 
-def _group_names(session: Session, movement_id: int, rs: RuleSet) -> dict[tuple, str]:
-    """ "đơn vị Phòng Kế hoạch", "khối Khối các phòng": how a quota's message names its group."""
-    out: dict[tuple, str] = {("movement", 0): "phong trào"}
-    if any(q.scope == "unit" for q in rs.quotas):
-        proposing = select(Nomination.unit_id).where(Nomination.movement_id == movement_id)
-        for uid, name in session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(proposing))):
-            out[("unit", uid)] = f"đơn vị {name}"
-    if any(q.scope == "block" for q in rs.quotas):
-        for bid, name in session.execute(select(Block.id, Block.name)):
-            out[("block", bid)] = f"khối thi đua {name}"
-    return out
+class _GroupNames:
+    """ "đơn vị Phòng Kế hoạch", "khối thi đua Khối 1": how a quota's message names its group.
+    Read only when some quota is exceeded, one query per scope."""
+
+    def __init__(self, session: Session, movement_id: int) -> None:
+        self.session, self.movement_id = session, movement_id
+        self.names: dict[str, dict[int, str]] = {}
+
+    def get(self, scope: str, group: object) -> str:
+        if scope == "movement":
+            return "phong trào"
+        if scope not in self.names:
+            if scope == "unit":
+                proposing = select(Nomination.unit_id).where(
+                    Nomination.movement_id == self.movement_id
+                )
+                query = select(Unit.id, "đơn vị " + Unit.name).where(Unit.id.in_(proposing))
+            else:
+                query = select(Block.id, "khối thi đua " + Block.name)
+            self.names[scope] = dict(self.session.execute(query).all())
+        return self.names[scope].get(group, SCOPES[scope])
 
 
 def _quota(
@@ -224,7 +237,7 @@ def _quota(
     rs: RuleSet,
     eligible: list[Nom],
     blocks: dict[int, int],
-    names: dict[tuple, str],
+    names: "_GroupNames",
     ranks: dict[int, int] | None = None,
 ):
     """The nominations past the quota, in the order the quota is filled: by submission; for a
@@ -265,7 +278,7 @@ def _quota(
         tied: list[Nom] = []
         if rank and 0 < allowed < len(items) and rank(items[allowed - 1]) == rank(items[allowed]):
             tied = [n for n in items if rank(n) == rank(items[allowed])]
-        where = names.get((quota.scope, g), SCOPES[quota.scope])
+        where = names.get(quota.scope, g)
         for n in tied:
             left = allowed - sum(1 for o in items if rank(o) < rank(n))
             yield (
