@@ -487,3 +487,19 @@ def test_document_store_layout(session, demo):
     import hashlib
 
     assert hashlib.sha256(path.read_bytes()).hexdigest() == doc.content_hash
+
+
+def test_decision_documents_and_achievement_reports_in_batches(session, demo):
+    m = demo.movement
+    reports = D.issue_achievement_reports(session, m, demo.nominations)
+    assert [r.subject_key for r in reports] == [f"nomination:{n.id}" for n in demo.nominations]
+    assert [r.kind for r in reports] == [D.achievement_kind(n) for n in demo.nominations]
+    assert D.issue_achievement_reports(session, m, demo.nominations) == reports
+
+    memo = D.issue_decision_document(session, m, demo.proposal)
+    decision = D.issue_decision_document(session, m, demo.decision)
+    assert (memo.kind, memo.symbol) == ("proposal_memo", "01/TTr-SCT")
+    assert (decision.kind, decision.symbol) == ("decision", "01/QĐ-SCT")
+    assert demo.decision.document_id == decision.id and demo.proposal.document_id == memo.id
+    ctx = D.certificates_context(session, m, demo.decision)
+    assert ctx["decision_line"] == "Quyết định số 01/QĐ-SCT ngày 20 tháng 12 năm 2022"

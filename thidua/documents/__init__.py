@@ -4,7 +4,7 @@ key, with charts and a PDF beside each .docx when LibreOffice is installed."""
 
 from sqlmodel import Session
 
-from models import Decision, IssuedDocument, Movement
+from models import Decision, IssuedDocument, Movement, Nomination
 from thidua.documents.context import (
     final_report_context,
     launch_context,
@@ -42,6 +42,43 @@ def issue_certificates(session: Session, movement: Movement, decision: Decision)
     )
 
 
+def issue_decision_document(
+    session: Session, movement: Movement, decision: Decision
+) -> IssuedDocument:
+    """The decision (Quyết định) or, for a proposal upward, the memo (Tờ trình) of a Decision,
+    linked to it through Decision.document_id (the certificates cite its number)."""
+    if decision.kind == "proposal":
+        kind, ctx = "proposal_memo", proposal_memo_context(session, movement, decision)
+    else:
+        kind, ctx = "decision", decision_context(session, movement, decision)
+    doc = issue_document(
+        session, movement, kind, context=ctx, subject_key=f"decision:{decision.id}"
+    )
+    if decision.document_id != doc.id:
+        decision.document_id = doc.id
+        session.add(decision)
+        session.flush()
+    return doc
+
+
+def issue_achievement_reports(
+    session: Session, movement: Movement, nominations: list[Nomination]
+) -> list[IssuedDocument]:
+    """The achievement report of every nominee, batched per form (individual, collective);
+    keyed "nomination:<id>", returned in the order of nominations."""
+    groups: dict[str, list[tuple[str, dict]]] = {}
+    for n in nominations:
+        ctx = achievement_report_context(session, n)
+        groups.setdefault(achievement_kind(n), []).append((f"nomination:{n.id}", ctx))
+    by_key: dict[tuple[str, str], IssuedDocument] = {}
+    for kind, items in groups.items():
+        for (key, _), doc in zip(
+            items, issue_documents(session, movement, kind, items), strict=True
+        ):
+            by_key[(kind, key)] = doc
+    return [by_key[(achievement_kind(n), f"nomination:{n.id}")] for n in nominations]
+
+
 __all__ = [
     "KINDS",
     "Image",
@@ -53,7 +90,9 @@ __all__ = [
     "decision_context",
     "document_path",
     "final_report_context",
+    "issue_achievement_reports",
     "issue_certificates",
+    "issue_decision_document",
     "issue_document",
     "issue_documents",
     "launch_context",

@@ -21,9 +21,11 @@ def soffice() -> str | None:
 def convert_to_pdf(docs: list[IssuedDocument], timeout_per_doc: float = 20.0) -> None:
     """Convert the documents' .docx to PDF in one LibreOffice run; records pdf_path."""
     exe = soffice()
+    store = Path(get_settings().document_dir)
+    # A document's .docx never changes once issued: a PDF already made stays valid.
+    docs = [d for d in docs if not (d.pdf_path and (store / d.pdf_path).is_file())]
     if exe is None or not docs:
         return
-    store = Path(get_settings().document_dir)
     with tempfile.TemporaryDirectory(prefix="thidua-pdf-") as tmp:
         work = Path(tmp)
         inputs = []
