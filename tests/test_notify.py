@@ -220,7 +220,14 @@ def test_missing_template_variable_is_an_error_before_anything_is_reserved(db_ur
     _ = ledger  # the module is part of the public surface used by the status page
 
 
-def test_temporary_failures_back_off_then_give_up_and_are_reported(db_url, smtp, directive):  # noqa: F811
+def test_temporary_failures_back_off_then_give_up_and_are_reported(
+    db_url,
+    smtp,  # noqa: F811
+    directive,
+    monkeypatch,
+):
+    monkeypatch.setenv("THIDUA_QUIET_HOURS", "")  # ~20 h of retries would cross the night
+    reset_settings()
     org = make_org(db_url, n_units=1, per_unit=2)
     stuck = org.people[0].email
     smtp.tempfail.add(stuck)

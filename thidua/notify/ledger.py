@@ -31,7 +31,9 @@ from models import Notification, Person, Unit
 
 RESERVED, SENT, RETRY, FAILED, CANCELLED = "reserved", "sent", "retry", "failed", "cancelled"
 LEASE = timedelta(minutes=10)
-MAX_ATTEMPTS = 8
+# 1, 2, 4 … minutes apart, at most 6 h: 12 attempts span ~20 h, so an SMTP server down
+# overnight or a ZNS daily quota spent does not turn into a permanent failure.
+MAX_ATTEMPTS = 12
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 
