@@ -35,6 +35,7 @@ from models.db import engine_for
 from thidua.cli.spec import app
 from thidua.errors import InvalidInput
 from thidua.spec import check_spec, enrol_participants, load_spec, spec_hash, store_spec
+from thidua.spec_load import locate
 from thidua.spec_schema import QuotaSpec, TargetSpec, read_quota
 from thidua.vn import number as vn_number
 
@@ -573,6 +574,9 @@ def test_unknown_block_and_unit_store_nothing(sqlite_url: str, tmp_path: Path):
         store_spec(session, spec, actor="vp")
     reasons = {p.field: p.reason for p in e.value.problems}
     assert "K9" in reasons["criteria[0].block"] and "KHONG_CO" in reasons["participants[1]"]
+    where = {p.field: p.where for p in locate(path, e.value.problems)}
+    assert where["criteria[0].block"] == f"{path}:{line_of(path, 'block: K9')}"
+    assert where["participants[1]"] == f"{path}:{line_of(path, 'participants:')}"
     session.rollback()
     assert counts(session) == before
 
@@ -616,6 +620,7 @@ def test_cli_check_and_load(db_url: str):
     assert "Đã lưu phong trào quangngai-sct-2021" in loaded.output
     again = runner.invoke(app, ["load", str(QUANGNGAI)])
     assert again.exit_code == 1 and "đã có phong trào mã" in again.output
+    assert f"{QUANGNGAI}:{line_of(QUANGNGAI, 'code:')}: code:" in again.output
     with Session(engine_for(db_url)) as s:
         assert s.exec(select(func.count()).select_from(Movement)).one() == 1
 

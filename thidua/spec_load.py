@@ -250,5 +250,19 @@ def check_spec(path: str | Path) -> list[Problem]:
     return parse_spec(path)[1]
 
 
+def locate(path: str | Path, problems: list[Problem]) -> list[Problem]:
+    """Problems found later (store_spec: an unknown block, a code already used) with the
+    file and line of their field, like those of check_spec."""
+    root, unreadable = _read(Path(path))
+    if unreadable:
+        return problems
+    out = []
+    for p in problems:
+        loc = [int(x) if x.isdigit() else x for x in re.findall(r"[^.\[\]]+", p.field)]
+        line = None if p.where else line_of(root, loc)
+        out.append(Problem(p.field, p.reason, f"{path}:{line}") if line else p)
+    return out
+
+
 def deadline_label(kind: str, label: str | None) -> str:
     return label or DEADLINE_LABELS[kind]

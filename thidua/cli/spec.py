@@ -57,6 +57,7 @@ def load(
     """Kiểm tra và lưu phong trào (giai đoạn dự thảo) vào cơ sở dữ liệu đã cấu hình."""
     from models.db import session_scope
     from thidua.spec import parse_spec, store_spec
+    from thidua.spec_load import locate
 
     spec, problems = parse_spec(file)
     if spec is None:
@@ -67,7 +68,10 @@ def load(
             movement = store_spec(session, spec, actor=actor)
             mid = movement.id
     except ThiduaError as e:
-        _print_problems(e.problems, f"{e.message}:") if e.problems else typer.echo(e, err=True)
+        if e.problems:
+            _print_problems(locate(file, e.problems), f"{e.message}:")
+        else:
+            typer.echo(e.message, err=True)
         raise typer.Exit(1) from None
     except Exception as e:  # a database that is down or not migrated: say so, no traceback
         first = str(e).splitlines()[0] if str(e) else ""
