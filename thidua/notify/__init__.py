@@ -4,9 +4,18 @@
     retry_due(movement_id) -> DeliveryReport        # the sweep
     failures(session, movement_id) -> [Failure]     # permanent failures, for reports
 
-Channels come from settings (THIDUA_EMAIL_URL: mailto/mailtos; THIDUA_ZALO_URL: zns://), the
-local outbox when unset. Messages are templates/messages/KIND.yaml. Delivery is at-least-once
-(see thidua.notify.ledger)."""
+Channels are apprise URLs in settings; either left empty writes to the local outbox
+(THIDUA_OUTBOX_DIR: one .eml / .json file per message):
+
+    THIDUA_EMAIL_URL=mailtos://user:pass@smtp.tinh.gov.vn?from=vp@sct.tinh.gov.vn&threads=2
+        (mode=ssl|starttls|insecure, verify=no for a self-signed server, timeout=30)
+    THIDUA_ZALO_URL=zns://APP_ID:SECRET_KEY@OA_ID/?refresh_token=…&rate=10&threads=2
+        (api=… / oauth=… point at another host, e.g. a test server)
+    THIDUA_QUIET_HOURS=21:00-07:00   (local time; empty = none)
+
+A person gets each message on every channel they have (Person.email, Person.zalo_phone).
+Messages are templates/messages/KIND.yaml (an office's own copies under THIDUA_TEMPLATE_DIR).
+Delivery is at-least-once (the trade-off is stated in thidua.notify.ledger)."""
 
 from thidua.notify.base import DeliveryReport, OutgoingMessage, PermanentFailure
 from thidua.notify.delivery import deliver, retry_due

@@ -1,6 +1,6 @@
 """deliver() and retry_due(): render, reserve in the ledger, send through the channels in a
 small thread pool, mark. Works in batches with its own sessions, so a flow task can call it on
-a chunk and a crash loses at most one batch's marks (see ledger.py for the trade-off)."""
+a chunk; a crash loses at most the marks of the batches in flight (see ledger.py)."""
 
 import time
 from collections.abc import Callable, Iterator
