@@ -108,6 +108,20 @@ def test_every_row_error_is_reported_and_nothing_is_imported(session, tmp_path):
     assert session.exec(select(AwardHistory)).all() == []
 
 
+def test_numeric_codes_as_excel_stores_them(session, tmp_path):
+    u = unit(session, "2024")
+    p = people(session, u, 1, prefix="1")[0]  # code "1-001"
+    p.code = "1001"
+    session.commit()
+    rows = [
+        HEADER,
+        [1, "Cá nhân", 1001.0, "", 2024, "LDTT"],
+        [2, "Tập thể", 2024, "", 2024, "TTLDTT"],
+    ]
+    path = workbook(tmp_path / "so.xlsx", {"DS": rows})
+    assert import_history(session, path, actor="vanphong") == 2
+
+
 def test_decisions_are_recorded_once_and_take_over_imported_rows(session, tmp_path):
     u, (a, b) = org(session)
     workbook(tmp_path / "h.xlsx", {"DS": [HEADER, [1, "Cá nhân", a.code, "", 2025, "LDTT", None]]})

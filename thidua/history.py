@@ -190,7 +190,10 @@ def import_history(session: Session, path: str | Path, *, actor: str) -> int:
             kind = KINDS.get(_fold(cell("kind")))
             if kind is None:
                 err("kind", f"'{cell('kind') or ''}' phải là Cá nhân hoặc Tập thể")
-            code = nfc(str(cell("code") or ""))
+            raw_code = cell("code")
+            if isinstance(raw_code, float) and raw_code.is_integer():
+                raw_code = int(raw_code)  # a numeric code that Excel stored as a number
+            code = nfc(str(raw_code if raw_code is not None else ""))
             key = None
             if not code:
                 err("code", "thiếu mã")
