@@ -261,3 +261,27 @@ def test_a_lease_running_short_gives_rows_back_unsent(db_url, smtp, directive, m
     assert {r.status for r in rows(db_url)} == {"retry"}
     monkeypatch.setattr(ledger, "LEASE", timedelta(minutes=10))
     assert retry_due(org.movement.id, now=NOON).sent == 3
+
+
+def test_workers_given_the_same_messages_in_opposite_orders_neither_deadlock_nor_repeat(
+    db_url,
+    smtp,  # noqa: F811
+    directive,
+):
+    org = make_org(db_url, n_units=6, per_unit=5)
+    msgs = launch_messages(org, directive)
+    reports = []
+    threads = [
+        threading.Thread(
+            target=lambda m=m: reports.append(deliver(org.movement.id, m, batch_size=30, now=NOON))
+        )
+        for m in (msgs, msgs[::-1])
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(reports) == 2 and sum(r.sent for r in reports) == 30
+    assert sorted(r for _, rs, _ in smtp.received for r in rs) == sorted(
+        p.email for p in org.people
+    )

@@ -13,7 +13,9 @@ and every N working days after that; and once, after E working days overdue, an 
 the unit head. A sweep that missed a day catches up with the latest stage only (never a burst
 of stale ones), and the event key makes each stage due once:
 "reminder:period_1_report:before:3:2022-06-30" (the due date is part of the key, so a
-postponed deadline gets its own reminders). Nothing is due on a day off or in quiet hours.
+postponed deadline gets its own reminders). Nothing is due on a day off or in quiet hours;
+so a deadline that falls on a day off has no on-day message (its "before" reminders fall on the
+working days ahead of it, its overdue ones on the working days after).
 """
 
 from dataclasses import dataclass

@@ -88,6 +88,9 @@ def insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, 
         .on_conflict_do_nothing(index_elements=["movement_id", *KEY])
         .returning(T.c.id, T.c.event, T.c.recipient, T.c.channel)
     )
+    # one global key order: two workers inserting overlapping batches wait on each other's
+    # unique-index entries in the same order, so PostgreSQL never sees a deadlock
+    rows = sorted(rows, key=lambda r: (r["event"], r["recipient"], r["channel"]))
     out: dict[tuple[str, str, str], int] = {}
     for i in range(0, len(rows), 1000):
         res = session.execute(stmt, rows[i : i + 1000])
