@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import AuditEvent, Ballot, CouncilMember, Meeting, Nomination, VoteReceipt
+from models import AuditEvent, Ballot, CouncilMember, Meeting, Nomination, Recusal, VoteReceipt
 from models.base import utcnow
 from tests.conftest import _truncate_all
 from tests.test_rules_support import GOOD, movement, nominate, people, unit
@@ -226,3 +226,26 @@ def test_fifty_concurrent_attempts_leave_one_ballot_on_postgres(pg_url):
         assert verify(s, s.get(Meeting, meeting_id)).ok
     engine.dispose()
     _truncate_all(pg_url)
+
+
+def test_a_member_who_is_nominated_is_recused_from_his_own_nomination(session):
+    m, chair, members, tinh, ldtt = setup_council(session)
+    own = nominate(session, m, unit=unit(session, "BGD"), person=chair, title="CSTD_TINH",
+                   facts=GOOD)  # fmt: skip
+    session.commit()
+    meeting = open_(session, m)
+    (recusal,) = session.exec(select(Recusal)).all()
+    assert (recusal.nomination_id, recusal.reason) == (own.id, "Là người được đề nghị khen thưởng")
+    with pytest.raises(ThiduaError, match="xin không tham gia"):
+        vote(session, meeting, chair, own, "yes")
+    for p in members[1:]:
+        vote(session, meeting, p, own, "yes")
+    for n in (tinh, ldtt):
+        for p in members:
+            vote(session, meeting, p, n, "yes")
+    assert meeting_complete(session, meeting)
+    own_result = next(v for v in close_meeting(session, meeting, actor=SYSTEM_COMPLETE)
+                      if v.nomination_id == own.id)  # fmt: skip
+    assert (own_result.members, own_result.recused, own_result.yes, own_result.passed) == (
+        9, 1, 9, True,
+    )  # fmt: skip

@@ -8,7 +8,9 @@ rows were stored in no longer mirrors the order members voted. Results are refus
 meeting is open (counting after each vote would reveal each vote).
 
 Counting, per nomination (stated in the minutes):
-- members entitled to vote = council members − members recused from that nomination;
+- members entitled to vote = council members − members recused from that nomination (a
+  member recuses himself with a reason; one who is himself the nominee is recused from the
+  start);
 - ballots issued = members entitled; returned = ballots cast; valid = "yes" and "no" ballots
   (a blank ballot is invalid unless the rule set says otherwise);
 - quorum: ballots returned ≥ the rule set's quorum (e.g. 2/3) of the members entitled;
@@ -50,6 +52,7 @@ CHOICES = {"yes": "đồng ý", "no": "không đồng ý", "blank": "phiếu tr�
 ON_AGENDA = ("submitted", "accepted")  # nominations a meeting votes on by default
 # The actor that closes a meeting because every member entitled has voted on everything.
 SYSTEM_COMPLETE = "system:complete"
+OWN_NOMINATION = "Là người được đề nghị khen thưởng"
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,17 @@ def open_meeting(
     )
     session.add(meeting)
     session.flush()
+    # A member never votes on his own nomination: he is recused from it from the start.
+    for member_id, nomination_id in session.execute(
+        select(CouncilMember.id, Nomination.id)
+        .join(Nomination, Nomination.person_id == CouncilMember.person_id)
+        .where(
+            CouncilMember.council_id == council.id,
+            Nomination.id.in_(meeting.result["agenda"]),
+        )
+    ).all():
+        session.add(Recusal(meeting_id=meeting.id, nomination_id=nomination_id,
+                            member_id=member_id, reason=OWN_NOMINATION))  # fmt: skip
     audit(
         session,
         actor=actor,
