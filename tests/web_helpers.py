@@ -76,17 +76,17 @@ def make_world(
         for p in members[1:]:
             p.roles = ["council_member"]
             s.add(p)
-        admin = next(p for p in all_people if "admin" in p.roles)
         focal, other = focals[0], next(p for p in focals if p.unit_id != focals[0].unit_id)
         head = next(p for p in heads if p.unit_id == focal.unit_id)
-        for p in [focal, other, head, admin, staff, *members]:
+        for p in [focal, other, head, staff, *members]:
             add_account(s, p, p.code)
+        add_account(s, None, "quantri", is_admin=True)  # an admin with no unit and no vote
         s.flush()
         world = World(
             code=m.code, focal=focal.code, focal_unit_id=focal.unit_id, other_focal=other.code,
             other_unit_id=other.unit_id, unit_head=head.code, council=[p.code for p in members],
-            admin=admin.code, staff=staff.code,
-            person_ids={p.code: p.id for p in [focal, other, head, admin, staff, *members]},
+            admin="quantri", staff=staff.code,
+            person_ids={p.code: p.id for p in [focal, other, head, staff, *members]},
         )  # fmt: skip
         if nominations:
             m.stage = Stage.PROPOSALS.value

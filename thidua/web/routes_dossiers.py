@@ -184,14 +184,14 @@ def dossier(nomination_id: int, request: Request, user: User = Depends(unit_user
 async def upload_evidence(nomination_id: int, request: Request, user: User = Depends(unit_user)):
     form = await request.form()
     upload = await _read_upload(form)
-    if upload is None:
-        raise InvalidInput("Chưa có tệp", [Problem("Tệp minh chứng", "chưa chọn tệp")])
 
     def work() -> None:
         written: list[Evidence] = []
         try:
             with session_scope() as s:
-                n = _own_nomination(s, user, nomination_id)
+                n = _own_nomination(s, user, nomination_id)  # who asks, before what he sent
+                if upload is None:
+                    raise InvalidInput("Chưa có tệp", [Problem("Tệp minh chứng", "chưa chọn tệp")])
                 if n.status not in {"submitted", "returned"}:
                     raise ThiduaError(
                         f"Hồ sơ đang ở trạng thái '{n.status}': không bổ sung minh chứng được."
