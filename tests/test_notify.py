@@ -263,7 +263,7 @@ def test_a_lease_running_short_gives_rows_back_unsent(db_url, smtp, directive, m
     assert retry_due(org.movement.id, now=NOON).sent == 3
 
 
-def test_workers_given_the_same_messages_in_opposite_orders_neither_deadlock_nor_repeat(
+def test_workers_given_the_same_messages_in_opposite_orders_send_each_once(
     db_url,
     smtp,  # noqa: F811
     directive,
