@@ -364,7 +364,12 @@ def launch(doc_kind: str):
     tag(doc, "{%p endif %}")
     loop(doc, "s['items']", "c", "{{ c.number }}. {{ c.text }}")
     tag(doc, "{%p endfor %}")
+    # Sections with nothing to say are left out, and the numbering follows.
+    tag(doc, "{%p set goals = task_targets or quotas_collective or quotas_individual %}")
+    tag(doc, "{%p set n = '2' if task_targets else '1' %}")
+    tag(doc, "{%p if goals %}")
     heading(doc, "II. MỤC TIÊU, CHỈ TIÊU THI ĐUA")
+    tag(doc, "{%p if task_targets %}")
     heading(doc, "1. Chỉ tiêu thực hiện nhiệm vụ chính trị", italic=True)
     grid(
         doc,
@@ -377,19 +382,27 @@ def launch(doc_kind: str):
         "task_targets",
         "t",
     )
-    heading(doc, "2. Chỉ tiêu thi đua", italic=True)
-    par(doc, "2.1. Tập thể", italic=True)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if quotas_collective or quotas_individual %}")
+    heading(doc, "{{ n }}. Chỉ tiêu thi đua", italic=True)
+    tag(doc, "{%p if quotas_collective %}")
+    par(doc, "{{ n }}.1. Tập thể", italic=True)
     loop(doc, "quotas_collective", "q", "- {{ q }}")
-    par(doc, "2.2. Cá nhân", italic=True)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if quotas_individual %}")
+    par(doc, "{{ n }}.{{ '2' if quotas_collective else '1' }}. Cá nhân", italic=True)
     loop(doc, "quotas_individual", "q", "- {{ q }}")
-    heading(doc, "III. CÁC ĐỢT THI ĐUA")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endif %}")
+    heading(doc, "{{ 'III' if goals else 'II' }}. CÁC ĐỢT THI ĐUA")
     loop(
         doc,
         "periods",
         "p",
         [("{{ p.name }} ({{ p.range }})", {"bold": True}), ("{{ p.theme_text }}", {})],
     )
-    heading(doc, "IV. TỔ CHỨC THỰC HIỆN")
+    heading(doc, "{{ 'IV' if goals else 'III' }}. TỔ CHỨC THỰC HIỆN")
     loop(doc, "deadlines", "d", "- {{ d.label }}: chậm nhất {{ d.date }}.")
     par(doc, "{{ closing }}")
     signature(doc)

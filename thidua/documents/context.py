@@ -56,6 +56,13 @@ PROGRESS_BASIS = (
 )
 
 
+def paras(text: str | None) -> str:
+    """Text with line breaks as separate paragraphs: docxtpl turns "\\a" into a new paragraph
+    with the same layout, where a "\\n" (a line break) would stretch a justified line."""
+    lines = [ln.strip() for ln in (text or "").replace("\r\n", "\n").split("\n")]
+    return "\a".join(ln for ln in lines if ln)
+
+
 def title_name(code: str) -> str:
     return TITLE_NAMES.get(code, code)
 
@@ -169,7 +176,7 @@ def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
     for c in contents:
         if not sections or sections[-1]["heading"] != (c.section or ""):
             sections.append({"heading": c.section or "", "items": []})
-        sections[-1]["items"].append({"number": c.number.rstrip("."), "text": c.text})
+        sections[-1]["items"].append({"number": c.number.rstrip("."), "text": paras(c.text)})
     if len(sections) == 1:
         sections[0]["heading"] = ""  # one section: the template's own heading says it
     quotas = session.exec(
@@ -187,8 +194,8 @@ def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
         select(Deadline).where(Deadline.movement_id == movement.id).order_by(Deadline.due_on)
     ).all()
     summary = movement.summary or f"Phát động phong trào thi đua năm {movement.year}"
-    if movement.doc_kind == "cong_van":
-        summary = summary.removeprefix("V/v ").removeprefix("V/v")
+    if movement.doc_kind == "cong_van":  # the template writes "V/v" (về việc) itself
+        summary = re.sub(r"^(V/v|Về việc)\s*", "", summary, flags=re.IGNORECASE)
     ctx = header(
         movement,
         summary=summary,
@@ -198,7 +205,7 @@ def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
     ctx.update(
         doc_type=LAUNCH_TYPE.get(movement.doc_kind, "KẾ HOẠCH"),
         addressees=addressees or ["Các đơn vị trực thuộc"],
-        preamble=movement.preamble or "",
+        preamble=paras(movement.preamble),
         theme=movement.theme,
         legal_bases=_legal(session, movement),
         sections=sections,
@@ -222,7 +229,7 @@ def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
             for p in _periods(session, movement)
         ],
         deadlines=[{"label": d.label, "date": vn.short_date(d.due_on)} for d in deadlines],
-        closing=movement.closing
+        closing=paras(movement.closing)
         or (
             "Trong quá trình triển khai thực hiện, nếu có vướng mắc đề nghị các đơn vị phản ánh "
             "bằng văn bản về Văn phòng để tổng hợp, báo cáo lãnh đạo xem xét, giải quyết./."

@@ -26,6 +26,7 @@ from thidua.documents.context import (
     header,
     local_date,
     nominations_by_id,
+    paras,
     title_name,
     two,
 )
@@ -134,7 +135,7 @@ def achievement_report_context(session: Session, nomination: Nomination) -> dict
     ]
     ctx.update(
         title_name=title_name(nomination.title),
-        achievement=nomination.achievement or "(chưa nhập tóm tắt thành tích)",
+        achievement=paras(nomination.achievement) or "(chưa nhập tóm tắt thành tích)",
         facts=facts,
         history=[
             {"year": h.year, "title": title_name(h.title), "decision": h.decision_ref or ""}
