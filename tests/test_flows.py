@@ -190,3 +190,54 @@ def test_sweep_opens_and_closes_periods_on_their_dates(movement: str) -> None:
         assert due_stages(s, m, date(2022, 7, 1)) == []
     lines = sweep_movement(movement, "sweep")  # today is long after 2022: both are due
     assert _stage(movement) == Stage.PERIOD1_CLOSED, lines
+
+
+def test_deploy_all_then_stage_run_goes_through_the_deployment(movement: str) -> None:
+    """`prefect deploy --all` from the repo root registers every stage; with a server that
+    has them, `thidua stage run` schedules a run of the deployment instead of running here."""
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from thidua.stages import STAGE_DEFS
+    from thidua.triggers import start_stage
+
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": PREFECT_API_URL.value(),
+        "THIDUA_HOME": str(PROJECT_ROOT),
+    }
+    prefect = [sys.executable, "-m", "prefect"]
+    subprocess.run([*prefect, "work-pool", "create", "thidua", "--type", "process"],
+                   env=env, cwd=PROJECT_ROOT, check=False, capture_output=True)  # fmt: skip
+    done = subprocess.run([*prefect, "--no-prompt", "deploy", "--all"], env=env, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    async def deployments() -> dict:
+        async with get_client() as client:
+            return {f"{d.name}": d for d in await client.read_deployments()}
+
+    found = asyncio.run(deployments())
+    assert {s.deployment.split("/")[1] for s in STAGE_DEFS} | {"daily-sweep"} <= set(found)
+    (schedule,) = found["daily-sweep"].schedules
+    assert schedule.schedule.timezone == "Asia/Ho_Chi_Minh"
+
+    try:
+        run = start_stage(movement, "launch", wait=False)
+        assert run.via == "deployment" and run.status == "scheduled" and run.flow_run_id
+        assert _stage(movement) == Stage.DRAFT  # nothing ran here: a worker would run it
+    finally:  # later tests run stages in-process again
+        asyncio.run(_delete_deployments())
+
+
+async def _delete_deployments() -> None:
+    from prefect.client.orchestration import get_client
+
+    async with get_client() as client:
+        for d in await client.read_deployments():
+            await client.delete_deployment(d.id)

@@ -21,14 +21,21 @@ def _open_meeting(session, movement: Movement) -> Meeting:
     return meeting
 
 
-def vote(code: str, *, member_person_id: int, nomination_id: int, choice: str) -> bool:
-    """Cast a secret ballot. Returns True when it was the last one and the vote closed."""
+def vote(
+    code: str,
+    *,
+    member_person_id: int,
+    choices: dict[int, str] | None = None,
+    nomination_id: int | None = None,
+    choice: str | None = None,
+) -> bool:
+    """Cast a member's secret ballot paper: a choice (yes | no | blank) per nomination, or
+    one choice on one nomination. Returns True when it completed the vote, which closed."""
+    if choices is None:
+        choices = {nomination_id: choice} if nomination_id is not None else {}
     with session_scope() as s:
         meeting = _open_meeting(s, find_movement(s, code))
-        ballots.cast_ballot(
-            s, meeting, member_person_id=member_person_id, nomination_id=nomination_id,
-            choice=choice,
-        )  # fmt: skip
+        ballots.cast_ballot_paper(s, meeting, member_person_id=member_person_id, choices=choices)
     return _close_if_complete(code)
 
 

@@ -67,6 +67,7 @@ def run_demo(
     from models.db import session_scope
     from models.migrate import upgrade
     from thidua import council, spec, synthetic
+    from thidua.errors import ThiduaError
     from thidua.status import find_movement
     from thidua.triggers import run_in_process
 
@@ -85,7 +86,7 @@ def run_demo(
         result.stages.append(f"{name}: {run.status}")
         say(f"  {name:16} {run.status:12} {time.monotonic() - t:5.1f} s")
         if run.status not in {"done", "already_done"}:
-            raise RuntimeError(f"{name}: {run.status} {run.message}")
+            raise ThiduaError(f"Giai đoạn {name} không hoàn thành ({run.status}): {run.message}")
 
     stage("launch")
     _register(code, rng)
@@ -103,17 +104,23 @@ def run_demo(
     stage("appraisal")
     t = time.monotonic()
     _vote(code, rng)
-    say(f"  Hội đồng bỏ phiếu kín; phiếu cuối cùng tự chạy giai đoạn quyết định: "
-        f"{time.monotonic() - t:.1f} s")
+    say(
+        f"  Hội đồng bỏ phiếu kín; phiếu cuối cùng tự chạy giai đoạn quyết định: "
+        f"{time.monotonic() - t:.1f} s"
+    )
     t = time.monotonic()
     for d in council.decisions(code):
         council.approve(code, decision_id=d.id, actor=_chair_code(code))
-    say(f"  Giám đốc phê duyệt; phê duyệt cuối cùng tự chạy giai đoạn kết thúc: "
-        f"{time.monotonic() - t:.1f} s")
+    say(
+        f"  Giám đốc phê duyệt; phê duyệt cuối cùng tự chạy giai đoạn kết thúc: "
+        f"{time.monotonic() - t:.1f} s"
+    )
 
     t = time.monotonic()
     pdfs = _official_pdfs(code)
-    say(f"  Bản PDF của {pdfs} văn bản chính (một lần chạy LibreOffice): {time.monotonic() - t:.1f} s")
+    say(
+        f"  Bản PDF của {pdfs} văn bản chính (một lần chạy LibreOffice): {time.monotonic() - t:.1f} s"
+    )
 
     with session_scope() as s:
         result.stage = find_movement(s, code).stage
@@ -250,7 +257,7 @@ def _nominate(code: str, rng: random.Random) -> None:
 
 
 def _vote(code: str, rng: random.Random) -> None:
-    from models import CouncilMember, Meeting
+    from models import CouncilMember, Meeting, Nomination
     from models.db import session_scope
     from thidua import council
     from thidua.ballots import _agenda
@@ -266,10 +273,14 @@ def _vote(code: str, rng: random.Random) -> None:
             )
         ]
         agenda = _agenda(meeting)
-    for nid in agenda:
-        for pid in members:
-            council.vote(code, member_person_id=pid, nomination_id=nid,
-                         choice="yes" if rng.random() < 0.93 else "no")  # fmt: skip
+        titles = dict(
+            s.exec(select(Nomination.id, Nomination.title).where(Nomination.id.in_(agenda))).all()
+        )
+    for pid in members:  # one ballot paper per member; a few say no to a few LDTT
+        paper = {
+            nid: "no" if titles[nid] == "LDTT" and rng.random() < 0.05 else "yes" for nid in agenda
+        }
+        council.vote(code, member_person_id=pid, choices=paper)
 
 
 def _official_pdfs(code: str) -> int:
