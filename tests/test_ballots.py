@@ -1,6 +1,7 @@
 """The council's secret ballot: one vote per member, recusal, quorum, thresholds, closing."""
 
 import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
 
@@ -249,3 +250,56 @@ def test_a_member_who_is_nominated_is_recused_from_his_own_nomination(session):
     assert (own_result.members, own_result.recused, own_result.yes, own_result.passed) == (
         9, 1, 9, True,
     )  # fmt: skip
+
+
+def test_closing_while_members_vote_counts_every_ballot_cast_on_postgres(pg_url):
+    """Votes racing the chair's close either land before the count or are refused: the stored
+    result always equals a recount of the ballots."""
+    _truncate_all(pg_url)
+    engine = sa.create_engine(pg_url, pool_size=15, max_overflow=0)
+    with Session(engine, expire_on_commit=False) as s:
+        m, chair, members, tinh, ldtt = setup_council(s)
+        meeting = open_(s, m)
+        ids = [p.id for p in members[1:]]
+        meeting_id, noms, chair_code = meeting.id, [tinh.id, ldtt.id], chair.code
+    barrier = threading.Barrier(len(ids) + 1)
+    outcomes: list[str] = []
+
+    def voter(person_id: int) -> None:
+        with Session(engine, expire_on_commit=False) as s:
+            barrier.wait()
+            for k, nid in enumerate(noms):
+                if k:  # the second round straddles the close
+                    time.sleep(0.015 * (person_id % 10))
+                try:
+                    cast_ballot(s, s.get(Meeting, meeting_id), member_person_id=person_id,
+                                nomination_id=nid, choice="yes")  # fmt: skip
+                    outcomes.append("ok")
+                except TransitionRefused:
+                    outcomes.append("closed")
+
+    def closer() -> None:
+        with Session(engine, expire_on_commit=False) as s:
+            barrier.wait()
+            while len(outcomes) < len(ids):  # once the first round is in
+                time.sleep(0.001)
+            close_meeting(s, s.get(Meeting, meeting_id), actor=chair_code)
+            s.commit()
+
+    threads = [threading.Thread(target=voter, args=(i,)) for i in ids]
+    threads.append(threading.Thread(target=closer))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    with Session(engine) as s:
+        meeting = s.get(Meeting, meeting_id)
+        check = verify(s, meeting)
+        assert meeting.status == "closed" and check.ok, check.problems
+        stored = sum(v.returned for v in results(s, meeting))
+        assert (
+            stored == outcomes.count("ok") == s.exec(sa.select(sa.func.count(Ballot.id))).one()[0]
+        )
+    assert len(outcomes) == 2 * len(ids)
+    engine.dispose()
+    _truncate_all(pg_url)
