@@ -50,11 +50,9 @@ def movement_status(session: Session, code: str, on: date | None = None) -> Move
 
 
 def _notification_failures(session: Session, movement: Movement) -> list[str]:
-    from models import Notification
+    from thidua.notify import failures
 
-    rows = session.exec(
-        select(Notification).where(
-            Notification.movement_id == movement.id, Notification.status == "failed"
-        )
-    ).all()
-    return [f"{n.recipient} qua {n.channel} ({n.address}): {n.answer or 'lỗi'}" for n in rows]
+    return [
+        f"{f.person_name} ({f.unit_name}) qua {f.channel} [{f.address}]: {f.reason}"
+        for f in failures(session, movement.id)
+    ]
