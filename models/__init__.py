@@ -24,7 +24,14 @@ from models.movement import (
     TitleQuota,
 )
 from models.org import Block, BlockMember, Person, Unit
-from models.records import Account, AuditEvent, DocumentCounter, IssuedDocument, Notification
+from models.records import (
+    Account,
+    AuditEvent,
+    ChannelToken,
+    DocumentCounter,
+    IssuedDocument,
+    Notification,
+)
 from models.work import (
     CriteriaTable,
     Criterion,
@@ -42,6 +49,7 @@ __all__ = [
     "Ballot",
     "Block",
     "BlockMember",
+    "ChannelToken",
     "Content",
     "Council",
     "CouncilMember",

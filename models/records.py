@@ -66,6 +66,19 @@ class Notification(SQLModel, table=True):
     payload: dict = json_column(dict)
 
 
+class ChannelToken(SQLModel, table=True):
+    """A channel's live credentials shared by every worker (the Zalo OA access token and its
+    single-use refresh token). A refresh locks this row, so one worker spends the refresh token
+    and the others read the fresh pair."""
+
+    name: str = Field(primary_key=True, max_length=100)  # "zns:APP_ID"
+    access_token: str = ""
+    refresh_token: str = ""
+    expires_at: datetime | None = timestamp()
+    version: int = 0  # compare-and-set: bumped by every refresh
+    updated_at: datetime | None = timestamp()
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what, when, from which state to which, and why. Written in the same transaction
     as the change it records; never updated."""

@@ -4,19 +4,18 @@ single-use refresh token (threads and processes racing), permanent and temporary
 import multiprocessing
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import apprise
 import pytest
 from sqlmodel import Session
 
-from models import Person
+from models import ChannelToken, Person
 from models.db import engine_for
 from tests.test_notify_support import make_org
 from tests.zns_server import FakeZns
 from thidua.notify import OutgoingMessage, deliver, retry_due
 from thidua.notify.zns import RateLimiter, TokenStore, ZnsClient, config_from_url
-from thidua.settings import get_settings, reset_settings
+from thidua.settings import reset_settings
 
 NOON = datetime(2026, 3, 10, 5, 0, tzinfo=UTC)
 
@@ -63,8 +62,9 @@ def test_zns_sends_templated_messages_with_fresh_token(db_url, fake):
     assert data["ly_do"] == "Thiếu báo cáo thành tích có xác nhận của Thủ trưởng"
     assert fake.messages[0]["template_id"] == "THAY_MA_MAU_ZNS_TRA_HO_SO"
     assert all(m["tracking_id"].startswith("thidua-") for m in fake.messages)
-    stored = Path(get_settings().data_dir) / "zns" / "token-app1.json"
-    assert fake.refresh_token in stored.read_text()  # the live pair is persisted
+    with Session(engine_for(db_url)) as s:
+        row = s.get(ChannelToken, "zns:app1")
+    assert row.refresh_token == fake.refresh_token and row.version == 1  # the live pair, stored
 
 
 def test_long_params_are_cut_at_a_word_with_an_ellipsis(db_url, fake):
@@ -108,24 +108,23 @@ def test_two_threads_racing_on_an_expired_token_spend_the_refresh_token_once(db_
     assert fake.refreshes == 2 and fake.rejected_refreshes == 0
 
 
-def _refresh_in_process(url: str, data_dir: str, stale: str, barrier, out) -> None:
-    store = TokenStore(config_from_url(url), Path(data_dir))
+def _refresh_in_process(url: str, db: str, stale: str, barrier, out) -> None:
+    engine_for(db).dispose(close=False)  # the parent's connections are not ours
+    store = TokenStore(config_from_url(url), engine_for(db))
     barrier.wait()
     out.put(store.refresh(stale))
 
 
-def test_two_processes_racing_share_one_refresh(tmp_path, fake):
+def test_two_processes_racing_share_one_refresh(db_url, fake):
     fake.refresh_delay = 0.3
     cfg = config_from_url(fake.url())
-    store = TokenStore(cfg, tmp_path)
+    store = TokenStore(cfg, engine_for(db_url))
     first = store.current()  # seeds and refreshes once
     fake.expire_tokens()
-    ctx = multiprocessing.get_context("fork")  # separate processes: only the file lock helps
+    ctx = multiprocessing.get_context("fork")  # separate processes: only the database's lock
     barrier, out = ctx.Barrier(2), ctx.Queue()
     procs = [
-        ctx.Process(
-            target=_refresh_in_process, args=(fake.url(), str(tmp_path), first, barrier, out)
-        )
+        ctx.Process(target=_refresh_in_process, args=(fake.url(), db_url, first, barrier, out))
         for _ in range(2)
     ]
     for p in procs:
@@ -136,6 +135,7 @@ def test_two_processes_racing_share_one_refresh(tmp_path, fake):
         assert p.exitcode == 0
     assert got[0] == got[1] != first
     assert fake.refreshes == 2 and fake.rejected_refreshes == 0
+    assert store.current() == got[0]  # the pair is in the database for every worker
     client = ZnsClient(cfg, store, RateLimiter(0))
     assert client.send("84912000001", "T1", {"a": "b"}, "t").ok  # the stored token works
 
@@ -166,9 +166,7 @@ def test_server_errors_are_retried_later(db_url, fake):
     assert len(fake.messages) == 4
 
 
-def test_the_plugin_is_an_apprise_url(fake, tmp_path, monkeypatch):
-    monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path))
-    reset_settings()
+def test_the_plugin_is_an_apprise_url(sqlite_url, fake):
     import thidua.notify.channels  # noqa: F401  registers zns:// and outbox://
 
     a = apprise.Apprise()

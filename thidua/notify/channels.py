@@ -116,9 +116,9 @@ class ZnsChannel:
     medium = "zalo"
     transport = "zns"
 
-    def __init__(self, cfg: zns.ZnsConfig, data_dir: Path) -> None:
+    def __init__(self, cfg: zns.ZnsConfig) -> None:
         self.cfg = cfg
-        self.store = zns.TokenStore(cfg, data_dir / "zns")
+        self.store = zns.TokenStore(cfg)
         self.limiter = zns.RateLimiter(cfg.rate)  # shared by this channel's threads
         self.threads = cfg.threads
 
@@ -191,7 +191,7 @@ def channels_from_settings() -> dict[str, Channel]:
         if not url or url.startswith("outbox:"):
             out["zalo"] = OutboxChannel(_outbox_dir(url), "zalo")
         else:
-            out["zalo"] = ZnsChannel(zns.config_from_url(url), Path(s.data_dir))
+            out["zalo"] = ZnsChannel(zns.config_from_url(url))
     except (ValueError, TypeError) as e:
         raise InvalidInput(
             "Cấu hình kênh gửi thông báo không hợp lệ",

@@ -7,28 +7,32 @@ API, which talks to a chat id, not a phone):
           [&api=https://business.openapi.zalo.me][&oauth=https://oauth.zaloapp.com]
 
 Success is HTTP 200 *and* `"error": 0`. The access token lasts ~25 h and is renewed with a
-single-use refresh token, so a refresh is serialised across threads *and* processes: an
-exclusive file lock (flock) in the data dir around "read the stored pair; if it is still the
-stale one, refresh and write the new pair". A worker that lost the race finds a fresh token
-stored and reuses it instead of spending the (now invalid) refresh token. The tokens in the URL
-only seed the store the first time; afterwards the store holds the live pair. On several
-machines, point THIDUA_DATA_DIR's `zns/` at shared storage (or keep ZNS on one worker pool).
+single-use refresh token, so a refresh is serialised across threads, processes and machines
+through the project's database (TokenStore: a row lock on models.ChannelToken, then
+"if the stored token is still the stale one, refresh and store the new pair"). A worker that
+lost the race finds the fresh token stored and reuses it instead of spending the (now invalid)
+refresh token. The tokens in the URL only seed the row the first time; afterwards the row holds
+the live pair. An expired-token answer (-216) refreshes and retries once.
 """
 
-import contextlib
-import fcntl
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
+import sqlalchemy as sa
 from apprise.common import NotifyType
 from apprise.plugins.base import NotifyBase
+from sqlalchemy import Engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from models import ChannelToken
+
+_T = ChannelToken.__table__
 
 API_URL = "https://business.openapi.zalo.me"
 OAUTH_URL = "https://oauth.zaloapp.com"
@@ -69,103 +73,116 @@ class ZnsAnswer:
     text: str
 
 
-_THREAD_LOCKS: dict[Path, threading.Lock] = {}
-_GUARD = threading.Lock()
-
-
 class TokenError(Exception):
     pass
 
 
 class TokenStore:
-    """The live access + refresh token pair, persisted in a JSON file under an flock."""
+    """The live access + refresh token pair, in the project's database (models.ChannelToken),
+    shared by every thread, process and machine.
 
-    def __init__(self, cfg: ZnsConfig, directory: Path) -> None:
+    A refresh first takes the row's write lock (an UPDATE that changes nothing: a row lock on
+    PostgreSQL, the write lock on SQLite), then re-reads the row: if another worker has already
+    replaced the stale token, it returns the fresh one without spending the refresh token;
+    otherwise it calls Zalo, stores the new pair (compare-and-set on `version`) and commits."""
+
+    def __init__(self, cfg: ZnsConfig, engine: Engine | None = None) -> None:
         self.cfg = cfg
-        directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / f"token-{cfg.app_id}.json"
-        self.lock_path = directory / f"token-{cfg.app_id}.lock"
-        with _GUARD:
-            self._tlock = _THREAD_LOCKS.setdefault(self.path, threading.Lock())
+        self.name = f"zns:{cfg.app_id}"
+        self._engine = engine
 
-    @contextlib.contextmanager
-    def _locked(self):
-        # flock serialises processes; the thread lock spares threads of one process the
-        # syscall storm (flock alone would also work: each open() is its own lock owner).
-        with self._tlock, open(self.lock_path, "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from models.db import get_engine
 
-    def _read(self) -> dict[str, Any]:
-        try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+            self._engine = get_engine()
+        return self._engine
 
-    def _write(self, data: dict[str, Any]) -> None:
-        tmp = self.path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+    def _row(self, conn) -> Any:
+        return conn.execute(sa.select(_T).where(_T.c.name == self.name)).first()
+
+    def _seed(self) -> None:
+        """First use: the tokens in the URL become the stored pair (later, the store wins:
+        the URL's refresh token is spent by then)."""
+        with self.engine.begin() as conn:
+            ins = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(_T)
+            conn.execute(
+                ins.values(
+                    name=self.name,
+                    access_token=self.cfg.access_token,
+                    refresh_token=self.cfg.refresh_token,
+                    expires_at=None,
+                    version=0,
+                ).on_conflict_do_nothing(index_elements=["name"])
+            )
 
     def current(self) -> str:
-        data = self._read()
-        if not data:
-            with self._locked():
-                data = self._read()
-                if not data:  # first use: seed from the URL
-                    data = {
-                        "access_token": self.cfg.access_token,
-                        "refresh_token": self.cfg.refresh_token,
-                        "expires_at": 0,
-                    }
-                    self._write(data)
-        if not data.get("access_token") or (
-            data.get("expires_at") and data["expires_at"] < time.time() + 300
+        with self.engine.connect() as conn:
+            row = self._row(conn)
+        if row is None:
+            self._seed()
+            with self.engine.connect() as conn:
+                row = self._row(conn)
+        expires = row.expires_at
+        if expires is not None and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)  # SQLite keeps no offset; we store UTC
+        if not row.access_token or (
+            expires is not None and expires < datetime.now(UTC) + timedelta(minutes=5)
         ):
-            return self.refresh(data.get("access_token", ""))
-        return data["access_token"]
+            return self.refresh(row.access_token)
+        return row.access_token
 
     def refresh(self, stale: str) -> str:
         """A fresh access token. Only the first caller holding `stale` spends the refresh
         token; the others find the new pair stored and return it."""
-        with self._locked():
-            data = self._read()
-            if data.get("access_token") and data["access_token"] != stale:
-                return data["access_token"]
-            refresh = data.get("refresh_token") or self.cfg.refresh_token
-            try:
-                r = requests.post(
-                    self.cfg.oauth_url.rstrip("/") + "/v4/oa/access_token",
-                    data={
-                        "app_id": self.cfg.app_id,
-                        "grant_type": "refresh_token",
-                        "refresh_token": refresh,
-                    },
-                    headers={"secret_key": self.cfg.secret_key},
-                    timeout=self.cfg.timeout,
+        with self.engine.begin() as conn:
+            conn.execute(  # take the lock before reading
+                sa.update(_T).where(_T.c.name == self.name).values(version=_T.c.version)
+            )
+            row = self._row(conn)
+            if row is None:
+                raise TokenError("chưa có mã truy cập Zalo nào được lưu")
+            if row.access_token and row.access_token != stale:
+                return row.access_token
+            answer = self._call_oauth(row.refresh_token or self.cfg.refresh_token)
+            done = conn.execute(
+                sa.update(_T)
+                .where(_T.c.name == self.name, _T.c.version == row.version)
+                .values(
+                    access_token=answer["access_token"],
+                    refresh_token=answer.get("refresh_token") or row.refresh_token,
+                    expires_at=datetime.now(UTC)
+                    + timedelta(seconds=float(answer.get("expires_in") or 90000)),
+                    version=row.version + 1,
+                    updated_at=datetime.now(UTC),
                 )
-                answer = r.json() if r.content else {}
-            except (requests.RequestException, ValueError) as e:
-                raise TokenError(f"không làm mới được mã truy cập Zalo: {e}") from None
-            if r.status_code != 200 or not answer.get("access_token"):
-                raise TokenError(
-                    f"Zalo từ chối làm mới mã truy cập (HTTP {r.status_code}, "
-                    f"{answer.get('error')} {answer.get('error_name') or answer.get('message')})"
-                )
-            fresh = {
-                "access_token": answer["access_token"],
-                "refresh_token": answer.get("refresh_token") or refresh,
-                "expires_at": time.time() + float(answer.get("expires_in") or 90000),
-                "refreshed_at": datetime.now(UTC).isoformat(),
-            }
-            self._write(fresh)  # at once: the old refresh token is spent
-            return fresh["access_token"]
+            )
+            if done.rowcount != 1:  # cannot happen under the lock; refuse rather than guess
+                raise TokenError("mã truy cập Zalo vừa bị thay đổi đồng thời")
+            return answer["access_token"]
+
+    def _call_oauth(self, refresh: str) -> dict[str, Any]:
+        try:
+            r = requests.post(
+                self.cfg.oauth_url.rstrip("/") + "/v4/oa/access_token",
+                data={
+                    "app_id": self.cfg.app_id,
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh,
+                },
+                headers={"secret_key": self.cfg.secret_key},
+                timeout=self.cfg.timeout,
+            )
+            answer = r.json() if r.content else {}
+        except (requests.RequestException, ValueError) as e:
+            raise TokenError(f"không làm mới được mã truy cập Zalo: {e}") from None
+        if r.status_code != 200 or not answer.get("access_token"):
+            raise TokenError(
+                f"Zalo từ chối làm mới mã truy cập (HTTP {r.status_code}, "
+                f"{answer.get('error')} {answer.get('error_name') or answer.get('message')})"
+            )
+        return answer
 
 
 class RateLimiter:
@@ -285,15 +302,13 @@ class NotifyZNS(NotifyBase):
         return max(1, len(self.targets))
 
     def send(self, body, title="", notify_type=NotifyType.INFO, **kwargs) -> bool:
-        from thidua.settings import get_settings
-
         cfg = config_from_url(self.raw_url)
         try:
             spec = json.loads(body)
         except ValueError:
             self.logger.warning("ZNS body must be JSON with template_id and template_data")
             return False
-        client = ZnsClient(cfg, TokenStore(cfg, get_settings().data_dir / "zns"), RateLimiter(0))
+        client = ZnsClient(cfg, TokenStore(cfg), RateLimiter(0))
         try:
             ok = True
             for phone in self.targets:
