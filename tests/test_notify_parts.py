@@ -229,3 +229,17 @@ def test_a_bad_quiet_hours_setting_is_refused_in_vietnamese(monkeypatch):
             quiet.is_quiet(datetime(2026, 3, 10, 12, tzinfo=TZ))
     finally:
         reset_settings()
+
+
+def test_the_outbox_is_an_apprise_url(tmp_path: Path):
+    import json
+
+    import apprise
+
+    import thidua.notify.channels  # noqa: F401  registers outbox:// and zns://
+
+    a = apprise.Apprise()
+    assert a.add(f"outbox://{tmp_path}/hop-thu")
+    assert a.notify(title="Thông báo", body="Nội dung: Tết Nguyên Đán")
+    (f,) = list((tmp_path / "hop-thu").glob("*.json"))
+    assert json.loads(f.read_text(encoding="utf-8"))["body"] == "Nội dung: Tết Nguyên Đán"
