@@ -7,7 +7,7 @@ from thidua import submissions
 from thidua.cli import app
 
 
-def test_status_shows_stage_deadlines_and_what_units_owe(session, db_url: str) -> None:  # noqa: ANN001
+def test_status_shows_stage_deadlines_and_what_units_owe(session, db_url: str) -> None:
     _, units = make_units(session, 3)
     m = make_movement(session, units=units, stage="registration")
     submissions.register(session, movement=m, unit_id=units[0].id, titles=["TTLDTT"], actor="u")

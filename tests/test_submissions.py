@@ -81,7 +81,7 @@ def test_period_report_in_vietnamese_numbers_then_returned_and_resubmitted(
         submissions.return_report(session, report_id=999999, reason="x", actor="vp")
 
 
-def test_nomination_dossier_lifecycle(session: Session, tmp_path) -> None:  # noqa: ANN001
+def test_nomination_dossier_lifecycle(session: Session, tmp_path) -> None:
     _, units = make_units(session, 2)
     m = make_movement(session, units=units, stage="proposals")
     person = make_person(session, units[0], [])

@@ -71,7 +71,7 @@ def draft_decisions(
     return made
 
 
-def _decided_here(rule_set, code: str) -> bool:  # noqa: ANN001
+def _decided_here(rule_set, code: str) -> bool:
     title = rule_set.titles.get(code)
     return title is None or title.decided_by == "agency"
 

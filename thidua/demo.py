@@ -119,7 +119,8 @@ def run_demo(
     t = time.monotonic()
     pdfs = _official_pdfs(code)
     say(
-        f"  Bản PDF của {pdfs} văn bản chính (một lần chạy LibreOffice): {time.monotonic() - t:.1f} s"
+        f"  Bản PDF của {pdfs} văn bản chính (một lần chạy LibreOffice): "
+        f"{time.monotonic() - t:.1f} s"
     )
 
     with session_scope() as s:
@@ -235,7 +236,7 @@ def _nominate(code: str, rng: random.Random) -> None:
                     dossiers.nominate(
                         s, movement=m, unit_id=u.id, person_id=p.id, title="CSTDCS",
                         actor=f"unit:{u.code}",
-                        facts={**good, "initiatives": [{"name": f"Sáng kiến {i}", "level": "co_so"}]},
+                        facts={**good, "initiatives": [{"name": f"SK {i}", "level": "co_so"}]},
                         achievement=f"{p.full_name} có sáng kiến được công nhận cấp cơ sở.",
                     )  # fmt: skip
             dossiers.nominate(
