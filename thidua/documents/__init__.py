@@ -16,11 +16,13 @@ from thidua.documents.context import (
 from thidua.documents.context_awards import (
     achievement_kind,
     achievement_report_context,
+    minutes_context,
+    nominee_list_context,
+)
+from thidua.documents.context_decisions import (
     certificate_contexts,
     certificates_context,
     decision_context,
-    minutes_context,
-    nominee_list_context,
     proposal_memo_context,
 )
 from thidua.documents.kinds import KINDS

@@ -1,0 +1,235 @@
+"""Context builders for what the head signs at the end: the proposal memo upward (tờ trình),
+the award decision (quyết định) with its annexed list, and the certificates (giấy khen)."""
+
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models import Decision, DecisionItem, IssuedDocument, Movement, Nomination
+from thidua import vn
+from thidua.documents.context_awards import Subjects, _count_text, _short
+from thidua.documents.context_common import (
+    copies,
+    header,
+    legal_bases,
+    local_date,
+    nominations_by_id,
+    title_name,
+)
+
+
+def _items(session: Session, decision: Decision):
+    items = session.exec(
+        select(DecisionItem)
+        .where(DecisionItem.decision_id == decision.id, col(DecisionItem.revoked_at).is_(None))
+        .order_by(DecisionItem.id)
+    ).all()
+    noms = nominations_by_id(session, [i.nomination_id for i in items])
+    subjects = Subjects(session, list(noms.values()))
+    order = {
+        t: i
+        for i, t in enumerate(
+            [
+                "CO_THI_DUA",
+                "BANG_KHEN_TINH",
+                "CSTD_TINH",
+                "TTLDXS",
+                "TTLDTT",
+                "CSTDCS",
+                "LDXS",
+                "LDTT",
+                "GIAY_KHEN",
+            ]
+        )
+    }
+    items = sorted(
+        items,
+        key=lambda i: (
+            order.get(i.title, 99),
+            i.title,
+            noms[i.nomination_id].subject_kind,
+            subjects.name(noms[i.nomination_id]),
+        ),
+    )
+    return items, noms, subjects
+
+
+def _groups(items, noms) -> list[dict[str, str]]:
+    by_title: dict[str, list[Nomination]] = {}
+    for i in items:
+        by_title.setdefault(i.title, []).append(noms[i.nomination_id])
+    return [{"title": title_name(t), "count_text": _count_text(ns)} for t, ns in by_title.items()]
+
+
+def _launch_ref(session: Session, movement: Movement) -> str:
+    doc = session.exec(
+        select(IssuedDocument).where(
+            IssuedDocument.movement_id == movement.id, IssuedDocument.kind == "launch"
+        )
+    ).first()
+    kind = {"chi_thi": "Chỉ thị", "cong_van": "Công văn"}.get(movement.doc_kind, "Kế hoạch")
+    number = (
+        doc.symbol
+        if doc and doc.symbol
+        else (f"{movement.doc_number}/{movement.doc_symbol}" if movement.doc_number else "")
+    )
+    return (
+        f"{kind} {('số ' + number + ' ') if number else ''}của {movement.agency} về việc "
+        f"phát động phong trào thi đua năm {movement.year}"
+    )
+
+
+def _doc_symbol(session: Session, movement: Movement, kind: str) -> str | None:
+    doc = session.exec(
+        select(IssuedDocument)
+        .where(IssuedDocument.movement_id == movement.id, IssuedDocument.kind == kind)
+        .order_by(col(IssuedDocument.id).desc())
+    ).first()
+    return doc.symbol if doc else None
+
+
+def proposal_memo_context(
+    session: Session, movement: Movement, decision: Decision
+) -> dict[str, Any]:
+    items, noms, subjects = _items(session, decision)
+    minutes = _doc_symbol(session, movement, "minutes")
+    ctx = header(
+        movement,
+        summary=f"Về việc đề nghị khen thưởng phong trào thi đua năm {movement.year}",
+        issued_on=decision.signed_on,
+        copy_lines=copies(session, movement, "Như trên", "Sở Nội vụ", "Lãnh đạo Sở"),
+    )
+    ctx.update(
+        addressee=decision.authority,
+        legal_bases=[*legal_bases(session, movement), _launch_ref(session, movement)],
+        intro=(
+            f"Trên cơ sở kết quả thực hiện phong trào thi đua năm {movement.year}, "
+            f"Hội đồng Thi đua - Khen thưởng {movement.agency} đã họp xét"
+            + (f" (Biên bản số {minutes})" if minutes else "")
+            + f". {movement.agency} kính đề nghị {decision.authority} xem xét, khen thưởng:"
+        ),
+        groups=_groups(items, noms),
+        rows=[
+            {
+                "stt": i,
+                "name": subjects.name(noms[it.nomination_id]),
+                "position_unit": subjects.position_unit(noms[it.nomination_id]),
+                "title": title_name(it.title),
+                "achievement": _short(noms[it.nomination_id].achievement, 200),
+            }
+            for i, it in enumerate(items, start=1)
+        ],
+        closing=f"{movement.agency} kính trình {decision.authority} xem xét, quyết định./.",
+    )
+    return ctx
+
+
+def _money(value: Decimal | None) -> str:
+    return vn.number(value, 0) if value is not None else "—"
+
+
+def decision_context(session: Session, movement: Movement, decision: Decision) -> dict[str, Any]:
+    items, noms, subjects = _items(session, decision)
+    minutes = _doc_symbol(session, movement, "minutes")
+    issuer = decision.authority or f"{movement.signer_title} {movement.agency}"
+    total = sum((i.amount for i in items if i.amount is not None), Decimal(0))
+    ctx = header(
+        movement,
+        summary=f"Về việc khen thưởng phong trào thi đua năm {movement.year}",
+        issued_on=decision.signed_on,
+        copy_lines=copies(session, movement, "Như Điều 3", "Sở Nội vụ", "Lãnh đạo Sở"),
+    )
+    ctx.update(
+        issuer_title=issuer.upper(),
+        legal_bases=[*legal_bases(session, movement), _launch_ref(session, movement)],
+        proposal_line=(
+            f"Xét đề nghị của Hội đồng Thi đua - Khen thưởng {movement.agency}"
+            + (f" tại Biên bản số {minutes}" if minutes else "")
+            + "."
+        ),
+        groups=_groups(items, noms),
+        rows=[
+            {
+                "stt": i,
+                "name": subjects.name(noms[it.nomination_id]),
+                "position_unit": subjects.position_unit(noms[it.nomination_id]),
+                "title": title_name(it.title),
+                "amount": _money(it.amount),
+            }
+            for i, it in enumerate(items, start=1)
+        ],
+        total_amount=vn.number(total, 0),
+        executors=(
+            "Chánh Văn phòng, Thủ trưởng các phòng, đơn vị có liên quan và các tập thể, "
+            "cá nhân có tên tại Điều 1"
+        ),
+    )
+    return ctx
+
+
+def _lower_first(text: str) -> str:
+    """ "Dẫn đầu khối…" reads "Đã có thành tích dẫn đầu khối…" (acronyms keep their case)."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _is_certificate(title: str) -> bool:
+    return title == "GIAY_KHEN" or "giấy khen" in title_name(title).lower()
+
+
+def certificate_contexts(
+    session: Session, movement: Movement, decision: Decision
+) -> list[dict[str, Any]]:
+    """One entry per recipient of a Giấy khen in the decision (every item if none is
+    marked as one)."""
+    items, noms, subjects = _items(session, decision)
+    chosen = [i for i in items if _is_certificate(i.title)] or items
+    out = []
+    for seq, it in enumerate(chosen, start=1):
+        n = noms[it.nomination_id]
+        out.append(
+            {
+                "recipient": subjects.name(n),
+                "position_unit": subjects.position_unit(n),
+                "achievement": _lower_first(_short(n.achievement, 160).rstrip("."))
+                or f"trong phong trào thi đua năm {movement.year}",
+                "title": title_name(it.title),
+                "book_number": f"{seq:03d}",
+            }
+        )
+    return out
+
+
+def certificates_context(
+    session: Session, movement: Movement, decision: Decision
+) -> dict[str, Any]:
+    """The merged file's context: the shared lines and every recipient's certificate."""
+    symbol = _decision_symbol(session, decision, movement)
+    when = decision.signed_on or vn.today()
+    ctx = header(
+        movement,
+        summary=f"Giấy khen theo Quyết định số {symbol}",
+        issued_on=when,
+        copy_lines=[],
+    )
+    ctx.update(
+        issuer_title=(decision.authority or f"{movement.signer_title} {movement.agency}").upper(),
+        decision_line=f"Quyết định số {symbol} {vn.long_date(local_date(when))}",
+        certificates=certificate_contexts(session, movement, decision),
+    )
+    return ctx
+
+
+def _decision_symbol(session: Session, decision: Decision, movement: Movement) -> str:
+    doc = session.get(IssuedDocument, decision.document_id) if decision.document_id else None
+    if doc is None:
+        doc = session.exec(
+            select(IssuedDocument).where(
+                IssuedDocument.movement_id == movement.id,
+                IssuedDocument.kind == "decision",
+                IssuedDocument.subject_key == f"decision:{decision.id}",
+            )
+        ).first()
+    return doc.symbol if doc and doc.symbol else f"      /QĐ-{movement.agency_code}"

@@ -1,0 +1,274 @@
+"""Context builders for the reports: interim (sơ kết) and final (tổng kết) reports with the
+progress of every target and the block rankings, and each unit's own period report.
+
+Progress target by target: every unit's latest report up to the period (units report
+year-to-date figures), summed over the units; a target measured in % takes the units' mean."""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models import Movement, PeriodReport, TargetResult
+from thidua import vn
+from thidua.documents.charts import progress_chart, ranking_chart
+from thidua.documents.context_common import (
+    copies,
+    decimals,
+    header,
+    local_date,
+    participants,
+    period_of,
+    period_range,
+    periods,
+    targets,
+    two,
+)
+from thidua.errors import NotFound
+from thidua.results import BlockRanking
+
+PROGRESS_BASIS = (
+    "Số liệu thực hiện: cộng số liệu lũy kế từ đầu năm trong báo cáo gần nhất của từng đơn vị "
+    "(báo cáo bị trả lại không tính); chỉ tiêu tính bằng % lấy bình quân các đơn vị có báo cáo."
+)
+
+
+def _latest_values(
+    session: Session, movement: Movement, period_number: int
+) -> tuple[dict[int, PeriodReport], dict[int, dict[int, Decimal]]]:
+    """Each unit's latest report up to the period, and its values by target."""
+    reports = session.exec(
+        select(PeriodReport)
+        .where(
+            PeriodReport.movement_id == movement.id,
+            PeriodReport.period_number <= period_number,
+            PeriodReport.status != "returned",
+        )
+        .order_by(PeriodReport.period_number)
+    ).all()
+    latest = {r.unit_id: r for r in reports}  # later periods overwrite earlier ones
+    values: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    ids = [r.id for r in latest.values()]
+    for i in range(0, len(ids), 500):
+        for tr in session.exec(
+            select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 500]))
+        ):
+            values[tr.report_id][tr.target_id] = tr.value
+    return latest, values
+
+
+def progress(
+    session: Session, movement: Movement, period_number: int
+) -> tuple[list[dict[str, Any]], Any, int]:
+    """Rows of the progress table, its chart, and how many units reported."""
+    latest, values = _latest_values(session, movement, period_number)
+    rows, bars = [], []
+    for i, t in enumerate(targets(session, movement), start=1):
+        got = [values[r.id][t.id] for r in latest.values() if t.id in values.get(r.id, {})]
+        if t.unit.strip() == "%":
+            achieved = sum(got) / len(got) if got else Decimal(0)
+        else:
+            achieved = sum(got, Decimal(0))
+        pct = achieved * 100 / t.value if t.value else Decimal(0)
+        ok = achieved <= t.value if t.comparison == "at_most" else achieved >= t.value
+        rows.append(
+            {
+                "stt": i,
+                "label": t.label,
+                "target_text": f"{t.value_text} {t.unit}",
+                "achieved_text": f"{vn.number(achieved, decimals(t.value_text))} {t.unit}",
+                "pct_text": vn.percent(pct, 1),
+                "status": "Đạt" if ok else ("Chưa có số liệu" if not got else "Chưa đạt"),
+            }
+        )
+        bars.append((t.label, pct))
+    return rows, progress_chart(bars), len(latest)
+
+
+def period_report_context(
+    session: Session, movement: Movement, period_number: int
+) -> dict[str, Any]:
+    period = period_of(session, movement, period_number)
+    units = participants(session, movement)
+    rows, chart, reported = progress(session, movement, period_number)
+    latest, _ = _latest_values(session, movement, period_number)
+    nxt = [p for p in periods(session, movement) if p.number > period_number]
+    steps = [
+        f"Tiếp tục triển khai {p.name} ({period_range(p)})"
+        + (f" với chủ đề “{p.theme}”" if p.theme else "")
+        + "."
+        for p in nxt
+    ] or ["Chuẩn bị tổng kết phong trào thi đua, bình xét và đề nghị khen thưởng."]
+    steps.append("Các đơn vị tập trung thực hiện các chỉ tiêu chưa đạt, báo cáo đúng thời hạn.")
+    ctx = header(
+        movement,
+        summary=f"Sơ kết phong trào thi đua {period.name} năm {movement.year}",
+        copy_lines=copies(session, movement),
+    )
+    ctx.update(
+        intro=(
+            f"Thực hiện phong trào thi đua năm {movement.year} với chủ đề “{movement.theme}”, "
+            f"{movement.agency} báo cáo sơ kết {period.name} như sau:"
+        ),
+        period_name=period.name,
+        period_range=period_range(period),
+        reported_count=two(reported),
+        participant_count=two(len(units)),
+        missing_units=[u.name for u in units if u.id not in latest],
+        progress_rows=rows,
+        progress_basis=PROGRESS_BASIS,
+        progress_chart=chart,
+        next_steps=steps,
+        closing=f"Trên đây là báo cáo sơ kết {period.name} của {movement.agency}./.",
+    )
+    return ctx
+
+
+def _score(value: Decimal) -> str:
+    return vn.number(value, 2).rstrip("0").rstrip(",")
+
+
+def final_report_context(
+    session: Session, movement: Movement, rankings: list[BlockRanking]
+) -> dict[str, Any]:
+    every = periods(session, movement)
+    last = every[-1].number if every else 1
+    units = participants(session, movement)
+    rows, chart, reported = progress(session, movement, last)
+    blocks = []
+    for i, b in enumerate(rankings, start=1):
+        ranks = sorted(b.ranks, key=lambda r: (r.rank, r.unit_name))
+        blocks.append(
+            {
+                "stt": i,
+                "name": b.block_name,
+                "tie_rule": b.tie_rule,
+                "rows": [
+                    {
+                        "rank": two(r.rank),
+                        "unit": r.unit_name,
+                        "total": _score(r.total),
+                        "max_total": _score(r.max_total),
+                        "note": "; ".join(
+                            x for x in ("Đề nghị tặng Cờ thi đua" if r.flag else "", r.note) if x
+                        ),
+                    }
+                    for r in ranks
+                ],
+                "chart": ranking_chart(
+                    b.block_name, [(r.unit_name, r.total, r.flag) for r in ranks]
+                ),
+            }
+        )
+    ctx = header(
+        movement,
+        summary=f"Tổng kết phong trào thi đua năm {movement.year}",
+        copy_lines=copies(session, movement),
+    )
+    ctx.update(
+        intro=(
+            f"Thực hiện phong trào thi đua năm {movement.year} với chủ đề “{movement.theme}”, "
+            f"{movement.agency} báo cáo tổng kết như sau:"
+        ),
+        reported_count=two(reported),
+        participant_count=two(len(units)),
+        progress_rows=rows,
+        progress_basis=PROGRESS_BASIS,
+        progress_chart=chart,
+        blocks=blocks,
+        closing=f"Trên đây là báo cáo tổng kết phong trào thi đua năm {movement.year}./.",
+    )
+    return ctx
+
+
+def unit_report_contexts(
+    session: Session, movement: Movement, period_number: int, unit_ids: list[int] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """(subject_key, context) of every participant's report for a period, in a few queries:
+    the batched form for issue_documents."""
+    period = period_of(session, movement, period_number)
+    goals = targets(session, movement)
+    units = participants(session, movement)
+    if unit_ids is not None:
+        wanted = set(unit_ids)
+        units = [u for u in units if u.id in wanted]
+    reports = {
+        r.unit_id: r
+        for r in session.exec(
+            select(PeriodReport).where(
+                PeriodReport.movement_id == movement.id,
+                PeriodReport.period_number == period_number,
+            )
+        )
+    }
+    values: dict[int, dict[int, TargetResult]] = defaultdict(dict)
+    ids = [r.id for r in reports.values()]
+    for i in range(0, len(ids), 500):
+        for tr in session.exec(
+            select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 500]))
+        ):
+            values[tr.report_id][tr.target_id] = tr
+    lines = copies(session, movement, f"{movement.agency} (Văn phòng)", keep="VT")
+    out = []
+    for u in units:
+        report = reports.get(u.id)
+        got = values.get(report.id, {}) if report else {}
+        rows = []
+        for i, t in enumerate(goals, start=1):
+            tr = got.get(t.id)
+            rows.append(
+                {
+                    "stt": i,
+                    "label": t.label,
+                    "unit": t.unit,
+                    "value_text": vn.number(tr.value, decimals(t.value_text)) if tr else "—",
+                    "note": (tr.note or "") if tr else "",
+                }
+            )
+        if report is None:
+            status = "Đơn vị chưa nộp báo cáo đợt này."
+            submitted = ""
+            when: date = vn.today()
+        else:
+            when = local_date(report.submitted_at)
+            status = {
+                "submitted": "Báo cáo đã nộp, đang chờ Văn phòng kiểm tra.",
+                "accepted": "Báo cáo đã được Văn phòng tiếp nhận.",
+                "returned": f"Báo cáo bị trả lại: {report.returned_reason or ''}",
+            }.get(report.status, report.status)
+            submitted = f"Người nộp: {report.submitted_by}, ngày {vn.short_date(when)}."
+        ctx = header(
+            movement,
+            summary=f"Kết quả thực hiện phong trào thi đua {period.name} năm {movement.year}",
+            issued_on=when,
+            copy_lines=lines,
+            agency=u.name,
+            parent_agency=movement.agency,
+            signer=("", "THỦ TRƯỞNG ĐƠN VỊ", ""),
+        )
+        ctx.update(
+            unit_name=u.name,
+            period_name=period.name,
+            period_range=period_range(period),
+            rows=rows,
+            report_summary=(
+                report.summary
+                if report and report.summary
+                else "Đơn vị báo cáo kết quả thực hiện các chỉ tiêu như sau:"
+            ),
+            status_text=status,
+            submitted_line=submitted,
+        )
+        out.append((f"unit:{u.id}:p{period_number}", ctx))
+    return out
+
+
+def unit_report_context(
+    session: Session, movement: Movement, unit_id: int, period_number: int
+) -> dict[str, Any]:
+    found = unit_report_contexts(session, movement, period_number, [unit_id])
+    if not found:
+        raise NotFound(f"Đơn vị {unit_id} không tham gia phong trào {movement.code}")
+    return found[0][1]
