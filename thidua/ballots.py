@@ -279,10 +279,17 @@ def cast_ballot_paper(
             )
         )
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         raise already(next(iter(picked))) from None
+    # Checked again now that this transaction holds the write (SQLite takes its lock at the
+    # first INSERT, not at the read above): a close that committed meanwhile refuses the vote.
+    status = session.execute(select(Meeting.status).where(Meeting.id == meeting.id)).scalar_one()
+    if status != "open":
+        session.rollback()
+        raise TransitionRefused("Phiên họp đã kết thúc bỏ phiếu")
+    session.commit()
 
 
 def _voted(session: Session, meeting_id: int, nomination_id: int, member_id: int) -> bool:
