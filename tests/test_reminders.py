@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-from models import Deadline, Movement, Participant, Registration
+from models import Deadline, Movement, Participant, Person, Registration
 from models.db import engine_for
 from tests.test_notify_support import make_org
 from thidua.notify import deliver
@@ -257,3 +257,20 @@ def test_a_reminder_waiting_for_retry_is_cancelled_once_the_unit_submits(db_url,
         assert {r for _, rs, _ in sink.received for r in rs} <= unit2
     finally:
         sink.stop()
+
+
+def test_a_unit_without_a_focal_point_is_reminded_through_its_head(db_url):
+    due = date(2026, 3, 20)
+    org = _registration_movement(db_url, due)
+    lonely = org.units[2]
+    with Session(engine_for(db_url)) as s:
+        for p in org.people:
+            if p.unit_id == lonely.id and "focal_point" in p.roles:
+                row = s.get(Person, p.id)
+                row.active = False  # the focal point has left
+                s.add(row)
+        s.commit()
+    msgs = _due(db_url, org.movement.id, at(date(2026, 3, 17)))
+    head = next(p for p in org.people if p.unit_id == lonely.id and "unit_head" in p.roles)
+    assert [m.person_id for m in msgs if m.context["unit_id"] == lonely.id] == [head.id]
+    assert len({m.context["unit_id"] for m in msgs}) == 2  # units 1 and 2; unit 0 registered

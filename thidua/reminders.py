@@ -7,8 +7,8 @@ The policy is data (models.Movement.reminder_policy, written by the spec loader)
 
 counted in working days (thidua.holidays_vn: weekends, Vietnamese public holidays with Tết,
 swapped days). For each (unit, obligation) still owed (thidua.obligations.outstanding, so a
-unit that has submitted is never reminded), the reminder due is the *latest* stage whose day
-has come: 7, 3, 1 working days before, on the day, then overdue on the 1st working day after
+unit that has submitted is never reminded), the reminder due (to the unit's focal points, or
+its head when it has none) is the *latest* stage whose day has come: 7, 3, 1 working days before, on the day, then overdue on the 1st working day after
 and every N working days after that; and once, after E working days overdue, an escalation to
 the unit head. A sweep that missed a day catches up with the latest stage only (never a burst
 of stale ones), and the event key makes each stage due once:
@@ -154,7 +154,9 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
             c = {**ctx, "phase": phase, "days_left" if phase == "before" else "days_overdue": n}
             event = f"reminder:{o.kind}:{name}:{o.due_on.isoformat()}"
             kind = TEMPLATE_FOR.get(o.kind, "registration_reminder")
-            out += [OutgoingMessage(event, kind, p.id, c) for p in focal.get(o.unit_id, [])]
+            # a unit without a focal point is not left unreminded: its head gets it
+            to = focal.get(o.unit_id) or heads.get(o.unit_id, [])
+            out += [OutgoingMessage(event, kind, p.id, c) for p in to]
         if policy.escalate_after and late >= policy.escalate_after:
             c = {**ctx, "phase": "overdue", "days_overdue": late}
             event = f"escalation:{o.kind}:{o.due_on.isoformat()}"
