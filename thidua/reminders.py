@@ -7,15 +7,15 @@ The policy is data (models.Movement.reminder_policy, written by the spec loader)
 
 counted in working days (thidua.holidays_vn: weekends, Vietnamese public holidays with Tết,
 swapped days). For each (unit, obligation) still owed (thidua.obligations.outstanding, so a
-unit that has submitted is never reminded), the reminder due (to the unit's focal points, or
-its head when it has none) is the *latest* stage whose day has come: 7, 3, 1 working days before, on the day, then overdue on the 1st working day after
-and every N working days after that; and once, after E working days overdue, an escalation to
-the unit head. A sweep that missed a day catches up with the latest stage only (never a burst
-of stale ones), and the event key makes each stage due once:
-"reminder:period_1_report:before:3:2022-06-30" (the due date is part of the key, so a
-postponed deadline gets its own reminders). Nothing is due on a day off or in quiet hours;
-so a deadline that falls on a day off has no on-day message (its "before" reminders fall on the
-working days ahead of it, its overdue ones on the working days after).
+unit that has submitted is never reminded), the reminder due — to the unit's focal points, or
+its head when it has none — is the *latest* stage whose day has come: 7, 3, 1 working days
+before, on the day, then overdue on the 1st working day after and every N working days after
+that; and once, after E working days overdue, an escalation to the unit head. A sweep that
+missed a day catches up with the latest stage only (never a burst of stale ones), and the event
+key makes each stage due once: "reminder:period_1_report:before:3:2022-06-30" (the due date is
+part of the key, so a postponed deadline gets its own reminders). Nothing is due on a day off
+or in quiet hours; so a deadline that falls on a day off has no on-day message (its "before"
+reminders fall on the working days ahead of it, its overdue ones on the working days after).
 """
 
 from dataclasses import dataclass
