@@ -137,3 +137,16 @@ def test_user_text_is_escaped(session, demo):
     with zipfile.ZipFile(D.document_path(doc)) as z:
         xml = z.read("word/document.xml").decode()
     assert "A &amp; B &lt;X&gt;" in xml
+
+
+def test_template_readme_lists_every_field_of_every_kind():
+    """The office's reference (templates/docx/README.md) stays in step with the kinds."""
+    from thidua.documents.kinds import KINDS, template_name
+
+    readme = (SHIPPED_DIR / "README.md").read_text()
+    for kind in KINDS.values():
+        for field in kind.declared:
+            assert f"`{field}`" in readme, (kind.name, field)
+        names = [template_name(kind.name, d) for d in ("ke_hoach", "chi_thi", "cong_van")]
+        for name in set(names):
+            assert f"`{name}`" in readme, name
