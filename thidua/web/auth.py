@@ -24,6 +24,9 @@ _hasher = PasswordHasher()
 # so timing does not tell which usernames exist.
 _DUMMY = _hasher.hash(secrets.token_hex(8))
 
+# Each argon2 check takes ~64 MB and a core for a fraction of a second: a burst of logins (the
+# morning a deadline falls) waits its turn rather than exhausting the server's memory.
+_VERIFY_SLOTS = threading.BoundedSemaphore(4)
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
 MIN_PASSWORD = 8
@@ -38,10 +41,11 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    with _VERIFY_SLOTS:
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 class LoginLimiter:
@@ -74,17 +78,32 @@ class LoginLimiter:
 limiter = LoginLimiter()
 
 
-def authenticate(session: Session, username: str, password: str) -> Account | None:
-    account = session.exec(select(Account).where(Account.username == username)).first()
-    if account is None or not account.active:
+def authenticate(username: str, password: str, *, ip: str = "?") -> int | None:
+    """The account id if the password is right, else None; audited either way. The slow hash
+    check runs outside any database transaction, so waiting logins hold no connection."""
+    with session_scope() as s:
+        row = s.exec(
+            select(Account.id, Account.password_hash, Account.active).where(
+                Account.username == username
+            )
+        ).first()
+    if row is None or not row.active:
         verify_password(_DUMMY, password)
-        return None
-    if not verify_password(account.password_hash, password):
-        return None
-    if _hasher.check_needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
-        session.add(account)
-    return account
+        account_id = None
+    else:
+        account_id = row.id if verify_password(row.password_hash, password) else None
+    with session_scope() as s:
+        if account_id is None:
+            audit(s, actor=username[:100] or "?", entity="account", action="login.failed",
+                  data={"ip": ip})  # fmt: skip
+            return None
+        if _hasher.check_needs_rehash(row.password_hash):
+            account = s.get(Account, account_id)
+            account.password_hash = hash_password(password)
+            s.add(account)
+        audit(s, actor=username, entity="account", entity_id=account_id, action="login",
+              data={"ip": ip})  # fmt: skip
+    return account_id
 
 
 def create_account(
@@ -145,15 +164,7 @@ def login(request: Request, username: str = Form(""), password: str = Form("")):
         raise TooManyAttempts(
             "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên."
         )
-    with session_scope() as s:
-        account = authenticate(s, username, password)
-        if account is None:
-            audit(s, actor=username[:100] or "?", entity="account", action="login.failed",
-                  data={"ip": ip})  # fmt: skip
-        else:
-            audit(s, actor=account.username, entity="account", entity_id=account.id,
-                  action="login", data={"ip": ip})  # fmt: skip
-        account_id = account.id if account else None
+    account_id = authenticate(username, password, ip=ip)
     if account_id is None:
         limiter.failed(username, ip)
         return render(

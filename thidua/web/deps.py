@@ -29,6 +29,9 @@ templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates" / "web"))
 templates.env.filters["long_date"] = lambda d: vn.long_date(d) if d else ""
 templates.env.filters["number"] = lambda v, d=0: vn.number(v, d) if v is not None else ""
 templates.env.filters["percent"] = lambda v, d=1: vn.percent(v, d) if v is not None else ""
+templates.env.filters["filesize"] = lambda n: (
+    f"{n} byte" if n < 1024 else f"{vn.number(n / 1024, 0 if n >= 10240 else 1)} KB"
+)
 templates.env.filters["when"] = lambda t: (
     t.astimezone(vn.TZ).strftime("%H:%M %d/%m/%Y") if t is not None else ""
 )

@@ -24,7 +24,7 @@ from models import (
 from models.db import session_scope
 from thidua import notify, triggers
 from thidua.documents.context import progress
-from thidua.lifecycle import Stage, audit
+from thidua.lifecycle import Stage, audit, steps_from
 from thidua.stages import STAGE_DEFS, stage_def
 from thidua.status import movement_status
 from thidua.web import charts
@@ -105,7 +105,14 @@ def dashboard(code: str, request: Request):
     return render(
         request, "admin/dashboard.html", st=st, m=m, periods=periods, progress_rows=rows,
         reported=reported, units=units, failures=failures, stages=STAGE_DEFS,
+        suggested=_suggested(m),
     )  # fmt: skip
+
+
+def _suggested(m: Movement) -> str | None:
+    """The stage that takes the movement's next step: preselected in the list."""
+    nxt = {s.name for s in steps_from(m.stage)}
+    return next((d.name for d in STAGE_DEFS if d.steps[0] in nxt), None)
 
 
 @router.get("/m/{code}/chart/targets.png")
