@@ -330,3 +330,51 @@ def test_a_ballot_paper_is_cast_whole_or_not_at_all(session):
     assert len(session.exec(select(VoteReceipt)).all()) == 3
     assert len(session.exec(select(Ballot)).all()) == 3
     assert verify(session, meeting).ok
+
+
+def test_a_vote_and_a_recusal_racing_for_one_member_never_both_land(db_url):
+    pg = db_url.startswith("postgresql")
+    engine = sa.create_engine(db_url, pool_size=4, max_overflow=0) if pg else engine_for(db_url)
+    with Session(engine, expire_on_commit=False) as s:
+        m, _chair, members, tinh, ldtt = setup_council(s)
+        meeting = open_(s, m)
+        meeting_id, member_id = meeting.id, members[5].id
+    for nomination_id in (tinh.id, ldtt.id):
+        barrier, outcomes = threading.Barrier(2), []
+
+        def do_vote(nomination_id=nomination_id, barrier=barrier, outcomes=outcomes):
+            with Session(engine) as s:
+                mt = s.get(Meeting, meeting_id)
+                barrier.wait()
+                try:
+                    cast_ballot(s, mt, member_person_id=member_id, nomination_id=nomination_id,
+                                choice="yes")  # fmt: skip
+                    outcomes.append("voted")
+                except ThiduaError:
+                    outcomes.append("refused")
+
+        def do_recuse(nomination_id=nomination_id, barrier=barrier, outcomes=outcomes):
+            with Session(engine) as s:
+                mt = s.get(Meeting, meeting_id)
+                barrier.wait()
+                try:
+                    recuse(s, mt, member_person_id=member_id, nomination_id=nomination_id,
+                           reason="Xung đột lợi ích")  # fmt: skip
+                    s.commit()
+                    outcomes.append("recused")
+                except ThiduaError:
+                    s.rollback()
+                    outcomes.append("refused")
+
+        threads = [threading.Thread(target=do_vote), threading.Thread(target=do_recuse)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(outcomes) in (["refused", "voted"], ["recused", "refused"]), outcomes
+        with Session(engine) as s:
+            receipts = s.exec(select(VoteReceipt).where(VoteReceipt.nomination_id == nomination_id))
+            recusals = s.exec(select(Recusal).where(Recusal.nomination_id == nomination_id))
+            assert len(receipts.all()) + len(recusals.all()) == 1
+    if pg:
+        engine.dispose()

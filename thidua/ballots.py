@@ -53,6 +53,7 @@ ON_AGENDA = ("submitted", "accepted")  # nominations a meeting votes on by defau
 # The actor that closes a meeting because every member entitled has voted on everything.
 SYSTEM_COMPLETE = "system:complete"
 OWN_NOMINATION = "Là người được đề nghị khen thưởng"
+RECUSED = "Thành viên đã xin không tham gia biểu quyết hồ sơ này, không được bỏ phiếu"
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,15 @@ def open_meeting(
     return meeting
 
 
-def _member(session: Session, meeting: Meeting, person_id: int) -> CouncilMember:
-    member = session.execute(
-        select(CouncilMember).where(
-            CouncilMember.council_id == meeting.council_id, CouncilMember.person_id == person_id
-        )
-    ).scalar_one_or_none()
+def _member(
+    session: Session, meeting: Meeting, person_id: int, *, lock: bool = False
+) -> CouncilMember:
+    """The council member; with lock, his row is held so that his own votes and recusals are
+    taken one after the other (PostgreSQL; SQLite serialises every write anyway)."""
+    query = select(CouncilMember).where(
+        CouncilMember.council_id == meeting.council_id, CouncilMember.person_id == person_id
+    )
+    member = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if member is None:
         raise ThiduaError(f"Người dùng số {person_id} không phải là thành viên Hội đồng")
     return member
@@ -233,22 +237,14 @@ def cast_ballot_paper(
         .execution_options(populate_existing=True)
     ).scalar_one()
     _check_open(locked)
-    member = _member(session, locked, member_person_id)
+    member = _member(session, locked, member_person_id, lock=True)
     agenda = set(_agenda(locked))
     outside = sorted(n for n in picked if n not in agenda)
     if outside:
         raise ThiduaError(f"Hồ sơ số {outside[0]} không có trong chương trình phiên họp")
-    recused = session.execute(
-        select(Recusal.nomination_id).where(
-            Recusal.meeting_id == meeting.id,
-            Recusal.nomination_id.in_(list(picked)),
-            Recusal.member_id == member.id,
-        )
-    ).first()
-    if recused:
-        raise ThiduaError(
-            "Thành viên đã xin không tham gia biểu quyết hồ sơ này, không được bỏ phiếu"
-        )
+    if _recused_from(session, meeting.id, member.id, list(picked)):
+        session.rollback()
+        raise ThiduaError(RECUSED)
 
     def already(nomination_id: int) -> ThiduaError:
         return ThiduaError(
@@ -289,7 +285,20 @@ def cast_ballot_paper(
     if status != "open":
         session.rollback()
         raise TransitionRefused("Phiên họp đã kết thúc bỏ phiếu")
+    if _recused_from(session, meeting.id, member.id, list(picked)):  # a recusal just committed
+        session.rollback()
+        raise ThiduaError(RECUSED)
     session.commit()
+
+
+def _recused_from(session: Session, meeting_id: int, member_id: int, nominations: list[int]):
+    return session.execute(
+        select(Recusal.nomination_id).where(
+            Recusal.meeting_id == meeting_id,
+            Recusal.nomination_id.in_(nominations),
+            Recusal.member_id == member_id,
+        )
+    ).first()
 
 
 def _voted(session: Session, meeting_id: int, nomination_id: int, member_id: int) -> bool:
@@ -319,12 +328,19 @@ def recuse(
     reason = nfc(reason or "")
     if not reason:
         raise InvalidInput("Phải nêu lý do không tham gia biểu quyết")
+    meeting = session.execute(
+        select(Meeting)
+        .where(Meeting.id == meeting.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     _check_open(meeting)
-    member = _member(session, meeting, member_person_id)
+    member = _member(session, meeting, member_person_id, lock=True)
     if nomination_id not in _agenda(meeting):
         raise ThiduaError(f"Hồ sơ số {nomination_id} không có trong chương trình phiên họp")
+    voted = ThiduaError("Thành viên đã bỏ phiếu cho hồ sơ này, không thể xin không tham gia")
     if _voted(session, meeting.id, nomination_id, member.id):
-        raise ThiduaError("Thành viên đã bỏ phiếu cho hồ sơ này, không thể xin không tham gia")
+        raise voted
     recusal = Recusal(
         meeting_id=meeting.id, nomination_id=nomination_id, member_id=member.id, reason=reason
     )
@@ -334,6 +350,12 @@ def recuse(
     except IntegrityError:
         session.rollback()
         raise ThiduaError("Thành viên đã xin không tham gia biểu quyết hồ sơ này") from None
+    # Read again under the write lock (SQLite): a vote or a close that committed meanwhile.
+    if _voted(session, meeting.id, nomination_id, member.id):
+        raise voted
+    status = session.execute(select(Meeting.status).where(Meeting.id == meeting.id)).scalar_one()
+    if status != "open":
+        raise TransitionRefused("Phiên họp đã kết thúc bỏ phiếu")
     council = session.get(Council, meeting.council_id)
     audit(
         session,
