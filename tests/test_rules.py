@@ -86,7 +86,8 @@ def test_individual_titles_pass_and_fail(session):
         assert failures(results, ok) == {}, ok.title
     assert set(failures(results, ldtt_rating)) == {"LDTT.xep_loai"}
     f = failures(results, ldtt_rating)["LDTT.xep_loai"]
-    assert "Hoàn thành nhiệm vụ" in f.reason and "Điều 24" in f.legal_basis
+    assert "Hoàn thành nhiệm vụ" in f.reason
+    assert "Luật Thi đua, khen thưởng 2022 (danh hiệu Lao động tiên tiến)" in f.legal_basis
     assert f.nomination_id == ldtt_rating.id
     assert set(failures(results, ldtt_disc)) == {"LDTT.ky_luat"}
     assert "Khiển trách" in failures(results, ldtt_disc)["LDTT.ky_luat"].reason

@@ -184,8 +184,8 @@ def test_structural_mistakes(tmp_path):
     collective_ldtt = broken(
         tmp_path,
         (
-            '    subject: individual\n    basis: "Điều 24',
-            '    subject: collective\n    basis: "Điều 24',
+            '    subject: individual\n    basis: "Luật Thi đua, khen thưởng 2022 (danh hiệu Lao',
+            '    subject: collective\n    basis: "Luật Thi đua, khen thưởng 2022 (danh hiệu Lao',
         ),
     )
     with pytest.raises(
