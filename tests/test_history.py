@@ -146,6 +146,8 @@ def test_decisions_are_recorded_once_and_take_over_imported_rows(session, tmp_pa
     assert next(r for r in all_rows if r.subject_key.startswith("unit")).unit_id == u.id
     with pytest.raises(InvalidInput, match="subject_key"):
         record_awards(session, [AwardItem("ai-do", 2025, "LDTT")])
+    with pytest.raises(InvalidInput, match="không có đối tượng person:999999"):
+        record_awards(session, [AwardItem("person:999999", 2025, "LDTT")])
     with pytest.raises(InvalidInput, match="không có trong danh mục"):
         record_awards(session, [AwardItem(f"person:{a.id}", 2025, "HUAN_CHUONG")])
 

@@ -107,6 +107,7 @@ def record_awards(session: Session, items: Iterable[AwardItem | Mapping]) -> lis
             select(AwardHistory).where(columns.in_(keys[i : i + 1000]))
         ).scalars():
             existing[(h.subject_key, h.year, h.title)] = h
+    _check_subjects(session, [i.subject_key for i in wanted])
     out = []
     for item in wanted:
         if item.title not in KNOWN_TITLES:
@@ -131,6 +132,27 @@ def record_awards(session: Session, items: Iterable[AwardItem | Mapping]) -> lis
         out.append(row)
     session.flush()
     return out
+
+
+def _check_subjects(session: Session, keys: list[str]) -> None:
+    """Every "person:ID" / "unit:ID" names someone in the database (refused, not a traceback)."""
+    ids = [_ids(k) for k in keys]
+    people = {p for p, _ in ids if p is not None}
+    units = {u for _, u in ids if u is not None}
+    known_people = set(
+        session.execute(select(Person.id).where(Person.id.in_(people))).scalars()
+    ) if people else set()  # fmt: skip
+    known_units = set(
+        session.execute(select(Unit.id).where(Unit.id.in_(units))).scalars()
+    ) if units else set()  # fmt: skip
+    missing = [f"person:{p}" for p in sorted(people - known_people)] + [
+        f"unit:{u}" for u in sorted(units - known_units)
+    ]
+    if missing:
+        raise InvalidInput(
+            "Không ghi được lịch sử khen thưởng",
+            [Problem("subject_key", f"không có đối tượng {k}") for k in missing],
+        )
 
 
 def history_for(session: Session, subject_keys: Iterable[str]) -> dict[str, list[AwardHistory]]:
