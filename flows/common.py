@@ -13,8 +13,10 @@ from models import Movement
 from models.db import session_scope
 from thidua.errors import ThiduaError
 from thidua.lifecycle import Stage, advance, check, period_count, stages_for
+from thidua.obligations import outstanding
 from thidua.stages import StageDef, stage_def
 from thidua.status import find_movement
+from thidua.vn import short_date
 
 T = TypeVar("T")
 
@@ -90,6 +92,16 @@ def finish(
         for step in sdef.steps:
             advance(session, movement, step, actor=actor, reason=f"flow {sdef.flow}")
         outcome.lines.append(f"Giai đoạn mới: **{Stage(movement.stage).label}**")
+        owed = outstanding(session, movement)
+        units = sorted({(o.unit_code, o.unit_name) for o in owed})
+        outcome.counts["đơn vị còn nợ"] = len(units)
+        outcome.lines += [
+            f"Còn nợ — {name} [{code}]: "
+            + "; ".join(
+                f"{o.label} (hạn {short_date(o.due_on)})" for o in owed if o.unit_code == code
+            )
+            for code, name in units[:30]
+        ]
 
 
 def conclude(outcome: Outcome) -> State:

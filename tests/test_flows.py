@@ -53,7 +53,7 @@ def _stage(code: str) -> Stage:
         return Stage(s.exec(select(Movement.stage).where(Movement.code == code)).one())
 
 
-def _count(model, *where) -> int:  # noqa: ANN001
+def _count(model, *where) -> int:
     with _session() as s:
         return s.exec(select(func.count()).select_from(model).where(*where)).one()
 
@@ -86,6 +86,7 @@ def test_out_of_order_stage_is_refused_with_its_reason(movement: str) -> None:
     run = run_in_process(movement, "final-tally")
     assert run.status == "refused"
     assert "Tổng kết" in run.message and "Dự thảo" in run.message
+    assert "Bị từ chối" in _artifact(f"{movement}-final-tally")
     assert _stage(movement) == Stage.DRAFT
     assert _count(IssuedDocument) == 0
 
@@ -104,12 +105,31 @@ def test_rerunning_a_completed_stage_changes_nothing(movement: str) -> None:
     assert run_in_process(movement, "launch").status == "done"
     docs, sent = _count(IssuedDocument), _count(Notification)
     events = _count(AuditEvent)
+    assert "Đã thực hiện" in _artifact(f"{movement}-launch")
     again = run_in_process(movement, "launch")
     assert again.status == "already_done"
     assert "đã hoàn thành" in again.message
+    assert "Đã hoàn thành trước đó" in _artifact(f"{movement}-launch")
     assert (_count(IssuedDocument), _count(Notification), _count(AuditEvent)) == (
         docs, sent, events,
     )  # fmt: skip
+
+
+def _artifact(key: str) -> str:
+    """The latest markdown a stage left under `key`."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async def read() -> str:
+        async with get_client() as client:
+            found = await client.read_latest_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+            )
+            return found[0].data if found else ""
+
+    return asyncio.run(read())
 
 
 def test_crash_half_way_then_rerun_completes_with_nothing_done_twice(
