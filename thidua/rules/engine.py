@@ -101,7 +101,9 @@ def _check(session: Session, movement: Movement, rs: RuleSet) -> list[CheckResul
     blocks = _blocks(session, movement.id) if any(q.scope == "block" for q in rs.quotas) else {}
     names = _GroupNames(session, movement.id)
     for quota in rs.quotas:
-        ranked = any("block_rank" in r.test.calls for r in rs.titles[quota.title].rules)
+        ranked = any("block_rank" in r.test.calls for r in rs.titles[quota.title].rules) and any(
+            n.title == quota.title for n in eligible
+        )
         if ranked and world.ranks is None:
             world.ranks = world.load_ranks()
         ranks = world.ranks if ranked else None
