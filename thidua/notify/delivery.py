@@ -20,7 +20,7 @@ from thidua.notify import ledger, quiet
 from thidua.notify.base import DeliveryReport, OutgoingMessage, PermanentFailure
 from thidua.notify.channels import Answer, Channel, Worker, channels_from_settings
 from thidua.notify.contacts import normalise_email, normalise_phone
-from thidua.notify.messages import render_email, render_zns
+from thidua.notify.messages import has_zns, render_email, render_zns
 
 LEASE_MARGIN = 0.8  # stop starting new sends once 80% of the lease has gone
 Sent = tuple[ledger.Row, Answer | None]
@@ -102,9 +102,14 @@ def _movement(session: Session, movement_id: int) -> Movement:
 
 
 def _items(
-    session: Session, movement: Movement, msgs: list[OutgoingMessage]
+    session: Session,
+    movement: Movement,
+    msgs: list[OutgoingMessage],
+    known: dict[tuple[str, str, str], Any],
 ) -> list[dict[str, Any]]:
-    """Ledger rows for the messages, rendered; a bad contact point becomes a failed row."""
+    """Ledger rows for the messages, rendered; a bad contact point becomes a failed row.
+    A message already in the ledger (`known`) is not rendered again — a re-run or an hourly
+    sweep costs a lookup, not a render — unless it failed for an address corrected since."""
     ids = {m.person_id for m in msgs}
     # plain columns, not ORM objects: ~10× cheaper for a 500-message batch
     people = {
@@ -146,6 +151,10 @@ def _items(
             }
         )
 
+    def needed(m: OutgoingMessage, channel: str, address: str) -> bool:
+        k = known.get((m.event, f"person:{m.person_id}", channel))
+        return k is None or (k.status == ledger.FAILED and k.address != address)
+
     for m in msgs:
         person = people.get(m.person_id)
         if person is None or not person.active:
@@ -164,16 +173,21 @@ def _items(
             row(m, "email", "", common, "không có địa chỉ email hay số Zalo")
             continue
         if person.email:
-            form = render_email(m.kind, ctx)
-            files = [str(p) for p in m.attachments] + form.attachments
-            missing = [f for f in files if not Path(f).is_file()]
-            if missing:
-                raise InvalidInput(
-                    "Không tìm thấy file đính kèm thông báo",
-                    [Problem("attachments", f"không có file {f}", m.event) for f in missing],
-                )
             try:
-                address = normalise_email(person.email)
+                address, error = normalise_email(person.email), None
+            except ValueError as e:
+                address, error = person.email, str(e)
+            if error:
+                row(m, "email", address, common, error)
+            elif needed(m, "email", address):
+                form = render_email(m.kind, ctx)
+                files = [str(p) for p in m.attachments] + form.attachments
+                missing = [f for f in files if not Path(f).is_file()]
+                if missing:
+                    raise InvalidInput(
+                        "Không tìm thấy file đính kèm thông báo",
+                        [Problem("attachments", f"không có file {f}", m.event) for f in missing],
+                    )
                 payload = {
                     **common,
                     "subject": form.subject,
@@ -182,17 +196,18 @@ def _items(
                     "to_name": person.full_name,
                 }
                 row(m, "email", address, payload)
+        if person.zalo_phone and has_zns(m.kind):
+            try:
+                address, error = normalise_phone(person.zalo_phone), None
             except ValueError as e:
-                row(m, "email", person.email, common, str(e))
-        if person.zalo_phone:
-            zform = render_zns(m.kind, ctx)
-            if zform is not None:
-                try:
-                    address = normalise_phone(person.zalo_phone)
-                    payload = {**common, "template_id": zform.template_id, "params": zform.params}
-                    row(m, "zalo", address, payload)
-                except ValueError as e:
-                    row(m, "zalo", person.zalo_phone, common, str(e))
+                address, error = person.zalo_phone, str(e)
+            if error:
+                row(m, "zalo", address, common, error)
+            elif needed(m, "zalo", address):
+                zform = render_zns(m.kind, ctx)
+                assert zform is not None  # has_zns
+                payload = {**common, "template_id": zform.template_id, "params": zform.params}
+                row(m, "zalo", address, payload)
     return rows
 
 
@@ -213,7 +228,12 @@ def _reserve(
     quiet_now = quiet.is_quiet(now)
     with session_scope() as s:
         movement = _movement(s, movement_id)
-        items = _items(s, movement, msgs)
+        pairs = {(m.event, f"person:{m.person_id}") for m in msgs}
+        known = {
+            (r.event, r.recipient, r.channel): r
+            for r in ledger.existing_pairs(s, movement_id, pairs)
+        }
+        items = _items(s, movement, msgs, known)
         if quiet_now:
             opens = quiet.opens_at(now)
             for it in items:
@@ -251,15 +271,21 @@ def _reserve(
         # rows that were already there: sent, failed, another worker's, or due for a retry
         by_key = {(it["event"], it["recipient"], it["channel"]): it for it in items}
         old = ledger.existing(s, movement_id, [k for k in by_key if k not in new])
+        old += [r for k, r in known.items() if k not in by_key]  # not rendered: known already
         to_claim, readdressed = [], []
         for r in old:
-            it = by_key[(r.event, r.recipient, r.channel)]
+            it = by_key.get((r.event, r.recipient, r.channel))
             if r.status == ledger.SENT:
                 report.skipped_already_sent += 1
             elif r.status == ledger.CANCELLED:
                 report.cancelled += 1
             elif r.status == ledger.FAILED:
-                if it["status"] != ledger.FAILED and it["address"] != r.address and not quiet_now:
+                if (
+                    it is not None
+                    and it["status"] != ledger.FAILED
+                    and it["address"] != r.address
+                    and not quiet_now
+                ):
                     readdressed.append((r, it))  # the contact was corrected since: try it
                 else:
                     report.skipped_failed_before += 1

@@ -117,10 +117,35 @@ def existing(
                 T.c.attempts,
                 T.c.reserved_at,
                 T.c.next_attempt_at,
-                T.c.payload,
             ).where(
                 T.c.movement_id == movement_id,
                 sa.tuple_(T.c.event, T.c.recipient, T.c.channel).in_(keys[i : i + 500]),
+            )
+        ).all()
+    return found
+
+
+def existing_pairs(
+    session: Session, movement_id: int, pairs: Iterable[tuple[str, str]]
+) -> list[sa.Row]:
+    """The rows of these (event, recipient) pairs, on any channel."""
+    pairs = list(pairs)
+    found: list[sa.Row] = []
+    for i in range(0, len(pairs), 500):
+        found += session.execute(
+            sa.select(
+                T.c.id,
+                T.c.event,
+                T.c.recipient,
+                T.c.channel,
+                T.c.address,
+                T.c.status,
+                T.c.attempts,
+                T.c.reserved_at,
+                T.c.next_attempt_at,
+            ).where(
+                T.c.movement_id == movement_id,
+                sa.tuple_(T.c.event, T.c.recipient).in_(pairs[i : i + 500]),
             )
         ).all()
     return found

@@ -183,6 +183,10 @@ def render_email(kind: str, ctx: dict[str, Any]) -> EmailForm:
     return EmailForm(subject, body.strip() + "\n", [f for f in files if f])
 
 
+def has_zns(kind: str) -> bool:
+    return compiled(kind).zns_id is not None
+
+
 def render_zns(kind: str, ctx: dict[str, Any]) -> ZnsForm | None:
     """The ZNS form, or None when the kind has none (then it goes by email only)."""
     c = compiled(kind)
