@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 from starlette.routing import Mount
 
-from models import Evidence, IssuedDocument, Movement, PeriodReport
+from models import Decision, Evidence, IssuedDocument, Movement, PeriodReport
 from models.db import engine_for
 from tests.web_helpers import PNG, Recorder, csrf_of, login, make_world
 from thidua import triggers
@@ -17,12 +17,17 @@ from thidua.settings import get_settings
 from thidua.web import auth
 from thidua.web.app import create_app
 
-ROLES = ["anon", "staff", "focal", "other_focal", "head", "member", "admin"]
+# focal: a unit's focal point whose unit leads its block; other_focal: one in the same block;
+# unit_head: the focal point's head; member: a council member; agency_head: the Giám đốc
+# (head of the root unit, chair of the council, takes part in no movement as a unit).
+ROLES = ["anon", "staff", "focal", "other_focal", "unit_head", "member", "agency_head", "admin"]
 ALL = set(ROLES)
 LOGGED_IN = ALL - {"anon"}
-UNIT = {"focal", "other_focal", "head"}
-OWN_UNIT = {"focal", "head"}  # dossiers of the focal point's unit
-COUNCIL = {"member"}
+UNIT = {"focal", "other_focal", "unit_head"}
+OWN_UNIT = {"focal", "unit_head"}  # dossiers of the focal point's unit
+LEADER = {"focal"}
+COUNCIL = {"member", "agency_head"}
+HEAD = {"agency_head"}
 ADMIN = {"admin"}
 
 POLICY: dict[tuple[str, str], set[str]] = {
@@ -31,7 +36,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/logout"): ALL,
     ("GET", "/"): LOGGED_IN,
     ("GET", "/static"): ALL,
-    ("GET", "/unit"): UNIT,
+    ("GET", "/unit"): UNIT | HEAD,  # lists the movements his unit takes part in: none
     ("GET", "/unit/{code}"): UNIT,
     ("POST", "/unit/{code}/register"): UNIT,
     ("GET", "/unit/{code}/report/{number}"): UNIT,
@@ -44,6 +49,12 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/dossier/{nomination_id}/evidence"): OWN_UNIT,
     ("POST", "/dossier/{nomination_id}/resubmit"): OWN_UNIT,
     ("GET", "/evidence/{evidence_id}"): OWN_UNIT | COUNCIL | ADMIN,
+    ("GET", "/block/{code}"): LEADER,
+    ("GET", "/block/{code}/unit/{unit_id}"): LEADER,
+    ("POST", "/block/{code}/unit/{unit_id}"): LEADER,
+    ("GET", "/head"): HEAD,
+    ("POST", "/head/{code}/decision/{decision_id}/approve"): HEAD,
+    ("GET", "/head/document/{doc_id}"): HEAD,
     ("GET", "/council"): COUNCIL,
     ("GET", "/council/{code}"): COUNCIL,
     ("POST", "/council/{code}/vote"): COUNCIL,
@@ -113,9 +124,14 @@ def world(db_url, monkeypatch):
         rep = PeriodReport(movement_id=m.id, unit_id=w.focal_unit_id, period_number=1,
                            submitted_by="t")  # fmt: skip
         s.add_all([doc, ev, rep])
+        s.flush()
+        memo = Decision(movement_id=m.id, kind="proposal", authority="UBND tỉnh",
+                        document_id=doc.id)  # fmt: skip
+        s.add(memo)
         s.commit()
         w.ids = {"code": w.code, "number": 1, "nomination_id": w.nominations[0],
-                 "evidence_id": ev.id, "doc_id": doc.id, "report_id": rep.id}  # fmt: skip
+                 "evidence_id": ev.id, "doc_id": doc.id, "report_id": rep.id,
+                 "unit_id": w.other_unit_id, "decision_id": memo.id}  # fmt: skip
     return w
 
 
@@ -126,7 +142,8 @@ def test_every_route_against_every_role(world):
     assert not missing, f"routes with no line in the role matrix: {missing}"
     assert not [k for k in POLICY if k not in table], "matrix lines for routes that are gone"
     users = {"staff": world.staff, "focal": world.focal, "other_focal": world.other_focal,
-             "head": world.unit_head, "member": world.council[1], "admin": world.admin}  # fmt: skip
+             "unit_head": world.unit_head, "member": world.council[1],
+             "agency_head": world.council[0], "admin": world.admin}  # fmt: skip
     wrong = []
     with TestClient(app) as c:
         for role in ROLES:

@@ -5,6 +5,7 @@ starter that lets a vote completing a step start the next stage without holding 
 """
 
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,14 +15,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from thidua import events, triggers
-from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
+from thidua.errors import NotFound, Problem, ThiduaError
 from thidua.settings import PROJECT_ROOT, get_settings
 from thidua.web import (
     auth,
     routes_admin,
     routes_admin_work,
+    routes_block,
     routes_council,
     routes_dossiers,
+    routes_head,
     routes_unit,
 )
 from thidua.web.csrf import CsrfRefused, csrf_check
@@ -29,6 +32,7 @@ from thidua.web.deps import Forbidden, LoginRequired, render
 
 SESSION_COOKIE = "thidua_session"
 SESSION_MAX_AGE = 8 * 3600  # a working day
+MAX_BODY = 12 * 1024 * 1024  # one evidence file (10 MB) and the form around it
 _VALIDATION = {
     "missing": "chưa nhập",
     "int_parsing": "phải là số nguyên",
@@ -50,6 +54,30 @@ async def lifespan(_app: FastAPI):
         yield
     finally:
         events.starter = previous
+
+
+def _body_refused(request: Request):
+    """Refuse a body larger than any form needs before anything reads it (an evidence file is
+    at most 10 MB; the domain says so with its own message for sizes in between)."""
+    if request.method not in {"POST", "PUT", "PATCH"}:
+        return None
+    length = request.headers.get("content-length")
+    if length is None and request.headers.get("transfer-encoding"):
+        message, status = "Yêu cầu phải nêu rõ dung lượng dữ liệu gửi lên.", 411
+    elif length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+        message = f"Dữ liệu gửi lên quá lớn (tối đa {MAX_BODY // (1024 * 1024)} MB mỗi lần gửi)."
+        status = 413
+    else:
+        return None
+    return render(request, "error.html", status_code=status, message=message, problems=[])
+
+
+def _same_site_referer(request: Request) -> str | None:
+    """The page to go back to, only if it is one of ours (never a link to another site)."""
+    ref = urlsplit(request.headers.get("referer", ""))
+    if ref.netloc != request.url.netloc or ref.scheme not in {"http", "https"}:
+        return None
+    return ref.path + (f"?{ref.query}" if ref.query else "")
 
 
 def _status_of(exc: ThiduaError) -> int:
@@ -83,6 +111,9 @@ def create_app() -> FastAPI:
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
+        refused = _body_refused(request)
+        if refused is not None:
+            return refused
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -96,10 +127,9 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(ThiduaError)
     async def _refused(request: Request, exc: ThiduaError):
-        problems = exc.problems if isinstance(exc, InvalidInput) or exc.problems else []
         return render(
             request, "error.html", status_code=_status_of(exc), message=exc.message,
-            problems=problems, back=request.headers.get("referer"),
+            problems=exc.problems, back=_same_site_referer(request),
         )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
@@ -135,6 +165,8 @@ def create_app() -> FastAPI:
     app.include_router(auth.router)
     app.include_router(routes_unit.router)
     app.include_router(routes_dossiers.router)
+    app.include_router(routes_block.router)
+    app.include_router(routes_head.router)
     app.include_router(routes_council.router)
     app.include_router(routes_admin.router)
     app.include_router(routes_admin_work.router)

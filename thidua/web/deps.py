@@ -22,6 +22,7 @@ ROLE_LABELS = {
     "council_member": "Thành viên Hội đồng",
     "council_chair": "Chủ tịch Hội đồng",
     "block_leader": "Khối trưởng",
+    "head": "Thủ trưởng cơ quan",
     "admin": "Quản trị",
 }
 
@@ -55,6 +56,7 @@ class User:
     unit_id: int | None = None
     unit_name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
+    is_head: bool = False  # the agency's head: unit_head of a unit at the top of the tree
 
     @property
     def is_unit(self) -> bool:
@@ -65,8 +67,13 @@ class User:
         return bool(self.roles & COUNCIL_ROLES) and self.person_id is not None
 
     @property
+    def is_leader(self) -> bool:
+        return "block_leader" in self.roles and self.unit_id is not None
+
+    @property
     def role_labels(self) -> list[str]:
-        return [ROLE_LABELS[r] for r in ROLE_LABELS if r in self.roles]
+        held = self.roles | ({"head"} if self.is_head else set())
+        return [ROLE_LABELS[r] for r in ROLE_LABELS if r in held]
 
 
 def load_user(session: Session, account_id: int) -> User | None:
@@ -90,6 +97,7 @@ def load_user(session: Session, account_id: int) -> User | None:
         unit_id=person.unit_id if person else None,
         unit_name=unit.name if unit else "",
         roles=frozenset(roles),
+        is_head="unit_head" in roles and unit is not None and unit.parent_id is None,
     )
 
 
@@ -125,6 +133,20 @@ def admin_user(request: Request) -> User:
     user = current_user(request)
     if not user.is_admin:
         raise Forbidden("Chỉ quản trị viên được vào trang quản trị.")
+    return user
+
+
+def leader_user(request: Request) -> User:
+    user = current_user(request)
+    if not user.is_leader:
+        raise Forbidden("Chỉ đơn vị khối trưởng được chấm điểm các đơn vị trong khối.")
+    return user
+
+
+def head_user(request: Request) -> User:
+    user = current_user(request)
+    if not user.is_head:
+        raise Forbidden("Chỉ Thủ trưởng cơ quan được phê duyệt quyết định khen thưởng.")
     return user
 
 

@@ -105,7 +105,7 @@ def documents(code: str, request: Request):
     return render(request, "admin/documents.html", m=m, docs=docs)
 
 
-def _document_file(doc_id: int, pdf: bool) -> tuple[Path, str]:
+def document_file(doc_id: int, pdf: bool) -> tuple[Path, str]:
     with session_scope() as s:
         doc = s.get(IssuedDocument, doc_id)
         if doc is None:
@@ -123,14 +123,14 @@ def _document_file(doc_id: int, pdf: bool) -> tuple[Path, str]:
 
 @router.get("/document/{doc_id}")
 def document(doc_id: int):
-    path, name = _document_file(doc_id, pdf=False)
+    path, name = document_file(doc_id, pdf=False)
     media = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return FileResponse(path, media_type=media if name.endswith(".docx") else None, filename=name)
 
 
 @router.get("/document/{doc_id}/pdf")
 def document_pdf(doc_id: int):
-    path, name = _document_file(doc_id, pdf=True)
+    path, name = document_file(doc_id, pdf=True)
     return FileResponse(path, media_type="application/pdf", filename=name)
 
 

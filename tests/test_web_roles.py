@@ -1,0 +1,97 @@
+"""The narrower roles: a block leader scores only the units of his block; the agency's head
+approves decisions (the last approval starts the closing stage). And the body-size limit."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
+
+from models import AuditEvent, Decision, Movement, Score
+from models.db import engine_for
+from tests.web_helpers import Recorder, login, make_world, token
+from thidua import triggers
+from thidua.lifecycle import Stage
+from thidua.web import auth
+from thidua.web.app import create_app
+
+
+@pytest.fixture(autouse=True)
+def _quiet(monkeypatch):
+    monkeypatch.setattr(triggers, "start_stage_in_background", Recorder())
+    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+
+
+def as_user(username: str) -> TestClient:
+    c = TestClient(create_app())
+    c.__enter__()
+    assert login(c, username).status_code == 200
+    return c
+
+
+def test_block_leader_scores_units_of_his_block_only(db_url):
+    from models import Participant
+
+    w = make_world(db_url, stage=Stage.PERIOD2_OPEN)
+    with Session(engine_for(db_url)) as s:
+        parts = {p.unit_id: p.block_id for p in s.exec(select(Participant))}
+    mine = parts[w.focal_unit_id]
+    outside = next(u for u, b in parts.items() if b != mine)
+    leader = as_user(w.focal)
+    page = f"/block/{w.code}"
+    assert "Chấm điểm" in leader.get(page).text
+    form = f"{page}/unit/{w.other_unit_id}"
+    r = leader.post(form, data={"p:TC1": "36", "csrf_token": token(leader, form)})
+    assert r.status_code == 400 and "tiêu chí TC1" in r.text
+    r = leader.post(form, data={"p:TC1": "30", "p:TC2": "10", "csrf_token": token(leader, form)})
+    assert r.status_code == 200 and "Đã ghi điểm khối trưởng chấm" in r.text
+    with Session(engine_for(db_url)) as s:
+        rows = s.exec(select(Score.unit_id, Score.scorer_kind, Score.scored_by)).all()
+    assert set(rows) == {(w.other_unit_id, "leader", w.focal)}
+    assert "30,00" in leader.get(form).text and "Xếp hạng trong khối" in leader.get(page).text
+    r = leader.post(f"{page}/unit/{outside}", data={"p:TC1": "1", "csrf_token": token(leader)})
+    assert r.status_code == 403 and "không thuộc khối thi đua của bạn" in r.text
+    assert leader.get(f"{page}/unit/{outside}").status_code == 403
+    assert as_user(w.other_focal).get(page).status_code == 403  # not the leading unit
+
+
+def test_the_head_approves_and_the_last_approval_starts_the_close(db_url):
+    w = make_world(db_url, stage=Stage.DECIDED)
+    with Session(engine_for(db_url)) as s:
+        mid = s.exec(select(Movement.id)).one()
+        for authority in ["Chủ tịch UBND tỉnh", "Bộ Công Thương"]:
+            s.add(Decision(movement_id=mid, kind="proposal", authority=authority))
+        s.commit()
+        ids = s.exec(select(Decision.id).order_by(Decision.id)).all()
+    head = as_user(w.council[0])  # the Giám đốc
+    page = head.get("/head").text
+    assert "Tờ trình" in page and page.count("Phê duyệt</button>") == 2
+    r = head.post(f"/head/{w.code}/decision/{ids[0]}/approve", data={"csrf_token": token(head)})
+    assert r.status_code == 200 and "Đã phê duyệt văn bản" in r.text
+    assert triggers.start_stage_in_background.calls == []
+    r = head.post(f"/head/{w.code}/decision/{ids[1]}/approve", data={"csrf_token": token(head)})
+    assert "bắt đầu giai đoạn kết thúc phong trào" in r.text
+    assert triggers.start_stage_in_background.calls == [(w.code, "close", w.council[0])]
+    r = head.post(f"/head/{w.code}/decision/999/approve", data={"csrf_token": token(head)})
+    assert r.status_code == 404
+    with Session(engine_for(db_url)) as s:
+        approved = s.exec(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "proposal.approved")
+        ).one()
+    assert approved == 2
+    assert as_user(w.admin).get("/head").status_code == 403
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(sqlite_url):
+    from thidua.web.app import MAX_BODY
+
+    w = make_world(sqlite_url, stage=Stage.PROPOSALS)
+    unit = as_user(w.focal)
+    form = f"/unit/{w.code}/nominate"
+    big = ("scan.pdf", b"%PDF" + b"0" * (MAX_BODY + 1), "application/pdf")
+    r = unit.post(form, data={"csrf_token": token(unit, form)}, files={"evidence": big})
+    assert r.status_code == 413 and "quá lớn" in r.text
+    over_ten = ("scan.pdf", b"%PDF" + b"0" * (10 * 1024 * 1024), "application/pdf")
+    data = {"title": "LDTT", "person_id": str(w.person_ids[w.focal]), "csrf_token": token(unit)}
+    r = unit.post(form, data=data, files={"evidence": over_ten})
+    assert r.status_code == 400 and "dung lượng vượt quá 10 MB" in r.text
