@@ -30,8 +30,11 @@ def _wrap(label: str, width: int = 38) -> str:
     return "\n".join(textwrap.wrap(label, width)[:3])
 
 
-def progress_chart(items: list[tuple[str, Decimal]], width_mm: float = 155) -> Image | None:
-    """Horizontal bars: % of plan reached per target, with the 100% line."""
+def progress_chart(
+    items: list[tuple[str, Decimal]], expected: Decimal | None = None, width_mm: float = 155
+) -> Image | None:
+    """Horizontal bars: % of plan reached per target, with the 100% line, and before the end
+    the share of time gone by (a bar short of it is behind schedule)."""
     if not items:
         return None
     items = items[:_MAX_BARS]
@@ -39,9 +42,20 @@ def progress_chart(items: list[tuple[str, Decimal]], width_mm: float = 155) -> I
         fig, ax = plt.subplots(figsize=(6.3, 0.55 * len(items) + 0.9))
         labels = [_wrap(label) for label, _ in items][::-1]
         values = [float(v) for _, v in items][::-1]
-        colors = ["#2e7d32" if v >= 100 else "#c62828" for v in values]
+        goal = float(expected) if expected is not None else 100.0
+        colors = ["#2e7d32" if v >= goal else "#c62828" for v in values]
         bars = ax.barh(labels, values, color=colors, height=0.6)
         ax.axvline(100, color="#333333", linewidth=1, linestyle="--")
+        if expected is not None:
+            ax.axvline(goal, color="#ef6c00", linewidth=1.2, linestyle=":")
+            ax.text(
+                goal,
+                len(values) - 0.45,
+                f" tiến độ {vn.percent(expected, 1)}",
+                color="#ef6c00",
+                fontsize=7,
+                va="bottom",
+            )
         top = max([*values, 100.0]) * 1.18
         ax.set_xlim(0, top)
         for bar, v in zip(bars, values, strict=True):

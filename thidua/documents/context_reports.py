@@ -59,11 +59,26 @@ def _latest_values(
     return latest, values
 
 
+def expected_pct(session: Session, movement: Movement, period_number: int) -> Decimal | None:
+    """Before the last period, the share of the movement's time gone by at the period's end:
+    a target is on schedule when its % of the year's plan is at least that. None at the end."""
+    every = periods(session, movement)
+    current = next((p for p in every if p.number == period_number), None)
+    if current is None or current.number >= every[-1].number:
+        return None
+    start, end = every[0].starts_on, every[-1].ends_on
+    gone = (current.ends_on - start).days + 1
+    return Decimal(gone * 100) / Decimal((end - start).days + 1)
+
+
 def progress(
     session: Session, movement: Movement, period_number: int
 ) -> tuple[list[dict[str, Any]], Any, int]:
-    """Rows of the progress table, its chart, and how many units reported."""
+    """Rows of the progress table, its chart, and how many units reported. At the end a
+    target is "Đạt" or "Chưa đạt"; before, "Đúng tiến độ" or "Chậm tiến độ" against the share
+    of time gone by (expected_pct)."""
     latest, values = _latest_values(session, movement, period_number)
+    expected = expected_pct(session, movement, period_number)
     rows, bars = [], []
     for i, t in enumerate(targets(session, movement), start=1):
         got = [values[r.id][t.id] for r in latest.values() if t.id in values.get(r.id, {})]
@@ -72,7 +87,16 @@ def progress(
         else:
             achieved = sum(got, Decimal(0))
         pct = achieved * 100 / t.value if t.value else Decimal(0)
-        ok = achieved <= t.value if t.comparison == "at_most" else achieved >= t.value
+        if t.comparison == "at_most":
+            ok = achieved <= t.value
+        else:
+            ok = pct >= expected if expected is not None else achieved >= t.value
+        if not got:
+            status = "Chưa có số liệu"
+        elif expected is not None:
+            status = "Đúng tiến độ" if ok else "Chậm tiến độ"
+        else:
+            status = "Đạt" if ok else "Chưa đạt"
         rows.append(
             {
                 "stt": i,
@@ -80,11 +104,21 @@ def progress(
                 "target_text": f"{t.value_text} {t.unit}",
                 "achieved_text": f"{vn.number(achieved, decimals(t.value_text))} {t.unit}",
                 "pct_text": vn.percent(pct, 1),
-                "status": "Đạt" if ok else ("Chưa có số liệu" if not got else "Chưa đạt"),
+                "status": status,
             }
         )
         bars.append((t.label, pct))
-    return rows, progress_chart(bars), len(latest)
+    return rows, progress_chart(bars, expected), len(latest)
+
+
+def progress_basis(session: Session, movement: Movement, period_number: int) -> str:
+    expected = expected_pct(session, movement, period_number)
+    if expected is None:
+        return PROGRESS_BASIS
+    return (
+        f"{PROGRESS_BASIS} Chỉ tiêu đúng tiến độ khi tỷ lệ thực hiện so với kế hoạch năm đạt "
+        f"ít nhất {vn.percent(expected, 1)} (tỷ lệ thời gian đã qua của phong trào)."
+    )
 
 
 def period_report_context(
@@ -118,7 +152,7 @@ def period_report_context(
         participant_count=two(len(units)),
         missing_units=[u.name for u in units if u.id not in latest],
         progress_rows=rows,
-        progress_basis=PROGRESS_BASIS,
+        progress_basis=progress_basis(session, movement, period_number),
         progress_chart=chart,
         next_steps=steps,
         closing=f"Trên đây là báo cáo sơ kết {period.name} của {movement.agency}./.",

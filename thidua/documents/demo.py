@@ -411,7 +411,9 @@ def _variant(name: str, i: int, j: int) -> str:
 
 def _reports(session, mid, unit_rows, targets) -> None:
     n = len(unit_rows)
-    for period, share in ((1, Decimal("0.52")), (2, Decimal("1.04"))):
+    # Year-to-date shares of each target's plan: some ahead, some behind, as in real reports.
+    shares = {1: ["0.70", "0.50", "0.72", "0.55"], 2: ["1.06", "0.97", "1.09", "1.01"]}
+    for period in (1, 2):
         reports = []
         for i, u in enumerate(unit_rows):
             if period == 1 and i % 5 == 4:
@@ -435,10 +437,16 @@ def _reports(session, mid, unit_rows, targets) -> None:
                 TargetResult(
                     report_id=r.id,
                     target_id=t.id,
-                    value=(t.value * share * wobble / n).quantize(Decimal("0.1")),
+                    value=(t.value * _share(shares[period], t.seq) * wobble / n).quantize(
+                        Decimal("0.1")
+                    ),
                 )
                 for t in targets
             )
+
+
+def _share(shares: list[str], seq: int) -> Decimal:
+    return Decimal(shares[(seq - 1) % len(shares)])
 
 
 def _nominations(session, mid, unit_rows, people) -> list[Nomination]:
