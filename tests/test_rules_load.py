@@ -192,6 +192,9 @@ def test_structural_mistakes(tmp_path):
         InvalidInput, match=r"titles\.LDTT\.subject: Lao động tiên tiến chỉ dành cho cá nhân"
     ):
         load_rule_set(collective_ldtt)
+    dup = broken(tmp_path, ("id: CSTDCS.ldtt", "id: LDTT.xep_loai"))
+    with pytest.raises(InvalidInput, match="mã tiêu chuẩn 'LDTT.xep_loai' đã dùng ở LDTT"):
+        load_rule_set(dup)
     flags = broken(tmp_path, ("flags_per_block: 1", "flags_per_block: 2"))
     with pytest.raises(
         InvalidInput, match=r"quotas\[2\]\.max: 1 Cờ mỗi khối, khác scoring\.flags_per_block \(2\)"

@@ -132,6 +132,13 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
         and (t := _title(c, code, node, titles_node, vocab, facts)) is not None
     }
     order = _order(c, titles, titles_node)
+    seen: dict[str, str] = {}
+    for t in titles.values():  # a rule id names one criterion in every check result
+        for r in t.rules:
+            if r.id in seen and seen[r.id] != t.code:
+                problems.add(f"titles.{t.code}.criteria", f"mã tiêu chuẩn '{r.id}' đã dùng ở "
+                             f"{seen[r.id]}", r.where)  # fmt: skip
+            seen.setdefault(r.id, t.code)
     quotas = _quotas(c, top.get("quotas") or [], top, titles)
     council = c.mapping(top.get("council") or {}, "council", COUNCIL_FIELDS, top, "council") or {}
     quorum = _threshold(c, council.get("quorum", ">= 2/3"), "council.quorum", council, "quorum")
