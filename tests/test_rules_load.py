@@ -193,7 +193,7 @@ def test_structural_mistakes(tmp_path):
     ):
         load_rule_set(collective_ldtt)
     dup = broken(tmp_path, ("id: CSTDCS.ldtt", "id: LDTT.xep_loai"))
-    with pytest.raises(InvalidInput, match="mã tiêu chuẩn 'LDTT.xep_loai' đã dùng ở LDTT"):
+    with pytest.raises(InvalidInput, match=r"mã tiêu chuẩn 'LDTT\.xep_loai' đã dùng ở LDTT"):
         load_rule_set(dup)
     flags = broken(tmp_path, ("flags_per_block: 1", "flags_per_block: 2"))
     with pytest.raises(
