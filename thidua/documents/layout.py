@@ -201,7 +201,7 @@ def cell_text(cell, text, *, size=12, bold=False, italic=False, align="c", first
 
 def grid(
     box,
-    columns: list[tuple[str, float, str]],
+    columns: list[tuple],
     loop: str,
     item: str,
     size=12,
@@ -210,17 +210,19 @@ def grid(
     page=PORTRAIT,
 ):
     """A bordered table: a bold header row, one row repeated by {%tr for %}, maybe a total row.
-    columns: (header, width mm, cell text with Jinja)."""
-    widths = [w for _, w, _ in columns]
+    columns: (header, width mm, cell text with Jinja[, alignment])."""
+    widths = [c[1] for c in columns]
     # Fill the text width exactly: the widest column takes up the difference.
     widest = widths.index(max(widths))
     widths[widest] += text_width(page) - sum(widths)
     t = table(box, widths, 4 + (1 if total else 0), borders=True)
-    for cell, (title, _, _) in zip(t.rows[0].cells, columns, strict=True):
+    for cell, (title, *_) in zip(t.rows[0].cells, columns, strict=True):
         cell_text(cell, title, size=head, bold=True)
     cell_text(t.rows[1].cells[0], f"{{%tr for {item} in {loop} %}}", size=size)
-    for i, (cell, (_, _, value)) in enumerate(zip(t.rows[2].cells, columns, strict=True)):
-        cell_text(cell, value, size=size, align="c" if i == 0 else "l")
+    for i, (cell, column) in enumerate(zip(t.rows[2].cells, columns, strict=True)):
+        # a fourth item aligns the column: "c" for counts, "r" for amounts; text to the left
+        align = column[3] if len(column) > 3 else ("c" if i == 0 else "l")
+        cell_text(cell, column[2], size=size, align=align)
     cell_text(t.rows[3].cells[0], "{%tr endfor %}", size=size)
     if total:
         for cell, value in zip(t.rows[4].cells, total, strict=True):
