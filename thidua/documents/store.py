@@ -73,6 +73,16 @@ def _fixed_number(kind: Kind, movement: Movement) -> int | None:
     return None
 
 
+def _number_taken(session: Session, movement: Movement, series: str, year: int, n: int) -> bool:
+    stmt = select(IssuedDocument.id).where(
+        IssuedDocument.agency == movement.agency_code,
+        IssuedDocument.series == series,
+        IssuedDocument.year == year,
+        IssuedDocument.number == n,
+    )
+    return session.exec(stmt).first() is not None
+
+
 def _raise_counter(session: Session, agency: str, series: str, year: int, n: int) -> None:
     session.execute(
         text(
@@ -225,6 +235,8 @@ def _issue_new(session, movement, kind, tpl, todo, version, found) -> None:
     for year, group in by_year.items():
         numbers: list[int | None] = [None] * len(group)
         fixed = _fixed_number(kind, movement)
+        if fixed is not None and _number_taken(session, movement, series, year, fixed):
+            fixed = None  # a later version of a hand-numbered letter is a new document
         if kind.numbered and fixed is not None:
             _raise_counter(session, movement.agency_code, series, year, fixed)
             numbers = [fixed] * len(group)
