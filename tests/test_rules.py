@@ -5,9 +5,18 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from models import CriteriaTable, Criterion, Person, Score, TitleQuota
+from models import CriteriaTable, Criterion, Nomination, Person, Score, TitleQuota
 from tests.test_rules_support import GOOD, block, history, movement, nominate, people, unit
 from thidua.rules import check_all, check_nomination, load_rule_set
+
+
+def same_alone(session, m, results):
+    """check_nomination, which evaluates only what can change one answer, gives for every
+    nomination exactly what check_all gives."""
+    rs = load_rule_set(m.rule_set)
+    for r in results:
+        alone = check_nomination(session, session.get(Nomination, r.nomination_id), rs)
+        assert alone.failures == r.failures, r.nomination_id
 
 
 def failures(results, nomination):
@@ -109,12 +118,7 @@ def test_individual_titles_pass_and_fail(session):
     assert "mới có 1" in failures(results, bk_one_init)["BANG_KHEN_TINH.sang_kien"].reason
     assert set(failures(results, gk_none)) == {"GIAY_KHEN.thanh_tich"}
 
-    # One nomination alone gives the same answer as the whole movement.
-    rs = load_rule_set("nd152-2025")
-    assert (
-        check_nomination(session, t_two, rs).failures
-        == results[[r.nomination_id for r in results].index(t_two.id)].failures
-    )
+    same_alone(session, m, results)
 
 
 def test_current_year_counts_only_when_that_nomination_meets_its_criteria(session):
@@ -174,6 +178,7 @@ def test_collective_titles_from_members_in_the_database_or_from_facts(session):
     }  # fmt: skip
     assert set(failures(results, f_disc)) == {"TTLDXS.ky_luat"}
     assert "không xét tặng cho tập thể" in failures(results, wrong)["LDTT.doi_tuong"].reason
+    same_alone(session, m, results)
 
 
 def test_quota_15_percent_of_the_units_ldtt_rounded_down(session):
@@ -204,6 +209,7 @@ def test_quota_15_percent_of_the_units_ldtt_rounded_down(session):
     assert "đã đề nghị 4" in reason and "thứ 4" in reason
     # 15% × 19 = 2.85 → 2 places: the third is over.
     assert [n for n in noms["B"] if failures(results, n)] == [noms["B"][2]]
+    same_alone(session, m, results)
 
 
 def test_quota_exactly_15_percent_is_within(session):
@@ -261,6 +267,7 @@ def test_movement_title_quota_and_block_flag_quota(session):
     assert failures(results, flags[3]) == {}
     assert "xếp thứ 2" in failures(results, flags[4])["CO_THI_DUA.dan_dau"].reason
     assert "chưa được chấm điểm" in failures(results, flags[5])["CO_THI_DUA.dan_dau"].reason
+    same_alone(session, m, results)
 
 
 def test_unknown_title_in_a_nomination(session):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlmodel import select
 
 from models import CriteriaTable, Criterion, Score
+from tests.test_rules import same_alone
 from tests.test_rules_support import GOOD, block, history, movement, nominate, people, unit
 from thidua.rules import check_all, load_rule_set
 
@@ -111,3 +112,4 @@ def test_each_criterion_passes_and_fails_alone(session):
             assert f.legal_basis and f.reason and f.nomination_id == made[rid, "F"].id
             assert "{" not in f.reason and "?" not in f.reason, f.reason
     assert wrong == []
+    same_alone(session, m, list(results.values()))

@@ -46,20 +46,29 @@ def check_all(session: Session, movement: Movement) -> list[CheckResult]:
 
 
 def check_nomination(session: Session, nomination: Nomination, rule_set: RuleSet) -> CheckResult:
-    """One nomination: its criteria and the quotas it shares with the others of its movement
-    (which are therefore read too)."""
+    """One nomination: its criteria and the quotas on its title. Only the nominations that can
+    change its answer are evaluated — those sharing its quotas, the same subject's other titles,
+    the members of a collective — so the answer is the one check_all gives, for less work."""
     session.flush()
     movement = session.get(Movement, nomination.movement_id)
-    for result in _check(session, movement, rule_set):
+    for result in _check(session, movement, rule_set, target=nomination.id):
         if result.nomination_id == nomination.id:
             return result
     return CheckResult(nomination.id, [])
 
 
-def _check(session: Session, movement: Movement, rs: RuleSet) -> list[CheckResult]:
+def _check(
+    session: Session, movement: Movement, rs: RuleSet, target: int | None = None
+) -> list[CheckResult]:
     session.flush()  # the bulk reads below go through the connection, past the ORM
     noms = _load_nominations(session, movement.id)
-    world = _load_world(session, movement, rs, noms)
+    world = World(rule_set=rs, year=movement.year)
+    _load_members(session, movement, world, noms)
+    blocks = _blocks(session, movement.id) if any(q.scope == "block" for q in rs.quotas) else {}
+    if target is not None and any(n.id == target for n in noms):
+        noms = _relevant(session, movement, rs, world, blocks, noms, target)
+    _load_history(session, movement, world, noms, everyone=target is None)
+    _link_people(session, movement, world, noms)
     failures: dict[int, list[RuleFailure]] = {n.id: [] for n in noms}
     by_title: dict[str, list[Nom]] = defaultdict(list)
     for n in noms:
@@ -98,7 +107,6 @@ def _check(session: Session, movement: Movement, rs: RuleSet) -> list[CheckResul
                 )
 
     eligible = [n for n in noms if (n.subject_key, n.title) in world.eligible]
-    blocks = _blocks(session, movement.id) if any(q.scope == "block" for q in rs.quotas) else {}
     names = _GroupNames(session, movement.id)
     for quota in rs.quotas:
         ranked = any("block_rank" in r.test.calls for r in rs.titles[quota.title].rules) and any(
@@ -153,33 +161,46 @@ def _load_nominations(session: Session, movement_id: int) -> list[Nom]:
     return out
 
 
-def _load_world(session: Session, movement: Movement, rs: RuleSet, noms: list[Nom]) -> World:
-    world = World(rule_set=rs, year=movement.year)
-    collective_units = {n.collective_unit_id for n in noms if n.collective_unit_id}
-    subjects = select(Nomination.subject_key).where(Nomination.movement_id == movement.id)
-    # History of the nominees, and this year's titles of anyone (the members of collectives).
-    h = AwardHistory
-    rows = session.connection().execute(
-        select(h.subject_key, h.year, h.title).where(
-            or_(h.subject_key.in_(subjects), h.year == movement.year)
-        )
+def _load_members(session: Session, movement: Movement, world: World, noms: list[Nom]) -> None:
+    """The people of every collective nominated, and its headcount."""
+    if not any(n.collective_unit_id for n in noms):
+        return
+    units = select(Nomination.collective_unit_id).where(
+        Nomination.movement_id == movement.id, Nomination.collective_unit_id.is_not(None)
     )
+    for pid, unit_id in session.execute(
+        select(Person.id, Person.unit_id).where(Person.active, Person.unit_id.in_(units))
+    ):
+        world.unit_members.setdefault(unit_id, []).append(f"person:{pid}")
+    for uid, headcount in session.execute(
+        select(Unit.id, Unit.headcount).where(Unit.id.in_(units))
+    ):
+        if headcount:
+            world.unit_headcount[uid] = headcount
+
+
+def _load_history(
+    session: Session, movement: Movement, world: World, noms: list[Nom], *, everyone: bool
+) -> None:
+    """The history of the nominees, and this year's titles of anyone (members of collectives)."""
+    h = AwardHistory
+    columns = select(h.subject_key, h.year, h.title)
+    if everyone:
+        subjects = select(Nomination.subject_key).where(Nomination.movement_id == movement.id)
+        queries = [columns.where(or_(h.subject_key.in_(subjects), h.year == movement.year))]
+    else:
+        keys = sorted({n.subject_key for n in noms})
+        queries = [columns.where(h.year == movement.year)] + [
+            columns.where(h.subject_key.in_(keys[i : i + 5000]), h.year != movement.year)
+            for i in range(0, len(keys), 5000)  # stay under SQLite's bound-parameter limit
+        ]
     history = world.history
-    for key, year, title in rows.all():
-        history.setdefault(key, {}).setdefault(year, set()).add(title)
-    if collective_units:
-        people = select(Nomination.collective_unit_id).where(
-            Nomination.movement_id == movement.id, Nomination.collective_unit_id.is_not(None)
-        )
-        for pid, unit_id in session.execute(
-            select(Person.id, Person.unit_id).where(Person.active, Person.unit_id.in_(people))
-        ):
-            world.unit_members.setdefault(unit_id, []).append(f"person:{pid}")
-        for uid, headcount in session.execute(
-            select(Unit.id, Unit.headcount).where(Unit.id.in_(people))
-        ):
-            if headcount:
-                world.unit_headcount[uid] = headcount
+    for query in queries:
+        for key, year, title in session.connection().execute(query).all():
+            history.setdefault(key, {}).setdefault(year, set()).add(title)
+
+
+def _link_people(session: Session, movement: Movement, world: World, noms: list[Nom]) -> None:
     member_unit = {k: u for u, keys in world.unit_members.items() for k in keys}
     for n in noms:
         if n.subject_kind == "individual" and n.status not in NOT_COUNTED:
@@ -193,7 +214,58 @@ def _load_world(session: Session, movement: Movement, rs: RuleSet, noms: list[No
         return {r.unit_id: r.rank for b in block_rankings(session, movement) for r in b.ranks}
 
     world.load_ranks = load_ranks
-    return world
+
+
+def _relevant(
+    session: Session,
+    movement: Movement,
+    rs: RuleSet,
+    world: World,
+    blocks: dict[int, int],
+    noms: list[Nom],
+    target: int,
+) -> list[Nom]:
+    """The nominations whose outcome can change the target's: those counted with it or as the
+    base of a quota on its title, then — until nothing is added — the same subject's other
+    titles and the individual nominations of a collective's members."""
+    by_id = {n.id: n for n in noms}
+    t = by_id[target]
+    by_subject: dict[str, list[Nom]] = defaultdict(list)
+    for n in noms:
+        by_subject[n.subject_key].append(n)
+    keep = {t.id}
+    for q in rs.quotas:
+        if q.title != t.title:
+            continue
+        titles = {q.title, q.of} - {None}
+
+        def group(n: Nom, q: Quota = q):
+            if q.scope == "unit":
+                return n.unit_id
+            return blocks.get(n.subject_unit) if q.scope == "block" else 0
+
+        g = group(t)
+        keep |= {n.id for n in noms if n.title in titles and group(n) == g}
+    if session.execute(
+        select(TitleQuota.id).where(
+            TitleQuota.movement_id == movement.id,
+            TitleQuota.title == t.title,
+            TitleQuota.maximum.is_not(None),
+        )
+    ).first():
+        keep |= {n.id for n in noms if n.title == t.title}
+    frontier = list(keep)
+    while frontier:
+        n = by_id[frontier.pop()]
+        more = list(by_subject[n.subject_key])
+        if n.subject_kind == "collective":
+            for key in world.unit_members.get(n.collective_unit_id or n.unit_id, []):
+                more += by_subject.get(key, [])
+        for m in more:
+            if m.id not in keep:
+                keep.add(m.id)
+                frontier.append(m.id)
+    return [n for n in noms if n.id in keep]
 
 
 def _blocks(session: Session, movement_id: int) -> dict[int, int]:
