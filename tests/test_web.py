@@ -148,3 +148,18 @@ def test_app_start_installs_the_background_starter_and_restores_it(world):
         events.starter("m", "decision", "system")
     assert events.starter is before
     assert triggers.start_stage_in_background.calls == [("m", "decision", "system")]
+
+
+def test_a_write_conflict_is_a_retry_message_not_a_crash(client, world, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from thidua import submissions
+
+    def clash(*a, **k):
+        raise IntegrityError("INSERT", {}, Exception("uq_period_report"))
+
+    monkeypatch.setattr(submissions, "submit_period_report", clash)
+    login(client, world.focal)
+    url = f"/unit/{world.code}/report/1"
+    r = client.post(url, data={"v:ban_le": "1", "csrf_token": token(client, url)})
+    assert r.status_code == 409 and "gửi cùng lúc" in r.text and "uq_period_report" not in r.text

@@ -3,6 +3,8 @@ reports, self-scores, nominates with evidence; the admin returns; a council memb
 votes; the admin starts a stage and downloads documents. Each lands in the domain's tables
 and in the audit log, and refusals store nothing."""
 
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -246,6 +248,10 @@ def test_admin_dashboard_stage_trigger_and_documents(db_url):
     got = admin.get(f"/admin/document/{gid}")
     assert got.status_code == 200 and got.content == b"PK\x03\x04 docx"
     assert admin.get(f"/admin/document/{gid}/pdf").content == b"%PDF-1.4"
+    bundle = admin.get(f"{dash}/documents.zip")
+    assert bundle.status_code == 200 and bundle.headers["content-type"] == "application/zip"
+    names = zipfile.ZipFile(io.BytesIO(bundle.content)).namelist()
+    assert names == [f"{gid:05d}-launch.docx", f"{gid:05d}-launch.pdf"]  # not /etc/hosts
     assert admin.get(f"/admin/document/{eid}").status_code == 404
     assert admin.get(f"/admin/document/{eid}/pdf").status_code == 404
     assert "stage.requested" in admin.get(f"{dash}/audit").text

@@ -70,6 +70,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/admin/m/{code}/dossiers"): ADMIN,
     ("POST", "/admin/dossier/{nomination_id}/return"): ADMIN,
     ("GET", "/admin/m/{code}/documents"): ADMIN,
+    ("GET", "/admin/m/{code}/documents.zip"): ADMIN,
     ("GET", "/admin/document/{doc_id}"): ADMIN,
     ("GET", "/admin/document/{doc_id}/pdf"): ADMIN,
     ("GET", "/admin/m/{code}/audit"): ADMIN,

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -141,6 +142,22 @@ def create_app() -> FastAPI:
         return render(
             request, "error.html", status_code=400, message="Dữ liệu gửi lên không hợp lệ.",
             problems=problems,
+        )  # fmt: skip
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(request: Request, _exc: IntegrityError):
+        # Two people wrote the same thing at the same moment: the transaction was rolled back.
+        return render(
+            request, "error.html", status_code=409, problems=[],
+            message="Dữ liệu vừa được người khác gửi cùng lúc nên chưa được ghi. "
+            "Hãy tải lại trang, kiểm tra rồi gửi lại.",
+        )  # fmt: skip
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, _exc: OperationalError):
+        return render(
+            request, "error.html", status_code=503, problems=[],
+            message="Cơ sở dữ liệu đang bận hoặc không kết nối được. Vui lòng thử lại sau ít phút.",
         )  # fmt: skip
 
     @app.exception_handler(StarletteHTTPException)

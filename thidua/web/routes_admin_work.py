@@ -1,10 +1,12 @@
 """The admin's work lists: period reports and dossiers (each can be returned with a reason),
 every issued document for download, and the audit trail."""
 
+import tempfile
+import zipfile
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from sqlmodel import select
 
 from models import (
@@ -119,6 +121,41 @@ def document_file(doc_id: int, pdf: bool) -> tuple[Path, str]:
     if not path.is_relative_to(root) or not path.is_file():
         raise NotFound("Tệp văn bản không còn trong kho văn bản.")
     return path, Path(rel).name
+
+
+@router.get("/m/{code}/documents.zip")
+def documents_zip(code: str):
+    """Every document of the movement (DOCX and PDF) in one archive, for the records office."""
+    with session_scope() as s:
+        m = find_movement(s, code)
+        docs = s.exec(
+            select(IssuedDocument)
+            .where(IssuedDocument.movement_id == m.id)
+            .order_by(IssuedDocument.id)
+        ).all()
+    root = Path(get_settings().document_dir).resolve()
+    # Closed by stream() once sent: it outlives this function.
+    spool = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)  # noqa: SIM115
+    with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as z:
+        for d in docs:
+            for rel in filter(None, [d.path, d.pdf_path]):
+                path = (root / rel).resolve()
+                if path.is_relative_to(root) and path.is_file():
+                    z.write(path, f"{d.id:05d}-{d.kind}{path.suffix}")
+    size = spool.tell()
+    spool.seek(0)
+
+    def stream():
+        with spool:
+            while chunk := spool.read(64 * 1024):
+                yield chunk
+
+    return StreamingResponse(
+        stream(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{m.code}-van-ban.zip"',
+                 "Content-Length": str(size)},
+    )  # fmt: skip
 
 
 @router.get("/document/{doc_id}")
