@@ -358,3 +358,25 @@ def test_an_agencys_own_rule_set_changes_the_outcome(session, monkeypatch):
     assert failures(results, cs[0]) == {} and set(failures(results, cs[1])) == {"CSTDCS.ty_le_15"}
     monkeypatch.undo()
     reset_settings()
+
+
+def test_cli_check_nominations(sqlite_url):
+    from sqlmodel import Session as S
+    from typer.testing import CliRunner
+
+    from models.db import engine_for
+    from thidua.cli.rules import app
+
+    with S(engine_for(sqlite_url)) as session:
+        m = movement(session)
+        u = unit(session, "CLI")
+        a, b = people(session, u, 2)
+        nominate(session, m, unit=u, person=a, title="LDTT", facts=GOOD)
+        nominate(session, m, unit=u, person=b, title="LDTT", facts={**GOOD, "months_worked": 3})
+        session.commit()
+        name = b.full_name
+    result = CliRunner().invoke(app, ["check-nominations", "PT-2025"])
+    assert result.exit_code == 0, result.output
+    assert "PT-2025: 2 hồ sơ, 1 đạt, 1 chưa đạt." in result.output
+    assert f"— LDTT — {name}:" in result.output
+    assert "[LDTT.thoi_gian] Thời gian làm việc trong năm 3 tháng" in result.output

@@ -52,3 +52,38 @@ def history_import(
     with session_scope() as session:
         added = import_history(session, path, actor=actor)
     typer.echo(f"Đã nhập {added} dòng lịch sử khen thưởng từ {path.name}.")
+
+
+@app.command("check-nominations")
+def check_nominations(
+    movement_code: Annotated[str, typer.Argument(help="Mã phong trào")],
+) -> None:
+    """Kiểm tra mọi hồ sơ đề nghị của phong trào theo bộ quy tắc và chỉ tiêu; in các tiêu chuẩn
+    không đạt của từng hồ sơ."""
+    from sqlalchemy import select
+
+    from models import Nomination, Person, Unit
+    from thidua.rules import check_all
+    from thidua.status import find_movement
+
+    with session_scope() as session:
+        movement = find_movement(session, movement_code)
+        results = check_all(session, movement)
+        noms = {
+            n.id: n
+            for n in session.execute(
+                select(Nomination).where(Nomination.movement_id == movement.id)
+            ).scalars()
+        }
+        names = {f"person:{i}": n for i, n in session.execute(select(Person.id, Person.full_name))}
+        names |= {f"unit:{i}": n for i, n in session.execute(select(Unit.id, Unit.name))}
+        failed = [r for r in results if r.failures]
+        typer.echo(
+            f"{movement.code}: {len(results)} hồ sơ, {len(results) - len(failed)} đạt, "
+            f"{len(failed)} chưa đạt."
+        )
+        for r in failed:
+            n = noms[r.nomination_id]
+            typer.echo(f"Hồ sơ số {n.id} — {n.title} — {names.get(n.subject_key, n.subject_key)}:")
+            for f in r.failures:
+                typer.echo(f"  - [{f.rule_id}] {f.reason} (căn cứ: {f.legal_basis})")
