@@ -216,6 +216,7 @@ def test_an_agency_copy_changes_the_rules_without_code(monkeypatch):
         monkeypatch.undo()
         reset_settings()
     assert (rs.name, rs.year) == ("sct-thu-2026", 2026)
+    assert load_rule_set("nd152-2025.yaml").name == "nd152-2025"  # a file name in rules/
     quota = rs.quotas[0]
     assert quota.max_ratio == Fraction(1, 5) and quota.rounding == "half_up"
     assert (quota.allowed(7), quota.allowed(3), quota.allowed(2), quota.allowed(0)) == (1, 1, 1, 0)

@@ -168,8 +168,10 @@ def rules_dir() -> Path:
 def resolve(name_or_path: str | Path) -> Path:
     """A rule set by name ("nd152-2025", looked up in the rules folder) or by path."""
     p = Path(name_or_path)
-    if p.suffix in {".yaml", ".yml"} or p.exists():
+    if p.is_file():
         return p
+    if p.suffix in {".yaml", ".yml"}:
+        return p if p.is_absolute() or len(p.parts) > 1 else rules_dir() / p
     return rules_dir() / f"{name_or_path}.yaml"
 
 
