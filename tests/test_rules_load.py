@@ -176,6 +176,15 @@ def test_structural_mistakes(tmp_path):
     with pytest.raises(InvalidInput) as e:
         load_rule_set(bad_yaml)
     assert e.value.problems[0].where.startswith("hong.yaml:") and "YAML" in str(e.value)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("name: Lao động".encode("cp1258", errors="replace") + b"\xff")
+    with pytest.raises(InvalidInput, match="không phải văn bản UTF-8"):
+        load_rule_set(latin)
+    dup_key = tmp_path / "trung.yaml"
+    dup_key.write_text("format: 1\nname: a\nname: b\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as e:
+        load_rule_set(dup_key)
+    assert e.value.problems[0].where == "trung.yaml:3"
     empty = tmp_path / "trong.yaml"
     empty.write_text("format: 1\nname: trong\n", encoding="utf-8")
     with pytest.raises(InvalidInput) as e:

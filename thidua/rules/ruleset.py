@@ -15,7 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from thidua.errors import InvalidInput, Problems
+from thidua.errors import InvalidInput, Problem, Problems
 from thidua.rules.expr import Compiled, ExprError, Vocabulary, compile_expr
 from thidua.settings import PROJECT_ROOT, get_settings
 from thidua.spec_schema import TITLES as SPEC_TITLES
@@ -196,13 +196,18 @@ def _load(path: Path) -> RuleSet:
     yaml = YAML(typ="rt")
     try:
         data = yaml.load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            f"Bộ quy tắc {path.name} không đọc được",
+            [Problem("tệp", "không phải văn bản UTF-8 (hãy lưu lại với mã UTF-8)", path.name)],
+        ) from None
     except YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path.name}:{mark.line + 1}" if mark else path.name
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise InvalidInput(
             f"Bộ quy tắc {path.name} không đọc được",
-            [_p("YAML", f"sai cú pháp YAML ({problem})", where)],
+            [Problem("YAML", f"sai cú pháp YAML ({problem})", where)],
         ) from None
     from thidua.rules.loader import build
 
@@ -211,12 +216,6 @@ def _load(path: Path) -> RuleSet:
     problems.raise_if_any(f"Bộ quy tắc {path.name} không hợp lệ")
     assert rule_set is not None
     return rule_set
-
-
-def _p(field_name: str, reason: str, where: str):
-    from thidua.errors import Problem
-
-    return Problem(field_name, reason, where)
 
 
 def parse_threshold(text: Any) -> Threshold:
