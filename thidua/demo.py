@@ -261,7 +261,7 @@ def _vote(code: str, rng: random.Random) -> None:
     from models import CouncilMember, Meeting, Nomination
     from models.db import session_scope
     from thidua import council
-    from thidua.ballots import _agenda
+    from thidua.ballots import agenda as agenda_of
     from thidua.stagework import current_meeting
     from thidua.status import find_movement
 
@@ -273,7 +273,7 @@ def _vote(code: str, rng: random.Random) -> None:
                 select(CouncilMember).where(CouncilMember.council_id == meeting.council_id)
             )
         ]
-        agenda = _agenda(meeting)
+        agenda = agenda_of(meeting)
         titles = dict(
             s.exec(select(Nomination.id, Nomination.title).where(Nomination.id.in_(agenda))).all()
         )

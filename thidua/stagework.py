@@ -266,6 +266,8 @@ def current_meeting(s: Session, m: Movement) -> Meeting | None:
 
 
 def council_invitations(code: str, meeting_id: int) -> list[OutgoingMessage]:
+    from thidua.ballots import agenda
+
     with session_scope() as s:
         meeting = s.get(Meeting, meeting_id)
         deadline = meeting.vote_deadline
@@ -276,16 +278,10 @@ def council_invitations(code: str, meeting_id: int) -> list[OutgoingMessage]:
             kind="council_vote",
             context={
                 "phase": "invitation",
-                "nominee_count": len(meeting.result.get("agenda", [])) or _agenda_size(s, meeting),
+                "nominee_count": len(agenda(meeting)),
                 "vote_deadline": f"17 giờ {long_date(when.date())}" if when else "",
             },
         )
-
-
-def _agenda_size(s: Session, meeting: Meeting) -> int:
-    from thidua.ballots import _agenda
-
-    return len(_agenda(meeting))
 
 
 # --- Decision and close ---------------------------------------------------------------------
