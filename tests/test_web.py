@@ -1,6 +1,8 @@
 """The portal's gate: logging in (argon2, rate limit), sessions, CSRF on every POST, error
 pages in Vietnamese with the right status, never a traceback."""
 
+from collections import deque
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
@@ -73,6 +75,10 @@ def test_limiter_window_slides():
 
     time.sleep(0.25)
     assert not limiter.blocked("a", "ip")
+    for i in range(10_002):  # many addresses: expired keys are forgotten, memory stays bounded
+        limiter._failures[("x", str(i))] = deque([0.0])
+    limiter.failed("a", "ip")
+    assert len(limiter._failures) <= 3
 
 
 def test_every_post_needs_this_sessions_csrf_token(client, world, sqlite_url):
@@ -163,3 +169,14 @@ def test_a_write_conflict_is_a_retry_message_not_a_crash(client, world, monkeypa
     url = f"/unit/{world.code}/report/1"
     r = client.post(url, data={"v:ban_le": "1", "csrf_token": token(client, url)})
     assert r.status_code == 409 and "gửi cùng lúc" in r.text and "uq_period_report" not in r.text
+
+
+def test_pages_carry_a_strict_content_security_policy(client, world):
+    login(client, world.admin)
+    r = client.get(f"/admin/m/{world.code}")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
+    assert (
+        r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+    )
+    assert "<script" not in r.text and "style=" not in r.text

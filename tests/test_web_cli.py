@@ -86,3 +86,34 @@ def test_the_serve_command_and_the_plain_function():
     assert names == {"serve", "account-add", "accounts-from-org"}
     r = runner.invoke(web_cli.app, ["serve", "--help"])
     assert r.exit_code == 0 and "--host" in r.output and "--port" in r.output
+
+
+def test_thidua_web_serves_the_portal(sqlite_url, tmp_path):
+    """The real entry point in its own process: uvicorn on a free loopback port."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from tests.web_helpers import free_port
+
+    port = free_port()
+    code = f"from thidua.cli.web import web; web(host='127.0.0.1', port={port})"
+    proc = subprocess.Popen([sys.executable, "-c", code], env=os.environ.copy(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline, page = time.monotonic() + 60, None
+        while time.monotonic() < deadline and page is None:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
+            except httpx.HTTPError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                time.sleep(0.2)
+        assert page is not None and page.status_code == 200 and "Đăng nhập" in page.text
+        refused = httpx.get(f"http://127.0.0.1:{port}/admin")
+        assert (refused.status_code, refused.headers["location"]) == (303, "/login")
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -95,3 +95,34 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(sqlite_url):
     data = {"title": "LDTT", "person_id": str(w.person_ids[w.focal]), "csrf_token": token(unit)}
     r = unit.post(form, data=data, files={"evidence": over_ten})
     assert r.status_code == 400 and "dung lượng vượt quá 10 MB" in r.text
+
+
+def test_a_collective_nomination_and_a_subject_outside_the_unit(sqlite_url):
+    from models import Nomination, Person, Unit
+
+    w = make_world(sqlite_url, stage=Stage.PROPOSALS)
+    with Session(engine_for(sqlite_url)) as s:
+        sub = s.exec(select(Unit).where(Unit.parent_id == w.focal_unit_id)).first()
+        root = s.exec(select(Unit).where(Unit.parent_id.is_(None))).one()  # above the unit
+        outsider = s.exec(select(Person).where(Person.unit_id == root.id)).first()
+    unit = as_user(w.focal)
+    form = f"/unit/{w.code}/nominate"
+    stranger = {"title": "LDTT", "subject_kind": "individual", "person_id": str(outsider.id)}
+    r = unit.post(form, data={**stranger, "csrf_token": token(unit, form)})
+    assert r.status_code == 400 and "Cá nhân" in r.text and "không thuộc đơn vị đề nghị" in r.text
+    r = unit.post(form, data={"title": "LDTT", "subject_kind": "collective",
+                              "csrf_token": token(unit, form)})  # fmt: skip
+    assert r.status_code == 400 and "Tập thể" in r.text and "chưa chọn" in r.text
+    data = {"title": "TTLDTT", "subject_kind": "collective", "collective_unit_id": str(sub.id),
+            "f:task_rating": "HTTNV", "f:members": "12",
+            "f:all_members_completed": "on"}  # fmt: skip
+    r = unit.post(form, data={**data, "csrf_token": token(unit, form)})
+    assert r.status_code == 200 and sub.name in r.text
+    with Session(engine_for(sqlite_url)) as s:
+        n = s.exec(select(Nomination)).one()
+    assert (n.subject_kind, n.collective_unit_id, n.unit_id) == (
+        "collective",
+        sub.id,
+        w.focal_unit_id,
+    )
+    assert n.facts["members"] == 12 and n.facts["all_members_completed"] is True

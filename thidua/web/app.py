@@ -34,6 +34,23 @@ from thidua.web.deps import Forbidden, LoginRequired, render
 SESSION_COOKIE = "thidua_session"
 SESSION_MAX_AGE = 8 * 3600  # a working day
 MAX_BODY = 12 * 1024 * 1024  # one evidence file (10 MB) and the form around it
+# No script at all, styles and images from us only, forms post only to us, never in a frame.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+# The domain names fields by their keys; the user reads them as the form shows them.
+FIELD_LABELS = {
+    "person_id": "Cá nhân",
+    "collective_unit_id": "Tập thể",
+    "subject": "Đối tượng",
+    "file": "Tệp minh chứng",
+    "reason": "Lý do",
+    "titles": "Danh hiệu",
+    "points": "Điểm chấm",
+    "username": "Tên đăng nhập",
+    "password": "Mật khẩu",
+}
 _VALIDATION = {
     "missing": "chưa nhập",
     "int_parsing": "phải là số nguyên",
@@ -120,6 +137,7 @@ def create_app() -> FastAPI:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("Content-Security-Policy", CSP)
         return response
 
     @app.exception_handler(LoginRequired)
@@ -130,7 +148,9 @@ def create_app() -> FastAPI:
     async def _refused(request: Request, exc: ThiduaError):
         return render(
             request, "error.html", status_code=_status_of(exc), message=exc.message,
-            problems=exc.problems, back=_same_site_referer(request),
+            problems=[Problem(FIELD_LABELS.get(p.field, p.field), p.reason, p.where)
+                      for p in exc.problems],
+            back=_same_site_referer(request),
         )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)

@@ -68,7 +68,13 @@ class LoginLimiter:
 
     def failed(self, username: str, ip: str) -> None:
         with self._lock:
-            self._recent((username, ip), time.monotonic()).append(time.monotonic())
+            now = time.monotonic()
+            if len(self._failures) > 10_000:  # forget keys whose failures have all expired
+                for key in [
+                    k for k, q in self._failures.items() if not q or q[-1] <= now - self.window
+                ]:
+                    del self._failures[key]
+            self._recent((username, ip), now).append(now)
 
     def succeeded(self, username: str, ip: str) -> None:
         with self._lock:
