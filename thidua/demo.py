@@ -258,7 +258,7 @@ def _nominate(code: str, rng: random.Random) -> None:
 
 
 def _vote(code: str, rng: random.Random) -> None:
-    from models import CouncilMember, Meeting, Nomination
+    from models import CouncilMember, Meeting, Nomination, Recusal
     from models.db import session_scope
     from thidua import council
     from thidua.ballots import agenda as agenda_of
@@ -277,9 +277,18 @@ def _vote(code: str, rng: random.Random) -> None:
         titles = dict(
             s.exec(select(Nomination.id, Nomination.title).where(Nomination.id.in_(agenda))).all()
         )
+        recused = set(
+            s.exec(
+                select(CouncilMember.person_id, Recusal.nomination_id)
+                .join(Recusal, Recusal.member_id == CouncilMember.id)
+                .where(Recusal.meeting_id == meeting.id)
+            ).all()
+        )
     for pid in members:  # one ballot paper per member; a few say no to a few LDTT
         paper = {
-            nid: "no" if titles[nid] == "LDTT" and rng.random() < 0.05 else "yes" for nid in agenda
+            nid: "no" if titles[nid] == "LDTT" and rng.random() < 0.05 else "yes"
+            for nid in agenda
+            if (pid, nid) not in recused  # nobody votes on his own dossier
         }
         council.vote(code, member_person_id=pid, choices=paper)
 
