@@ -47,7 +47,7 @@ def test_login_wrong_password_then_right_then_logout(client, world, sqlite_url):
     assert client.get("/unit", follow_redirects=False).status_code == 303
     with Session(engine_for(sqlite_url)) as s:
         actions = s.exec(select(AuditEvent.action).where(AuditEvent.entity == "account")).all()
-    assert actions == ["login.failed", "login"]
+    assert actions == ["login.failed", "login", "logout"]
 
 
 def test_the_session_cookie_is_signed_and_httponly(client, world):

@@ -77,9 +77,7 @@ def test_report_nomination_vote_and_stage_trigger_in_chromium(
             page.wait_for_url(server.url + "/")
 
         def shot(name: str) -> None:
-            page.wait_for_function(  # charts are PNGs drawn by the server: wait for them
-                "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"
-            )
+            page.wait_for_load_state("networkidle")  # the charts are PNGs drawn by the server
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
         # A unit's focal point reports Period 1 against the targets.
@@ -138,6 +136,8 @@ def test_report_nomination_vote_and_stage_trigger_in_chromium(
         page.get_by_role("button", name="Chạy", exact=True).click()
         assert page.get_by_text("Đã yêu cầu chạy giai đoạn «Quyết định khen thưởng»").is_visible()
         shot("6-quan-tri-tong-quan")
+        for chart in page.locator("img.chart").all():  # drawn, not just their alt text
+            assert chart.bounding_box()["height"] > 150
         assert recorder.calls[-1] == (w.code, "decision", "quantri")
         ctx.close()
 

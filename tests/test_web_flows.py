@@ -5,6 +5,7 @@ and in the audit log, and refusals store nothing."""
 
 import io
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -71,10 +72,17 @@ def test_unit_registers_reports_scores_and_sees_a_return(db_url):
     assert r.status_code == 400 and "Chỉ tiêu «Tổng mức bán lẻ" in r.text
     assert "không phải là số" in r.text
     assert count(db_url, PeriodReport) == 0  # nothing half-written
+    dotted = {**target_values(db_url, w.code), "v:xuat_khau": "2.5", "csrf_token": token(unit)}
+    r = unit.post(form, data=dotted)
+    assert r.status_code == 400 and "dấu phẩy trước phần thập phân" in r.text
+    assert count(db_url, PeriodReport) == 0
     good = {**target_values(db_url, w.code), "summary": "Đạt tiến độ", "csrf_token": token(unit)}
     r = unit.post(form, data=good)
     assert r.status_code == 200 and "Đã nộp báo cáo Đợt 1" in r.text
     assert (count(db_url, PeriodReport), count(db_url, TargetResult)) == (1, 4)
+    with Session(engine_for(db_url)) as s:
+        stored = set(s.exec(select(TargetResult.value)))
+    assert Decimal("87093.0") in stored  # "87.093,0" as typed: half of 174.186,0 tỷ đồng
 
     admin = as_user(w.admin)
     with Session(engine_for(db_url)) as s:

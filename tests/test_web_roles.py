@@ -110,9 +110,16 @@ def test_a_collective_nomination_and_a_subject_outside_the_unit(sqlite_url):
     stranger = {"title": "LDTT", "subject_kind": "individual", "person_id": str(outsider.id)}
     r = unit.post(form, data={**stranger, "csrf_token": token(unit, form)})
     assert r.status_code == 400 and "Cá nhân" in r.text and "không thuộc đơn vị đề nghị" in r.text
-    r = unit.post(form, data={"title": "LDTT", "subject_kind": "collective",
+    r = unit.post(form, data={"title": "GIAY_KHEN", "subject_kind": "collective",
                               "csrf_token": token(unit, form)})  # fmt: skip
     assert r.status_code == 400 and "Tập thể" in r.text and "chưa chọn" in r.text
+    wrong = {
+        "title": "TTLDTT",
+        "subject_kind": "individual",
+        "person_id": str(w.person_ids[w.focal]),
+    }
+    r = unit.post(form, data={**wrong, "csrf_token": token(unit, form)})
+    assert r.status_code == 400 and "Tập thể lao động tiên tiến chỉ xét cho tập thể" in r.text
     data = {"title": "TTLDTT", "subject_kind": "collective", "collective_unit_id": str(sub.id),
             "f:task_rating": "HTTNV", "f:members": "12",
             "f:all_members_completed": "on"}  # fmt: skip

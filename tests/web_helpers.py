@@ -19,6 +19,7 @@ from thidua.ballots import open_meeting
 from thidua.dossiers import nominate
 from thidua.lifecycle import Stage
 from thidua.settings import PROJECT_ROOT
+from thidua.vn import number
 from thidua.web.auth import hash_password
 
 EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
@@ -167,13 +168,13 @@ class LiveServer:
 
 
 def target_values(url: str, code: str) -> dict[str, str]:
-    """A value for every target of the movement (field name → value)."""
+    """Half of every target of the movement, written as a Vietnamese office writes it."""
     from models import Target
 
     with Session(engine_for(url)) as s:
         m = s.exec(select(Movement).where(Movement.code == code)).one()
         targets = s.exec(select(Target).where(Target.movement_id == m.id)).all()
-    return {f"v:{t.code}": str(Decimal(t.value) / 2) for t in targets}
+    return {f"v:{t.code}": number(Decimal(t.value) / 2, 1) for t in targets}  # "87.093,0"
 
 
 def unit_name(url: str, unit_id: int) -> str:

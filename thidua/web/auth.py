@@ -185,6 +185,13 @@ def login(request: Request, username: str = Form(""), password: str = Form("")):
 
 @router.post("/logout")
 def logout(request: Request):
+    account_id = request.session.get("uid")
+    if isinstance(account_id, int):
+        with session_scope() as s:
+            account = s.get(Account, account_id)
+            if account is not None:
+                audit(s, actor=account.username, entity="account", entity_id=account_id,
+                      action="logout")  # fmt: skip
     request.session.clear()
     flash(request, "Đã đăng xuất.")
     return RedirectResponse("/login", status_code=303)

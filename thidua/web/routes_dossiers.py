@@ -131,6 +131,12 @@ async def nominate(code: str, request: Request, user: User = Depends(unit_user))
                     raise InvalidInput(
                         "Hồ sơ đề nghị không hợp lệ", [Problem("Danh hiệu", "chưa chọn")]
                     )
+                if rs.titles[title].subject not in {kind, "both"}:
+                    whom = "cá nhân" if kind == "collective" else "tập thể"
+                    raise InvalidInput(
+                        "Hồ sơ đề nghị không hợp lệ",
+                        [Problem("Danh hiệu", f"{rs.titles[title].name} chỉ xét cho {whom}")],
+                    )
                 who = (
                     {"collective_unit_id": _int(form.get("collective_unit_id"), "Tập thể")}
                     if kind == "collective"

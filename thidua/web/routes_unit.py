@@ -2,6 +2,8 @@
 reports against the targets, self-scoring against the block's criteria. Always for the user's
 own unit: no unit id ever comes from the browser."""
 
+import re
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import select
@@ -29,6 +31,12 @@ from thidua.rules.engine import rule_set_for
 from thidua.web.deps import User, flash, own_participation, render, subject_names, unit_user
 
 router = APIRouter(prefix="/unit")
+NUMERIC = re.compile(r"^[-\d.,]+$")  # looks like a number; words go to the domain's check
+VN_NUMBER = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+NUMBER_HINT = (
+    "viết số theo kiểu Việt Nam: dấu chấm ngăn hàng nghìn, dấu phẩy trước phần thập phân "
+    "(ví dụ 1.234,5)"
+)
 
 
 @router.get("")
@@ -202,6 +210,13 @@ async def report_submit(code: str, number: int, request: Request, user: User = D
                 t.code: t.label
                 for t in s.exec(select(Target).where(Target.movement_id == movement.id))
             }
+            odd = [c for c, v in values.items() if NUMERIC.match(v) and not VN_NUMBER.match(v)]
+            if odd:  # "1.5" would read as 15: the dot groups thousands in Vietnamese
+                raise InvalidInput(
+                    f"Báo cáo Đợt {number} chưa được ghi",
+                    [Problem(f"Chỉ tiêu «{labels.get(c, c)}»", f"'{values[c]}': {NUMBER_HINT}")
+                     for c in odd],
+                )  # fmt: skip
             try:
                 submissions.submit_period_report(
                     s, movement=movement, unit_id=user.unit_id, period_number=number,
