@@ -9,7 +9,7 @@ from sqlmodel import Session, func, select
 
 from models import AuditEvent, PeriodReport
 from models.db import engine_for
-from tests.web_helpers import PASSWORD, Recorder, csrf_of, login, make_world, token
+from tests.web_helpers import PASSWORD, csrf_of, login, make_world, quiet, token
 from thidua import triggers
 from thidua.web import auth
 from thidua.web.app import create_app
@@ -17,8 +17,7 @@ from thidua.web.app import create_app
 
 @pytest.fixture
 def world(sqlite_url, monkeypatch):
-    monkeypatch.setattr(triggers, "start_stage_in_background", Recorder())
-    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+    quiet(monkeypatch)
     return make_world(sqlite_url)
 
 

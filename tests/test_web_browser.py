@@ -13,11 +13,9 @@ from sqlmodel import Session, func, select
 from models import Ballot, Evidence, Movement, Nomination, PeriodReport, VoteReceipt
 from models.base import utcnow
 from models.db import engine_for
-from tests.web_helpers import PASSWORD, PNG, LiveServer, Recorder, make_world
-from thidua import triggers
+from tests.web_helpers import PASSWORD, PNG, LiveServer, make_world, quiet
 from thidua.ballots import open_meeting
 from thidua.lifecycle import Stage
-from thidua.web import auth
 from thidua.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,9 +55,7 @@ def count(url: str, model) -> int:
 def test_report_nomination_vote_and_stage_trigger_in_chromium(
     browser, sqlite_url, tmp_path, monkeypatch
 ):
-    recorder = Recorder()
-    monkeypatch.setattr(triggers, "start_stage_in_background", recorder)
-    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+    recorder = quiet(monkeypatch)
     w = make_world(sqlite_url, stage=Stage.PERIOD1_OPEN, council_size=1)
     shots = tmp_path / "shots"
     shots.mkdir()

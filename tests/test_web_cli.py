@@ -10,11 +10,10 @@ from typer.testing import CliRunner
 
 from models import Account, AuditEvent, Person
 from models.db import engine_for
-from tests.web_helpers import login
+from tests.web_helpers import login, quiet
 from thidua import synthetic
 from thidua.cli import web as web_cli
 from thidua.errors import InvalidInput, NotFound
-from thidua.web import auth
 from thidua.web.app import create_app
 
 runner = CliRunner()
@@ -27,7 +26,7 @@ def org(url: str) -> None:
 
 
 def test_account_add_reads_the_password_from_stdin_and_logs_in(sqlite_url, monkeypatch):
-    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+    quiet(monkeypatch)
     org(sqlite_url)
     r = runner.invoke(web_cli.app, ["account-add", "vanphong", "--person", "CB00002", "--admin",
                                     "--password-stdin"], input="mot-mat-khau-dai\n")  # fmt: skip
@@ -54,7 +53,7 @@ def test_account_add_reads_the_password_from_stdin_and_logs_in(sqlite_url, monke
 
 
 def test_accounts_from_org_writes_each_password_once(sqlite_url, tmp_path, monkeypatch):
-    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+    quiet(monkeypatch)
     org(sqlite_url)
     out = tmp_path / "tai-khoan.csv"
     r = runner.invoke(web_cli.app, ["accounts-from-org", "--out", str(out)])

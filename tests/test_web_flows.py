@@ -9,7 +9,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from models import (
@@ -26,18 +25,22 @@ from models import (
     VoteReceipt,
 )
 from models.db import engine_for
-from tests.web_helpers import PNG, Recorder, login, make_world, target_values, token
+from tests.web_helpers import PNG, Users, make_world, quiet, target_values, token
 from thidua import triggers
 from thidua.lifecycle import Stage
 from thidua.settings import get_settings
-from thidua.web import auth
-from thidua.web.app import create_app
 
 
 @pytest.fixture(autouse=True)
 def _quiet(monkeypatch):
-    monkeypatch.setattr(triggers, "start_stage_in_background", Recorder())
-    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+    quiet(monkeypatch)
+
+
+@pytest.fixture
+def as_user():
+    users = Users()
+    yield users
+    users.close()
 
 
 def count(url: str, model, *where) -> int:
@@ -50,14 +53,7 @@ def actions(url: str) -> list[str]:
         return list(s.exec(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
-def as_user(username: str) -> TestClient:
-    c = TestClient(create_app())
-    c.__enter__()
-    assert login(c, username).status_code == 200
-    return c
-
-
-def test_unit_registers_reports_scores_and_sees_a_return(db_url):
+def test_unit_registers_reports_scores_and_sees_a_return(db_url, as_user):
     w = make_world(db_url, stage=Stage.PERIOD1_OPEN)
     unit = as_user(w.focal)
     page = f"/unit/{w.code}"
@@ -109,7 +105,7 @@ def test_unit_registers_reports_scores_and_sees_a_return(db_url):
     assert done.count("report.submitted") == 2
 
 
-def test_a_nomination_with_evidence_and_refused_files(db_url):
+def test_a_nomination_with_evidence_and_refused_files(db_url, as_user):
     w = make_world(db_url, stage=Stage.PROPOSALS)
     unit = as_user(w.focal)
     form = f"/unit/{w.code}/nominate"
@@ -170,7 +166,7 @@ def test_a_nomination_with_evidence_and_refused_files(db_url):
     assert done[-1] == "nomination.submitted" and count(db_url, Evidence) == 2
 
 
-def test_council_recuses_votes_once_and_the_last_ballot_starts_the_decision(db_url):
+def test_council_recuses_votes_once_and_the_last_ballot_starts_the_decision(db_url, as_user):
     w = make_world(db_url, nominations=2, meeting=True, council_size=3)
     chair, m1, m2 = (as_user(u) for u in w.council)
     page = f"/council/{w.code}"
@@ -210,7 +206,7 @@ def test_council_recuses_votes_once_and_the_last_ballot_starts_the_decision(db_u
     assert done.count("ballot.cast") == 5 and "meeting.recuse" in done
 
 
-def test_admin_dashboard_stage_trigger_and_documents(db_url):
+def test_admin_dashboard_stage_trigger_and_documents(db_url, as_user):
     from models import IssuedDocument, Movement
 
     w = make_world(db_url, stage=Stage.PERIOD1_OPEN)

@@ -31,17 +31,16 @@ from tests.web_helpers import (
     GOOD_FACTS,
     PASSWORD,
     LiveServer,
-    Recorder,
     add_account,
     csrf_of,
     make_world,
+    quiet,
     target_values,
 )
-from thidua import spec, triggers
+from thidua import spec
 from thidua.ballots import open_meeting
 from thidua.dossiers import nominate, subtree
 from thidua.lifecycle import Stage
-from thidua.web import auth
 from thidua.web.app import create_app
 
 UNITS, MEMBERS, DOSSIERS, REPEATS = 40, 10, 6, 2
@@ -89,9 +88,7 @@ def count(url: str, model, *where) -> int:
 
 @pytest.mark.slow
 def test_fifty_users_submit_and_vote_at_once(db_url, monkeypatch):
-    recorder = Recorder()
-    monkeypatch.setattr(triggers, "start_stage_in_background", recorder)
-    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+    recorder = quiet(monkeypatch)
     code, focals, members, noms = setup(db_url)
     values = target_values(db_url, code)
     errors: list[str] = []

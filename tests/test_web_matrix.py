@@ -11,10 +11,8 @@ from starlette.routing import Mount
 
 from models import Decision, Evidence, IssuedDocument, Movement, PeriodReport
 from models.db import engine_for
-from tests.web_helpers import PNG, Recorder, csrf_of, login, make_world
-from thidua import triggers
+from tests.web_helpers import PNG, csrf_of, login, make_world, quiet
 from thidua.settings import get_settings
-from thidua.web import auth
 from thidua.web.app import create_app
 
 # focal: a unit's focal point whose unit leads its block; other_focal: one in the same block;
@@ -98,8 +96,7 @@ def fill(path: str, ids: dict[str, object]) -> str:
 
 @pytest.fixture
 def world(db_url, monkeypatch):
-    monkeypatch.setattr(triggers, "start_stage_in_background", Recorder())
-    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+    quiet(monkeypatch)
     w = make_world(db_url, nominations=1, meeting=True)
     docs = get_settings().document_dir
     docs.mkdir(parents=True, exist_ok=True)

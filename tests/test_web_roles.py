@@ -2,32 +2,28 @@
 approves decisions (the last approval starts the closing stage). And the body-size limit."""
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from models import AuditEvent, Decision, Movement, Score
 from models.db import engine_for
-from tests.web_helpers import Recorder, login, make_world, token
+from tests.web_helpers import Users, make_world, quiet, token
 from thidua import triggers
 from thidua.lifecycle import Stage
-from thidua.web import auth
-from thidua.web.app import create_app
 
 
 @pytest.fixture(autouse=True)
 def _quiet(monkeypatch):
-    monkeypatch.setattr(triggers, "start_stage_in_background", Recorder())
-    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+    quiet(monkeypatch)
 
 
-def as_user(username: str) -> TestClient:
-    c = TestClient(create_app())
-    c.__enter__()
-    assert login(c, username).status_code == 200
-    return c
+@pytest.fixture
+def as_user():
+    users = Users()
+    yield users
+    users.close()
 
 
-def test_block_leader_scores_units_of_his_block_only(db_url):
+def test_block_leader_scores_units_of_his_block_only(db_url, as_user):
     from models import Participant
 
     w = make_world(db_url, stage=Stage.PERIOD2_OPEN)
@@ -53,7 +49,7 @@ def test_block_leader_scores_units_of_his_block_only(db_url):
     assert as_user(w.other_focal).get(page).status_code == 403  # not the leading unit
 
 
-def test_the_head_approves_and_the_last_approval_starts_the_close(db_url):
+def test_the_head_approves_and_the_last_approval_starts_the_close(db_url, as_user):
     w = make_world(db_url, stage=Stage.DECIDED)
     with Session(engine_for(db_url)) as s:
         mid = s.exec(select(Movement.id)).one()
@@ -82,7 +78,7 @@ def test_the_head_approves_and_the_last_approval_starts_the_close(db_url):
     assert as_user(w.admin).get("/head").status_code == 403
 
 
-def test_a_body_over_the_limit_is_refused_before_it_is_read(sqlite_url):
+def test_a_body_over_the_limit_is_refused_before_it_is_read(sqlite_url, as_user):
     from thidua.web.app import MAX_BODY
 
     w = make_world(sqlite_url, stage=Stage.PROPOSALS)
@@ -97,7 +93,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(sqlite_url):
     assert r.status_code == 400 and "dung lượng vượt quá 10 MB" in r.text
 
 
-def test_a_collective_nomination_and_a_subject_outside_the_unit(sqlite_url):
+def test_a_collective_nomination_and_a_subject_outside_the_unit(sqlite_url, as_user):
     from models import Nomination, Person, Unit
 
     w = make_world(sqlite_url, stage=Stage.PROPOSALS)

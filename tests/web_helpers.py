@@ -14,12 +14,13 @@ from sqlmodel import Session, select
 
 from models import Account, Movement, Nomination, Participant, Person, Unit
 from models.db import engine_for
-from thidua import spec, synthetic
+from thidua import events, spec, synthetic, triggers
 from thidua.ballots import open_meeting
 from thidua.dossiers import nominate
 from thidua.lifecycle import Stage
 from thidua.settings import PROJECT_ROOT
 from thidua.vn import number
+from thidua.web import auth
 from thidua.web.auth import hash_password
 
 EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
@@ -195,3 +196,35 @@ class Recorder:
 
     def __call__(self, movement: str, stage: str, *, actor: str) -> None:
         self.calls.append((movement, stage, actor))
+
+
+def quiet(monkeypatch) -> Recorder:
+    """No stage really starts, and whatever an app's start-up changes is put back after the
+    test (the stage starter, the login limiter)."""
+    recorder = Recorder()
+    monkeypatch.setattr(triggers, "start_stage_in_background", recorder)
+    monkeypatch.setattr(events, "starter", events.starter)
+    monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
+    return recorder
+
+
+class Users:
+    """Logged-in clients, each with the app's start-up run; close() shuts every one down."""
+
+    def __init__(self) -> None:
+        self.opened: list = []
+
+    def __call__(self, username: str):
+        from fastapi.testclient import TestClient
+
+        from thidua.web.app import create_app
+
+        c = TestClient(create_app())
+        c.__enter__()
+        self.opened.append(c)
+        assert login(c, username).status_code == 200, username
+        return c
+
+    def close(self) -> None:
+        for c in self.opened:
+            c.__exit__(None, None, None)
