@@ -84,6 +84,8 @@ def test_unit_registers_reports_scores_and_sees_a_return(db_url, as_user):
     with Session(engine_for(db_url)) as s:
         report_id = s.exec(select(PeriodReport.id)).one()
     rp = f"/admin/m/{w.code}/reports"
+    listing = admin.get(rp).text
+    assert "87.093,0 tỷ đồng" in listing and "Đạt tiến độ" in listing
     reason = {"reason": "Thiếu số liệu xuất khẩu", "csrf_token": token(admin, rp)}
     r = admin.post(f"/admin/report/{report_id}/return", data=reason)
     assert r.status_code == 200 and "Đã trả lại báo cáo Đợt 1" in r.text

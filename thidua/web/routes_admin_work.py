@@ -16,6 +16,8 @@ from models import (
     Movement,
     Nomination,
     PeriodReport,
+    Target,
+    TargetResult,
     Unit,
 )
 from models.db import session_scope
@@ -39,7 +41,17 @@ def reports(code: str, request: Request):
             .where(PeriodReport.movement_id == m.id)
             .order_by(PeriodReport.period_number, Unit.code)
         ).all()
-    return render(request, "admin/reports.html", m=m, rows=rows)
+        targets = s.exec(
+            select(Target).where(Target.movement_id == m.id).order_by(Target.seq)
+        ).all()
+        values: dict[int, dict[int, object]] = {}
+        for tr in s.exec(
+            select(TargetResult)
+            .join(PeriodReport, PeriodReport.id == TargetResult.report_id)
+            .where(PeriodReport.movement_id == m.id)
+        ):
+            values.setdefault(tr.report_id, {})[tr.target_id] = tr.value
+    return render(request, "admin/reports.html", m=m, rows=rows, targets=targets, values=values)
 
 
 @router.post("/report/{report_id}/return")
