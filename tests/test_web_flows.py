@@ -114,7 +114,8 @@ def test_a_nomination_with_evidence_and_refused_files(db_url, as_user):
     person = w.person_ids[w.focal]
     data = {"title": "LDTT", "subject_kind": "individual", "person_id": str(person),
             "achievement": "Hoàn thành xuất sắc", "f:task_rating": "HTXSNV",
-            "f:months_worked": "12", "f:discipline": "none"}  # fmt: skip
+            "f:months_worked": "12", "f:discipline": "none", "f:initiatives:co_so": "2",
+            "f:initiatives:tinh": "0"}  # fmt: skip
     fake = ("../../etc/passwd.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")
     r = unit.post(form, data={**data, "csrf_token": token(unit, form)}, files={"evidence": fake})
     assert r.status_code == 400 and "nội dung tệp không đúng với loại tệp đã khai" in r.text
@@ -131,7 +132,8 @@ def test_a_nomination_with_evidence_and_refused_files(db_url, as_user):
     with Session(engine_for(db_url)) as s:
         n = s.exec(select(Nomination)).one()
         ev = s.exec(select(Evidence)).one()
-    assert n.facts == {"task_rating": "HTXSNV", "months_worked": 12.0, "discipline": "none"}
+    assert n.facts == {"task_rating": "HTXSNV", "months_worked": 12.0, "discipline": "none",
+                       "initiatives": {"co_so": 2}}  # fmt: skip
     assert ev.filename == "bang khen 2021.png" and ev.stored_name != ev.filename
     assert [p.name for p in Path(upload_dir).iterdir()] == [ev.stored_name]
 

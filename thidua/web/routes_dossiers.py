@@ -26,7 +26,8 @@ from thidua.web.deps import (
 )
 
 router = APIRouter()
-FACT_TYPES = {"enum", "number", "integer", "boolean"}  # what a plain form can ask for
+# What a plain form can ask for (counts by title are left to the rule set's own defaults).
+FACT_TYPES = {"enum", "number", "integer", "boolean", "initiatives"}
 MAX_READ = dossiers.MAX_EVIDENCE_BYTES + 1  # read one byte more than allowed, no further
 
 
@@ -52,6 +53,17 @@ def nominate_form(code: str, request: Request, user: User = Depends(unit_user)):
 def _parse_facts(rs, kind: str, form) -> dict:
     problems, facts = Problems(), {}
     for f in _facts_for(rs, kind):
+        if f.type == "initiatives":  # a count per level of recognition
+            counts = {}
+            for level, label in f.values.items():
+                raw = str(form.get(f"f:{f.key}:{level}") or "").strip()
+                if raw and not raw.isdigit():
+                    problems.add(f"{f.label} {label}", f"phải là số nguyên không âm: {raw}")
+                elif raw and int(raw):
+                    counts[level] = int(raw)
+            if counts:
+                facts[f.key] = counts
+            continue
         raw = str(form.get(f"f:{f.key}") or "").strip()
         if f.type == "boolean":
             facts[f.key] = raw in {"on", "1", "true"}
