@@ -179,3 +179,26 @@ def test_pages_carry_a_strict_content_security_policy(client, world):
         r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
     )
     assert "<script" not in r.text and "style=" not in r.text
+
+
+def test_what_users_type_is_escaped_and_no_path_reaches_the_disk(sqlite_url, monkeypatch):
+    from models import Nomination
+
+    quiet(monkeypatch)
+    w = make_world(sqlite_url, nominations=1)
+    with Session(engine_for(sqlite_url)) as s:
+        n = s.get(Nomination, w.nominations[0])
+        n.achievement = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+        s.add(n)
+        s.commit()
+    with TestClient(create_app()) as c:
+        login(c, w.admin)
+        page = c.get(f"/admin/m/{w.code}/dossiers").text
+        i = page.find("<script>alert")
+        assert i == -1, page[max(0, i - 300) : i + 80]
+        assert "&lt;script&gt;alert" in page
+        assert "<img src=x" not in page
+        for path in ["/evidence/..%2F..%2Fetc%2Fpasswd", "/static/..%2F..%2Fthidua.db",
+                     "/admin/document/..%2Fthidua.db", "/evidence/1.png"]:  # fmt: skip
+            r = c.get(path)
+            assert r.status_code in (400, 404) and "root:" not in r.text, path
