@@ -230,7 +230,12 @@ def test_admin_dashboard_stage_trigger_and_documents(db_url, as_user):
     assert triggers.start_stage_in_background.calls == [(w.code, "close-period-1", w.admin)]
     bad = admin.post(f"{dash}/stage", data={"stage": "nhay-coc", "csrf_token": token(admin, dash)})
     assert bad.status_code == 400 and "Không có giai đoạn &#39;nhay-coc&#39;" in bad.text
-    assert actions(db_url).count("stage.requested") == 1
+    early = admin.post(f"{dash}/stage", data={"stage": "final-tally", "csrf_token": token(admin)})
+    assert early.status_code == 400 and "Không thể &#39;Tổng kết&#39;" in early.text
+    again = admin.post(f"{dash}/stage", data={"stage": "launch", "csrf_token": token(admin)})
+    assert again.status_code == 200  # a stage already passed may be run again (it resumes)
+    assert [c[1] for c in triggers.start_stage_in_background.calls] == ["close-period-1", "launch"]
+    assert actions(db_url).count("stage.requested") == 2
 
     docs = get_settings().document_dir
     (docs / "2022").mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from models import (
 from models.db import session_scope
 from thidua import notify, triggers
 from thidua.documents.context import progress
-from thidua.lifecycle import Stage, audit, steps_from
+from thidua.lifecycle import STEPS, Stage, audit, check, steps_from
 from thidua.stages import STAGE_DEFS, stage_def
 from thidua.status import movement_status
 from thidua.web import charts
@@ -132,6 +132,16 @@ def chart_units(code: str):
     return Response(charts.units_chart(rows), media_type="image/png")
 
 
+def _refuse_if_early(s, m: Movement, step: str) -> None:
+    """A stage asked for before its turn is refused now, with the lifecycle's reason, rather
+    than in a background run nobody watches. A stage already passed may be run again: its
+    flow finishes what a crash left undone and changes nothing else."""
+    order = list(Stage)
+    sources = [st.source for st in STEPS if st.name == step]
+    if sources and order.index(Stage(m.stage)) < min(order.index(x) for x in sources):
+        check(s, m, step)  # raises TransitionRefused saying why
+
+
 @router.post("/m/{code}/stage")
 def trigger_stage(
     code: str, request: Request, stage: str = Form(""), user: User = Depends(admin_user)
@@ -140,6 +150,7 @@ def trigger_stage(
     sdef = stage_def(stage)
     with session_scope() as s:
         m = find_movement(s, code)
+        _refuse_if_early(s, m, sdef.steps[0])
         audit(s, actor=user.username, movement_id=m.id, entity="movement", entity_id=m.id,
               action="stage.requested", data={"stage": sdef.name})  # fmt: skip
     triggers.start_stage_in_background(code, sdef.name, actor=user.username)
