@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401
@@ -77,6 +77,18 @@ def _truncate_all(url: str) -> None:
         c.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+def _use_database(url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THIDUA_DATABASE_URL", url)
+    monkeypatch.setenv("THIDUA_DATA_DIR", str(data_dir))
+    reset_settings()
+
+
+def _sqlite_copy(template: Path, folder: Path) -> str:
+    path = folder / "thidua.db"
+    shutil.copy(template, path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(
     request: pytest.FixtureRequest,
@@ -89,12 +101,8 @@ def db_url(
         url = request.getfixturevalue("pg_url")
         _truncate_all(url)
     else:
-        path = tmp_path / "thidua.db"
-        shutil.copy(sqlite_template, path)
-        url = f"sqlite:///{path}"
-    monkeypatch.setenv("THIDUA_DATABASE_URL", url)
-    monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path / "data"))
-    reset_settings()
+        url = _sqlite_copy(sqlite_template, tmp_path)
+    _use_database(url, tmp_path / "data", monkeypatch)
     yield url
     reset_settings()
 
@@ -104,12 +112,8 @@ def sqlite_url(
     tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
     """Only SQLite: for tests whose subject is not the storage layer."""
-    path = tmp_path / "thidua.db"
-    shutil.copy(sqlite_template, path)
-    url = f"sqlite:///{path}"
-    monkeypatch.setenv("THIDUA_DATABASE_URL", url)
-    monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path / "data"))
-    reset_settings()
+    url = _sqlite_copy(sqlite_template, tmp_path)
+    _use_database(url, tmp_path / "data", monkeypatch)
     yield url
     reset_settings()
 
