@@ -31,6 +31,9 @@ if not CHROMIUM.exists() and not os.environ.get("CI"):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    if not CHROMIUM.exists():  # only reached under CI, where a missing browser is a failure
+        pytest.fail(f"{CHROMIUM} is not installed (apt-get install chromium)")
+
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         yield b

@@ -99,7 +99,9 @@ def test_thidua_web_serves_the_portal(sqlite_url, tmp_path):
     from tests.web_helpers import free_port
 
     port = free_port()
-    code = f"from thidua.cli.web import web; web(host='127.0.0.1', port={port})"
+    # The main command line, as an office runs it: thidua web --host H --port P
+    argv = ["thidua", "web", "--host", "127.0.0.1", "--port", str(port)]
+    code = f"import sys; from thidua.cli import main; sys.argv = {argv!r}; main()"
     proc = subprocess.Popen([sys.executable, "-c", code], env=os.environ.copy(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     try:
@@ -116,3 +118,12 @@ def test_thidua_web_serves_the_portal(sqlite_url, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_thidua_web_with_options_serves_and_sub_commands_do_not(monkeypatch):
+    served = []
+    monkeypatch.setattr(web_cli, "web", lambda host, port: served.append((host, port)))
+    r = runner.invoke(web_cli.app, ["--host", "0.0.0.0", "--port", "8123"])
+    assert r.exit_code == 0 and served == [("0.0.0.0", 8123)]
+    r = runner.invoke(web_cli.app, ["accounts-from-org", "--help"])
+    assert r.exit_code == 0 and served == [("0.0.0.0", 8123)]  # a sub-command does not serve

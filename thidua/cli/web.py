@@ -17,7 +17,10 @@ from sqlmodel import select
 from models import Account, Person
 from models.db import session_scope
 
-app = typer.Typer(help="Cổng thông tin: chạy máy chủ web, tạo tài khoản.", no_args_is_help=True)
+app = typer.Typer(
+    help="Cổng thông tin: chạy máy chủ web (khi không có lệnh con), tạo tài khoản.",
+    invoke_without_command=True,
+)
 
 ROLES = {"focal_point", "unit_head", "council_member", "council_chair", "block_leader", "admin"}
 
@@ -35,6 +38,18 @@ def web(
 
 
 app.command("serve")(web)
+
+
+@app.callback()
+def _serve_by_default(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Cổng")] = 8000,
+) -> None:
+    """`thidua web --host H --port P` serves, whether this app is mounted as a group or the
+    plain function `web` as a command."""
+    if ctx.invoked_subcommand is None:
+        web(host=host, port=port)
 
 
 def _password(from_stdin: bool) -> str:
