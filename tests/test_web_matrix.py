@@ -142,7 +142,7 @@ def test_every_route_against_every_role(world):
     users = {"staff": world.staff, "focal": world.focal, "other_focal": world.other_focal,
              "unit_head": world.unit_head, "member": world.council[1],
              "agency_head": world.council[0], "admin": world.admin}  # fmt: skip
-    wrong = []
+    wrong, pages = [], 0
     with TestClient(app) as c:
         for role in ROLES:
             c.cookies.clear()
@@ -169,4 +169,11 @@ def test_every_route_against_every_role(world):
                     ok = to_login if role == "anon" else r.status_code == 403
                 if not ok:
                     wrong.append((role, method, path, r.status_code, allowed))
+                if r.headers.get("content-type", "").startswith("text/html"):
+                    forms = re.findall(r"<form[^>]*>.*?</form>", r.text, re.S | re.I)
+                    for form in forms:  # every form posts this session's CSRF token
+                        if 'method="post"' in form and f'value="{tok}"' not in form:
+                            wrong.append((role, method, path, "form without CSRF token"))
+                    pages += 1
     assert not wrong, "\n".join(map(str, wrong))
+    assert pages > 100  # the form check above did see the pages
