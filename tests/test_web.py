@@ -202,3 +202,26 @@ def test_what_users_type_is_escaped_and_no_path_reaches_the_disk(sqlite_url, mon
                      "/admin/document/..%2Fthidua.db", "/evidence/1.png"]:  # fmt: skip
             r = c.get(path)
             assert r.status_code in (400, 404) and "root:" not in r.text, path
+
+
+def test_a_user_changes_the_password_he_was_handed(client, world, sqlite_url):
+    login(client, world.focal)
+    page = "/password"
+    bad = {"current": PASSWORD, "new": "ngan", "confirm": "khac", "csrf_token": token(client, page)}
+    r = client.post(page, data=bad)
+    assert r.status_code == 400 and "Mật khẩu mới" in r.text and "không khớp" in r.text
+    wrong = {"current": "sai-mat-khau", "new": "mat-khau-moi-123", "confirm": "mat-khau-moi-123"}
+    r = client.post(page, data={**wrong, "csrf_token": token(client)})
+    assert r.status_code == 400 and "Mật khẩu hiện tại" in r.text
+    elsewhere = TestClient(create_app())  # the same user logged in on another computer
+    assert login(elsewhere, world.focal).status_code == 200
+    good = {**wrong, "current": PASSWORD, "csrf_token": token(client)}
+    r = client.post(page, data=good)
+    assert r.status_code == 200 and "Đã đổi mật khẩu" in r.text
+    assert client.get("/unit").status_code == 200  # this session goes on
+    assert elsewhere.get("/unit", follow_redirects=False).status_code == 303  # that one ended
+    client.post("/logout", data={"csrf_token": token(client)})
+    assert login(client, world.focal).status_code == 400  # the old one no longer works
+    assert login(client, world.focal, "mat-khau-moi-123").status_code == 200
+    with Session(engine_for(sqlite_url)) as s:
+        assert "password.changed" in s.exec(select(AuditEvent.action)).all()

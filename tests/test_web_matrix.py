@@ -33,6 +33,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/login"): ALL,
     ("POST", "/logout"): ALL,
     ("GET", "/"): LOGGED_IN,
+    ("GET", "/password"): LOGGED_IN,
+    ("POST", "/password"): LOGGED_IN,
     ("GET", "/static"): ALL,
     ("GET", "/unit"): UNIT | HEAD,  # lists the movements his unit takes part in: none
     ("GET", "/unit/{code}"): UNIT,

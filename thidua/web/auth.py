@@ -17,7 +17,7 @@ from models.db import session_scope
 from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
 from thidua.lifecycle import audit
 from thidua.vn import nfc
-from thidua.web.deps import LoginRequired, current_user, flash, render
+from thidua.web.deps import LoginRequired, current_user, flash, password_stamp, render
 
 _hasher = PasswordHasher()
 # Verifying against this when the username is unknown costs the same time as a real check,
@@ -180,6 +180,8 @@ def login(request: Request, username: str = Form(""), password: str = Form("")):
     limiter.succeeded(username, ip)
     request.session.clear()  # a fresh session (and CSRF token) for the new login
     request.session["uid"] = account_id
+    with session_scope() as s:
+        request.session["stamp"] = password_stamp(s.get(Account, account_id).password_hash)
     return RedirectResponse("/", status_code=303)
 
 
@@ -206,3 +208,41 @@ def home(request: Request):
     with session_scope() as s:
         movements = list(s.exec(select(Movement).order_by(Movement.year.desc(), Movement.code)))
     return render(request, "home.html", movements=movements)
+
+
+@router.get("/password")
+def password_page(request: Request):
+    current_user(request)
+    return render(request, "password.html")
+
+
+@router.post("/password")
+def change_password(
+    request: Request,
+    current: str = Form(""),
+    new: str = Form(""),
+    confirm: str = Form(""),
+):
+    """Everyone changes the password handed out to him (accounts-from-org makes random ones)."""
+    user = current_user(request)
+    problems = []
+    if len(new) < MIN_PASSWORD:
+        problems.append(Problem("Mật khẩu mới", f"phải có ít nhất {MIN_PASSWORD} ký tự"))
+    if new != confirm:
+        problems.append(Problem("Nhập lại mật khẩu mới", "không khớp với mật khẩu mới"))
+    if problems:
+        raise InvalidInput("Chưa đổi được mật khẩu", problems)
+    with session_scope() as s:
+        account = s.get(Account, user.account_id)
+    if not verify_password(account.password_hash, current):
+        raise InvalidInput("Chưa đổi được mật khẩu", [Problem("Mật khẩu hiện tại", "không đúng")])
+    new_hash = hash_password(new)
+    with session_scope() as s:
+        account = s.get(Account, user.account_id)
+        account.password_hash = new_hash
+        s.add(account)
+        audit(s, actor=user.username, entity="account", entity_id=account.id,
+              action="password.changed")  # fmt: skip
+    request.session["stamp"] = password_stamp(new_hash)  # this session stays, others end
+    flash(request, "Đã đổi mật khẩu.")
+    return RedirectResponse("/", status_code=303)

@@ -1,6 +1,7 @@
 """What every route needs: the logged-in user and his roles, refusals, flash messages and the
 page renderer. Roles come from Person.roles; an account flagged is_admin is an admin too."""
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,7 @@ class User:
     unit_name: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
     is_head: bool = False  # the agency's head: unit_head of a unit at the top of the tree
+    stamp: str = ""  # changes with the password: sessions from before a change end
 
     @property
     def is_unit(self) -> bool:
@@ -98,7 +100,12 @@ def load_user(session: Session, account_id: int) -> User | None:
         unit_name=unit.name if unit else "",
         roles=frozenset(roles),
         is_head="unit_head" in roles and unit is not None and unit.parent_id is None,
+        stamp=password_stamp(account.password_hash),
     )
+
+
+def password_stamp(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def current_user(request: Request) -> User:
@@ -108,7 +115,7 @@ def current_user(request: Request) -> User:
         raise LoginRequired
     with session_scope() as s:
         user = load_user(s, account_id)
-    if user is None:
+    if user is None or request.session.get("stamp") != user.stamp:
         request.session.clear()
         raise LoginRequired
     request.state.user = user
