@@ -220,6 +220,7 @@ def test_admin_dashboard_stage_trigger_and_documents(db_url, as_user):
     for text in ["Đang diễn ra Đợt 1", "Tiến độ theo chỉ tiêu", "Tiến độ theo đơn vị",
                  "Thông báo gửi không thành công", "Báo cáo kết quả Đợt 1"]:  # fmt: skip
         assert text in html, text
+    assert "9 đơn vị tham gia" in html and "Báo cáo kết quả Đợt 1: 9" in html
     for chart in ["targets", "units"]:
         png = admin.get(f"{dash}/chart/{chart}.png")
         assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
