@@ -237,6 +237,7 @@ def test_admin_dashboard_stage_trigger_and_documents(db_url, as_user):
     assert again.status_code == 200  # a stage already passed may be run again (it resumes)
     assert [c[1] for c in triggers.start_stage_in_background.calls] == ["close-period-1", "launch"]
     assert actions(db_url).count("stage.requested") == 2
+    assert f"{w.admin} yêu cầu chạy «launch»" in admin.get(dash).text
 
     docs = get_settings().document_dir
     (docs / "2022").mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import func, select
 
 from models import (
+    AuditEvent,
     Movement,
     Nomination,
     Participant,
@@ -24,7 +25,7 @@ from models import (
 from models.db import session_scope
 from thidua import notify, triggers
 from thidua.documents.context import progress
-from thidua.lifecycle import STEPS, Stage, audit, check, steps_from
+from thidua.lifecycle import STEP_LABELS, STEPS, Stage, audit, check, steps_from
 from thidua.stages import STAGE_DEFS, stage_def
 from thidua.status import movement_status
 from thidua.web import charts
@@ -102,10 +103,17 @@ def dashboard(code: str, request: Request):
         rows, _chart, reported = progress(s, m, _last_period(s, m))
         units = unit_progress(s, m)
         failures = notify.failures(s, m.id)
+        stage_log = s.exec(
+            select(AuditEvent)
+            .where(AuditEvent.movement_id == m.id, AuditEvent.action.startswith("stage."))
+            .order_by(AuditEvent.id.desc())
+            .limit(8)
+        ).all()
     return render(
         request, "admin/dashboard.html", st=st, m=m, periods=periods, progress_rows=rows,
         reported=reported, units=units, failures=failures, stages=STAGE_DEFS,
-        suggested=_suggested(m),
+        suggested=_suggested(m), stage_log=stage_log,
+        stage_labels={st.value: st.label for st in Stage}, step_labels=STEP_LABELS,
     )  # fmt: skip
 
 
