@@ -61,6 +61,11 @@ def test_unit_registers_reports_scores_and_sees_a_return(db_url, as_user):
                                            "csrf_token": token(unit, page)})  # fmt: skip
     assert r.status_code == 200 and "Đã ghi đăng ký thi đua (2 danh hiệu)" in r.text
     assert count(db_url, Registration) == 2
+    r = unit.post(f"{page}/register", data={"titles": ["LDTT"], "csrf_token": token(unit, page)})
+    assert r.status_code == 400 and "Lao động tiên tiến chỉ dành cho cá nhân" in r.text
+    me = {"titles": ["LDTT"], "person_id": str(w.person_ids[w.focal]), "csrf_token": token(unit)}
+    assert unit.post(f"{page}/register", data=me).status_code == 200
+    assert count(db_url, Registration) == 3
 
     form = f"{page}/report/1"
     bad = {**target_values(db_url, w.code), "v:ban_le": "nhiều", "csrf_token": token(unit, form)}

@@ -151,6 +151,15 @@ async def register(code: str, request: Request, user: User = Depends(unit_user))
                     "Đăng ký không hợp lệ",
                     [Problem("Danh hiệu", f"không có danh hiệu '{t}'") for t in unknown],
                 )
+            kind = "individual" if person_id else "collective"
+            misfit = [t for t in titles if rs.titles[t].subject not in {kind, "both"}]
+            if misfit:
+                whom = "cá nhân" if kind == "collective" else "tập thể"
+                raise InvalidInput(
+                    "Đăng ký không hợp lệ",
+                    [Problem("Danh hiệu", f"{rs.titles[t].name} chỉ dành cho {whom}")
+                     for t in misfit],
+                )  # fmt: skip
             rows = submissions.register(
                 s, movement=movement, unit_id=user.unit_id, titles=titles, actor=user.username,
                 person_id=person_id, pledge=pledge or None,
