@@ -127,3 +127,17 @@ def test_thidua_web_with_options_serves_and_sub_commands_do_not(monkeypatch):
     assert r.exit_code == 0 and served == [("0.0.0.0", 8123)]
     r = runner.invoke(web_cli.app, ["accounts-from-org", "--help"])
     assert r.exit_code == 0 and served == [("0.0.0.0", 8123)]  # a sub-command does not serve
+
+
+def test_serving_with_the_development_secret_in_production_is_refused(monkeypatch):
+    from thidua.settings import reset_settings
+
+    monkeypatch.setenv("THIDUA_ENVIRONMENT", "production")
+    monkeypatch.delenv("THIDUA_SECRET_KEY", raising=False)
+    reset_settings()
+    try:
+        r = runner.invoke(web_cli.app, ["serve", "--port", "1"])
+    finally:
+        monkeypatch.undo()
+        reset_settings()
+    assert r.exit_code == 2 and "THIDUA_SECRET_KEY phải được đặt" in r.output

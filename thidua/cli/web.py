@@ -32,8 +32,15 @@ def web(
     """Chạy cổng thông tin (đơn vị, Hội đồng, quản trị)."""
     import uvicorn
 
+    from thidua.settings import get_settings
     from thidua.web.app import create_app
 
+    try:
+        get_settings()  # e.g. refuses the development secret outside development
+    except ValueError as e:
+        reasons = [err.get("msg", "") for err in getattr(e, "errors", lambda: [])()]
+        typer.secho(f"Lỗi cấu hình: {'; '.join(reasons) or e}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from None
     uvicorn.run(create_app(), host=host, port=port, proxy_headers=False)
 
 
