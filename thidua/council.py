@@ -9,7 +9,7 @@ from sqlmodel import select
 from models import Meeting, Movement
 from models.db import session_scope
 from thidua import awarding, ballots, events
-from thidua.errors import ThiduaError
+from thidua.errors import ThiduaError, TransitionRefused
 from thidua.stagework import current_meeting
 from thidua.status import find_movement
 
@@ -57,11 +57,16 @@ def close_vote(code: str, *, actor: str) -> None:
 
 
 def _close_if_complete(code: str) -> bool:
-    with session_scope() as s:
-        meeting = _open_meeting(s, find_movement(s, code))
-        if not ballots.meeting_complete(s, meeting):
-            return False
-        ballots.close_meeting(s, meeting, actor="system")
+    """Close the vote when every ballot is in. Of two last ballots arriving together, one
+    closes and starts the next stage; the other finds it closed and does nothing."""
+    try:
+        with session_scope() as s:
+            meeting = _open_meeting(s, find_movement(s, code))
+            if not ballots.meeting_complete(s, meeting):
+                return False
+            ballots.close_meeting(s, meeting, actor="system")
+    except TransitionRefused:
+        return False
     events.step_completed(code, "decision", actor="system")
     return True
 

@@ -118,7 +118,9 @@ def submit_period_report(
             problems.add(field, "không có chỉ tiêu này trong phong trào")
             continue
         try:
-            value = raw if isinstance(raw, Decimal) else parse_number(str(raw))
+            value = (
+                Decimal(str(raw)) if isinstance(raw, Decimal | int | float) else parse_number(raw)
+            )
         except ValueError:
             problems.add(field, f"không phải là số: {raw!r}")
             continue

@@ -1,8 +1,9 @@
 """Vietnamese text, dates and numbers as official documents write them."""
 
+import re
 import unicodedata
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,13 +74,19 @@ def number(value: Decimal | float | int, decimals: int = 0) -> str:
     return f"{sign}{text},{frac}" if frac else f"{sign}{text}"
 
 
+_VN_NUMBER = re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
+
+
 def parse_number(text: str) -> Decimal:
-    """Read "174.186,0", "4.401", "96,2" (Vietnamese form) into a Decimal."""
-    cleaned = nfc(str(text)).replace(" ", "").replace(".", "").replace(",", ".")
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"không phải là số: {text!r}") from None
+    """Read "174.186,0", "4.401", "96,2" (Vietnamese form) into a Decimal. A dot must group
+    thousands ("2.5" is refused rather than read as 25 or 2,5)."""
+    cleaned = nfc(str(text)).replace(" ", "").replace("\u00a0", "")
+    if not _VN_NUMBER.fullmatch(cleaned):
+        raise ValueError(
+            f"không phải là số viết theo kiểu Việt Nam (dấu chấm ngăn hàng nghìn, dấu phẩy "
+            f"thập phân, ví dụ 174.186,0): {text!r}"
+        )
+    return Decimal(cleaned.replace(".", "").replace(",", "."))
 
 
 def percent(value: Decimal | float, decimals: int = 1) -> str:
