@@ -100,55 +100,45 @@ def insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[tuple[str, 
     return out
 
 
-def existing(
-    session: Session, movement_id: int, keys: Iterable[tuple[str, str, str]]
+_ROW = (
+    T.c.id,
+    T.c.event,
+    T.c.recipient,
+    T.c.channel,
+    T.c.address,
+    T.c.status,
+    T.c.attempts,
+    T.c.reserved_at,
+    T.c.next_attempt_at,
+)
+
+
+def _rows_by(
+    session: Session, movement_id: int, key: tuple[sa.Column, ...], values: Iterable[tuple]
 ) -> list[sa.Row]:
-    keys = list(keys)
+    """The movement's ledger rows whose `key` columns take one of `values`, 500 at a time."""
+    values = list(values)
     found: list[sa.Row] = []
-    for i in range(0, len(keys), 500):
+    for i in range(0, len(values), 500):
         found += session.execute(
-            sa.select(
-                T.c.id,
-                T.c.event,
-                T.c.recipient,
-                T.c.channel,
-                T.c.address,
-                T.c.status,
-                T.c.attempts,
-                T.c.reserved_at,
-                T.c.next_attempt_at,
-            ).where(
-                T.c.movement_id == movement_id,
-                sa.tuple_(T.c.event, T.c.recipient, T.c.channel).in_(keys[i : i + 500]),
+            sa.select(*_ROW).where(
+                T.c.movement_id == movement_id, sa.tuple_(*key).in_(values[i : i + 500])
             )
         ).all()
     return found
+
+
+def existing(
+    session: Session, movement_id: int, keys: Iterable[tuple[str, str, str]]
+) -> list[sa.Row]:
+    return _rows_by(session, movement_id, (T.c.event, T.c.recipient, T.c.channel), keys)
 
 
 def existing_pairs(
     session: Session, movement_id: int, pairs: Iterable[tuple[str, str]]
 ) -> list[sa.Row]:
     """The rows of these (event, recipient) pairs, on any channel."""
-    pairs = list(pairs)
-    found: list[sa.Row] = []
-    for i in range(0, len(pairs), 500):
-        found += session.execute(
-            sa.select(
-                T.c.id,
-                T.c.event,
-                T.c.recipient,
-                T.c.channel,
-                T.c.address,
-                T.c.status,
-                T.c.attempts,
-                T.c.reserved_at,
-                T.c.next_attempt_at,
-            ).where(
-                T.c.movement_id == movement_id,
-                sa.tuple_(T.c.event, T.c.recipient).in_(pairs[i : i + 500]),
-            )
-        ).all()
-    return found
+    return _rows_by(session, movement_id, (T.c.event, T.c.recipient), pairs)
 
 
 def claimable(now: datetime):
