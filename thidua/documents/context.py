@@ -42,6 +42,10 @@ def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
         if not sections or sections[-1]["heading"] != (c.section or ""):
             sections.append({"heading": c.section or "", "items": []})
         sections[-1]["items"].append({"number": c.number.rstrip("."), "text": paras(c.text)})
+    if len(sections) > 1 and (targets(session, movement) or periods(session, movement)):
+        # The directive's later sections (its targets, its periods) are the template's own
+        # II and III, drawn from the structured data; printing both would say them twice.
+        sections = sections[:1]
     if len(sections) == 1:
         sections[0]["heading"] = ""  # one section: the template's own heading says it
     quotas = session.exec(
