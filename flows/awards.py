@@ -37,6 +37,7 @@ def appraisal(movement: str, actor: str = "admin", vote_days: int = 5) -> State:
     outcome.counts["điểm chưa đạt"] = len(failures)
     outcome.lines += failures[:100]
     documents_line(outcome, [nominee_list])
+    outcome.lines += [f"Chỉ tiêu thi đua {line}" for line in tasks.compare_with_targets(movement)]
 
     # An achievement report for each nominee, in batches
     nominations = tasks.find_nominations(movement)

@@ -214,6 +214,14 @@ def check_nominations(code: str) -> tuple[DocRef, int, list[str]]:
         return doc, len(checks), failures
 
 
+def quota_lines(code: str) -> list[str]:
+    """How the nominations stand against the directive's own title targets."""
+    from thidua.targets import quota_standing
+
+    with session_scope() as s:
+        return [q.line() for q in quota_standing(s, find_movement(s, code))]
+
+
 def nominations_on_agenda(code: str) -> list[int]:
     with session_scope() as s:
         m = find_movement(s, code)
