@@ -196,6 +196,21 @@ def _check_open(meeting: Meeting) -> None:
         raise TransitionRefused("Đã hết hạn bỏ phiếu của phiên họp")
 
 
+def _open_for(
+    session: Session, meeting: Meeting, member_person_id: int
+) -> tuple[Meeting, CouncilMember]:
+    """The meeting, re-read and held shared so that closing waits for votes and recusals in
+    flight (PostgreSQL), refused unless it is open; and the member acting in it."""
+    locked = session.execute(
+        select(Meeting)
+        .where(Meeting.id == meeting.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    _check_open(locked)
+    return locked, _member(session, locked, member_person_id, lock=True)
+
+
 def cast_ballot(
     session: Session,
     meeting: Meeting,
@@ -229,15 +244,7 @@ def cast_ballot_paper(
         picked[int(nomination_id)] = choice
     if not picked:
         raise InvalidInput("Phiếu bầu chưa có lựa chọn nào")
-    # Hold the meeting row shared so that closing waits for votes in flight (PostgreSQL).
-    locked = session.execute(
-        select(Meeting)
-        .where(Meeting.id == meeting.id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    _check_open(locked)
-    member = _member(session, locked, member_person_id, lock=True)
+    locked, member = _open_for(session, meeting, member_person_id)
     agenda = set(_agenda(locked))
     outside = sorted(n for n in picked if n not in agenda)
     if outside:
@@ -328,14 +335,7 @@ def recuse(
     reason = nfc(reason or "")
     if not reason:
         raise InvalidInput("Phải nêu lý do không tham gia biểu quyết")
-    meeting = session.execute(
-        select(Meeting)
-        .where(Meeting.id == meeting.id)
-        .with_for_update(read=True)
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    _check_open(meeting)
-    member = _member(session, meeting, member_person_id, lock=True)
+    meeting, member = _open_for(session, meeting, member_person_id)
     if nomination_id not in _agenda(meeting):
         raise ThiduaError(f"Hồ sơ số {nomination_id} không có trong chương trình phiên họp")
     voted = ThiduaError("Thành viên đã bỏ phiếu cho hồ sơ này, không thể xin không tham gia")

@@ -238,16 +238,12 @@ def achievement_reports(code: str, nomination_ids: list[int]) -> list[DocRef]:
     """One batch of achievement reports (báo cáo thành tích), individual and collective."""
     with session_scope() as s:
         m = find_movement(s, code)
-        by_kind: dict[str, list[tuple[str, dict]]] = {}
-        for n in s.exec(select(Nomination).where(Nomination.id.in_(nomination_ids))):
-            by_kind.setdefault(documents.achievement_kind(n), []).append(
-                (f"nomination:{n.id}", documents.achievement_report_context(s, n))
+        nominations = list(
+            s.exec(
+                select(Nomination).where(Nomination.id.in_(nomination_ids)).order_by(Nomination.id)
             )
-        return [
-            DocRef.of(d)
-            for kind, items in by_kind.items()
-            for d in documents.issue_documents(s, m, kind, items)
-        ]
+        )
+        return [DocRef.of(d) for d in documents.issue_achievement_reports(s, m, nominations)]
 
 
 def open_council(code: str, *, actor: str, vote_days: int) -> int:
@@ -326,17 +322,7 @@ def decide(code: str, *, actor: str) -> list[DocRef]:
     with session_scope() as s:
         m = find_movement(s, code)
         made = awarding.draft_decisions(s, m, current_meeting(s, m), actor=actor)
-        refs = []
-        for d in made:
-            if d.kind == "decision":
-                ctx, kind = documents.decision_context(s, m, d), "decision"
-            else:
-                ctx, kind = documents.proposal_memo_context(s, m, d), "proposal_memo"
-            doc = documents.issue_document(s, m, kind, context=ctx, subject_key=f"decision:{d.id}")
-            d.document_id = doc.id
-            s.add(d)
-            refs.append(DocRef.of(doc))
-        return refs
+        return [DocRef.of(documents.issue_decision_document(s, m, d)) for d in made]
 
 
 def approval_requests(code: str, refs: list[DocRef]) -> list[OutgoingMessage]:

@@ -222,34 +222,19 @@ def mark(session: Session, results: list[dict[str, Any]]) -> None:
 
 
 def outcome(row: Row, ok: bool, permanent: bool, answer: str, now: datetime) -> dict[str, Any]:
+    """The row's update after an attempt: sent; failed for good (a permanent answer, or too
+    many tries); or due again after a backoff."""
     attempts = row.attempts + 1
-    if ok:
-        return dict(
-            _id=row.id,
-            _status=SENT,
-            _answer=answer[:2000],
-            _attempts=attempts,
-            _sent_at=now,
-            _next=None,
-        )
-    if not permanent and attempts >= MAX_ATTEMPTS:
+    if not ok and not permanent and attempts >= MAX_ATTEMPTS:
         permanent, answer = True, f"đã thử {attempts} lần không thành công; lần cuối: {answer}"
-    if permanent:
-        return dict(
-            _id=row.id,
-            _status=FAILED,
-            _answer=answer[:2000],
-            _attempts=attempts,
-            _sent_at=None,
-            _next=None,
-        )
+    status = SENT if ok else FAILED if permanent else RETRY
     return dict(
         _id=row.id,
-        _status=RETRY,
+        _status=status,
         _answer=answer[:2000],
         _attempts=attempts,
-        _sent_at=None,
-        _next=now + backoff(attempts),
+        _sent_at=now if ok else None,
+        _next=now + backoff(attempts) if status == RETRY else None,
     )
 
 

@@ -2,6 +2,7 @@
 page renderer. Roles come from Person.roles; an account flagged is_admin is an admin too."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,8 +13,9 @@ from sqlmodel import Session, select
 from models import Account, Movement, Nomination, Participant, Person, Unit
 from models.db import session_scope
 from thidua import vn
-from thidua.errors import NotFound, ThiduaError
+from thidua.errors import ThiduaError
 from thidua.settings import PROJECT_ROOT
+from thidua.status import find_movement
 
 UNIT_ROLES = frozenset({"focal_point", "unit_head"})
 COUNCIL_ROLES = frozenset({"council_member", "council_chair"})
@@ -122,46 +124,26 @@ def current_user(request: Request) -> User:
     return user
 
 
-def unit_user(request: Request) -> User:
-    user = current_user(request)
-    if not user.is_unit:
-        raise Forbidden("Chỉ đầu mối thi đua hoặc thủ trưởng đơn vị được dùng chức năng này.")
-    return user
+def _role(flag: str, refusal: str) -> Callable[[Request], User]:
+    """A dependency that lets through only signed-in users for whom `flag` holds."""
+
+    def guard(request: Request) -> User:
+        user = current_user(request)
+        if not getattr(user, flag):
+            raise Forbidden(refusal)
+        return user
+
+    guard.__name__ = f"{flag.removeprefix('is_')}_user"
+    return guard
 
 
-def council_user(request: Request) -> User:
-    user = current_user(request)
-    if not user.is_council:
-        raise Forbidden("Chỉ thành viên Hội đồng Thi đua - Khen thưởng được dùng chức năng này.")
-    return user
-
-
-def admin_user(request: Request) -> User:
-    user = current_user(request)
-    if not user.is_admin:
-        raise Forbidden("Chỉ quản trị viên được vào trang quản trị.")
-    return user
-
-
-def leader_user(request: Request) -> User:
-    user = current_user(request)
-    if not user.is_leader:
-        raise Forbidden("Chỉ đơn vị khối trưởng được chấm điểm các đơn vị trong khối.")
-    return user
-
-
-def head_user(request: Request) -> User:
-    user = current_user(request)
-    if not user.is_head:
-        raise Forbidden("Chỉ Thủ trưởng cơ quan được phê duyệt quyết định khen thưởng.")
-    return user
-
-
-def find_movement(session: Session, code: str) -> Movement:
-    movement = session.exec(select(Movement).where(Movement.code == code)).first()
-    if movement is None:
-        raise NotFound(f"Không có phong trào '{code}'.")
-    return movement
+unit_user = _role("is_unit", "Chỉ đầu mối thi đua hoặc thủ trưởng đơn vị được dùng chức năng này.")
+council_user = _role(
+    "is_council", "Chỉ thành viên Hội đồng Thi đua - Khen thưởng được dùng chức năng này."
+)
+admin_user = _role("is_admin", "Chỉ quản trị viên được vào trang quản trị.")
+leader_user = _role("is_leader", "Chỉ đơn vị khối trưởng được chấm điểm các đơn vị trong khối.")
+head_user = _role("is_head", "Chỉ Thủ trưởng cơ quan được phê duyệt quyết định khen thưởng.")
 
 
 def own_participation(session: Session, user: User, code: str) -> tuple[Movement, Participant]:
