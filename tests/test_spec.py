@@ -226,7 +226,7 @@ def _words(text: str) -> str:
 @pytest.mark.parametrize("path", list(SEEDS), ids=lambda p: p.stem)
 def test_examples_transcribe_their_seed(path: Path):
     """Every word of the directive's body is in the spec, and every text of the spec is the
-    directive's own wording (seeds copied from /work/shared/seeds)."""
+    directive's own wording (the seeds are copied into tests/data/spec/seeds)."""
     s = load_spec(path)
     seed = (DATA / "seeds" / SEEDS[path]).read_text(encoding="utf-8")
     ours = [s.preamble or "", s.closing or "", s.theme, s.document.summary or ""]

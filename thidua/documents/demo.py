@@ -1,5 +1,5 @@
 """A realistic movement to render documents from: Sở Công Thương Hà Nam, 2022 (the seed
-letter in shared/seeds), with units, reports, nominations, a council meeting and decisions.
+letter in tests/data/spec/seeds), with units, reports, nominations, a council meeting and decisions.
 
 Used by the document tests, scripts/render-doc-samples and bench/documents.py; it writes
 through the models directly, so it needs neither the spec loader nor the rules engine."""
