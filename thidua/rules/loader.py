@@ -10,6 +10,7 @@ from thidua.errors import Problems
 from thidua.rules.expr import ExprError, Vocabulary, compile_expr
 from thidua.rules.ruleset import (
     DECIDERS,
+    DENOMINATORS,
     FACT_TYPES,
     KNOWN_TITLES,
     RATING_TITLES,
@@ -40,7 +41,9 @@ TITLE_FIELDS = {
 }  # fmt: skip
 RULE_FIELDS = {"id", "rule", "message", "basis"}
 QUOTA_FIELDS = {"id", "title", "scope", "max", "of", "rounding", "min_allowed", "basis"}
-COUNCIL_FIELDS = {"quorum", "blank_is_valid"}
+COUNCIL_FIELDS = {
+    "quorum", "quorum_basis", "denominator", "denominator_basis", "vote_basis", "blank_is_valid",
+}  # fmt: skip
 SCORING_FIELDS = {"flags_per_block"}
 # Facts the engine itself reads (initiatives(), discipline_at_least(), member_*()).
 ENGINE_FACTS = {
@@ -142,6 +145,15 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
     quotas = _quotas(c, top.get("quotas") or [], top, titles)
     council = c.mapping(top.get("council") or {}, "council", COUNCIL_FIELDS, top, "council") or {}
     quorum = _threshold(c, council.get("quorum", ">= 2/3"), "council.quorum", council, "quorum")
+    denominator = council.get("denominator", "members")
+    if denominator not in DENOMINATORS:
+        allowed = ", ".join(DENOMINATORS)
+        c.add("council.denominator", f"'{denominator}' không hợp lệ (có: {allowed})",
+              council, "denominator")  # fmt: skip
+    bases = {k: council.get(k) or "" for k in ("quorum_basis", "vote_basis", "denominator_basis")}
+    for k, v in bases.items():
+        if not isinstance(v, str):
+            c.add(f"council.{k}", "phải là một câu ghi văn bản, điều, khoản", council, k)
     scoring = c.mapping(top.get("scoring") or {}, "scoring", SCORING_FIELDS, top, "scoring") or {}
     flags = scoring.get("flags_per_block", 1)
     if not isinstance(flags, int) or flags < 0:
@@ -165,6 +177,8 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
         quotas=tuple(quotas),
         quorum=quorum,
         blank_is_valid=bool(council.get("blank_is_valid", False)),
+        denominator=denominator,
+        **{k: nfc(v) for k, v in bases.items()},
         flags_per_block=flags,
         path=path,
     )
