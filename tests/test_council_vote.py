@@ -76,7 +76,13 @@ def test_nine_members_one_recused_eight_agree_is_88_9_percent_and_fails_90(sessi
     assert ballots.outcome_reason(t) == (
         "Không đạt tỷ lệ phiếu đồng ý của Hội đồng (8/9 thành viên, 88,9%)"
     )
-    assert "8/9 thành viên đồng ý (88,9%) → không đạt" in ballots.result_line(t)
+    line = ballots.result_line(t)
+    assert (
+        "Chiến sĩ thi đua cấp tỉnh: có mặt 9/9" in line and "8/9 thành viên đồng ý (88,9%)" in line
+    )
+    assert ballots.roll_line(ballots.attendance(session, meeting)) == (
+        "Hội đồng: có mặt 9/9 thành viên; túc số >= 2/3 tổng số thành viên (ít nhất 6): đủ"
+    )
     assert ballots.verify(session, meeting).ok
 
 

@@ -51,6 +51,7 @@ from thidua.errors import InvalidInput, NotFound, ThiduaError, TransitionRefused
 from thidua.lifecycle import audit
 from thidua.results import Roll, VoteResult
 from thidua.rules.engine import rule_set_for
+from thidua.rules.ruleset import KNOWN_TITLES
 from thidua.vn import nfc, percent
 
 CHOICES = {"yes": "đồng ý", "no": "không đồng ý", "blank": "phiếu trắng"}
@@ -805,11 +806,22 @@ def outcome_reason(v: VoteResult) -> str:
     )
 
 
+def roll_line(roll: Roll) -> str:
+    """The sitting's attendance and quorum in one line, for the stage's report."""
+    absent = f", vắng mặt {len(roll.absent)}" if roll.absent else ""
+    verdict = "đủ" if roll.quorum_met else "không đủ, không hồ sơ nào đạt"
+    return (
+        f"Hội đồng: có mặt {len(roll.present)}/{roll.members} thành viên{absent}; túc số "
+        f"{roll.quorum} tổng số thành viên (ít nhất {roll.quorum_required}): {verdict}"
+    )
+
+
 def result_line(v: VoteResult) -> str:
     """One line per nomination for the stage's report: "… 8/9 thành viên đồng ý (88,9%)"."""
     verdict = "đạt" if v.passed else "không đạt"
+    title = KNOWN_TITLES.get(v.title, v.title)
     return (
-        f"{v.subject_name} — {v.title}: có mặt {v.present}/{v.members}, không tham gia "
+        f"{v.subject_name} — {title}: có mặt {v.present}/{v.members}, không tham gia "
         f"{v.recused}, phiếu phát ra {v.issued}, thu về {v.returned}, hợp lệ {v.valid}, đồng ý "
         f"{v.yes}, không đồng ý {v.no}; {v.yes}/{v.denominator} thành viên đồng ý "
         f"({percent(v.yes_pct, 1)}) → {verdict}"
