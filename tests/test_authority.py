@@ -341,7 +341,10 @@ def test_a_province_decides_cstd_tinh_and_proposes_to_the_prime_minister(session
     assert "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH HÀ NAM" in text
     assert "Căn cứ Luật Tổ chức chính quyền địa phương ngày 16 tháng 6 năm 2025;" in text
     assert f"Căn cứ {HANAM_RULES};" in text
-    assert "Theo đề nghị của Giám đốc Sở Nội vụ và kết quả họp xét của Hội đồng Thi đua" in text
+    assert (
+        "Theo đề nghị của Giám đốc Sở Nội vụ và kết quả họp xét của Hội đồng Thi đua - Khen "
+        "thưởng tỉnh Hà Nam."
+    ) in text
     assert (
         "Chánh Văn phòng Ủy ban nhân dân tỉnh; Giám đốc Sở Nội vụ; Thủ trưởng các cơ quan, đơn "
         "vị có liên quan; các tập thể, cá nhân có tên tại Điều 1 chịu trách nhiệm thi hành"

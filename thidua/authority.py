@@ -52,6 +52,7 @@ class Profile(Strict):
     decision_signer_prefix: Annotated[str, Field(max_length=60)] | None = None
     proposal_signer_prefix: Annotated[str, Field(max_length=60)] | None = None
     proposer: Annotated[str, short(200)]
+    council: Annotated[str, short(200)]  # "Hội đồng Thi đua - Khen thưởng {name}"
     executors: list[Annotated[str, short(200)]] = Field(min_length=1)
     decision_copies: list[Annotated[str, short(300)]] = Field(default_factory=list)
     proposal_copies: list[Annotated[str, short(300)]] = Field(default_factory=list)
@@ -111,6 +112,7 @@ class Authority:
     decision_signer_prefix: str | None
     proposal_signer_prefix: str | None
     proposer: str
+    council: str  # "Hội đồng Thi đua - Khen thưởng tỉnh Hà Nam"
     executors: tuple[str, ...]
     decision_copies: tuple[str, ...]
     proposal_copies: tuple[str, ...]
@@ -166,7 +168,8 @@ def resolve(
     province = spec.province or province_of(parent_agency) or ""
 
     def fill(text: str) -> str:
-        return text.replace("{province}", province).replace("  ", " ").strip()
+        text = text.replace("{province}", province).replace("{name}", spec.name)
+        return text.replace("  ", " ").strip()
 
     cited = [*p.bases, *([spec.competence] if spec.competence else []), *spec.regulations]
     bases = sorted(cited, key=lambda b: _rank(b.title))  # stable: the given order within a rank
@@ -184,6 +187,7 @@ def resolve(
         decision_signer_prefix=p.decision_signer_prefix,
         proposal_signer_prefix=p.proposal_signer_prefix,
         proposer=spec.proposer or p.proposer,
+        council=fill(spec.council or p.council),
         executors=tuple(fill(e) for e in (spec.executors or p.executors)),
         decision_copies=tuple(fill(c) for c in p.decision_copies),
         proposal_copies=tuple(fill(c) for c in p.proposal_copies),

@@ -101,6 +101,7 @@ class AuthoritySpec(Strict):
     competence: LegalTextSpec | None = None  # the text giving the agency its powers
     regulations: list[LegalTextSpec] = []  # quy chế thi đua, khen thưởng (tỉnh, cơ quan)
     proposer: Annotated[str, Field(max_length=200)] | None = None  # default: the profile's
+    council: Annotated[str, Field(max_length=200)] | None = None  # default: the profile's
     decides: list[Annotated[str, short(60)]] | None = None  # default: the profile's
     executors: list[Annotated[str, short(200)]] | None = None  # Điều 3; default: the profile's
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from models import Decision, DecisionItem, IssuedDocument, Movement, Nomination
 from thidua import vn
-from thidua.authority import Authority, authority_of, cite
+from thidua.authority import authority_of, cite
 from thidua.documents.context_awards import Subjects, _count_text, _short
 from thidua.documents.context_common import (
     copies,
@@ -71,10 +71,6 @@ def _doc_symbol(session: Session, movement: Movement, kind: str) -> str | None:
     return doc.symbol if doc else None
 
 
-def _council(authority: Authority) -> str:
-    return f"Hội đồng Thi đua - Khen thưởng {authority.name}"
-
-
 def _minutes(session: Session, movement: Movement, form: str) -> str:
     """ " (Biên bản số 05/BB-HĐTĐKT)" or " tại Biên bản số …", empty before the minutes."""
     minutes = _doc_symbol(session, movement, "minutes")
@@ -110,7 +106,7 @@ def proposal_memo_context(
         legal_bases=[cite(b) for b in authority.bases],
         intro=(
             f"Trên cơ sở kết quả thực hiện phong trào thi đua năm {movement.year}, "
-            f"{_council(authority)} đã họp xét"
+            f"{authority.council} đã họp xét"
             + _minutes(session, movement, " (Biên bản số {})")
             + ". "
             f"{authority.name} kính đề nghị {to} xem xét, khen thưởng:"
@@ -156,7 +152,7 @@ def decision_context(session: Session, movement: Movement, decision: Decision) -
         issuer_title=(decision.authority or authority.head_title).upper(),
         legal_bases=[cite(b) for b in authority.bases],
         proposal_line=(
-            f"Theo đề nghị của {authority.proposer} và kết quả họp xét của {_council(authority)}"
+            f"Theo đề nghị của {authority.proposer} và kết quả họp xét của {authority.council}"
             + _minutes(session, movement, " tại Biên bản số {}")
             + "."
         ),
