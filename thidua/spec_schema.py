@@ -45,7 +45,10 @@ TITLES: dict[str, tuple[str, frozenset[str]]] = {
     "TTLDXS": ("Tập thể lao động xuất sắc", frozenset({"collective"})),
     "CO_THI_DUA": ("Cờ thi đua", frozenset({"collective"})),
     "GIAY_KHEN": ("Giấy khen", frozenset({"collective", "individual"})),
-    "BANG_KHEN_TINH": ("Bằng khen Chủ tịch UBND tỉnh", frozenset({"collective", "individual"})),
+    "BANG_KHEN_TINH": (
+        "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
+        frozenset({"collective", "individual"}),
+    ),
     "HTTNV": ("Hoàn thành tốt nhiệm vụ", frozenset({"collective", "individual"})),
     "HTXSNV": ("Hoàn thành xuất sắc nhiệm vụ", frozenset({"collective", "individual"})),
     # decided by the Prime Minister, proposed by a province (Luật Thi đua, khen thưởng, Điều 78)

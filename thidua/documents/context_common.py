@@ -20,7 +20,7 @@ TITLE_NAMES = {
     "TTLDTT": "Tập thể lao động tiên tiến",
     "TTLDXS": "Tập thể lao động xuất sắc",
     "GIAY_KHEN": "Giấy khen",
-    "BANG_KHEN_TINH": "Bằng khen Chủ tịch UBND tỉnh",
+    "BANG_KHEN_TINH": "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
     "CO_THI_DUA": "Cờ thi đua",
     "HTTNV": "Hoàn thành tốt nhiệm vụ",
     "HTXSNV": "Hoàn thành xuất sắc nhiệm vụ",
