@@ -167,6 +167,12 @@ def test_a_so_must_cite_its_competence_and_a_district_is_history(tmp_path):
         ("year: 2024", "year: 2026"),
     )
     assert "cấp huyện không còn từ ngày 01/7/2025" in _problems(later)["issuer.authority.profile"]
+    # An Ủy ban must say its tier: only a Sở may leave the block out.
+    text = (EXAMPLES / "tamduong-ubnd-2024.yaml").read_text(encoding="utf-8")
+    start, end = text.index("  authority:"), text.index("document:")
+    blockless = tmp_path / "b.yaml"
+    blockless.write_text(text[:start] + text[end:], encoding="utf-8")
+    assert "không phải là một Sở" in _problems(blockless)["issuer.authority"]
     # A district cannot pass for a commune.
     commune = _variant(
         tmp_path,

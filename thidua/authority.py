@@ -232,6 +232,15 @@ def check(spec: Any, valid: set[str] | None = None) -> list[tuple[tuple, str]]:
         return []
     block: AuthoritySpec | None = spec.issuer.authority
     where = ("issuer", "authority")
+    if block is None and not spec.issuer.agency.upper().startswith("SỞ"):
+        # only a Sở may leave it out (the default profile); an Ủy ban must say its tier
+        return [
+            (
+                where,
+                f"thiếu khối thẩm quyền: {spec.issuer.agency} không phải là một Sở, phải khai "
+                f"hồ sơ thẩm quyền (profile, có: {', '.join(profile_names())})",
+            )
+        ]
     if block is not None and block.profile not in profile_names():
         return [
             (
