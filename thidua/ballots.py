@@ -47,6 +47,7 @@ from models import (
     VoteReceipt,
 )
 from models.base import utcnow
+from thidua.authority import authority_of
 from thidua.errors import InvalidInput, NotFound, ThiduaError, TransitionRefused
 from thidua.lifecycle import audit
 from thidua.results import Roll, VoteResult
@@ -99,7 +100,7 @@ def _council(session: Session, movement: Movement) -> Council:
     secretary = next((p for p in people if "council_secretary" in p.roles and p is not chair), None)
     council = Council(
         movement_id=movement.id,
-        name=f"Hội đồng Thi đua - Khen thưởng {movement.agency}",
+        name=authority_of(movement).council,  # "Hội đồng Thi đua - Khen thưởng Sở Công Thương"
         chair_person_id=chair.id if chair else None,
     )
     session.add(council)

@@ -18,6 +18,7 @@ from models import (
     Unit,
 )
 from thidua import ballots, vn
+from thidua.authority import authority_of
 from thidua.documents.context_common import (
     copies,
     header,
@@ -253,6 +254,7 @@ def minutes_context(
     if council is None:
         raise NotFound("Không tìm thấy Hội đồng của cuộc họp")
     rs = rule_set_for(movement)
+    agency_name = authority_of(movement).name  # in normal case, as a sentence names it
     members = sorted(
         session.exec(select(CouncilMember).where(CouncilMember.council_id == council.id)).all(),
         key=lambda m: (ROLE_ORDER.index(m.role) if m.role in ROLE_ORDER else 9, m.id),
@@ -300,7 +302,7 @@ def minutes_context(
     ctx.update(
         council_name=council.name,
         meeting_line=(
-            f"Vào lúc {_time(meeting.opened_at)}, tại {meeting.place or movement.agency}, "
+            f"Vào lúc {_time(meeting.opened_at)}, tại {meeting.place or agency_name}, "
             f"{council.name} họp xét đề nghị khen thưởng phong trào thi đua năm {movement.year}."
         ),
         members_total=two(n),
