@@ -317,6 +317,9 @@ def nominee_list():
     return doc
 
 
+END = '{{ ";" if not loop.last else "." }}'  # a list's items end with ";", the last with "."
+
+
 def minutes():
     doc = new_document()
     header(doc)
@@ -326,21 +329,21 @@ def minutes():
     par(doc, "{{ chair_line }}")
     par(doc, "{{ secretary_line }}")
     par(doc, "{{ present_line }}")
-    loop(doc, "present_people", "p", "- {{ p }};", after=0)
+    loop(doc, "present_people", "p", "- {{ p }}" + END, after=0)
     par(doc, "{{ absent_line }}", before=6)
-    loop(doc, "absent_people", "p", "- {{ p }};", after=0)
+    loop(doc, "absent_people", "p", "- {{ p }}" + END, after=0)
     par(doc, "{{ quorum_line }}", before=6)
     heading(doc, "II. NỘI DUNG")
     par(doc, "{{ intro }}")
     tag(doc, "{%p if recusal_lines %}")
     par(doc, "Thành viên không tham gia biểu quyết:")
-    loop(doc, "recusal_lines", "x", "- {{ x }}", after=0)
+    loop(doc, "recusal_lines", "x", "- {{ x }}" + END, after=0)
     par(doc, "", after=0)
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if exceptions %}")
     par(doc, "Hội đồng đã xem xét các trường hợp được đề nghị xét ngoại lệ:", before=6)
     loop(doc, "exceptions", "e", "- {{ e.subject }}, {{ e.title }}: {{ e.rule }}; lý do: "
-         "{{ e.reason }}.", after=0)  # fmt: skip
+         "{{ e.reason }}" + END, after=0)  # fmt: skip
     tag(doc, "{%p endif %}")
     heading(doc, "III. KẾT QUẢ BỎ PHIẾU KÍN")
     par(doc, "{{ denominator_line }}")

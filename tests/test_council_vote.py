@@ -209,7 +209,7 @@ def test_the_minutes_state_attendance_quorum_counts_and_both_signers(session):
     assert "Phiên họp đủ số thành viên theo quy định" in text
     assert (
         f"{members[7].full_name}: không tham gia biểu quyết hồ sơ đề nghị tặng Chiến sĩ thi đua "
-        "cấp tỉnh của Nguyễn Văn DN 1, lý do: là người thân của người được đề nghị;"
+        "cấp tỉnh của Nguyễn Văn DN 1, lý do: là người thân của người được đề nghị."
     ) in text
     assert "Tỷ lệ đồng ý tính trên tổng số thành viên Hội đồng (09 thành viên)" in text
     # CSTĐ tỉnh: 7 issued (8 present − 1 recused), 7 agree = 77,8% of 9; LĐTT 7 of 9 = 77,8%

@@ -409,10 +409,10 @@ def _recusal_lines(recusals, results: list[VoteResult], who) -> list[str]:
             other.append((person_id, f"hồ sơ đề nghị tặng {title_name(r.title)} của "
                                      f"{r.subject_name}, lý do: {reason}"))  # fmt: skip
     lines = [
-        f"{who(pid)}: không biểu quyết hồ sơ đề nghị tặng {', '.join(titles)} của chính mình;"
+        f"{who(pid)}: không biểu quyết hồ sơ đề nghị tặng {', '.join(titles)} của chính mình"
         for pid, titles in own.items()
     ]
-    lines += [f"{who(pid)}: không tham gia biểu quyết {what};" for pid, what in other]
+    lines += [f"{who(pid)}: không tham gia biểu quyết {what}" for pid, what in other]
     return lines
 
 
