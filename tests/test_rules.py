@@ -350,7 +350,9 @@ def test_movement_title_quota_and_block_flag_quota(session):
     )
     assert failures(results, flags[3]) == {}
     assert "xếp thứ 2" in failures(results, flags[4])["CO_THI_DUA.dan_dau"].reason
-    assert "chưa được chấm điểm" in failures(results, flags[5])["CO_THI_DUA.dan_dau"].reason
+    assert failures(results, flags[5])["CO_THI_DUA.dan_dau"].reason == (
+        "Không dẫn đầu khối thi đua (chưa được chấm điểm)"
+    )
     same_alone(session, m, results)
 
 
