@@ -249,6 +249,7 @@ def test_cli_check(tmp_path):
     assert "tối đa 15,0% số Lao động tiên tiến (làm tròn xuống), mỗi đơn vị" in ok.output
     assert "Chỉ tiêu CSTDCS.ty_le_15 (quy định riêng của cơ quan, đang tắt)" in ok.output
     assert "LDTT.thoi_gian: quy định riêng của cơ quan, đang tắt" in ok.output
+    assert "Chưa đối chiếu được văn bản gốc: TTLDTT.xep_loai, TTLDTT.ty_le_ldtt" in ok.output
     assert "thưởng (cá nhân 1,5; tập thể 3,0) lần mức lương cơ sở" in ok.output
     bad = runner.invoke(app, ["check", str(broken(tmp_path, ("  LDTT:\n", "  LDTTX:\n")))])
     assert isinstance(bad.exception, ThiduaError)
@@ -295,3 +296,20 @@ def test_any_of_is_met_by_one_alternative_and_says_which_when_none_is():
     unverified = {r.id: r.unverified for t in rs.titles.values() for r in t.rules if r.unverified}
     assert "Bắc Ninh" in unverified["BANG_KHEN_TINH.tieu_chuan"]
     assert rs.titles["GIAY_KHEN"].reward.unverified
+
+
+def test_the_readme_lists_what_is_unverified_and_what_is_the_agencys_own():
+    """rules/README.md stays the office's guide: every criterion not checked against the
+    original text and every agency-own rule of the template is named in its section."""
+    readme = (SHIPPED.parent / "README.md").read_text(encoding="utf-8")
+    unverified = readme.split("### Chưa đối chiếu được văn bản gốc")[1].split("\n## ")[0]
+    own = readme.split("### Quy định riêng của cơ quan (quy chế)")[1].split("\n### ")[0]
+    rs = load_rule_set(SHIPPED)
+    for t in rs.titles.values():
+        for r in t.rules:
+            assert (f"`{r.id}`" in unverified) == bool(r.unverified), r.id
+        for r in t.disabled:
+            assert r.quy_che and f"`{r.id}`" in own, r.id
+        if t.reward.unverified:
+            assert f"tiền thưởng {t.name}" in unverified, t.code
+    assert all(q.quy_che and f"`{q.id}`" in own for q in rs.disabled_quotas)
