@@ -3,7 +3,7 @@
 from models.awards import (
     Attendance,
     AwardHistory,
-    Ballot,
+    BallotBox,
     Council,
     CouncilMember,
     Decision,
@@ -12,6 +12,7 @@ from models.awards import (
     Meeting,
     Nomination,
     Recusal,
+    Tally,
     VoteReceipt,
 )
 from models.movement import (
@@ -48,7 +49,7 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "AwardHistory",
-    "Ballot",
+    "BallotBox",
     "Block",
     "BlockMember",
     "ChannelToken",
@@ -76,6 +77,7 @@ __all__ = [
     "Recusal",
     "Registration",
     "Score",
+    "Tally",
     "Target",
     "TargetResult",
     "TitleQuota",

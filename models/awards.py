@@ -4,7 +4,7 @@ decisions."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Numeric, UniqueConstraint
+from sqlalchemy import LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at, json_column, timestamp
@@ -139,13 +139,27 @@ class VoteReceipt(SQLModel, table=True):
     member_id: int = Field(foreign_key="councilmember.id")
 
 
-class Ballot(SQLModel, table=True):
-    """A secret ballot: no member, no time; a random id so row order says nothing."""
+class BallotBox(SQLModel, table=True):
+    """The sealed tally of an open meeting: per nomination the yes, no and blank counts,
+    encrypted with a key kept outside the database (thidua/ballot_box.py) and re-sealed whole,
+    with a fresh nonce, at each ballot. Opened (and deleted, its key destroyed) at close."""
 
-    id: str = Field(primary_key=True, max_length=32)
+    meeting_id: int = Field(foreign_key="meeting.id", primary_key=True)
+    key_id: str = Field(max_length=32)
+    sealed: bytes = Field(sa_type=LargeBinary)
+
+
+class Tally(SQLModel, table=True):
+    """The ballots of a closed meeting, counted: how many of each choice a nomination got.
+    Written once, at close; there is never a row per ballot, so nothing to order or link."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "nomination_id", "choice", name="uq_tally"),)
+
+    id: int | None = Field(default=None, primary_key=True)
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
-    nomination_id: int = Field(foreign_key="nomination.id", index=True)
+    nomination_id: int = Field(foreign_key="nomination.id")
     choice: str = Field(max_length=10)  # yes | no | blank (blank = invalid)
+    votes: int
 
 
 class Decision(SQLModel, table=True):

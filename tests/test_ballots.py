@@ -9,11 +9,21 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import AuditEvent, Ballot, CouncilMember, Meeting, Nomination, Recusal, VoteReceipt
+from models import (
+    AuditEvent,
+    BallotBox,
+    CouncilMember,
+    Meeting,
+    Nomination,
+    Recusal,
+    Tally,
+    VoteReceipt,
+)
 from models.base import utcnow
 from models.db import engine_for
 from tests.conftest import _truncate_all
 from tests.test_rules_support import GOOD, movement, nominate, people, unit
+from thidua import ballot_box
 from thidua.ballots import (
     SYSTEM_COMPLETE,
     cast_ballot,
@@ -95,9 +105,10 @@ def test_a_second_vote_is_refused(session):
     vote(session, meeting, members[1], tinh, "yes")
     with pytest.raises(ThiduaError, match=r"đã bỏ phiếu cho hồ sơ số .*chỉ được bỏ một phiếu"):
         vote(session, meeting, members[1], tinh, "no")
-    assert len(session.exec(select(Ballot)).all()) == 1
     assert len(session.exec(select(VoteReceipt)).all()) == 1
-    assert session.exec(select(Ballot.choice)).one() == "yes"
+    assert verify(session, meeting).counts[tinh.id] == (1, 1)
+    close_meeting(session, meeting, actor=_chair.code)
+    assert session.exec(select(Tally.choice, Tally.votes)).all() == [("yes", 1)]
 
 
 def test_only_members_on_the_agenda_with_a_valid_choice(session):
@@ -112,7 +123,7 @@ def test_only_members_on_the_agenda_with_a_valid_choice(session):
         vote(session, meeting, members[0], ldtt, "yes")
     with pytest.raises(InvalidInput, match="không hợp lệ"):
         vote(session, meeting, members[0], tinh, "có")
-    assert outsider is not None and session.exec(select(Ballot)).all() == []
+    assert outsider is not None and verify(session, meeting).counts[tinh.id] == (0, 0)
 
 
 def test_recusal_excludes_the_member_from_the_vote_not_from_the_denominator(session):
@@ -180,24 +191,54 @@ def test_quorum_and_closing_by_the_deadline(session):
         close_meeting(session, meeting, actor=chair.code)
 
 
-def test_ballots_carry_no_member_and_are_reshuffled_at_close(session):
-    assert set(Ballot.model_fields) == {"id", "meeting_id", "nomination_id", "choice"}
+def test_choices_are_sealed_while_open_and_tallied_at_close(session):
+    assert set(Tally.model_fields) == {"id", "meeting_id", "nomination_id", "choice", "votes"}
     m, chair, members, tinh, _ = setup_council(session)
     meeting = open_(session, m, nomination_ids=[tinh.id])
+    box = session.get(BallotBox, meeting.id)
+    key = ballot_box.key_dir() / f"{box.key_id}.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    sealed = [box.sealed]
     for p in members[:5]:
         vote(session, meeting, p, tinh, "yes")
-    before = set(session.exec(select(Ballot.id)).all())
+        session.refresh(box)
+        assert len(box.sealed) == len(sealed[0]) and box.sealed not in sealed
+        sealed.append(box.sealed)
+    assert session.exec(select(Tally)).all() == []
     close_meeting(session, meeting, actor=chair.code)
+    assert key.exists()  # until the close commits
     session.commit()
-    after = set(session.exec(select(Ballot.id)).all())
-    assert len(after) == 5 and not (before & after)
-    # A ballot lost (or forged) shows up in the verification.
-    session.delete(session.exec(select(Ballot)).first())
+    assert not key.exists() and session.get(BallotBox, meeting.id) is None
+    assert session.exec(select(Tally.choice, Tally.votes)).all() == [("yes", 5)]
+    # A tally altered (a ballot lost or forged) shows up in the verification.
+    row = session.exec(select(Tally)).one()
+    row.votes = 4
     session.commit()
     check = verify(session, meeting)
     assert not check.ok and check.counts[tinh.id] == (4, 5)
     assert any("4 phiếu nhưng 5 thành viên" in p for p in check.problems)
     assert any("kết quả đã lưu khác kết quả kiểm phiếu lại" in p for p in check.problems)
+
+
+def test_a_sealed_box_altered_or_without_its_key_is_refused(session):
+    m, chair, members, tinh, _ = setup_council(session)
+    meeting = open_(session, m, nomination_ids=[tinh.id])
+    vote(session, meeting, members[1], tinh, "no")
+    box = session.get(BallotBox, meeting.id)
+    good = box.sealed
+    box.sealed = good[:20] + bytes([good[20] ^ 1]) + good[21:]
+    session.commit()
+    with pytest.raises(ThiduaError, match="bị sửa đổi"):
+        vote(session, meeting, members[2], tinh, "yes")
+    assert not verify(session, meeting).ok
+    box.sealed = good
+    session.commit()
+    assert verify(session, meeting).ok
+    (ballot_box.key_dir() / f"{box.key_id}.key").rename(ballot_box.key_dir() / "elsewhere")
+    with pytest.raises(ThiduaError, match="Không tìm thấy khoá"):
+        close_meeting(session, meeting, actor=chair.code)
+    session.rollback()
+    assert session.get(Meeting, meeting.id).status == "open"
 
 
 def test_fifty_concurrent_attempts_leave_one_ballot_on_postgres(pg_url):
@@ -232,8 +273,8 @@ def test_fifty_concurrent_attempts_leave_one_ballot_on_postgres(pg_url):
         t.join(60)
     assert sorted(set(outcomes)) == ["ok", "refused"] and outcomes.count("ok") == 1
     with Session(engine) as s:
-        assert s.exec(sa.select(sa.func.count()).select_from(Ballot)).one()[0] == 1
         assert s.exec(sa.select(sa.func.count()).select_from(VoteReceipt)).one()[0] == 1
+        assert verify(s, s.get(Meeting, meeting_id)).counts[nomination_id] == (1, 1)
         assert verify(s, s.get(Meeting, meeting_id)).ok
     engine.dispose()
     _truncate_all(pg_url)
@@ -310,7 +351,7 @@ def test_closing_while_members_vote_counts_every_ballot_cast(db_url):
         assert meeting.status == "closed" and check.ok, check.problems
         stored = sum(v.returned for v in results(s, meeting))
         assert (
-            stored == outcomes.count("ok") == s.exec(sa.select(sa.func.count(Ballot.id))).one()[0]
+            stored == outcomes.count("ok") == s.exec(sa.select(sa.func.sum(Tally.votes))).one()[0]
         )
     assert len(outcomes) == 2 * len(ids)
     if pg:
@@ -337,7 +378,7 @@ def test_a_ballot_paper_is_cast_whole_or_not_at_all(session):
         cast_ballot_paper(session, meeting, member_person_id=members[3].id, choices={})
     # Nothing of the refused papers was written.
     assert len(session.exec(select(VoteReceipt)).all()) == 3
-    assert len(session.exec(select(Ballot)).all()) == 3
+    assert sum(b for b, _ in verify(session, meeting).counts.values()) == 3
     assert verify(session, meeting).ok
 
 

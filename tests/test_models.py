@@ -33,7 +33,7 @@ def test_db_upgrade_cli_is_idempotent(tmp_path, monkeypatch) -> None:
         out = CliRunner().invoke(app, ["db", "upgrade"])
         assert out.exit_code == 0 and "0001" in out.output
     tables = sa.inspect(engine_for(f"sqlite:///{tmp_path / 'd' / 'thidua.db'}")).get_table_names()
-    assert {"movement", "unit", "ballot", "votereceipt", "notification"} <= set(tables)
+    assert {"movement", "unit", "ballotbox", "tally", "votereceipt", "notification"} <= set(tables)
     reset_settings()
 
 

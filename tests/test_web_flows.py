@@ -14,7 +14,6 @@ from sqlmodel import Session, func, select
 from models import (
     Attendance,
     AuditEvent,
-    Ballot,
     Evidence,
     Meeting,
     Nomination,
@@ -27,7 +26,7 @@ from models import (
     VoteReceipt,
 )
 from models.db import engine_for
-from tests.web_helpers import PNG, Users, make_world, quiet, target_values, token
+from tests.web_helpers import PNG, Users, make_world, quiet, tallied, target_values, token
 from thidua import triggers
 from thidua.lifecycle import Stage
 from thidua.settings import get_settings
@@ -208,7 +207,7 @@ def test_council_recuses_votes_once_and_the_last_ballot_starts_the_decision(db_u
     last = vote(m2, n2, "no")
     assert last.status_code == 200 and "phiên họp kết thúc" in last.text
     assert triggers.start_stage_in_background.calls == [(w.code, "decision", "system")]
-    assert (count(db_url, Ballot), count(db_url, VoteReceipt)) == (5, 5)
+    assert (tallied(db_url), count(db_url, VoteReceipt)) == (5, 5)
     with Session(engine_for(db_url)) as s:
         assert s.exec(select(Meeting.status)).one() == "closed"
     results = m1.get(page).text

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import httpx
 import uvicorn
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from models import Account, Movement, Nomination, Participant, Person, Unit
+from models import Account, Movement, Nomination, Participant, Person, Tally, Unit
 from models.db import engine_for
 from thidua import events, spec, synthetic, triggers
 from thidua.ballots import open_meeting
@@ -229,3 +229,9 @@ class Users:
     def close(self) -> None:
         for c in self.opened:
             c.__exit__(None, None, None)
+
+
+def tallied(url: str) -> int:
+    """Ballots counted into the tallies of closed meetings (there is no row per ballot)."""
+    with Session(engine_for(url)) as s:
+        return s.exec(select(func.coalesce(func.sum(Tally.votes), 0))).one()

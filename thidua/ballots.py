@@ -1,11 +1,13 @@
 """The council's secret ballot on nominations.
 
 Secrecy: a VoteReceipt says *that* a member voted on a nomination (unique per meeting,
-nomination and member: the database itself refuses a second vote); a Ballot says *how*
-someone voted, with a random id and no member and no time. Nothing offered here links the two;
-when the meeting closes the ballots are rewritten in random order with new ids, so the order
-rows were stored in no longer mirrors the order members voted. Results are refused while the
-meeting is open (counting after each vote would reveal each vote).
+nomination and member: the database itself refuses a second vote). *How* he voted is never
+stored as such: in the receipt's transaction his choices are added to the meeting's tallies,
+kept sealed (encrypted, re-sealed whole at each ballot) in its BallotBox with a key outside the
+database (thidua/ballot_box.py). At close the box is opened once, the counts are written as
+Tally rows and the key is destroyed. No row per ballot, no time, no order: a copy of the
+database or of its WAL at any moment links no member to a choice (docs/DESIGN.md, "Secret
+ballot"). Results are refused while the meeting is open.
 
 Attendance: a member is present once he takes part (casts a ballot or recuses himself) or the
 secretary (or the chair) marks him present; absent otherwise, with the reason the secretary
@@ -22,8 +24,6 @@ Counting, per nomination (stated in the minutes):
   a rule set may say `denominator: entitled` (members less those recused) instead.
 """
 
-import random
-import secrets
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -35,7 +35,7 @@ from sqlmodel import Session
 from models import (
     Account,
     Attendance,
-    Ballot,
+    BallotBox,
     Council,
     CouncilMember,
     Meeting,
@@ -43,10 +43,12 @@ from models import (
     Nomination,
     Person,
     Recusal,
+    Tally,
     Unit,
     VoteReceipt,
 )
 from models.base import utcnow
+from thidua import ballot_box
 from thidua.authority import authority_of
 from thidua.errors import InvalidInput, NotFound, ThiduaError, TransitionRefused
 from thidua.lifecycle import audit
@@ -189,6 +191,9 @@ def open_meeting(
     )
     session.add(meeting)
     session.flush()
+    key_id = ballot_box.new_key()
+    sealed = ballot_box.seal(key_id, meeting.id, agenda(meeting), {})  # all counts 0
+    session.add(BallotBox(meeting_id=meeting.id, key_id=key_id, sealed=sealed))
     # A member never votes on his own nomination: he is recused from it from the start.
     for member_id, nomination_id in session.execute(
         select(CouncilMember.id, Nomination.id)
@@ -316,17 +321,9 @@ def cast_ballot_paper(
     if voted:
         session.rollback()
         raise already(voted[0])
-    for nomination_id, choice in picked.items():
+    for nomination_id in picked:
         session.add(
             VoteReceipt(meeting_id=meeting.id, nomination_id=nomination_id, member_id=member.id)
-        )
-        session.add(
-            Ballot(
-                id=secrets.token_hex(16),
-                meeting_id=meeting.id,
-                nomination_id=nomination_id,
-                choice=choice,
-            )
         )
     try:
         session.flush()
@@ -342,7 +339,28 @@ def cast_ballot_paper(
     if _recused_from(session, meeting.id, member.id, list(picked)):  # a recusal just committed
         session.rollback()
         raise ThiduaError(RECUSED)
+    # The choices go into the sealed tallies, in the receipt's transaction. The box is held
+    # (PostgreSQL; SQLite: this transaction holds the write lock) so ballots add up one by one.
+    try:
+        box, counts = _box(session, locked, lock=True)
+    except ThiduaError:
+        session.rollback()  # not the receipt without the ballot
+        raise
+    for nomination_id, choice in picked.items():
+        counts[nomination_id][choice] += 1
+    box.sealed = ballot_box.seal(box.key_id, locked.id, _agenda(locked), counts)
+    session.add(box)
     session.commit()
+
+
+def _box(session: Session, meeting: Meeting, *, lock: bool = False) -> tuple[BallotBox, dict]:
+    """The meeting's sealed box and its counts, unsealed."""
+    query = select(BallotBox).where(BallotBox.meeting_id == meeting.id)
+    query = query.execution_options(populate_existing=True)
+    box = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    if box is None:
+        raise ThiduaError(f"Phiên họp số {meeting.id} không có hòm phiếu")
+    return box, ballot_box.unseal(box.key_id, meeting.id, _agenda(meeting), box.sealed)
 
 
 def _recused_from(session: Session, meeting_id: int, member_id: int, nominations: list[int]):
@@ -572,7 +590,7 @@ def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[Vot
     if done.rowcount != 1:
         raise TransitionRefused("Phiên họp đã được kết thúc bỏ phiếu")
     session.refresh(meeting)
-    _shuffle_ballots(session, meeting.id)
+    _open_box(session, meeting)
     movement = session.get(Movement, council.movement_id)
     roll, votes = _count(session, meeting, movement)
     meeting.result = {
@@ -605,17 +623,18 @@ def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[Vot
     return votes
 
 
-def _shuffle_ballots(session: Session, meeting_id: int) -> None:
-    rows = session.execute(
-        select(Ballot.nomination_id, Ballot.choice).where(Ballot.meeting_id == meeting_id)
-    ).all()
-    random.SystemRandom().shuffle(rows)
-    session.execute(delete(Ballot).where(Ballot.meeting_id == meeting_id))
-    session.add_all(
-        Ballot(id=secrets.token_hex(16), meeting_id=meeting_id, nomination_id=n, choice=c)
-        for n, c in rows
-    )
+def _open_box(session: Session, meeting: Meeting) -> None:
+    """Count the sealed box into Tally rows, delete it, and destroy its key once the close has
+    committed. The rows come from counts: there is nothing per ballot left to order."""
+    box, counts = _box(session, meeting, lock=True)
+    for nomination_id, by_choice in sorted(counts.items()):
+        for choice, votes in by_choice.items():
+            if votes:
+                session.add(Tally(meeting_id=meeting.id, nomination_id=nomination_id,
+                                  choice=choice, votes=votes))  # fmt: skip
+    session.execute(delete(BallotBox).where(BallotBox.meeting_id == meeting.id))
     session.flush()
+    ballot_box.forget_after_commit(session, box.key_id)
 
 
 def _as_json(v: VoteResult) -> dict:
@@ -660,6 +679,7 @@ def close_due_meetings(session: Session, *, actor: str = "system") -> list[Meeti
     )
     for meeting in due:
         close_meeting(session, meeting, actor=actor)
+    ballot_box.forget_orphans(set(session.execute(select(BallotBox.key_id)).scalars()))
     return list(due)
 
 
@@ -670,9 +690,7 @@ def _count(session: Session, meeting: Meeting, movement: Movement) -> tuple[Roll
     recused = _per_nomination(session, Recusal, meeting.id)
     tally: dict[int, dict[str, int]] = {}
     for nid, choice, n in session.execute(
-        select(Ballot.nomination_id, Ballot.choice, func.count())
-        .where(Ballot.meeting_id == meeting.id)
-        .group_by(Ballot.nomination_id, Ballot.choice)
+        select(Tally.nomination_id, Tally.choice, Tally.votes).where(Tally.meeting_id == meeting.id)
     ):
         tally.setdefault(nid, {})[choice] = n
     noms = {
@@ -742,11 +760,24 @@ def _subject_names(session: Session, noms: list[Nomination]) -> dict[str, str]:
 
 
 def verify(session: Session, meeting: Meeting) -> Verification:
-    """Check the count: per nomination, as many ballots as receipts; and, once closed, the
-    stored result equals a fresh count."""
-    ballots = _per_nomination(session, Ballot, meeting.id)
-    receipts = _per_nomination(session, VoteReceipt, meeting.id)
+    """Check the count: per nomination, as many ballots (in the sealed box while open, in the
+    tallies once closed) as receipts; and, once closed, the stored result equals a fresh
+    count."""
     counts, problems = {}, []
+    if meeting.status == "closed":
+        ballots = dict(
+            session.execute(
+                select(Tally.nomination_id, func.sum(Tally.votes))
+                .where(Tally.meeting_id == meeting.id)
+                .group_by(Tally.nomination_id)
+            ).all()
+        )
+    else:
+        try:
+            ballots = {n: sum(c.values()) for n, c in _box(session, meeting)[1].items()}
+        except ThiduaError as e:
+            ballots, problems = {}, [e.message]
+    receipts = _per_nomination(session, VoteReceipt, meeting.id)
     for nid in sorted(set(_agenda(meeting)) | set(ballots) | set(receipts)):
         b, r = ballots.get(nid, 0), receipts.get(nid, 0)
         counts[nid] = (b, r)

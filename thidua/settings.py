@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     document_dir: Path | None = None  # default: data_dir/documents
     outbox_dir: Path | None = None  # default: data_dir/outbox
     upload_dir: Path | None = None  # default: data_dir/uploads
+    # Keys of open meetings' sealed ballot boxes: never in the database; each destroyed at close.
+    ballot_key_dir: Path | None = None  # default: data_dir/ballot-keys
     template_dir: Path | None = None  # an office's own templates; default: the shipped ones
     rules_dir: Path | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -35,6 +37,7 @@ class Settings(BaseSettings):
         self.document_dir = self.document_dir or self.data_dir / "documents"
         self.outbox_dir = self.outbox_dir or self.data_dir / "outbox"
         self.upload_dir = self.upload_dir or self.data_dir / "uploads"
+        self.ballot_key_dir = self.ballot_key_dir or self.data_dir / "ballot-keys"
         if self.environment != "development" and self.secret_key == "dev-secret-change-me":
             raise ValueError("THIDUA_SECRET_KEY phải được đặt khi không ở chế độ phát triển")
         return self

@@ -551,19 +551,13 @@ def upgrade() -> None:
     with op.batch_alter_table('attendance', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attendance_meeting_id'), ['meeting_id'], unique=False)
 
-    op.create_table('ballot',
-    sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    op.create_table('ballotbox',
     sa.Column('meeting_id', sa.Integer(), nullable=False),
-    sa.Column('nomination_id', sa.Integer(), nullable=False),
-    sa.Column('choice', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('key_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('sealed', sa.LargeBinary(), nullable=False),
     sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ),
-    sa.ForeignKeyConstraint(['nomination_id'], ['nomination.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('meeting_id')
     )
-    with op.batch_alter_table('ballot', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ballot_meeting_id'), ['meeting_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ballot_nomination_id'), ['nomination_id'], unique=False)
-
     op.create_table('recusal',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -601,6 +595,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_score_movement_id'), ['movement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_score_unit_id'), ['unit_id'], unique=False)
 
+    op.create_table('tally',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('choice', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('votes', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nomination.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('meeting_id', 'nomination_id', 'choice', name='uq_tally')
+    )
+    with op.batch_alter_table('tally', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tally_meeting_id'), ['meeting_id'], unique=False)
+
     op.create_table('votereceipt',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -624,6 +632,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_votereceipt_meeting_id'))
 
     op.drop_table('votereceipt')
+    with op.batch_alter_table('tally', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tally_meeting_id'))
+
+    op.drop_table('tally')
     with op.batch_alter_table('score', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_score_unit_id'))
         batch_op.drop_index(batch_op.f('ix_score_movement_id'))
@@ -633,11 +645,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_recusal_meeting_id'))
 
     op.drop_table('recusal')
-    with op.batch_alter_table('ballot', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ballot_nomination_id'))
-        batch_op.drop_index(batch_op.f('ix_ballot_meeting_id'))
-
-    op.drop_table('ballot')
+    op.drop_table('ballotbox')
     with op.batch_alter_table('attendance', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attendance_meeting_id'))
 
