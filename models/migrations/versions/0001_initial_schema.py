@@ -49,6 +49,7 @@ def upgrade() -> None:
     sa.Column('place', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('issued_date', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('theme', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('theme_label', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('preamble', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('closing', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('signer_prefix', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
@@ -119,6 +120,7 @@ def upgrade() -> None:
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('section', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('depth', sa.Integer(), nullable=False),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['movement_id'], ['movement.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -275,6 +277,11 @@ def upgrade() -> None:
     sa.Column('comparison', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('basis', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('growth_pct', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('qualifier', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('growth_qualifier', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('growth_basis', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('parent_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('content_seq', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['movement_id'], ['movement.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('movement_id', 'code', name='uq_target_code')
