@@ -96,11 +96,11 @@ def launch(doc_kind: str):
     grid(
         doc,
         [
-            ("STT", 11, "{{ t.stt }}"),
-            ("Chỉ tiêu", 62, "{{ t.label }}"),
+            ("STT", 12, "{{ t.stt }}"),
+            ("Chỉ tiêu", 56, "{{ t.label }}"),
             ("Đơn vị tính", 22, "{{ t.unit }}"),
             ("Kế hoạch", 28, "{{ t.value }}", "r"),
-            ("{{ b.growth_head }}", 38, "{{ t.growth }}", "r"),
+            ("{{ b.growth_head }}", 43, "{{ t.growth }}", "r"),
         ],
         "b.rows",
         "t",

@@ -136,6 +136,7 @@ def assert_round_trip(spec, d) -> None:
                 for code in it.targets:
                     t = targets[code]
                     figure = vn.number(t.value, len(t.value_text.partition(",")[2]))
+                    figure = f"{t.qualifier} {figure}" if t.qualifier else figure
                     label = t.label + (f" ({t.basis})" if t.basis else "")
                     expected.append(f"{label} | {t.unit} | {figure}")
     at = 0
@@ -190,3 +191,41 @@ def test_real_directives_from_examples(sqlite_url, example, symbol, heading, sig
         assert "V/v Về việc" not in cells and "V/v V/v" not in cells
         assert "\a" not in text  # line breaks in the spec became paragraphs
         assert Path(doc.path).suffix == ".docx"
+
+
+def test_launch_of_targets_with_growth_parts_and_a_motto(sqlite_url):
+    """A province's directive with grouped targets, growth against a named baseline, a
+    "trong đó" part, comparison words, a figure written without grouping and a phương châm."""
+    from sqlmodel import Session
+
+    from models.db import engine_for
+    from thidua.spec import store_spec
+    from thidua.spec_load import load_spec
+
+    spec = load_spec(PROJECT_ROOT / "tests" / "data" / "spec" / "growth.yaml")
+    with Session(engine_for(sqlite_url), expire_on_commit=False) as session:
+        m = store_spec(session, spec, actor="test")
+        doc = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
+        d = docx.Document(str(D.document_path(doc)))
+    assert_round_trip(spec, d)
+    lines = _body_lines(d)
+    text = "\n".join(lines)
+    assert text.count("Phương châm: “Đoàn kết, kỷ cương") == 1 and "Chủ đề" not in text
+    assert "6492,8" not in text and "6.492,8" in text
+    economy, society = (t for t in d.tables if t.rows[0].cells[0].text == "STT")
+    assert [c.text for c in economy.rows[0].cells][-1] == (
+        "Tăng trưởng so với ước thực hiện năm 2021"
+    )
+    rows = [[c.text for c in r.cells] for r in economy.rows[1:]]
+    assert rows == [
+        ["1", "Tốc độ tăng trưởng tổng sản phẩm trên địa bàn (GRDP)", "%", "khoảng 6,14", ""],
+        ["2", "Giá trị sản xuất công nghiệp", "tỷ đồng", "6.492,8", "tăng 12,5%"],
+        ["3", "Thu ngân sách nhà nước trên địa bàn", "tỷ đồng", "2.326", "tăng trên 8%"],
+        ["", "Trong đó: thu nội địa", "tỷ đồng", "2.316", ""],
+    ]
+    assert [c.text for c in society.rows[1].cells] == ["1", "Tỷ lệ hộ nghèo", "%", "không quá 3"]
+    # groups keep their own headings, each before its own table
+    assert lines.index("1. Về kinh tế:") < lines.index("2. Về xã hội:")
+    # no closing sentence was written: none is printed; the last paragraph is the directive's
+    last = [p.text for p in d.paragraphs if p.text.strip()][-1]
+    assert last == "Các sở, ngành triển khai thực hiện Chỉ thị này."

@@ -414,6 +414,73 @@ def test_quota_numbers_must_agree_with_its_words(kind, low, high, field):
     assert QuotaSpec.model_validate({**quota, "kind": "percent", "min": 15, "max": 20})
 
 
+GROWTH = DATA / "growth.yaml"
+
+
+def test_growth_spec_reads_its_targets():
+    s = load_spec(GROWTH)
+    assert s.theme_label == "Phương châm" and s.closing is None
+    got = [(t.code, t.qualifier, t.comparison, t.growth_pct, t.parent) for t in s.targets]
+    assert got == [
+        ("grdp", "khoảng", "at_least", None, None),
+        ("sxcn", None, "at_least", Decimal("12.5"), None),
+        ("thu_ns", None, "at_least", Decimal("8"), None),
+        ("thu_nd", None, "at_least", None, "thu_ns"),
+        ("ho_ngheo", "không quá", "at_most", None, None),  # judged at most from its word
+    ]
+    assert s.targets[1].growth_basis == "so với ước thực hiện năm 2021"
+
+
+@pytest.mark.parametrize(
+    "old, new, field, reason",
+    [
+        # a section without items
+        ("  - section: II. NHIỆM VỤ, GIẢI PHÁP\n    items:\n",
+         "  - section: II. NHIỆM VỤ, GIẢI PHÁP\n    items: []\n  - section: III\n    items:\n",
+         "contents[1].items", "phải có ít nhất 1 mục"),
+        # a growth that is not a number
+        ("    growth_pct: 12.5\n", "    growth_pct: 12,5%\n", "targets[1].growth_pct",
+         "không phải là số"),
+        # a part larger than its whole
+        ('    value: 2316\n    value_text: "2.316"\n', '    value: 2416\n    value_text: "2.416"\n',
+         "targets[3].value", "lớn hơn chỉ tiêu 'Thu ngân sách nhà nước trên địa bàn'"),
+        # a part before its whole
+        ("    parent: thu_ns\n", "    parent: ho_ngheo\n", "targets[3].parent",
+         "phải được khai trước nó"),
+        # an item listing a target that does not exist, and one listed twice
+        ("targets: [ho_ngheo]", "targets: [ho_ngheo, tong_thu]", "contents[0].items[2].targets[1]",
+         "không có chỉ tiêu mã 'tong_thu'"),
+        ("targets: [ho_ngheo]", "targets: [ho_ngheo, grdp]", "contents[0].items[2].targets[1]",
+         "đã được liệt kê ở một mục khác"),
+        # a comparison word that says the opposite of the comparison
+        ("    qualifier: không quá\n", "    qualifier: không quá\n    comparison: at_least\n",
+         "targets[4].comparison", "văn bản ghi 'không quá'"),
+        # an item number in no form a directive uses
+        ('number: "2."\n        text: "Về xã hội:"', 'number: "2.)"\n        text: x',
+         "contents[0].items[2].number", "không đúng dạng"),
+    ],
+)  # fmt: skip
+def test_bad_structure_is_named(tmp_path: Path, old, new, field, reason):
+    text = GROWTH.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    problems = check_spec(path)
+    assert problems, new
+    hit = [p for p in problems if p.field == field]
+    assert hit and reason in hit[0].reason, problems
+    assert hit[0].where.startswith(f"{path}:")
+
+
+def test_bad_structure_stores_nothing(session: Session, tmp_path: Path):
+    path = tmp_path / "bad.yaml"
+    text = GROWTH.read_text(encoding="utf-8").replace("    parent: thu_ns\n", "    parent: x\n")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput):
+        store_spec(session, load_spec(path), actor="vp")
+    assert set(counts(session).values()) == {0}
+
+
 def test_empty_lists_may_be_left_blank(tmp_path: Path):
     path = tmp_path / "blank.yaml"
     text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
