@@ -223,6 +223,21 @@ def unit_report():
     title(doc, "BÁO CÁO")
     par(doc, "Thời gian: {{ period_name }} ({{ period_range }}).")
     par(doc, "{{ report_summary }}")
+    tag(doc, "{%p if growth_head %}")  # some target sets a growth: its column, headed by it
+    grid(
+        doc,
+        [
+            ("STT", 12, "{{ r.stt }}"),
+            ("Chỉ tiêu", 58, "{{ r.label }}"),
+            ("Đơn vị tính", 22, "{{ r.unit }}"),
+            ("Kết quả của đơn vị", 28, "{{ r.value_text }}", "r"),
+            ("{{ growth_head }}", 30, "{{ r.growth_text }}", "r"),
+            ("Ghi chú", 22, "{{ r.note }}"),
+        ],
+        "rows",
+        "r",
+    )
+    tag(doc, "{%p else %}")
     grid(
         doc,
         [
@@ -235,6 +250,7 @@ def unit_report():
         "rows",
         "r",
     )
+    tag(doc, "{%p endif %}")
     par(doc, "{{ status_text }}")
     par(doc, "{{ submitted_line }}", size=12, italic=True)
     signature(doc)

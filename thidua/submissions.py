@@ -100,9 +100,12 @@ def submit_period_report(
     values: Mapping[str, Decimal | str | float | int],
     actor: str,
     summary: str = "",
+    growth: Mapping[str, Decimal | str | float | int] | None = None,
 ) -> PeriodReport:
-    """A unit's report for a period: a value per target (by target code) and a summary.
-    Submitting again while the period is open (or after a return) replaces the values."""
+    """A unit's report for a period: a value per target (by target code), the growth against
+    the directive's baseline for the targets that set one (by code, in %, negative for a fall),
+    and a summary. Submitting again while the period is open (or after a return) replaces
+    them."""
     _require_stage(
         movement, REPORT_STAGES.get(period_number, set()), f"nộp báo cáo Đợt {period_number}"
     )
@@ -127,6 +130,26 @@ def submit_period_report(
         if value < 0:
             problems.add(field, "không được âm")
         parsed[targets[code].id] = value
+    grown: dict[int, Decimal] = {}
+    for code, raw in (growth or {}).items():
+        field = f"growth.{code}"
+        if code not in targets:
+            problems.add(field, "không có chỉ tiêu này trong phong trào")
+            continue
+        if targets[code].growth_pct is None:
+            problems.add(field, "chỉ tiêu này không đặt mức tăng trưởng")
+            continue
+        try:
+            g = Decimal(str(raw)) if isinstance(raw, Decimal | int | float) else parse_number(raw)
+        except ValueError:
+            problems.add(field, f"mức tăng trưởng không phải là số: {raw!r}")
+            continue
+        if not -100 < g < 100000:
+            problems.add(field, "mức tăng trưởng phải lớn hơn -100% và nhỏ hơn 100.000%")
+            continue
+        if targets[code].id not in parsed:
+            problems.add(field, "có mức tăng trưởng nhưng thiếu số liệu thực hiện")
+        grown[targets[code].id] = g.quantize(Decimal("0.01"))
     problems.raise_if_any(f"Báo cáo Đợt {period_number} không hợp lệ")
 
     report = session.exec(
@@ -159,6 +182,7 @@ def submit_period_report(
     for target_id, value in parsed.items():
         row = current.get(target_id) or TargetResult(report_id=report.id, target_id=target_id)
         row.value = value
+        row.growth_pct = grown.get(target_id)
         session.add(row)
     audit(
         session,

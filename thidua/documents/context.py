@@ -4,20 +4,20 @@ registration summary; the reports are in context_reports, the awards in context_
 
 import re
 from collections import defaultdict
-from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
 
 from models import Content, LegalBasis, Movement, Recipient, Registration, Target
-from thidua import vn
 from thidua.documents.context_common import (
     copies,
-    decimals,
+    growth_text,
     header,
     legal_bases,
     paras,
     participants,
+    target_label,
+    target_value,
     targets,
     title_name,
     two,
@@ -33,23 +33,6 @@ from thidua.documents.context_reports import (  # noqa: F401  (the public names,
 from thidua.documents.kinds import LAUNCH_TYPE
 
 
-def growth_text(t: Target, with_basis: bool = True) -> str:
-    """ "tăng 8,5% so với ước thực hiện năm 2021", "giảm khoảng 2%"; "" without a growth."""
-    if t.growth_pct is None:
-        return ""
-    g = Decimal(t.growth_pct)
-    places = max(0, -g.normalize().as_tuple().exponent)
-    word = "giảm" if g < 0 else "tăng"
-    text = " ".join(filter(None, (word, t.growth_qualifier, f"{vn.number(abs(g), places)}%")))
-    return f"{text} {t.growth_basis}" if with_basis and t.growth_basis else text
-
-
-def target_value(t: Target) -> str:
-    """The planned figure in Vietnamese grouping with its comparison word: "khoảng 6.492,8"."""
-    figure = vn.number(t.value, decimals(t.value_text))
-    return f"{t.qualifier} {figure}" if t.qualifier else figure
-
-
 def _target_table(rows: list[Target]) -> dict[str, Any]:
     bases = {t.growth_basis for t in rows if t.growth_pct is not None}
     shared = bases.pop() if len(bases) == 1 else None  # one baseline: said once, in the header
@@ -57,11 +40,10 @@ def _target_table(rows: list[Target]) -> dict[str, Any]:
     for t in rows:
         part = t.parent_code is not None
         n += 0 if part else 1
-        label = t.label + (f" ({t.basis})" if t.basis else "")
         out.append(
             {
                 "stt": "" if part else str(n),
-                "label": f"Trong đó: {label}" if part else label,
+                "label": target_label(t),
                 "unit": t.unit,
                 "value": target_value(t),
                 "growth": growth_text(t, with_basis=not shared),

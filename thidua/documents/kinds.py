@@ -103,6 +103,7 @@ KINDS: dict[str, Kind] = {
             "period_name",
             "period_range",
             "rows",
+            "growth_head",
             "report_summary",
             "status_text",
             "submitted_line",

@@ -23,6 +23,7 @@ from models import (
 )
 from models.db import session_scope
 from thidua import scoring, submissions
+from thidua.documents.context_common import growth_text, target_value
 from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem
 from thidua.lifecycle import Stage
@@ -193,12 +194,14 @@ def report_form(code: str, number: int, request: Request, user: User = Depends(u
         values = {}
         if report is not None:
             values = {
-                r.target_id: r.value
+                r.target_id: r
                 for r in s.exec(select(TargetResult).where(TargetResult.report_id == report.id))
             }
     return render(
         request, "unit/report.html", m=movement, period=period, targets=targets, report=report,
-        values=values, is_open=Stage(movement.stage) in submissions.REPORT_STAGES.get(number, ()),
+        values=values, planned={t.id: target_value(t) for t in targets},
+        growth={t.id: growth_text(t) for t in targets},
+        is_open=Stage(movement.stage) in submissions.REPORT_STAGES.get(number, ()),
     )  # fmt: skip
 
 
@@ -210,6 +213,11 @@ async def report_submit(code: str, number: int, request: Request, user: User = D
         for k, v in form.multi_items()
         if k.startswith("v:") and str(v).strip()
     }
+    growth = {
+        k.removeprefix("g:"): str(v).strip()
+        for k, v in form.multi_items()
+        if k.startswith("g:") and str(v).strip()
+    }
     summary = str(form.get("summary") or "")
 
     def work() -> None:
@@ -219,17 +227,22 @@ async def report_submit(code: str, number: int, request: Request, user: User = D
                 t.code: t.label
                 for t in s.exec(select(Target).where(Target.movement_id == movement.id))
             }
-            odd = [c for c, v in values.items() if NUMERIC.match(v) and not VN_NUMBER.match(v)]
+            odd = [
+                (what, c, v)
+                for what, given in (("Chỉ tiêu", values), ("Tăng trưởng của chỉ tiêu", growth))
+                for c, v in given.items()
+                if NUMERIC.match(v.lstrip("-")) and not VN_NUMBER.match(v.lstrip("-"))
+            ]
             if odd:  # "1.5" would read as 15: the dot groups thousands in Vietnamese
                 raise InvalidInput(
                     f"Báo cáo Đợt {number} chưa được ghi",
-                    [Problem(f"Chỉ tiêu «{labels.get(c, c)}»", f"'{values[c]}': {NUMBER_HINT}")
-                     for c in odd],
+                    [Problem(f"{what} «{labels.get(c, c)}»", f"'{v}': {NUMBER_HINT}")
+                     for what, c, v in odd],
                 )  # fmt: skip
             try:
                 submissions.submit_period_report(
                     s, movement=movement, unit_id=user.unit_id, period_number=number,
-                    values=values, actor=user.username, summary=summary,
+                    values=values, actor=user.username, summary=summary, growth=growth,
                 )  # fmt: skip
             except InvalidInput as e:  # name the target as the form shows it
                 raise InvalidInput(e.message, [_named(p, labels) for p in e.problems]) from None
@@ -240,8 +253,9 @@ async def report_submit(code: str, number: int, request: Request, user: User = D
 
 
 def _named(p: Problem, labels: dict[str, str]) -> Problem:
-    code = p.field.removeprefix("values.")
-    return Problem(f"Chỉ tiêu «{labels[code]}»", p.reason) if code in labels else p
+    what, _, code = p.field.partition(".")
+    name = {"values": "Chỉ tiêu", "growth": "Tăng trưởng của chỉ tiêu"}.get(what)
+    return Problem(f"{name} «{labels[code]}»", p.reason) if name and code in labels else p
 
 
 @router.get("/{code}/scores")

@@ -454,6 +454,7 @@ def upgrade() -> None:
     sa.Column('report_id', sa.Integer(), nullable=False),
     sa.Column('target_id', sa.Integer(), nullable=False),
     sa.Column('value', sa.Numeric(precision=20, scale=4), nullable=False),
+    sa.Column('growth_pct', sa.Numeric(precision=8, scale=2), nullable=True),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.ForeignKeyConstraint(['report_id'], ['periodreport.id'], ),
     sa.ForeignKeyConstraint(['target_id'], ['target.id'], ),
