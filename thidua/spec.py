@@ -139,6 +139,7 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         )
         for i, b in enumerate(spec.legal_bases, 1)
     ]  # fmt: skip
+    one_period_year = spec.year if len(spec.effective_periods()) == 1 else None
     contents, placed_at, group_of = _content_rows(mid, spec)
     rows += contents
     rows += [
@@ -166,8 +167,8 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         for p in spec.effective_periods()
     ]  # fmt: skip
     rows += [
-        Deadline(movement_id=mid, kind=d.kind, label=deadline_label(d.kind, d.label),
-                 due_on=d.due_on)
+        Deadline(movement_id=mid, kind=d.kind, due_on=d.due_on,
+                 label=deadline_label(d.kind, d.label, one_period_year))
         for d in spec.deadlines
     ]  # fmt: skip
     recipients = [("addressee", n) for n in spec.addressees] + [("copy", n) for n in spec.copies]

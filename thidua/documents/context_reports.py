@@ -31,6 +31,7 @@ from thidua.documents.context_common import (
     two,
 )
 from thidua.errors import NotFound
+from thidua.lifecycle import period_phrase
 from thidua.results import BlockRanking
 
 PROGRESS_BASIS = (
@@ -294,6 +295,8 @@ def unit_report_contexts(
         ):
             values[tr.report_id][tr.target_id] = tr
     lines = copies(session, movement, f"{movement.agency} (Văn phòng)", keep="VT")
+    phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
+    in_year = phrase if phrase.startswith("năm") else f"{phrase} năm {movement.year}"
     bases = {t.growth_basis or "" for t in goals if t.growth_pct is not None}
     growth_head = ""
     if bases:  # one baseline: named in the header; several: each target's own
@@ -335,7 +338,7 @@ def unit_report_contexts(
             submitted = f"Người nộp: {report.submitted_by}, ngày {vn.short_date(when)}."
         ctx = header(
             movement,
-            summary=f"Kết quả thực hiện phong trào thi đua {period.name} năm {movement.year}",
+            summary=f"Kết quả thực hiện phong trào thi đua {in_year}",
             issued_on=when,
             copy_lines=lines,
             agency=u.name,
@@ -344,7 +347,7 @@ def unit_report_contexts(
         )
         ctx.update(
             unit_name=u.name,
-            period_name=period.name,
+            period_name=phrase,
             period_range=period_range(period),
             rows=rows,
             growth_head=growth_head,

@@ -25,8 +25,18 @@ from models import (
 from models.db import session_scope
 from thidua import notify, triggers
 from thidua.documents.context import progress
-from thidua.lifecycle import STEP_LABELS, STEPS, Stage, audit, check, steps_from
-from thidua.stages import STAGE_DEFS, stage_def
+from thidua.lifecycle import (
+    STEP_LABELS,
+    STEPS,
+    Stage,
+    audit,
+    check,
+    movement_stage_label,
+    stage_label,
+    step_label,
+    steps_from,
+)
+from thidua.stages import stage_def, stage_defs_for
 from thidua.status import movement_status
 from thidua.web import charts
 from thidua.web.deps import User, admin_user, find_movement, flash, render
@@ -37,7 +47,8 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 @router.get("")
 def admin_home(request: Request):
     with session_scope() as s:
-        rows = [(m, Stage(m.stage).label) for m in s.exec(select(Movement).order_by(Movement.code))]
+        every = s.exec(select(Movement).order_by(Movement.code))
+        rows = [(m, movement_stage_label(s, m)) for m in every]
     return render(request, "admin/home.html", rows=rows)
 
 
@@ -111,16 +122,17 @@ def dashboard(code: str, request: Request):
         ).all()
     return render(
         request, "admin/dashboard.html", st=st, m=m, periods=periods, progress_rows=rows,
-        reported=reported, units=units, failures=failures, stages=STAGE_DEFS,
-        suggested=_suggested(m), stage_log=stage_log,
-        stage_labels={st.value: st.label for st in Stage}, step_labels=STEP_LABELS,
+        reported=reported, units=units, failures=failures, stages=stage_defs_for(len(periods)),
+        suggested=_suggested(m, stage_defs_for(len(periods))), stage_log=stage_log,
+        stage_labels={st.value: stage_label(st, len(periods)) for st in Stage},
+        step_labels={n: step_label(n, len(periods)) for n in STEP_LABELS},
     )  # fmt: skip
 
 
-def _suggested(m: Movement) -> str | None:
-    """The stage that takes the movement's next step: preselected in the list."""
+def _suggested(m: Movement, defs: list) -> str | None:
+    """The stage that takes the movement's next step, among those it has: preselected."""
     nxt = {s.name for s in steps_from(m.stage)}
-    return next((d.name for d in STAGE_DEFS if d.steps[0] in nxt), None)
+    return next((d.name for d in defs if d.steps[0] in nxt), None)
 
 
 @router.get("/m/{code}/chart/targets.png")

@@ -26,7 +26,7 @@ from thidua import scoring, submissions
 from thidua.documents.context_common import growth_text, target_value
 from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem
-from thidua.lifecycle import Stage
+from thidua.lifecycle import Stage, movement_stage_label, period_phrase
 from thidua.obligations import outstanding
 from thidua.rules.engine import rule_set_for
 from thidua.web.deps import User, flash, own_participation, render, subject_names, unit_user
@@ -51,7 +51,8 @@ def unit_home(request: Request, user: User = Depends(unit_user)):
             .order_by(Movement.year.desc())
         ).all()
         rows = [
-            (m, Stage(m.stage).label, *_due_and_returned(s, m, user.unit_id)) for m in movements
+            (m, movement_stage_label(s, m), *_due_and_returned(s, m, user.unit_id))
+            for m in movements
         ]
     return render(request, "unit/home.html", rows=rows)
 
@@ -181,6 +182,7 @@ def report_form(code: str, number: int, request: Request, user: User = Depends(u
         ).first()
         if period is None:
             raise NotFound(f"Phong trào không có Đợt {number}.")
+        phrase = period_phrase(s, movement, number)  # "Đợt 1", or "năm 2022"
         targets = s.exec(
             select(Target).where(Target.movement_id == movement.id).order_by(Target.seq)
         ).all()
@@ -199,7 +201,7 @@ def report_form(code: str, number: int, request: Request, user: User = Depends(u
             }
     return render(
         request, "unit/report.html", m=movement, period=period, targets=targets, report=report,
-        values=values, planned={t.id: target_value(t) for t in targets},
+        values=values, planned={t.id: target_value(t) for t in targets}, phrase=phrase,
         growth={t.id: growth_text(t) for t in targets},
         is_open=Stage(movement.stage) in submissions.REPORT_STAGES.get(number, ()),
     )  # fmt: skip
@@ -220,9 +222,13 @@ async def report_submit(code: str, number: int, request: Request, user: User = D
     }
     summary = str(form.get("summary") or "")
 
+    phrase = f"Đợt {number}"
+
     def work() -> None:
+        nonlocal phrase
         with session_scope() as s:
             movement, _ = own_participation(s, user, code)
+            phrase = period_phrase(s, movement, number)  # "Đợt 1", or "năm 2022"
             labels = {
                 t.code: t.label
                 for t in s.exec(select(Target).where(Target.movement_id == movement.id))
@@ -235,7 +241,7 @@ async def report_submit(code: str, number: int, request: Request, user: User = D
             ]
             if odd:  # "1.5" would read as 15: the dot groups thousands in Vietnamese
                 raise InvalidInput(
-                    f"Báo cáo Đợt {number} chưa được ghi",
+                    f"Báo cáo {phrase} chưa được ghi",
                     [Problem(f"{what} «{labels.get(c, c)}»", f"'{v}': {NUMBER_HINT}")
                      for what, c, v in odd],
                 )  # fmt: skip
@@ -248,7 +254,7 @@ async def report_submit(code: str, number: int, request: Request, user: User = D
                 raise InvalidInput(e.message, [_named(p, labels) for p in e.problems]) from None
 
     await run_in_threadpool(work)
-    flash(request, f"Đã nộp báo cáo Đợt {number}.")
+    flash(request, f"Đã nộp báo cáo {phrase}.")
     return RedirectResponse(f"/unit/{code}", status_code=303)
 
 
