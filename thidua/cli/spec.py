@@ -79,3 +79,33 @@ def load(
         raise typer.Exit(2) from None
     typer.echo(_summary(spec))
     typer.echo(f"Đã lưu phong trào {spec.code} (id {mid}) ở giai đoạn dự thảo.")
+
+
+@app.command("draft")
+def draft(
+    file: Path = typer.Argument(..., help="Văn bản phát động: .docx, .pdf hoặc .txt"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Tệp YAML ghi ra (mặc định: cạnh văn bản)"
+    ),
+    force: bool = typer.Option(False, help="Ghi đè tệp YAML đã có"),
+) -> None:
+    """Đọc văn bản phát động và viết bản nháp đặc tả YAML; mỗi trường ghi 'tìm thấy' hoặc 'cần
+    kiểm tra'. Điền các trường cần kiểm tra rồi chạy `thidua spec check`."""
+    from thidua.spec_draft import CHECK, draft_spec, draft_yaml, read_directive
+
+    target = out or file.with_suffix(".yaml")
+    if target.exists() and not force:
+        typer.echo(
+            f"Tệp {target} đã có; dùng --force để ghi đè hoặc -o để chọn tệp khác.", err=True
+        )
+        raise typer.Exit(1)
+    try:
+        text = draft_yaml(draft_spec(read_directive(file)), file.name)
+    except ThiduaError as e:
+        _print_problems(e.problems, f"{e.message} ({file}):") if e.problems else typer.echo(
+            e.message, err=True
+        )
+        raise typer.Exit(1) from None
+    target.write_text(text, encoding="utf-8")
+    todo = text.count(f"# {CHECK}")
+    typer.echo(f"Đã viết bản nháp {target}: {todo} trường cần kiểm tra.")
