@@ -166,6 +166,7 @@ KINDS: dict[str, Kind] = {
             "issuer_title",
             "legal_bases",
             "proposal_line",
+            "movement_name",
             "groups",
             "rows",
             "total_amount",
