@@ -182,6 +182,7 @@ def test_real_directives_from_examples(sqlite_url, example, symbol, heading, sig
         if m.signer_prefix:
             assert m.signer_prefix.upper() in cells
         assert text.count(f"“{m.theme}”") == 1  # the slogan once, where the directive says it
+        assert f"- {spec.copies[-1]}." in cells  # its own "Lưu: …" line, as written
         assert_round_trip(spec, d)
         if spec.closing is None:  # no closing written: the last item ends the text
             *_, (_, leaf) = spec.contents[-1].items[-1].walk()

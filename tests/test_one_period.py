@@ -78,3 +78,22 @@ def test_two_periods_keep_their_names_and_stages(session: Session):
     assert movement_stage_label(session, m) == "Đã kết thúc Đợt 1"
     assert [n for n, _ in offered_steps(session, m)] == ["interim_review"]  # not the tally yet
     assert stage_label(Stage.PERIOD1_OPEN, 2) == "Đang diễn ra Đợt 1"
+
+
+def test_cli_status_and_stage_list_of_a_one_period_movement(session: Session, db_url: str):
+    from typer.testing import CliRunner
+
+    from thidua.cli import app
+
+    m, _ = stored(session, "quangngai-sct-2021.yaml", Stage.PERIOD1_CLOSED)
+    session.commit()
+    out = CliRunner().invoke(app, ["status", m.code])
+    assert out.exit_code == 0, out.output
+    assert "Giai đoạn: Đã hết thời gian thi đua" in out.output
+    assert "final_tally (Tổng kết)" in out.output and "interim_review" not in out.output
+    listed = CliRunner().invoke(app, ["stage", "list", m.code])
+    assert listed.exit_code == 0, listed.output
+    assert "Bắt đầu thi đua" in listed.output and "interim-review" not in listed.output
+    assert "Đợt" not in listed.output
+    every = CliRunner().invoke(app, ["stage", "list"])  # without a movement: every stage
+    assert "interim-review" in every.output

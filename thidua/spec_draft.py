@@ -221,7 +221,10 @@ def _header(d: Draft, lines: list[str]) -> int:
             d.put("document.symbol", m.group("sym"), True)
             sym = m.group("sym")  # "SCT-VP": the agency first; "CT-UBND": the kind first
             code = sym.split("-")[-1] if sym[:3] in ("CT-", "KH-") else sym.split("-")[0]
-            d.put("issuer.agency_code", code, False, "đoán từ ký hiệu văn bản")
+            note = "đoán từ ký hiệu văn bản"
+            if code == "UBND":  # an Ủy ban declares who decides and proposes for it
+                note += "; Ủy ban nhân dân phải khai issuer.authority (xem rules/authorities)"
+            d.put("issuer.agency_code", code, False, note)
             after = ln[m.end() :].strip()  # "Số: /CT-UBND Tam Đường, ngày …" on one line
             if after:
                 lines[i] = ln = after

@@ -103,11 +103,19 @@ def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
     summary = movement.summary or f"Phát động phong trào thi đua năm {movement.year}"
     if movement.doc_kind == "cong_van":  # the template writes "V/v" (về việc) itself
         summary = re.sub(r"^(V/v|Về việc)\s*", "", summary, flags=re.IGNORECASE)
+    kept = session.exec(
+        select(Recipient.name).where(
+            Recipient.movement_id == movement.id,
+            Recipient.role == "copy",
+            Recipient.name.startswith("Lưu"),
+        )
+    ).first()  # the directive's own "Lưu: VT" line, as it wrote it
+    keep = kept.partition(":")[2].strip().rstrip(".") if kept else "VT, VP"
     ctx = header(
         movement,
         summary=summary,
         issued_on=movement.issued_date,
-        copy_lines=copies(session, movement),
+        copy_lines=copies(session, movement, keep=keep or "VT"),
     )
     body = launch_body(session, movement)
     written = " ".join(
