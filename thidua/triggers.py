@@ -41,7 +41,16 @@ def _deployment_available(name: str) -> bool:
 
 def start_stage(movement: str, stage: str, *, wait: bool = True, actor: str = "admin") -> StageRun:
     """Run stage `stage` of `movement`. With a server and its deployment, the run goes to a
-    worker (wait=False returns once it is scheduled); otherwise it runs here, now."""
+    worker (wait=False returns once it is scheduled); otherwise it runs here, now, recorded on
+    the data directory's local Prefect server (thidua.server)."""
+    from thidua.server import connected
+
+    sdef = stage_def(stage)  # an unknown stage is refused before any server starts
+    with connected():
+        return _start_stage(movement, sdef.name, wait=wait, actor=actor)
+
+
+def _start_stage(movement: str, stage: str, *, wait: bool, actor: str) -> StageRun:
     sdef = stage_def(stage)
     params = {"movement": movement, "actor": actor, **sdef.params}
     if _deployment_available(sdef.deployment):
@@ -61,10 +70,18 @@ def start_stage(movement: str, stage: str, *, wait: bool = True, actor: str = "a
             "deployment",
             str(run.id),
         )
-    return run_in_process(movement, stage, actor=actor)
+    return _run_in_process(stage, movement, actor)
 
 
 def run_in_process(movement: str, stage: str, *, actor: str = "admin") -> StageRun:
+    from thidua.server import connected
+
+    sdef = stage_def(stage)
+    with connected():
+        return _run_in_process(sdef.name, movement, actor)
+
+
+def _run_in_process(stage: str, movement: str, actor: str) -> StageRun:
     sdef = stage_def(stage)
     flow = _load_flow(sdef.entrypoint)
     state = flow(movement=movement, actor=actor, **sdef.params, return_state=True)
