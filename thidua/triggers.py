@@ -3,7 +3,7 @@ otherwise. The CLI, the portal and the domain (a step completed) all start stage
 
 import asyncio
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from thidua.stages import stage_def
 
@@ -15,6 +15,7 @@ class StageRun:
     message: str
     via: str  # deployment | in-process
     flow_run_id: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _deployment_available(name: str) -> bool:
@@ -69,6 +70,7 @@ def _start_stage(movement: str, stage: str, *, wait: bool, actor: str) -> StageR
             state.message or "",
             "deployment",
             str(run.id),
+            data.get("counts") or {},
         )
     return _run_in_process(stage, movement, actor)
 
@@ -87,7 +89,8 @@ def _run_in_process(stage: str, movement: str, actor: str) -> StageRun:
     state = flow(movement=movement, actor=actor, **sdef.params, return_state=True)
     data = _state_data(state)
     status = data.get("status") or ("failed" if state.is_failed() else "done")
-    return StageRun(stage, status, data.get("message") or state.message or "", "in-process")
+    message = data.get("message") or state.message or ""
+    return StageRun(stage, status, message, "in-process", counts=data.get("counts") or {})
 
 
 def start_stage_in_background(movement: str, stage: str, *, actor: str) -> None:

@@ -4,11 +4,6 @@ list what could not be delivered."""
 from typing import Annotated
 
 import typer
-from sqlmodel import Session, select
-
-from models import Movement
-from models.db import session_scope
-from thidua.errors import NotFound
 
 app = typer.Typer(
     help="Thông báo email / Zalo: nhắc hạn, gửi lại, danh sách gửi lỗi.", no_args_is_help=True
@@ -17,7 +12,12 @@ app = typer.Typer(
 MovementArg = Annotated[str, typer.Argument(help="Mã phong trào, ví dụ hanam-sct-2022")]
 
 
-def _movement(session: Session, code: str) -> Movement:
+def _movement(session, code: str):
+    from sqlmodel import select
+
+    from models import Movement
+    from thidua.errors import NotFound
+
     m = session.exec(select(Movement).where(Movement.code == code)).first()
     if m is None:
         raise NotFound(f"Không có phong trào mã '{code}'")
@@ -40,6 +40,7 @@ def remind(
     """Gửi các tin nhắc hạn và báo cáo Thủ trưởng đến hạn hôm nay (theo lịch ngày làm việc)."""
     from datetime import datetime
 
+    from models.db import session_scope
     from thidua.errors import InvalidInput, Problem
     from thidua.notify import deliver
     from thidua.reminders import due_reminders
@@ -69,6 +70,7 @@ def remind(
 @app.command("retry")
 def retry(movement: MovementArg) -> None:
     """Gửi lại các tin lỗi tạm thời đã đến giờ thử lại và các tin bị bỏ dở quá thời hạn giữ."""
+    from models.db import session_scope
     from thidua.notify import retry_due
 
     with session_scope() as s:
@@ -79,6 +81,7 @@ def retry(movement: MovementArg) -> None:
 @app.command("failures")
 def failures(movement: MovementArg) -> None:
     """Danh sách tin không gửi được (địa chỉ sai, Zalo từ chối…) kèm lý do."""
+    from models.db import session_scope
     from thidua.notify import counts
     from thidua.notify import failures as list_failures
 
