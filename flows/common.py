@@ -121,7 +121,9 @@ def conclude(outcome: Outcome) -> State:
         logger.error(outcome.message)
         return Failed(message=outcome.message, data=outcome.as_dict())
     logger.info("%s: %s %s", outcome.stage, outcome.status, outcome.counts)
-    return Completed(message=outcome.message or outcome.status, data=outcome.as_dict())
+    # The message is all a caller on another machine sees (the data stays with the worker).
+    counts = "; ".join(f"{k}: {v}" for k, v in outcome.counts.items())
+    return Completed(message=outcome.message or counts or outcome.status, data=outcome.as_dict())
 
 
 def publish(outcome: Outcome) -> None:

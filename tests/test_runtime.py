@@ -49,11 +49,8 @@ def server_processes(home: Path) -> list[int]:
     return found
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A data directory holding Hà Nam 2022 on 10 units; its server is stopped at the end, and
-    then no process of it may remain."""
-    d = tmp_path_factory.mktemp("runtime") / "data"
+def make_data_dir(d: Path) -> Path:
+    """A data directory holding Hà Nam 2022 on 10 units."""
     assert thidua(d, "db", "upgrade").returncode == 0
     setup = (
         "from models.db import session_scope\nfrom thidua import synthetic, spec\n"
@@ -62,6 +59,13 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         f"    spec.store_spec(s, spec.load_spec({str(EXAMPLE)!r}), actor='test')\n"
     )
     subprocess.run([sys.executable, "-c", setup], env=cli_env(d), check=True, cwd=PROJECT_ROOT)
+    return d
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Its server is stopped at the end, and then no process of it may remain."""
+    d = make_data_dir(tmp_path_factory.mktemp("runtime") / "data")
     yield d
     thidua(d, "server", "stop")
     assert server_processes(d / "prefect") == []

@@ -95,3 +95,69 @@ def failures(movement: MovementArg) -> None:
     for f in items:
         where = f" ({f.address})" if f.address else ""
         typer.echo(f"  - {f.person_name} – {f.unit_name} – {f.channel}{where}: {f.reason}")
+
+
+@app.command("test")
+def test_message(
+    email: Annotated[
+        str | None, typer.Option("--email", help="Gửi một thư thử tới địa chỉ này")
+    ] = None,
+    zalo: Annotated[
+        str | None, typer.Option("--zalo", help="Gửi một tin Zalo thử tới số này")
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option("--template", help="Mã mẫu ZNS đã được Zalo duyệt (bắt buộc với --zalo)"),
+    ] = None,
+) -> None:
+    """Gửi MỘT tin thử qua kênh đã cấu hình (THIDUA_EMAIL_URL / THIDUA_ZALO_URL) và in câu trả
+    lời của máy chủ thư hoặc của Zalo. Không ghi gì vào sổ gửi tin."""
+    from thidua.errors import InvalidInput, Problem
+    from thidua.notify.channels import channels_from_settings
+    from thidua.notify.contacts import normalise_email, normalise_phone
+    from thidua.notify.ledger import Row
+    from thidua.vn import now
+
+    if (email is None) == (zalo is None):
+        raise InvalidInput("Cần đúng một trong hai", [Problem("--email / --zalo", "chọn một kênh")])
+    when = now().strftime("%H:%M ngày %d/%m/%Y")
+    try:
+        if email is not None:
+            medium, address = "email", normalise_email(email)
+            payload = {"subject": "thidua — thư thử", "to_name": None,
+                       "body": f"Thư thử của hệ thống thi đua, khen thưởng, gửi lúc {when}. "
+                               "Nhận được thư này là kênh email đã cấu hình đúng."}  # fmt: skip
+        else:
+            medium, address = "zalo", normalise_phone(zalo)
+            if not template:
+                raise ValueError("cần --template: Zalo chỉ gửi tin theo mẫu ZNS đã được duyệt")
+            payload = {"template_id": template, "params": {}}
+    except ValueError as e:
+        field = "--email" if email is not None else "--zalo"
+        raise InvalidInput("Không gửi thử được", [Problem(field, str(e))]) from None
+    channel = channels_from_settings()[medium]
+    worker = channel.worker()
+    try:
+        row = Row(id=0, event="test", recipient="test", channel=medium, address=address,
+                  attempts=0, payload=payload)  # fmt: skip
+        answer = worker.send(row)
+    finally:
+        worker.close()
+    via = {
+        "smtp": "máy chủ SMTP",
+        "zns": "Zalo (ZNS)",
+        "outbox": "hộp thư đi (chưa cấu hình kênh thật)",
+    }
+    where = via.get(channel.transport, channel.transport)
+    if answer.ok:
+        typer.echo(f"Đã gửi tin thử tới {address} qua {where}. Trả lời: {answer.text}")
+        return
+    kind = (
+        "lỗi vĩnh viễn (sửa cấu hình hoặc địa chỉ)"
+        if answer.permanent
+        else "lỗi tạm thời (thử lại sau)"
+    )
+    typer.echo(
+        f"Không gửi được tin thử tới {address} qua {where}: {answer.text} — {kind}.", err=True
+    )
+    raise typer.Exit(1)

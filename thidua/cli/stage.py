@@ -44,7 +44,8 @@ def stage_run(
     with connected(), _progress():  # Prefect set up before it is first imported
         run = start_stage(movement, stage, wait=wait, actor=actor)
     typer.echo(f"{sdef.label} ({VIA.get(run.via, run.via)}): {STATUS.get(run.status, run.status)}")
-    if run.message and run.message != run.status:
+    summary = "; ".join(f"{k}: {v}" for k, v in run.counts.items())
+    if run.message and run.message not in (run.status, summary):
         typer.echo(run.message)
     for what, n in run.counts.items():
         typer.echo(f"  {what}: {n}")
