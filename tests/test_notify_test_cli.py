@@ -32,11 +32,23 @@ def test_zalo_goes_through_zns(sqlite_url, monkeypatch) -> None:
     with FakeZns() as z:
         monkeypatch.setenv("THIDUA_ZALO_URL", z.url())
         reset_settings()
-        r = runner.invoke(app, ["test", "--zalo", "0912 345 678", "--template", "401234"])
+        r = runner.invoke(
+            app,
+            [
+                "test",
+                "--zalo",
+                "0912 345 678",
+                "--template",
+                "401234",
+                "--param",
+                "ten=Nguyễn Văn A",
+            ],
+        )
         assert r.exit_code == 0, r.output
         assert "Đã gửi tin thử tới 84912345678 qua Zalo (ZNS)" in r.output
         (sent,) = z.messages
         assert sent["phone"] == "84912345678" and sent["template_id"] == "401234"
+        assert sent["template_data"] == {"ten": "Nguyễn Văn A"}
         missing = runner.invoke(app, ["test", "--zalo", "0912345678"])
         assert missing.exit_code == 1 or missing.exception is not None
         assert len(z.messages) == 1

@@ -109,6 +109,10 @@ def test_message(
         str | None,
         typer.Option("--template", help="Mã mẫu ZNS đã được Zalo duyệt (bắt buộc với --zalo)"),
     ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Tham số của mẫu ZNS, dạng ten=giá trị (lặp lại được)"),
+    ] = None,
 ) -> None:
     """Gửi MỘT tin thử qua kênh đã cấu hình (THIDUA_EMAIL_URL / THIDUA_ZALO_URL) và in câu trả
     lời của máy chủ thư hoặc của Zalo. Không ghi gì vào sổ gửi tin."""
@@ -131,7 +135,10 @@ def test_message(
             medium, address = "zalo", normalise_phone(zalo)
             if not template:
                 raise ValueError("cần --template: Zalo chỉ gửi tin theo mẫu ZNS đã được duyệt")
-            payload = {"template_id": template, "params": {}}
+            pairs = [p.partition("=") for p in param or []]
+            if any(not sep or not k.strip() for k, sep, _ in pairs):
+                raise ValueError("--param phải có dạng ten=giá trị")
+            payload = {"template_id": template, "params": {k.strip(): v for k, _, v in pairs}}
     except ValueError as e:
         field = "--email" if email is not None else "--zalo"
         raise InvalidInput("Không gửi thử được", [Problem(field, str(e))]) from None
