@@ -97,7 +97,9 @@ def test_stage_run_is_recorded_on_the_shared_server(data_dir: Path) -> None:
     info = server.ensure_server(data_dir)
     run = thidua(data_dir, "stage", "run", "hanam-sct-2022", "launch")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "launch" in run.stdout and "Traceback" not in run.stderr
+    assert "Phát động phong trào (chạy tại máy này): đã thực hiện" in run.stdout
+    assert "thông báo đã gửi: " in run.stdout and "Traceback" not in run.stderr
+    assert "thông báo ━" in run.stderr  # the progress bar of the messages
     req = urllib.request.Request(f"{info.api_url}/flow_runs/filter", b"{}",
                                  {"Content-Type": "application/json"})  # fmt: skip
     with urllib.request.urlopen(req) as r:
@@ -110,6 +112,14 @@ def test_bad_stage_is_refused_before_any_server_starts(tmp_path: Path) -> None:
     run = thidua(tmp_path, "stage", "run", "hanam-sct-2022", "khong-co")
     assert run.returncode == 2
     assert "Không có giai đoạn 'khong-co'" in run.stderr
+    assert not (tmp_path / "prefect" / server.STATE_FILE).exists()
+
+
+def test_unknown_movement_is_refused_before_any_server_starts(tmp_path: Path) -> None:
+    make_data_dir(tmp_path)
+    run = thidua(tmp_path, "stage", "run", "khong-co-2022", "launch")
+    assert run.returncode == 2, run.stderr
+    assert "khong-co-2022" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "prefect" / server.STATE_FILE).exists()
 
 

@@ -40,13 +40,25 @@ def _deployment_available(name: str) -> bool:
         return False
 
 
+def check_request(movement: str, stage: str):
+    """The stage's definition; an unknown stage or movement is refused (ThiduaError) before any
+    server starts or anything changes."""
+    from models.db import session_scope
+    from thidua.status import find_movement
+
+    sdef = stage_def(stage)
+    with session_scope() as session:
+        find_movement(session, movement)
+    return sdef
+
+
 def start_stage(movement: str, stage: str, *, wait: bool = True, actor: str = "admin") -> StageRun:
     """Run stage `stage` of `movement`. With a server and its deployment, the run goes to a
     worker (wait=False returns once it is scheduled); otherwise it runs here, now, recorded on
     the data directory's local Prefect server (thidua.server)."""
     from thidua.server import connected
 
-    sdef = stage_def(stage)  # an unknown stage is refused before any server starts
+    sdef = check_request(movement, stage)
     with connected():
         return _start_stage(movement, sdef.name, wait=wait, actor=actor)
 

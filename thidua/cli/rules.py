@@ -17,7 +17,7 @@ def check(
 
     from thidua.rules import load_rule_set
     from thidua.rules.ruleset import DECIDERS, ROUNDINGS, SCOPES, SUBJECTS
-    from thidua.vn import number, percent
+    from thidua.vn import percent
 
     rs = load_rule_set(ruleset_file)
     typer.echo(f"Bộ quy tắc {rs.name} (phiên bản {rs.version}, năm {rs.year}) hợp lệ.")
@@ -48,6 +48,8 @@ def check(
 
 
 def _money(t) -> str:
+    from thidua.vn import number
+
     if t.reward is None:
         return ""
     parts = [

@@ -34,9 +34,9 @@ def stage_run(
     actor: Annotated[str, typer.Option(help="Người thực hiện, ghi vào nhật ký")] = "admin",
 ) -> None:
     """Chạy một giai đoạn: qua deployment khi có Prefect server, nếu không thì chạy tại chỗ."""
-    from thidua.stages import stage_def
+    from thidua.triggers import check_request
 
-    sdef = stage_def(stage)  # an unknown stage: refused before anything starts
+    sdef = check_request(movement, stage)  # refused before any server starts
     typer.echo(f"{sdef.label} — {movement}…", err=True)
     from thidua.server import connected
     from thidua.triggers import start_stage
