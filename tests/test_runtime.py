@@ -108,14 +108,24 @@ def test_stage_run_is_recorded_on_the_shared_server(data_dir: Path) -> None:
     assert server_processes(data_dir / "prefect") == [info.pid]  # no temporary server
 
 
-def test_bad_stage_is_refused_before_any_server_starts(tmp_path: Path) -> None:
+@pytest.fixture
+def stopped(tmp_path: Path) -> Iterator[Path]:
+    """A data directory whose server, should a failing test have started one, is stopped."""
+    yield tmp_path
+    if (tmp_path / "prefect" / server.STATE_FILE).exists():
+        thidua(tmp_path, "server", "stop")
+
+
+def test_bad_stage_is_refused_before_any_server_starts(tmp_path: Path, stopped: Path) -> None:
     run = thidua(tmp_path, "stage", "run", "hanam-sct-2022", "khong-co")
     assert run.returncode == 2
     assert "Không có giai đoạn 'khong-co'" in run.stderr
     assert not (tmp_path / "prefect" / server.STATE_FILE).exists()
 
 
-def test_unknown_movement_is_refused_before_any_server_starts(tmp_path: Path) -> None:
+def test_unknown_movement_is_refused_before_any_server_starts(
+    tmp_path: Path, stopped: Path
+) -> None:
     make_data_dir(tmp_path)
     run = thidua(tmp_path, "stage", "run", "khong-co-2022", "launch")
     assert run.returncode == 2, run.stderr
