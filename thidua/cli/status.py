@@ -4,10 +4,6 @@ from typing import Annotated
 
 import typer
 
-from models.db import session_scope
-from thidua.status import movement_status
-from thidua.vn import long_date
-
 
 def status(
     movement: Annotated[str, typer.Argument(help="Mã phong trào, ví dụ hanam-sct-2022")],
@@ -16,11 +12,15 @@ def status(
     ] = False,
 ) -> None:
     """Giai đoạn của phong trào, các hạn sắp tới và những gì mỗi đơn vị còn phải nộp."""
+    from models.db import session_scope
+    from thidua.status import movement_status
+    from thidua.vn import long_date
+
     with session_scope() as session:
         st = movement_status(session, movement)
     m = st.movement
     typer.echo(f"{m.title} ({m.code})")
-    typer.echo(f"Giai đoạn: {st.stage.label}")
+    typer.echo(f"Giai đoạn: {st.stage_label}")
     typer.echo("Bước tiếp theo: " + (", ".join(st.next_steps) or "không có (đã kết thúc)"))
     typer.echo("Hạn sắp tới:")
     for due, label in st.deadlines[:6] or []:
