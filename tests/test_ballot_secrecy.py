@@ -13,7 +13,9 @@ reads what is written), all at once, with no receipt to pair them with.
 """
 
 import json
+import os
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,14 @@ from models import BallotBox
 from models.db import engine_for
 from tests.test_ballots import open_, setup_council
 from thidua import ballot_box
-from thidua.ballots import CHOICES, cast_ballot, cast_ballot_paper, close_meeting, results
+from thidua.ballots import (
+    CHOICES,
+    cast_ballot,
+    cast_ballot_paper,
+    close_due_meetings,
+    close_meeting,
+    results,
+)
 from thidua.errors import ThiduaError
 
 WORDS = tuple(CHOICES)  # yes, no, blank: how a choice would be written if it were written
@@ -315,3 +324,17 @@ def test_postgres_tables_and_their_physical_order_link_no_member(db_url):
         # one transaction, one row per (nomination, choice): nothing per ballot to order
         assert len({v[0] for v in tallies}) == 1 and len(tallies) == 6
         assert not [k for k in closed if k[0] == "ballotbox"]
+
+
+def test_the_sweep_removes_orphaned_keys_and_keeps_those_in_use(session):
+    m, _chair, _members, tinh, _ = setup_council(session)
+    meeting = open_(session, m, nomination_ids=[tinh.id])
+    in_use = ballot_box.key_dir() / f"{session.get(BallotBox, meeting.id).key_id}.key"
+    orphan = ballot_box.key_dir() / f"{ballot_box.new_key()}.key"  # its meeting never committed
+    young = ballot_box.key_dir() / f"{ballot_box.new_key()}.key"
+    old = time.time() - 2 * ballot_box.ORPHAN_AGE
+    for path in (in_use, orphan):
+        os.utime(path, (old, old))
+    close_due_meetings(session)
+    session.commit()
+    assert in_use.exists() and young.exists() and not orphan.exists()
