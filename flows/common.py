@@ -30,10 +30,11 @@ class Outcome:
 
     movement: str
     stage: str
-    status: str = "done"  # done | already_done | refused | not_confirmed
+    status: str = "done"  # done | pending | already_done | refused | not_confirmed
     message: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)  # markdown lines: documents, failures…
+    events: set[str] = field(default_factory=set)  # of the messages this run sent
 
     def as_dict(self) -> dict:
         return {
@@ -105,8 +106,11 @@ def finish(
 
 
 def conclude(outcome: Outcome) -> State:
-    """Log, leave the artifact, and end the run: a refusal is a failed run with its reason."""
+    """Log, leave the artifact, and end the run: a refusal is a failed run with its reason;
+    a stage whose messages are not all delivered says `pending`, how many wait and why."""
     logger = get_run_logger()
+    if outcome.status == "done" and outcome.events:
+        _pending(outcome)
     publish(outcome)
     if outcome.status == "refused":
         logger.error(outcome.message)
@@ -118,6 +122,7 @@ def conclude(outcome: Outcome) -> State:
 def publish(outcome: Outcome) -> None:
     title = {
         "done": "Đã thực hiện",
+        "pending": "Đã thực hiện, còn thông báo chờ gửi",
         "already_done": "Đã hoàn thành trước đó",
         "refused": "Bị từ chối",
         "not_confirmed": "Chưa được xác nhận",
@@ -167,6 +172,7 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
 
     if not messages:
         return
+    outcome.events |= {m.event for m in messages}
     with session_scope() as session:
         movement_id = find_movement(session, outcome.movement).id
     total = DeliveryReport()
@@ -188,3 +194,19 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
 def documents_line(outcome: Outcome, refs: list) -> None:
     outcome.lines += [f"Văn bản: {r.line()}" for r in refs]
     outcome.counts["văn bản"] = outcome.counts.get("văn bản", 0) + len(refs)
+
+
+def _pending(outcome: Outcome) -> None:
+    """Turn a `done` whose messages still wait into `pending`, saying how many and why."""
+    from thidua.notify import waiting
+
+    with session_scope() as session:
+        movement = find_movement(session, outcome.movement)
+        lines = waiting(session, movement.id, outcome.events)
+    if lines:
+        outcome.status = "pending"
+        outcome.message = (
+            "Đã thực hiện giai đoạn, nhưng chưa gửi xong thông báo: "
+            + "; ".join(lines)
+            + ". Rà soát hằng ngày sẽ tiếp tục gửi."
+        )

@@ -11,7 +11,7 @@ from thidua.stages import stage_def
 @dataclass
 class StageRun:
     stage: str
-    status: str  # done | already_done | refused | not_confirmed | scheduled | failed
+    status: str  # done | pending | already_done | refused | not_confirmed | scheduled | failed
     message: str
     via: str  # deployment | in-process
     flow_run_id: str | None = None

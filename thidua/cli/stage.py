@@ -31,3 +31,5 @@ def stage_run(
         typer.echo(run.message)
     if run.status in {"refused", "failed", "not_confirmed"}:
         raise typer.Exit(2)
+    if run.status == "pending":  # done, but some messages wait: a script must not read "done"
+        raise typer.Exit(3)
