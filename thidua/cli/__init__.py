@@ -39,7 +39,7 @@ def _root(
 
 
 def _register() -> None:
-    from thidua.cli import db, demo, notify, org, rules, spec, stage, status, web
+    from thidua.cli import backup, db, demo, notify, org, rules, spec, stage, status, web
 
     app.add_typer(db.app, name="db")
     app.add_typer(spec.app, name="spec")
@@ -50,6 +50,8 @@ def _register() -> None:
     app.add_typer(web.app, name="web")
     app.command("status")(status.status)
     app.command("demo")(demo.demo)
+    app.command("backup")(backup.backup)
+    app.command("restore")(backup.restore)
 
 
 _register()
