@@ -11,7 +11,7 @@ from prefect.states import Completed, Failed, State
 
 from models import Movement
 from models.db import session_scope
-from thidua.errors import ThiduaError
+from thidua.errors import ThiduaError, TransitionRefused
 from thidua.lifecycle import Stage, advance, check, period_count, stages_for
 from thidua.obligations import outstanding
 from thidua.stages import StageDef, stage_def
@@ -86,8 +86,25 @@ def begin(code: str, stage: str, params: dict | None = None) -> tuple[Outcome, M
 def finish(
     code: str, stage: str, outcome: Outcome, *, actor: str, params: dict | None = None
 ) -> None:
-    """Take the stage's lifecycle steps, all in one transaction with their audit events."""
+    """Take the stage's lifecycle steps, all in one transaction with their audit events. A
+    run that another run of the same stage beat to it says so (nothing is taken twice)."""
     sdef = _resolve(stage, params)
+    try:
+        _finish(code, sdef, outcome, actor)
+    except TransitionRefused as e:
+        with session_scope() as session:
+            movement = find_movement(session, code)
+            done = _already_done(session, movement, sdef)
+        outcome.status = "already_done" if done else "refused"
+        outcome.message = (
+            f"Một lượt chạy khác của giai đoạn '{sdef.label}' đã hoàn thành trước lượt này: "
+            "không làm gì thêm."
+            if done
+            else str(e)
+        )
+
+
+def _finish(code: str, sdef: StageDef, outcome: Outcome, actor: str) -> None:
     with session_scope() as session:
         movement = find_movement(session, code)
         for step in sdef.steps:

@@ -70,7 +70,8 @@ def run_in_process(movement: str, stage: str, *, actor: str = "admin") -> StageR
     state = flow(movement=movement, actor=actor, **sdef.params, return_state=True)
     data = _state_data(state)
     status = data.get("status") or ("failed" if state.is_failed() else "done")
-    return StageRun(stage, status, data.get("message") or state.message or "", "in-process")
+    message = data.get("message") or _reason(state) or state.message or ""
+    return StageRun(stage, status, message, "in-process")
 
 
 def start_stage_in_background(movement: str, stage: str, *, actor: str) -> None:
@@ -90,6 +91,21 @@ def _load_flow(entrypoint: str):
     path, func = entrypoint.split(":")
     module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
     return getattr(module, func)
+
+
+def _reason(state) -> str | None:
+    """A failed run's cause as one Vietnamese sentence (a lock, a full disk, a refusal)."""
+    from thidua.errors import ThiduaError, database_reason, os_reason
+
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception:
+        return None
+    if isinstance(exc, ThiduaError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"Lỗi khi ghi tệp: {os_reason(exc)}. Chưa ghi gì; chạy lại sau khi khắc phục."
+    return database_reason(exc) if isinstance(exc, BaseException) else None
 
 
 def _state_data(state) -> dict:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
-from thidua.errors import ThiduaError
+from thidua.errors import ThiduaError, database_reason, os_reason
 from thidua.settings import reset_settings
 
 app = typer.Typer(
@@ -63,11 +63,9 @@ def main() -> None:
     except ThiduaError as e:
         typer.secho(f"Lỗi: {e}", err=True, fg=typer.colors.RED)
         sys.exit(2)
-    except OperationalError as e:
-        typer.secho(
-            f"Lỗi: không kết nối được cơ sở dữ liệu hoặc lược đồ chưa được tạo "
-            f"(chạy 'thidua db upgrade'). Chi tiết: {e.orig}",
-            err=True,
-            fg=typer.colors.RED,
-        )
+    except (DBAPIError, OSError) as e:
+        why = database_reason(e) if isinstance(e, DBAPIError) else os_reason(e)
+        if why is None:
+            raise
+        typer.secho(f"Lỗi: {why}", err=True, fg=typer.colors.RED)
         sys.exit(2)
