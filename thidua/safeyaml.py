@@ -13,6 +13,7 @@ from ruamel.yaml.events import (
     AliasEvent,
     CollectionEndEvent,
     CollectionStartEvent,
+    MappingStartEvent,
     ScalarEvent,
 )
 
@@ -29,21 +30,24 @@ def problem(text: str, where: str) -> Problem | None:
     if deep := _bracket_depth(text):  # the scanner reads a run of '[' whole, in O(n²)
         return Problem("(tệp)", f"lồng nhau quá {MAX_DEPTH} cấp", f"{where}:{deep}")
     sizes: dict[str, int] = {}
-    stack: list[list] = []  # [anchor, nodes so far] of each open group or list
+    stack: list[list] = []  # [anchor, nodes so far, is a group, children] of each open one
     aliases = 0
     try:
         for ev in YAML(typ="rt").parse(text):
             line = f"{where}:{ev.start_mark.line + 1}" if ev.start_mark else where
+            at_key = bool(stack) and stack[-1][2] and stack[-1][3] % 2 == 0
             if isinstance(ev, CollectionStartEvent):
+                if at_key:
+                    return Problem("(tệp)", "tên trường phải là một chữ, không phải nhóm", line)
                 if len(stack) >= MAX_DEPTH:
                     return Problem(
                         "(tệp)", f"lồng nhau quá {MAX_DEPTH} cấp: tệp không thể là một kế hoạch "
                         "hay bộ quy tắc", line,
                     )  # fmt: skip
-                stack.append([ev.anchor, 1])
+                stack.append([ev.anchor, 1, isinstance(ev, MappingStartEvent), 0])
                 continue
             if isinstance(ev, CollectionEndEvent):
-                anchor, size = stack.pop()
+                anchor, size = stack.pop()[:2]
             elif isinstance(ev, ScalarEvent):
                 anchor, size = ev.anchor, 1
             elif isinstance(ev, AliasEvent):
@@ -51,12 +55,15 @@ def problem(text: str, where: str) -> Problem | None:
                 if aliases > MAX_ALIASES:
                     return Problem("(tệp)", f"dùng quá {MAX_ALIASES} tham chiếu (*bí-danh)", line)
                 anchor, size = None, sizes.get(ev.anchor, 1)
+                if at_key and size > 1:
+                    return Problem("(tệp)", "tên trường phải là một chữ, không phải nhóm", line)
             else:
                 continue
             if anchor:
                 sizes[anchor] = size
             if stack:
                 stack[-1][1] += size
+                stack[-1][3] += 1
             if size > MAX_NODES or (stack and stack[-1][1] > MAX_NODES):
                 return Problem(
                     "(tệp)", f"các tham chiếu (&neo / *bí-danh) bung ra quá {MAX_NODES:,} giá "
