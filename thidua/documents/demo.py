@@ -2,9 +2,10 @@
 letter in tests/data/spec/seeds), with units, reports, nominations, a council meeting and decisions.
 
 Used by the document tests, scripts/render-doc-samples and bench/documents.py; it writes
-through the models directly, so it needs neither the spec loader nor the rules engine."""
+through the models directly, so it needs neither the spec loader nor the rules engine (only the
+rule set, for the reward money of its decisions)."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -35,7 +36,9 @@ from models import (
     TitleQuota,
     Unit,
 )
-from thidua.results import BlockRanking, CheckResult, RuleFailure, UnitRank, VoteResult
+from thidua.results import BlockRanking, CheckResult, Roll, RuleFailure, UnitRank, VoteResult
+from thidua.rewards import price_decision
+from thidua.rules import DEFAULT_RULE_SET, load_rule_set
 
 UNITS = [
     ("VP", "Văn phòng Sở"),
@@ -59,14 +62,6 @@ TARGETS = [
     ("XK", "Kim ngạch xuất khẩu hàng hóa", "4401", "4.401", "triệu USD", None),
     ("NK", "Kim ngạch nhập khẩu hàng hóa", "3882", "3.882", "triệu USD", None),
 ]
-BASE_SALARY = Decimal(1_490_000)  # mức lương cơ sở 2022
-MULTIPLE = {
-    "LDTT": Decimal("0.3"),
-    "CSTDCS": Decimal("1.0"),
-    "TTLDXS": Decimal("1.5"),
-    "TTLDTT": Decimal("0.8"),
-    "GIAY_KHEN": Decimal("0.15"),
-}
 
 
 @dataclass
@@ -385,17 +380,11 @@ def build_demo(
     session.flush()
     for n in noms:
         target = proposal if n.title in ("TTLDXS", "BANG_KHEN_TINH") else decision
-        amount = BASE_SALARY * MULTIPLE.get(n.title, Decimal("0.3"))
-        if n.title == "GIAY_KHEN" and n.subject_kind == "collective":
-            amount = BASE_SALARY * Decimal("0.3")
-        session.add(
-            DecisionItem(
-                decision_id=target.id,
-                nomination_id=n.id,
-                title=n.title,
-                amount=amount.quantize(Decimal(1000)),
-            )
-        )
+        session.add(DecisionItem(decision_id=target.id, nomination_id=n.id, title=n.title))
+    session.flush()
+    rule_set = load_rule_set(DEFAULT_RULE_SET)
+    for d in (decision, proposal):  # the base salary in force on each one's date
+        price_decision(session, d, rule_set)
     session.flush()
     return Demo(m, unit_rows, blocks, people, noms, meeting, decision, proposal, members)
 
@@ -546,6 +535,12 @@ def _council(session, mid, people):
     )
     session.add(meeting)
     session.flush()
+    # everyone sat: the roll as ballots.close_meeting stores it
+    roll = Roll(members=len(members), present=[m.person_id for m in members], absent=[],
+                quorum=">= 2/3", quorum_required=5, quorum_met=True)  # fmt: skip
+    meeting.result = {"attendance": asdict(roll)}
+    session.add(meeting)
+    session.flush()
     return council, members, meeting
 
 
@@ -612,13 +607,17 @@ def demo_votes(session: Session, demo: Demo) -> list[VoteResult]:
                 subject_name=subjects.name(n),
                 title=n.title,
                 members=7,
+                present=7,
+                recused=0,
                 issued=7,
                 returned=7,
                 valid=7 - (k % 2),
                 yes=yes,
-                yes_pct=Decimal(yes) * 100 / 7,
+                no=7 - (k % 2) - yes,
+                yes_pct=(Decimal(yes) * 100 / 7).quantize(Decimal("0.01")),
                 threshold_pct=Decimal(60),
-                recused=0,
+                denominator=7,
+                quorum_met=True,
                 passed=yes * 100 / 7 >= 60,
             )
         )
