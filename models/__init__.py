@@ -10,6 +10,7 @@ from models.awards import (
     Evidence,
     Meeting,
     Nomination,
+    NominationException,
     Recusal,
     VoteReceipt,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "Meeting",
     "Movement",
     "Nomination",
+    "NominationException",
     "Notification",
     "Participant",
     "Period",

@@ -102,6 +102,7 @@ def run_demo(
     stage("award-proposal")
     _nominate(code, rng)
     stage("appraisal")
+    _withdraw_returned(code)
     t = time.monotonic()
     _vote(code, rng)
     say(
@@ -212,33 +213,44 @@ def _score(code: str, rng: random.Random) -> None:
 
 
 def _nominate(code: str, rng: random.Random) -> None:
-    """Units propose their people and themselves; one dossier is returned and corrected."""
+    """Units propose most of their people as Lao động tiên tiến (so that the collective meets
+    its ratio), one or two for Chiến sĩ thi đua cơ sở in their own order of priority, and
+    themselves; one dossier is returned and corrected. One unit proposes two CSTĐCS where its
+    quota allows one, ranking the later one first: the other is returned at appraisal and
+    withdrawn. One LĐTT short of the months worked goes before the council on an exception
+    the office records (a transfer from another agency)."""
     from models import Person
     from models.db import session_scope
-    from thidua import dossiers
+    from thidua import dossiers, exceptions
     from thidua.history import AwardItem, record_awards
     from thidua.status import find_movement
 
     good = {"task_rating": "HTXSNV", "months_worked": 12, "discipline": "none"}
     with session_scope() as s:
         m = find_movement(s, code)
-        first = None
+        first = transferred = None
         for i, u in enumerate(_participants(s, code)):
             people = list(s.exec(select(Person).where(Person.unit_id == u.id).order_by(Person.id)))
-            for j, p in enumerate(people[:2]):
+            ldtt = people[: len(people) * 2 // 3 + 1]  # two thirds and one
+            for j, p in enumerate(ldtt):
+                months = 9 if (i, j) == (1, 1) else 12
                 n = dossiers.nominate(
                     s, movement=m, unit_id=u.id, person_id=p.id, title="LDTT",
-                    actor=f"unit:{u.code}", facts={**good, "task_rating": "HTTNV"},
+                    actor=f"unit:{u.code}",
+                    facts={**good, "task_rating": "HTTNV", "months_worked": months},
                     achievement=f"{p.full_name} hoàn thành tốt nhiệm vụ năm {m.year}.",
                 )  # fmt: skip
                 first = first or n
-                if j == 0 and i % 3 == 0:
-                    dossiers.nominate(
-                        s, movement=m, unit_id=u.id, person_id=p.id, title="CSTDCS",
-                        actor=f"unit:{u.code}",
-                        facts={**good, "initiatives": [{"name": f"SK {i}", "level": "co_so"}]},
-                        achievement=f"{p.full_name} có sáng kiến được công nhận cấp cơ sở.",
-                    )  # fmt: skip
+                transferred = n if months < 10 else transferred
+            stars = ldtt[:2] if i == 0 else ldtt[:1] if i % 3 == 0 else []
+            for j, p in enumerate(stars):
+                dossiers.nominate(
+                    s, movement=m, unit_id=u.id, person_id=p.id, title="CSTDCS",
+                    actor=f"unit:{u.code}", priority=len(stars) - j,
+                    facts={**good, "initiatives": [{"name": f"Sáng kiến {i}.{j}",
+                                                    "level": "co_so"}]},
+                    achievement=f"{p.full_name} có sáng kiến được công nhận cấp cơ sở.",
+                )  # fmt: skip
             dossiers.nominate(
                 s, movement=m, unit_id=u.id, collective_unit_id=u.id, title="TTLDTT",
                 actor=f"unit:{u.code}", facts={"task_rating": "HTTNV"},
@@ -255,6 +267,37 @@ def _nominate(code: str, rng: random.Random) -> None:
         # The office returns one dossier for correction; the unit corrects and resends it
         dossiers.return_dossier(s, nomination=first, reason="Thiếu số tháng làm việc", actor="vp")
         dossiers.resubmit(s, nomination=first, facts=good, actor="unit")
+        # The office's emulation officer puts the transferred officer before the council
+        exceptions.record_exception(
+            s, movement=m, nomination_id=transferred.id, rule_ids=["LDTT.thoi_gian"],
+            actor=_admin_code(s),
+            reason="Chuyển công tác về từ tháng 4; cơ quan cũ xác nhận hoàn thành tốt nhiệm vụ "
+            "ba tháng đầu năm.",
+        )  # fmt: skip
+
+
+def _withdraw_returned(code: str) -> None:
+    """Each unit withdraws the dossiers the appraisal returned to it."""
+    from models import Nomination
+    from models.db import session_scope
+    from thidua import dossiers
+    from thidua.status import find_movement
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        for n in s.exec(
+            select(Nomination).where(Nomination.movement_id == m.id,
+                                     Nomination.status == "returned")
+        ):  # fmt: skip
+            dossiers.withdraw(s, nomination=n, actor="unit",
+                              reason="Đơn vị rút hồ sơ vượt chỉ tiêu.")  # fmt: skip
+
+
+def _admin_code(s) -> str:
+    from models import Person
+
+    return next(p.code for p in s.exec(select(Person).order_by(Person.id))
+                if "admin" in (p.roles or []))  # fmt: skip
 
 
 def _vote(code: str, rng: random.Random) -> None:

@@ -19,6 +19,7 @@ from models import (
     Nomination,
     Period,
     PeriodReport,
+    Person,
 )
 from models.db import session_scope
 from thidua import announce, documents
@@ -27,6 +28,8 @@ from thidua.obligations import due_dates
 from thidua.settings import get_settings
 from thidua.status import find_movement
 from thidua.vn import TZ, long_date, today
+
+RESUBMIT_DAYS = 5  # a dossier returned at appraisal: days the unit has to correct it
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,52 @@ def check_nominations(code: str) -> tuple[DocRef, int, list[str]]:
         doc = _issue(s, m, "nominee_list", documents.nominee_list_context(s, m, checks))
         failures = [f"hồ sơ {c.nomination_id}: {f.reason}" for c in checks for f in c.failures]
         return doc, len(checks), failures
+
+
+def return_failing(code: str, *, actor: str) -> tuple[list[str], list[OutgoingMessage]]:
+    """The rules gate the ballot: each dossier before the office that fails a criterion or a
+    quota, with no recorded exception for it, goes back to its unit with the reasons; the
+    unit's focal points are told. Returns a line per dossier returned and the messages."""
+    from thidua import dossiers, exceptions
+    from thidua.ballots import ON_AGENDA
+    from thidua.rules import rule_set_for
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        gaps = exceptions.uncovered(s, m)
+        noms = [
+            n
+            for n in s.exec(
+                select(Nomination)
+                .where(Nomination.movement_id == m.id, Nomination.status.in_(ON_AGENDA))
+                .order_by(Nomination.id)
+            )
+            if gaps.get(n.id)
+        ]
+        names = exceptions.subject_names(s, noms)
+        rs = rule_set_for(m)
+        lines, messages = [], []
+        for n in noms:
+            reason = exceptions.refusal(gaps[n.id])
+            dossiers.return_dossier(s, nomination=n, reason=reason, actor=actor)
+            lines.append(f"Trả lại hồ sơ {names[n.id]} — {rs.title_name(n.title)}: {reason}")
+            focal = [
+                p
+                for p in s.exec(select(Person).where(Person.unit_id == n.unit_id, Person.active))
+                if "focal_point" in (p.roles or [])
+            ]
+            messages += announce.to_people(
+                focal,
+                event=f"nomination:{n.id}:returned:appraisal",
+                kind="dossier_returned",
+                context={
+                    "nominee_name": names[n.id],
+                    "award_title": rs.title_name(n.title),
+                    "reason": reason,
+                    "resubmit_by": today() + timedelta(days=RESUBMIT_DAYS),
+                },
+            )
+        return lines, messages
 
 
 def quota_lines(code: str) -> list[str]:
