@@ -43,9 +43,7 @@ class NominationException(SQLModel, table=True):
     """The office's recorded exception: a nomination that fails a rule goes before the council
     all the same, for a stated reason (thidua.exceptions). One row per rule excepted."""
 
-    __table_args__ = (
-        UniqueConstraint("nomination_id", "rule_id", name="uq_nomination_exception"),
-    )
+    __table_args__ = (UniqueConstraint("nomination_id", "rule_id", name="uq_nomination_exception"),)
 
     id: int | None = Field(default=None, primary_key=True)
     nomination_id: int = Field(foreign_key="nomination.id", index=True)

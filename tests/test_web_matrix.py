@@ -69,6 +69,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/admin/report/{report_id}/return"): ADMIN,
     ("GET", "/admin/m/{code}/dossiers"): ADMIN,
     ("POST", "/admin/dossier/{nomination_id}/return"): ADMIN,
+    ("POST", "/admin/dossier/{nomination_id}/exception"): ADMIN,
     ("GET", "/admin/m/{code}/documents"): ADMIN,
     ("GET", "/admin/m/{code}/documents.zip"): ADMIN,
     ("GET", "/admin/document/{doc_id}"): ADMIN,

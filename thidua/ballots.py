@@ -142,7 +142,8 @@ def open_meeting(
         failing = [i for i in nomination_ids if i in blocked]
         if failing:
             raise InvalidInput(
-                "Hồ sơ chưa đạt tiêu chuẩn, chưa có ngoại lệ được ghi nhận, không đưa vào phiếu bầu",
+                "Hồ sơ chưa đạt tiêu chuẩn và chưa có ngoại lệ được ghi nhận: không đưa vào "
+                "phiếu bầu",
                 [Problem(f"Hồ sơ số {i}", exceptions.refusal(blocked[i])) for i in failing],
             )
     if not nomination_ids:

@@ -208,9 +208,7 @@ def return_dossier(
     return _set_status(session, nomination, "returned", actor=actor, reason=reason)
 
 
-def withdraw(
-    session: Session, *, nomination: Nomination, reason: str, actor: str
-) -> Nomination:
+def withdraw(session: Session, *, nomination: Nomination, reason: str, actor: str) -> Nomination:
     """The unit withdraws its own dossier (rút hồ sơ), e.g. one the office returned as failing
     a criterion: it leaves the appraisal and takes no quota place."""
     reason = nfc(reason or "")

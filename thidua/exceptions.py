@@ -35,6 +35,8 @@ RIGHTS = frozenset({"admin", "council_chair"})
 # The nomination must still be before the office: not decided, withdrawn or revoked.
 OPEN_STATUSES = frozenset({"submitted", "returned", "accepted"})
 OPEN_STAGES = frozenset({Stage.FINAL_TALLIED, Stage.PROPOSALS, Stage.APPRAISAL})
+CLOSED_AS = {"awarded": "được khen thưởng", "rejected": "không được khen thưởng",
+             "revoked": "bị thu hồi khen thưởng", "withdrawn": "được đơn vị rút"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ def record_exception(
     if nomination.status not in OPEN_STATUSES:
         raise ThiduaError(
             f"Không ghi nhận ngoại lệ được cho hồ sơ số {nomination_id}: hồ sơ đã "
-            f"'{nomination.status}'."
+            f"{CLOSED_AS.get(nomination.status, 'được xử lý')}."
         )
     problems: list[Problem] = []
     if not reason:

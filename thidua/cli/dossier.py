@@ -17,9 +17,7 @@ def record_exception(
         list[str], typer.Option("--rule", help="Mã tiêu chuẩn chưa đạt (nhắc lại nếu nhiều)")
     ],
     reason: Annotated[str, typer.Option("--reason", help="Lý do vẫn đưa hồ sơ ra Hội đồng")],
-    by: Annotated[
-        str, typer.Option("--by", help="Người ghi nhận: tên đăng nhập hoặc mã cán bộ")
-    ],
+    by: Annotated[str, typer.Option("--by", help="Người ghi nhận: tên đăng nhập hoặc mã cán bộ")],
 ) -> None:
     """Ghi nhận ngoại lệ: hồ sơ chưa đạt tiêu chuẩn (hoặc vượt chỉ tiêu) vẫn được đưa ra Hội
     đồng bỏ phiếu, với lý do. Chỉ cán bộ thường trực thi đua, khen thưởng hoặc Chủ tịch Hội

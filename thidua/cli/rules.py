@@ -87,8 +87,8 @@ def check_nominations(
         ]
         typer.echo(
             f"{movement.code}: {len(results)} hồ sơ, {len(results) - len(failed)} đạt, "
-            f"{len(failed)} chưa đạt (trong đó {len(covered)} có ngoại lệ cho mọi tiêu chuẩn "
-            "chưa đạt)."
+            f"{len(failed)} chưa đạt"
+            + (f", trong đó {len(covered)} có ngoại lệ được ghi nhận." if covered else ".")
         )
         for r in failed:
             n = noms[r.nomination_id]

@@ -320,8 +320,8 @@ def _quota(
     ranks: dict[int, int] | None = None,
 ):
     """The nominations past the quota, in the order the quota is filled: by the unit's priority,
-    then by submission; for a title given by block rank (the flag), by rank first — and a tie for the last place is left
-    to the council rather than settled by who submitted first."""
+    then by submission; for a title given by block rank (the flag), by rank first — and a tie
+    for the last place is left to the council rather than settled by who submitted first."""
 
     def group(n: Nom):
         if quota.scope == "unit":

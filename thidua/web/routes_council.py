@@ -19,7 +19,7 @@ from models import (
     VoteReceipt,
 )
 from models.db import session_scope
-from thidua import ballots, council
+from thidua import ballots, council, exceptions
 from thidua.errors import InvalidInput, Problem, ThiduaError
 from thidua.history import history_for
 from thidua.lifecycle import Stage, audit
@@ -96,9 +96,13 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
                 ).all()
             )
             rs = rule_set_for(movement)
+            excepted: dict[int, dict] = {}
+            for x in exceptions.for_meeting(s, meeting):
+                excepted.setdefault(x.nomination_id, {})[x.rule_id] = x
             ctx["rows"] = [
                 {"n": n, "subject": names[n.id], "unit": units.get(n.unit_id, ""),
                  "title": rs.title_name(n.title), "check": checks.get(n.id),
+                 "excepted": excepted.get(n.id, {}),
                  "history": history[n.subject_key], "evidence": evidence.get(n.id, []),
                  "voted": n.id in voted, "recused": n.id in recused}
                 for n in noms

@@ -126,6 +126,19 @@ def _int(raw, label: str) -> int:
     return int(text)
 
 
+def _priority(form) -> int | None:
+    """The unit's order for this title: blank, or a whole number from 1."""
+    text = str(form.get("priority") or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInput(
+            "Hồ sơ đề nghị không hợp lệ",
+            [Problem("Thứ tự ưu tiên", f"phải là số nguyên từ 1 trở lên: {text}")],
+        )
+    return int(text)
+
+
 @router.post("/unit/{code}/nominate")
 async def nominate(code: str, request: Request, user: User = Depends(unit_user)):
     form = await request.form()
@@ -157,7 +170,7 @@ async def nominate(code: str, request: Request, user: User = Depends(unit_user))
                 nomination = dossiers.nominate(
                     s, movement=movement, unit_id=user.unit_id, title=title, actor=user.username,
                     achievement=str(form.get("achievement") or ""),
-                    facts=_parse_facts(rs, kind, form), **who,
+                    facts=_parse_facts(rs, kind, form), priority=_priority(form), **who,
                 )  # fmt: skip
                 if upload is not None:
                     written.append(_store_evidence(s, nomination, upload, user.username))

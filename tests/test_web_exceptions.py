@@ -1,0 +1,84 @@
+"""The portal's side of the gate, on SQLite and PostgreSQL: the admin records an exception on
+the dossier page (refused without a reason, nothing stored); a unit gives its priority when
+nominating (refused when it is not a whole number from 1)."""
+
+import pytest
+from sqlmodel import Session, func, select
+
+from models import AuditEvent, Nomination, NominationException
+from models.db import engine_for
+from tests.web_helpers import Users, make_world, quiet, token
+from thidua.lifecycle import Stage
+
+
+@pytest.fixture(autouse=True)
+def _quiet(monkeypatch):
+    quiet(monkeypatch)
+
+
+@pytest.fixture
+def as_user():
+    users = Users()
+    yield users
+    users.close()
+
+
+def count(url: str, model) -> int:
+    with Session(engine_for(url)) as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def test_the_admin_records_an_exception_on_the_dossier_page(db_url, as_user):
+    w = make_world(db_url, stage=Stage.PROPOSALS, nominations=2)
+    with Session(engine_for(db_url), expire_on_commit=False) as s:
+        short = s.get(Nomination, w.nominations[1])
+        short.facts = {**short.facts, "months_worked": 9}
+        s.add(short)
+        s.commit()
+    admin = as_user(w.admin)
+    page = f"/admin/m/{w.code}/dossiers"
+    html = admin.get(page).text
+    assert f'action="/admin/dossier/{short.id}/exception"' in html
+    assert f'action="/admin/dossier/{w.nominations[0]}/exception"' not in html  # it passes
+    post = f"/admin/dossier/{short.id}/exception"
+
+    r = admin.post(post, data={"rule": "LDTT.thoi_gian", "reason": " ", "csrf_token": token(admin)})
+    assert r.status_code == 400 and "Lý do" in r.text and "phải nêu lý do" in r.text
+    r = admin.post(post, data={"rule": "LDTT.ky_luat", "reason": "x", "csrf_token": token(admin)})
+    assert r.status_code == 400 and "không vi phạm tiêu chuẩn" in r.text
+    assert count(db_url, NominationException) == 0
+
+    focal = as_user(w.focal)
+    r = focal.post(post, data={"rule": "LDTT.thoi_gian", "reason": "x",
+                               "csrf_token": token(focal)})  # fmt: skip
+    assert r.status_code == 403 and count(db_url, NominationException) == 0
+
+    reason = "Chuyển công tác về từ tháng 4, cơ quan cũ đã xác nhận."
+    r = admin.post(post, data={"rule": "LDTT.thoi_gian", "reason": reason,
+                               "csrf_token": token(admin)})  # fmt: skip
+    assert r.status_code == 200 and f"Đã ghi nhận ngoại lệ cho hồ sơ số {short.id}" in r.text
+    assert "Ngoại lệ đã ghi nhận: " + reason in r.text and "quantri" in r.text
+    assert f'action="/admin/dossier/{short.id}/exception"' not in r.text  # nothing left to except
+    with Session(engine_for(db_url)) as s:
+        x = s.exec(select(NominationException)).one()
+        assert (x.nomination_id, x.rule_id, x.recorded_by) == (short.id, "LDTT.thoi_gian", w.admin)
+        assert s.exec(
+            select(AuditEvent).where(AuditEvent.action == "nomination.exception")
+        ).one().actor == w.admin  # fmt: skip
+
+
+def test_a_unit_gives_its_priority_when_nominating(db_url, as_user):
+    w = make_world(db_url, stage=Stage.PROPOSALS)
+    unit = as_user(w.focal)
+    form = f"/unit/{w.code}/nominate"
+    assert 'name="priority"' in unit.get(form).text
+    data = {"title": "LDTT", "subject_kind": "individual", "person_id": str(w.person_ids[w.focal]),
+            "f:task_rating": "HTXSNV", "f:months_worked": "12", "f:discipline": "none"}  # fmt: skip
+    for bad in ["0", "một", "-1"]:
+        r = unit.post(form, data={**data, "priority": bad, "csrf_token": token(unit, form)})
+        assert r.status_code == 400 and "Thứ tự ưu tiên" in r.text, bad
+    assert count(db_url, Nomination) == 0
+    r = unit.post(form, data={**data, "priority": "2", "csrf_token": token(unit, form)})
+    assert r.status_code == 200 and "Thứ tự ưu tiên của đơn vị" in r.text
+    with Session(engine_for(db_url)) as s:
+        assert s.exec(select(Nomination.priority)).one() == 2
