@@ -1,6 +1,6 @@
 """The portal's side of the gate, on SQLite and PostgreSQL: the admin records an exception on
 the dossier page (refused without a reason, nothing stored); a unit gives its priority when
-nominating (refused when it is not a whole number from 1)."""
+nominating (refused when it is not a whole number from 1) and withdraws its own dossier."""
 
 import pytest
 from sqlmodel import Session, func, select
@@ -82,3 +82,22 @@ def test_a_unit_gives_its_priority_when_nominating(db_url, as_user):
     assert r.status_code == 200 and "Thứ tự ưu tiên của đơn vị" in r.text
     with Session(engine_for(db_url)) as s:
         assert s.exec(select(Nomination.priority)).one() == 2
+
+
+def test_a_unit_withdraws_its_returned_dossier(db_url, as_user):
+    w = make_world(db_url, stage=Stage.PROPOSALS, nominations=1)
+    nid = w.nominations[0]
+    unit, other = as_user(w.focal), as_user(w.other_focal)
+    page = f"/dossier/{nid}"
+    assert f'action="/dossier/{nid}/withdraw"' in unit.get(page).text
+    r = unit.post(f"{page}/withdraw", data={"reason": "", "csrf_token": token(unit)})
+    assert r.status_code == 400 and "phải nêu lý do rút hồ sơ" in r.text
+    r = other.post(f"{page}/withdraw", data={"reason": "x", "csrf_token": token(other)})
+    assert r.status_code == 403
+    with Session(engine_for(db_url)) as s:
+        assert s.get(Nomination, nid).status == "submitted"
+    r = unit.post(f"{page}/withdraw", data={"reason": "Vượt chỉ tiêu", "csrf_token": token(unit)})
+    assert r.status_code == 200 and f"Đã rút hồ sơ số {nid}" in r.text and "Đã rút" in r.text
+    with Session(engine_for(db_url)) as s:
+        n = s.get(Nomination, nid)
+        assert (n.status, n.status_reason) == ("withdrawn", "Vượt chỉ tiêu")

@@ -48,6 +48,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/dossier/{nomination_id}"): OWN_UNIT,
     ("POST", "/dossier/{nomination_id}/evidence"): OWN_UNIT,
     ("POST", "/dossier/{nomination_id}/resubmit"): OWN_UNIT,
+    ("POST", "/dossier/{nomination_id}/withdraw"): OWN_UNIT,
     ("GET", "/evidence/{evidence_id}"): OWN_UNIT | COUNCIL | ADMIN,
     ("GET", "/block/{code}"): LEADER,
     ("GET", "/block/{code}/unit/{unit_id}"): LEADER,

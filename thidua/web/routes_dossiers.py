@@ -1,6 +1,7 @@
-"""Award dossiers from a unit: nominate a person or a collective with its facts and evidence,
-add evidence, resubmit a returned dossier; evidence is served by database id only, after an
-authorisation check (the uploader's file name never reaches the file system)."""
+"""Award dossiers from a unit: nominate a person or a collective with its facts, priority and
+evidence, add evidence, resubmit or withdraw a returned dossier; evidence is served by database
+id only, after an authorisation check (the uploader's file name never reaches the file
+system)."""
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
@@ -253,6 +254,22 @@ async def resubmit(nomination_id: int, request: Request, user: User = Depends(un
 
     await run_in_threadpool(work)
     flash(request, f"Đã gửi lại hồ sơ số {nomination_id}.")
+    return RedirectResponse(f"/dossier/{nomination_id}", status_code=303)
+
+
+@router.post("/dossier/{nomination_id}/withdraw")
+async def withdraw(nomination_id: int, request: Request, user: User = Depends(unit_user)):
+    """The unit withdraws its dossier, e.g. one returned as failing a criterion or a quota."""
+    form = await request.form()
+    reason = str(form.get("reason") or "")
+
+    def work() -> None:
+        with session_scope() as s:
+            n = _own_nomination(s, user, nomination_id)
+            dossiers.withdraw(s, nomination=n, reason=reason, actor=user.username)
+
+    await run_in_threadpool(work)
+    flash(request, f"Đã rút hồ sơ số {nomination_id}.")
     return RedirectResponse(f"/dossier/{nomination_id}", status_code=303)
 
 
