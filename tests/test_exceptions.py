@@ -259,3 +259,27 @@ def test_drafting_keeps_an_excepted_nomination(session):
     awarding.draft_decisions(session, m, meeting, actor="system")
     session.commit()
     assert sorted(session.exec(select(DecisionItem.nomination_id)).all()) == [ok.id, short.id]
+
+
+def test_the_cli_records_an_exception_and_shows_it_beside_the_failure(session):
+    from typer.testing import CliRunner
+
+    from thidua.cli import app, rules
+
+    m, admin, _chair, _members, _staff, _ok, short = setup(session)
+    runner = CliRunner()
+    args = ["dossier", "except", m.code, str(short.id)]
+    for extra, why in [
+        (["--reason", REASON, "--by", admin.code], "Tiêu chuẩn"),
+        (["--rule", "LDTT.thoi_gian", "--by", admin.code], "Lý do"),
+        (["--rule", "LDTT.thoi_gian", "--reason", REASON], "Người ghi nhận"),
+    ]:
+        r = runner.invoke(app, args + extra)
+        assert isinstance(r.exception, ThiduaError) and why in str(r.exception), extra
+    assert _count(session, NominationException) == 0
+    r = runner.invoke(app, [*args, "--rule", "LDTT.thoi_gian", "--reason", REASON,
+                                    "--by", admin.code])  # fmt: skip
+    assert r.exit_code == 0 and "Đã ghi nhận ngoại lệ" in r.output
+    r = runner.invoke(rules.app, ["check-nominations", m.code])
+    assert "1 chưa đạt, trong đó 1 có ngoại lệ được ghi nhận." in r.output
+    assert f"Ngoại lệ: {REASON} — {admin.full_name}, " in r.output

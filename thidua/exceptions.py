@@ -95,6 +95,11 @@ def record_exception(
     nomination does not fail, or for a rule already excepted."""
     reason = nfc(reason or "").strip()
     rule_ids = [nfc(r).strip() for r in rule_ids if r and nfc(r).strip()]
+    actor = nfc(actor or "").strip()
+    if not actor:
+        raise InvalidInput(
+            "Không ghi nhận được ngoại lệ", [Problem("Người ghi nhận", "chưa nêu người ghi nhận")]
+        )
     if not may_record(session, actor):
         raise ThiduaError(
             f"Người dùng '{actor}' không có quyền ghi nhận ngoại lệ: chỉ cán bộ thường trực "
