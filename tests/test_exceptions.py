@@ -283,3 +283,19 @@ def test_the_cli_records_an_exception_and_shows_it_beside_the_failure(session):
     r = runner.invoke(rules.app, ["check-nominations", m.code])
     assert "1 chưa đạt, trong đó 1 có ngoại lệ được ghi nhận." in r.output
     assert f"Ngoại lệ: {REASON} — {admin.full_name}, " in r.output
+
+
+def test_an_excepted_nomination_counts_towards_a_collectives_ratio(session):
+    """One LĐTT of three meets the criteria, one more is excepted: the collective reaches 2/3."""
+    m, admin, _chair, _members, _staff, ok, short = setup(session)
+    dept = session.get(Unit, ok.unit_id)
+    tt = nominate(session, m, unit=dept, collective=dept, title="TTLDTT",
+                  facts={"task_rating": "HTTNV"})  # fmt: skip
+    session.commit()
+    before = {c.nomination_id: c for c in check_all(session, m)}[tt.id]
+    assert [f.rule_id for f in before.failures] == ["TTLDTT.ty_le_ldtt"]
+    assert "1/3" in before.failures[0].reason
+    exceptions.record_exception(session, movement=m, nomination_id=short.id,
+                                rule_ids=["LDTT.thoi_gian"], reason=REASON,
+                                actor=admin.code)  # fmt: skip
+    assert {c.nomination_id: c for c in check_all(session, m)}[tt.id].ok

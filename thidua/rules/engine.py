@@ -9,7 +9,8 @@ Order of work (check_all):
 3. fill each quota in the unit's own order of priority (Nomination.priority, 1 first), then —
    for nominations the unit did not rank — in the order they were submitted: the nominations
    past the quota are the ones that exceed it. Only nominations that meet their own criteria
-   and are not rejected or revoked count, both towards a quota and as its base.
+   (or carry a recorded exception for each criterion they fail) and are not returned,
+   rejected, withdrawn or revoked count, both towards a quota and as its base.
 """
 
 from collections import defaultdict
@@ -18,7 +19,16 @@ from fractions import Fraction
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from models import AwardHistory, BlockMember, Movement, Nomination, Participant, Person, TitleQuota
+from models import (
+    AwardHistory,
+    BlockMember,
+    Movement,
+    Nomination,
+    NominationException,
+    Participant,
+    Person,
+    TitleQuota,
+)
 from models.org import Block, Unit
 from thidua.results import CheckResult, RuleFailure
 from thidua.rules.context import BadFact, Evaluation, MissingFact, Nom, World, render
@@ -74,6 +84,7 @@ def _check(
     _load_history(session, movement, world, noms, everyone=target is None)
     _link_people(session, movement, world, noms)
     failures: dict[int, list[RuleFailure]] = {n.id: [] for n in noms}
+    excepted = _excepted(session, movement.id)
     by_title: dict[str, list[Nom]] = defaultdict(list)
     for n in noms:
         by_title[n.title].append(n)
@@ -96,7 +107,8 @@ def _check(
                 failure = _evaluate(rule, ctx)
                 if failure:
                     failures[n.id].append(failure)
-            if not failures[n.id] and n.status not in NOT_COUNTED:
+            waived = excepted.get(n.id, set())
+            if n.status not in NOT_COUNTED and all(f.rule_id in waived for f in failures[n.id]):
                 world.eligible.add((n.subject_key, code))
     for code, items in by_title.items():
         if code not in rs.titles:
@@ -163,6 +175,19 @@ def _load_nominations(session: Session, movement_id: int) -> list[Nom]:
         facts = r[7] if isinstance(r[7], dict) else {}  # a malformed value reads as no facts
         order = (UNRANKED if r[10] is None else r[10], r[9], r[0])
         out.append(Nom(r[0], r[1], r[2], r[3], r[4], r[5], r[6], facts, r[8], order))
+    return out
+
+
+def _excepted(session: Session, movement_id: int) -> dict[int, set[str]]:
+    """nomination → the criteria the office excepted (thidua.exceptions): a nomination whose
+    every failure is excepted counts as meeting its title, e.g. towards a collective's ratio."""
+    out: dict[int, set[str]] = {}
+    for nid, rid in session.execute(
+        select(NominationException.nomination_id, NominationException.rule_id)
+        .join(Nomination, Nomination.id == NominationException.nomination_id)
+        .where(Nomination.movement_id == movement_id)
+    ):
+        out.setdefault(nid, set()).add(rid)
     return out
 
 
