@@ -21,6 +21,7 @@ from models import (
     VoteReceipt,
 )
 from models.base import utcnow
+from tests.test_rules import quy_che  # noqa: F401 (the rule set with the agency's cap on)
 from tests.test_rules_support import GOOD, movement, nominate, people, unit
 from thidua import awarding, dossiers, exceptions, stagework
 from thidua.ballots import agenda, cast_ballot_paper, close_meeting, open_meeting
@@ -28,8 +29,9 @@ from thidua.errors import InvalidInput, NotFound, ThiduaError
 from thidua.lifecycle import Stage
 from thidua.rules import check_all
 
-SHORT = {**GOOD, "months_worked": 9}  # fails LDTT.thoi_gian
-REASON = "Chuyển công tác về từ tháng 4; cơ quan cũ xác nhận thời gian công tác."
+SHORT = {**GOOD, "task_rating": "HTNV"}  # fails LDTT.xep_loai
+REASON = "Hội đồng xem xét lại kết quả xếp loại của đơn vị theo biên bản kiểm tra."
+SHORT_OF = "cần hoàn thành tốt nhiệm vụ trở lên"  # what LDTT.xep_loai says of it
 
 
 def setup(session):
@@ -64,30 +66,30 @@ def test_a_failing_nomination_reaches_the_paper_only_on_a_recorded_exception(ses
     m, admin, _chair, _members, staff, ok, short = setup(session)
     with pytest.raises(InvalidInput, match="chưa có ngoại lệ") as refused:
         open_meeting(session, m, actor="vp", vote_deadline=None, nomination_ids=[ok.id, short.id])
-    assert "10 tháng" in str(refused.value)  # the reason, in Vietnamese
+    assert SHORT_OF in str(refused.value)  # the reason, in Vietnamese
     session.rollback()
     assert _count(session, Meeting) == 0  # nothing written
 
     rows = exceptions.record_exception(
-        session, movement=m, nomination_id=short.id, rule_ids=["LDTT.thoi_gian"], reason=REASON,
+        session, movement=m, nomination_id=short.id, rule_ids=["LDTT.xep_loai"], reason=REASON,
         actor=admin.code,
     )  # fmt: skip
     session.commit()
     assert [(r.rule_id, r.recorded_by, r.reason) for r in rows] == [
-        ("LDTT.thoi_gian", admin.code, REASON)
+        ("LDTT.xep_loai", admin.code, REASON)
     ]
     event = session.exec(
         select(AuditEvent).where(AuditEvent.action == "nomination.exception")
     ).one()
     assert (event.actor, event.entity_id, event.reason) == (admin.code, str(short.id), REASON)
-    assert event.data == {"rules": ["LDTT.thoi_gian"]}
+    assert event.data == {"rules": ["LDTT.xep_loai"]}
 
     meeting = _open(session, m)
     assert agenda(meeting) == [ok.id, short.id]
     (view,) = exceptions.for_meeting(session, meeting)
     assert view.subject_name == staff[1].full_name and view.title_name == "Lao động tiên tiến"
-    assert view.rule_id == "LDTT.thoi_gian" and "10 tháng" in view.rule_text
-    assert "Luật Thi đua, khen thưởng" in view.legal_basis
+    assert view.rule_id == "LDTT.xep_loai" and SHORT_OF in view.rule_text
+    assert view.legal_basis.startswith("Điều 24 khoản 1")
     assert (view.reason, view.recorded_by) == (REASON, admin.full_name)
     assert " ngày " in view.when and "tháng" in view.when
 
@@ -104,7 +106,7 @@ def test_the_default_paper_leaves_out_a_failing_nomination(session):
 )  # fmt: skip
 def test_a_bad_exception_is_refused_and_changes_nothing(session, case):
     m, admin, _chair, members, staff, ok, short = setup(session)
-    kw = dict(movement=m, nomination_id=short.id, rule_ids=["LDTT.thoi_gian"], reason=REASON,
+    kw = dict(movement=m, nomination_id=short.id, rule_ids=["LDTT.xep_loai"], reason=REASON,
               actor=admin.code)  # fmt: skip
     if case == "twice":
         exceptions.record_exception(session, **kw)
@@ -144,7 +146,7 @@ def test_the_chair_and_an_admin_account_may_record_an_exception(session):
     session.add(Account(username="vanthu", password_hash="x", is_admin=True))
     session.commit()
     exceptions.record_exception(session, movement=m, nomination_id=short.id,
-                                rule_ids=["LDTT.thoi_gian"], reason=REASON,
+                                rule_ids=["LDTT.xep_loai"], reason=REASON,
                                 actor=f"person:{chair.id}")  # fmt: skip
     assert exceptions.may_record(session, "vanthu") and exceptions.may_record(session, chair.code)
     assert not exceptions.may_record(session, f"person:{members[1].id}")
@@ -160,9 +162,11 @@ def test_a_vote_on_a_nomination_not_on_the_paper_is_refused(session):
     assert (_count(session, VoteReceipt), _count(session, Ballot)) == (0, 0)
 
 
+@pytest.mark.usefixtures("quy_che")
 def test_the_units_priority_decides_who_stays_within_the_quota(session):
-    """15% of 7 LĐTT is 1 CSTĐCS: the unit ranks the later nomination first, and it stays."""
-    m = movement(session)
+    """15% of 7 LĐTT is 1 CSTĐCS (the agency's own cap, switched on): the unit ranks the later
+    nomination first, and it stays."""
+    m = movement(session, rule_set="quy-che-bat")
     m.stage = Stage.PROPOSALS.value
     u = unit(session, "KT")
     staff = people(session, u, 7)
@@ -200,7 +204,7 @@ def test_the_appraisal_returns_failing_dossiers_to_their_unit(session):
         "submitted", "returned", "submitted",
     ]  # fmt: skip
     reason = session.get(Nomination, short.id).status_reason
-    assert reason.startswith("Chưa đạt tiêu chuẩn: ") and "10 tháng" in reason
+    assert reason.startswith("Chưa đạt tiêu chuẩn: ") and SHORT_OF in reason
     assert len(lines) == 1 and staff[1].full_name in lines[0]
     (msg,) = messages  # the unit's focal point is told
     assert (msg.kind, msg.person_id) == ("dossier_returned", staff[0].id)
@@ -248,7 +252,7 @@ def test_drafting_checks_again_after_the_count(session):
 def test_drafting_keeps_an_excepted_nomination(session):
     m, admin, chair, members, _staff, ok, short = setup(session)
     exceptions.record_exception(session, movement=m, nomination_id=short.id,
-                                rule_ids=["LDTT.thoi_gian"], reason=REASON,
+                                rule_ids=["LDTT.xep_loai"], reason=REASON,
                                 actor=admin.code)  # fmt: skip
     session.commit()
     meeting = _open(session, m)
@@ -271,13 +275,13 @@ def test_the_cli_records_an_exception_and_shows_it_beside_the_failure(session):
     args = ["dossier", "except", m.code, str(short.id)]
     for extra, why in [
         (["--reason", REASON, "--by", admin.code], "Tiêu chuẩn"),
-        (["--rule", "LDTT.thoi_gian", "--by", admin.code], "Lý do"),
-        (["--rule", "LDTT.thoi_gian", "--reason", REASON], "Người ghi nhận"),
+        (["--rule", "LDTT.xep_loai", "--by", admin.code], "Lý do"),
+        (["--rule", "LDTT.xep_loai", "--reason", REASON], "Người ghi nhận"),
     ]:
         r = runner.invoke(app, args + extra)
         assert isinstance(r.exception, ThiduaError) and why in str(r.exception), extra
     assert _count(session, NominationException) == 0
-    r = runner.invoke(app, [*args, "--rule", "LDTT.thoi_gian", "--reason", REASON,
+    r = runner.invoke(app, [*args, "--rule", "LDTT.xep_loai", "--reason", REASON,
                                     "--by", admin.code])  # fmt: skip
     assert r.exit_code == 0 and "Đã ghi nhận ngoại lệ" in r.output
     r = runner.invoke(rules.app, ["check-nominations", m.code])
@@ -296,6 +300,6 @@ def test_an_excepted_nomination_counts_towards_a_collectives_ratio(session):
     assert [f.rule_id for f in before.failures] == ["TTLDTT.ty_le_ldtt"]
     assert "1/3" in before.failures[0].reason
     exceptions.record_exception(session, movement=m, nomination_id=short.id,
-                                rule_ids=["LDTT.thoi_gian"], reason=REASON,
+                                rule_ids=["LDTT.xep_loai"], reason=REASON,
                                 actor=admin.code)  # fmt: skip
     assert {c.nomination_id: c for c in check_all(session, m)}[tt.id].ok

@@ -32,7 +32,7 @@ def test_the_admin_records_an_exception_on_the_dossier_page(db_url, as_user):
     w = make_world(db_url, stage=Stage.PROPOSALS, nominations=2)
     with Session(engine_for(db_url), expire_on_commit=False) as s:
         short = s.get(Nomination, w.nominations[1])
-        short.facts = {**short.facts, "months_worked": 9}
+        short.facts = {**short.facts, "task_rating": "HTNV"}
         s.add(short)
         s.commit()
     admin = as_user(w.admin)
@@ -42,26 +42,26 @@ def test_the_admin_records_an_exception_on_the_dossier_page(db_url, as_user):
     assert f'action="/admin/dossier/{w.nominations[0]}/exception"' not in html  # it passes
     post = f"/admin/dossier/{short.id}/exception"
 
-    r = admin.post(post, data={"rule": "LDTT.thoi_gian", "reason": " ", "csrf_token": token(admin)})
+    r = admin.post(post, data={"rule": "LDTT.xep_loai", "reason": " ", "csrf_token": token(admin)})
     assert r.status_code == 400 and "Lý do" in r.text and "phải nêu lý do" in r.text
     r = admin.post(post, data={"rule": "LDTT.ky_luat", "reason": "x", "csrf_token": token(admin)})
     assert r.status_code == 400 and "không vi phạm tiêu chuẩn" in r.text
     assert count(db_url, NominationException) == 0
 
     focal = as_user(w.focal)
-    r = focal.post(post, data={"rule": "LDTT.thoi_gian", "reason": "x",
+    r = focal.post(post, data={"rule": "LDTT.xep_loai", "reason": "x",
                                "csrf_token": token(focal)})  # fmt: skip
     assert r.status_code == 403 and count(db_url, NominationException) == 0
 
-    reason = "Chuyển công tác về từ tháng 4, cơ quan cũ đã xác nhận."
-    r = admin.post(post, data={"rule": "LDTT.thoi_gian", "reason": reason,
+    reason = "Hội đồng xem xét lại kết quả xếp loại theo biên bản kiểm tra."
+    r = admin.post(post, data={"rule": "LDTT.xep_loai", "reason": reason,
                                "csrf_token": token(admin)})  # fmt: skip
     assert r.status_code == 200 and f"Đã ghi nhận ngoại lệ cho hồ sơ số {short.id}" in r.text
     assert "Ngoại lệ đã ghi nhận: " + reason in r.text and "quantri" in r.text
     assert f'action="/admin/dossier/{short.id}/exception"' not in r.text  # nothing left to except
     with Session(engine_for(db_url)) as s:
         x = s.exec(select(NominationException)).one()
-        assert (x.nomination_id, x.rule_id, x.recorded_by) == (short.id, "LDTT.thoi_gian", w.admin)
+        assert (x.nomination_id, x.rule_id, x.recorded_by) == (short.id, "LDTT.xep_loai", w.admin)
         assert s.exec(
             select(AuditEvent).where(AuditEvent.action == "nomination.exception")
         ).one().actor == w.admin  # fmt: skip

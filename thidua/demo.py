@@ -215,10 +215,10 @@ def _score(code: str, rng: random.Random) -> None:
 def _nominate(code: str, rng: random.Random) -> None:
     """Units propose most of their people as Lao động tiên tiến (so that the collective meets
     its ratio), one or two for Chiến sĩ thi đua cơ sở in their own order of priority, and
-    themselves; one dossier is returned and corrected. One unit proposes two CSTĐCS where its
-    quota allows one, ranking the later one first: the other is returned at appraisal and
-    withdrawn. One LĐTT short of the months worked goes before the council on an exception
-    the office records (a transfer from another agency)."""
+    themselves; one dossier is returned and corrected. One LĐTT rated below "hoàn thành tốt"
+    is returned at appraisal and withdrawn. One unit proposes only half its people, so its
+    collective misses the ratio: it goes before the council on an exception the office records
+    (people still on probation, not yet considered for a title this year)."""
     from models import Person
     from models.db import session_scope
     from thidua import dossiers, exceptions
@@ -228,20 +228,19 @@ def _nominate(code: str, rng: random.Random) -> None:
     good = {"task_rating": "HTXSNV", "months_worked": 12, "discipline": "none"}
     with session_scope() as s:
         m = find_movement(s, code)
-        first = transferred = None
+        first = half = None
         for i, u in enumerate(_participants(s, code)):
             people = list(s.exec(select(Person).where(Person.unit_id == u.id).order_by(Person.id)))
-            ldtt = people[: len(people) * 2 // 3 + 1]  # two thirds and one
+            share = len(people) // 2 if i == 1 else len(people) * 2 // 3 + 1
+            ldtt = people[:share]
             for j, p in enumerate(ldtt):
-                months = 9 if (i, j) == (1, 1) else 12
+                rating = "HTNV" if (i, j) == (2, 1) else "HTTNV"
                 n = dossiers.nominate(
                     s, movement=m, unit_id=u.id, person_id=p.id, title="LDTT",
-                    actor=f"unit:{u.code}",
-                    facts={**good, "task_rating": "HTTNV", "months_worked": months},
+                    actor=f"unit:{u.code}", facts={**good, "task_rating": rating},
                     achievement=f"{p.full_name} hoàn thành tốt nhiệm vụ năm {m.year}.",
                 )  # fmt: skip
                 first = first or n
-                transferred = n if months < 10 else transferred
             stars = ldtt[:2] if i == 0 else ldtt[:1] if i % 3 == 0 else []
             for j, p in enumerate(stars):
                 dossiers.nominate(
@@ -251,11 +250,12 @@ def _nominate(code: str, rng: random.Random) -> None:
                                                     "level": "co_so"}]},
                     achievement=f"{p.full_name} có sáng kiến được công nhận cấp cơ sở.",
                 )  # fmt: skip
-            dossiers.nominate(
+            collective = dossiers.nominate(
                 s, movement=m, unit_id=u.id, collective_unit_id=u.id, title="TTLDTT",
                 actor=f"unit:{u.code}", facts={"task_rating": "HTTNV"},
                 achievement=f"{u.name} hoàn thành tốt nhiệm vụ năm {m.year}.",
             )  # fmt: skip
+            half = collective if i == 1 else half
         # A three-year CSTDCS proposed for Chiến sĩ thi đua cấp tỉnh (decided upward)
         star = first.person_id
         record_awards(s, [AwardItem(f"person:{star}", y, "CSTDCS") for y in (2019, 2020, 2021)])
@@ -267,12 +267,13 @@ def _nominate(code: str, rng: random.Random) -> None:
         # The office returns one dossier for correction; the unit corrects and resends it
         dossiers.return_dossier(s, nomination=first, reason="Thiếu số tháng làm việc", actor="vp")
         dossiers.resubmit(s, nomination=first, facts=good, actor="unit")
-        # The office's emulation officer puts the transferred officer before the council
+        # The office's emulation officer puts the collective short of its ratio before the council
         exceptions.record_exception(
-            s, movement=m, nomination_id=transferred.id, rule_ids=["LDTT.thoi_gian"],
+            s, movement=m, nomination_id=half.id, rule_ids=["TTLDTT.ty_le_ldtt"],
             actor=_admin_code(s),
-            reason="Chuyển công tác về từ tháng 4; cơ quan cũ xác nhận hoàn thành tốt nhiệm vụ "
-            "ba tháng đầu năm.",
+            reason="Đơn vị có cán bộ mới tuyển dụng đang trong thời gian tập sự, chưa thuộc diện "
+            "bình xét danh hiệu năm nay; tính trên số người thuộc diện bình xét, tỷ lệ Lao động "
+            "tiên tiến trên 50%.",
         )  # fmt: skip
 
 
@@ -290,7 +291,7 @@ def _withdraw_returned(code: str) -> None:
                                      Nomination.status == "returned")
         ):  # fmt: skip
             dossiers.withdraw(s, nomination=n, actor="unit",
-                              reason="Đơn vị rút hồ sơ vượt chỉ tiêu.")  # fmt: skip
+                              reason="Đơn vị rút hồ sơ chưa đạt tiêu chuẩn.")  # fmt: skip
 
 
 def _admin_code(s) -> str:

@@ -12,6 +12,10 @@ from thidua.rules import load_rule_set
 from thidua.rules.ruleset import DECIDERS, ROUNDINGS, SCOPES, SUBJECTS
 from thidua.vn import number, percent
 
+# Dossiers no longer before the office, named beside their failures.
+STATES = {"returned": "đã trả lại đơn vị", "withdrawn": "đơn vị đã rút",
+          "rejected": "không được khen thưởng", "revoked": "đã thu hồi"}  # fmt: skip
+
 app = typer.Typer(help="Bộ quy tắc xét khen thưởng và lịch sử khen thưởng.", no_args_is_help=True)
 
 
@@ -108,7 +112,12 @@ def check_nominations(
         )
         for r in failed:
             n = noms[r.nomination_id]
-            typer.echo(f"Hồ sơ số {n.id} — {n.title} — {names.get(n.id, n.subject_key)}:")
+            state = STATES.get(n.status)
+            typer.echo(
+                f"Hồ sơ số {n.id} — {n.title} — {names.get(n.id, n.subject_key)}"
+                + (f" ({state})" if state else "")
+                + ":"
+            )
             for f in r.failures:
                 typer.echo(f"  - [{f.rule_id}] {f.reason} (căn cứ: {f.legal_basis})")
                 v = views.get((n.id, f.rule_id))
