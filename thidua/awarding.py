@@ -52,7 +52,7 @@ def draft_decisions(
                 nomination=n,
                 status="rejected",
                 actor=actor,
-                reason="Không đạt tỷ lệ phiếu đồng ý của Hội đồng",
+                reason=ballots.outcome_reason(results[n.id]),
             )
     refused = _recheck(session, movement, rule_set, passed, actor=actor)
     own: list[Nomination] = []

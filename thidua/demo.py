@@ -222,6 +222,7 @@ def _nominate(code: str, rng: random.Random) -> None:
     from models import Person
     from models.db import session_scope
     from thidua import dossiers, exceptions
+    from thidua.ballots import COUNCIL_ROLES
     from thidua.history import AwardItem, record_awards
     from thidua.status import find_movement
 
@@ -240,7 +241,8 @@ def _nominate(code: str, rng: random.Random) -> None:
                     actor=f"unit:{u.code}", facts={**good, "task_rating": rating},
                     achievement=f"{p.full_name} hoàn thành tốt nhiệm vụ năm {m.year}.",
                 )  # fmt: skip
-                first = first or n
+                if first is None and not set(p.roles or []) & set(COUNCIL_ROLES):
+                    first = n  # not on the council: it votes on his dossier with all members
             stars = ldtt[:2] if i == 0 else ldtt[:1] if i % 3 == 0 else []
             for j, p in enumerate(stars):
                 dossiers.nominate(
@@ -256,7 +258,8 @@ def _nominate(code: str, rng: random.Random) -> None:
                 achievement=f"{u.name} hoàn thành tốt nhiệm vụ năm {m.year}.",
             )  # fmt: skip
             half = collective if i == 1 else half
-        # A three-year CSTDCS proposed for Chiến sĩ thi đua cấp tỉnh (decided upward)
+        # A three-year CSTDCS proposed for Chiến sĩ thi đua cấp tỉnh (decided upward): ≥ 90% of
+        # the whole council, so the nominee is someone who does not sit on it
         star = first.person_id
         record_awards(s, [AwardItem(f"person:{star}", y, "CSTDCS") for y in (2019, 2020, 2021)])
         dossiers.nominate(
