@@ -4,8 +4,6 @@ from typing import Annotated
 
 import typer
 
-from models.db import session_scope
-
 app = typer.Typer(help="Hồ sơ đề nghị khen thưởng.", no_args_is_help=True)
 
 
@@ -25,6 +23,7 @@ def record_exception(
     """Ghi nhận ngoại lệ: hồ sơ chưa đạt tiêu chuẩn (hoặc vượt chỉ tiêu) vẫn được đưa ra Hội
     đồng bỏ phiếu, với lý do. Chỉ cán bộ thường trực thi đua, khen thưởng hoặc Chủ tịch Hội
     đồng được ghi nhận. Thiếu lý do, tiêu chuẩn hay người ghi nhận thì không ghi gì."""
+    from models.db import session_scope
     from thidua import exceptions
     from thidua.status import find_movement
 
