@@ -144,7 +144,7 @@ def period_report_context(
     ctx.update(
         intro=(
             f"Thực hiện phong trào thi đua năm {movement.year} với chủ đề “{movement.theme}”, "
-            f"{movement.agency} báo cáo sơ kết {period.name} như sau:"
+            f"{vn.agency_name(movement.agency)} báo cáo sơ kết {period.name} như sau:"
         ),
         period_name=period.name,
         period_range=period_range(period),
@@ -155,7 +155,9 @@ def period_report_context(
         progress_basis=progress_basis(session, movement, period_number),
         progress_chart=chart,
         next_steps=steps,
-        closing=f"Trên đây là báo cáo sơ kết {period.name} của {movement.agency}./.",
+        closing=(
+            f"Trên đây là báo cáo sơ kết {period.name} của {vn.agency_name(movement.agency)}./."
+        ),
     )
     return ctx
 
@@ -173,7 +175,7 @@ def final_report_context(
     rows, chart, reported = progress(session, movement, last)
     blocks = []
     for i, b in enumerate(rankings, start=1):
-        ranks = sorted(b.ranks, key=lambda r: (r.rank, r.unit_name))
+        ranks = sorted(b.ranks, key=lambda r: (r.rank, vn.sort_key(r.unit_name)))
         blocks.append(
             {
                 "stt": i,
@@ -204,7 +206,7 @@ def final_report_context(
     ctx.update(
         intro=(
             f"Thực hiện phong trào thi đua năm {movement.year} với chủ đề “{movement.theme}”, "
-            f"{movement.agency} báo cáo tổng kết như sau:"
+            f"{vn.agency_name(movement.agency)} báo cáo tổng kết như sau:"
         ),
         reported_count=two(reported),
         participant_count=two(len(units)),
@@ -244,7 +246,7 @@ def unit_report_contexts(
             select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 500]))
         ):
             values[tr.report_id][tr.target_id] = tr
-    lines = copies(session, movement, f"{movement.agency} (Văn phòng)", keep="VT")
+    lines = copies(session, movement, f"{vn.agency_name(movement.agency)} (Văn phòng)", keep="VT")
     out = []
     for u in units:
         report = reports.get(u.id)
@@ -272,7 +274,8 @@ def unit_report_contexts(
                 "accepted": "Báo cáo đã được Văn phòng tiếp nhận.",
                 "returned": f"Báo cáo bị trả lại: {report.returned_reason or ''}",
             }.get(report.status, report.status)
-            submitted = f"Người nộp: {report.submitted_by}, ngày {vn.short_date(when)}."
+            # the date it was sent; who pressed the button (an account) is not the office's text
+            submitted = f"Báo cáo gửi {vn.long_date(when)}."
         ctx = header(
             movement,
             summary=f"Kết quả thực hiện phong trào thi đua {period.name} năm {movement.year}",
