@@ -29,13 +29,20 @@ from thidua.settings import PROJECT_ROOT, reset_settings
 
 SPECS = sorted((PROJECT_ROOT / "examples").glob("*.yaml"))
 
+# Field names of the program's records: one followed by ":" (or "=", "|") is a record dumped
+# into the text ("name: SK 0, level: co_so", "achievement_kind | phong_trao"). Vietnamese words
+# spelt without diacritics ("như sau:", "Thời gian:") are not on the list.
+FIELDS = (
+    "name", "level", "unit", "person", "title", "status", "kind", "note", "id", "code",
+    "value", "type", "rule", "reason", "actor", "facts", "members", "rating", "subject",
+)  # fmt: skip
 # Machine strings, as data: a pattern and what it catches.
 MACHINE: list[tuple[str, str]] = [
     (r"\{\{|\}\}|\{%|%\}", "placeholder not rendered"),
     (r"\b(?:unit|person|nomination|decision|meeting|user):\S", "an internal key"),
     (r"\b[a-z]+_[a-z0-9_]+\b", "a field name (snake_case)"),
     (r"\b(?:None|True|False|null|NaN)\b", "a program value"),
-    (r"(?<![\w/])[a-z][a-z0-9]{1,20}:(?=\s|$)", "a field name before ':'"),
+    (r"(?<![\w/])(?:" + "|".join(FIELDS) + r")\s*[:=|]", "a field name before ':'"),
     (r"\bDV\d{3,}\b", "a unit code"),
     (r"\bnomination-\d+|\bdecision-\d+", "a file or record name"),
 ]
