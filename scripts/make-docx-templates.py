@@ -216,7 +216,9 @@ def final_report():
         "b.rows",
         "u",
     )
+    tag(doc, "{%p if b.tie_rule %}")
     par(doc, "{{ b.tie_rule }}", size=12, italic=True)
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if b.chart %}")
     par(doc, "{{ b.chart }}", align="c", indent=False)
     tag(doc, "{%p endif %}")
@@ -244,8 +246,12 @@ def unit_report():
         "rows",
         "r",
     )
+    tag(doc, "{%p if status_text %}")
     par(doc, "{{ status_text }}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if submitted_line %}")
     par(doc, "{{ submitted_line }}", size=12, italic=True)
+    tag(doc, "{%p endif %}")
     signature(doc)
     return doc
 

@@ -254,7 +254,8 @@ def test_unit_reports_batch(session, demo):
     assert one["unit_name"] == "Văn phòng Sở"
     t = table_with(d, "Kết quả của đơn vị")
     assert len(t.rows) == 1 + 4
-    find(d, "Báo cáo gửi ngày 04 tháng 7 năm 2022.")  # no account name in the document
+    # no account name nor portal state in the unit's own report (it printed "Người nộp: …")
+    assert "Người nộp" not in text(d) and "dau.moi" not in text(d)
     late = read(by_key[f"unit:{demo.units[4].id}:p1"])
     find(late, "Đơn vị chưa nộp báo cáo đợt này.")
 

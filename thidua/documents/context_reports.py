@@ -174,13 +174,14 @@ def final_report_context(
     units = participants(session, movement)
     rows, chart, reported = progress(session, movement, last)
     blocks = []
+    same_rule = len({b.tie_rule for b in rankings}) == 1  # then said once, after the last block
     for i, b in enumerate(rankings, start=1):
         ranks = sorted(b.ranks, key=lambda r: (r.rank, vn.sort_key(r.unit_name)))
         blocks.append(
             {
                 "stt": i,
                 "name": b.block_name,
-                "tie_rule": b.tie_rule,
+                "tie_rule": b.tie_rule if not same_rule or i == len(rankings) else "",
                 "rows": [
                     {
                         "rank": two(r.rank),
@@ -269,13 +270,14 @@ def unit_report_contexts(
             when: date = vn.today()
         else:
             when = local_date(report.submitted_at)
-            status = {
-                "submitted": "Báo cáo đã nộp, đang chờ Văn phòng kiểm tra.",
-                "accepted": "Báo cáo đã được Văn phòng tiếp nhận.",
-                "returned": f"Báo cáo bị trả lại: {report.returned_reason or ''}",
-            }.get(report.status, report.status)
-            # the date it was sent; who pressed the button (an account) is not the office's text
-            submitted = f"Báo cáo gửi {vn.long_date(when)}."
+            # The unit's own report: the header carries its date; the portal's processing state
+            # and the account that sent it are not the unit's text. Only a return is noted.
+            status = (
+                f"Văn phòng đã trả lại báo cáo để bổ sung: {report.returned_reason or ''}"
+                if report.status == "returned"
+                else ""
+            )
+            submitted = ""
         ctx = header(
             movement,
             summary=f"Kết quả thực hiện phong trào thi đua {period.name} năm {movement.year}",
