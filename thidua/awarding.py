@@ -1,8 +1,9 @@
 """From the council's count to the awards: the decisions drafted for the head, the head's
 approval (a human decision, recorded), and what approval sets going.
 
-The agency's head decides the titles within his authority (the rule set says which: a title's
-`decided_by: agency`); the rest go upward with a proposal memo (tờ trình). A nomination the
+The agency's head decides the titles within his authority (the agency's authority profile says
+which, thidua/authority.py); the rest go upward with a proposal memo (tờ trình) to the authority
+the profile names (a Sở to the Chủ tịch UBND tỉnh, a UBND tỉnh to the Thủ tướng). A nomination the
 council passed becomes "accepted"; on approval of the decision it is "awarded" and enters the
 award history; one that did not pass is "rejected"."""
 
@@ -13,6 +14,8 @@ from sqlmodel import Session, select
 from models import Decision, DecisionItem, Meeting, Movement, Nomination
 from models.base import utcnow
 from thidua import ballots
+from thidua.authority import Authority, authority_of
+from thidua.documents.context_common import title_name
 from thidua.dossiers import set_outcome
 from thidua.errors import NotFound, ThiduaError
 from thidua.history import AwardItem, record_awards
@@ -20,8 +23,6 @@ from thidua.lifecycle import audit
 from thidua.rules import rule_set_for
 from thidua.settings import get_settings
 from thidua.vn import today
-
-UPWARD_AUTHORITY = "Chủ tịch Ủy ban nhân dân tỉnh"
 
 
 def draft_decisions(
@@ -34,6 +35,7 @@ def draft_decisions(
     if meeting is None or meeting.status != "closed":
         raise ThiduaError("Hội đồng chưa kết thúc bỏ phiếu: chưa thể dự thảo quyết định.")
     rule_set = rule_set_for(movement)
+    authority = authority_of(movement)
     results = {r.nomination_id: r for r in ballots.results(session, meeting)}
     nominations = session.exec(select(Nomination).where(Nomination.id.in_(list(results)))).all()
     own: list[Nomination] = []
@@ -48,22 +50,15 @@ def draft_decisions(
                 reason="Không đạt tỷ lệ phiếu đồng ý của Hội đồng",
             )
             continue
+        (own if _decided_here(authority, n.title) else upward).append(n)
         set_outcome(session, nomination=n, status="accepted", actor=actor)
-        (own if _decided_here(rule_set, n.title) else upward).append(n)
     made = []
     if own:
-        made.append(
-            _decision(
-                session,
-                movement,
-                "decision",
-                own,
-                rule_set,
-                f"{movement.signer_title.capitalize()} {movement.agency.title()}",
-            )
-        )
+        made.append(_decision(session, movement, "decision", own, rule_set, authority.head_title))
     if upward:
-        made.append(_decision(session, movement, "proposal", upward, rule_set, UPWARD_AUTHORITY))
+        made.append(
+            _decision(session, movement, "proposal", upward, rule_set, authority.proposes_to)
+        )
     audit(session, actor=actor, movement_id=movement.id, entity="decision",
           action="decision.drafted",
           data={"decided_here": len(own), "proposed_upward": len(upward)})  # fmt: skip
@@ -71,9 +66,19 @@ def draft_decisions(
     return made
 
 
-def _decided_here(rule_set, code: str) -> bool:
-    title = rule_set.titles.get(code)
-    return title is None or title.decided_by == "agency"
+def _decided_here(authority: Authority, code: str) -> bool:
+    """True: the head decides it; False: it is proposed upward. A title neither decides is
+    refused: no one could sign it (Luật Thi đua, khen thưởng 2022, Điều 78–80)."""
+    if authority.decided_here(code):
+        return True
+    if authority.proposed_upward(code):
+        return False
+    raise ThiduaError(
+        f"Danh hiệu {title_name(code)} không thuộc thẩm quyền quyết định của "
+        f"{authority.head_title} ({authority.decides_basis}), cũng không thuộc thẩm quyền của "
+        f"{authority.proposes_to} ({authority.upward_basis}): không thể dự thảo quyết định hay "
+        "tờ trình cho danh hiệu này."
+    )
 
 
 def _decision(

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from models import Content, Deadline, Movement, Recipient, Registration, TitleQuota
 from thidua import vn
 from thidua.documents.context_common import (
+    agency_name,
     copies,
     header,
     legal_bases,
@@ -144,7 +145,7 @@ def registration_summary_context(session: Session, movement: Movement) -> dict[s
     )
     ctx.update(
         intro=(
-            f"Thực hiện phong trào thi đua năm {movement.year}, {vn.agency_name(movement.agency)}"
+            f"Thực hiện phong trào thi đua năm {movement.year}, {agency_name(movement)}"
             " tổng hợp kết quả đăng ký danh hiệu thi đua của các tập thể, cá nhân như sau:"
         ),
         rows=rows,

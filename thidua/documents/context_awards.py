@@ -18,6 +18,7 @@ from models import (
 )
 from thidua import vn
 from thidua.documents.context_common import (
+    agency_name,
     copies,
     header,
     local_date,
@@ -178,7 +179,7 @@ def achievement_report_context(session: Session, nomination: Nomination) -> dict
         ctx.update(
             collective_name=name,
             headcount_text=f"{two(int(members))} người" if members else "—",
-            unit_name=parent.name if parent else vn.agency_name(movement.agency),
+            unit_name=parent.name if parent else agency_name(movement),
         )
     else:
         person = subjects.people.get(nomination.person_id)

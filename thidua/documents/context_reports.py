@@ -15,6 +15,7 @@ from models import Movement, PeriodReport, TargetResult
 from thidua import vn
 from thidua.documents.charts import progress_chart, ranking_chart
 from thidua.documents.context_common import (
+    agency_name,
     copies,
     decimals,
     header,
@@ -144,7 +145,7 @@ def period_report_context(
     ctx.update(
         intro=(
             f"Thực hiện phong trào thi đua năm {movement.year} với chủ đề “{movement.theme}”, "
-            f"{vn.agency_name(movement.agency)} báo cáo sơ kết {period.name} như sau:"
+            f"{agency_name(movement)} báo cáo sơ kết {period.name} như sau:"
         ),
         period_name=period.name,
         period_range=period_range(period),
@@ -155,9 +156,7 @@ def period_report_context(
         progress_basis=progress_basis(session, movement, period_number),
         progress_chart=chart,
         next_steps=steps,
-        closing=(
-            f"Trên đây là báo cáo sơ kết {period.name} của {vn.agency_name(movement.agency)}./."
-        ),
+        closing=(f"Trên đây là báo cáo sơ kết {period.name} của {agency_name(movement)}./."),
     )
     return ctx
 
@@ -207,7 +206,7 @@ def final_report_context(
     ctx.update(
         intro=(
             f"Thực hiện phong trào thi đua năm {movement.year} với chủ đề “{movement.theme}”, "
-            f"{vn.agency_name(movement.agency)} báo cáo tổng kết như sau:"
+            f"{agency_name(movement)} báo cáo tổng kết như sau:"
         ),
         reported_count=two(reported),
         participant_count=two(len(units)),
@@ -247,7 +246,7 @@ def unit_report_contexts(
             select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 500]))
         ):
             values[tr.report_id][tr.target_id] = tr
-    lines = copies(session, movement, f"{vn.agency_name(movement.agency)} (Văn phòng)", keep="VT")
+    lines = copies(session, movement, f"{agency_name(movement)} (Văn phòng)", keep="VT")
     out = []
     for u in units:
         report = reports.get(u.id)

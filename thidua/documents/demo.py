@@ -86,6 +86,21 @@ def _local(y, m, d, hh=8, mm=0) -> datetime:
     return datetime(y, m, d, hh - 7, mm, tzinfo=UTC)  # given in Hà Nội time (UTC+7)
 
 
+def _hanam_authority() -> dict:
+    """The authority of the Hà Nam example (examples/hanam-sct-2022.yaml), as stored."""
+    from thidua.authority import resolve
+    from thidua.settings import PROJECT_ROOT
+    from thidua.spec_load import load_spec
+
+    spec = load_spec(PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml")
+    return resolve(
+        spec.issuer.authority,
+        agency=spec.issuer.agency,
+        signer_title=spec.signer.title,
+        parent_agency=spec.issuer.parent_agency,
+    ).as_json()
+
+
 def build_demo(
     session: Session,
     *,
@@ -130,6 +145,7 @@ def build_demo(
         signer_prefix=None,
         signer_title="Giám đốc",
         signer_name="Lê Nguyên Ngọc",
+        authority=_hanam_authority(),
     )
     session.add(m)
     session.flush()
