@@ -299,6 +299,8 @@ def council_minutes(code: str) -> tuple[DocRef, list[str]]:
         m = find_movement(s, code)
         meeting = current_meeting(s, m)
         results = ballots.results(s, meeting)
+        order = documents.list_order(s, [r.nomination_id for r in results])  # as in the Danh sách
+        results = sorted(results, key=lambda r: order.get(r.nomination_id, len(order)))
         doc = _issue(
             s,
             m,

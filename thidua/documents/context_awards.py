@@ -217,6 +217,23 @@ def award_order(title: str) -> int:
     return AWARD_ORDER.index(title) if title in AWARD_ORDER else len(AWARD_ORDER)
 
 
+def list_order(session: Session, nomination_ids: list[int]) -> dict[int, int]:
+    """Each nomination's place in a list the office writes (the Danh sách, the minutes, the
+    decision's annex): by award, collectives first, then Vietnamese collation of the names."""
+    noms = nominations_by_id(session, nomination_ids)
+    subjects = Subjects(session, list(noms.values()))
+    ranked = sorted(
+        noms.values(),
+        key=lambda n: (
+            award_order(n.title),
+            n.title,
+            n.subject_kind != "collective",
+            subjects.sort_key(n),
+        ),
+    )
+    return {n.id: i for i, n in enumerate(ranked)}
+
+
 def nominee_list_context(
     session: Session, movement: Movement, checks: list[CheckResult]
 ) -> dict[str, Any]:
@@ -227,12 +244,8 @@ def nominee_list_context(
     noms = nominations_by_id(session, [c.nomination_id for c in checks])
     listed = [c for c in checks if c.nomination_id in noms]
     subjects = Subjects(session, [noms[c.nomination_id] for c in listed])
-
-    def key(c: CheckResult) -> tuple:
-        n = noms[c.nomination_id]
-        return (award_order(n.title), n.title, n.subject_kind != "collective", subjects.sort_key(n))
-
-    listed.sort(key=key)
+    order = list_order(session, list(noms))
+    listed.sort(key=lambda c: order[c.nomination_id])
     rows = []
     for i, c in enumerate(listed, start=1):
         n = noms[c.nomination_id]
