@@ -7,8 +7,6 @@ the profile names (a Sở to the Chủ tịch UBND tỉnh, a UBND tỉnh to the 
 council passed becomes "accepted"; on approval of the decision it is "awarded" and enters the
 award history; one that did not pass is "rejected"."""
 
-from decimal import Decimal
-
 from sqlmodel import Session, select
 
 from models import Decision, DecisionItem, Meeting, Movement, Nomination
@@ -20,8 +18,8 @@ from thidua.dossiers import set_outcome
 from thidua.errors import NotFound, ThiduaError
 from thidua.history import AwardItem, record_awards
 from thidua.lifecycle import audit
+from thidua.rewards import price_decision
 from thidua.rules import rule_set_for
-from thidua.settings import get_settings
 from thidua.vn import today
 
 
@@ -92,18 +90,10 @@ def _decision(
     decision = Decision(movement_id=movement.id, kind=kind, authority=authority)
     session.add(decision)
     session.flush()
-    base = Decimal(get_settings().base_salary)
     for n in noms:
-        title = rule_set.titles.get(n.title)
-        multiple = title.reward_multiple if title else None
-        session.add(
-            DecisionItem(
-                decision_id=decision.id,
-                nomination_id=n.id,
-                title=n.title,
-                amount=(base * multiple).quantize(Decimal(1)) if multiple is not None else None,
-            )
-        )
+        session.add(DecisionItem(decision_id=decision.id, nomination_id=n.id, title=n.title))
+    session.flush()
+    price_decision(session, decision, rule_set)  # provisional: repriced on the signing date
     return decision
 
 
@@ -118,8 +108,9 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
     decision.approved_by, decision.approved_at = actor, utcnow()
     decision.signed_on = decision.signed_on or today()
     session.add(decision)
+    movement = session.get(Movement, decision.movement_id)
+    price_decision(session, decision, rule_set_for(movement))  # base salary of the signing date
     if decision.kind == "decision":
-        movement = session.get(Movement, decision.movement_id)
         items = session.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id))
         awards = []
         for item in items:
