@@ -234,6 +234,13 @@ def list_order(session: Session, nomination_ids: list[int]) -> dict[int, int]:
     return {n.id: i for i, n in enumerate(ranked)}
 
 
+def list_in_order(session: Session, nominations) -> list[Nomination]:
+    """Nominations in list_order (for the portal's lists)."""
+    noms = list(nominations)
+    order = list_order(session, [n.id for n in noms])
+    return sorted(noms, key=lambda n: order[n.id])
+
+
 def nominee_list_context(
     session: Session, movement: Movement, checks: list[CheckResult]
 ) -> dict[str, Any]:
