@@ -327,35 +327,54 @@ def nominee_list():
     return doc
 
 
+END = '{{ ";" if not loop.last else "." }}'  # a list's items end with ";", the last with "."
+
+
 def minutes():
     doc = new_document()
     header(doc)
     title(doc, "BIÊN BẢN")
     par(doc, "{{ meeting_line }}")
-    par(
-        doc,
-        "Thành phần: {{ members_present }}/{{ members_total }} thành viên {{ council_name }}"
-        " có mặt; chủ trì: {{ chair_name }}; thư ký: {{ secretary_name }}.",
-    )
+    heading(doc, "I. THÀNH PHẦN")
+    par(doc, "{{ chair_line }}")
+    par(doc, "{{ secretary_line }}")
+    par(doc, "{{ present_line }}")
+    loop(doc, "present_people", "p", "- {{ p }}" + END, after=0)
+    par(doc, "{{ absent_line }}", before=6)
+    loop(doc, "absent_people", "p", "- {{ p }}" + END, after=0)
+    par(doc, "{{ quorum_line }}", before=6)
+    heading(doc, "II. NỘI DUNG")
     par(doc, "{{ intro }}")
-    heading(doc, "KẾT QUẢ BỎ PHIẾU KÍN")
+    tag(doc, "{%p if recusal_lines %}")
+    par(doc, "Thành viên không tham gia biểu quyết:")
+    loop(doc, "recusal_lines", "x", "- {{ x }}" + END, after=0)
+    par(doc, "", after=0)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if exceptions %}")
+    par(doc, "Hội đồng đã xem xét các trường hợp được đề nghị xét ngoại lệ:", before=6)
+    loop(doc, "exceptions", "e", "- {{ e.subject }}, {{ e.title }}: {{ e.rule }}; lý do: "
+         "{{ e.reason }}" + END, after=0)  # fmt: skip
+    tag(doc, "{%p endif %}")
+    heading(doc, "III. KẾT QUẢ BỎ PHIẾU KÍN")
+    par(doc, "{{ denominator_line }}")
     grid(
         doc,
         [
             ("STT", 11, "{{ r.stt }}"),
-            ("Họ và tên / tập thể", 33, "{{ r.name }}"),
-            ("Hình thức đề nghị", 27, "{{ r.title }}"),
-            ("Phiếu phát ra", 14, "{{ r.issued }}", "c"),
-            ("Phiếu thu về", 14, "{{ r.returned }}", "c"),
-            ("Phiếu hợp lệ", 14, "{{ r.valid }}", "c"),
-            ("Đồng ý", 14, "{{ r.yes }}", "c"),
-            ("Tỷ lệ", 16, "{{ r.yes_pct }}", "c"),
-            ("Kết quả", 22, "{{ r.result }}"),
+            ("Họ và tên / tập thể", 29, "{{ r.name }}"),
+            ("Hình thức đề nghị", 23, "{{ r.title }}"),
+            ("Phiếu phát ra", 12, "{{ r.issued }}", "c"),
+            ("Phiếu thu về", 12, "{{ r.returned }}", "c"),
+            ("Phiếu hợp lệ", 12, "{{ r.valid }}", "c"),
+            ("Đồng ý", 12, "{{ r.yes }}", "c"),
+            ("Không đồng ý", 13, "{{ r.no }}", "c"),
+            ("Tỷ lệ đồng ý", 15, "{{ r.yes_pct }}", "c"),
+            ("Kết quả", 21, "{{ r.result }}"),
         ],
         "rows",
         "r",
-        size=11,
-        head=10,
+        size=10,
+        head=9,
     )
     par(doc, "{{ passed_count }}")
     par(doc, "{{ closing }}")

@@ -326,20 +326,22 @@ def test_award_documents(session, demo):
     check_heading(d, "BIÊN BẢN", "Họp Hội đồng Thi đua - Khen thưởng Sở")
     find(d, "Vào lúc 14 giờ 00 phút, ngày 05 tháng 12 năm 2022")
     t = table_with(d, "Phiếu phát ra")
-    assert [c.text for c in t.rows[0].cells][3:8] == [
+    assert [c.text for c in t.rows[0].cells][3:9] == [
         "Phiếu phát ra",
         "Phiếu thu về",
         "Phiếu hợp lệ",
         "Đồng ý",
-        "Tỷ lệ",
+        "Không đồng ý",
+        "Tỷ lệ đồng ý",
     ]
-    assert [c.text for c in t.rows[4].cells][3:9] == [
+    assert [c.text for c in t.rows[4].cells][3:10] == [
         "07",
         "07",
         "06",
         "04",
+        "02",
         "57,1%",
-        "Không đạt (cần 60,0%)",
+        "Không đạt (cần từ 60% trở lên)",
     ]
     check_signature(d, "CHỦ TỊCH HỘI ĐỒNG", demo.people[0].full_name, [])
     find(d, "THƯ KÝ")

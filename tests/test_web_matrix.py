@@ -59,6 +59,7 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/council/{code}"): COUNCIL,
     ("POST", "/council/{code}/vote"): COUNCIL,
     ("POST", "/council/{code}/recuse"): COUNCIL,
+    ("POST", "/council/{code}/attendance"): COUNCIL,  # the domain lets the secretary, chair
     ("POST", "/council/{code}/close"): COUNCIL,
     ("GET", "/admin"): ADMIN,
     ("GET", "/admin/m/{code}"): ADMIN,

@@ -308,11 +308,8 @@ def council_minutes(code: str) -> tuple[DocRef, list[str]]:
             documents.minutes_context(s, m, meeting, results),
             f"meeting:{meeting.id}",
         )
-        lines = [
-            f"{r.subject_name} — {r.title}: {r.yes}/{r.members} đồng ý "
-            f"({r.yes_pct}%) → {'đạt' if r.passed else 'không đạt'}"
-            for r in results
-        ]
+        lines = [ballots.roll_line(ballots.attendance(s, meeting))]
+        lines += [ballots.result_line(r) for r in results]
         return doc, lines
 
 

@@ -14,6 +14,7 @@ from models import (
     Meeting,
     Movement,
     Nomination,
+    Person,
     Recusal,
     Unit,
     VoteReceipt,
@@ -104,6 +105,17 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
             ]  # fmt: skip
             chair = s.get(Council, meeting.council_id).chair_person_id
             ctx["is_chair"] = chair == user.person_id
+            ctx["keeps_roll"] = ctx["is_chair"] or member.role == "secretary"
+            ctx["titles"] = {n.id: rs.title_name(n.title) for n in noms}
+            ctx["roll"] = ballots.attendance(s, meeting)
+            seated = s.exec(
+                select(CouncilMember.person_id).where(
+                    CouncilMember.council_id == meeting.council_id
+                )
+            ).all()
+            ctx["names"] = dict(
+                s.exec(select(Person.id, Person.full_name).where(Person.id.in_(seated))).all()
+            )
             if meeting.status == "closed":
                 ctx["results"] = ballots.results(s, meeting)
     return render(request, "council/sitting.html", **ctx)
@@ -182,6 +194,25 @@ def recuse(
         code, member_person_id=user.person_id, nomination_id=nomination_id, reason=reason
     )
     flash(request, f"Đã ghi việc không tham gia biểu quyết hồ sơ số {nomination_id}.")
+    return RedirectResponse(f"/council/{code}", status_code=303)
+
+
+@router.post("/{code}/attendance")
+def attendance(
+    code: str,
+    request: Request,
+    person_id: int = Form(...),
+    present: str = Form(""),
+    reason: str = Form(""),
+    user: User = Depends(council_user),
+):
+    """The secretary (or the chair) marks a member present or absent; the domain refuses
+    anyone else and anyone not on the council."""
+    if present not in {"yes", "no"}:
+        raise InvalidInput("Điểm danh không hợp lệ", [Problem("Có mặt", "chưa chọn")])
+    council.mark_attendance(code, member_person_id=person_id, present=present == "yes",
+                            reason=reason, actor=user.username)  # fmt: skip
+    flash(request, "Đã ghi điểm danh.")
     return RedirectResponse(f"/council/{code}", status_code=303)
 
 
