@@ -77,56 +77,51 @@ def launch(doc_kind: str):
     tag(doc, "{%p if legal_bases %}")
     loop(doc, "legal_bases", "b", "Căn cứ {{ b }};", italic=not letter)
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if preamble %}")
     par(doc, "{{ preamble }}")
-    par(doc, [("Chủ đề: ", {}), ("“{{ theme }}”", {"bold": True})], align="c", indent=False)
-    heading(doc, "I. NỘI DUNG THI ĐUA")
-    tag(doc, "{%p for s in sections %}")
-    tag(doc, "{%p if s.heading %}")
-    heading(doc, "{{ s.heading }}", italic=True)
     tag(doc, "{%p endif %}")
-    loop(doc, "s['items']", "c", "{{ c.number }}. {{ c.text }}")
-    tag(doc, "{%p endfor %}")
-    # Sections with nothing to say are left out, and the numbering follows.
-    tag(doc, "{%p set goals = task_targets or quotas_collective or quotas_individual %}")
-    tag(doc, "{%p set n = '2' if task_targets else '1' %}")
-    tag(doc, "{%p if goals %}")
-    heading(doc, "II. MỤC TIÊU, CHỈ TIÊU THI ĐUA")
-    tag(doc, "{%p if task_targets %}")
-    heading(doc, "1. Chỉ tiêu thực hiện nhiệm vụ chính trị", italic=True)
+    # The slogan on a line of its own only where the directive's text does not already say it.
+    tag(doc, "{%p if theme %}")
+    par(doc, [("{{ theme_label }}: ", {}), ("“{{ theme }}”", {"bold": True})], align="c",
+        indent=False)  # fmt: skip
+    tag(doc, "{%p endif %}")
+    # The directive's body as written: section headings, items and paragraphs at any depth,
+    # and the tables of the targets each item lists.
+    tag(doc, "{%p for b in body %}")
+    tag(doc, "{%p if b.kind == 'heading' %}")
+    heading(doc, "{{ b.text }}")
+    tag(doc, "{%p elif b.kind == 'item' %}")
+    par(doc, "{{ b.text }}")
+    tag(doc, "{%p elif b.growth %}")
+    grid(
+        doc,
+        [
+            ("STT", 12, "{{ t.stt }}"),
+            ("Chỉ tiêu", 56, "{{ t.label }}"),
+            ("Đơn vị tính", 22, "{{ t.unit }}"),
+            ("Kế hoạch", 28, "{{ t.value }}", "r"),
+            ("{{ b.growth_head }}", 43, "{{ t.growth }}", "r"),
+        ],
+        "b.rows",
+        "t",
+    )
+    tag(doc, "{%p else %}")
     grid(
         doc,
         [
             ("STT", 12, "{{ t.stt }}"),
             ("Chỉ tiêu", 95, "{{ t.label }}"),
-            ("Kế hoạch", 30, "{{ t.value_text }}", "r"),
             ("Đơn vị tính", 28, "{{ t.unit }}"),
+            ("Kế hoạch", 30, "{{ t.value }}", "r"),
         ],
-        "task_targets",
+        "b.rows",
         "t",
     )
     tag(doc, "{%p endif %}")
-    tag(doc, "{%p if quotas_collective or quotas_individual %}")
-    heading(doc, "{{ n }}. Chỉ tiêu thi đua", italic=True)
-    tag(doc, "{%p if quotas_collective %}")
-    par(doc, "{{ n }}.1. Tập thể", italic=True)
-    loop(doc, "quotas_collective", "q", "- {{ q }}")
-    tag(doc, "{%p endif %}")
-    tag(doc, "{%p if quotas_individual %}")
-    par(doc, "{{ n }}.{{ '2' if quotas_collective else '1' }}. Cá nhân", italic=True)
-    loop(doc, "quotas_individual", "q", "- {{ q }}")
-    tag(doc, "{%p endif %}")
-    tag(doc, "{%p endif %}")
-    tag(doc, "{%p endif %}")
-    heading(doc, "{{ 'III' if goals else 'II' }}. CÁC ĐỢT THI ĐUA")
-    loop(
-        doc,
-        "periods",
-        "p",
-        [("{{ p.name }} ({{ p.range }})", {"bold": True}), ("{{ p.theme_text }}", {})],
-    )
-    heading(doc, "{{ 'IV' if goals else 'III' }}. TỔ CHỨC THỰC HIỆN")
-    loop(doc, "deadlines", "d", "- {{ d.label }}: chậm nhất {{ d.date }}.")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if closing %}")
     par(doc, "{{ closing }}")
+    tag(doc, "{%p endif %}")
     signature(doc)
     return doc
 
@@ -234,6 +229,21 @@ def unit_report():
     title(doc, "BÁO CÁO")
     par(doc, "Thời gian: {{ period_name }} ({{ period_range }}).")
     par(doc, "{{ report_summary }}")
+    tag(doc, "{%p if growth_head %}")  # some target sets a growth: its column, headed by it
+    grid(
+        doc,
+        [
+            ("STT", 12, "{{ r.stt }}"),
+            ("Chỉ tiêu", 58, "{{ r.label }}"),
+            ("Đơn vị tính", 22, "{{ r.unit }}"),
+            ("Kết quả của đơn vị", 28, "{{ r.value_text }}", "r"),
+            ("{{ growth_head }}", 30, "{{ r.growth_text }}", "r"),
+            ("Ghi chú", 22, "{{ r.note }}"),
+        ],
+        "rows",
+        "r",
+    )
+    tag(doc, "{%p else %}")
     grid(
         doc,
         [
@@ -246,6 +256,7 @@ def unit_report():
         "rows",
         "r",
     )
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if status_text %}")
     par(doc, "{{ status_text }}")
     tag(doc, "{%p endif %}")

@@ -66,6 +66,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/admin/m/{code}/chart/targets.png"): ADMIN,
     ("GET", "/admin/m/{code}/chart/units.png"): ADMIN,
     ("POST", "/admin/m/{code}/stage"): ADMIN,
+    ("POST", "/admin/m/{code}/deadline"): ADMIN,
+    ("POST", "/admin/m/{code}/criteria"): ADMIN,
     ("GET", "/admin/m/{code}/reports"): ADMIN,
     ("POST", "/admin/report/{report_id}/return"): ADMIN,
     ("GET", "/admin/m/{code}/dossiers"): ADMIN,
