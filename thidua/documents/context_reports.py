@@ -36,8 +36,9 @@ from thidua.lifecycle import period_phrase
 from thidua.results import BlockRanking
 
 PROGRESS_BASIS = (
-    "Số liệu thực hiện: cộng số liệu lũy kế từ đầu năm trong báo cáo gần nhất của từng đơn vị "
-    "(báo cáo bị trả lại không tính); chỉ tiêu tính bằng % lấy bình quân các đơn vị có báo cáo."
+    "Số liệu thực hiện được tổng hợp từ báo cáo gần nhất của từng đơn vị (số liệu lũy kế từ đầu "
+    "năm, không tính báo cáo bị trả lại); chỉ tiêu tính bằng tỷ lệ phần trăm lấy bình quân của "
+    "các đơn vị có báo cáo."
 )
 
 
