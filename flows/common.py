@@ -1,7 +1,7 @@
 """What every stage flow shares: the guard at the start, the step at the end, batches, the
 artifact that says what the run did. Business rules live in thidua/, not here."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -22,6 +22,11 @@ T = TypeVar("T")
 
 # Fault injection for the crash-recovery test: raise after this many batches of a stage.
 CRASH_AFTER_BATCHES: dict[str, int] = {}
+
+# Called after each batch with (what, done, total): the command line draws its progress bars
+# from it when the stage runs in its own process. `what` says what is counted, in Vietnamese.
+Progress = Callable[[str, int, int], None]
+PROGRESS: list[Progress] = []
 
 
 @dataclass
@@ -50,13 +55,17 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[i : i + size]
 
 
-def batches(stage: str, items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
-    """Chunks of work; the crash-injection hook counts them."""
+def batches(stage: str, items: Sequence[T], size: int, what: str = "mục") -> Iterable[Sequence[T]]:
+    """Chunks of work; the crash-injection hook counts them, the progress hooks hear of each."""
     limit = CRASH_AFTER_BATCHES.get(stage)
+    done = 0
     for n, chunk in enumerate(chunks(items, size)):
         if limit is not None and n >= limit:
             raise RuntimeError(f"injected crash in {stage} after {n} batches")
         yield chunk
+        done += len(chunk)
+        for hook in PROGRESS:
+            hook(what, done, len(items))
 
 
 def begin(code: str, stage: str, params: dict | None = None) -> tuple[Outcome, Movement | None]:
@@ -112,7 +121,9 @@ def conclude(outcome: Outcome) -> State:
         logger.error(outcome.message)
         return Failed(message=outcome.message, data=outcome.as_dict())
     logger.info("%s: %s %s", outcome.stage, outcome.status, outcome.counts)
-    return Completed(message=outcome.message or outcome.status, data=outcome.as_dict())
+    # The message is all a caller on another machine sees (the data stays with the worker).
+    counts = "; ".join(f"{k}: {v}" for k, v in outcome.counts.items())
+    return Completed(message=outcome.message or counts or outcome.status, data=outcome.as_dict())
 
 
 def publish(outcome: Outcome) -> None:
@@ -170,7 +181,7 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
     with session_scope() as session:
         movement_id = find_movement(session, outcome.movement).id
     total = DeliveryReport()
-    for chunk in batches(stage, messages, NOTICE_BATCH):
+    for chunk in batches(stage, messages, NOTICE_BATCH, "thông báo"):
         report = send_batch(movement_id, list(chunk))
         total.merge(report)
     outcome.counts["thông báo đã gửi"] = outcome.counts.get("thông báo đã gửi", 0) + total.sent

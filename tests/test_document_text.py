@@ -131,12 +131,19 @@ def _exceptions(session) -> dict[int, set[str]]:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Run]:
-    """One process, one Prefect temporary server, every spec in turn (its own data folder)."""
+    """Every spec in turn, each in its own data folder (and its own SQLite database), all on
+    one local Prefect server started here and stopped at the end."""
+    from thidua.server import ensure_server, stop_server
+
     saved = dict(os.environ)
+    base = tmp_path_factory.mktemp("doctext")
     try:
-        base = tmp_path_factory.mktemp("doctext")
+        for name in ("THIDUA_DATABASE_URL", "THIDUA_LOCAL_PREFECT", "PREFECT_API_URL"):
+            os.environ.pop(name, None)
+        os.environ["PREFECT_API_URL"] = ensure_server(base / "server").api_url
         return {s.stem: _collect(s, base / s.stem) for s in SPECS}
     finally:
+        stop_server(base / "server")
         os.environ.clear()
         os.environ.update(saved)
         reset_settings()

@@ -98,7 +98,7 @@ def test_cli_refuses_out_of_order_stage(movement: str) -> None:
 
     result = CliRunner().invoke(app, ["stage", "run", movement, "interim-review"])
     assert result.exit_code == 2
-    assert "refused" in result.output and "Sơ kết" in result.output
+    assert "bị từ chối" in result.output and "Sơ kết" in result.output
 
 
 def test_rerunning_a_completed_stage_changes_nothing(movement: str) -> None:

@@ -4,10 +4,6 @@ from typing import Annotated
 
 import typer
 
-from models.db import session_scope
-from thidua.status import movement_status
-from thidua.vn import long_date
-
 
 def status(
     movement: Annotated[str, typer.Argument(help="Mã phong trào, ví dụ hanam-sct-2022")],
@@ -16,6 +12,10 @@ def status(
     ] = False,
 ) -> None:
     """Giai đoạn của phong trào, các hạn sắp tới và những gì mỗi đơn vị còn phải nộp."""
+    from models.db import session_scope
+    from thidua.status import movement_status
+    from thidua.vn import long_date
+
     with session_scope() as session:
         st = movement_status(session, movement)
     m = st.movement
