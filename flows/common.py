@@ -11,7 +11,7 @@ from prefect.states import Completed, Failed, State
 
 from models import Movement
 from models.db import session_scope
-from thidua.errors import ThiduaError
+from thidua.errors import ThiduaError, TransitionRefused
 from thidua.lifecycle import Stage, advance, check, period_count, stages_for
 from thidua.obligations import outstanding
 from thidua.stages import StageDef, stage_def
@@ -35,10 +35,11 @@ class Outcome:
 
     movement: str
     stage: str
-    status: str = "done"  # done | already_done | refused | not_confirmed
+    status: str = "done"  # done | pending | already_done | refused | not_confirmed
     message: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)  # markdown lines: documents, failures…
+    events: set[str] = field(default_factory=set)  # of the messages this run sent
 
     def as_dict(self) -> dict:
         return {
@@ -94,8 +95,25 @@ def begin(code: str, stage: str, params: dict | None = None) -> tuple[Outcome, M
 def finish(
     code: str, stage: str, outcome: Outcome, *, actor: str, params: dict | None = None
 ) -> None:
-    """Take the stage's lifecycle steps, all in one transaction with their audit events."""
+    """Take the stage's lifecycle steps, all in one transaction with their audit events. A
+    run that another run of the same stage beat to it says so (nothing is taken twice)."""
     sdef = _resolve(stage, params)
+    try:
+        _finish(code, sdef, outcome, actor)
+    except TransitionRefused as e:
+        with session_scope() as session:
+            movement = find_movement(session, code)
+            done = _already_done(session, movement, sdef)
+        outcome.status = "already_done" if done else "refused"
+        outcome.message = (
+            f"Một lượt chạy khác của giai đoạn '{sdef.label}' đã hoàn thành trước lượt này: "
+            "không làm gì thêm."
+            if done
+            else str(e)
+        )
+
+
+def _finish(code: str, sdef: StageDef, outcome: Outcome, actor: str) -> None:
     with session_scope() as session:
         movement = find_movement(session, code)
         for step in sdef.steps:
@@ -114,8 +132,11 @@ def finish(
 
 
 def conclude(outcome: Outcome) -> State:
-    """Log, leave the artifact, and end the run: a refusal is a failed run with its reason."""
+    """Log, leave the artifact, and end the run: a refusal is a failed run with its reason;
+    a stage whose messages are not all delivered says `pending`, how many wait and why."""
     logger = get_run_logger()
+    if outcome.status == "done" and outcome.events:
+        _pending(outcome)
     publish(outcome)
     if outcome.status == "refused":
         logger.error(outcome.message)
@@ -129,6 +150,7 @@ def conclude(outcome: Outcome) -> State:
 def publish(outcome: Outcome) -> None:
     title = {
         "done": "Đã thực hiện",
+        "pending": "Đã thực hiện, còn thông báo chờ gửi",
         "already_done": "Đã hoàn thành trước đó",
         "refused": "Bị từ chối",
         "not_confirmed": "Chưa được xác nhận",
@@ -178,6 +200,7 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
 
     if not messages:
         return
+    outcome.events |= {m.event for m in messages}
     with session_scope() as session:
         movement_id = find_movement(session, outcome.movement).id
     total = DeliveryReport()
@@ -199,3 +222,19 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
 def documents_line(outcome: Outcome, refs: list) -> None:
     outcome.lines += [f"Văn bản: {r.line()}" for r in refs]
     outcome.counts["văn bản"] = outcome.counts.get("văn bản", 0) + len(refs)
+
+
+def _pending(outcome: Outcome) -> None:
+    """Turn a `done` whose messages still wait into `pending`, saying how many and why."""
+    from thidua.notify import waiting
+
+    with session_scope() as session:
+        movement = find_movement(session, outcome.movement)
+        lines = waiting(session, movement.id, outcome.events)
+    if lines:
+        outcome.status = "pending"
+        outcome.message = (
+            "Đã thực hiện giai đoạn, nhưng chưa gửi xong thông báo: "
+            + "; ".join(lines)
+            + ". Rà soát hằng ngày sẽ tiếp tục gửi."
+        )

@@ -11,7 +11,7 @@ from thidua.stages import stage_def
 @dataclass
 class StageRun:
     stage: str
-    status: str  # done | already_done | refused | not_confirmed | scheduled | failed
+    status: str  # done | pending | already_done | refused | not_confirmed | scheduled | failed
     message: str
     via: str  # deployment | in-process
     flow_run_id: str | None = None
@@ -101,7 +101,7 @@ def _run_in_process(stage: str, movement: str, actor: str) -> StageRun:
     state = flow(movement=movement, actor=actor, **sdef.params, return_state=True)
     data = _state_data(state)
     status = data.get("status") or ("failed" if state.is_failed() else "done")
-    message = data.get("message") or state.message or ""
+    message = data.get("message") or _reason(state) or state.message or ""
     return StageRun(stage, status, message, "in-process", counts=data.get("counts") or {})
 
 
@@ -122,6 +122,21 @@ def _load_flow(entrypoint: str):
     path, func = entrypoint.split(":")
     module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
     return getattr(module, func)
+
+
+def _reason(state) -> str | None:
+    """A failed run's cause as one Vietnamese sentence (a lock, a full disk, a refusal)."""
+    from thidua.errors import ThiduaError, database_reason, os_reason
+
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception:
+        return None
+    if isinstance(exc, ThiduaError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"Lỗi khi ghi tệp: {os_reason(exc)}. Chưa ghi gì; chạy lại sau khi khắc phục."
+    return database_reason(exc) if isinstance(exc, BaseException) else None
 
 
 def _state_data(state) -> dict:

@@ -47,7 +47,7 @@ def _root(
 
 
 def _register() -> None:
-    from thidua.cli import db, demo, notify, org, rules, server, spec, stage, status, web
+    from thidua.cli import backup, db, demo, notify, org, rules, server, spec, stage, status, web
 
     app.add_typer(db.app, name="db")
     app.add_typer(spec.app, name="spec")
@@ -59,6 +59,8 @@ def _register() -> None:
     app.add_typer(server.app, name="server")
     app.command("status")(status.status)
     app.command("demo")(demo.demo)
+    app.command("backup")(backup.backup)
+    app.command("restore")(backup.restore)
 
 
 _register()
@@ -80,6 +82,12 @@ def main(args: list[str] | None = None) -> None:
         sys.exit(130)
     except Exception as e:  # the one place every other failure ends up: a sentence and a log
         from thidua.cli.failures import explain
+        from thidua.errors import database_reason
 
+        # a lock held by another run, a timeout, a full disk: the user only has to run it again
+        why = database_reason(e) if "sqlalchemy" in sys.modules else None
+        if why is not None:
+            typer.secho(f"Lỗi: {why}", err=True, fg=typer.colors.RED)
+            sys.exit(2)
         typer.secho(explain(e), err=True, fg=typer.colors.RED)
         sys.exit(1)

@@ -13,6 +13,7 @@ STATUS = {
     "not_confirmed": "chưa được xác nhận, chưa gửi gì",
     "scheduled": "đã gửi yêu cầu chạy tới Prefect",
     "failed": "không thành công",
+    "pending": "đã thực hiện, còn thông báo chờ gửi",
 }
 VIA = {"deployment": "qua Prefect worker", "in-process": "chạy tại máy này"}
 
@@ -65,6 +66,8 @@ def stage_run(
         typer.echo(f"  {what}: {n}")
     if run.status in {"refused", "failed", "not_confirmed"}:
         raise typer.Exit(2)
+    if run.status == "pending":  # done, but some messages wait: a script must not read "done"
+        raise typer.Exit(3)
 
 
 class _progress:

@@ -34,6 +34,10 @@ def status(
         typer.echo(f"  - {items[0].unit_name} [{code}]: {owed}")
     if len(shown) < len(st.owed):
         typer.echo(f"  … và {len(st.owed) - len(shown)} đơn vị khác (thêm --all để xem hết)")
+    if st.notifications_waiting:
+        typer.echo("Thông báo chờ gửi:")
+        for line in st.notifications_waiting:
+            typer.echo(f"  - {line}")
     if st.notification_failures:
         typer.echo(f"Thông báo gửi lỗi: {len(st.notification_failures)}")
         for line in st.notification_failures[:20]:
