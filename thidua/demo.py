@@ -75,14 +75,17 @@ def _require_empty(session) -> None:
 
 def run_demo(
     data_dir: Path, *, units: int = 40, blocks: int = 4, people: int = 600,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] = print, spec_path: Path | None = None, pdf: bool = True,
 ) -> DemoResult:  # fmt: skip
+    """The whole lifecycle of spec_path (Hà Nam 2022 by default; any examples/*.yaml runs the
+    same way) on a generated organisation of the given size."""
     started = time.monotonic()
     prepare(data_dir)
     from models.db import session_scope
     from models.migrate import upgrade
     from thidua import council, spec, synthetic
     from thidua.errors import ThiduaError
+    from thidua.lifecycle import period_count
     from thidua.status import find_movement
     from thidua.triggers import run_in_process
 
@@ -90,8 +93,9 @@ def run_demo(
     with session_scope() as s:
         _require_empty(s)
         synthetic.generate_org(s, units=units, blocks=blocks, people=people, seed=2022)
-        movement = spec.store_spec(s, spec.load_spec(EXAMPLE), actor="demo")
+        movement = spec.store_spec(s, spec.load_spec(spec_path or EXAMPLE), actor="demo")
         code = movement.code
+        two_periods = period_count(s, movement) > 1
     say(f"Tổ chức: {units} đơn vị, {blocks} khối, {people} cán bộ. Phong trào: {code}")
     result = DemoResult(movement=code, stage="", seconds=0.0, data_dir=get_settings().data_dir)
     rng = random.Random(2022)
@@ -109,10 +113,11 @@ def run_demo(
     stage("open-period-1")
     _report(code, 1, rng)
     stage("close-period-1")
-    stage("interim-review")
-    stage("open-period-2")
-    _report(code, 2, rng)
-    stage("close-period-2")
+    if two_periods:  # a one-period movement goes from Đợt 1 straight to the final tally
+        stage("interim-review")
+        stage("open-period-2")
+        _report(code, 2, rng)
+        stage("close-period-2")
     _score(code, rng)
     stage("final-tally")
     stage("award-proposal")
@@ -134,7 +139,7 @@ def run_demo(
     )
 
     t = time.monotonic()
-    pdfs = _official_pdfs(code)
+    pdfs = _official_pdfs(code) if pdf else 0
     say(
         f"  Bản PDF của {pdfs} văn bản chính (một lần chạy LibreOffice): "
         f"{time.monotonic() - t:.1f} s"
@@ -216,6 +221,8 @@ def _score(code: str, rng: random.Random) -> None:
         criteria = list(
             s.exec(select(Criterion).join(CriteriaTable).where(CriteriaTable.movement_id == m.id))
         )
+        if not criteria:  # a movement without block scoring (no bảng tiêu chí)
+            return
         for u in _participants(s, code):
             own = {c.code: (c.max_points * Decimal(rng.uniform(0.8, 1.0))).quantize(Decimal("0.5"))
                    for c in criteria}  # fmt: skip

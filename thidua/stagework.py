@@ -355,6 +355,8 @@ def council_minutes(code: str) -> tuple[DocRef, list[str]]:
         m = find_movement(s, code)
         meeting = current_meeting(s, m)
         results = ballots.results(s, meeting)
+        order = documents.list_order(s, [r.nomination_id for r in results])  # as in the Danh sách
+        results = sorted(results, key=lambda r: order.get(r.nomination_id, len(order)))
         doc = _issue(
             s,
             m,
@@ -391,14 +393,15 @@ def approval_requests(code: str, refs: list[DocRef]) -> list[OutgoingMessage]:
 
 
 def certificates(code: str) -> DocRef | None:
-    """Every Giấy khen of the approved decision, merged into one printable file."""
+    """Every certificate of the approved decision (Giấy khen, Bằng chứng nhận), merged into one
+    printable file."""
     with session_scope() as s:
         m = find_movement(s, code)
         decision = s.exec(
             select(Decision).where(Decision.movement_id == m.id, Decision.kind == "decision")
         ).first()
-        if decision is None:
-            return None
+        if decision is None or not documents.certificate_contexts(s, m, decision):
+            return None  # nothing awarded here is printed on a certificate (LĐTT, TTLĐTT)
         return DocRef.of(documents.issue_certificates(s, m, decision))
 
 

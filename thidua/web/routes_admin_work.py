@@ -24,6 +24,7 @@ from models import (
 )
 from models.db import session_scope
 from thidua import dossiers, exceptions, submissions
+from thidua.documents import list_in_order
 from thidua.errors import NotFound
 from thidua.history import history_for
 from thidua.rules.engine import check_all, rule_set_for
@@ -73,9 +74,9 @@ def return_report(
 def dossier_list(code: str, request: Request):
     with session_scope() as s:
         m = find_movement(s, code)
-        noms = s.exec(
-            select(Nomination).where(Nomination.movement_id == m.id).order_by(Nomination.id)
-        ).all()
+        noms = list_in_order(
+            s, s.exec(select(Nomination).where(Nomination.movement_id == m.id)).all()
+        )
         checks = {c.nomination_id: c for c in check_all(s, m)} if noms else {}
         history = history_for(s, [n.subject_key for n in noms])
         names = subject_names(s, noms)

@@ -21,6 +21,7 @@ from models import (
 )
 from models.db import session_scope
 from thidua import ballots, council, exceptions
+from thidua.documents import list_in_order
 from thidua.errors import InvalidInput, Problem, ThiduaError
 from thidua.history import history_for
 from thidua.lifecycle import audit, movement_stage_label
@@ -64,11 +65,9 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
             ).first()
             if member is None:
                 raise Forbidden("Bạn không phải là thành viên Hội đồng của phong trào này.")
-            noms = s.exec(
-                select(Nomination)
-                .where(Nomination.id.in_(ballots.agenda(meeting)))
-                .order_by(Nomination.id)
-            ).all()
+            noms = list_in_order(  # the ballot paper in the Danh sách's order
+                s, s.exec(select(Nomination).where(Nomination.id.in_(ballots.agenda(meeting))))
+            )
             checks = {c.nomination_id: c for c in check_all(s, movement)}
             history = history_for(s, [n.subject_key for n in noms])
             evidence: dict[int, list[Evidence]] = {}

@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 
 from models import Evidence, Movement, Nomination, Person, Unit
 from models.db import session_scope
-from thidua import dossiers
+from thidua import dossiers, vn
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
 from thidua.history import history_for
 from thidua.rules.engine import rule_set_for
@@ -41,11 +41,14 @@ def nominate_form(code: str, request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         movement, _ = own_participation(s, user, code)
         own = dossiers.subtree(s, user.unit_id)
-        people = s.exec(select(Person).where(Person.unit_id.in_(own), Person.active)).all()
+        people = sorted(  # Vietnamese collation, the same on every database
+            s.exec(select(Person).where(Person.unit_id.in_(own), Person.active)).all(),
+            key=lambda p: vn.person_key(p.full_name),
+        )
         units = s.exec(select(Unit).where(Unit.id.in_(own)).order_by(Unit.code)).all()
         rs = rule_set_for(movement)
     return render(
-        request, "unit/nominate.html", m=movement, people=sorted(people, key=lambda p: p.code),
+        request, "unit/nominate.html", m=movement, people=people,
         units=units, titles=list(rs.titles.values()),
         facts=[f for f in rs.facts.values() if f.type in FACT_TYPES],
     )  # fmt: skip
