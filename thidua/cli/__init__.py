@@ -47,13 +47,27 @@ def _root(
 
 
 def _register() -> None:
-    from thidua.cli import backup, db, demo, notify, org, rules, server, spec, stage, status, web
+    from thidua.cli import (
+        backup,
+        db,
+        demo,
+        dossier,
+        notify,
+        org,
+        rules,
+        server,
+        spec,
+        stage,
+        status,
+        web,
+    )
 
     app.add_typer(db.app, name="db")
     app.add_typer(spec.app, name="spec")
     app.add_typer(org.app, name="org")
     app.add_typer(stage.app, name="stage")
     app.add_typer(rules.app, name="rules")
+    app.add_typer(dossier.app, name="dossier")
     app.add_typer(notify.app, name="notify")
     app.add_typer(web.app, name="web")
     app.add_typer(server.app, name="server")
