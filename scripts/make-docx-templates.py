@@ -364,7 +364,7 @@ def minutes():
     tag(doc, "{%p if exceptions %}")
     par(doc, "Hội đồng đã xem xét các trường hợp được đề nghị xét ngoại lệ:", before=6)
     loop(doc, "exceptions", "e", "- {{ e.subject }}, {{ e.title }}: {{ e.rule }}; lý do: "
-         "{{ e.reason }}" + END, after=0)  # fmt: skip
+         "{{ e.reason }} (do {{ e.by }} đề nghị)" + END, after=0)  # fmt: skip
     tag(doc, "{%p endif %}")
     heading(doc, "III. KẾT QUẢ BỎ PHIẾU KÍN")
     par(doc, "{{ denominator_line }}")
