@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from models import AuditEvent, Criterion, Deadline
+from models import AuditEvent, CriteriaTable, Criterion, Deadline
 from models.db import engine_for
 from tests.web_helpers import login, make_world, quiet, token
 from thidua.web.app import create_app
@@ -40,6 +40,7 @@ def test_admin_amends_deadline_and_criteria(world, sqlite_url):
     with Session(engine_for(sqlite_url)) as s:
         due = s.exec(select(Deadline.due_on).where(Deadline.kind == "self_score")).one()
         assert due == date(2022, 12, 2)
-        assert [c.code for c in s.exec(select(Criterion).order_by(Criterion.seq))] == ["TC1", "TC2"]
+        current = select(Criterion).join(CriteriaTable).where(CriteriaTable.replaced_at.is_(None))
+        assert [c.code for c in s.exec(current.order_by(Criterion.seq))] == ["TC1", "TC2"]
         actions = [e.action for e in s.exec(select(AuditEvent).order_by(AuditEvent.id))]
         assert actions[-2:] == ["deadline.amended", "criteria.amended"]

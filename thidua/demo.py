@@ -197,7 +197,11 @@ def _score(code: str, rng: random.Random) -> None:
     with session_scope() as s:
         m = find_movement(s, code)
         criteria = list(
-            s.exec(select(Criterion).join(CriteriaTable).where(CriteriaTable.movement_id == m.id))
+            s.exec(
+                select(Criterion)
+                .join(CriteriaTable)
+                .where(CriteriaTable.movement_id == m.id, CriteriaTable.replaced_at.is_(None))
+            )
         )
         for u in _participants(s, code):
             own = {c.code: (c.max_points * Decimal(rng.uniform(0.8, 1.0))).quantize(Decimal("0.5"))

@@ -10,6 +10,8 @@ from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from models import (
+    CriteriaTable,
+    Criterion,
     Movement,
     Nomination,
     Participant,
@@ -111,10 +113,14 @@ def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
         names = {p.id: p.full_name for p in people}
         subjects = subject_names(s, list(nominations))
         scored = s.exec(
-            select(Score.id).where(
+            select(Score.id)
+            .join(Criterion, Criterion.id == Score.criterion_id)
+            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .where(  # a self-score against a replaced table must be given again
                 Score.movement_id == movement.id,
                 Score.unit_id == user.unit_id,
                 Score.scorer_kind == "self",
+                CriteriaTable.replaced_at.is_(None),
             )
         ).first()
     return render(
