@@ -275,6 +275,7 @@ def score_form(code: str, request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         movement, part = own_participation(s, user, code)
         criteria = scoring.criteria_for(s, movement.id, part.block_id)
+        table = scoring.table_for(scoring.current_tables(s, movement.id), part.block_id)
         current = {
             sc.criterion_id: sc.points
             for sc in s.exec(
@@ -285,7 +286,8 @@ def score_form(code: str, request: Request, user: User = Depends(unit_user)):
                 )
             )
         }
-    return render(request, "unit/scores.html", m=movement, criteria=criteria, current=current)
+    return render(request, "unit/scores.html", m=movement, criteria=criteria, current=current,
+                  table=table)  # fmt: skip
 
 
 @router.post("/{code}/scores")
