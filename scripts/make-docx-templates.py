@@ -199,6 +199,9 @@ def final_report():
     heading(doc, "II. KẾT QUẢ CHẤM ĐIỂM, XẾP HẠNG CÁC KHỐI THI ĐUA")
     tag(doc, "{%p for b in blocks %}")
     heading(doc, "{{ b.stt }}. {{ b.name }}", italic=True)
+    tag(doc, "{%p if b.unscored %}")
+    par(doc, "{{ b.unscored }}")
+    tag(doc, "{%p else %}")
     grid(
         doc,
         [
@@ -216,6 +219,7 @@ def final_report():
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if b.chart %}")
     par(doc, "{{ b.chart }}", align="c", indent=False)
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
     par(doc, "{{ closing }}")
