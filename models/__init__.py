@@ -30,7 +30,9 @@ from models.records import (
     ChannelToken,
     DocumentCounter,
     IssuedDocument,
+    LoginFailure,
     Notification,
+    WebSession,
 )
 from models.work import (
     CriteriaTable,
@@ -62,6 +64,7 @@ __all__ = [
     "Evidence",
     "IssuedDocument",
     "LegalBasis",
+    "LoginFailure",
     "Meeting",
     "Movement",
     "Nomination",
@@ -79,4 +82,5 @@ __all__ = [
     "TitleQuota",
     "Unit",
     "VoteReceipt",
+    "WebSession",
 ]
