@@ -34,6 +34,8 @@ from thidua.web.deps import Forbidden, LoginRequired, render
 
 SESSION_COOKIE = "thidua_session"
 MAX_BODY = 12 * 1024 * 1024  # one evidence file (10 MB) and the form around it
+# Forms that carry only a name and passwords: nothing larger is read at all.
+SMALL_FORMS = {"/login": 16 * 1024, "/password": 16 * 1024}
 # No script at all, styles and images from us only, forms post only to us, never in a frame.
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -95,9 +97,12 @@ def _body_refused(request: Request):
     length = request.headers.get("content-length")
     if length is None and request.headers.get("transfer-encoding"):
         message, status = "Yêu cầu phải nêu rõ dung lượng dữ liệu gửi lên.", 411
-    elif length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+    elif length is not None and (not (length.isascii() and length.isdigit()) or len(length) > 12
+                                 or int(length) > MAX_BODY):  # fmt: skip
         message = f"Dữ liệu gửi lên quá lớn (tối đa {MAX_BODY // (1024 * 1024)} MB mỗi lần gửi)."
         status = 413
+    elif length is not None and int(length) > SMALL_FORMS.get(request.url.path, MAX_BODY):
+        message, status = "Dữ liệu gửi lên quá lớn so với biểu mẫu này.", 413
     else:
         return None
     return render(request, "error.html", status_code=status, message=message, problems=[])

@@ -4,17 +4,18 @@ and the CSRF token."""
 
 import secrets
 import threading
-import time
-from collections import deque
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, func, select
 from zxcvbn import zxcvbn
 
-from models import Account, Movement, Person
+from models import Account, LoginFailure, Movement, Person
+from models.base import utcnow
 from models.db import session_scope
 from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
 from thidua.lifecycle import audit
@@ -30,8 +31,11 @@ _DUMMY = _hasher.hash(secrets.token_hex(8))
 # Each argon2 check takes ~64 MB and a core for a fraction of a second: a burst of logins (the
 # morning a deadline falls) waits its turn rather than exhausting the server's memory.
 _VERIFY_SLOTS = threading.BoundedSemaphore(4)
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # one account from one address
+MAX_FAILURES_ACCOUNT = 10  # one account, from any address
+MAX_FAILURES_ADDRESS = 10  # one address, any accounts
 WINDOW_SECONDS = 15 * 60
+MAX_USERNAME = 100  # Account.username's column; anything longer is refused before any work
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 MIN_STRENGTH = 3  # zxcvbn's score 0-4: 3 is "safely unguessable" against an online attack
@@ -49,6 +53,9 @@ STRENGTH_WARNINGS = {
     "Straight rows of keys are easy to guess.": "là một hàng phím liền nhau",
     "Short keyboard patterns are easy to guess.": "là một mẫu bàn phím ngắn",
 }
+
+
+TOO_MANY = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên."
 
 
 class TooManyAttempts(ThiduaError):
@@ -90,36 +97,50 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 class LoginLimiter:
-    """Failures per (username, IP) in a sliding window, in memory (one process)."""
+    """Failed logins and password checks over a sliding window, in the database (table
+    loginfailure), so every server process and worker sees the same counts. Blocked: one
+    account from one address after `max_failures`; one account from anywhere after
+    `per_account` (a slow guess spread over many addresses); one address after `per_address`
+    whatever the usernames (spraying a common password over many accounts)."""
 
-    def __init__(self, max_failures: int = MAX_FAILURES, window: float = WINDOW_SECONDS) -> None:
-        self.max_failures, self.window = max_failures, window
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
+    def __init__(
+        self,
+        max_failures: int = MAX_FAILURES,
+        window: float = WINDOW_SECONDS,
+        per_account: int = MAX_FAILURES_ACCOUNT,
+        per_address: int = MAX_FAILURES_ADDRESS,
+    ) -> None:
+        self.max_failures, self.window = max_failures, timedelta(seconds=window)
+        self.per_account, self.per_address = per_account, per_address
 
     def blocked(self, username: str, ip: str) -> bool:
-        with self._lock:
-            return len(self._recent((username, ip), time.monotonic())) >= self.max_failures
+        username, ip = username[:MAX_USERNAME], ip[:45]
+        since = utcnow() - self.window
+        recent = LoginFailure.at >= since
+        with session_scope() as s:
+
+            def count(*where) -> int:
+                return s.exec(select(func.count(LoginFailure.id)).where(recent, *where)).one()
+
+            return (
+                count(LoginFailure.username == username, LoginFailure.ip == ip) >= self.max_failures
+                or count(LoginFailure.username == username) >= self.per_account
+                or count(LoginFailure.ip == ip) >= self.per_address
+            )
 
     def failed(self, username: str, ip: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if len(self._failures) > 10_000:  # forget keys whose failures have all expired
-                for key in [
-                    k for k, q in self._failures.items() if not q or q[-1] <= now - self.window
-                ]:
-                    del self._failures[key]
-            self._recent((username, ip), now).append(now)
+        with session_scope() as s:
+            # Rows past the window count for nothing: forgotten here, so the table stays small.
+            s.exec(delete(LoginFailure).where(LoginFailure.at < utcnow() - self.window))
+            s.add(LoginFailure(username=username[:MAX_USERNAME], ip=ip[:45]))
 
     def succeeded(self, username: str, ip: str) -> None:
-        with self._lock:
-            self._failures.pop((username, ip), None)
+        with session_scope() as s:
+            s.exec(
+                delete(LoginFailure).where(
+                    LoginFailure.username == username[:MAX_USERNAME], LoginFailure.ip == ip[:45]
+                )
+            )
 
 
 limiter = LoginLimiter()
@@ -204,17 +225,18 @@ def login_page(request: Request):
 
 @router.post("/login")
 def login(request: Request, username: str = Form(""), password: str = Form("")):
-    username = nfc(username).strip()
     ip = client_ip(request)
+    # No name or password this long exists: refused before any lookup or hash, and only a
+    # prefix is ever kept (the failure counts against the address).
+    too_long = len(username) > MAX_USERNAME * 4 or len(password) > MAX_PASSWORD * 4
+    username = nfc(username[: MAX_USERNAME * 4]).strip()
     if limiter.blocked(username, ip):
-        raise TooManyAttempts(
-            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên."
-        )
-    account_id = authenticate(username, password, ip=ip)
+        raise TooManyAttempts(TOO_MANY)
+    account_id = None if too_long else authenticate(username, password, ip=ip)
     if account_id is None:
         limiter.failed(username, ip)
         return render(
-            request, "login.html", status_code=400, username=username,
+            request, "login.html", status_code=400, username=username[:MAX_USERNAME],
             error="Tên đăng nhập hoặc mật khẩu không đúng.",
         )  # fmt: skip
     limiter.succeeded(username, ip)
@@ -307,10 +329,17 @@ def change_password(
         problems.append(Problem("Nhập lại mật khẩu mới", "không khớp với mật khẩu mới"))
     if problems:
         raise InvalidInput("Chưa đổi được mật khẩu", problems)
+    ip = client_ip(request)
+    if limiter.blocked(user.username, ip):  # the current password is guessed no faster here
+        raise TooManyAttempts(
+            "Nhập sai mật khẩu hiện tại quá nhiều lần. Vui lòng thử lại sau 15 phút."
+        )
     with session_scope() as s:
         account = s.get(Account, user.account_id)
-    if not verify_password(account.password_hash, current):
+    if len(current) > MAX_PASSWORD * 4 or not verify_password(account.password_hash, current):
+        limiter.failed(user.username, ip)
         raise InvalidInput("Chưa đổi được mật khẩu", [Problem("Mật khẩu hiện tại", "không đúng")])
+    limiter.succeeded(user.username, ip)
     new_hash = hash_password(new)
     with session_scope() as s:
         account = s.get(Account, user.account_id)
