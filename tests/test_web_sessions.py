@@ -21,7 +21,7 @@ from thidua.web.app import create_app
 @pytest.fixture
 def world(db_url, monkeypatch):
     quiet(monkeypatch)
-    return make_world(db_url)
+    return make_world(db_url, units=4, people=24)
 
 
 @pytest.fixture
