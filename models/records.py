@@ -94,6 +94,10 @@ class AuditEvent(SQLModel, table=True):
     to_state: str | None = Field(default=None, max_length=30)
     reason: str | None = None
     data: dict = json_column(dict)
+    # A hash chain (thidua.auditchain): each event carries the hash of the one before and its
+    # own over both, so an edited, deleted, inserted or reordered row breaks the chain.
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
 
 
 class Account(SQLModel, table=True):

@@ -39,7 +39,7 @@ def _root(
 
 
 def _register() -> None:
-    from thidua.cli import db, demo, notify, org, rules, spec, stage, status, web
+    from thidua.cli import audit, db, demo, notify, org, rules, spec, stage, status, web
 
     app.add_typer(db.app, name="db")
     app.add_typer(spec.app, name="spec")
@@ -48,6 +48,7 @@ def _register() -> None:
     app.add_typer(rules.app, name="rules")
     app.add_typer(notify.app, name="notify")
     app.add_typer(web.app, name="web")
+    app.add_typer(audit.app, name="audit")
     app.command("status")(status.status)
     app.command("demo")(demo.demo)
 

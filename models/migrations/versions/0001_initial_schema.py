@@ -108,6 +108,8 @@ def upgrade() -> None:
     sa.Column('to_state', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('prev_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.ForeignKeyConstraint(['movement_id'], ['movement.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
