@@ -2,10 +2,10 @@
 own hash over that and its content, so changing, deleting, inserting or reordering rows is
 found by `verify` (thidua audit verify), which names the first broken link.
 
-Writers are serialised while they link: on PostgreSQL by a transaction-level advisory lock
-taken before the event is inserted, on SQLite by the database's single writer lock (the
-insert takes it before the previous hash is read). The lock is held until the writer's
-transaction ends, so two transactions never link to the same predecessor."""
+Writers are serialised while they link: on PostgreSQL by a transaction-level advisory lock,
+on SQLite by the database's single writer lock, both taken before the head is read and held
+until the writer's transaction ends, so two transactions never link to the same predecessor
+and the chain's order is the order of the ids."""
 
 import hashlib
 import json
@@ -31,8 +31,8 @@ def _when(at: datetime) -> str:
 
 
 def event_hash(event: AuditEvent, prev_hash: str) -> str:
-    content = [
-        prev_hash, event.id, _when(event.at), event.actor, event.movement_id, event.entity,
+    content = [  # not the id: it is given at insert; the chain order is the id order
+        prev_hash, _when(event.at), event.actor, event.movement_id, event.entity,
         event.entity_id, event.action, event.from_state, event.to_state, event.reason,
         event.data or {},
     ]  # fmt: skip
@@ -41,21 +41,23 @@ def event_hash(event: AuditEvent, prev_hash: str) -> str:
 
 
 def link(session: Session, event: AuditEvent) -> None:
-    """Insert `event` at the head of the chain, in the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-    session.add(event)
-    session.flush()  # its id; on SQLite this also takes the writer lock
-    prev = session.exec(
-        select(AuditEvent.hash)
-        .where(AuditEvent.id < event.id)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    ).first()
-    event.prev_hash = prev or GENESIS
+    """Put `event` at the head of the chain, in the caller's transaction. Nothing of the
+    caller's is flushed here (its own conflict handling stays where it was): the chain head is
+    the newest stored event, or the last one linked in this transaction and not yet written."""
+    with session.no_autoflush:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+        else:  # SQLite: a write statement takes the single writer lock before the read below
+            session.execute(text("UPDATE auditevent SET id = id WHERE 1 = 0"))
+        transaction, head = session.info.get("audit_head", (None, None))
+        if transaction is not session.get_transaction() or head is None:
+            head = session.exec(
+                select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+            ).first()
+    event.prev_hash = head or GENESIS
     event.hash = event_hash(event, event.prev_hash)
     session.add(event)
-    session.flush()
+    session.info["audit_head"] = (session.get_transaction(), event.hash)
 
 
 @dataclass(frozen=True)
