@@ -8,7 +8,10 @@ objects (what any per-nomination loop would start with). The check must take und
 Ends with one line: RESULT rules check_s=… nominations=… …
 """
 
+import os
 import random
+import re
+import shutil
 import sys
 import tempfile
 import time
@@ -35,6 +38,7 @@ from models import (
 from models.db import engine_for
 from models.migrate import upgrade
 from thidua.rules import check_all, check_nomination, rule_set_for
+from thidua.settings import PROJECT_ROOT, reset_settings
 from thidua.synthetic import generate_org
 
 UNITS, BLOCKS, PEOPLE, YEAR, NOMINATIONS = 2000, 40, 8000, 2025, 8000
@@ -73,7 +77,7 @@ def build(session: Session, rng: random.Random) -> int:
             code="PT-BENCH", year=YEAR, title="Phong trào thi đua năm 2025", doc_kind="ke_hoach",
             doc_symbol="KH-SCT", agency="Sở Công Thương", agency_code="SCT", place="Hà Nam",
             issued_date="2025-03-05", theme="Đoàn kết", signer_title="GIÁM ĐỐC",
-            signer_name="Nguyễn Văn A", rule_set="nd152-2025",
+            signer_name="Nguyễn Văn A", rule_set=RULE_SET,
         )
     )  # fmt: skip
     session.flush()
@@ -156,9 +160,27 @@ def build(session: Session, rng: random.Random) -> int:
     return len(noms)
 
 
+RULE_SET = "quy-che-bat"
+
+
+def quy_che_rules(folder: Path) -> None:
+    """The shipped rule set with the agency's own options switched on (the 15% CSTĐCS cap
+    among them), so the unit quota is part of the work measured."""
+    shipped = PROJECT_ROOT / "rules"
+    folder.mkdir()
+    for name in ("nd152-2025.yaml", "luong-co-so.yaml"):
+        shutil.copy(shipped / name, folder / name)
+    text = (shipped / "nd152-2025.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^(\s+)enabled: false", r"\1enabled: true", text)
+    (folder / f"{RULE_SET}.yaml").write_text(text.replace("name: nd152-2025", f"name: {RULE_SET}"))
+    os.environ["THIDUA_RULES_DIR"] = str(folder)
+    reset_settings()
+
+
 def main() -> None:
     rng = random.Random(2025)
     with tempfile.TemporaryDirectory() as tmp:
+        quy_che_rules(Path(tmp) / "rules")
         url = f"sqlite:///{tmp}/bench.db"
         upgrade(url)
         engine = engine_for(url)

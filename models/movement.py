@@ -31,6 +31,8 @@ class Movement(SQLModel, table=True):
     signer_name: str = Field(max_length=100)
     auto_periods: bool = False
     rule_set: str | None = Field(default=None, max_length=100)
+    # Who decides and who proposes (thidua/authority.py), as resolved when the spec was stored.
+    authority: dict = json_column(dict)
     reminder_policy: dict = json_column(dict)
     stage: str = Field(default="draft", max_length=30, index=True)
     stage_changed_at: datetime | None = None

@@ -395,8 +395,8 @@ def decision():
         [
             ("Điều 1. ", {"bold": True}),
             (
-                "Khen thưởng các tập thể, cá nhân có thành tích "
-                "trong phong trào thi đua (có danh sách kèm theo):",
+                "Tặng danh hiệu thi đua, hình thức khen thưởng cho các tập thể, cá nhân có "
+                "thành tích trong {{ movement_name }} (có danh sách kèm theo):",
                 {},
             ),
         ],
@@ -417,7 +417,11 @@ def decision():
         doc,
         [
             ("Điều 3. ", {"bold": True}),
-            ("{{ executors }} chịu trách nhiệm thi hành Quyết định này./.", {}),
+            (
+                "Quyết định này có hiệu lực kể từ ngày ký. "
+                "{{ executors }} chịu trách nhiệm thi hành Quyết định này./.",
+                {},
+            ),
         ],
     )
     signature(doc)

@@ -1,5 +1,7 @@
 """Each criterion of the shipped rule set passing and failing, on SQLite and PostgreSQL."""
 
+import re
+import shutil
 from decimal import Decimal
 
 import pytest
@@ -8,6 +10,58 @@ from sqlmodel import select
 from models import CriteriaTable, Criterion, Nomination, Person, Score, TitleQuota
 from tests.test_rules_support import GOOD, block, history, movement, nominate, people, unit
 from thidua.rules import check_all, check_nomination, load_rule_set
+
+
+@pytest.fixture
+def quy_che(tmp_path, monkeypatch):
+    """The shipped rule set with the agency's own rules switched on (ten months of work, the
+    15% cap on CSTĐCS, no disciplined member in a TTLĐTT), as the rule set "quy-che-bat"."""
+    from thidua.settings import PROJECT_ROOT, reset_settings
+
+    shipped = PROJECT_ROOT / "rules"
+    text = (shipped / "nd152-2025.yaml").read_text(encoding="utf-8")
+    text, switched = re.subn(r"(?m)^(\s+)enabled: false", r"\1enabled: true", text)
+    assert switched == 3
+    text = text.replace("name: nd152-2025", "name: quy-che-bat")
+    (tmp_path / "quy-che-bat.yaml").write_text(text, encoding="utf-8")
+    for name in ("nd152-2025.yaml", "luong-co-so.yaml"):
+        shutil.copy(shipped / name, tmp_path / name)
+    monkeypatch.setenv("THIDUA_RULES_DIR", str(tmp_path))
+    reset_settings()
+    yield "quy-che-bat"
+    monkeypatch.undo()
+    reset_settings()
+
+
+def test_quy_che_options_apply_when_the_agency_switches_them_on(session, quy_che):
+    m = movement(session, rule_set=quy_che)
+    u, other = unit(session, "QC"), unit(session, "QD")
+    p = people(session, u, 3)
+    short = nominate(session, m, unit=u, person=p[0], title="LDTT",
+                     facts={**GOOD, "months_worked": 9})  # fmt: skip
+    leave = {**GOOD, "months_worked": 6, "maternity_leave_months": 4}
+    maternity = nominate(session, m, unit=u, person=p[1], title="LDTT", facts=leave)
+    missing = nominate(session, m, unit=u, person=p[2], title="LDTT",
+                       facts={"task_rating": "HTTNV"})  # fmt: skip
+    staff = people(session, other, 3)
+    for s in staff[:2]:
+        nominate(session, m, unit=other, person=s, title="LDTT", facts=GOOD)
+    nominate(session, m, unit=other, person=staff[2], title="LDTT",
+             facts={**GOOD, "discipline": "canh_cao"})  # fmt: skip
+    tt = nominate(session, m, unit=other, collective=other, title="TTLDTT",
+                  facts={"task_rating": "HTTNV"})  # fmt: skip
+    session.commit()
+    results = check_all(session, m)
+    reason = failures(results, short)["LDTT.thoi_gian"].reason
+    assert "9 tháng" in reason and "10 tháng" in reason
+    assert failures(results, short)["LDTT.thoi_gian"].legal_basis.startswith("Quy chế")
+    assert failures(results, maternity) == {}  # Điều 4 khoản 5 NĐ 152/2025
+    assert "thiếu dữ kiện «Số tháng làm việc trong năm» (months_worked)" in (
+        failures(results, missing)["LDTT.thoi_gian"].reason
+    )
+    assert set(failures(results, tt)) == {"TTLDTT.ky_luat"}
+    assert "Có 1 thành viên bị kỷ luật" in failures(results, tt)["TTLDTT.ky_luat"].reason
+    same_alone(session, m, results)
 
 
 def same_alone(session, m, results):
@@ -29,10 +83,17 @@ def test_shipped_rule_set_has_every_title_with_its_money_and_threshold():
         "LDTT", "CSTDCS", "CSTD_TINH", "TTLDTT", "TTLDXS", "GIAY_KHEN", "BANG_KHEN_TINH",
         "CO_THI_DUA",
     }  # fmt: skip
-    multiples = {c: t.reward_multiple for c, t in rs.titles.items() if t.reward_multiple}
+    # Nghị định 152/2025/NĐ-CP: danh hiệu Điều 50, Bằng khen and Giấy khen Điều 54.
+    multiples = {c: (t.reward.individual, t.reward.collective) for c, t in rs.titles.items()}
+    d = Decimal
     assert multiples == {
-        "LDTT": Decimal("0.3"), "CSTDCS": Decimal("1.0"), "CSTD_TINH": Decimal("3.0"),
-        "TTLDXS": Decimal("1.5"), "TTLDTT": Decimal("0.8"), "BANG_KHEN_TINH": Decimal("1.5"),
+        "LDTT": (d("0.3"), None), "CSTDCS": (d("1.0"), None), "CSTD_TINH": (d("3.0"), None),
+        "TTLDXS": (None, d("1.5")), "TTLDTT": (None, d("0.8")), "CO_THI_DUA": (None, d("8.0")),
+        "BANG_KHEN_TINH": (d("1.5"), d("3.0")), "GIAY_KHEN": (d("0.3"), d("0.6")),
+    }  # fmt: skip
+    assert all(t.reward.basis for t in rs.titles.values())
+    assert {c for c, t in rs.titles.items() if t.kind == "khen_thuong"} == {
+        "GIAY_KHEN", "BANG_KHEN_TINH",
     }  # fmt: skip
     assert rs.titles["CSTD_TINH"].vote_threshold.percent == Decimal("90.00")
     deciders = {c: t.decided_by for c, t in rs.titles.items()}
@@ -58,17 +119,19 @@ def test_individual_titles_pass_and_fail(session):
     ldtt_ok = nom(0, "LDTT")
     ldtt_rating = nom(1, "LDTT", task_rating="HTNV")
     ldtt_disc = nom(2, "LDTT", discipline="khien_trach")
-    ldtt_months = nom(3, "LDTT", months_worked=9)
-    ldtt_maternity = nom(4, "LDTT", months_worked=6, maternity_leave_months=4)
-    ldtt_missing = nominate(session, m, unit=u, person=p[5], title="LDTT",
-                            facts={"task_rating": "HTTNV"})  # fmt: skip
+    # Ten months of work is the agency's own rule, switched off in the template (test_quy_che…).
+    ldtt_short = nom(3, "LDTT", months_worked=3)
+    ldtt_plain = nominate(session, m, unit=u, person=p[5], title="LDTT",
+                          facts={"task_rating": "HTTNV"})  # fmt: skip
     ldtt_bad = nom(6, "LDTT", task_rating="GIOI")
-    for i in range(7, 20):  # 15 LDTT in the unit, so 2 places for CSTĐCS (15%)
+    for i in range(7, 20):
         nom(i, "LDTT")
     cs_ok = nom(0, "CSTDCS")
-    cs_research = nom(4, "CSTDCS", initiatives=[], research=1)
+    # Điều 23 khoản 2: hoàn thành xuất sắc nhiệm vụ, or an initiative, or research — any one.
+    cs_research = nom(4, "CSTDCS", task_rating="HTTNV", initiatives=[], research=1)
+    cs_excellent = nom(5, "CSTDCS", initiatives=[], research=0)
     cs_not_ldtt = nom(1, "CSTDCS", task_rating="HTNV")
-    cs_no_init = nom(7, "CSTDCS", initiatives=[], research=0)
+    cs_nothing = nom(7, "CSTDCS", task_rating="HTTNV", initiatives=[], research=0)
     # CSTĐ tỉnh: 2023, 2024 in the history + this year's CSTĐCS that meets its criteria = 3.
     history(session, p[0], "CSTDCS", 2023, 2024)
     t_ok = nom(0, "CSTD_TINH")
@@ -78,12 +141,19 @@ def test_individual_titles_pass_and_fail(session):
     t_gap = nom(9, "CSTD_TINH")
     history(session, p[10], "CSTDCS", 2022, 2023, 2024)
     t_local = nom(10, "CSTD_TINH", initiatives=[{"level": "co_so"}])
-    # Bằng khen: 2 consecutive years HTXSNV (this year from the rating) + 2 initiatives.
+    history(session, p[17], "CSTDCS", 2022, 2023, 2024)
+    t_research = nom(17, "CSTD_TINH", initiatives=[{"level": "co_so"}], research_tinh=1)
+    # Bằng khen: one of the alternatives — 2 years HTXSNV (this year from the rating) with 2
+    # initiatives; 2 consecutive CSTĐCS; an achievement in the movement.
     history(session, p[11], "HTXSNV", 2024)
     bk_ok = nom(11, "BANG_KHEN_TINH")
-    bk_one_year = nom(12, "BANG_KHEN_TINH")
+    bk_none = nom(12, "BANG_KHEN_TINH", achievement_kind="nhiem_vu")
     history(session, p[13], "HTXSNV", 2024)
-    bk_one_init = nom(13, "BANG_KHEN_TINH", initiatives=1)
+    bk_one_init = nom(13, "BANG_KHEN_TINH", initiatives=1, achievement_kind="nhiem_vu")
+    history(session, p[18], "CSTDCS", 2023, 2024)
+    bk_cs = nom(18, "BANG_KHEN_TINH", initiatives=[], achievement_kind="nhiem_vu")
+    bk_movement = nom(19, "BANG_KHEN_TINH", initiatives=[], achievement_kind="phong_trao")
+    bk_unknown = nom(16, "BANG_KHEN_TINH", initiatives=[])
     gk_ok = nom(14, "GIAY_KHEN", task_rating="HTNV", achievement_kind="dot_xuat")
     gk_rating = nom(15, "GIAY_KHEN", task_rating="HTTNV")
     gk_none = nom(16, "GIAY_KHEN", task_rating="HTNV", achievement_kind="nhiem_vu")
@@ -91,31 +161,43 @@ def test_individual_titles_pass_and_fail(session):
 
     results = check_all(session, m)
     assert len(results) == len({r.nomination_id for r in results})
-    for ok in (ldtt_ok, ldtt_maternity, cs_ok, cs_research, t_ok, bk_ok, gk_ok, gk_rating):
-        assert failures(results, ok) == {}, ok.title
+    passing = (ldtt_ok, ldtt_short, ldtt_plain, cs_ok, cs_research, cs_excellent, t_ok,
+               t_research, bk_ok, bk_cs, bk_movement, gk_ok, gk_rating)  # fmt: skip
+    for ok in passing:
+        assert failures(results, ok) == {}, (ok.title, ok.facts)
     assert set(failures(results, ldtt_rating)) == {"LDTT.xep_loai"}
     f = failures(results, ldtt_rating)["LDTT.xep_loai"]
     assert "Hoàn thành nhiệm vụ" in f.reason
-    assert "Luật Thi đua, khen thưởng 2022 (danh hiệu Lao động tiên tiến)" in f.legal_basis
+    assert f.legal_basis.startswith("Điều 24 khoản 1 điểm a Luật TĐKT 2022")
     assert f.nomination_id == ldtt_rating.id
     assert set(failures(results, ldtt_disc)) == {"LDTT.ky_luat"}
-    assert "Khiển trách" in failures(results, ldtt_disc)["LDTT.ky_luat"].reason
-    reason = failures(results, ldtt_months)["LDTT.thoi_gian"].reason
-    assert "9 tháng" in reason and "10 tháng" in reason
-    assert "thiếu dữ kiện «Số tháng làm việc trong năm» (months_worked)" in (
-        failures(results, ldtt_missing)["LDTT.thoi_gian"].reason
-    )
+    f = failures(results, ldtt_disc)["LDTT.ky_luat"]
+    assert "Khiển trách" in f.reason and f.legal_basis.startswith("Điều 4 khoản 4 NĐ 152/2025")
     assert "'GIOI' không thuộc" in failures(results, ldtt_bad)["LDTT.xep_loai"].reason
     assert set(failures(results, cs_not_ldtt)) == {"CSTDCS.ldtt"}
-    assert set(failures(results, cs_no_init)) == {"CSTDCS.sang_kien"}
+    assert failures(results, cs_nothing).keys() == {"CSTDCS.thanh_tich"}
+    f = failures(results, cs_nothing)["CSTDCS.thanh_tich"]
+    assert f.reason == (
+        "Chưa đạt một trong các tiêu chuẩn: a) hoàn thành xuất sắc nhiệm vụ; b) có sáng kiến được "
+        "cơ sở công nhận; c) có đề tài khoa học, đề án khoa học, công trình khoa học và công "
+        "nghệ đã được nghiệm thu"
+    )
+    assert f.legal_basis == "Điều 23 khoản 2 Luật TĐKT 2022 (đạt một trong các tiêu chuẩn)"
     assert failures(results, t_two)["CSTD_TINH.ba_nam"].reason == (
-        "Chưa đủ 03 năm liên tục đạt Chiến sĩ thi đua cơ sở: chỉ có 2023, 2024"
+        "Chưa đủ 03 lần liên tục đạt Chiến sĩ thi đua cơ sở: chỉ có 2023, 2024"
     )
     assert failures(results, t_gap)["CSTD_TINH.ba_nam"].reason.endswith("chỉ có 2024")
     assert set(failures(results, t_local)) == {"CSTD_TINH.sang_kien"}
-    assert failures(results, bk_one_year)["BANG_KHEN_TINH.hai_nam"].reason.endswith("chỉ có 2025")
-    assert set(failures(results, bk_one_init)) == {"BANG_KHEN_TINH.sang_kien"}
-    assert "mới có 1" in failures(results, bk_one_init)["BANG_KHEN_TINH.sang_kien"].reason
+    assert set(failures(results, bk_none)) == {"BANG_KHEN_TINH.tieu_chuan"}
+    assert set(failures(results, bk_one_init)) == {"BANG_KHEN_TINH.tieu_chuan"}
+    assert failures(results, bk_none)["BANG_KHEN_TINH.tieu_chuan"].reason.startswith(
+        "Chưa đạt một trong các tiêu chuẩn: a) có thành tích xuất sắc được bình xét trong phong "
+        "trào thi đua; b) lập được thành tích xuất sắc đột xuất; c) cá nhân có 02 lần liên tục"
+    )
+    # No alternative met, and one could not be checked: the missing fact is what to supply.
+    assert failures(results, bk_unknown)["BANG_KHEN_TINH.tieu_chuan"].reason == (
+        "Hồ sơ thiếu dữ kiện «Loại thành tích» (achievement_kind)"
+    )
     assert set(failures(results, gk_none)) == {"GIAY_KHEN.thanh_tich"}
 
     same_alone(session, m, results)
@@ -127,7 +209,8 @@ def test_current_year_counts_only_when_that_nomination_meets_its_criteria(sessio
     p = people(session, u, 1)[0]
     history(session, p, "CSTDCS", 2023, 2024)
     nominate(session, m, unit=u, person=p, title="LDTT", facts=GOOD)
-    nominate(session, m, unit=u, person=p, title="CSTDCS", facts={**GOOD, "initiatives": []})
+    nominate(session, m, unit=u, person=p, title="CSTDCS",
+             facts={**GOOD, "task_rating": "HTTNV", "initiatives": []})  # fmt: skip
     t = nominate(session, m, unit=u, person=p, title="CSTD_TINH", facts=GOOD)
     session.commit()
     assert "CSTD_TINH.ba_nam" in failures(check_all(session, m), t)
@@ -143,7 +226,7 @@ def test_collective_titles_from_members_in_the_database_or_from_facts(session):
         staff = people(session, u, size)
         for s in staff[:n_ldtt]:
             nominate(session, m, unit=parent, person=s, title="LDTT", facts=GOOD)
-    # One member of P2 is disciplined at "cảnh cáo": his own LDTT fails, and so does P2.
+    # One member of P2 is disciplined at "cảnh cáo": his own LDTT fails, and P2 falls to 2/5.
     disciplined = people(session, half_unit, 1, prefix="P2X")[0]
     nominate(session, m, unit=parent, person=disciplined, title="LDTT",
              facts={**GOOD, "discipline": "canh_cao"})  # fmt: skip
@@ -168,21 +251,22 @@ def test_collective_titles_from_members_in_the_database_or_from_facts(session):
     assert failures(results, xs_ok) == {}
     assert failures(results, f_ok) == {}
     half = failures(results, tt_half)
-    assert set(half) == {"TTLDTT.ty_le_ldtt", "TTLDTT.ky_luat"}
+    # No member disciplined is not a criterion of Điều 28 (an agency's own rule, off here).
+    assert set(half) == {"TTLDTT.ty_le_ldtt"}
     assert half["TTLDTT.ty_le_ldtt"].reason == (
         "Chỉ 2/5 thành viên (40,0%) đạt Lao động tiên tiến, cần trên 50%"
     )
-    assert "Có 1 thành viên bị kỷ luật" in half["TTLDTT.ky_luat"].reason
     assert set(failures(results, xs_bad)) == {
         "TTLDXS.xep_loai", "TTLDXS.hoan_thanh", "TTLDXS.cstdcs",
     }  # fmt: skip
-    assert set(failures(results, f_disc)) == {"TTLDXS.ky_luat"}
+    # Điều 27 Luật 2022 dropped the 2003 law's "no member disciplined from cảnh cáo" clause.
+    assert failures(results, f_disc) == {}
     assert "không xét tặng cho tập thể" in failures(results, wrong)["LDTT.doi_tuong"].reason
     same_alone(session, m, results)
 
 
-def test_quota_15_percent_of_the_units_ldtt_rounded_down(session):
-    m = movement(session)
+def test_quota_15_percent_of_the_units_ldtt_rounded_down(session, quy_che):
+    m = movement(session, rule_set=quy_che)
     big, small = unit(session, "A"), unit(session, "B")
     noms = {}
     for u, n_ldtt, n_cs in ((big, 20, 4), (small, 19, 3)):
@@ -212,8 +296,8 @@ def test_quota_15_percent_of_the_units_ldtt_rounded_down(session):
     same_alone(session, m, results)
 
 
-def test_quota_exactly_15_percent_is_within(session):
-    m = movement(session)
+def test_quota_exactly_15_percent_is_within(session, quy_che):
+    m = movement(session, rule_set=quy_che)
     u = unit(session, "C")
     staff = people(session, u, 20)
     for s in staff:
@@ -266,7 +350,9 @@ def test_movement_title_quota_and_block_flag_quota(session):
     )
     assert failures(results, flags[3]) == {}
     assert "xếp thứ 2" in failures(results, flags[4])["CO_THI_DUA.dan_dau"].reason
-    assert "chưa được chấm điểm" in failures(results, flags[5])["CO_THI_DUA.dan_dau"].reason
+    assert failures(results, flags[5])["CO_THI_DUA.dan_dau"].reason == (
+        "Không dẫn đầu khối thi đua (chưa được chấm điểm)"
+    )
     same_alone(session, m, results)
 
 
@@ -280,7 +366,9 @@ def test_unknown_title_in_a_nomination(session):
     assert "không có trong bộ quy tắc nd152-2025" in f["danh_hieu"].reason
 
 
-@pytest.mark.parametrize("bad", [{"initiatives": "nhiều"}, {"months_worked": 13}])
+@pytest.mark.parametrize(
+    "bad", [{"initiatives": "nhiều", "task_rating": "HTTNV"}, {"discipline": "nang"}]
+)
 def test_bad_fact_values_are_named(sqlite_url, bad):
     from sqlmodel import Session
 
@@ -372,11 +460,11 @@ def test_cli_check_nominations(sqlite_url):
         u = unit(session, "CLI")
         a, b = people(session, u, 2)
         nominate(session, m, unit=u, person=a, title="LDTT", facts=GOOD)
-        nominate(session, m, unit=u, person=b, title="LDTT", facts={**GOOD, "months_worked": 3})
+        nominate(session, m, unit=u, person=b, title="LDTT", facts={**GOOD, "task_rating": "HTNV"})
         session.commit()
         name = b.full_name
     result = CliRunner().invoke(app, ["check-nominations", "PT-2025"])
     assert result.exit_code == 0, result.output
     assert "PT-2025: 2 hồ sơ, 1 đạt, 1 chưa đạt." in result.output
     assert f"— LDTT — {name}:" in result.output
-    assert "[LDTT.thoi_gian] Thời gian làm việc trong năm 3 tháng" in result.output
+    assert "[LDTT.xep_loai] Xếp loại «Hoàn thành nhiệm vụ»" in result.output

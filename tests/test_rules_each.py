@@ -21,20 +21,22 @@ HIST = {
 CASES: dict[str, tuple[str, str, dict, dict]] = {
     "LDTT.xep_loai": ("LDTT", "individual", {"task_rating": "HTNV"}, {}),
     "LDTT.ky_luat": ("LDTT", "individual", {"discipline": "khien_trach"}, {}),
-    "LDTT.thoi_gian": ("LDTT", "individual", {"months_worked": 9}, {}),
-    "CSTDCS.ldtt": ("CSTDCS", "individual", {"months_worked": 8}, {}),
-    "CSTDCS.sang_kien": ("CSTDCS", "individual", {"initiatives": [], "research": 0}, {}),
+    "CSTDCS.ldtt": ("CSTDCS", "individual", {"discipline": "khien_trach"}, {}),
+    "CSTDCS.thanh_tich": (
+        "CSTDCS",
+        "individual",
+        {"task_rating": "HTTNV", "initiatives": [], "research": 0},
+        {},
+    ),
     "CSTD_TINH.ba_nam": ("CSTD_TINH", "individual", {}, {"history": {"CSTDCS": (2023, 2024)}}),
     "CSTD_TINH.sang_kien": ("CSTD_TINH", "individual", {"initiatives": {"co_so": 3}}, {}),
     "CSTD_TINH.ky_luat": ("CSTD_TINH", "individual", {"discipline": "canh_cao"}, {}),
     "TTLDTT.xep_loai": ("TTLDTT", "collective", {"task_rating": "HTNV"}, {}),
     "TTLDTT.ty_le_ldtt": ("TTLDTT", "collective", {}, {"members": (4, 2, 1)}),
-    "TTLDTT.ky_luat": ("TTLDTT", "collective", {"member_discipline": {"canh_cao": 1}}, {}),
     "TTLDXS.xep_loai": ("TTLDXS", "collective", {"task_rating": "HTTNV"}, {}),
     "TTLDXS.hoan_thanh": ("TTLDXS", "collective", {"all_members_completed": False}, {}),
     "TTLDXS.ty_le_ldtt": ("TTLDXS", "collective", {}, {"members": (3, 2, 1)}),
     "TTLDXS.cstdcs": ("TTLDXS", "collective", {}, {"members": (4, 3, 0)}),
-    "TTLDXS.ky_luat": ("TTLDXS", "collective", {"member_discipline": {"cach_chuc": 1}}, {}),
     "GIAY_KHEN.thanh_tich": (
         "GIAY_KHEN",
         "individual",
@@ -42,8 +44,12 @@ CASES: dict[str, tuple[str, str, dict, dict]] = {
         {},
     ),
     "GIAY_KHEN.ky_luat": ("GIAY_KHEN", "individual", {"discipline": "khien_trach"}, {}),
-    "BANG_KHEN_TINH.hai_nam": ("BANG_KHEN_TINH", "individual", {}, {"history": {}}),
-    "BANG_KHEN_TINH.sang_kien": ("BANG_KHEN_TINH", "individual", {"initiatives": 1}, {}),
+    "BANG_KHEN_TINH.tieu_chuan": (
+        "BANG_KHEN_TINH",
+        "individual",
+        {"achievement_kind": "nhiem_vu"},
+        {"history": {}},
+    ),
     "BANG_KHEN_TINH.ky_luat": ("BANG_KHEN_TINH", "individual", {"discipline": "canh_cao"}, {}),
     "CO_THI_DUA.dan_dau": ("CO_THI_DUA", "collective", {}, {"rank": 2}),
     "CO_THI_DUA.vuot_chi_tieu": ("CO_THI_DUA", "collective", {"exceeded_targets": False}, {}),
@@ -54,6 +60,12 @@ CASES: dict[str, tuple[str, str, dict, dict]] = {
 def test_every_criterion_has_a_case():
     rs = load_rule_set("nd152-2025")
     assert set(CASES) == {r.id for t in rs.titles.values() for r in t.rules}
+    # Every criterion cites an article; every "one of" criterion says so.
+    for t in rs.titles.values():
+        for r in (*t.rules, *t.disabled):
+            assert "Điều " in r.basis or r.basis.startswith("Quy chế"), r.id
+            if r.alternatives:
+                assert "một trong các tiêu chuẩn" in r.basis, r.id
 
 
 def _subject(session, m, code, title, kind, facts, *, hist, members, rank):

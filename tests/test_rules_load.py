@@ -155,11 +155,11 @@ def test_every_mistake_is_reported_at_once_with_file_line_and_field(tmp_path):
     assert "mã danh hiệu không có" in reasons["titles.CO_THI_DUA_TINH"]
     assert where["titles.LDTT.criteria[3].rule"] == f"co-quan-x.yaml:{line_of(path, 'so_thang')}"
     assert "tên 'so_thang' không phải là dữ kiện" in reasons["titles.LDTT.criteria[3].rule"]
-    assert "truy cập thuộc tính" in reasons["titles.CSTD_TINH.criteria[2].rule"]
+    assert "truy cập thuộc tính" in reasons["titles.CSTD_TINH.criteria[2].any_of[1].rule"]
     assert "'phong' không có" in reasons["quotas[1].scope"]
     assert "kiểu 'yes_no' không có" in reasons["facts.all_members_completed.type"]
     assert "không phải là ngưỡng" in reasons["council.quorum"]
-    assert where["(gốc).colour"] == "co-quan-x.yaml:7"
+    assert where["(gốc).colour"] == f"co-quan-x.yaml:{line_of(path, 'colour: red')}"
     # The quota on the renamed flag now names a title the rule set lacks.
     assert "danh hiệu 'CO_THI_DUA' không có trong bộ quy tắc" in reasons["quotas[2].title"]
     assert "'bo' không có (có: agency, province)" in reasons["titles.CSTD_TINH.decided_by"]
@@ -193,8 +193,8 @@ def test_structural_mistakes(tmp_path):
     collective_ldtt = broken(
         tmp_path,
         (
-            '    subject: individual\n    basis: "Luật Thi đua, khen thưởng 2022 (danh hiệu Lao',
-            '    subject: collective\n    basis: "Luật Thi đua, khen thưởng 2022 (danh hiệu Lao',
+            '    subject: individual\n    kind: danh_hieu\n    basis: "Điều 24 khoản 1',
+            '    subject: collective\n    kind: danh_hieu\n    basis: "Điều 24 khoản 1',
         ),
     )
     with pytest.raises(
@@ -230,8 +230,13 @@ def test_an_agency_copy_changes_the_rules_without_code(monkeypatch):
     assert quota.max_ratio == Fraction(1, 5) and quota.rounding == "half_up"
     assert (quota.allowed(7), quota.allowed(3), quota.allowed(2), quota.allowed(0)) == (1, 1, 1, 0)
     assert quota.allowed(13) == 3  # 2.6 → 3 (half up)
-    shipped = load_rule_set("nd152-2025").quotas[0]
-    assert (shipped.allowed(20), shipped.allowed(19), shipped.allowed(6)) == (3, 2, 0)
+    assert rs.titles["LDTT"].rules[-1].id == "LDTT.thoi_gian"  # switched on in the copy
+    # The shipped template keeps the 15% cap written down but off: the law in force has none.
+    shipped = load_rule_set("nd152-2025")
+    assert [q.id for q in shipped.quotas] == ["CO_THI_DUA.moi_khoi"]
+    (cap,) = shipped.disabled_quotas
+    assert cap.id == "CSTDCS.ty_le_15" and cap.quy_che
+    assert (cap.allowed(20), cap.allowed(19), cap.allowed(6)) == (3, 2, 0)
 
 
 def test_cli_check(tmp_path):
@@ -242,6 +247,69 @@ def test_cli_check(tmp_path):
         ok.output
     )
     assert "tối đa 15,0% số Lao động tiên tiến (làm tròn xuống), mỗi đơn vị" in ok.output
+    assert "Chỉ tiêu CSTDCS.ty_le_15 (quy định riêng của cơ quan, đang tắt)" in ok.output
+    assert "LDTT.thoi_gian: quy định riêng của cơ quan, đang tắt" in ok.output
+    assert "Chưa đối chiếu được văn bản gốc: TTLDTT.xep_loai, TTLDTT.ty_le_ldtt" in ok.output
+    assert "thưởng (cá nhân 1,5; tập thể 3,0) lần mức lương cơ sở" in ok.output
     bad = runner.invoke(app, ["check", str(broken(tmp_path, ("  LDTT:\n", "  LDTTX:\n")))])
     assert isinstance(bad.exception, ThiduaError)
     assert "titles.LDTTX" in str(bad.exception)
+
+
+def test_any_of_unverified_and_reward_mistakes_are_named(tmp_path):
+    path = broken(
+        tmp_path,
+        # A criterion with both forms, one with a single alternative, one without a label.
+        ("      - id: LDTT.ky_luat\n", "      - id: LDTT.ky_luat\n        any_of: []\n"),
+        ('          - label: "có sáng kiến đã được áp dụng hiệu quả và có khả năng nhân rộng '
+         'trong tỉnh"\n', "          - "),
+        ('          - label: "hoàn thành xuất sắc nhiệm vụ"\n            rule:',
+         "          - rule:"),
+        ("        unverified: true\n        source: \"Luật Thi đua, khen thưởng 2003, Điều 28 "
+         "khoản 1 điểm a", "        unverified: true\n        sourc: \"x"),
+        ("      individual: 0.3\n      basis: \"Điều 50 khoản 1 điểm d NĐ 152/2025\"",
+         "      individual: ba\n      collective: 0.1"),
+    )  # fmt: skip
+    with pytest.raises(InvalidInput) as e:
+        load_rule_set(path)
+    reasons = {p.field: p.reason for p in e.value.problems}
+    both = reasons["titles.LDTT.criteria[2].rule"]
+    assert "đúng một trong hai trường 'rule' hoặc 'any_of'" in both
+    assert "cần 'rule' và 'label'" in reasons["titles.CSTDCS.criteria[2].any_of[1]"]
+    assert "cần 'rule' và 'label'" in reasons["titles.CSTD_TINH.criteria[2].any_of[1]"]
+    assert "phải ghi nguồn" in reasons["titles.TTLDTT.criteria[1].source"]
+    assert "trường không có trong định dạng" in reasons["titles.TTLDTT.criteria[1].sourc"]
+    assert "'ba' không phải là số" in reasons["titles.LDTT.reward.individual"]
+    assert "chỉ dành cho cá nhân" in reasons["titles.LDTT.reward.collective"]
+    assert "thiếu căn cứ pháp lý của mức tiền thưởng" in reasons["titles.LDTT.reward.basis"]
+
+
+def test_any_of_is_met_by_one_alternative_and_says_which_when_none_is():
+    rs = load_rule_set(SHIPPED)
+    rule = next(r for r in rs.titles["CSTD_TINH"].rules if r.id == "CSTD_TINH.sang_kien")
+    assert rule.alternatives == (
+        "có sáng kiến đã được áp dụng hiệu quả và có khả năng nhân rộng trong tỉnh",
+        "có đề tài khoa học, đề án khoa học, công trình khoa học và công nghệ đã được nghiệm "
+        "thu và áp dụng hiệu quả, có phạm vi ảnh hưởng trong tỉnh",
+    )
+    assert rule.test.facts == {"research_tinh"} and rule.test.calls == {"initiatives"}
+    unverified = {r.id: r.unverified for t in rs.titles.values() for r in t.rules if r.unverified}
+    assert "Bắc Ninh" in unverified["BANG_KHEN_TINH.tieu_chuan"]
+    assert rs.titles["GIAY_KHEN"].reward.unverified
+
+
+def test_the_readme_lists_what_is_unverified_and_what_is_the_agencys_own():
+    """rules/README.md stays the office's guide: every criterion not checked against the
+    original text and every agency-own rule of the template is named in its section."""
+    readme = (SHIPPED.parent / "README.md").read_text(encoding="utf-8")
+    unverified = readme.split("### Chưa đối chiếu được văn bản gốc")[1].split("\n## ")[0]
+    own = readme.split("### Quy định riêng của cơ quan (quy chế)")[1].split("\n### ")[0]
+    rs = load_rule_set(SHIPPED)
+    for t in rs.titles.values():
+        for r in t.rules:
+            assert (f"`{r.id}`" in unverified) == bool(r.unverified), r.id
+        for r in t.disabled:
+            assert r.quy_che and f"`{r.id}`" in own, r.id
+        if t.reward.unverified:
+            assert f"tiền thưởng {t.name}" in unverified, t.code
+    assert all(q.quy_che and f"`{q.id}`" in own for q in rs.disabled_quotas)

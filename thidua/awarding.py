@@ -1,27 +1,26 @@
 """From the council's count to the awards: the decisions drafted for the head, the head's
 approval (a human decision, recorded), and what approval sets going.
 
-The agency's head decides the titles within his authority (the rule set says which: a title's
-`decided_by: agency`); the rest go upward with a proposal memo (tờ trình). A nomination the
+The agency's head decides the titles within his authority (the agency's authority profile says
+which, thidua/authority.py); the rest go upward with a proposal memo (tờ trình) to the authority
+the profile names (a Sở to the Chủ tịch UBND tỉnh, a UBND tỉnh to the Thủ tướng). A nomination the
 council passed becomes "accepted"; on approval of the decision it is "awarded" and enters the
 award history; one that did not pass is "rejected"."""
-
-from decimal import Decimal
 
 from sqlmodel import Session, select
 
 from models import Decision, DecisionItem, Meeting, Movement, Nomination
 from models.base import utcnow
 from thidua import ballots
+from thidua.authority import Authority, authority_of
+from thidua.documents.context_common import title_name
 from thidua.dossiers import set_outcome
 from thidua.errors import NotFound, ThiduaError
 from thidua.history import AwardItem, record_awards
 from thidua.lifecycle import audit
+from thidua.rewards import price_decision
 from thidua.rules import rule_set_for
-from thidua.settings import get_settings
 from thidua.vn import today
-
-UPWARD_AUTHORITY = "Chủ tịch Ủy ban nhân dân tỉnh"
 
 
 def draft_decisions(
@@ -34,6 +33,7 @@ def draft_decisions(
     if meeting is None or meeting.status != "closed":
         raise ThiduaError("Hội đồng chưa kết thúc bỏ phiếu: chưa thể dự thảo quyết định.")
     rule_set = rule_set_for(movement)
+    authority = authority_of(movement)
     results = {r.nomination_id: r for r in ballots.results(session, meeting)}
     nominations = session.exec(select(Nomination).where(Nomination.id.in_(list(results)))).all()
     own: list[Nomination] = []
@@ -48,22 +48,15 @@ def draft_decisions(
                 reason="Không đạt tỷ lệ phiếu đồng ý của Hội đồng",
             )
             continue
+        (own if _decided_here(authority, n.title) else upward).append(n)
         set_outcome(session, nomination=n, status="accepted", actor=actor)
-        (own if _decided_here(rule_set, n.title) else upward).append(n)
     made = []
     if own:
-        made.append(
-            _decision(
-                session,
-                movement,
-                "decision",
-                own,
-                rule_set,
-                f"{movement.signer_title.capitalize()} {movement.agency.title()}",
-            )
-        )
+        made.append(_decision(session, movement, "decision", own, rule_set, authority.head_title))
     if upward:
-        made.append(_decision(session, movement, "proposal", upward, rule_set, UPWARD_AUTHORITY))
+        made.append(
+            _decision(session, movement, "proposal", upward, rule_set, authority.proposes_to)
+        )
     audit(session, actor=actor, movement_id=movement.id, entity="decision",
           action="decision.drafted",
           data={"decided_here": len(own), "proposed_upward": len(upward)})  # fmt: skip
@@ -71,9 +64,19 @@ def draft_decisions(
     return made
 
 
-def _decided_here(rule_set, code: str) -> bool:
-    title = rule_set.titles.get(code)
-    return title is None or title.decided_by == "agency"
+def _decided_here(authority: Authority, code: str) -> bool:
+    """True: the head decides it; False: it is proposed upward. A title neither decides is
+    refused: no one could sign it (Luật Thi đua, khen thưởng 2022, Điều 78–80)."""
+    if authority.decided_here(code):
+        return True
+    if authority.proposed_upward(code):
+        return False
+    raise ThiduaError(
+        f"Danh hiệu {title_name(code)} không thuộc thẩm quyền quyết định của "
+        f"{authority.head_title} ({authority.decides_basis}), cũng không thuộc thẩm quyền của "
+        f"{authority.proposes_to} ({authority.upward_basis}): không thể dự thảo quyết định hay "
+        "tờ trình cho danh hiệu này."
+    )
 
 
 def _decision(
@@ -87,18 +90,10 @@ def _decision(
     decision = Decision(movement_id=movement.id, kind=kind, authority=authority)
     session.add(decision)
     session.flush()
-    base = Decimal(get_settings().base_salary)
     for n in noms:
-        title = rule_set.titles.get(n.title)
-        multiple = title.reward_multiple if title else None
-        session.add(
-            DecisionItem(
-                decision_id=decision.id,
-                nomination_id=n.id,
-                title=n.title,
-                amount=(base * multiple).quantize(Decimal(1)) if multiple is not None else None,
-            )
-        )
+        session.add(DecisionItem(decision_id=decision.id, nomination_id=n.id, title=n.title))
+    session.flush()
+    price_decision(session, decision, rule_set)  # provisional: repriced on the signing date
     return decision
 
 
@@ -113,8 +108,9 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
     decision.approved_by, decision.approved_at = actor, utcnow()
     decision.signed_on = decision.signed_on or today()
     session.add(decision)
+    movement = session.get(Movement, decision.movement_id)
+    price_decision(session, decision, rule_set_for(movement))  # base salary of the signing date
     if decision.kind == "decision":
-        movement = session.get(Movement, decision.movement_id)
         items = session.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id))
         awards = []
         for item in items:

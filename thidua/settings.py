@@ -26,8 +26,6 @@ class Settings(BaseSettings):
     quiet_hours: str = "21:00-07:00"
     # PDF beside each official document when LibreOffice is installed (slow: ~1-5 s a run).
     pdf: bool = True
-    # Mức lương cơ sở (VND) for reward money; 2.340.000 since 01/7/2024 (NĐ 73/2024).
-    base_salary: int = 2_340_000
     secret_key: str = "dev-secret-change-me"
     environment: str = "development"
 

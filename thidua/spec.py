@@ -33,6 +33,7 @@ from models import (
     TitleQuota,
     Unit,
 )
+from thidua.authority import resolve as resolve_authority
 from thidua.errors import InvalidInput, Problem
 from thidua.lifecycle import audit
 from thidua.spec_load import check_spec, deadline_label, load_spec, parse_spec
@@ -117,6 +118,12 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         signer_name=signer.name,
         auto_periods=spec.auto_periods,
         rule_set=spec.rule_set,
+        authority=resolve_authority(
+            spec.issuer.authority,
+            agency=spec.issuer.agency,
+            signer_title=signer.title,
+            parent_agency=spec.issuer.parent_agency,
+        ).as_json(),
         reminder_policy=spec.reminders.model_dump(mode="json"),
         stage="draft",
         spec_hash=spec_hash(spec),

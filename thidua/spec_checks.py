@@ -65,6 +65,10 @@ def cross_checks(spec: Any, valid: set[str] | None = None) -> list[tuple[Loc, st
             seen_units.add(code)
     if ok("rule_set") and spec.rule_set:
         out += _rule_set_check(spec.rule_set)
+    if ok("issuer"):
+        from thidua.authority import check as authority_check
+
+        out += authority_check(spec, valid)
     if ok("copies") and spec.copies and not spec.copies[-1].startswith("Lưu"):
         out.append((("copies", len(spec.copies) - 1), "dòng cuối của Nơi nhận phải là 'Lưu: VT…'"))
     return out

@@ -45,10 +45,18 @@ TITLES: dict[str, tuple[str, frozenset[str]]] = {
     "TTLDXS": ("Tập thể lao động xuất sắc", frozenset({"collective"})),
     "CO_THI_DUA": ("Cờ thi đua", frozenset({"collective"})),
     "GIAY_KHEN": ("Giấy khen", frozenset({"collective", "individual"})),
-    "BANG_KHEN_TINH": ("Bằng khen Chủ tịch UBND tỉnh", frozenset({"collective", "individual"})),
+    "BANG_KHEN_TINH": (
+        "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
+        frozenset({"collective", "individual"}),
+    ),
     "HTTNV": ("Hoàn thành tốt nhiệm vụ", frozenset({"collective", "individual"})),
     "HTXSNV": ("Hoàn thành xuất sắc nhiệm vụ", frozenset({"collective", "individual"})),
+    # decided by the Prime Minister, proposed by a province (Luật Thi đua, khen thưởng, Điều 78)
+    "CO_THI_DUA_CP": ("Cờ thi đua của Chính phủ", frozenset({"collective"})),
+    "CSTD_TOAN_QUOC": ("Chiến sĩ thi đua toàn quốc", frozenset({"individual"})),
+    "BANG_KHEN_TTG": ("Bằng khen của Thủ tướng Chính phủ", frozenset({"collective", "individual"})),
 }
+RATINGS = frozenset({"HTTNV", "HTXSNV"})  # ratings of the year, not awards: nobody "decides" them
 
 SUBJECT_LABELS = {"collective": "tập thể", "individual": "cá nhân"}
 PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -74,10 +82,43 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
 
 
+class LegalTextSpec(Strict):
+    """A text cited in a decision's căn cứ: "Quyết định số 30/2024/QĐ-UBND ngày 03/7/2024 của Ủy
+    ban nhân dân tỉnh Hà Nam về việc ban hành Quy chế …" is number, date, issuer and title (the
+    title begins with the kind of text)."""
+
+    number: Annotated[str, short(60)]
+    date: dt.date
+    issuer: Annotated[str, short(200)]
+    title: Text
+
+
+class AuthoritySpec(Strict):
+    """Who decides and who proposes for this agency: a profile of rules/authorities/ (what the
+    law lets its head decide, to whom it proposes the rest) and the agency's own data."""
+
+    profile: Annotated[str, short(40)]  # "so", "ubnd-tinh", "ubnd-xa" (rules/authorities/*.yaml)
+    name: Annotated[str, short(200)]  # "Sở Công Thương": the name in sentences, normal case
+    province: Annotated[str, Field(max_length=100)] | None = None  # "Hà Nam", for {province}
+    head_title: Annotated[str, short(200)]  # "Giám đốc Sở Công Thương"
+    competence: LegalTextSpec | None = None  # the text giving the agency its powers
+    regulations: list[LegalTextSpec] = []  # quy chế thi đua, khen thưởng (tỉnh, cơ quan)
+    proposer: Annotated[str, Field(max_length=200)] | None = None  # default: the profile's
+    council: Annotated[str, Field(max_length=200)] | None = None  # default: the profile's
+    decides: list[Annotated[str, short(60)]] | None = None  # default: the profile's
+    executors: list[Annotated[str, short(200)]] | None = None  # Điều 3; default: the profile's
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data):
+        return empty_lists(data, ("regulations",))
+
+
 class Issuer(Strict):
     parent_agency: Annotated[str, Field(max_length=200)] | None = None
     agency: Annotated[str, short(200)]
     agency_code: Annotated[str, short(20)]
+    authority: AuthoritySpec | None = None  # None: a Sở, named from `agency`
 
 
 class DocumentSpec(Strict):

@@ -25,22 +25,38 @@ def check(
     typer.echo(f"{rs.title} — {rs.agency}")
     for code in rs.order:
         t = rs.titles[code]
-        money = (
-            f", thưởng {number(t.reward_multiple, 1)} lần lương cơ sở" if t.reward_multiple else ""
-        )
         typer.echo(
             f"  {code} — {t.name} ({SUBJECTS[t.subject]}): {len(t.rules)} tiêu chuẩn, "
-            f"biểu quyết {t.vote_threshold.text}, {DECIDERS[t.decided_by]}{money}"
+            f"biểu quyết {t.vote_threshold.text}, {DECIDERS[t.decided_by]}{_money(t)}"
         )
-    for q in rs.quotas:
+        for r in t.disabled:
+            typer.echo(f"    {r.id}: quy định riêng của cơ quan, đang tắt")
+    unverified = [r.id for t in rs.titles.values() for r in t.rules if r.unverified]
+    if unverified:
+        typer.echo(f"  Chưa đối chiếu được văn bản gốc: {', '.join(unverified)}")
+    for q in (*rs.quotas, *rs.disabled_quotas):
         if q.max_ratio is not None:
             pct = Decimal(q.max_ratio.numerator * 100) / q.max_ratio.denominator
             limit = f"tối đa {percent(pct)} số {rs.title_name(q.of or '')}"
             limit += f" ({ROUNDINGS[q.rounding]})"
         else:
             limit = f"tối đa {q.max_count}"
-        typer.echo(f"  Chỉ tiêu {q.id}: {rs.title_name(q.title)} {limit}, mỗi {SCOPES[q.scope]}")
+        off = " (quy định riêng của cơ quan, đang tắt)" if q in rs.disabled_quotas else ""
+        typer.echo(
+            f"  Chỉ tiêu {q.id}{off}: {rs.title_name(q.title)} {limit}, mỗi {SCOPES[q.scope]}"
+        )
     typer.echo(f"  Hội đồng: đủ số phiếu khi {rs.quorum.text}; Cờ mỗi khối: {rs.flags_per_block}")
+
+
+def _money(t) -> str:
+    if t.reward is None:
+        return ""
+    parts = [
+        f"{who} {number(m, 1)}"
+        for who, m in (("cá nhân", t.reward.individual), ("tập thể", t.reward.collective))
+        if m is not None
+    ]
+    return f", thưởng ({'; '.join(parts)}) lần mức lương cơ sở"
 
 
 @app.command("history-import")

@@ -20,10 +20,13 @@ TITLE_NAMES = {
     "TTLDTT": "Tập thể lao động tiên tiến",
     "TTLDXS": "Tập thể lao động xuất sắc",
     "GIAY_KHEN": "Giấy khen",
-    "BANG_KHEN_TINH": "Bằng khen Chủ tịch UBND tỉnh",
+    "BANG_KHEN_TINH": "Bằng khen của Chủ tịch Ủy ban nhân dân tỉnh",
     "CO_THI_DUA": "Cờ thi đua",
     "HTTNV": "Hoàn thành tốt nhiệm vụ",
     "HTXSNV": "Hoàn thành xuất sắc nhiệm vụ",
+    "CO_THI_DUA_CP": "Cờ thi đua của Chính phủ",
+    "CSTD_TOAN_QUOC": "Chiến sĩ thi đua toàn quốc",
+    "BANG_KHEN_TTG": "Bằng khen của Thủ tướng Chính phủ",
 }
 _DOC_TYPE = re.compile(
     r"^(Chỉ thị|Nghị quyết|Nghị định|Thông tư|Quyết định|Kế hoạch|Công văn|Luật|Hướng dẫn|"

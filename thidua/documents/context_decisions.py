@@ -8,11 +8,11 @@ from sqlmodel import Session, col, select
 
 from models import Decision, DecisionItem, IssuedDocument, Movement, Nomination
 from thidua import vn
+from thidua.authority import authority_of, cite
 from thidua.documents.context_awards import Subjects, _count_text, _short
 from thidua.documents.context_common import (
     copies,
     header,
-    legal_bases,
     local_date,
     nominations_by_id,
     title_name,
@@ -62,24 +62,6 @@ def _groups(items, noms) -> list[dict[str, str]]:
     return [{"title": title_name(t), "count_text": _count_text(ns)} for t, ns in by_title.items()]
 
 
-def _launch_ref(session: Session, movement: Movement) -> str:
-    doc = session.exec(
-        select(IssuedDocument).where(
-            IssuedDocument.movement_id == movement.id, IssuedDocument.kind == "launch"
-        )
-    ).first()
-    kind = {"chi_thi": "Chỉ thị", "cong_van": "Công văn"}.get(movement.doc_kind, "Kế hoạch")
-    number = (
-        doc.symbol
-        if doc and doc.symbol
-        else (f"{movement.doc_number}/{movement.doc_symbol}" if movement.doc_number else "")
-    )
-    return (
-        f"{kind} {('số ' + number + ' ') if number else ''}của {movement.agency} về việc "
-        f"phát động phong trào thi đua năm {movement.year}"
-    )
-
-
 def _doc_symbol(session: Session, movement: Movement, kind: str) -> str | None:
     doc = session.exec(
         select(IssuedDocument)
@@ -89,25 +71,45 @@ def _doc_symbol(session: Session, movement: Movement, kind: str) -> str | None:
     return doc.symbol if doc else None
 
 
+def _minutes(session: Session, movement: Movement, form: str) -> str:
+    """ " (Biên bản số 05/BB-HĐTĐKT)" or " tại Biên bản số …", empty before the minutes."""
+    minutes = _doc_symbol(session, movement, "minutes")
+    return form.format(minutes) if minutes else ""
+
+
+def _signer(movement: Movement, prefix: str | None) -> tuple[str, str, str]:
+    return prefix or "", movement.signer_title, movement.signer_name
+
+
 def proposal_memo_context(
     session: Session, movement: Movement, decision: Decision
 ) -> dict[str, Any]:
+    """The Tờ trình to the authority above (the issuer's profile names it and through whom),
+    on the căn cứ of the agency's data."""
     items, noms, subjects = _items(session, decision)
-    minutes = _doc_symbol(session, movement, "minutes")
+    authority = authority_of(movement)
+    to = decision.authority or authority.proposes_to
+    via = f" (qua {authority.proposes_through})" if authority.proposes_through else ""
+    extra = [authority.proposes_through] if authority.proposes_through else []
     ctx = header(
         movement,
         summary=f"Về việc đề nghị khen thưởng phong trào thi đua năm {movement.year}",
         issued_on=decision.signed_on,
-        copy_lines=copies(session, movement, "Như trên", "Sở Nội vụ", "Lãnh đạo Sở"),
-    )
+        copy_lines=copies(
+            session, movement, *_unique([*authority.proposal_copies[:1], *extra,
+                                          *authority.proposal_copies[1:]])
+        ),
+        signer=_signer(movement, authority.proposal_signer_prefix),
+    )  # fmt: skip
     ctx.update(
-        addressee=decision.authority,
-        legal_bases=[*legal_bases(session, movement), _launch_ref(session, movement)],
+        addressee=to,
+        legal_bases=[cite(b) for b in authority.bases],
         intro=(
             f"Trên cơ sở kết quả thực hiện phong trào thi đua năm {movement.year}, "
-            f"Hội đồng Thi đua - Khen thưởng {movement.agency} đã họp xét"
-            + (f" (Biên bản số {minutes})" if minutes else "")
-            + f". {movement.agency} kính đề nghị {decision.authority} xem xét, khen thưởng:"
+            f"{authority.council} đã họp xét"
+            + _minutes(session, movement, " (Biên bản số {})")
+            + ". "
+            f"{authority.name} kính đề nghị {to} xem xét, khen thưởng:"
         ),
         groups=_groups(items, noms),
         rows=[
@@ -120,9 +122,13 @@ def proposal_memo_context(
             }
             for i, it in enumerate(items, start=1)
         ],
-        closing=f"{movement.agency} kính trình {decision.authority} xem xét, quyết định./.",
+        closing=f"{authority.name} kính trình {to}{via} xem xét, quyết định./.",
     )
     return ctx
+
+
+def _unique(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
 
 
 def _money(value: Decimal | None) -> str:
@@ -130,24 +136,27 @@ def _money(value: Decimal | None) -> str:
 
 
 def decision_context(session: Session, movement: Movement, decision: Decision) -> dict[str, Any]:
+    """The Quyết định of the agency's head: his title, the căn cứ of the agency's data, "Theo
+    đề nghị của …", and Điều 3 and Nơi nhận as the issuer's profile says."""
     items, noms, subjects = _items(session, decision)
-    minutes = _doc_symbol(session, movement, "minutes")
-    issuer = decision.authority or f"{movement.signer_title} {movement.agency}"
+    authority = authority_of(movement)
     total = sum((i.amount for i in items if i.amount is not None), Decimal(0))
     ctx = header(
         movement,
         summary=f"Về việc khen thưởng phong trào thi đua năm {movement.year}",
         issued_on=decision.signed_on,
-        copy_lines=copies(session, movement, "Như Điều 3", "Sở Nội vụ", "Lãnh đạo Sở"),
+        copy_lines=copies(session, movement, *authority.decision_copies),
+        signer=_signer(movement, authority.decision_signer_prefix),
     )
     ctx.update(
-        issuer_title=issuer.upper(),
-        legal_bases=[*legal_bases(session, movement), _launch_ref(session, movement)],
+        issuer_title=(decision.authority or authority.head_title).upper(),
+        legal_bases=[cite(b) for b in authority.bases],
         proposal_line=(
-            f"Xét đề nghị của Hội đồng Thi đua - Khen thưởng {movement.agency}"
-            + (f" tại Biên bản số {minutes}" if minutes else "")
+            f"Theo đề nghị của {authority.proposer} và kết quả họp xét của {authority.council}"
+            + _minutes(session, movement, " tại Biên bản số {}")
             + "."
         ),
+        movement_name=f"phong trào thi đua năm {movement.year} của {authority.name}",
         groups=_groups(items, noms),
         rows=[
             {
@@ -160,10 +169,7 @@ def decision_context(session: Session, movement: Movement, decision: Decision) -
             for i, it in enumerate(items, start=1)
         ],
         total_amount=vn.number(total, 0),
-        executors=(
-            "Chánh Văn phòng, Thủ trưởng các phòng, đơn vị có liên quan và các tập thể, "
-            "cá nhân có tên tại Điều 1"
-        ),
+        executors="; ".join([*authority.executors, "các tập thể, cá nhân có tên tại Điều 1"]),
     )
     return ctx
 

@@ -2,7 +2,8 @@
 letter in tests/data/spec/seeds), with units, reports, nominations, a council meeting and decisions.
 
 Used by the document tests, scripts/render-doc-samples and bench/documents.py; it writes
-through the models directly, so it needs neither the spec loader nor the rules engine."""
+through the models directly, so it needs neither the spec loader nor the rules engine (only the
+rule set, for the reward money of its decisions)."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -36,6 +37,8 @@ from models import (
     Unit,
 )
 from thidua.results import BlockRanking, CheckResult, RuleFailure, UnitRank, VoteResult
+from thidua.rewards import price_decision
+from thidua.rules import DEFAULT_RULE_SET, load_rule_set
 
 UNITS = [
     ("VP", "Văn phòng Sở"),
@@ -59,14 +62,6 @@ TARGETS = [
     ("XK", "Kim ngạch xuất khẩu hàng hóa", "4401", "4.401", "triệu USD", None),
     ("NK", "Kim ngạch nhập khẩu hàng hóa", "3882", "3.882", "triệu USD", None),
 ]
-BASE_SALARY = Decimal(1_490_000)  # mức lương cơ sở 2022
-MULTIPLE = {
-    "LDTT": Decimal("0.3"),
-    "CSTDCS": Decimal("1.0"),
-    "TTLDXS": Decimal("1.5"),
-    "TTLDTT": Decimal("0.8"),
-    "GIAY_KHEN": Decimal("0.15"),
-}
 
 
 @dataclass
@@ -84,6 +79,21 @@ class Demo:
 
 def _local(y, m, d, hh=8, mm=0) -> datetime:
     return datetime(y, m, d, hh - 7, mm, tzinfo=UTC)  # given in Hà Nội time (UTC+7)
+
+
+def _hanam_authority() -> dict:
+    """The authority of the Hà Nam example (examples/hanam-sct-2022.yaml), as stored."""
+    from thidua.authority import resolve
+    from thidua.settings import PROJECT_ROOT
+    from thidua.spec_load import load_spec
+
+    spec = load_spec(PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml")
+    return resolve(
+        spec.issuer.authority,
+        agency=spec.issuer.agency,
+        signer_title=spec.signer.title,
+        parent_agency=spec.issuer.parent_agency,
+    ).as_json()
 
 
 def build_demo(
@@ -130,6 +140,7 @@ def build_demo(
         signer_prefix=None,
         signer_title="Giám đốc",
         signer_name="Lê Nguyên Ngọc",
+        authority=_hanam_authority(),
     )
     session.add(m)
     session.flush()
@@ -369,17 +380,11 @@ def build_demo(
     session.flush()
     for n in noms:
         target = proposal if n.title in ("TTLDXS", "BANG_KHEN_TINH") else decision
-        amount = BASE_SALARY * MULTIPLE.get(n.title, Decimal("0.3"))
-        if n.title == "GIAY_KHEN" and n.subject_kind == "collective":
-            amount = BASE_SALARY * Decimal("0.3")
-        session.add(
-            DecisionItem(
-                decision_id=target.id,
-                nomination_id=n.id,
-                title=n.title,
-                amount=amount.quantize(Decimal(1000)),
-            )
-        )
+        session.add(DecisionItem(decision_id=target.id, nomination_id=n.id, title=n.title))
+    session.flush()
+    rule_set = load_rule_set(DEFAULT_RULE_SET)
+    for d in (decision, proposal):  # the base salary in force on each one's date
+        price_decision(session, d, rule_set)
     session.flush()
     return Demo(m, unit_rows, blocks, people, noms, meeting, decision, proposal, members)
 

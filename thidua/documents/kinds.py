@@ -169,6 +169,7 @@ KINDS: dict[str, Kind] = {
             "issuer_title",
             "legal_bases",
             "proposal_line",
+            "movement_name",
             "groups",
             "rows",
             "total_amount",

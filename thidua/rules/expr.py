@@ -153,6 +153,34 @@ def compile_expr(source: str, vocab: Vocabulary) -> Compiled:
     return Compiled(source, run, frozenset(facts), frozenset(titles), frozenset(calls))
 
 
+def any_of(parts: list[Compiled]) -> Compiled:
+    """A criterion met when any one of its alternatives is ("đạt một trong các tiêu chuẩn").
+
+    An alternative that cannot be checked (a fact missing or malformed) counts as not met, so
+    another alternative can still carry the criterion; when none is met and one could not be
+    checked, that first error is raised, since supplying the fact may change the answer."""
+
+    def run(ctx: Any) -> bool:
+        error: Exception | None = None
+        for part in parts:
+            try:
+                if part.run(ctx):
+                    return True
+            except Exception as e:  # re-raised below when no alternative is met
+                error = error or e
+        if error is not None:
+            raise error
+        return False
+
+    return Compiled(
+        source=" hoặc ".join(f"({p.source})" for p in parts),
+        run=run,
+        facts=frozenset().union(*(p.facts for p in parts)),
+        titles=frozenset().union(*(p.titles for p in parts)),
+        calls=frozenset().union(*(p.calls for p in parts)),
+    )
+
+
 def _refuse(node: ast.AST) -> ExprError:
     kind = type(node).__name__
     what = _NODE_NAMES.get(kind, kind)

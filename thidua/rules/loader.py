@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from thidua.errors import Problems
-from thidua.rules.expr import ExprError, Vocabulary, compile_expr
+from thidua.rules.expr import Compiled, ExprError, Vocabulary, any_of, compile_expr
 from thidua.rules.ruleset import (
+    AWARD_FORMS,
     DECIDERS,
     FACT_TYPES,
+    KINDS,
     KNOWN_TITLES,
     RATING_TITLES,
     ROUNDINGS,
@@ -18,7 +20,9 @@ from thidua.rules.ruleset import (
     SUBJECTS,
     TITLE_SUBJECTS,
     FactSpec,
+    Message,
     Quota,
+    Reward,
     Rule,
     RuleSet,
     Threshold,
@@ -35,11 +39,18 @@ TOP = {
 TOP_REQUIRED = {"format", "name", "version", "year", "agency", "legal_basis", "facts", "titles"}
 FACT_FIELDS = {"label", "type", "values", "default", "min", "max", "subject"}
 TITLE_FIELDS = {
-    "name", "subject", "basis", "criteria", "reward_multiple", "vote_threshold", "decided_by",
+    "name", "subject", "basis", "criteria", "reward", "vote_threshold", "decided_by", "kind",
     "notes",
 }  # fmt: skip
-RULE_FIELDS = {"id", "rule", "message", "basis"}
-QUOTA_FIELDS = {"id", "title", "scope", "max", "of", "rounding", "min_allowed", "basis"}
+RULE_FIELDS = {
+    "id", "rule", "any_of", "message", "basis", "unverified", "source", "quy_che", "enabled",
+}  # fmt: skip
+ALT_FIELDS = {"rule", "label"}
+REWARD_FIELDS = {"individual", "collective", "basis", "unverified", "source"}
+QUOTA_FIELDS = {
+    "id", "title", "scope", "max", "of", "rounding", "min_allowed", "basis", "unverified",
+    "source", "quy_che", "enabled",
+}  # fmt: skip
 COUNCIL_FIELDS = {"quorum", "blank_is_valid"}
 SCORING_FIELDS = {"flags_per_block"}
 # Facts the engine itself reads (initiatives(), discipline_at_least(), member_*()).
@@ -139,14 +150,16 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
                 problems.add(f"titles.{t.code}.criteria", f"mã tiêu chuẩn '{r.id}' đã dùng ở "
                              f"{seen[r.id]}", r.where)  # fmt: skip
             seen.setdefault(r.id, t.code)
-    quotas = _quotas(c, top.get("quotas") or [], top, titles)
+    off: set[str] = set()
+    every_quota = _quotas(c, top.get("quotas") or [], top, titles, off)
+    quotas = [q for q in every_quota if q.id not in off]
     council = c.mapping(top.get("council") or {}, "council", COUNCIL_FIELDS, top, "council") or {}
     quorum = _threshold(c, council.get("quorum", ">= 2/3"), "council.quorum", council, "quorum")
     scoring = c.mapping(top.get("scoring") or {}, "scoring", SCORING_FIELDS, top, "scoring") or {}
     flags = scoring.get("flags_per_block", 1)
     if not isinstance(flags, int) or flags < 0:
         c.add("scoring.flags_per_block", "phải là số nguyên không âm", scoring, "flags_per_block")
-    for i, q in enumerate(quotas):
+    for i, q in enumerate(every_quota):
         if (q.title, q.scope) == ("CO_THI_DUA", "block") and q.max_count not in (None, flags):
             reason = f"{q.max_count} Cờ mỗi khối, khác scoring.flags_per_block ({flags})"
             problems.add(f"quotas[{i + 1}].max", f"{reason}: hai số phải bằng nhau", q.where)
@@ -167,6 +180,7 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
         blank_is_valid=bool(council.get("blank_is_valid", False)),
         flags_per_block=flags,
         path=path,
+        disabled_quotas=tuple(q for q in every_quota if q.id in off),
     )
 
 
@@ -248,17 +262,14 @@ def _title(
     if decided_by not in DECIDERS:
         c.add(f"{fname}.decided_by", f"'{decided_by}' không có (có: {', '.join(DECIDERS)})", node,
               "decided_by")  # fmt: skip
-    reward = node.get("reward_multiple")
-    multiple = None
-    if reward is not None:
-        try:
-            multiple = Decimal(str(reward))
-        except InvalidOperation:
-            c.add(f"{fname}.reward_multiple", f"'{reward}' không phải là số", node,
-                  "reward_multiple")  # fmt: skip
+    kind = node.get("kind", "khen_thuong" if code in AWARD_FORMS else "danh_hieu")
+    if kind not in KINDS:
+        c.add(f"{fname}.kind", f"'{kind}' không có (có: {', '.join(KINDS)})", node, "kind")
+    reward = _reward(c, node.get("reward"), f"{fname}.reward", node, subject)
     threshold = _threshold(c, node.get("vote_threshold", "> 50%"), f"{fname}.vote_threshold",
                            node, "vote_threshold")  # fmt: skip
     rules: list[Rule] = []
+    disabled: list[Rule] = []
     depends: set[str] = set()
     criteria = node.get("criteria") or []
     if not isinstance(criteria, list):
@@ -274,37 +285,31 @@ def _title(
         if rid in seen:
             c.add(f"{rname}.id", f"mã tiêu chuẩn '{rid}' bị trùng", item, "id")
         seen.add(rid)
-        for k in ("rule", "message"):
-            if not item.get(k):
-                c.add(f"{rname}.{k}", "thiếu trường bắt buộc", item)
-        if not item.get("rule") or not item.get("message"):
+        compiled = _criterion(c, rname, item, vocab)
+        if compiled is None:
             continue
-        try:
-            test = compile_expr(str(item["rule"]), vocab)
-        except ExprError as e:
-            c.add(f"{rname}.rule", f"{e} — trong: {item['rule']}", item, "rule")
-            continue
-        try:
-            message = compile_message(nfc(str(item["message"])), vocab)
-        except ExprError as e:
-            c.add(f"{rname}.message", str(e), item, "message")
-            continue
+        test, message, labels = compiled
         wrong = sorted(
             f for f in test.facts if facts[f].subject not in {"both", subject}
         ) if subject in {"individual", "collective"} else []  # fmt: skip
         for f in wrong:
             c.add(f"{rname}.rule", f"dữ kiện '{f}' không dùng cho {SUBJECTS[subject]}", item,
-                  "rule")  # fmt: skip
-        depends |= test.titles
-        depends |= {t for p in message.parts if not isinstance(p, str) for t in p.titles}
-        rules.append(
+                  "rule" if "rule" in item else "any_of")  # fmt: skip
+        enabled = _flag(c, f"{rname}.enabled", item, "enabled", default=True)
+        if enabled:
+            depends |= test.titles
+            depends |= {t for p in message.parts if not isinstance(p, str) for t in p.titles}
+        (rules if enabled else disabled).append(
             Rule(
                 id=rid,
                 title=code,
                 test=test,
                 message=message,
                 basis=nfc(str(item.get("basis") or basis)),
-                where=c.where(item, "rule"),
+                where=c.where(item, "rule" if "rule" in item else "any_of"),
+                alternatives=labels,
+                unverified=_unverified(c, rname, item),
+                quy_che=_flag(c, f"{rname}.quy_che", item, "quy_che"),
             )
         )
     return Title(
@@ -313,10 +318,117 @@ def _title(
         subject=subject if subject in SUBJECTS else "both",
         basis=basis,
         rules=tuple(rules),
-        reward_multiple=multiple,
+        reward=reward,
         vote_threshold=threshold,
         depends_on=frozenset(depends - {code} - RATING_TITLES),
         decided_by=decided_by if decided_by in DECIDERS else "agency",
+        kind=kind if kind in KINDS else "danh_hieu",
+        disabled=tuple(disabled),
+    )
+
+
+def _criterion(
+    c: _Ctx, rname: str, item: Any, vocab: Vocabulary
+) -> tuple[Compiled, Message, tuple[str, ...]] | None:
+    """The test, message and alternatives of one criterion: `rule` (one expression) or `any_of`
+    (alternatives, each a rule and a label; met when one of them is)."""
+    has_rule, alternatives = bool(item.get("rule")), item.get("any_of")
+    if has_rule == (alternatives is not None):
+        c.add(f"{rname}.rule", "cần đúng một trong hai trường 'rule' hoặc 'any_of'", item)
+        return None
+    labels: list[str] = []
+    if has_rule:
+        try:
+            test = compile_expr(str(item["rule"]), vocab)
+        except ExprError as e:
+            c.add(f"{rname}.rule", f"{e} — trong: {item['rule']}", item, "rule")
+            return None
+    else:
+        if not isinstance(alternatives, list) or len(alternatives) < 2:
+            c.add(f"{rname}.any_of", "phải là danh sách từ hai tiêu chuẩn trở lên", item,
+                  "any_of")  # fmt: skip
+            return None
+        parts = []
+        for j, alt in enumerate(alternatives):
+            aname = f"{rname}.any_of[{j + 1}]"
+            alt = c.mapping(alt, aname, ALT_FIELDS, alternatives, None)
+            if alt is None:
+                continue
+            if not alt.get("rule") or not alt.get("label"):
+                c.add(aname, "mỗi tiêu chuẩn cần 'rule' và 'label' (tên tiêu chuẩn)", alt)
+                continue
+            try:
+                parts.append(compile_expr(str(alt["rule"]), vocab))
+            except ExprError as e:
+                c.add(f"{aname}.rule", f"{e} — trong: {alt['rule']}", alt, "rule")
+                continue
+            labels.append(nfc(str(alt["label"])).strip().rstrip(".;"))
+        if len(parts) != len(alternatives):
+            return None
+        test = any_of(parts)
+    text = item.get("message")
+    if not text and not labels:
+        c.add(f"{rname}.message", "thiếu trường bắt buộc", item)
+        return None
+    if not text:  # the alternatives named, as the law lists them
+        listed = "; ".join(f"{chr(ord('a') + k)}) {label}" for k, label in enumerate(labels))
+        text = f"Chưa đạt một trong các tiêu chuẩn: {listed}"
+    try:
+        message = compile_message(nfc(str(text)), vocab)
+    except ExprError as e:
+        c.add(f"{rname}.message", str(e), item, "message")
+        return None
+    return test, message, tuple(labels)
+
+
+def _flag(c: _Ctx, fname: str, node: Any, key: str, default: bool = False) -> bool:
+    value = node.get(key, default)
+    if not isinstance(value, bool):
+        c.add(fname, "phải là true hoặc false", node, key)
+        return default
+    return value
+
+
+def _unverified(c: _Ctx, fname: str, node: Any) -> str | None:
+    """`unverified: true` with `source`: the text the rule relied on, the original unread."""
+    flag = _flag(c, f"{fname}.unverified", node, "unverified")
+    source = nfc(str(node.get("source") or "")).strip()
+    if flag and not source:
+        c.add(f"{fname}.source", "tiêu chuẩn chưa đối chiếu văn bản gốc phải ghi nguồn đã dựa "
+              "vào", node, "unverified")  # fmt: skip
+    if source and not flag:
+        c.add(f"{fname}.source", "chỉ ghi 'source' khi có 'unverified: true'", node, "source")
+    return (source or None) if flag else None
+
+
+def _reward(c: _Ctx, node: Any, fname: str, parent: Any, subject: Any) -> Reward | None:
+    if node is None:
+        return None
+    node = c.mapping(node, fname, REWARD_FIELDS, parent, "reward")
+    if node is None:
+        return None
+    multiples: dict[str, Decimal | None] = {}
+    for who in ("individual", "collective"):
+        raw = node.get(who)
+        multiples[who] = None
+        if raw is None:
+            continue
+        try:
+            multiples[who] = Decimal(str(raw))
+        except InvalidOperation:
+            c.add(f"{fname}.{who}", f"'{raw}' không phải là số", node, who)
+            continue
+        if not multiples[who].is_finite() or multiples[who] < 0:
+            c.add(f"{fname}.{who}", f"'{raw}' phải là số không âm", node, who)
+        if subject in {"individual", "collective"} and who != subject:
+            c.add(f"{fname}.{who}", f"danh hiệu chỉ dành cho {SUBJECTS[subject]}", node, who)
+    if all(v is None for v in multiples.values()):
+        c.add(fname, "cần ghi số lần mức lương cơ sở (individual, collective)", parent, "reward")
+    basis = nfc(str(node.get("basis") or ""))
+    if not basis:
+        c.add(f"{fname}.basis", "thiếu căn cứ pháp lý của mức tiền thưởng", node)
+    return Reward(
+        multiples["individual"], multiples["collective"], basis, _unverified(c, fname, node)
     )
 
 
@@ -352,7 +464,8 @@ def _order(c: _Ctx, titles: dict[str, Title], node: Any) -> tuple[str, ...]:
     return tuple(order)
 
 
-def _quotas(c: _Ctx, node: Any, top: Any, titles: dict[str, Title]) -> list[Quota]:
+def _quotas(c: _Ctx, node: Any, top: Any, titles: dict[str, Title], off: set[str]) -> list[Quota]:
+    """Every quota written down; the ids of those switched off (enabled: false) go into off."""
     if not isinstance(node, list):
         c.add("quotas", "phải là danh sách chỉ tiêu", top, "quotas")
         return []
@@ -408,6 +521,10 @@ def _quotas(c: _Ctx, node: Any, top: Any, titles: dict[str, Title]) -> list[Quot
                 min_allowed=min_allowed,
                 basis=basis,
                 where=c.where(q),
+                unverified=_unverified(c, fname, q),
+                quy_che=_flag(c, f"{fname}.quy_che", q, "quy_che"),
             )
         )
+        if not _flag(c, f"{fname}.enabled", q, "enabled", default=True):
+            off.add(out[-1].id)
     return out

@@ -28,6 +28,10 @@ RATING_TITLES = {"HTTNV", "HTXSNV"}  # task ratings, kept in the award history l
 SUBJECTS = {"individual": "cá nhân", "collective": "tập thể", "both": "cá nhân và tập thể"}
 FACT_TYPES = {"enum", "number", "integer", "boolean", "text", "initiatives", "counts"}
 DECIDERS = {"agency": "thủ trưởng cơ quan quyết định", "province": "trình cấp tỉnh quyết định"}
+# What the law calls a title: a danh hiệu thi đua, or a hình thức khen thưởng (Luật TĐKT 2022,
+# Điều 7 and Điều 8). Reward money treats the two differently (Nghị định 152/2025/NĐ-CP, Điều 49).
+KINDS = {"danh_hieu": "danh hiệu thi đua", "khen_thuong": "hình thức khen thưởng"}
+AWARD_FORMS = {"GIAY_KHEN", "BANG_KHEN_TINH"}  # the hình thức khen thưởng among KNOWN_TITLES
 SCOPES = {"unit": "đơn vị", "block": "khối thi đua", "movement": "phong trào"}
 ROUNDINGS = {"floor": "làm tròn xuống", "half_up": "làm tròn (từ 0,5 lên)", "ceil": "làm tròn lên"}
 DEFAULT_RULE_SET = "nd152-2025"
@@ -93,6 +97,22 @@ class Rule:
     message: Message
     basis: str
     where: str
+    alternatives: tuple[str, ...] = ()  # "đạt một trong các tiêu chuẩn": the alternatives' names
+    unverified: str | None = None  # the source relied on where the legal text was not read
+    quy_che: bool = False  # the agency's own rule (quy chế), not the law's
+
+
+@dataclass(frozen=True)
+class Reward:
+    """Reward money as multiples of the base salary (mức lương cơ sở)."""
+
+    individual: Decimal | None
+    collective: Decimal | None
+    basis: str
+    unverified: str | None = None
+
+    def multiple(self, subject_kind: str) -> Decimal | None:
+        return self.collective if subject_kind == "collective" else self.individual
 
 
 @dataclass(frozen=True)
@@ -102,10 +122,23 @@ class Title:
     subject: str
     basis: str
     rules: tuple[Rule, ...]
-    reward_multiple: Decimal | None
+    reward: Reward | None
     vote_threshold: Threshold
     depends_on: frozenset[str]
     decided_by: str = "agency"  # agency: the head decides | province: proposed upward
+    kind: str = "danh_hieu"  # danh_hieu | khen_thuong (KINDS)
+    disabled: tuple[Rule, ...] = ()  # criteria written down but switched off (enabled: false)
+
+    @property
+    def reward_multiple(self) -> Decimal | None:
+        """The multiple for an individual (for a collective-only title, the collective's)."""
+        if self.reward is None:
+            return None
+        return (
+            self.reward.individual
+            if self.reward.individual is not None
+            else (self.reward.collective)
+        )
 
 
 @dataclass(frozen=True)
@@ -120,6 +153,8 @@ class Quota:
     min_allowed: int
     basis: str
     where: str
+    unverified: str | None = None
+    quy_che: bool = False
 
     def allowed(self, base: int) -> int:
         if self.max_count is not None:
@@ -151,6 +186,7 @@ class RuleSet:
     blank_is_valid: bool
     flags_per_block: int
     path: Path
+    disabled_quotas: tuple[Quota, ...] = ()  # written down but switched off (enabled: false)
 
     @property
     def disciplines(self) -> list[str]:

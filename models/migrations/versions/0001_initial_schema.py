@@ -68,6 +68,7 @@ def upgrade() -> None:
     sa.Column('signer_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('auto_periods', sa.Boolean(), nullable=False),
     sa.Column('rule_set', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('authority', sa.JSON(), nullable=False),
     sa.Column('reminder_policy', sa.JSON(), nullable=False),
     sa.Column('stage', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
     sa.Column('stage_changed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),

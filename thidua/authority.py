@@ -1,0 +1,325 @@
+"""Who decides and who proposes: the issuing agency's authority profile, as data.
+
+A profile (rules/authorities/NAME.yaml, an office may edit it) says which titles the head of
+that kind of agency decides himself (Luật Thi đua, khen thưởng 2022, Điều 78–80), to whom the
+rest is proposed and through whom, the laws its decisions cite, who carries a decision out
+(Điều 3) and who receives copies. The movement spec's `issuer.authority` block names the profile
+and adds the agency's own data: its name in sentences, its head's title, the text that gives it
+its powers and its quy chế thi đua, khen thưởng. `resolve` merges both into the plain dict
+stored on the movement (what was in force when it was launched); `authority_of` reads it back.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from models import Movement
+from thidua import vn
+from thidua.errors import InvalidInput, Problem
+from thidua.spec_schema import (
+    RATINGS,
+    TITLES,
+    AuthoritySpec,
+    LegalTextSpec,
+    Strict,
+    Text,
+    short,
+)
+
+DEFAULT_PROFILE = "so"  # a spec without an authority block: a Sở, as every spec before it
+
+
+class UpwardProfile(Strict):
+    to: Annotated[str, short(200)]
+    through: Annotated[str, Field(max_length=200)] | None = None
+    decides: list[Annotated[str, short(60)]] = Field(min_length=1)
+    basis: Text
+
+
+class Profile(Strict):
+    name: Text
+    historical: bool = False  # a tier that no longer exists (the district, before 01/7/2025)
+    needs_competence: bool = False  # the agency must cite the text that gives it its powers
+    decides: list[Annotated[str, short(60)]] = Field(min_length=1)
+    decides_basis: Text
+    proposes: UpwardProfile
+    bases: list[LegalTextSpec] = Field(min_length=1)
+    decision_signer_prefix: Annotated[str, Field(max_length=60)] | None = None
+    proposal_signer_prefix: Annotated[str, Field(max_length=60)] | None = None
+    proposer: Annotated[str, short(200)]
+    council: Annotated[str, short(200)]  # "Hội đồng Thi đua - Khen thưởng {name}"
+    executors: list[Annotated[str, short(200)]] = Field(min_length=1)
+    decision_copies: list[Annotated[str, short(300)]] = Field(default_factory=list)
+    proposal_copies: list[Annotated[str, short(300)]] = Field(default_factory=list)
+
+
+def profiles_dir() -> Path:
+    from thidua.rules.ruleset import rules_dir
+
+    return rules_dir() / "authorities"
+
+
+def profile_names() -> list[str]:
+    return sorted(p.stem for p in profiles_dir().glob("*.yaml"))
+
+
+def load_profile(name: str) -> Profile:
+    """The profile rules/authorities/NAME.yaml, or InvalidInput naming the field at fault."""
+    path = profiles_dir() / f"{name}.yaml"
+    if not path.is_file():
+        raise InvalidInput(f"Không có hồ sơ thẩm quyền '{name}' (có: {', '.join(profile_names())})")
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except (YAMLError, UnicodeDecodeError) as e:
+        raise InvalidInput(f"Hồ sơ thẩm quyền {path} không đọc được: {e}") from None
+    from thidua.spec_load import field_path, plain, reason_vi
+
+    try:
+        profile = Profile.model_validate(plain(data))
+    except ValidationError as e:
+        raise InvalidInput(
+            f"Hồ sơ thẩm quyền {path} có lỗi",
+            [Problem(field_path(err["loc"]), reason_vi(err), str(path)) for err in e.errors()],
+        ) from None
+    unknown = [c for c in [*profile.decides, *profile.proposes.decides] if c not in TITLES]
+    if unknown:
+        raise InvalidInput(
+            f"Hồ sơ thẩm quyền {path} có lỗi",
+            [Problem("decides", f"danh hiệu '{c}' không có", str(path)) for c in unknown],
+        )
+    return profile
+
+
+@dataclass(frozen=True)
+class Authority:
+    """The resolved authority of one agency (see the module's docstring)."""
+
+    profile: str
+    name: str  # in sentences: "của Sở Công Thương"
+    head_title: str  # "Giám đốc Sở Công Thương"
+    decides: frozenset[str]
+    decides_basis: str
+    proposes_to: str
+    proposes_through: str | None
+    upward_decides: frozenset[str]
+    upward_basis: str
+    bases: tuple[dict, ...]  # {number, date (ISO), issuer, title}, in the order cited
+    decision_signer_prefix: str | None
+    proposal_signer_prefix: str | None
+    proposer: str
+    council: str  # "Hội đồng Thi đua - Khen thưởng tỉnh Hà Nam"
+    executors: tuple[str, ...]
+    decision_copies: tuple[str, ...]
+    proposal_copies: tuple[str, ...]
+
+    def decided_here(self, title: str) -> bool:
+        return title in self.decides
+
+    def proposed_upward(self, title: str) -> bool:
+        return title not in self.decides and title in self.upward_decides
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            k: sorted(v) if isinstance(v, frozenset) else list(v) if isinstance(v, tuple) else v
+            for k, v in self.__dict__.items()
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Authority":
+        kw = dict(data)
+        for k in ("decides", "upward_decides"):
+            kw[k] = frozenset(kw[k])
+        for k in ("bases", "executors", "decision_copies", "proposal_copies"):
+            kw[k] = tuple(kw[k])
+        return cls(**kw)
+
+
+# Hierarchy of texts in a căn cứ: the law first, then decrees, circulars, decisions.
+_RANK = ("Luật", "Nghị quyết", "Nghị định", "Thông tư", "Quyết định", "Chỉ thị", "Kế hoạch")
+
+
+def _rank(title: str) -> int:
+    return next((i for i, k in enumerate(_RANK) if title.startswith(k)), len(_RANK))
+
+
+def province_of(parent_agency: str | None) -> str | None:
+    """ "UBND TỈNH HÀ NAM" → "Hà Nam"; None when the parent names no province."""
+    _, sep, tail = (parent_agency or "").upper().partition("TỈNH ")
+    return tail.strip().title() or None if sep else None
+
+
+def resolve(
+    spec: AuthoritySpec | None, *, agency: str, signer_title: str, parent_agency: str | None
+) -> Authority:
+    """Profile + the agency's data. Without a block: the default profile, the agency's name
+    in normal case and its head's title from the signer ("GIÁM ĐỐC" → "Giám đốc Sở …"); the
+    province, unless given, from the parent agency ("UBND TỈNH HÀ NAM")."""
+    if spec is None:
+        name = agency.title()  # "SỞ CÔNG THƯƠNG" → "Sở Công Thương"
+        spec = AuthoritySpec(
+            profile=DEFAULT_PROFILE, name=name, head_title=f"{signer_title.capitalize()} {name}"
+        )
+    p = load_profile(spec.profile)
+    province = spec.province or province_of(parent_agency) or ""
+
+    def fill(text: str) -> str:
+        text = text.replace("{province}", province).replace("{name}", spec.name)
+        return text.replace("  ", " ").strip()
+
+    cited = [*p.bases, *([spec.competence] if spec.competence else []), *spec.regulations]
+    bases = sorted(cited, key=lambda b: _rank(b.title))  # stable: the given order within a rank
+    return Authority(
+        profile=spec.profile,
+        name=spec.name,
+        head_title=spec.head_title,
+        decides=frozenset(spec.decides if spec.decides is not None else p.decides),
+        decides_basis=p.decides_basis,
+        proposes_to=fill(p.proposes.to),
+        proposes_through=fill(p.proposes.through) if p.proposes.through else None,
+        upward_decides=frozenset(p.proposes.decides),
+        upward_basis=p.proposes.basis,
+        bases=tuple(b.model_dump(mode="json") for b in bases),
+        decision_signer_prefix=p.decision_signer_prefix,
+        proposal_signer_prefix=p.proposal_signer_prefix,
+        proposer=spec.proposer or p.proposer,
+        council=fill(spec.council or p.council),
+        executors=tuple(fill(e) for e in (spec.executors or p.executors)),
+        decision_copies=tuple(fill(c) for c in p.decision_copies),
+        proposal_copies=tuple(fill(c) for c in p.proposal_copies),
+    )
+
+
+def authority_of(movement: Movement) -> Authority:
+    """The authority stored with the movement; one stored before authorities were data gets
+    the default profile, named from the movement."""
+    if movement.authority:
+        return Authority.from_json(movement.authority)
+    return resolve(
+        None,
+        agency=movement.agency,
+        signer_title=movement.signer_title,
+        parent_agency=movement.parent_agency,
+    )
+
+
+def cite(basis: dict) -> str:
+    """A text as a căn cứ cites it: "Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022";
+    "Nghị định số 152/2025/NĐ-CP ngày 14 tháng 6 năm 2025 của Chính phủ quy định …"."""
+    when = vn.long_date(dt.date.fromisoformat(basis["date"]))
+    title = " ".join(basis["title"].split())
+    if title.startswith("Luật"):  # a law is cited by its name and date, as the Công báo does
+        return f"{title} {when}"
+    kind, _, rest = title.partition(" ")
+    for two in ("Nghị quyết", "Nghị định", "Thông tư", "Quyết định", "Chỉ thị", "Kế hoạch"):
+        if title.startswith(two):
+            kind, rest = two, title[len(two) :].strip()
+    return f"{kind} số {basis['number']} {when} của {basis['issuer']} {rest}".strip()
+
+
+# --- checks of a spec's authority block (thidua spec check) -----------------------------------
+
+
+def check(spec: Any, valid: set[str] | None = None) -> list[tuple[tuple, str]]:
+    """(field path, Vietnamese reason) for each problem of the issuer's authority: an unknown
+    profile, a title decided by nobody, a proposal to itself, a district after 01/7/2025."""
+    ok = (lambda *n: True) if valid is None else (lambda *n: set(n) <= valid)
+    if not ok("issuer"):
+        return []
+    block: AuthoritySpec | None = spec.issuer.authority
+    where = ("issuer", "authority")
+    if block is None and not spec.issuer.agency.upper().startswith("SỞ"):
+        # only a Sở may leave it out (the default profile); an Ủy ban must say its tier
+        return [
+            (
+                where,
+                f"thiếu khối thẩm quyền: {spec.issuer.agency} không phải là một Sở, phải khai "
+                f"hồ sơ thẩm quyền (profile, có: {', '.join(profile_names())})",
+            )
+        ]
+    if block is not None and block.profile not in profile_names():
+        return [
+            (
+                (*where, "profile"),
+                f"không có hồ sơ thẩm quyền '{block.profile}' (có: {', '.join(profile_names())})",
+            )
+        ]
+    try:
+        profile = load_profile(block.profile if block else DEFAULT_PROFILE)
+        auth = resolve(
+            block,
+            agency=spec.issuer.agency,
+            signer_title=_signer(spec, ok),
+            parent_agency=spec.issuer.parent_agency,
+        )
+    except InvalidInput as e:
+        reasons = "; ".join(f"{p.field}: {p.reason}" for p in e.problems) or e.message
+        return [((*where, "profile"), f"hồ sơ thẩm quyền không dùng được: {reasons}")]
+    out: list[tuple[tuple, str]] = []
+    for i, code in enumerate((block.decides or []) if block else []):
+        if code not in TITLES:
+            out.append(((*where, "decides", i), f"danh hiệu '{code}' không có"))
+    needs_province = "{province}" in profile.proposes.to + (profile.proposes.through or "")
+    if block and needs_province and not (block.province or province_of(spec.issuer.parent_agency)):
+        out.append(((*where, "province"), "thiếu tên tỉnh (hồ sơ thẩm quyền trình lên tỉnh)"))
+    if _same(auth.proposes_to, auth.head_title) or _same(auth.proposes_to, auth.name):
+        out.append(
+            (
+                (*where, "profile"),
+                f"{auth.head_title} không thể trình chính mình ({auth.proposes_to}): "
+                "chọn hồ sơ thẩm quyền của đúng cấp",
+            )
+        )
+    if block and profile.needs_competence and block.competence is None:
+        out.append(
+            (
+                (*where, "competence"),
+                "thiếu văn bản quy định chức năng, nhiệm vụ, quyền hạn của cơ quan "
+                "(căn cứ thẩm quyền của người ký quyết định)",
+            )
+        )
+    if ok("quotas"):
+        for i, q in enumerate(spec.quotas):
+            if q.title in RATINGS or q.title not in TITLES:
+                continue
+            if not (auth.decided_here(q.title) or q.title in auth.upward_decides):
+                out.append(
+                    (
+                        ("quotas", i, "title"),
+                        f"{TITLES[q.title][0]} không do ai quyết định: không thuộc thẩm quyền "
+                        f"của {auth.head_title} ({auth.decides_basis}), cũng không thuộc thẩm "
+                        f"quyền của {auth.proposes_to} ({auth.upward_basis})",
+                    )
+                )
+    out += _tier_checks(spec, profile, ok)
+    return out
+
+
+def _signer(spec: Any, ok) -> str:
+    return spec.signer.title if ok("signer") else "Thủ trưởng"
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+_DISTRICT_END = dt.date(2025, 7, 1)  # Luật Tổ chức chính quyền địa phương 2025: two tiers
+
+
+def _tier_checks(spec: Any, profile: Profile, ok) -> list[tuple[tuple, str]]:
+    if not ok("year"):
+        return []
+    where = ("issuer", "authority", "profile")
+    district = "HUYỆN" in spec.issuer.agency.upper()
+    after = dt.date(spec.year, 12, 31) >= _DISTRICT_END
+    if profile.historical and after:
+        return [(where, f"cấp huyện không còn từ ngày 01/7/2025; '{profile.name}' chỉ dùng "
+                        "cho phong trào trước ngày đó")]  # fmt: skip
+    if district and not profile.historical:
+        return [(where, "Ủy ban nhân dân huyện cần hồ sơ thẩm quyền lịch sử của cấp huyện "
+                        "(ubnd-huyen-2024)")]  # fmt: skip
+    return []
