@@ -20,6 +20,11 @@ def daily_sweep(actor: str = "sweep") -> dict:
         codes = sweep.active_movements(s)
     for code in codes:
         lines += sweep_movement(code, actor)
+    # messages still owed by movements not under way (a close that crashed mid-send)
+    with session_scope() as s:
+        owing = [c for c in sweep.movements_with_due_messages(s, now()) if c not in codes]
+    for code in owing:
+        lines += retry_movement(code)
     create_markdown_artifact(
         key="daily-sweep", markdown="# Rà soát hằng ngày\n\n" + "\n".join(f"- {x}" for x in lines)
     )
@@ -49,7 +54,14 @@ def sweep_movement(code: str, actor: str) -> list[str]:
     if messages:
         report = send_batch(movement_id, messages)
         lines.append(f"{code}: nhắc hạn — {report.summary()}")
+    return lines + retry_movement(code, movement_id)
+
+
+def retry_movement(code: str, movement_id: int | None = None) -> list[str]:
+    if movement_id is None:
+        with session_scope() as s:
+            movement_id = find_movement(s, code).id
     retried = notify.retry_due(movement_id)
     if retried.sent or retried.failed_permanent:
-        lines.append(f"{code}: gửi lại — {retried.summary()}")
-    return lines
+        return [f"{code}: gửi lại — {retried.summary()}"]
+    return []

@@ -12,10 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import select
-
-from models import Account, Person
-from models.db import session_scope
 
 app = typer.Typer(
     help="Cổng thông tin: chạy máy chủ web (khi không có lệnh con), tạo tài khoản.",
@@ -78,6 +74,7 @@ def account_add(
     ] = False,
 ) -> None:
     """Tạo một tài khoản đăng nhập gắn với một cán bộ (vai trò lấy theo cán bộ)."""
+    from models.db import session_scope
     from thidua.web.auth import create_account
 
     password = _password(password_stdin)
@@ -93,6 +90,7 @@ def account_disable(
     enable: Annotated[bool, typer.Option("--enable", help="Mở lại tài khoản đã khoá")] = False,
 ) -> None:
     """Khoá một tài khoản (mọi phiên đăng nhập của nó kết thúc ngay), hoặc mở lại."""
+    from models.db import session_scope
     from thidua.web.auth import set_active
 
     with session_scope() as s:
@@ -107,6 +105,10 @@ def sessions_end(
     ] = None,
 ) -> None:
     """Kết thúc mọi phiên đăng nhập cổng thông tin (mọi người phải đăng nhập lại)."""
+    from sqlmodel import select
+
+    from models import Account
+    from models.db import session_scope
     from thidua.errors import NotFound
     from thidua.web.auth import end_sessions
 
@@ -128,6 +130,10 @@ def accounts_from_org(
 ) -> None:
     """Tạo tài khoản cho mọi cán bộ có vai trò (tên đăng nhập = mã cán bộ, mật khẩu ngẫu
     nhiên), ghi ra tệp CSV để quản trị viên bàn giao. Cán bộ đã có tài khoản được bỏ qua."""
+    from sqlmodel import select
+
+    from models import Account, Person
+    from models.db import session_scope
     from thidua.web.auth import create_account
 
     if out.exists():
