@@ -75,14 +75,17 @@ def _require_empty(session) -> None:
 
 def run_demo(
     data_dir: Path, *, units: int = 40, blocks: int = 4, people: int = 600,
-    say: Callable[[str], None] = print,
+    say: Callable[[str], None] = print, spec_path: Path | None = None, pdf: bool = True,
 ) -> DemoResult:  # fmt: skip
+    """The whole lifecycle of spec_path (Hà Nam 2022 by default; any examples/*.yaml runs the
+    same way) on a generated organisation of the given size."""
     started = time.monotonic()
     prepare(data_dir)
     from models.db import session_scope
     from models.migrate import upgrade
     from thidua import council, spec, synthetic
     from thidua.errors import ThiduaError
+    from thidua.lifecycle import period_count
     from thidua.status import find_movement
     from thidua.triggers import run_in_process
 
@@ -90,8 +93,9 @@ def run_demo(
     with session_scope() as s:
         _require_empty(s)
         synthetic.generate_org(s, units=units, blocks=blocks, people=people, seed=2022)
-        movement = spec.store_spec(s, spec.load_spec(EXAMPLE), actor="demo")
+        movement = spec.store_spec(s, spec.load_spec(spec_path or EXAMPLE), actor="demo")
         code = movement.code
+        two_periods = period_count(s, movement) > 1
     say(f"Tổ chức: {units} đơn vị, {blocks} khối, {people} cán bộ. Phong trào: {code}")
     result = DemoResult(movement=code, stage="", seconds=0.0, data_dir=get_settings().data_dir)
     rng = random.Random(2022)
@@ -109,15 +113,17 @@ def run_demo(
     stage("open-period-1")
     _report(code, 1, rng)
     stage("close-period-1")
-    stage("interim-review")
-    stage("open-period-2")
-    _report(code, 2, rng)
-    stage("close-period-2")
+    if two_periods:  # a one-period movement goes from Đợt 1 straight to the final tally
+        stage("interim-review")
+        stage("open-period-2")
+        _report(code, 2, rng)
+        stage("close-period-2")
     _score(code, rng)
     stage("final-tally")
     stage("award-proposal")
     _nominate(code, rng)
     stage("appraisal")
+    _withdraw_returned(code)
     t = time.monotonic()
     _vote(code, rng)
     say(
@@ -133,7 +139,7 @@ def run_demo(
     )
 
     t = time.monotonic()
-    pdfs = _official_pdfs(code)
+    pdfs = _official_pdfs(code) if pdf else 0
     say(
         f"  Bản PDF của {pdfs} văn bản chính (một lần chạy LibreOffice): "
         f"{time.monotonic() - t:.1f} s"
@@ -215,6 +221,8 @@ def _score(code: str, rng: random.Random) -> None:
         criteria = list(
             s.exec(select(Criterion).join(CriteriaTable).where(CriteriaTable.movement_id == m.id))
         )
+        if not criteria:  # a movement without block scoring (no bảng tiêu chí)
+            return
         for u in _participants(s, code):
             own = {c.code: (c.max_points * Decimal(rng.uniform(0.8, 1.0))).quantize(Decimal("0.5"))
                    for c in criteria}  # fmt: skip
@@ -228,10 +236,15 @@ def _score(code: str, rng: random.Random) -> None:
 
 
 def _nominate(code: str, rng: random.Random) -> None:
-    """Units propose their people and themselves; one dossier is returned and corrected."""
+    """Units propose most of their people as Lao động tiên tiến (so that the collective meets
+    its ratio), one or two for Chiến sĩ thi đua cơ sở in their own order of priority, and
+    themselves; one dossier is returned and corrected. One LĐTT rated below "hoàn thành tốt"
+    is returned at appraisal and withdrawn. One unit proposes only half its people, so its
+    collective misses the ratio: it goes before the council on an exception the office records
+    (people still on probation, not yet considered for a title this year)."""
     from models import Person
     from models.db import session_scope
-    from thidua import dossiers
+    from thidua import dossiers, exceptions
     from thidua.ballots import COUNCIL_ROLES
     from thidua.history import AwardItem, record_awards
     from thidua.status import find_movement
@@ -239,29 +252,35 @@ def _nominate(code: str, rng: random.Random) -> None:
     good = {"task_rating": "HTXSNV", "months_worked": 12, "discipline": "none"}
     with session_scope() as s:
         m = find_movement(s, code)
-        first = None
+        first = half = None
         for i, u in enumerate(_participants(s, code)):
             people = list(s.exec(select(Person).where(Person.unit_id == u.id).order_by(Person.id)))
-            for j, p in enumerate(people[:2]):
+            share = len(people) // 2 if i == 1 else len(people) * 2 // 3 + 1
+            ldtt = people[:share]
+            for j, p in enumerate(ldtt):
+                rating = "HTNV" if (i, j) == (2, 1) else "HTTNV"
                 n = dossiers.nominate(
                     s, movement=m, unit_id=u.id, person_id=p.id, title="LDTT",
-                    actor=f"unit:{u.code}", facts={**good, "task_rating": "HTTNV"},
+                    actor=f"unit:{u.code}", facts={**good, "task_rating": rating},
                     achievement=f"{p.full_name} hoàn thành tốt nhiệm vụ năm {m.year}.",
                 )  # fmt: skip
                 if first is None and not set(p.roles or []) & set(COUNCIL_ROLES):
                     first = n  # not on the council: it votes on his dossier with all members
-                if j == 0 and i % 3 == 0:
-                    dossiers.nominate(
-                        s, movement=m, unit_id=u.id, person_id=p.id, title="CSTDCS",
-                        actor=f"unit:{u.code}",
-                        facts={**good, "initiatives": [{"name": f"SK {i}", "level": "co_so"}]},
-                        achievement=f"{p.full_name} có sáng kiến được công nhận cấp cơ sở.",
-                    )  # fmt: skip
-            dossiers.nominate(
+            stars = ldtt[:2] if i == 0 else ldtt[:1] if i % 3 == 0 else []
+            for j, p in enumerate(stars):
+                dossiers.nominate(
+                    s, movement=m, unit_id=u.id, person_id=p.id, title="CSTDCS",
+                    actor=f"unit:{u.code}", priority=len(stars) - j,
+                    facts={**good, "initiatives": [{"name": f"Sáng kiến {i}.{j}",
+                                                    "level": "co_so"}]},
+                    achievement=f"{p.full_name} có sáng kiến được công nhận cấp cơ sở.",
+                )  # fmt: skip
+            collective = dossiers.nominate(
                 s, movement=m, unit_id=u.id, collective_unit_id=u.id, title="TTLDTT",
                 actor=f"unit:{u.code}", facts={"task_rating": "HTTNV"},
                 achievement=f"{u.name} hoàn thành tốt nhiệm vụ năm {m.year}.",
             )  # fmt: skip
+            half = collective if i == 1 else half
         # A three-year CSTDCS proposed for Chiến sĩ thi đua cấp tỉnh (decided upward): ≥ 90% of
         # the whole council, so the nominee is someone who does not sit on it
         star = first.person_id
@@ -274,6 +293,38 @@ def _nominate(code: str, rng: random.Random) -> None:
         # The office returns one dossier for correction; the unit corrects and resends it
         dossiers.return_dossier(s, nomination=first, reason="Thiếu số tháng làm việc", actor="vp")
         dossiers.resubmit(s, nomination=first, facts=good, actor="unit")
+        # The office's emulation officer puts the collective short of its ratio before the council
+        exceptions.record_exception(
+            s, movement=m, nomination_id=half.id, rule_ids=["TTLDTT.ty_le_ldtt"],
+            actor=_admin_code(s),
+            reason="Đơn vị có cán bộ mới tuyển dụng đang trong thời gian tập sự, chưa thuộc diện "
+            "bình xét danh hiệu năm nay; tính trên số người thuộc diện bình xét, tỷ lệ Lao động "
+            "tiên tiến trên 50%.",
+        )  # fmt: skip
+
+
+def _withdraw_returned(code: str) -> None:
+    """Each unit withdraws the dossiers the appraisal returned to it."""
+    from models import Nomination
+    from models.db import session_scope
+    from thidua import dossiers
+    from thidua.status import find_movement
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        for n in s.exec(
+            select(Nomination).where(Nomination.movement_id == m.id,
+                                     Nomination.status == "returned")
+        ):  # fmt: skip
+            dossiers.withdraw(s, nomination=n, actor="unit",
+                              reason="Đơn vị rút hồ sơ chưa đạt tiêu chuẩn.")  # fmt: skip
+
+
+def _admin_code(s) -> str:
+    from models import Person
+
+    return next(p.code for p in s.exec(select(Person).order_by(Person.id))
+                if "admin" in (p.roles or []))  # fmt: skip
 
 
 def _vote(code: str, rng: random.Random) -> None:

@@ -31,6 +31,11 @@ from thidua.results import BlockRanking, UnitRank
 from thidua.vn import nfc, number
 
 SCORER_KINDS = {"self": "tự chấm", "leader": "khối trưởng chấm", "council": "Hội đồng chấm"}
+SCORE_SOURCES = {  # as the final report's Ghi chú says it
+    "self": "Điểm tự chấm",
+    "leader": "Điểm do khối trưởng chấm",
+    "council": "Điểm do Hội đồng chấm",
+}
 PRECEDENCE = ("council", "leader", "self")
 TIE_RULE = (
     "Xếp hạng theo tổng điểm (điểm của Hội đồng nếu có, nếu không là điểm của khối trưởng, "
@@ -277,22 +282,24 @@ def _rank_block(block: Block, rows, units, max_total: Decimal, flags: int) -> Bl
         if r[2] is not None:
             group[r[0]] += 1
     result = []
-    for rank, unit_id, kind, total, full, self_total in ranks:
+    for rank, unit_id, kind, total, _full, self_total in ranks:
         unit = units[unit_id]
-        tied = [units[r[1]].code for r in ranks if r[0] == rank and r[1] != unit_id]
+        tied = [units[r[1]].name for r in ranks if r[0] == rank and r[1] != unit_id]
+        # The note goes into the final report: words an office writes, names not codes (which
+        # score counts is said once, in TIE_RULE).
         notes = []
         if kind is None:
             notes.append("Chưa có điểm chấm")
         else:
-            notes.append(f"Điểm tính: {SCORER_KINDS[kind]}; {full} tiêu chí đạt điểm tối đa")
+            notes.append(SCORE_SOURCES[kind])
         if tied:
-            notes.append(f"đồng hạng {rank} với {', '.join(tied)}")
+            notes.append(f"Đồng hạng {rank} với {', '.join(tied)}")
         # rank - 1 units are strictly ahead; the tied group ends at rank - 1 + its size.
         in_reach = kind is not None and rank <= flags
         flag = in_reach and rank - 1 + group[rank] <= flags
         if in_reach and not flag:
             notes.append(
-                f"đồng hạng ở vị trí xét tặng Cờ thi đua ({flags - rank + 1} Cờ cho "
+                f"Đồng hạng ở vị trí xét tặng Cờ thi đua ({flags - rank + 1} Cờ cho "
                 f"{group[rank]} đơn vị): đề nghị Hội đồng xem xét, quyết định"
             )
         result.append(

@@ -13,13 +13,23 @@ def demo(
     units: Annotated[int, typer.Option(help="Số đơn vị")] = 40,
     blocks: Annotated[int, typer.Option(help="Số khối thi đua")] = 4,
     people: Annotated[int, typer.Option(help="Số cán bộ")] = 600,
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec", help="Tệp đặc tả phong trào (mặc định: examples/hanam-sct-2022.yaml)"
+        ),
+    ] = None,
 ) -> None:
-    """Chạy thử trọn một phong trào (Hà Nam 2022) qua mọi giai đoạn, trong một tiến trình."""
-    from thidua.demo import run_demo
+    """Chạy thử trọn một phong trào (Hà Nam 2022, hoặc tệp --spec) qua mọi giai đoạn, trong
+    một tiến trình."""
+    from thidua.demo import EXAMPLE, run_demo
     from thidua.lifecycle import Stage
 
-    typer.echo("Chạy thử phong trào thi đua Sở Công Thương Hà Nam 2022 (Prefect cục bộ)…")
-    r = run_demo(data_dir, units=units, blocks=blocks, people=people, say=typer.echo)
+    name = (spec or EXAMPLE).name
+    typer.echo(f"Chạy thử phong trào thi đua theo {name} (Prefect cục bộ)…")
+    r = run_demo(
+        data_dir, units=units, blocks=blocks, people=people, say=typer.echo, spec_path=spec
+    )
     typer.echo("")
     typer.echo(f"Xong trong {r.seconds:.0f} giây. Giai đoạn cuối: {Stage(r.stage).label}.")
     for k, v in r.counts.items():

@@ -22,7 +22,7 @@ from models import (
     TargetResult,
 )
 from models.db import session_scope
-from thidua import scoring, submissions
+from thidua import scoring, submissions, vn
 from thidua.documents.context_common import growth_text, target_value
 from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem
@@ -112,11 +112,10 @@ def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
             .where(Nomination.movement_id == movement.id, Nomination.unit_id == user.unit_id)
             .order_by(Nomination.id)
         ).all()
-        people = s.exec(
-            select(Person)
-            .where(Person.unit_id == user.unit_id, Person.active)
-            .order_by(Person.code)
-        ).all()
+        people = sorted(  # Vietnamese collation, the same on every database
+            s.exec(select(Person).where(Person.unit_id == user.unit_id, Person.active)).all(),
+            key=lambda p: vn.person_key(p.full_name),
+        )
         names = {p.id: p.full_name for p in people}
         subjects = subject_names(s, list(nominations))
         scored = s.exec(

@@ -416,6 +416,7 @@ def upgrade() -> None:
     sa.Column('facts', sa.JSON(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('status_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('priority', sa.Integer(), nullable=True),
     sa.Column('submitted_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['collective_unit_id'], ['unit.id'], ),
@@ -557,6 +558,22 @@ def upgrade() -> None:
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_meeting_council_id'), ['council_id'], unique=False)
 
+    op.create_table('nominationexception',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('rule_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('finding', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('legal_basis', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('recorded_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nomination.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('nomination_id', 'rule_id', name='uq_nomination_exception')
+    )
+    with op.batch_alter_table('nominationexception', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_nominationexception_nomination_id'), ['nomination_id'], unique=False)
+
     op.create_table('websession',
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -682,6 +699,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_websession_account_id'))
 
     op.drop_table('websession')
+    with op.batch_alter_table('nominationexception', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_nominationexception_nomination_id'))
+
+    op.drop_table('nominationexception')
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meeting_council_id'))
 
