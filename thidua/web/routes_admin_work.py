@@ -112,7 +112,7 @@ def _excepted(s, nomination_ids: list[int]) -> dict[int, dict[str, exceptions.Ex
 
 
 @router.post("/dossier/{nomination_id}/exception")
-async def record_exception(nomination_id: int, request: Request, user: User = Depends(admin_user)):
+async def record_exception(nomination_id: DbId, request: Request, user: User = Depends(admin_user)):
     """The office puts a dossier failing a rule before the council, for a stated reason."""
     form = await request.form()
     rules, reason = [str(r) for r in form.getlist("rule")], str(form.get("reason") or "")

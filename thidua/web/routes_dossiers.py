@@ -258,7 +258,7 @@ async def resubmit(nomination_id: DbId, request: Request, user: User = Depends(u
 
 
 @router.post("/dossier/{nomination_id}/withdraw")
-async def withdraw(nomination_id: int, request: Request, user: User = Depends(unit_user)):
+async def withdraw(nomination_id: DbId, request: Request, user: User = Depends(unit_user)):
     """The unit withdraws its dossier, e.g. one returned as failing a criterion or a quota."""
     form = await request.form()
     reason = str(form.get("reason") or "")
