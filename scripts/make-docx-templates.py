@@ -199,6 +199,9 @@ def final_report():
     heading(doc, "II. KẾT QUẢ CHẤM ĐIỂM, XẾP HẠNG CÁC KHỐI THI ĐUA")
     tag(doc, "{%p for b in blocks %}")
     heading(doc, "{{ b.stt }}. {{ b.name }}", italic=True)
+    tag(doc, "{%p if b.unscored %}")
+    par(doc, "{{ b.unscored }}")
+    tag(doc, "{%p else %}")
     grid(
         doc,
         [
@@ -216,6 +219,7 @@ def final_report():
     tag(doc, "{%p endif %}")
     tag(doc, "{%p if b.chart %}")
     par(doc, "{{ b.chart }}", align="c", indent=False)
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
     par(doc, "{{ closing }}")
@@ -364,7 +368,7 @@ def minutes():
     tag(doc, "{%p if exceptions %}")
     par(doc, "Hội đồng đã xem xét các trường hợp được đề nghị xét ngoại lệ:", before=6)
     loop(doc, "exceptions", "e", "- {{ e.subject }}, {{ e.title }}: {{ e.rule }}; lý do: "
-         "{{ e.reason }}" + END, after=0)  # fmt: skip
+         "{{ e.reason }} (do {{ e.by }} đề nghị)" + END, after=0)  # fmt: skip
     tag(doc, "{%p endif %}")
     heading(doc, "III. KẾT QUẢ BỎ PHIẾU KÍN")
     par(doc, "{{ denominator_line }}")

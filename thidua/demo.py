@@ -219,7 +219,11 @@ def _score(code: str, rng: random.Random) -> None:
     with session_scope() as s:
         m = find_movement(s, code)
         criteria = list(
-            s.exec(select(Criterion).join(CriteriaTable).where(CriteriaTable.movement_id == m.id))
+            s.exec(
+                select(Criterion)
+                .join(CriteriaTable)
+                .where(CriteriaTable.movement_id == m.id, CriteriaTable.replaced_at.is_(None))
+            )
         )
         if not criteria:  # a movement without block scoring (no bảng tiêu chí)
             return

@@ -188,8 +188,14 @@ def final_report(code: str) -> tuple[DocRef, list[str]]:
         doc = _issue(s, m, "final_report", documents.final_report_context(s, m, rankings))
         leaders = [
             f"{r.block_name}: "
-            + ", ".join(
-                f"{u.unit_name}{' (đề nghị Cờ)' if u.flag else ''}" for u in r.ranks if u.rank == 1
+            + (
+                ", ".join(
+                    f"{u.unit_name}{' (đề nghị Cờ)' if u.flag else ''}"
+                    for u in r.ranks
+                    if u.rank == 1
+                )
+                if r.scored
+                else "không chấm điểm (không có bảng tiêu chí)"
             )
             for r in rankings
         ]

@@ -17,7 +17,7 @@ from models import (
     Recusal,
     Unit,
 )
-from thidua import ballots, vn
+from thidua import ballots, exceptions, vn
 from thidua.authority import authority_of
 from thidua.documents.context_common import (
     agency_name,
@@ -309,17 +309,18 @@ ROLE_ORDER = ("chair", "vice_chair", "secretary", "member")  # minutes list memb
 
 
 def exceptions_considered(session: Session, meeting: Meeting) -> list[dict[str, str]]:
-    """The exceptions to the rules the council considered at the meeting (subject, title, rule,
-    reason), from thidua.exceptions.for_meeting when that module is present; none otherwise."""
-    try:
-        from thidua import exceptions  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    rows = []
-    for x in exceptions.for_meeting(session, meeting):
-        get = x.get if isinstance(x, dict) else lambda k, x=x: getattr(x, k, "")
-        rows.append({k: str(get(k) or "") for k in ("subject", "title", "rule", "reason")})
-    return rows
+    """The exceptions to the rules behind the nominations on the sitting's paper: whom, for
+    which rule, why, and who recorded it."""
+    return [
+        {
+            "subject": x.subject_name,
+            "title": x.title_name,
+            "rule": x.rule_text or x.finding,
+            "reason": x.reason,
+            "by": x.recorded_by,
+        }
+        for x in exceptions.for_meeting(session, meeting)
+    ]
 
 
 def _pct(r: VoteResult) -> str:

@@ -215,6 +215,16 @@ def _score(value: Decimal) -> str:
     return vn.number(value, 2).rstrip("0").rstrip(",")
 
 
+def unscored_text(block: BlockRanking) -> str:
+    """What the report says of a block that had no criteria table: not scored, not ranked."""
+    members = f" (gồm {len(block.members)} đơn vị: {', '.join(block.members)})"
+    return (
+        f"Khối thi đua{members if block.members else ''} không có bảng tiêu chí chấm điểm nên "
+        "các đơn vị trong khối không chấm điểm, không xếp hạng theo tiêu chí; do đó không có "
+        "kết quả xếp hạng làm căn cứ đề nghị tặng Cờ thi đua cho đơn vị trong khối."
+    )
+
+
 def final_report_context(
     session: Session, movement: Movement, rankings: list[BlockRanking]
 ) -> dict[str, Any]:
@@ -223,14 +233,20 @@ def final_report_context(
     units = participants(session, movement)
     rows, chart, reported = progress(session, movement, last)
     blocks = []
-    same_rule = len({b.tie_rule for b in rankings}) == 1  # then said once, after the last block
+    scored = [i for i, b in enumerate(rankings, start=1) if b.scored]
+    # one tie rule for every block is said once, after the last block that was ranked
+    same_rule = len({b.tie_rule for b in rankings if b.scored}) == 1
     for i, b in enumerate(rankings, start=1):
+        if not b.scored:
+            blocks.append({"stt": i, "name": b.block_name, "unscored": unscored_text(b)})
+            continue
         ranks = sorted(b.ranks, key=lambda r: (r.rank, vn.sort_key(r.unit_name)))
         blocks.append(
             {
                 "stt": i,
                 "name": b.block_name,
-                "tie_rule": b.tie_rule if not same_rule or i == len(rankings) else "",
+                "unscored": "",
+                "tie_rule": b.tie_rule if not same_rule or i == scored[-1] else "",
                 "rows": [
                     {
                         "rank": two(r.rank),

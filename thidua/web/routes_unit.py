@@ -10,6 +10,8 @@ from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from models import (
+    CriteriaTable,
+    Criterion,
     Movement,
     Nomination,
     Participant,
@@ -119,10 +121,14 @@ def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
         names = {p.id: p.full_name for p in people}
         subjects = subject_names(s, list(nominations))
         scored = s.exec(
-            select(Score.id).where(
+            select(Score.id)
+            .join(Criterion, Criterion.id == Score.criterion_id)
+            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .where(  # a self-score against a replaced table must be given again
                 Score.movement_id == movement.id,
                 Score.unit_id == user.unit_id,
                 Score.scorer_kind == "self",
+                CriteriaTable.replaced_at.is_(None),
             )
         ).first()
     return render(
@@ -275,6 +281,7 @@ def score_form(code: str, request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         movement, part = own_participation(s, user, code)
         criteria = scoring.criteria_for(s, movement.id, part.block_id)
+        table = scoring.table_for(scoring.current_tables(s, movement.id), part.block_id)
         current = {
             sc.criterion_id: sc.points
             for sc in s.exec(
@@ -285,7 +292,8 @@ def score_form(code: str, request: Request, user: User = Depends(unit_user)):
                 )
             )
         }
-    return render(request, "unit/scores.html", m=movement, criteria=criteria, current=current)
+    return render(request, "unit/scores.html", m=movement, criteria=criteria, current=current,
+                  table=table)  # fmt: skip
 
 
 @router.post("/{code}/scores")

@@ -378,10 +378,12 @@ def upgrade() -> None:
     sa.Column('movement_id', sa.Integer(), nullable=False),
     sa.Column('block_id', sa.Integer(), nullable=True),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('replaced_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['block_id'], ['block.id'], ),
     sa.ForeignKeyConstraint(['movement_id'], ['movement.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('movement_id', 'block_id', name='uq_criteria_table')
+    sa.UniqueConstraint('movement_id', 'block_id', 'version', name='uq_criteria_table')
     )
     with op.batch_alter_table('criteriatable', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_criteriatable_movement_id'), ['movement_id'], unique=False)
