@@ -33,7 +33,9 @@ from models.records import (
     ChannelToken,
     DocumentCounter,
     IssuedDocument,
+    LoginFailure,
     Notification,
+    WebSession,
 )
 from models.work import (
     CriteriaTable,
@@ -66,6 +68,7 @@ __all__ = [
     "Evidence",
     "IssuedDocument",
     "LegalBasis",
+    "LoginFailure",
     "Meeting",
     "Movement",
     "Nomination",
@@ -85,4 +88,5 @@ __all__ = [
     "TitleQuota",
     "Unit",
     "VoteReceipt",
+    "WebSession",
 ]
