@@ -5,9 +5,9 @@ import unicodedata
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
-TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from thidua import clock
+from thidua.clock import TZ  # noqa: F401  (thidua.vn.TZ: what the rest reads)
 
 
 def nfc(value: Any) -> Any:
@@ -22,7 +22,8 @@ def nfc(value: Any) -> Any:
 
 
 def now() -> datetime:
-    return datetime.now(TZ)
+    """Now in Vietnam time, from the movement clock (thidua.clock)."""
+    return clock.now()
 
 
 def today() -> date:
