@@ -39,7 +39,7 @@ def _root(
 
 
 def _register() -> None:
-    from thidua.cli import db, demo, notify, org, rules, spec, stage, status, web
+    from thidua.cli import clock, db, demo, notify, org, rules, spec, stage, status, web
 
     app.add_typer(db.app, name="db")
     app.add_typer(spec.app, name="spec")
@@ -49,7 +49,9 @@ def _register() -> None:
     app.add_typer(notify.app, name="notify")
     app.add_typer(web.app, name="web")
     app.command("status")(status.status)
+    app.add_typer(clock.app, name="clock")
     app.command("demo")(demo.demo)
+    app.command("rehearse")(demo.rehearse)
 
 
 _register()
