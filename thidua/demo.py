@@ -10,7 +10,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -147,10 +147,9 @@ def replay_people(
 
     on(wd(p.launch, 1), "register", lambda: _register(code, rng, late=False))
     on(wd(due["registration"], 6), "register late", lambda: _register(code, rng, late=True))
-    for n in (1, 2):
-        if f"period_{n}_report" in due:
-            on(wd(due[f"period_{n}_report"], -2), "report",
-               lambda n=n: _report(code, n, rng))  # fmt: skip
+    for n, ends_on in p.period_ends.items():  # on the period's last working day, before
+        # it closes (closing issues the units' reports)
+        on(wd(ends_on + timedelta(days=1), -1), "report", lambda n=n: _report(code, n, rng))
     on(wd(due["self_score"], -1), "score", lambda: _score(code, rng))
     on(wd(due["nominations"], -1), "nominate", lambda: _nominate(code, rng))
     appraisal = next(d for d, names in p.stages.items() if "appraisal" in names)

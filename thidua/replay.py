@@ -24,6 +24,8 @@ from thidua.holidays_vn import add_working_days, work_calendar
 
 SWEEP_AT, OFFICE_AT, PEOPLE_AT = time(7, 0), time(8, 0), time(9, 30)
 
+STATUS = {"done": "xong", "already_done": "đã xong từ trước"}
+
 # (what the timeline says, the call; it returns words for the timeline or None)
 Action = tuple[str, Callable[[], str | None]]
 
@@ -35,6 +37,7 @@ class Plan:
     launch: date
     stages: dict[date, list[str]]
     due: dict[str, date]  # obligation kind → due date
+    period_ends: dict[int, date]  # period number → its last day
 
 
 @dataclass
@@ -71,6 +74,7 @@ def launch_day(issued_date: str, year: int) -> date:
 
 
 def plan(code: str) -> Plan:
+    from models import Period
     from models.db import session_scope
     from thidua.obligations import due_dates
     from thidua.status import find_movement
@@ -79,13 +83,15 @@ def plan(code: str) -> Plan:
         m = find_movement(s, code)
         due = due_dates(s, m)
         launch = launch_day(m.issued_date, m.year)
+        periods = s.exec(select(Period).where(Period.movement_id == m.id)).all()
+        ends = {x.number: x.ends_on for x in periods}
     after = {k: add_working_days(v, 1) for k, v in due.items()}
     stages: dict[date, list[str]] = {launch: ["launch"]}
     if "period_2_report" in due:  # a sơ kết only where there is a second period
         stages.setdefault(after["period_1_report"], []).append("interim-review")
     stages.setdefault(after["self_score"], []).extend(["final-tally", "award-proposal"])
     stages.setdefault(after["nominations"], []).append("appraisal")
-    return Plan(launch, stages, due)
+    return Plan(launch, stages, due, dict(sorted(ends.items())))
 
 
 def replay(
@@ -122,7 +128,10 @@ def replay(
         d = Day(day)
         clock.set_clock(datetime.combine(day, SWEEP_AT), data_dir)
         swept = sweep_movement(code, actor="sweep")
-        d.parts += [f"tự động: {stage_def(r.stage).label} ({r.status})" for r in swept.stages]
+        d.parts += [
+            f"tự động: {stage_def(r.stage).label} ({STATUS.get(r.status, r.status)})"
+            for r in swept.stages
+        ]
         # a reminder stays due until its next stage; the ledger sends it once: tell it once
         fresh = [m for m in swept.reminders if (m.event, m.person_id) not in seen]
         seen.update((m.event, m.person_id) for m in fresh)
