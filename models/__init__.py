@@ -1,6 +1,7 @@
 """The database: every table the business needs (Prefect's own database keeps run history only)."""
 
 from models.awards import (
+    Attendance,
     AwardHistory,
     Ballot,
     Council,
@@ -44,6 +45,7 @@ from models.work import (
 
 __all__ = [
     "Account",
+    "Attendance",
     "AuditEvent",
     "AwardHistory",
     "Ballot",

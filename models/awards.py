@@ -97,6 +97,21 @@ class Meeting(SQLModel, table=True):
     result: dict = json_column(dict)
 
 
+class Attendance(SQLModel, table=True):
+    """The secretary's roll call: a member marked present, or absent with the reason given. A
+    member who takes part (a ballot, a recusal) is present whatever the roll says."""
+
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_attendance"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    member_id: int = Field(foreign_key="councilmember.id")
+    present: bool
+    reason: str | None = Field(default=None, max_length=300)  # why absent, where given
+    marked_by: str = Field(max_length=100)
+    at: datetime = created_at()
+
+
 class Recusal(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("meeting_id", "nomination_id", "member_id", name="uq_recusal"),

@@ -24,6 +24,7 @@ class Movement(SQLModel, table=True):
     place: str = Field(max_length=100)
     issued_date: str = Field(max_length=10)  # "2022-03-05", "2022-03" or "2024" as written
     theme: str
+    theme_label: str = Field(default="Chủ đề", max_length=40)  # "Phương châm", "Khẩu hiệu"
     preamble: str | None = None
     closing: str | None = None
     signer_prefix: str | None = Field(default=None, max_length=60)  # "TM. ỦY BAN NHÂN DÂN"
@@ -51,13 +52,15 @@ class LegalBasis(SQLModel, table=True):
 
 
 class Content(SQLModel, table=True):
-    """A numbered content (nội dung) of the directive, with its section."""
+    """An item or unnumbered paragraph of the directive, in text order, with its section and
+    its depth (0: an item of the section, 1: its sub-item, …)."""
 
     id: int | None = Field(default=None, primary_key=True)
     movement_id: int = Field(foreign_key="movement.id", index=True)
     seq: int
     section: str | None = Field(default=None, max_length=300)
-    number: str = Field(max_length=10)
+    number: str = Field(max_length=10)  # "" for an unnumbered paragraph
+    depth: int = 0
     text: str
 
 
@@ -78,6 +81,11 @@ class Target(SQLModel, table=True):
     comparison: str = Field(default="at_least", max_length=20)  # at_least | at_most
     basis: str | None = Field(default=None, max_length=200)  # "Giá SS2010"
     growth_pct: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))
+    qualifier: str | None = Field(default=None, max_length=20)  # "khoảng", "không quá"
+    growth_qualifier: str | None = Field(default=None, max_length=20)
+    growth_basis: str | None = Field(default=None, max_length=200)  # "so với ước thực hiện…"
+    parent_code: str | None = Field(default=None, max_length=40)  # "trong đó": part of it
+    content_seq: int | None = None  # the Content.seq of the item listing it; None: not listed
 
 
 class TitleQuota(SQLModel, table=True):

@@ -63,6 +63,7 @@ class TargetResult(SQLModel, table=True):
     report_id: int = Field(foreign_key="periodreport.id", index=True)
     target_id: int = Field(foreign_key="target.id")
     value: Decimal = Field(sa_type=Numeric(20, 4))
+    growth_pct: Decimal | None = Field(default=None, sa_type=Numeric(8, 2))  # vs the baseline
     note: str | None = None
 
 

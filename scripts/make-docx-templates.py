@@ -77,56 +77,51 @@ def launch(doc_kind: str):
     tag(doc, "{%p if legal_bases %}")
     loop(doc, "legal_bases", "b", "Căn cứ {{ b }};", italic=not letter)
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if preamble %}")
     par(doc, "{{ preamble }}")
-    par(doc, [("Chủ đề: ", {}), ("“{{ theme }}”", {"bold": True})], align="c", indent=False)
-    heading(doc, "I. NỘI DUNG THI ĐUA")
-    tag(doc, "{%p for s in sections %}")
-    tag(doc, "{%p if s.heading %}")
-    heading(doc, "{{ s.heading }}", italic=True)
     tag(doc, "{%p endif %}")
-    loop(doc, "s['items']", "c", "{{ c.number }}. {{ c.text }}")
-    tag(doc, "{%p endfor %}")
-    # Sections with nothing to say are left out, and the numbering follows.
-    tag(doc, "{%p set goals = task_targets or quotas_collective or quotas_individual %}")
-    tag(doc, "{%p set n = '2' if task_targets else '1' %}")
-    tag(doc, "{%p if goals %}")
-    heading(doc, "II. MỤC TIÊU, CHỈ TIÊU THI ĐUA")
-    tag(doc, "{%p if task_targets %}")
-    heading(doc, "1. Chỉ tiêu thực hiện nhiệm vụ chính trị", italic=True)
+    # The slogan on a line of its own only where the directive's text does not already say it.
+    tag(doc, "{%p if theme %}")
+    par(doc, [("{{ theme_label }}: ", {}), ("“{{ theme }}”", {"bold": True})], align="c",
+        indent=False)  # fmt: skip
+    tag(doc, "{%p endif %}")
+    # The directive's body as written: section headings, items and paragraphs at any depth,
+    # and the tables of the targets each item lists.
+    tag(doc, "{%p for b in body %}")
+    tag(doc, "{%p if b.kind == 'heading' %}")
+    heading(doc, "{{ b.text }}")
+    tag(doc, "{%p elif b.kind == 'item' %}")
+    par(doc, "{{ b.text }}")
+    tag(doc, "{%p elif b.growth %}")
+    grid(
+        doc,
+        [
+            ("STT", 12, "{{ t.stt }}"),
+            ("Chỉ tiêu", 56, "{{ t.label }}"),
+            ("Đơn vị tính", 22, "{{ t.unit }}"),
+            ("Kế hoạch", 28, "{{ t.value }}", "r"),
+            ("{{ b.growth_head }}", 43, "{{ t.growth }}", "r"),
+        ],
+        "b.rows",
+        "t",
+    )
+    tag(doc, "{%p else %}")
     grid(
         doc,
         [
             ("STT", 12, "{{ t.stt }}"),
             ("Chỉ tiêu", 95, "{{ t.label }}"),
-            ("Kế hoạch", 30, "{{ t.value_text }}", "r"),
             ("Đơn vị tính", 28, "{{ t.unit }}"),
+            ("Kế hoạch", 30, "{{ t.value }}", "r"),
         ],
-        "task_targets",
+        "b.rows",
         "t",
     )
     tag(doc, "{%p endif %}")
-    tag(doc, "{%p if quotas_collective or quotas_individual %}")
-    heading(doc, "{{ n }}. Chỉ tiêu thi đua", italic=True)
-    tag(doc, "{%p if quotas_collective %}")
-    par(doc, "{{ n }}.1. Tập thể", italic=True)
-    loop(doc, "quotas_collective", "q", "- {{ q }}")
-    tag(doc, "{%p endif %}")
-    tag(doc, "{%p if quotas_individual %}")
-    par(doc, "{{ n }}.{{ '2' if quotas_collective else '1' }}. Cá nhân", italic=True)
-    loop(doc, "quotas_individual", "q", "- {{ q }}")
-    tag(doc, "{%p endif %}")
-    tag(doc, "{%p endif %}")
-    tag(doc, "{%p endif %}")
-    heading(doc, "{{ 'III' if goals else 'II' }}. CÁC ĐỢT THI ĐUA")
-    loop(
-        doc,
-        "periods",
-        "p",
-        [("{{ p.name }} ({{ p.range }})", {"bold": True}), ("{{ p.theme_text }}", {})],
-    )
-    heading(doc, "{{ 'IV' if goals else 'III' }}. TỔ CHỨC THỰC HIỆN")
-    loop(doc, "deadlines", "d", "- {{ d.label }}: chậm nhất {{ d.date }}.")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if closing %}")
     par(doc, "{{ closing }}")
+    tag(doc, "{%p endif %}")
     signature(doc)
     return doc
 
@@ -228,6 +223,21 @@ def unit_report():
     title(doc, "BÁO CÁO")
     par(doc, "Thời gian: {{ period_name }} ({{ period_range }}).")
     par(doc, "{{ report_summary }}")
+    tag(doc, "{%p if growth_head %}")  # some target sets a growth: its column, headed by it
+    grid(
+        doc,
+        [
+            ("STT", 12, "{{ r.stt }}"),
+            ("Chỉ tiêu", 58, "{{ r.label }}"),
+            ("Đơn vị tính", 22, "{{ r.unit }}"),
+            ("Kết quả của đơn vị", 28, "{{ r.value_text }}", "r"),
+            ("{{ growth_head }}", 30, "{{ r.growth_text }}", "r"),
+            ("Ghi chú", 22, "{{ r.note }}"),
+        ],
+        "rows",
+        "r",
+    )
+    tag(doc, "{%p else %}")
     grid(
         doc,
         [
@@ -240,6 +250,7 @@ def unit_report():
         "rows",
         "r",
     )
+    tag(doc, "{%p endif %}")
     par(doc, "{{ status_text }}")
     par(doc, "{{ submitted_line }}", size=12, italic=True)
     signature(doc)
@@ -317,35 +328,54 @@ def nominee_list():
     return doc
 
 
+END = '{{ ";" if not loop.last else "." }}'  # a list's items end with ";", the last with "."
+
+
 def minutes():
     doc = new_document()
     header(doc)
     title(doc, "BIÊN BẢN")
     par(doc, "{{ meeting_line }}")
-    par(
-        doc,
-        "Thành phần: {{ members_present }}/{{ members_total }} thành viên {{ council_name }}"
-        " có mặt; chủ trì: {{ chair_name }}; thư ký: {{ secretary_name }}.",
-    )
+    heading(doc, "I. THÀNH PHẦN")
+    par(doc, "{{ chair_line }}")
+    par(doc, "{{ secretary_line }}")
+    par(doc, "{{ present_line }}")
+    loop(doc, "present_people", "p", "- {{ p }}" + END, after=0)
+    par(doc, "{{ absent_line }}", before=6)
+    loop(doc, "absent_people", "p", "- {{ p }}" + END, after=0)
+    par(doc, "{{ quorum_line }}", before=6)
+    heading(doc, "II. NỘI DUNG")
     par(doc, "{{ intro }}")
-    heading(doc, "KẾT QUẢ BỎ PHIẾU KÍN")
+    tag(doc, "{%p if recusal_lines %}")
+    par(doc, "Thành viên không tham gia biểu quyết:")
+    loop(doc, "recusal_lines", "x", "- {{ x }}" + END, after=0)
+    par(doc, "", after=0)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if exceptions %}")
+    par(doc, "Hội đồng đã xem xét các trường hợp được đề nghị xét ngoại lệ:", before=6)
+    loop(doc, "exceptions", "e", "- {{ e.subject }}, {{ e.title }}: {{ e.rule }}; lý do: "
+         "{{ e.reason }}" + END, after=0)  # fmt: skip
+    tag(doc, "{%p endif %}")
+    heading(doc, "III. KẾT QUẢ BỎ PHIẾU KÍN")
+    par(doc, "{{ denominator_line }}")
     grid(
         doc,
         [
             ("STT", 11, "{{ r.stt }}"),
-            ("Họ và tên / tập thể", 33, "{{ r.name }}"),
-            ("Hình thức đề nghị", 27, "{{ r.title }}"),
-            ("Phiếu phát ra", 14, "{{ r.issued }}", "c"),
-            ("Phiếu thu về", 14, "{{ r.returned }}", "c"),
-            ("Phiếu hợp lệ", 14, "{{ r.valid }}", "c"),
-            ("Đồng ý", 14, "{{ r.yes }}", "c"),
-            ("Tỷ lệ", 16, "{{ r.yes_pct }}", "c"),
-            ("Kết quả", 22, "{{ r.result }}"),
+            ("Họ và tên / tập thể", 29, "{{ r.name }}"),
+            ("Hình thức đề nghị", 23, "{{ r.title }}"),
+            ("Phiếu phát ra", 12, "{{ r.issued }}", "c"),
+            ("Phiếu thu về", 12, "{{ r.returned }}", "c"),
+            ("Phiếu hợp lệ", 12, "{{ r.valid }}", "c"),
+            ("Đồng ý", 12, "{{ r.yes }}", "c"),
+            ("Không đồng ý", 13, "{{ r.no }}", "c"),
+            ("Tỷ lệ đồng ý", 15, "{{ r.yes_pct }}", "c"),
+            ("Kết quả", 21, "{{ r.result }}"),
         ],
         "rows",
         "r",
-        size=11,
-        head=10,
+        size=10,
+        head=9,
     )
     par(doc, "{{ passed_count }}")
     par(doc, "{{ closing }}")

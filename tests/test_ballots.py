@@ -115,7 +115,7 @@ def test_only_members_on_the_agenda_with_a_valid_choice(session):
     assert outsider is not None and session.exec(select(Ballot)).all() == []
 
 
-def test_recusal_excludes_the_member_from_the_vote_and_the_denominator(session):
+def test_recusal_excludes_the_member_from_the_vote_not_from_the_denominator(session):
     m, _chair, members, tinh, ldtt = setup_council(session)
     meeting = open_(session, m)
     with pytest.raises(InvalidInput, match="lý do"):
@@ -132,7 +132,8 @@ def test_recusal_excludes_the_member_from_the_vote_and_the_denominator(session):
                reason="muộn", actor="x")  # fmt: skip
     for p in members[:8]:
         vote(session, meeting, p, tinh, "yes")
-    # 9 yes of the 9 entitled = 100% ≥ 90%; without the recusal it would be 9/10.
+    # 9 yes of the council's 10 members = 90%: the recused member still counts (the law's
+    # denominator is the whole membership; this test used to pin 9/9 = 100%).
     assert meeting_complete(session, meeting) is False  # LDTT has no votes yet
     for p in members:
         vote(session, meeting, p, ldtt, "yes")
@@ -141,15 +142,18 @@ def test_recusal_excludes_the_member_from_the_vote_and_the_denominator(session):
     assert meeting.result["how"] == "mọi thành viên đã bỏ phiếu"
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "meeting.recuse")).one()
     assert event.actor == f"person:{members[9].id}" and event.reason.startswith("Là người thân")
-    assert (t.members, t.recused, t.yes, t.yes_pct, t.passed) == (9, 1, 9, Decimal("100.00"), True)
+    assert (t.members, t.recused, t.yes, t.yes_pct, t.passed) == (10, 1, 9, Decimal("90.00"), True)
+    assert (t.present, t.issued, t.returned, t.denominator) == (10, 9, 9, 10)
 
 
 def test_quorum_and_closing_by_the_deadline(session):
     m, chair, members, tinh, ldtt = setup_council(session)
     meeting = open_(session, m)
-    for p in members[:6]:  # 6 of 10: under the 2/3 quorum (7)
+    # Only 6 of the 10 members take part: under the 2/3 quorum (7 members present). (This test
+    # used to judge the quorum per nomination on the ballots returned; it is the sitting's
+    # attendance that counts.)
+    for p in members[:6]:
         vote(session, meeting, p, ldtt, "yes")
-    for p in members[:7]:  # 7 of 10: quorum met, but 7 yes < 90%
         vote(session, meeting, p, tinh, "yes")
     assert not meeting_complete(session, meeting)
     with pytest.raises(TransitionRefused, match="Chưa đủ các thành viên"):
@@ -164,9 +168,13 @@ def test_quorum_and_closing_by_the_deadline(session):
     session.commit()
     assert [c.id for c in closed] == [meeting.id] and close_due_meetings(session) == []
     t, lt = results(session, meeting)
+    # 6/10 = 60% would pass LĐTT (> 50%), but the sitting had no quorum
     assert (lt.returned, lt.yes, lt.yes_pct, lt.passed) == (6, 6, Decimal("60.00"), False)
-    assert meeting.result["votes"][1]["quorum_met"] is False
-    assert (t.returned, t.passed) == (7, False) and meeting.result["votes"][0]["quorum_met"]
+    assert [v["quorum_met"] for v in meeting.result["votes"]] == [False, False]
+    assert (t.present, t.members, t.returned, t.passed) == (6, 10, 6, False)
+    roll = meeting.result["attendance"]
+    assert (len(roll["present"]), roll["quorum_required"], roll["quorum_met"]) == (6, 7, False)
+    assert [pid for pid, _ in roll["absent"]] == [p.id for p in members[6:]]
     assert meeting.result["by_deadline"] is True and meeting.closed_by == "system"
     with pytest.raises(TransitionRefused, match="đã được kết thúc"):
         close_meeting(session, meeting, actor=chair.code)
@@ -249,8 +257,9 @@ def test_a_member_who_is_nominated_is_recused_from_his_own_nomination(session):
     assert meeting_complete(session, meeting)
     own_result = next(v for v in close_meeting(session, meeting, actor=SYSTEM_COMPLETE)
                       if v.nomination_id == own.id)  # fmt: skip
+    # 9 of the council's 10 members (the nominee among them) = 90% (used to pin 9 of 9)
     assert (own_result.members, own_result.recused, own_result.yes, own_result.passed) == (
-        9, 1, 9, True,
+        10, 1, 9, True,
     )  # fmt: skip
 
 

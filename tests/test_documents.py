@@ -161,11 +161,11 @@ def test_launch_letter(session, demo):
     assert [c.text for c in targets.rows[1].cells] == [
         "1",
         "Giá trị sản xuất công nghiệp (Giá SS2010)",
-        "174.186,0",
         "tỷ đồng",
+        "174.186,0",
     ]
-    find(d, "Đợt 1 (từ 01/1/2022 đến 30/6/2022) với chủ đề")
-    find(d, "- Gửi đăng ký thi đua: chậm nhất 31/3/2022.")
+    # the launch document is the directive: no periods, deadlines or headings it did not write
+    assert "CÁC ĐỢT THI ĐUA" not in text(d) and "chậm nhất" not in text(d)
     check_signature(d, "GIÁM ĐỐC", "Lê Nguyên Ngọc", ["- Sở Nội vụ;", "- LĐ Sở;"])
     assert "{{" not in text(d) and "{%" not in text(d)
 
@@ -321,20 +321,22 @@ def test_award_documents(session, demo):
     check_heading(d, "BIÊN BẢN", "Họp Hội đồng Thi đua - Khen thưởng Sở")
     find(d, "Vào lúc 14 giờ 00 phút, ngày 05 tháng 12 năm 2022")
     t = table_with(d, "Phiếu phát ra")
-    assert [c.text for c in t.rows[0].cells][3:8] == [
+    assert [c.text for c in t.rows[0].cells][3:9] == [
         "Phiếu phát ra",
         "Phiếu thu về",
         "Phiếu hợp lệ",
         "Đồng ý",
-        "Tỷ lệ",
+        "Không đồng ý",
+        "Tỷ lệ đồng ý",
     ]
-    assert [c.text for c in t.rows[4].cells][3:9] == [
+    assert [c.text for c in t.rows[4].cells][3:10] == [
         "07",
         "07",
         "06",
         "04",
+        "02",
         "57,1%",
-        "Không đạt (cần 60,0%)",
+        "Không đạt (cần từ 60% trở lên)",
     ]
     check_signature(d, "CHỦ TỊCH HỘI ĐỒNG", demo.people[0].full_name, [])
     find(d, "THƯ KÝ")

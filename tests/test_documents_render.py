@@ -6,6 +6,7 @@ import zipfile
 from pathlib import Path
 
 import docx
+import docx.table
 import pytest
 
 from thidua import documents as D
@@ -102,6 +103,51 @@ def test_launch_numbered_by_hand_keeps_its_number(session, demo):
     assert D.next_number(session, agency="SCT", series="CV", year=2022) == 1890
 
 
+def _squeeze(s: str) -> str:
+    return " ".join(s.split())
+
+
+def _body_lines(d) -> list[str]:
+    """The document's paragraphs and table rows, in order, as text."""
+    out = []
+    for block in d.iter_inner_content():
+        if isinstance(block, docx.table.Table):
+            out += [" | ".join(c.text for c in r.cells) for r in block.rows]
+        elif block.text.strip():
+            out.append(_squeeze(block.text))
+    return out
+
+
+def assert_round_trip(spec, d) -> None:
+    """Every item, paragraph and target of the spec is in the launch document, in the spec's
+    order, exactly once: an item as its number and first paragraph, a target as its row."""
+    from thidua import vn
+
+    lines = _body_lines(d)
+    whole = "\n".join(lines)
+    targets = {t.code: t for t in spec.targets}
+    expected: list[str] = []
+    for sec in spec.contents:
+        expected += [sec.section] if sec.section else []
+        for top in sec.items:
+            for _, it in top.walk():
+                first, *rest = [_squeeze(p) for p in it.text.split("\n") if p.strip()]
+                expected += [f"{it.number} {first}" if it.number else first, *rest]
+                for code in it.targets:
+                    t = targets[code]
+                    figure = vn.number(t.value, len(t.value_text.partition(",")[2]))
+                    figure = f"{t.qualifier} {figure}" if t.qualifier else figure
+                    label = t.label + (f" ({t.basis})" if t.basis else "")
+                    expected.append(f"{label} | {t.unit} | {figure}")
+    at = 0
+    for want in expected:
+        hits = [i for i, ln in enumerate(lines) if want in ln]
+        assert len(hits) == 1, (want, len(hits))
+        assert hits[0] >= at, f"out of order: {want}"
+        at = hits[0]
+        assert whole.count(want) == 1, want
+
+
 @pytest.mark.parametrize(
     "example,symbol,heading,signer",
     [
@@ -135,12 +181,52 @@ def test_real_directives_from_examples(sqlite_url, example, symbol, heading, sig
         assert (signer or m.signer_title.upper()) in cells
         if m.signer_prefix:
             assert m.signer_prefix.upper() in cells
-        assert m.theme.split()[0] in text
-        for item in ctx["sections"][0]["items"][:3]:
-            assert item["text"][:40] in text
-        for t in ctx["task_targets"]:
-            assert t["value_text"] in cells
+        assert text.count(f"“{m.theme}”") == 1  # the slogan once, where the directive says it
+        assert f"- {spec.copies[-1]}." in cells  # its own "Lưu: …" line, as written
+        assert_round_trip(spec, d)
+        if spec.closing is None:  # no closing written: the last item ends the text
+            *_, (_, leaf) = spec.contents[-1].items[-1].walk()
+            last = [p.text for p in d.paragraphs if p.text.strip()][-1]
+            assert _squeeze(last).endswith(_squeeze(leaf.text.split("\n")[-1]))
         assert "{{" not in text + cells and "{%" not in text + cells
         assert "V/v Về việc" not in cells and "V/v V/v" not in cells
         assert "\a" not in text  # line breaks in the spec became paragraphs
         assert Path(doc.path).suffix == ".docx"
+
+
+def test_launch_of_targets_with_growth_parts_and_a_motto(sqlite_url):
+    """A province's directive with grouped targets, growth against a named baseline, a
+    "trong đó" part, comparison words, a figure written without grouping and a phương châm."""
+    from sqlmodel import Session
+
+    from models.db import engine_for
+    from thidua.spec import store_spec
+    from thidua.spec_load import load_spec
+
+    spec = load_spec(PROJECT_ROOT / "tests" / "data" / "spec" / "growth.yaml")
+    with Session(engine_for(sqlite_url), expire_on_commit=False) as session:
+        m = store_spec(session, spec, actor="test")
+        doc = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
+        d = docx.Document(str(D.document_path(doc)))
+    assert_round_trip(spec, d)
+    lines = _body_lines(d)
+    text = "\n".join(lines)
+    assert text.count("Phương châm: “Đoàn kết, kỷ cương") == 1 and "Chủ đề" not in text
+    assert "6492,8" not in text and "6.492,8" in text
+    economy, society = (t for t in d.tables if t.rows[0].cells[0].text == "STT")
+    assert [c.text for c in economy.rows[0].cells][-1] == (
+        "Tăng trưởng so với ước thực hiện năm 2021"
+    )
+    rows = [[c.text for c in r.cells] for r in economy.rows[1:]]
+    assert rows == [
+        ["1", "Tốc độ tăng trưởng tổng sản phẩm trên địa bàn (GRDP)", "%", "khoảng 6,14", ""],
+        ["2", "Giá trị sản xuất công nghiệp", "tỷ đồng", "6.492,8", "tăng 12,5%"],
+        ["3", "Thu ngân sách nhà nước trên địa bàn", "tỷ đồng", "2.326", "tăng trên 8%"],
+        ["", "Trong đó: thu nội địa", "tỷ đồng", "2.316", ""],
+    ]
+    assert [c.text for c in society.rows[1].cells] == ["1", "Tỷ lệ hộ nghèo", "%", "không quá 3"]
+    # groups keep their own headings, each before its own table
+    assert lines.index("1. Về kinh tế:") < lines.index("2. Về xã hội:")
+    # no closing sentence was written: none is printed; the last paragraph is the directive's
+    last = [p.text for p in d.paragraphs if p.text.strip()][-1]
+    assert last == "Các sở, ngành triển khai thực hiện Chỉ thị này."

@@ -118,6 +118,11 @@ KINDS = {
         "reason": "Thiếu minh chứng",
         "resubmit_by": date(2026, 12, 5),
     },
+    "amendment_notice": {
+        "what": "hạn",
+        "change": "Hạn tự chấm điểm: ngày 05 tháng 12 năm 2026",
+        "reason": "Lùi hạn theo đề nghị của các đơn vị",
+    },
 }
 
 

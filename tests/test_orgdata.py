@@ -407,3 +407,17 @@ def test_cli_template_and_import(db_url: str, tmp_path: Path):
         assert r.exit_code == 1 and "Traceback" not in r.output, r.output
     with Session(engine_for(db_url)) as s:
         assert s.exec(select(func.count()).select_from(Unit)).one() == 5
+
+
+def test_the_council_secretary_role_and_only_one(lite: Session, tmp_path: Path):
+    import_org(lite, fill(tmp_path / "v1.xlsx"), actor="vp")
+    people = [["CB8", "Ngô Thị Tám", None, "SCT", None, None, "Thư ký HĐTĐKT"]]
+    import_org(lite, fill(tmp_path / "v2.xlsx", [], [], people), actor="vp")
+    assert lite.exec(select(Person).where(Person.code == "CB8")).one().roles == [
+        "council_secretary"
+    ]
+    people = [["CB9", "Hồ Văn Tư", None, "SCT", None, None, "thư ký hội đồng"]]
+    with pytest.raises(InvalidInput) as e:
+        import_org(lite, fill(tmp_path / "v3.xlsx", [], [], people), actor="vp")
+    assert "chỉ một người là thư ký hội đồng (CB8)" in e.value.problems[0].reason
+    assert lite.exec(select(Person).where(Person.code == "CB9")).first() is None

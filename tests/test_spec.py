@@ -59,6 +59,10 @@ def line_of(path: Path, marker: str) -> int:
     return next(i for i, line in enumerate(lines, 1) if marker in line)
 
 
+def targets_of(session: Session, m: Movement) -> list[Target]:
+    return list(session.exec(select(Target).where(Target.movement_id == m.id)))
+
+
 def counts(session: Session) -> dict[str, int]:
     return {t.__name__: session.exec(select(func.count()).select_from(t)).one() for t in TABLES}
 
@@ -87,7 +91,12 @@ def test_hanam_is_complete():
         "II. Mục tiêu phấn đấu hoàn thành xuất sắc các chỉ tiêu.",
         "III. Phát động thi đua.",
     ]
-    assert [len(sec.items) for sec in s.contents] == [8, 2, 2]
+    assert [len(sec.items) for sec in s.contents] == [8, 2, 3]
+    two = s.contents[1].items[1]  # "2. Chỉ tiêu thi đua." with 2.1 and 2.2, each with its dashes
+    assert [(d, i.number) for d, i in two.walk()][:3] == [(0, "2."), (1, "2.1."), (2, "-")]
+    assert sum(1 for _ in two.walk()) == 1 + 2 + 4 + 3
+    assert s.contents[1].items[0].targets == [t.code for t in s.targets]
+    assert s.contents[2].items[0].number is None  # "Việc thực hiện …": an unnumbered paragraph
     assert s.contents[0].items[7].text.startswith("Tiếp tục thực hiện các phong trào thi đua:")
     assert [(t.label, t.value, t.value_text, t.unit, t.basis) for t in s.targets] == [
         ("Giá trị sản xuất công nghiệp", Decimal("174186.0"), "174.186,0", "tỷ đồng", "Giá SS2010"),
@@ -184,11 +193,10 @@ def test_tamduong_is_complete():
         "chi_thi", None, "CT-UBND", "2024",
     )  # fmt: skip
     assert s.theme.startswith("Đoàn kết, trách nhiệm, sáng tạo thi đua phấn đấu")
-    assert [(sec.section, len(sec.items)) for sec in s.contents] == [
-        (None, 5),
-        ("6. Tổ chức thực hiện", 5),
-    ]
-    assert [i.number for i in s.contents[1].items] == ["a)", "b)", "c)", "d)", "e)"]
+    assert [(sec.section, len(sec.items)) for sec in s.contents] == [(None, 6)]
+    six = s.contents[0].items[5]
+    assert (six.number, six.text) == ("6.", "Tổ chức thực hiện")
+    assert [i.number for i in six.items] == ["a)", "b)", "c)", "d)", "e)"]
     assert [(b.number, b.date) for b in s.legal_bases] == [
         ("06/2022/QH15", date(2022, 6, 15)),
         ("34-CT/TW", date(2014, 4, 7)),
@@ -214,7 +222,6 @@ SEEDS = {
     QUANGNGAI: "quangngai-sct-2021-cong-van.txt",
     TAMDUONG: "tamduong-ubnd-2024-chi-thi.txt",
 }
-HEADER_FOOTER = ("Số:", "Kính gửi", "Nơi nhận", "- ", "GIÁM ĐỐC", "CHỈ THỊ", "TM. ", "(B/c)")
 
 
 def _words(text: str) -> str:
@@ -225,24 +232,45 @@ def _words(text: str) -> str:
 
 @pytest.mark.parametrize("path", list(SEEDS), ids=lambda p: p.stem)
 def test_examples_transcribe_their_seed(path: Path):
-    """Every word of the directive's body is in the spec, and every text of the spec is the
+    """Every paragraph of the directive's body is in the spec, in the same order, as an item
+    (its number and text) or as a target (label, figure and unit); every text of the spec is the
     directive's own wording (the seeds are copied into tests/data/spec/seeds)."""
     s = load_spec(path)
     seed = (DATA / "seeds" / SEEDS[path]).read_text(encoding="utf-8")
-    ours = [s.preamble or "", s.closing or "", s.theme, s.document.summary or ""]
+    targets = {t.code: t for t in s.targets}
+    ours: list[str | object] = [s.preamble or ""]  # the body in the spec's order
     for sec in s.contents:
-        ours += [sec.section or "", sec.intro or ""]
-        for it in sec.items:
-            first, *rest = it.text.split("\n")  # paragraphs after the first carry no number
-            ours += [f"{it.number} {first}", *rest]
-    ours += [q.text for q in s.quotas] + [p.theme or "" for p in s.periods or []]
-    mine, theirs = _words(" ".join(ours)), _words(seed)
-    for part in ours:
+        ours += [sec.section] if sec.section else []
+        for top in sec.items:
+            for _, it in top.walk():
+                first, *rest = it.text.split("\n")  # paragraphs after the first: no number
+                ours += [f"{it.number or ''} {first}", *rest]
+                ours += [targets[c] for c in it.targets]
+    ours += [s.closing] if s.closing else []
+    texts = [o for o in ours if isinstance(o, str)]
+    extra = [s.theme, s.document.summary or ""] + [q.text for q in s.quotas]
+    theirs = _words(seed)
+    for part in texts + extra + [p.theme or "" for p in s.periods or []]:
         assert _words(part) in theirs, part
-    for para in map(_words, seed.split("\n\n")):
-        structured = para.startswith(HEADER_FOOTER) or para == s.signer.name
-        if para and not structured and not para.startswith(f"{s.document.place}, ngày"):
-            assert para in mine, para
+    lines = [_words(p) for p in seed.splitlines()]
+    lines = [p for p in lines if p]
+    first = next(i for i, p in enumerate(lines) if p.startswith(_words(s.preamble or "")[:40]))
+    end = next(i for i, p in enumerate(lines) if p.startswith("Nơi nhận"))
+    body = lines[first + 1 : end]  # the paragraphs after the preamble, up to "Nơi nhận"
+    # a paragraph broken by a page in the seed is one paragraph of the spec: join the pieces
+    mine = [o if not isinstance(o, str) else _words(o) for o in ours[1:]]
+    k = 0
+    for para in body:
+        while k < len(mine) and isinstance(mine[k], str) and para not in mine[k]:
+            k += 1
+        assert k < len(mine), f"not in the spec, or out of order: {para}"
+        if isinstance(mine[k], str):
+            continue
+        t = mine[k]  # a target line: "- Giá trị … đạt 174.186,0 tỷ đồng."
+        assert t.label in para and f"{t.value_text} {t.unit}" in para, (para, t.code)
+        k += 1
+    placed = [o.code for o in ours if not isinstance(o, str)]
+    assert sorted(placed) == sorted(targets)  # every target of the spec is in the text, once
     copies = seed.split("Nơi nhận:")[1].split("\n\n")[1].splitlines()
     assert [c.removeprefix("- ").rstrip(";.") for c in copies if c.startswith("- ")] == [
         c.removesuffix(" (B/c)") for c in s.copies
@@ -386,6 +414,73 @@ def test_quota_numbers_must_agree_with_its_words(kind, low, high, field):
     assert QuotaSpec.model_validate({**quota, "kind": "percent", "min": 15, "max": 20})
 
 
+GROWTH = DATA / "growth.yaml"
+
+
+def test_growth_spec_reads_its_targets():
+    s = load_spec(GROWTH)
+    assert s.theme_label == "Phương châm" and s.closing is None
+    got = [(t.code, t.qualifier, t.comparison, t.growth_pct, t.parent) for t in s.targets]
+    assert got == [
+        ("grdp", "khoảng", "at_least", None, None),
+        ("sxcn", None, "at_least", Decimal("12.5"), None),
+        ("thu_ns", None, "at_least", Decimal("8"), None),
+        ("thu_nd", None, "at_least", None, "thu_ns"),
+        ("ho_ngheo", "không quá", "at_most", None, None),  # judged at most from its word
+    ]
+    assert s.targets[1].growth_basis == "so với ước thực hiện năm 2021"
+
+
+@pytest.mark.parametrize(
+    "old, new, field, reason",
+    [
+        # a section without items
+        ("  - section: II. NHIỆM VỤ, GIẢI PHÁP\n    items:\n",
+         "  - section: II. NHIỆM VỤ, GIẢI PHÁP\n    items: []\n  - section: III\n    items:\n",
+         "contents[1].items", "phải có ít nhất 1 mục"),
+        # a growth that is not a number
+        ("    growth_pct: 12.5\n", "    growth_pct: 12,5%\n", "targets[1].growth_pct",
+         "không phải là số"),
+        # a part larger than its whole
+        ('    value: 2316\n    value_text: "2.316"\n', '    value: 2416\n    value_text: "2.416"\n',
+         "targets[3].value", "lớn hơn chỉ tiêu 'Thu ngân sách nhà nước trên địa bàn'"),
+        # a part before its whole
+        ("    parent: thu_ns\n", "    parent: ho_ngheo\n", "targets[3].parent",
+         "phải được khai trước nó"),
+        # an item listing a target that does not exist, and one listed twice
+        ("targets: [ho_ngheo]", "targets: [ho_ngheo, tong_thu]", "contents[0].items[2].targets[1]",
+         "không có chỉ tiêu mã 'tong_thu'"),
+        ("targets: [ho_ngheo]", "targets: [ho_ngheo, grdp]", "contents[0].items[2].targets[1]",
+         "đã được liệt kê ở một mục khác"),
+        # a comparison word that says the opposite of the comparison
+        ("    qualifier: không quá\n", "    qualifier: không quá\n    comparison: at_least\n",
+         "targets[4].comparison", "văn bản ghi 'không quá'"),
+        # an item number in no form a directive uses
+        ('number: "2."\n        text: "Về xã hội:"', 'number: "2.)"\n        text: x',
+         "contents[0].items[2].number", "không đúng dạng"),
+    ],
+)  # fmt: skip
+def test_bad_structure_is_named(tmp_path: Path, old, new, field, reason):
+    text = GROWTH.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    problems = check_spec(path)
+    assert problems, new
+    hit = [p for p in problems if p.field == field]
+    assert hit and reason in hit[0].reason, problems
+    assert hit[0].where.startswith(f"{path}:")
+
+
+def test_bad_structure_stores_nothing(session: Session, tmp_path: Path):
+    path = tmp_path / "bad.yaml"
+    text = GROWTH.read_text(encoding="utf-8").replace("    parent: thu_ns\n", "    parent: x\n")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInput):
+        store_spec(session, load_spec(path), actor="vp")
+    assert set(counts(session).values()) == {0}
+
+
 def test_empty_lists_may_be_left_blank(tmp_path: Path):
     path = tmp_path / "blank.yaml"
     text = (DATA / "minimal.yaml").read_text(encoding="utf-8")
@@ -475,7 +570,12 @@ def test_store_hanam(session: Session):
         (2, date(2022, 7, 1), date(2022, 11, 20)),
     ]
     contents = session.exec(select(Content).where(Content.movement_id == m.id)).all()
-    assert len(contents) == 13  # 12 numbered + the intro of section III
+    # 8 + (1 + 1 + 2.1 with its 4 dashes + 2.2 with its 3) + (the paragraph and 2 in III)
+    assert len(contents) == 8 + 11 + 3
+    assert [c.depth for c in contents if c.section and c.section.startswith("II.")] == [
+        0, 0, 1, 2, 2, 2, 2, 1, 2, 2, 2,
+    ]  # fmt: skip
+    assert {t.content_seq for t in targets_of(session, m)} == {9}
     recipients = session.exec(select(Recipient).order_by(Recipient.seq)).all()
     assert [r.role for r in recipients] == ["addressee"] + ["copy"] * 5
     assert recipients[-1].name == "Lưu: VT"

@@ -12,12 +12,14 @@ import pytest
 from sqlmodel import Session, func, select
 
 from models import (
+    Attendance,
     AuditEvent,
     Ballot,
     Evidence,
     Meeting,
     Nomination,
     PeriodReport,
+    Person,
     Recusal,
     Registration,
     Score,
@@ -213,6 +215,28 @@ def test_council_recuses_votes_once_and_the_last_ballot_starts_the_decision(db_u
     assert "Kết quả bỏ phiếu" in results and "Đạt" in results
     done = actions(db_url)
     assert done.count("ballot.cast") == 5 and "meeting.recuse" in done
+
+
+def test_the_chair_keeps_the_roll_and_a_member_may_not(db_url, as_user):
+    w = make_world(db_url, nominations=1, meeting=True, council_size=3)
+    chair, m1, _m2 = (as_user(u) for u in w.council)
+    page = f"/council/{w.code}"
+    assert "Điểm danh (Thư ký Hội đồng)" in chair.get(page).text
+    assert "Điểm danh (Thư ký Hội đồng)" not in m1.get(page).text
+    with Session(engine_for(db_url)) as s:
+        absent = s.exec(select(Person).where(Person.code == w.council[2])).one()
+
+    def mark(c, present, reason=""):
+        return c.post(f"{page}/attendance", data={"person_id": absent.id, "present": present,
+                      "reason": reason, "csrf_token": token(c, page)})  # fmt: skip
+
+    refused = mark(m1, "no", "Đi công tác")
+    assert refused.status_code == 400 and "Chỉ Thư ký hoặc Chủ tịch Hội đồng" in refused.text
+    assert mark(chair, "").status_code == 400 and count(db_url, Attendance) == 0
+    done = mark(chair, "no", "Đi công tác")
+    assert done.status_code == 200 and count(db_url, Attendance) == 1
+    html = chair.get(page).text
+    assert "Có mặt 0/3 thành viên" in html and f"{absent.full_name} (Đi công tác)" in html
 
 
 def test_admin_dashboard_stage_trigger_and_documents(db_url, as_user):

@@ -70,8 +70,9 @@ def make_world(
         # The council: the chair and members from people with no other role in the test.
         chair = next(p for p in all_people if "council_chair" in p.roles)
         for p in all_people:
-            if p.id != chair.id and "council_member" in (p.roles or []):
-                p.roles = [r for r in p.roles if r != "council_member"]
+            seat = {"council_member", "council_secretary"}
+            if p.id != chair.id and seat & set(p.roles or []):
+                p.roles = [r for r in p.roles if r not in seat]
                 s.add(p)
         spare = [p for p in all_people if not p.roles and p.id != staff.id]
         members = [chair, *spare[: council_size - 1]]

@@ -45,7 +45,7 @@ def draft_decisions(
                 nomination=n,
                 status="rejected",
                 actor=actor,
-                reason="Không đạt tỷ lệ phiếu đồng ý của Hội đồng",
+                reason=ballots.outcome_reason(results[n.id]),
             )
             continue
         (own if _decided_here(authority, n.title) else upward).append(n)

@@ -7,15 +7,19 @@ when the meeting closes the ballots are rewritten in random order with new ids, 
 rows were stored in no longer mirrors the order members voted. Results are refused while the
 meeting is open (counting after each vote would reveal each vote).
 
+Attendance: a member is present once he takes part (casts a ballot or recuses himself) or the
+secretary (or the chair) marks him present; absent otherwise, with the reason the secretary
+records. The quorum is judged on it: members present ≥ the rule set's quorum (e.g. 2/3) of the
+council's whole membership.
+
 Counting, per nomination (stated in the minutes):
-- members entitled to vote = council members − members recused from that nomination (a
-  member recuses himself with a reason; one who is himself the nominee is recused from the
-  start);
-- ballots issued = members entitled; returned = ballots cast; valid = "yes" and "no" ballots
-  (a blank ballot is invalid unless the rule set says otherwise);
-- quorum: ballots returned ≥ the rule set's quorum (e.g. 2/3) of the members entitled;
-- passed: quorum met and "yes" ballots ≥ the title's threshold (e.g. ≥ 90%) of the members
-  entitled — a percentage of the council's members, as the law counts it, not of the ballots.
+- ballots issued = members present − members recused from it (a member recuses himself with
+  a reason; one who is himself the nominee is recused from the start);
+- returned = ballots cast; valid = "yes" and "no" ballots (a blank ballot is invalid unless
+  the rule set says otherwise);
+- passed: quorum met and "yes" ballots ≥ the title's threshold (e.g. ≥ 90%) of the council's
+  total membership — the law counts the members, not the ballots nor the members present;
+  a rule set may say `denominator: entitled` (members less those recused) instead.
 """
 
 import random
@@ -30,6 +34,7 @@ from sqlmodel import Session
 
 from models import (
     Account,
+    Attendance,
     Ballot,
     Council,
     CouncilMember,
@@ -42,11 +47,13 @@ from models import (
     VoteReceipt,
 )
 from models.base import utcnow
+from thidua.authority import authority_of
 from thidua.errors import InvalidInput, NotFound, ThiduaError, TransitionRefused
 from thidua.lifecycle import audit
-from thidua.results import VoteResult
+from thidua.results import Roll, VoteResult
 from thidua.rules.engine import rule_set_for
-from thidua.vn import nfc
+from thidua.rules.ruleset import KNOWN_TITLES
+from thidua.vn import nfc, percent
 
 CHOICES = {"yes": "đồng ý", "no": "không đồng ý", "blank": "phiếu trắng"}
 ON_AGENDA = ("submitted", "accepted")  # nominations a meeting votes on by default
@@ -54,6 +61,12 @@ ON_AGENDA = ("submitted", "accepted")  # nominations a meeting votes on by defau
 SYSTEM_COMPLETE = "system:complete"
 OWN_NOMINATION = "Là người được đề nghị khen thưởng"
 RECUSED = "Thành viên đã xin không tham gia biểu quyết hồ sơ này, không được bỏ phiếu"
+# The organisation's roles that seat a person on the council, and his role in it.
+COUNCIL_ROLES = {
+    "council_chair": "chair",
+    "council_secretary": "secretary",
+    "council_member": "member",
+}
 
 
 @dataclass(frozen=True)
@@ -76,26 +89,60 @@ def _council(session: Session, movement: Movement) -> Council:
     people = [
         p
         for p in session.execute(select(Person).where(Person.active).order_by(Person.id)).scalars()
-        if {"council_member", "council_chair"} & set(p.roles or [])
+        if set(COUNCIL_ROLES) & set(p.roles or [])
     ]
     if not people:
         raise InvalidInput(
-            "Chưa lập được Hội đồng Thi đua - Khen thưởng: không có ai mang vai trò "
-            "council_member hoặc council_chair"
+            "Chưa lập được Hội đồng Thi đua - Khen thưởng: không có cán bộ nào mang vai trò "
+            "thành viên, thư ký hoặc chủ tịch Hội đồng"
         )
     chair = next((p for p in people if "council_chair" in p.roles), None)
+    secretary = next((p for p in people if "council_secretary" in p.roles and p is not chair), None)
     council = Council(
         movement_id=movement.id,
-        name=f"Hội đồng Thi đua - Khen thưởng {movement.agency}",
+        name=authority_of(movement).council,  # "Hội đồng Thi đua - Khen thưởng Sở Công Thương"
         chair_person_id=chair.id if chair else None,
     )
     session.add(council)
     session.flush()
     for p in people:
-        role = "chair" if chair is not None and p.id == chair.id else "member"
+        role = "chair" if p is chair else "secretary" if p is secretary else "member"
         session.add(CouncilMember(council_id=council.id, person_id=p.id, role=role))
     session.flush()
     return council
+
+
+def set_secretary(session: Session, council: Council, *, person_id: int, actor: str) -> None:
+    """Name the council's secretary: one of its members other than the chair; the previous
+    secretary stays on as a member. In the caller's transaction, audited."""
+    members = list(
+        session.execute(
+            select(CouncilMember).where(CouncilMember.council_id == council.id)
+        ).scalars()
+    )
+    member = next((m for m in members if m.person_id == person_id), None)
+    if member is None:
+        raise InvalidInput(
+            f"Thư ký Hội đồng: {_person_label(session, person_id)} không phải là thành viên "
+            "Hội đồng; chỉ thành viên Hội đồng mới làm thư ký"
+        )
+    if member.role == "chair" or person_id == council.chair_person_id:
+        raise InvalidInput("Thư ký Hội đồng: Chủ tịch Hội đồng không kiêm thư ký")
+    for m in members:
+        if m.role == "secretary" and m is not member:
+            m.role = "member"
+            session.add(m)
+    member.role = "secretary"
+    session.add(member)
+    audit(session, actor=actor, movement_id=council.movement_id, entity="council",
+          entity_id=council.id, action="council.secretary",
+          data={"person_id": person_id})  # fmt: skip
+    session.flush()
+
+
+def _person_label(session: Session, person_id: int) -> str:
+    p = session.get(Person, person_id)
+    return p.full_name if p else f"người dùng số {person_id}"
 
 
 def open_meeting(
@@ -370,14 +417,130 @@ def recuse(
     return recusal
 
 
-def _is_chair(session: Session, council: Council, actor: str) -> bool:
-    chair = session.get(Person, council.chair_person_id) if council.chair_person_id else None
-    if chair is None:
+def _is_person(session: Session, person_id: int | None, actor: str) -> bool:
+    """Does `actor` (a person's code, "person:<id>" or an account's username) name him?"""
+    person = session.get(Person, person_id) if person_id else None
+    if person is None:
         return False
-    if actor in {chair.code, f"person:{chair.id}"}:
+    if actor in {person.code, f"person:{person.id}"}:
         return True
     account = session.execute(select(Account).where(Account.username == actor)).scalar_one_or_none()
-    return account is not None and account.person_id == chair.id
+    return account is not None and account.person_id == person.id
+
+
+def _is_chair(session: Session, council: Council, actor: str) -> bool:
+    return _is_person(session, council.chair_person_id, actor)
+
+
+def secretary_of(session: Session, council: Council) -> CouncilMember | None:
+    return session.execute(
+        select(CouncilMember).where(
+            CouncilMember.council_id == council.id, CouncilMember.role == "secretary"
+        )
+    ).scalar_one_or_none()
+
+
+def mark_attendance(
+    session: Session,
+    meeting: Meeting,
+    *,
+    member_person_id: int,
+    present: bool,
+    reason: str | None = None,
+    actor: str,
+) -> Attendance:
+    """The secretary (or the chair) marks a member present, or absent with the reason given.
+    A member who has already taken part cannot be marked absent. In the caller's
+    transaction, audited."""
+    council = session.get(Council, meeting.council_id)
+    secretary = secretary_of(session, council)
+    if not (
+        _is_chair(session, council, actor)
+        or (secretary is not None and _is_person(session, secretary.person_id, actor))
+    ):
+        raise TransitionRefused("Chỉ Thư ký hoặc Chủ tịch Hội đồng được ghi điểm danh")
+    if meeting.status != "open":
+        raise TransitionRefused("Phiên họp đã kết thúc bỏ phiếu, không ghi điểm danh được nữa")
+    member = session.execute(
+        select(CouncilMember).where(
+            CouncilMember.council_id == meeting.council_id,
+            CouncilMember.person_id == member_person_id,
+        )
+    ).scalar_one_or_none()
+    if member is None:
+        raise InvalidInput(
+            f"Điểm danh: {_person_label(session, member_person_id)} không phải là thành viên "
+            "Hội đồng"
+        )
+    reason = nfc(reason or "").strip() or None
+    if present:
+        reason = None
+    elif member.id in _took_part(session, meeting.id):
+        raise InvalidInput(
+            f"Điểm danh: {_person_label(session, member_person_id)} đã tham gia biểu quyết, "
+            "không ghi vắng mặt được"
+        )
+    row = session.execute(
+        select(Attendance).where(
+            Attendance.meeting_id == meeting.id, Attendance.member_id == member.id
+        )
+    ).scalar_one_or_none() or Attendance(meeting_id=meeting.id, member_id=member.id,
+                                         present=present, marked_by=actor)  # fmt: skip
+    row.present, row.reason, row.marked_by = present, reason, actor
+    session.add(row)
+    audit(session, actor=actor, movement_id=council.movement_id, entity="meeting",
+          entity_id=meeting.id, action="meeting.attendance", reason=reason,
+          data={"member_person_id": member_person_id, "present": present})  # fmt: skip
+    session.flush()
+    return row
+
+
+def _took_part(session: Session, meeting_id: int) -> set[int]:
+    """Council member ids who cast a ballot or recused themselves at the meeting."""
+    voted = select(VoteReceipt.member_id).where(VoteReceipt.meeting_id == meeting_id)
+    stood = select(Recusal.member_id).where(Recusal.meeting_id == meeting_id)
+    return set(session.execute(voted.union(stood)).scalars())
+
+
+def _roll(session: Session, meeting: Meeting, quorum) -> Roll:
+    members = list(
+        session.execute(
+            select(CouncilMember.id, CouncilMember.person_id).where(
+                CouncilMember.council_id == meeting.council_id
+            )
+        ).all()
+    )
+    marked = {
+        a.member_id: a
+        for a in session.execute(
+            select(Attendance).where(Attendance.meeting_id == meeting.id)
+        ).scalars()
+    }
+    took_part = _took_part(session, meeting.id)
+    present, absent = [], []
+    for member_id, person_id in sorted(members, key=lambda m: m[1]):
+        mark = marked.get(member_id)
+        if member_id in took_part or (mark is not None and mark.present):
+            present.append(person_id)
+        else:
+            absent.append((person_id, (mark.reason or "") if mark else ""))
+    return Roll(
+        members=len(members),
+        present=present,
+        absent=absent,
+        quorum=quorum.text,
+        quorum_required=quorum.minimum(len(members)),
+        quorum_met=quorum.met(len(present), len(members)),
+    )
+
+
+def attendance(session: Session, meeting: Meeting) -> Roll:
+    """Who sat at the meeting: as stored when it closed, else as it stands."""
+    stored = meeting.result.get("attendance")
+    if meeting.status == "closed" and stored:
+        return Roll(**(stored | {"absent": [tuple(a) for a in stored["absent"]]}))
+    council = session.get(Council, meeting.council_id)
+    return _roll(session, meeting, rule_set_for(session.get(Movement, council.movement_id)).quorum)
 
 
 def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[VoteResult]:
@@ -411,13 +574,14 @@ def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[Vot
     session.refresh(meeting)
     _shuffle_ballots(session, meeting.id)
     movement = session.get(Movement, council.movement_id)
-    votes = _count(session, meeting, movement)
+    roll, votes = _count(session, meeting, movement)
     meeting.result = {
         "agenda": _agenda(meeting),
         "closed_by": actor,
         "by_deadline": past_deadline,
         "how": why,
-        "votes": [_as_json(v, q) for v, q in votes],
+        "attendance": asdict(roll),
+        "votes": [_as_json(v) for v in votes],
     }
     session.add(meeting)
     audit(
@@ -430,10 +594,15 @@ def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[Vot
         from_state="open",
         to_state="closed",
         reason=why,
-        data={"passed": [v.nomination_id for v, _ in votes if v.passed]},
+        data={
+            "passed": [v.nomination_id for v in votes if v.passed],
+            "present": len(roll.present),
+            "members": roll.members,
+            "quorum_met": roll.quorum_met,
+        },
     )
     session.flush()
-    return [v for v, _ in votes]
+    return votes
 
 
 def _shuffle_ballots(session: Session, meeting_id: int) -> None:
@@ -449,9 +618,8 @@ def _shuffle_ballots(session: Session, meeting_id: int) -> None:
     session.flush()
 
 
-def _as_json(v: VoteResult, quorum_met: bool) -> dict:
-    return {**asdict(v), "yes_pct": str(v.yes_pct), "threshold_pct": str(v.threshold_pct),
-            "quorum_met": quorum_met}  # fmt: skip
+def _as_json(v: VoteResult) -> dict:
+    return {**asdict(v), "yes_pct": str(v.yes_pct), "threshold_pct": str(v.threshold_pct)}
 
 
 def results(session: Session, meeting: Meeting) -> list[VoteResult]:
@@ -463,6 +631,15 @@ def results(session: Session, meeting: Meeting) -> list[VoteResult]:
 
 
 def _from_json(v: dict) -> VoteResult:
+    # Counts stored before attendance was recorded lack these: read them as the old count did.
+    old = {
+        "present": v.get("members"),
+        "no": v.get("valid", 0) - v.get("yes", 0),
+        "denominator": v.get("members"),
+        "quorum_met": True,
+        "threshold_strict": False,
+    }
+    v = old | v
     values = {f.name: v[f.name] for f in fields(VoteResult)}
     pcts = {k: Decimal(v[k]) for k in ("yes_pct", "threshold_pct")}
     return VoteResult(**(values | pcts))
@@ -486,14 +663,11 @@ def close_due_meetings(session: Session, *, actor: str = "system") -> list[Meeti
     return list(due)
 
 
-def _count(session: Session, meeting: Meeting, movement: Movement) -> list[tuple[VoteResult, bool]]:
+def _count(session: Session, meeting: Meeting, movement: Movement) -> tuple[Roll, list[VoteResult]]:
     rs = rule_set_for(movement)
     agenda = _agenda(meeting)
-    n_members = session.execute(
-        select(func.count()).where(CouncilMember.council_id == meeting.council_id)
-    ).scalar_one()
+    roll = _roll(session, meeting, rs.quorum)
     recused = _per_nomination(session, Recusal, meeting.id)
-    receipts = _per_nomination(session, VoteReceipt, meeting.id)
     tally: dict[int, dict[str, int]] = {}
     for nid, choice, n in session.execute(
         select(Ballot.nomination_id, Ballot.choice, func.count())
@@ -509,34 +683,37 @@ def _count(session: Session, meeting: Meeting, movement: Movement) -> list[tuple
     out = []
     for nid in agenda:
         nom = noms[nid]
-        members = n_members - recused.get(nid, 0)
         counts = tally.get(nid, {})
-        returned = sum(counts.values())
-        valid = counts.get("yes", 0) + counts.get("no", 0)
-        if rs.blank_is_valid:
-            valid += counts.get("blank", 0)
-        yes = counts.get("yes", 0)
+        yes, no = counts.get("yes", 0), counts.get("no", 0)
+        valid = yes + no + (counts.get("blank", 0) if rs.blank_is_valid else 0)
         title = rs.titles.get(nom.title)
         threshold = title.vote_threshold if title else rs.quorum
-        quorum_met = rs.quorum.met(receipts.get(nid, 0), members)
-        passed = quorum_met and threshold.met(yes, members)
-        pct = (Decimal(yes) * 100 / members).quantize(Decimal("0.01")) if members else Decimal(0)
-        vote = VoteResult(
-            nomination_id=nid,
-            subject_name=names.get(nom.subject_key, nom.subject_key),
-            title=nom.title,
-            members=members,
-            issued=members,
-            returned=returned,
-            valid=valid,
-            yes=yes,
-            yes_pct=pct,
-            threshold_pct=threshold.percent,
-            recused=recused.get(nid, 0),
-            passed=passed,
+        n_recused = recused.get(nid, 0)
+        whole = roll.members - n_recused if rs.denominator == "entitled" else roll.members
+        pct = (Decimal(yes) * 100 / whole).quantize(Decimal("0.01")) if whole else Decimal(0)
+        out.append(
+            VoteResult(
+                nomination_id=nid,
+                subject_name=names.get(nom.subject_key, nom.subject_key),
+                title=nom.title,
+                members=roll.members,
+                present=len(roll.present),
+                recused=n_recused,
+                # recused members are present (they took part): the paper is not theirs
+                issued=max(len(roll.present) - n_recused, 0),
+                returned=sum(counts.values()),
+                valid=valid,
+                yes=yes,
+                no=no,
+                yes_pct=pct,
+                threshold_pct=threshold.percent,
+                denominator=whole,
+                quorum_met=roll.quorum_met,
+                passed=roll.quorum_met and threshold.met(yes, whole),
+                threshold_strict=threshold.strict,
+            )
         )
-        out.append((vote, quorum_met))
-    return out
+    return roll, out
 
 
 def _per_nomination(session: Session, table, meeting_id: int) -> dict[int, int]:
@@ -579,7 +756,7 @@ def verify(session: Session, meeting: Meeting) -> Verification:
         council = session.get(Council, meeting.council_id)
         movement = session.get(Movement, council.movement_id)
         stored = {v.nomination_id: v for v in results(session, meeting)}
-        for v, _ in _count(session, meeting, movement):
+        for v in _count(session, meeting, movement)[1]:
             s = stored.get(v.nomination_id)
             if s is None or (s.yes, s.returned, s.valid, s.passed) != (
                 v.yes,
@@ -594,10 +771,59 @@ def verify(session: Session, meeting: Meeting) -> Verification:
 
 
 def meeting_complete(session: Session, meeting: Meeting) -> bool:
-    """Has every member entitled to vote voted on every nomination of the agenda?"""
-    n_members = session.execute(
-        select(func.count()).where(CouncilMember.council_id == meeting.council_id)
-    ).scalar_one()
+    """Has every member expected — not marked absent, not recused — voted on every nomination
+    of the agenda?"""
+    members = set(
+        session.execute(
+            select(CouncilMember.id).where(CouncilMember.council_id == meeting.council_id)
+        ).scalars()
+    )
+    members -= set(
+        session.execute(
+            select(Attendance.member_id).where(
+                Attendance.meeting_id == meeting.id, Attendance.present.is_(False)
+            )
+        ).scalars()
+    )
+    if not members:
+        return False
     recused = _per_nomination(session, Recusal, meeting.id)
     receipts = _per_nomination(session, VoteReceipt, meeting.id)
-    return all(receipts.get(nid, 0) >= n_members - recused.get(nid, 0) for nid in _agenda(meeting))
+    return all(
+        receipts.get(nid, 0) >= len(members) - recused.get(nid, 0) for nid in _agenda(meeting)
+    )
+
+
+def outcome_reason(v: VoteResult) -> str:
+    """Why a nomination did not pass, as the dossier and the decision's notes say it."""
+    if not v.quorum_met:
+        return (
+            f"Phiên họp Hội đồng không đủ số thành viên dự họp theo quy định "
+            f"({v.present}/{v.members} thành viên có mặt)"
+        )
+    return (
+        f"Không đạt tỷ lệ phiếu đồng ý của Hội đồng ({v.yes}/{v.denominator} thành viên, "
+        f"{percent(v.yes_pct, 1)})"
+    )
+
+
+def roll_line(roll: Roll) -> str:
+    """The sitting's attendance and quorum in one line, for the stage's report."""
+    absent = f", vắng mặt {len(roll.absent)}" if roll.absent else ""
+    verdict = "đủ" if roll.quorum_met else "không đủ, không hồ sơ nào đạt"
+    return (
+        f"Hội đồng: có mặt {len(roll.present)}/{roll.members} thành viên{absent}; túc số "
+        f"{roll.quorum} tổng số thành viên (ít nhất {roll.quorum_required}): {verdict}"
+    )
+
+
+def result_line(v: VoteResult) -> str:
+    """One line per nomination for the stage's report: "… 8/9 thành viên đồng ý (88,9%)"."""
+    verdict = "đạt" if v.passed else "không đạt"
+    title = KNOWN_TITLES.get(v.title, v.title)
+    return (
+        f"{v.subject_name} — {title}: có mặt {v.present}/{v.members}, không tham gia "
+        f"{v.recused}, phiếu phát ra {v.issued}, thu về {v.returned}, hợp lệ {v.valid}, đồng ý "
+        f"{v.yes}, không đồng ý {v.no}; {v.yes}/{v.denominator} thành viên đồng ý "
+        f"({percent(v.yes_pct, 1)}) → {verdict}"
+    )

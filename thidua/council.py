@@ -6,7 +6,7 @@ each commits at once, and the one that completes a step starts the next stage.
 
 from sqlmodel import select
 
-from models import Meeting, Movement
+from models import Council, Meeting, Movement
 from models.db import session_scope
 from thidua import awarding, ballots, events
 from thidua.errors import ThiduaError, TransitionRefused
@@ -47,6 +47,31 @@ def recuse(code: str, *, member_person_id: int, nomination_id: int, reason: str)
             reason=reason,
         )  # fmt: skip
     return _close_if_complete(code)
+
+
+def mark_attendance(
+    code: str, *, member_person_id: int, present: bool, reason: str | None, actor: str
+) -> None:
+    """The secretary's roll call for the open sitting (see ballots.mark_attendance)."""
+    with session_scope() as s:
+        ballots.mark_attendance(
+            s, _open_meeting(s, find_movement(s, code)), member_person_id=member_person_id,
+            present=present, reason=reason, actor=actor,
+        )  # fmt: skip
+
+
+def set_secretary(code: str, *, person_id: int, actor: str) -> None:
+    """Name the council's secretary among its members."""
+    with session_scope() as s:
+        ballots.set_secretary(s, _council_of(s, find_movement(s, code)), person_id=person_id,
+                              actor=actor)  # fmt: skip
+
+
+def _council_of(session, movement: Movement) -> Council:
+    council = session.exec(select(Council).where(Council.movement_id == movement.id)).first()
+    if council is None:
+        raise ThiduaError("Phong trào chưa có Hội đồng Thi đua - Khen thưởng.")
+    return council
 
 
 def close_vote(code: str, *, actor: str) -> None:

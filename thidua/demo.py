@@ -271,6 +271,7 @@ def _nominate(code: str, rng: random.Random) -> str:
     from models import Person
     from models.db import session_scope
     from thidua import dossiers
+    from thidua.ballots import COUNCIL_ROLES
     from thidua.history import AwardItem, record_awards
     from thidua.status import find_movement
 
@@ -286,7 +287,8 @@ def _nominate(code: str, rng: random.Random) -> str:
                     actor=f"unit:{u.code}", facts={**good, "task_rating": "HTTNV"},
                     achievement=f"{p.full_name} hoàn thành tốt nhiệm vụ năm {m.year}.",
                 )  # fmt: skip
-                first = first or n
+                if first is None and not set(p.roles or []) & set(COUNCIL_ROLES):
+                    first = n  # not on the council: it votes on his dossier with all members
                 if j == 0 and i % 3 == 0:
                     dossiers.nominate(
                         s, movement=m, unit_id=u.id, person_id=p.id, title="CSTDCS",
@@ -299,7 +301,8 @@ def _nominate(code: str, rng: random.Random) -> str:
                 actor=f"unit:{u.code}", facts={"task_rating": "HTTNV"},
                 achievement=f"{u.name} hoàn thành tốt nhiệm vụ năm {m.year}.",
             )  # fmt: skip
-        # A three-year CSTDCS proposed for Chiến sĩ thi đua cấp tỉnh (decided upward)
+        # A three-year CSTDCS proposed for Chiến sĩ thi đua cấp tỉnh (decided upward): ≥ 90% of
+        # the whole council, so the nominee is someone who does not sit on it
         star = first.person_id
         record_awards(s, [AwardItem(f"person:{star}", y, "CSTDCS") for y in (2019, 2020, 2021)])
         dossiers.nominate(

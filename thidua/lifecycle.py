@@ -233,6 +233,59 @@ def stages_for(periods: int) -> list[Stage]:
     return [s for s in Stage if s not in skip]
 
 
+# --- one-period movements ------------------------------------------------------------------
+# A directive that names no periods runs one period, the year: it has no "Đợt 1", no sơ kết and
+# no Đợt 2, and every label says so.
+
+ONE_PERIOD_STAGE_LABELS = {
+    Stage.PERIOD1_OPEN: "Đang thi đua",
+    Stage.PERIOD1_CLOSED: "Đã hết thời gian thi đua",
+}
+ONE_PERIOD_STEP_LABELS = {
+    "open_period_1": "Bắt đầu thi đua",
+    "close_period_1": "Kết thúc thời gian thi đua",
+}
+TWO_PERIOD_STEPS = frozenset({"interim_review", "open_period_2", "close_period_2"})
+
+
+def stage_label(stage: Stage | str, periods: int) -> str:
+    stage = Stage(stage)
+    return ONE_PERIOD_STAGE_LABELS.get(stage, stage.label) if periods == 1 else stage.label
+
+
+def step_label(name: str, periods: int) -> str:
+    label = STEP_LABELS[name]
+    return ONE_PERIOD_STEP_LABELS.get(name, label) if periods == 1 else label
+
+
+def movement_stage_label(session: Session, movement: Movement) -> str:
+    return stage_label(movement.stage, period_count(session, movement))
+
+
+def offered_steps(session: Session, movement: Movement) -> list[tuple[str, str]]:
+    """(name, label) of the steps this movement may take next: a one-period movement is not
+    offered sơ kết or Đợt 2, a two-period one not the tally straight after Đợt 1."""
+    n = period_count(session, movement)
+    out: dict[str, str] = {}
+    for step in steps_from(movement.stage):
+        if n == 1 and step.name in TWO_PERIOD_STEPS:
+            continue
+        if n >= 2 and _one_period in step.guards:
+            continue
+        out.setdefault(step.name, step_label(step.name, n))
+    return list(out.items())
+
+
+def period_phrase(session: Session, movement: Movement, number: int) -> str:
+    """How a period is named in a sentence: "Đợt 1", or "năm 2022" for a one-period movement."""
+    if period_count(session, movement) == 1:
+        return f"năm {movement.year}"
+    name = session.exec(
+        select(Period.name).where(Period.movement_id == movement.id, Period.number == number)
+    ).first()
+    return name or f"Đợt {number}"
+
+
 def replay(events: list[AuditEvent]) -> Stage:
     """The stage a movement is in according to its audit trail alone."""
     stage = Stage.DRAFT

@@ -33,6 +33,11 @@ KIND_LABELS = {
 }
 
 
+def one_period_labels(year: int) -> dict[str, str]:
+    """A one-period movement's report is the year's, not "Đợt 1"'s."""
+    return {"period_1_report": f"Báo cáo kết quả năm {year}"}
+
+
 @dataclass(frozen=True)
 class Owed:
     unit_id: int
@@ -87,6 +92,13 @@ def outstanding(session: Session, movement: Movement, on: date | None = None) ->
     periods = session.exec(select(Period).where(Period.movement_id == movement.id)).all()
     stage = Stage(movement.stage)
     open_kinds = [k for k, stages in _windows(list(periods)).items() if stage in stages]
+    if (
+        "self_score" in open_kinds
+        and not session.exec(
+            select(CriteriaTable.id).where(CriteriaTable.movement_id == movement.id)
+        ).first()
+    ):
+        open_kinds.remove("self_score")  # no criteria table: nothing to score against
     if not open_kinds:
         return []
     units = session.exec(
@@ -97,8 +109,9 @@ def outstanding(session: Session, movement: Movement, on: date | None = None) ->
     ).all()
     done = {kind: _fulfilled(session, movement, kind) for kind in open_kinds}
     due = due_dates(session, movement)
+    labels = {**KIND_LABELS, **(one_period_labels(movement.year) if len(periods) == 1 else {})}
     return [
-        Owed(uid, code, name, kind, due[kind], KIND_LABELS[kind])
+        Owed(uid, code, name, kind, due[kind], labels[kind])
         for uid, code, name in units
         for kind in open_kinds
         if uid not in done[kind]

@@ -49,15 +49,34 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class VoteResult:
+    """One nomination's count, as the minutes state it."""
+
     nomination_id: int
     subject_name: str
     title: str
-    members: int  # council members entitled to vote on it (recused excluded)
-    issued: int  # ballots issued
-    returned: int  # ballots returned
+    members: int  # the council's whole membership
+    present: int  # members at the sitting
+    recused: int  # members who stood aside from this nomination
+    issued: int  # ballots issued: members present and not recused
+    returned: int
     valid: int
     yes: int
-    yes_pct: Decimal  # of the council's members, as the law counts it
+    no: int
+    yes_pct: Decimal  # yes / denominator, to two places (the documents print one)
     threshold_pct: Decimal
-    recused: int
+    denominator: int  # the members, as the law counts, unless the rule set says otherwise
+    quorum_met: bool
     passed: bool
+    threshold_strict: bool = False  # "> 50%" (more than) rather than ">= 90%" (at least)
+
+
+@dataclass(frozen=True)
+class Roll:
+    """Who sat: the members present and absent (with the reason given), and the quorum."""
+
+    members: int
+    present: list[int]  # person ids
+    absent: list[tuple[int, str]]  # person id, reason ("" when none was given)
+    quorum: str  # the rule set's quorum, e.g. ">= 2/3"
+    quorum_required: int  # the fewest members present that meet it
+    quorum_met: bool

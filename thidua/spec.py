@@ -111,6 +111,7 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         place=doc.place,
         issued_date=doc.date,
         theme=spec.theme,
+        theme_label=spec.theme_label,
         preamble=spec.preamble,
         closing=spec.closing,
         signer_prefix=signer.prefix,
@@ -145,25 +146,16 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         )
         for i, b in enumerate(spec.legal_bases, 1)
     ]  # fmt: skip
-    seq = 0
-    for section in spec.contents:
-        if section.intro:
-            seq += 1
-            rows.append(
-                Content(movement_id=mid, seq=seq, section=section.section, number="",
-                        text=section.intro)
-            )  # fmt: skip
-        for item in section.items:
-            seq += 1
-            rows.append(
-                Content(movement_id=mid, seq=seq, section=section.section, number=item.number,
-                        text=item.text)
-            )  # fmt: skip
+    one_period_year = spec.year if len(spec.effective_periods()) == 1 else None
+    contents, placed_at, group_of = _content_rows(mid, spec)
+    rows += contents
     rows += [
         Target(
-            movement_id=mid, seq=i, code=t.code, group=t.group, label=t.label, value=t.value,
-            value_text=t.value_text, unit=t.unit, comparison=t.comparison, basis=t.basis,
-            growth_pct=t.growth_pct,
+            movement_id=mid, seq=i, code=t.code, group=t.group or group_of.get(t.code),
+            label=t.label, value=t.value, value_text=t.value_text, unit=t.unit,
+            comparison=t.comparison, basis=t.basis, growth_pct=t.growth_pct,
+            qualifier=t.qualifier, growth_qualifier=t.growth_qualifier,
+            growth_basis=t.growth_basis, parent_code=t.parent, content_seq=placed_at.get(t.code),
         )
         for i, t in enumerate(spec.targets, 1)
     ]  # fmt: skip
@@ -182,8 +174,8 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         for p in spec.effective_periods()
     ]  # fmt: skip
     rows += [
-        Deadline(movement_id=mid, kind=d.kind, label=deadline_label(d.kind, d.label),
-                 due_on=d.due_on)
+        Deadline(movement_id=mid, kind=d.kind, due_on=d.due_on,
+                 label=deadline_label(d.kind, d.label, one_period_year))
         for d in spec.deadlines
     ]  # fmt: skip
     recipients = [("addressee", n) for n in spec.addressees] + [("copy", n) for n in spec.copies]
@@ -224,6 +216,28 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
     )
     session.flush()
     return movement
+
+
+def _content_rows(
+    mid: int, spec: MovementSpec
+) -> tuple[list[Content], dict[str, int], dict[str, str]]:
+    """The directive's items in text order (depth kept), where each listed target stands
+    (the seq of its item) and the group it is under (the item's first line)."""
+    rows: list[Content] = []
+    placed_at: dict[str, int] = {}
+    group_of: dict[str, str] = {}
+    for section in spec.contents:
+        for top in section.items:
+            for depth, item in top.walk():
+                rows.append(
+                    Content(movement_id=mid, seq=len(rows) + 1, section=section.section,
+                            number=item.number or "", depth=depth, text=item.text)
+                )  # fmt: skip
+                heading = " ".join(filter(None, (item.number, item.text.split("\n")[0])))
+                for code in item.targets:
+                    placed_at.setdefault(code, len(rows))
+                    group_of.setdefault(code, heading[:300])
+    return rows, placed_at, group_of
 
 
 def _block_of(session: Session, unit_ids: list[int]) -> dict[int, int]:

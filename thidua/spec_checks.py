@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from thidua.spec_schema import SPEC_LISTS, MovementSpec, empty_lists
+from thidua.spec_schema import SPEC_LISTS, MovementSpec, empty_lists, placed_targets
 
 Loc = tuple[str | int, ...]
 
@@ -55,6 +55,9 @@ def cross_checks(spec: Any, valid: set[str] | None = None) -> list[tuple[Loc, st
                 )
     if ok("targets"):
         out += _dupes(spec.targets, "targets", "code", "mã chỉ tiêu")
+        out += _sub_targets(spec.targets)
+    if ok("targets", "contents"):
+        out += _placements(spec)
     if ok("criteria"):
         out += _dupes(spec.criteria, "criteria", "block", "khối đã có bảng tiêu chí")
     if ok("participants") and spec.participants:
@@ -71,6 +74,56 @@ def cross_checks(spec: Any, valid: set[str] | None = None) -> list[tuple[Loc, st
         out += authority_check(spec, valid)
     if ok("copies") and spec.copies and not spec.copies[-1].startswith("Lưu"):
         out.append((("copies", len(spec.copies) - 1), "dòng cuối của Nơi nhận phải là 'Lưu: VT…'"))
+    return out
+
+
+def _sub_targets(targets) -> list[tuple[Loc, str]]:
+    """A "trong đó" part names a target given before it, and is no larger than it."""
+    out: list[tuple[Loc, str]] = []
+    seen = {}
+    for i, t in enumerate(targets):
+        if t.parent is not None:
+            whole = seen.get(t.parent)
+            if whole is None:
+                out.append(
+                    (("targets", i, "parent"),
+                     f"chỉ tiêu '{t.parent}' chứa chỉ tiêu này phải được khai trước nó")
+                )  # fmt: skip
+            elif whole.unit == t.unit and t.value > whole.value:
+                out.append(
+                    (("targets", i, "value"),
+                     f"chỉ tiêu con ({t.value_text} {t.unit}) lớn hơn chỉ tiêu "
+                     f"'{whole.label}' chứa nó ({whole.value_text} {whole.unit})")
+                )  # fmt: skip
+        seen.setdefault(t.code, t)
+    return out
+
+
+def _placements(spec) -> list[tuple[Loc, str]]:
+    """Each target an item lists exists and is listed once, in the order of `targets`, and a
+    part ("trong đó") is listed with its whole."""
+    out: list[tuple[Loc, str]] = []
+    codes = {t.code: i for i, t in enumerate(spec.targets)}
+    placed: dict[str, tuple] = {}
+    for path, code in placed_targets(spec.contents):
+        if code not in codes:
+            out.append((path, f"không có chỉ tiêu mã '{code}' trong targets"))
+        elif code in placed:
+            out.append((path, f"chỉ tiêu '{code}' đã được liệt kê ở một mục khác"))
+        placed.setdefault(code, path)
+    order = [codes[c] for c in placed if c in codes]
+    if order != sorted(order):
+        out.append((("targets",), "các chỉ tiêu phải khai theo thứ tự chúng có trong nội dung"))
+    for i, t in enumerate(spec.targets):
+        if t.parent and (t.code in placed) != (t.parent in placed):
+            out.append(
+                (("targets", i, "parent"), "chỉ tiêu con phải được liệt kê cùng chỉ tiêu chứa nó")
+            )
+        elif t.parent and t.code in placed and placed[t.code][:-2] != placed[t.parent][:-2]:
+            out.append(
+                (("targets", i, "parent"), "chỉ tiêu con phải được liệt kê cùng mục với chỉ tiêu "
+                 "chứa nó")
+            )  # fmt: skip
     return out
 
 

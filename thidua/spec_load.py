@@ -264,5 +264,10 @@ def locate(path: str | Path, problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def deadline_label(kind: str, label: str | None) -> str:
-    return label or DEADLINE_LABELS[kind]
+def deadline_label(kind: str, label: str | None, one_period_year: int | None = None) -> str:
+    """The label given, else the kind's; a one-period movement's report is the year's."""
+    if label:
+        return label
+    if one_period_year and kind == "period_1_report":
+        return f"Hạn gửi báo cáo kết quả năm {one_period_year}"
+    return DEADLINE_LABELS[kind]

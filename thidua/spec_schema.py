@@ -156,9 +156,42 @@ class LegalBasisSpec(Strict):
     title: Text  # the document's name, its kind first: "Chỉ thị về tiếp tục đổi mới …"
 
 
+NUMBER_FORMS = re.compile(r"^([0-9]+(\.[0-9]+)*\.?|[a-zđ]\)|[IVXLC]+\.|[-+*•])$")
+
+
 class ContentItem(Strict):
-    number: Annotated[str, short(10)]  # as written: "1.", "a)"
-    text: Text
+    """One numbered item or unnumbered paragraph of the directive, as written, with its
+    sub-items (any depth) and the targets it lists, in the order the directive gives them."""
+
+    number: Annotated[str, Field(max_length=10)] | None = None  # "1.", "1.1.", "a)", "-"; none
+    text: Text  # several paragraphs: one per line (the first carries the number)
+    items: list["ContentItem"] = []
+    targets: list[Annotated[str, short(40)]] = []  # codes of targets listed here, in order
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _blank_number(cls, v):
+        return None if v in ("", None) else v
+
+    @field_validator("number")
+    @classmethod
+    def _number_form(cls, v: str | None) -> str | None:
+        if v is not None and not NUMBER_FORMS.match(v):
+            raise ValueError(
+                f"số thứ tự '{v}' không đúng dạng: viết như 1., 1.1., a), - hoặc bỏ trống"
+            )
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data):
+        return empty_lists(data, ("items", "targets"))
+
+    def walk(self, depth: int = 0):
+        """This item and its sub-items, in order, with their depth."""
+        yield depth, self
+        for sub in self.items:
+            yield from sub.walk(depth + 1)
 
 
 def empty_lists(data, names: tuple[str, ...]):
@@ -172,9 +205,8 @@ SPEC_LISTS = ("legal_bases", "targets", "quotas", "deadlines", "addressees", "co
 
 
 class SectionSpec(Strict):
-    section: Annotated[str, Field(max_length=300)] | None = None  # "I. Nội dung phong trào…"
-    intro: str | None = None  # an unnumbered paragraph under the heading
-    items: list[ContentItem] = []
+    section: Annotated[str, Field(max_length=300)] | None = None  # "I. Nội dung…", or none
+    items: list[ContentItem] = Field(min_length=1)
 
     @model_validator(mode="before")
     @classmethod
@@ -182,16 +214,44 @@ class SectionSpec(Strict):
         return empty_lists(data, ("items",))
 
 
+# The comparison word as written, and which way a result is judged against it.
+QUALIFIERS: dict[str, str] = {
+    "khoảng": "at_least",
+    "trên": "at_least",
+    "ít nhất": "at_least",
+    "tối thiểu": "at_least",
+    "không dưới": "at_least",
+    "không quá": "at_most",
+    "dưới": "at_most",
+    "tối đa": "at_most",
+}
+Qualifier = Literal[
+    "khoảng", "trên", "ít nhất", "tối thiểu", "không dưới", "không quá", "dưới", "tối đa"
+]  # fmt: skip
+
+
 class TargetSpec(Strict):
     code: Annotated[str, short(40)]
-    group: Annotated[str, Field(max_length=300)] | None = None
+    group: Annotated[str, Field(max_length=300)] | None = None  # default: the item listing it
     label: Text
     value: Decimal = Field(max_digits=20, decimal_places=4)
-    value_text: Annotated[str, short(40)]  # "174.186,0" exactly as written
+    value_text: Annotated[str, short(40)]  # "174.186,0" as written ("6492,8" is printed 6.492,8)
     unit: Annotated[str, short(40)]
-    comparison: Literal["at_least", "at_most"] = "at_least"
+    qualifier: Qualifier | None = None  # the word before the figure: "khoảng", "không quá"
+    comparison: Literal["at_least", "at_most"] = "at_least"  # "không quá", "dưới": at_most
     basis: Annotated[str, Field(max_length=200)] | None = None  # "Giá SS2010"
-    growth_pct: Decimal | None = Field(default=None, max_digits=8, decimal_places=2)
+    growth_pct: Decimal | None = Field(default=None, max_digits=8, decimal_places=2)  # -2: giảm
+    growth_qualifier: Qualifier | None = None  # "tăng khoảng 10%"
+    growth_basis: Annotated[str, Field(max_length=200)] | None = None  # "so với ước thực hiện…"
+    parent: Annotated[str, short(40)] | None = None  # "trong đó": the code of the whole
+
+    @model_validator(mode="before")
+    @classmethod
+    def _comparison_from_word(cls, data):
+        # "không quá 3%" is judged at most unless the spec says otherwise
+        if isinstance(data, dict) and "comparison" not in data and data.get("qualifier"):
+            return {**data, "comparison": QUALIFIERS.get(data["qualifier"], "at_least")}
+        return data
 
     @model_validator(mode="after")
     def _text_matches_value(self) -> "TargetSpec":
@@ -205,6 +265,13 @@ class TargetSpec(Strict):
             raise FieldError(
                 "value_text", f"'{self.value_text}' đọc là {written}, khác value {self.value}"
             )
+        if self.qualifier and QUALIFIERS[self.qualifier] != self.comparison:
+            raise FieldError(
+                "comparison",
+                f"văn bản ghi '{self.qualifier}' nhưng comparison là '{self.comparison}'",
+            )
+        if self.growth_basis and self.growth_pct is None:
+            raise FieldError("growth_pct", "có growth_basis nhưng thiếu mức tăng trưởng")
         return self
 
 
@@ -334,7 +401,8 @@ class MovementSpec(Strict):
     title: Annotated[str, short(500)]
     issuer: Issuer
     document: DocumentSpec
-    theme: Text
+    theme: Text  # the slogan as written, without quotes
+    theme_label: Annotated[str, short(40)] = "Chủ đề"  # "Phương châm", "Khẩu hiệu"
     preamble: str | None = None
     contents: list[SectionSpec] = Field(min_length=1)
     legal_bases: list[LegalBasisSpec] = []
@@ -387,4 +455,20 @@ class MovementSpec(Strict):
         ]
 
     def content_count(self) -> int:
-        return sum(len(s.items) for s in self.contents)
+        return sum(1 for s in self.contents for i in s.items for _ in i.walk())
+
+
+def placed_targets(contents: list[SectionSpec]) -> list[tuple[tuple, str]]:
+    """(path of the item, target code) for every target an item lists, in text order."""
+    out = []
+    for si, sec in enumerate(contents):
+        for ii, item in enumerate(sec.items):
+            out += _placed(item, ("contents", si, "items", ii))
+    return out
+
+
+def _placed(item: ContentItem, path: tuple) -> list[tuple[tuple, str]]:
+    out = [((*path, "targets", k), code) for k, code in enumerate(item.targets)]
+    for j, sub in enumerate(item.items):
+        out += _placed(sub, (*path, "items", j))
+    return out

@@ -47,6 +47,22 @@ STAGE_DEFS: tuple[StageDef, ...] = (
 BY_NAME = {s.name: s for s in STAGE_DEFS}
 
 
+def stage_defs_for(periods: int) -> list[StageDef]:
+    """The stages a movement with this many periods has, labelled for it: one period has no
+    sơ kết and no Đợt 2, and its period is the year's ("Bắt đầu thi đua")."""
+    from dataclasses import replace
+
+    from thidua.lifecycle import TWO_PERIOD_STEPS, step_label
+
+    if periods >= 2:
+        return list(STAGE_DEFS)
+    return [
+        replace(d, label=step_label(d.steps[0], 1)) if d.steps[0].endswith("period_1") else d
+        for d in STAGE_DEFS
+        if not set(d.steps) & TWO_PERIOD_STEPS
+    ]
+
+
 def stage_def(name: str) -> StageDef:
     from thidua.errors import ThiduaError
 

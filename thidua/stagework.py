@@ -22,6 +22,7 @@ from models import (
 )
 from models.db import session_scope
 from thidua import announce, documents
+from thidua.lifecycle import period_phrase
 from thidua.notify import OutgoingMessage
 from thidua.obligations import due_dates
 from thidua.settings import get_settings
@@ -103,7 +104,8 @@ def period_messages(code: str, number: int, *, phase: str) -> list[OutgoingMessa
             event=f"period:{number}:{phase}",
             kind="period_notice",
             context={
-                "period_name": period.name,
+                # "Đợt 1"; a one-period movement: "thời gian thi đua năm 2022"
+                "period_name": _period_words(s, m, number),
                 "period_theme": period.theme or "",
                 "phase": phase,
                 "starts_on": period.starts_on,
@@ -111,6 +113,11 @@ def period_messages(code: str, number: int, *, phase: str) -> list[OutgoingMessa
                 "report_due": due,
             },
         )
+
+
+def _period_words(s, m, number: int) -> str:
+    phrase = period_phrase(s, m, number)
+    return f"thời gian thi đua {phrase}" if phrase.startswith("năm") else phrase
 
 
 def reporting_units(code: str, number: int) -> list[int]:
@@ -306,11 +313,8 @@ def council_minutes(code: str) -> tuple[DocRef, list[str]]:
             documents.minutes_context(s, m, meeting, results),
             f"meeting:{meeting.id}",
         )
-        lines = [
-            f"{r.subject_name} — {r.title}: {r.yes}/{r.members} đồng ý "
-            f"({r.yes_pct}%) → {'đạt' if r.passed else 'không đạt'}"
-            for r in results
-        ]
+        lines = [ballots.roll_line(ballots.attendance(s, meeting))]
+        lines += [ballots.result_line(r) for r in results]
         return doc, lines
 
 

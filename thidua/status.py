@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 
 from models import Movement
 from thidua.errors import NotFound
-from thidua.lifecycle import Stage, steps_from
-from thidua.obligations import KIND_LABELS, Owed, due_dates, outstanding
+from thidua.lifecycle import Stage, movement_stage_label, offered_steps, period_count
+from thidua.obligations import KIND_LABELS, Owed, due_dates, one_period_labels, outstanding
 from thidua.vn import today
 
 
@@ -16,6 +16,7 @@ from thidua.vn import today
 class MovementStatus:
     movement: Movement
     stage: Stage
+    stage_label: str  # as this movement says it ("Đang thi đua" for a one-period one)
     next_steps: list[str]
     deadlines: list[tuple[date, str]]  # upcoming, soonest first
     owed: dict[str, list[Owed]] = field(default_factory=dict)  # by unit code
@@ -33,8 +34,11 @@ def find_movement(session: Session, code: str) -> Movement:
 def movement_status(session: Session, code: str, on: date | None = None) -> MovementStatus:
     movement = find_movement(session, code)
     on = on or today()
+    labels = dict(KIND_LABELS)
+    if period_count(session, movement) == 1:
+        labels.update(one_period_labels(movement.year))
     deadlines = sorted(
-        (d, KIND_LABELS.get(k, k)) for k, d in due_dates(session, movement).items() if d >= on
+        (d, labels.get(k, k)) for k, d in due_dates(session, movement).items() if d >= on
     )
     owed: dict[str, list[Owed]] = {}
     for o in outstanding(session, movement, on):
@@ -42,7 +46,8 @@ def movement_status(session: Session, code: str, on: date | None = None) -> Move
     return MovementStatus(
         movement=movement,
         stage=Stage(movement.stage),
-        next_steps=[f"{s.name} ({s.label})" for s in steps_from(movement.stage)],
+        stage_label=movement_stage_label(session, movement),
+        next_steps=[f"{name} ({label})" for name, label in offered_steps(session, movement)],
         deadlines=deadlines,
         owed=owed,
         notification_failures=_notification_failures(session, movement),

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from models import Movement, Participant, PeriodReport, Registration, Target, TargetResult
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
-from thidua.lifecycle import Stage, audit
+from thidua.lifecycle import Stage, audit, period_count, period_phrase, stage_label
 from thidua.vn import nfc, parse_number
 
 REGISTRATION_STAGES = {Stage.REGISTRATION, Stage.PERIOD1_OPEN}
@@ -28,11 +28,12 @@ def require_participant(session: Session, movement: Movement, unit_id: int) -> N
         raise NotFound(f"Đơn vị {unit_id} không tham gia phong trào {movement.code}.")
 
 
-def _require_stage(movement: Movement, allowed: set[Stage], what: str) -> None:
+def _require_stage(session: Session, movement: Movement, allowed: set[Stage], what: str) -> None:
     if Stage(movement.stage) not in allowed:
-        names = ", ".join(s.label for s in sorted(allowed, key=list(Stage).index))
+        n = period_count(session, movement)  # a one-period movement names no "Đợt 1"
+        names = ", ".join(stage_label(s, n) for s in sorted(allowed, key=list(Stage).index))
         raise ThiduaError(
-            f"Chưa thể {what}: phong trào đang ở giai đoạn '{Stage(movement.stage).label}' "
+            f"Chưa thể {what}: phong trào đang ở giai đoạn '{stage_label(movement.stage, n)}' "
             f"(chỉ nhận trong giai đoạn: {names})."
         )
 
@@ -49,7 +50,7 @@ def register(
 ) -> list[Registration]:
     """Register a unit (or one of its people) for titles. Registering the same title again
     changes nothing."""
-    _require_stage(movement, REGISTRATION_STAGES, "đăng ký thi đua")
+    _require_stage(session, movement, REGISTRATION_STAGES, "đăng ký thi đua")
     require_participant(session, movement, unit_id)
     titles = [t for t in (nfc(t) for t in titles) if t]
     if not titles:
@@ -100,12 +101,15 @@ def submit_period_report(
     values: Mapping[str, Decimal | str | float | int],
     actor: str,
     summary: str = "",
+    growth: Mapping[str, Decimal | str | float | int] | None = None,
 ) -> PeriodReport:
-    """A unit's report for a period: a value per target (by target code) and a summary.
-    Submitting again while the period is open (or after a return) replaces the values."""
-    _require_stage(
-        movement, REPORT_STAGES.get(period_number, set()), f"nộp báo cáo Đợt {period_number}"
-    )
+    """A unit's report for a period: a value per target (by target code), the growth against
+    the directive's baseline for the targets that set one (by code, in %, negative for a fall),
+    and a summary. Submitting again while the period is open (or after a return) replaces
+    them."""
+    phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
+    allowed = REPORT_STAGES.get(period_number, set())
+    _require_stage(session, movement, allowed, f"nộp báo cáo {phrase}")
     require_participant(session, movement, unit_id)
     targets = {
         t.code: t for t in session.exec(select(Target).where(Target.movement_id == movement.id))
@@ -127,7 +131,27 @@ def submit_period_report(
         if value < 0:
             problems.add(field, "không được âm")
         parsed[targets[code].id] = value
-    problems.raise_if_any(f"Báo cáo Đợt {period_number} không hợp lệ")
+    grown: dict[int, Decimal] = {}
+    for code, raw in (growth or {}).items():
+        field = f"growth.{code}"
+        if code not in targets:
+            problems.add(field, "không có chỉ tiêu này trong phong trào")
+            continue
+        if targets[code].growth_pct is None:
+            problems.add(field, "chỉ tiêu này không đặt mức tăng trưởng")
+            continue
+        try:
+            g = Decimal(str(raw)) if isinstance(raw, Decimal | int | float) else parse_number(raw)
+        except ValueError:
+            problems.add(field, f"mức tăng trưởng không phải là số: {raw!r}")
+            continue
+        if not -100 < g < 100000:
+            problems.add(field, "mức tăng trưởng phải lớn hơn -100% và nhỏ hơn 100.000%")
+            continue
+        if targets[code].id not in parsed:
+            problems.add(field, "có mức tăng trưởng nhưng thiếu số liệu thực hiện")
+        grown[targets[code].id] = g.quantize(Decimal("0.01"))
+    problems.raise_if_any(f"Báo cáo {phrase} không hợp lệ")
 
     report = session.exec(
         select(PeriodReport).where(
@@ -159,6 +183,7 @@ def submit_period_report(
     for target_id, value in parsed.items():
         row = current.get(target_id) or TargetResult(report_id=report.id, target_id=target_id)
         row.value = value
+        row.growth_pct = grown.get(target_id)
         session.add(row)
     audit(
         session,

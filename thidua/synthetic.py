@@ -156,7 +156,7 @@ def generate_org(session: Session, *, units: int, blocks: int, people: int, seed
     kind_of = {u["code"]: u["kind"] for u in level1 + level2}
     person("SCT", "Giám đốc", ["unit_head", "council_chair"])
     person("SCT", "Chuyên viên phụ trách thi đua, khen thưởng", ["focal_point", "admin",
-           "council_member"])  # fmt: skip
+           "council_secretary"])  # fmt: skip
     for c in codes[1:]:
         person(c, HEAD.get(kind_of[c], "Trưởng phòng"), ["unit_head"])
         person(c, "Chuyên viên", ["focal_point"] + (["block_leader"] if c in leaders else []))

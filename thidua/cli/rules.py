@@ -9,7 +9,7 @@ import typer
 from models.db import session_scope
 from thidua.history import import_history
 from thidua.rules import load_rule_set
-from thidua.rules.ruleset import DECIDERS, ROUNDINGS, SCOPES, SUBJECTS
+from thidua.rules.ruleset import DECIDERS, DENOMINATORS, ROUNDINGS, SCOPES, SUBJECTS
 from thidua.vn import number, percent
 
 app = typer.Typer(help="Bộ quy tắc xét khen thưởng và lịch sử khen thưởng.", no_args_is_help=True)
@@ -45,7 +45,10 @@ def check(
         typer.echo(
             f"  Chỉ tiêu {q.id}{off}: {rs.title_name(q.title)} {limit}, mỗi {SCOPES[q.scope]}"
         )
-    typer.echo(f"  Hội đồng: đủ số phiếu khi {rs.quorum.text}; Cờ mỗi khối: {rs.flags_per_block}")
+    typer.echo(
+        f"  Hội đồng: họp hợp lệ khi số thành viên có mặt {rs.quorum.text} tổng số thành viên; "
+        f"tỷ lệ đồng ý tính trên {DENOMINATORS[rs.denominator]}; Cờ mỗi khối: {rs.flags_per_block}"
+    )
 
 
 def _money(t) -> str:

@@ -79,3 +79,100 @@ def load(
         raise typer.Exit(2) from None
     typer.echo(_summary(spec))
     typer.echo(f"Đã lưu phong trào {spec.code} (id {mid}) ở giai đoạn dự thảo.")
+
+
+@app.command("draft")
+def draft(
+    file: Path = typer.Argument(..., help="Văn bản phát động: .docx, .pdf hoặc .txt"),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Tệp YAML ghi ra (mặc định: cạnh văn bản)"
+    ),
+    force: bool = typer.Option(False, help="Ghi đè tệp YAML đã có"),
+) -> None:
+    """Đọc văn bản phát động và viết bản nháp đặc tả YAML; mỗi trường ghi 'tìm thấy' hoặc 'cần
+    kiểm tra'. Điền các trường cần kiểm tra rồi chạy `thidua spec check`."""
+    from thidua.spec_draft import CHECK, draft_spec, draft_yaml, read_directive
+
+    target = out or file.with_suffix(".yaml")
+    if target.exists() and not force:
+        typer.echo(
+            f"Tệp {target} đã có; dùng --force để ghi đè hoặc -o để chọn tệp khác.", err=True
+        )
+        raise typer.Exit(1)
+    try:
+        text = draft_yaml(draft_spec(read_directive(file)), file.name)
+    except ThiduaError as e:
+        _print_problems(e.problems, f"{e.message} ({file}):") if e.problems else typer.echo(
+            e.message, err=True
+        )
+        raise typer.Exit(1) from None
+    target.write_text(text, encoding="utf-8")
+    todo = text.count(f"# {CHECK}")
+    typer.echo(f"Đã viết bản nháp {target}: {todo} trường cần kiểm tra.")
+
+
+def _amend(code: str, work) -> None:
+    """Run an amendment in one transaction, then tell the units; errors as Vietnamese lines."""
+    from models.db import session_scope
+    from thidua.notify import deliver
+    from thidua.status import find_movement
+
+    try:
+        with session_scope() as session:
+            movement = find_movement(session, code)
+            mid = movement.id
+            messages = work(session, movement)
+    except ThiduaError as e:
+        if e.problems:
+            _print_problems(e.problems, f"{e.message}:")
+        else:
+            typer.echo(e.message, err=True)
+        raise typer.Exit(1) from None
+    report = deliver(mid, messages)
+    typer.echo(f"Đã điều chỉnh; đã báo {len(messages)} đầu mối ({report.sent} tin đã gửi).")
+
+
+@app.command("deadline")
+def deadline(
+    movement: str = typer.Argument(..., help="Mã phong trào"),
+    kind: str = typer.Argument(..., help="Loại hạn: registration, period_1_report, self_score…"),
+    due_on: str = typer.Argument(..., help="Ngày hạn mới, YYYY-MM-DD"),
+    reason: str = typer.Option(..., "--reason", help="Lý do điều chỉnh (ghi vào nhật ký)"),
+    actor: str = typer.Option("cli", help="Người thực hiện"),
+) -> None:
+    """Đặt hoặc dời một hạn của phong trào đã phát động; báo đầu mối các đơn vị."""
+    from datetime import date
+
+    from thidua.amend import amend_deadline
+
+    try:
+        day = date.fromisoformat(due_on)
+    except ValueError:
+        typer.echo(f"Ngày '{due_on}' không hợp lệ: viết YYYY-MM-DD, ví dụ 2022-12-05.", err=True)
+        raise typer.Exit(1) from None
+    _amend(movement, lambda s, m: amend_deadline(s, m, kind, day, actor=actor, reason=reason))
+
+
+@app.command("criteria")
+def criteria(
+    movement: str = typer.Argument(..., help="Mã phong trào"),
+    file: Path = typer.Argument(..., help="Tệp YAML một bảng tiêu chí: block, name, criteria"),
+    reason: str = typer.Option(..., "--reason", help="Lý do (ghi vào nhật ký)"),
+    actor: str = typer.Option("cli", help="Người thực hiện"),
+) -> None:
+    """Thêm bảng tiêu chí chấm điểm sau khi phát động, hoặc thay bảng chưa ai chấm theo."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    from thidua.amend import set_criteria_table
+    from thidua.spec_load import plain
+
+    try:
+        data = plain(YAML(typ="rt").load(file.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, YAMLError) as e:
+        typer.echo(f"Không đọc được tệp {file}: {type(e).__name__}", err=True)
+        raise typer.Exit(1) from None
+    if not isinstance(data, dict):
+        typer.echo(f"Tệp {file} phải là một bảng tiêu chí (block, name, criteria).", err=True)
+        raise typer.Exit(1)
+    _amend(movement, lambda s, m: set_criteria_table(s, m, data, actor=actor, reason=reason))

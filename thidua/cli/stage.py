@@ -11,10 +11,24 @@ app = typer.Typer(help="Các giai đoạn của phong trào: xem và chạy.", n
 
 
 @app.command("list")
-def stage_list() -> None:
-    """Liệt kê các giai đoạn có thể chạy."""
-    for s in STAGE_DEFS:
-        typer.echo(f"{s.name:16} {s.label}")
+def stage_list(
+    movement: Annotated[
+        str | None, typer.Argument(help="Mã phong trào (chỉ các giai đoạn của nó)")
+    ] = None,
+) -> None:
+    """Liệt kê các giai đoạn có thể chạy; với mã phong trào: các giai đoạn phong trào đó có
+    (phong trào một đợt không có sơ kết, Đợt 2)."""
+    defs = list(STAGE_DEFS)
+    if movement:
+        from models.db import session_scope
+        from thidua.lifecycle import period_count
+        from thidua.stages import stage_defs_for
+        from thidua.status import find_movement
+
+        with session_scope() as s:
+            defs = stage_defs_for(period_count(s, find_movement(s, movement)))
+    for d in defs:
+        typer.echo(f"{d.name:16} {d.label}")
 
 
 @app.command("run")

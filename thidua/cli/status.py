@@ -20,7 +20,7 @@ def status(
         st = movement_status(session, movement)
     m = st.movement
     typer.echo(f"{m.title} ({m.code})")
-    typer.echo(f"Giai đoạn: {st.stage.label}")
+    typer.echo(f"Giai đoạn: {st.stage_label}")
     typer.echo("Bước tiếp theo: " + (", ".join(st.next_steps) or "không có (đã kết thúc)"))
     typer.echo("Hạn sắp tới:")
     for due, label in st.deadlines[:6] or []:

@@ -22,7 +22,10 @@ app = typer.Typer(
     invoke_without_command=True,
 )
 
-ROLES = {"focal_point", "unit_head", "council_member", "council_chair", "block_leader", "admin"}
+ROLES = {
+    "focal_point", "unit_head", "council_member", "council_chair", "council_secretary",
+    "block_leader", "admin",
+}  # fmt: skip
 
 
 def web(

@@ -8,16 +8,16 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models import Content, Deadline, Movement, Recipient, Registration, TitleQuota
-from thidua import vn
+from models import Content, LegalBasis, Movement, Recipient, Registration, Target
 from thidua.documents.context_common import (
     copies,
+    growth_text,
     header,
     legal_bases,
     paras,
     participants,
-    period_range,
-    periods,
+    target_label,
+    target_value,
     targets,
     title_name,
     two,
@@ -33,24 +33,65 @@ from thidua.documents.context_reports import (  # noqa: F401  (the public names,
 from thidua.documents.kinds import LAUNCH_TYPE
 
 
-def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
+def _target_table(rows: list[Target]) -> dict[str, Any]:
+    bases = {t.growth_basis for t in rows if t.growth_pct is not None}
+    shared = bases.pop() if len(bases) == 1 else None  # one baseline: said once, in the header
+    out, n = [], 0
+    for t in rows:
+        part = t.parent_code is not None
+        n += 0 if part else 1
+        out.append(
+            {
+                "stt": "" if part else str(n),
+                "label": target_label(t),
+                "unit": t.unit,
+                "value": target_value(t),
+                "growth": growth_text(t, with_basis=not shared),
+            }
+        )
+    growth = any(t.growth_pct is not None for t in rows)
+    head = f"Tăng trưởng {shared}" if shared else "Tăng trưởng"
+    return {"kind": "targets", "rows": out, "growth": growth, "growth_head": head}
+
+
+def launch_body(session: Session, movement: Movement) -> list[dict[str, Any]]:
+    """The directive's body in its own order: each section heading once, every item and
+    paragraph (its number as written, each paragraph of its text), and after an item the table
+    of the targets it lists. Targets no item lists follow, under their group."""
     contents = session.exec(
         select(Content).where(Content.movement_id == movement.id).order_by(Content.seq)
     ).all()
-    sections: list[dict[str, Any]] = []
+    by_item: dict[int | None, list[Target]] = defaultdict(list)
+    for t in targets(session, movement):
+        by_item[t.content_seq].append(t)
+    body: list[dict[str, Any]] = []
+    section: str | None = None
     for c in contents:
-        if not sections or sections[-1]["heading"] != (c.section or ""):
-            sections.append({"heading": c.section or "", "items": []})
-        sections[-1]["items"].append({"number": c.number.rstrip("."), "text": paras(c.text)})
-    if len(sections) > 1 and (targets(session, movement) or periods(session, movement)):
-        # The directive's later sections (its targets, its periods) are the template's own
-        # II and III, drawn from the structured data; printing both would say them twice.
-        sections = sections[:1]
-    if len(sections) == 1:
-        sections[0]["heading"] = ""  # one section: the template's own heading says it
-    quotas = session.exec(
-        select(TitleQuota).where(TitleQuota.movement_id == movement.id).order_by(TitleQuota.seq)
-    ).all()
+        if c.section and c.section != section:
+            body.append({"kind": "heading", "text": c.section})
+        section = c.section
+        first, *rest = [ln for ln in (ln.strip() for ln in c.text.split("\n")) if ln]
+        lead = f"{c.number} {first}" if c.number else first
+        body.append({"kind": "item", "text": "\a".join([lead, *rest])})
+        if by_item.get(c.seq):
+            body.append(_target_table(by_item[c.seq]))
+    loose: dict[str | None, list[Target]] = defaultdict(list)
+    for t in by_item.get(None, []):
+        loose[t.group].append(t)
+    for group, rows in loose.items():
+        if group:
+            body.append({"kind": "item", "text": group})
+        body.append(_target_table(rows))
+    return body
+
+
+def _said(text: str, written: str) -> bool:
+    """Whether the directive's own text already says `text` (case and spacing aside)."""
+    squeeze = lambda s: " ".join(s.lower().split())  # noqa: E731
+    return squeeze(text) in squeeze(written)
+
+
+def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
     addressees = [
         r.name
         for r in session.exec(
@@ -59,50 +100,42 @@ def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
             .order_by(Recipient.seq)
         )
     ]
-    deadlines = session.exec(
-        select(Deadline).where(Deadline.movement_id == movement.id).order_by(Deadline.due_on)
-    ).all()
     summary = movement.summary or f"Phát động phong trào thi đua năm {movement.year}"
     if movement.doc_kind == "cong_van":  # the template writes "V/v" (về việc) itself
         summary = re.sub(r"^(V/v|Về việc)\s*", "", summary, flags=re.IGNORECASE)
+    kept = session.exec(
+        select(Recipient.name).where(
+            Recipient.movement_id == movement.id,
+            Recipient.role == "copy",
+            Recipient.name.startswith("Lưu"),
+        )
+    ).first()  # the directive's own "Lưu: VT" line, as it wrote it
+    keep = kept.partition(":")[2].strip().rstrip(".") if kept else "VT, VP"
     ctx = header(
         movement,
         summary=summary,
         issued_on=movement.issued_date,
-        copy_lines=copies(session, movement),
+        copy_lines=copies(session, movement, keep=keep or "VT"),
     )
+    body = launch_body(session, movement)
+    written = " ".join(
+        [movement.preamble or "", movement.closing or ""]
+        + [b["text"] for b in body if b["kind"] != "targets"]
+    )
+    bases = session.exec(
+        select(LegalBasis).where(LegalBasis.movement_id == movement.id).order_by(LegalBasis.seq)
+    ).all()
+    cited = legal_bases(session, movement)
     ctx.update(
         doc_type=LAUNCH_TYPE.get(movement.doc_kind, "KẾ HOẠCH"),
         addressees=addressees or ["Các đơn vị trực thuộc"],
         preamble=paras(movement.preamble),
-        theme=movement.theme,
-        legal_bases=legal_bases(session, movement),
-        sections=sections,
-        task_targets=[
-            {
-                "stt": i,
-                "label": t.label + (f" ({t.basis})" if t.basis else ""),
-                "value_text": t.value_text,
-                "unit": t.unit,
-            }
-            for i, t in enumerate(targets(session, movement), start=1)
-        ],
-        quotas_collective=[q.text for q in quotas if q.subject == "collective"],
-        quotas_individual=[q.text for q in quotas if q.subject == "individual"],
-        periods=[
-            {
-                "name": p.name,
-                "range": period_range(p),
-                "theme_text": f" với chủ đề “{p.theme}”." if p.theme else ".",
-            }
-            for p in periods(session, movement)
-        ],
-        deadlines=[{"label": d.label, "date": vn.short_date(d.due_on)} for d in deadlines],
-        closing=paras(movement.closing)
-        or (
-            "Trong quá trình triển khai thực hiện, nếu có vướng mắc đề nghị các đơn vị phản ánh "
-            "bằng văn bản về Văn phòng để tổng hợp, báo cáo lãnh đạo xem xét, giải quyết./."
-        ),
+        # Said once: the slogan and the documents the text already cites are not repeated.
+        theme="" if _said(movement.theme, written) else movement.theme,
+        theme_label=movement.theme_label,
+        legal_bases=[c for b, c in zip(bases, cited, strict=True) if not _said(b.number, written)],
+        body=body,
+        closing=paras(movement.closing),  # none written: none printed
     )
     return ctx
 

@@ -14,9 +14,11 @@ from models import (
     Movement,
     Nomination,
     Person,
+    Recusal,
     Unit,
 )
-from thidua import vn
+from thidua import ballots, vn
+from thidua.authority import authority_of
 from thidua.documents.context_common import (
     copies,
     header,
@@ -28,6 +30,7 @@ from thidua.documents.context_common import (
 )
 from thidua.errors import NotFound
 from thidua.results import CheckResult, VoteResult
+from thidua.rules.engine import rule_set_for
 
 FACT_LABELS = {
     "task_rating": "Xếp loại mức độ hoàn thành nhiệm vụ",
@@ -215,22 +218,78 @@ def _time(dt) -> str:
     return f"{t.hour:02d} giờ {t.minute:02d} phút, {vn.long_date(d)}"
 
 
+ROLE_TITLES = {"chair": "Chủ tịch Hội đồng", "vice_chair": "Phó Chủ tịch Hội đồng",
+               "secretary": "Thư ký Hội đồng", "member": "Thành viên"}  # fmt: skip
+ROLE_ORDER = ("chair", "vice_chair", "secretary", "member")  # minutes list members by rank
+
+
+def exceptions_considered(session: Session, meeting: Meeting) -> list[dict[str, str]]:
+    """The exceptions to the rules the council considered at the meeting (subject, title, rule,
+    reason), from thidua.exceptions.for_meeting when that module is present; none otherwise."""
+    try:
+        from thidua import exceptions  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    rows = []
+    for x in exceptions.for_meeting(session, meeting):
+        get = x.get if isinstance(x, dict) else lambda k, x=x: getattr(x, k, "")
+        rows.append({k: str(get(k) or "") for k in ("subject", "title", "rule", "reason")})
+    return rows
+
+
+def _pct(r: VoteResult) -> str:
+    """Agree over the denominator to one decimal; two where one would round up to the
+    threshold the vote did not reach (89,95% is not 90,0%)."""
+    shown = vn.percent(r.yes_pct, 1)
+    if not r.passed and r.quorum_met and vn.parse_number(shown[:-1]) >= r.threshold_pct:
+        return vn.percent(r.yes_pct, 2)
+    return shown
+
+
 def minutes_context(
     session: Session, movement: Movement, meeting: Meeting, results: list[VoteResult]
 ) -> dict[str, Any]:
+
     council = session.get(Council, meeting.council_id)
     if council is None:
         raise NotFound("Không tìm thấy Hội đồng của cuộc họp")
-    members = session.exec(
-        select(CouncilMember).where(CouncilMember.council_id == council.id)
-    ).all()
-    secretary = next((m for m in members if m.role == "secretary"), None)
-    chair = _person_name(session, council.chair_person_id) or next(
-        (_person_name(session, m.person_id) for m in members if m.role == "chair"), ""
+    rs = rule_set_for(movement)
+    agency_name = authority_of(movement).name  # in normal case, as a sentence names it
+    members = sorted(
+        session.exec(select(CouncilMember).where(CouncilMember.council_id == council.id)).all(),
+        key=lambda m: (ROLE_ORDER.index(m.role) if m.role in ROLE_ORDER else 9, m.id),
     )
-    secretary_name = _person_name(session, secretary.person_id) if secretary else ""
-    present = max((r.issued for r in results), default=0)
+    people = {
+        p.id: p
+        for p in session.exec(
+            select(Person).where(col(Person.id).in_([m.person_id for m in members]))
+        )
+    }
+
+    def who(person_id: int | None, role: str | None = None) -> str:
+        p = people.get(person_id) if person_id else None
+        if p is None:
+            return ""
+        parts = [p.full_name, p.position or "", ROLE_TITLES.get(role or "", "")]
+        return ", ".join(x for x in parts if x)
+
+    chair_id = council.chair_person_id or next(
+        (m.person_id for m in members if m.role == "chair"), None
+    )
+    secretary_id = next((m.person_id for m in members if m.role == "secretary"), None)
+    chair = people[chair_id].full_name if chair_id in people else ""
+    secretary = people[secretary_id].full_name if secretary_id in people else ""
+    roll = ballots.attendance(session, meeting)
+    present, absent = set(roll.present), dict(roll.absent)
+    recusals = session.exec(
+        select(Recusal, CouncilMember.person_id)
+        .join(CouncilMember, CouncilMember.id == Recusal.member_id)
+        .where(Recusal.meeting_id == meeting.id)
+        .order_by(Recusal.nomination_id, CouncilMember.id)
+    ).all()
     passed = sum(1 for r in results if r.passed)
+    n = roll.members
+    quorum_text = QUORUM_WORDS.get(roll.quorum, f"{roll.quorum} tổng số thành viên")
     ctx = header(
         movement,
         summary=f"Họp {council.name} xét đề nghị khen thưởng năm {movement.year}",
@@ -243,17 +302,51 @@ def minutes_context(
     ctx.update(
         council_name=council.name,
         meeting_line=(
-            f"Vào lúc {_time(meeting.opened_at)}, tại {meeting.place or movement.agency}, "
+            f"Vào lúc {_time(meeting.opened_at)}, tại {meeting.place or agency_name}, "
             f"{council.name} họp xét đề nghị khen thưởng phong trào thi đua năm {movement.year}."
         ),
-        members_total=two(len(members)),
-        members_present=two(present),
+        members_total=two(n),
+        members_present=two(len(present)),
         chair_name=chair,
-        secretary_name=secretary_name,
+        secretary_name=secretary,
+        chair_line=f"Chủ trì: {who(chair_id, 'chair')}." if chair else "Chủ trì: chưa phân công.",
+        secretary_line=(
+            f"Thư ký: {who(secretary_id, 'secretary')}."
+            if secretary
+            else "Thư ký: Hội đồng chưa phân công thư ký."
+        ),
+        present_line=f"Thành viên có mặt: {two(len(present))}/{two(n)} thành viên Hội đồng:",
+        present_people=[who(m.person_id, m.role) for m in members if m.person_id in present],
+        absent_line=(
+            f"Thành viên vắng mặt: {two(len(absent))}/{two(n)} thành viên:"
+            if absent
+            else "Thành viên vắng mặt: không."
+        ),
+        absent_people=[
+            who(m.person_id, m.role)
+            + (f" (lý do: {absent[m.person_id]})" if absent[m.person_id] else " (không có lý do)")
+            for m in members
+            if m.person_id in absent
+        ],
+        quorum_line=(
+            f"Số thành viên có mặt: {two(len(present))}/{two(n)}; quy định phải có {quorum_text} "
+            f"(ít nhất {two(roll.quorum_required)} thành viên) dự họp. "
+            + (
+                "Phiên họp đủ số thành viên theo quy định, kết quả biểu quyết có giá trị."
+                if roll.quorum_met
+                else "Phiên họp không đủ số thành viên theo quy định: kết quả biểu quyết không "
+                "có giá trị, không trường hợp nào được đề nghị khen thưởng."
+            )
+        ),
+        recusal_lines=_recusal_lines(recusals, results, who),
+        exceptions=exceptions_considered(session, meeting),
         intro=(
-            "Hội đồng đã nghe Văn phòng báo cáo kết quả kiểm tra hồ sơ, thảo luận, thẩm định "
-            "và bỏ phiếu kín đối với từng trường hợp đề nghị khen thưởng. Tỷ lệ đồng ý tính "
-            "trên tổng số thành viên Hội đồng có quyền biểu quyết."
+            "Hội đồng đã nghe báo cáo kết quả kiểm tra hồ sơ, thảo luận, thẩm định và bỏ phiếu "
+            "kín đối với từng trường hợp đề nghị khen thưởng."
+        ),
+        denominator_line=(
+            f"Tỷ lệ đồng ý tính trên {DENOMINATOR_WORDS[rs.denominator]}"
+            + (f" ({two(n)} thành viên)." if rs.denominator == "members" else ".")
         ),
         rows=[
             {
@@ -264,8 +357,15 @@ def minutes_context(
                 "returned": two(r.returned),
                 "valid": two(r.valid),
                 "yes": two(r.yes),
-                "yes_pct": vn.percent(r.yes_pct, 1),
-                "result": "Đạt" if r.passed else f"Không đạt (cần {vn.percent(r.threshold_pct)})",
+                "no": two(r.no),
+                "yes_pct": _pct(r),
+                "result": (
+                    "Đạt"
+                    if r.passed
+                    else "Không đạt (chưa đủ số thành viên dự họp)"
+                    if not r.quorum_met
+                    else f"Không đạt (cần {_threshold_words(r)})"
+                ),
             }
             for i, r in enumerate(results, start=1)
         ],
@@ -283,9 +383,49 @@ def minutes_context(
     return ctx
 
 
+QUORUM_WORDS = {">= 2/3": "ít nhất 2/3 tổng số thành viên", "> 50%": "quá nửa tổng số thành viên",
+                ">= 50%": "ít nhất một nửa tổng số thành viên"}  # fmt: skip
+DENOMINATOR_WORDS = {
+    "members": "tổng số thành viên Hội đồng",
+    "entitled": "số thành viên Hội đồng được biểu quyết (không kể thành viên không tham gia "
+    "biểu quyết)",
+}
+
+
+def _recusal_lines(recusals, results: list[VoteResult], who) -> list[str]:
+    """One line per member: the dossiers he did not vote on and why; his own dossiers together
+    ("hồ sơ đề nghị tặng Lao động tiên tiến, Chiến sĩ thi đua cơ sở của chính mình")."""
+    by_id = {r.nomination_id: r for r in results}
+    own: dict[int, list[str]] = {}
+    other: list[tuple[int, str]] = []
+    for recusal, person_id in recusals:
+        r = by_id.get(recusal.nomination_id)
+        if r is None:
+            continue
+        if recusal.reason == ballots.OWN_NOMINATION:
+            own.setdefault(person_id, []).append(title_name(r.title))
+        else:
+            reason = recusal.reason[:1].lower() + recusal.reason[1:]
+            other.append((person_id, f"hồ sơ đề nghị tặng {title_name(r.title)} của "
+                                     f"{r.subject_name}, lý do: {reason}"))  # fmt: skip
+    lines = [
+        f"{who(pid)}: không biểu quyết hồ sơ đề nghị tặng {', '.join(titles)} của chính mình"
+        for pid, titles in own.items()
+    ]
+    lines += [f"{who(pid)}: không tham gia biểu quyết {what}" for pid, what in other]
+    return lines
+
+
+def _threshold_words(r: VoteResult) -> str:
+    pct = r.threshold_pct
+    shown = vn.percent(pct, 0 if pct == pct.to_integral() else 1)
+    return f"trên {shown}" if r.threshold_strict else f"từ {shown} trở lên"
+
+
 __all__ = [
     "achievement_kind",
     "achievement_report_context",
+    "exceptions_considered",
     "minutes_context",
     "nominee_list_context",
 ]

@@ -3,6 +3,7 @@ Vietnamese names of titles, dates and counts, and the movement's rows the builde
 
 import re
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -140,6 +141,33 @@ def targets(session: Session, movement: Movement) -> list[Target]:
 
 def decimals(value_text: str) -> int:
     return len(value_text.split(",", 1)[1]) if "," in value_text else 0
+
+
+def growth_text(t: Target, with_basis: bool = True) -> str:
+    """ "tăng 8,5% so với ước thực hiện năm 2021", "giảm khoảng 2%"; "" without a growth."""
+    if t.growth_pct is None:
+        return ""
+    text = growth_words(Decimal(t.growth_pct), t.growth_qualifier)
+    return f"{text} {t.growth_basis}" if with_basis and t.growth_basis else text
+
+
+def target_value(t: Target) -> str:
+    """The planned figure in Vietnamese grouping with its comparison word: "khoảng 6.492,8"."""
+    figure = vn.number(t.value, decimals(t.value_text))
+    return f"{t.qualifier} {figure}" if t.qualifier else figure
+
+
+def target_label(t: Target) -> str:
+    """ "Giá trị sản xuất công nghiệp (Giá SS2010)"; a part: "Trong đó: thu nội địa"."""
+    label = t.label + (f" ({t.basis})" if t.basis else "")
+    return f"Trong đó: {label}" if t.parent_code else label
+
+
+def growth_words(g: Decimal, qualifier: str | None = None) -> str:
+    """ "tăng 12,5%", "giảm khoảng 2%": a growth in the words of a directive."""
+    places = max(0, -Decimal(g).normalize().as_tuple().exponent)
+    word = "giảm" if g < 0 else "tăng"
+    return " ".join(filter(None, (word, qualifier, f"{vn.number(abs(g), places)}%")))
 
 
 def participants(session: Session, movement: Movement) -> list[Unit]:

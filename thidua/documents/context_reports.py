@@ -11,22 +11,27 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import Movement, PeriodReport, TargetResult
+from models import Movement, PeriodReport, Target, TargetResult
 from thidua import vn
 from thidua.documents.charts import progress_chart, ranking_chart
 from thidua.documents.context_common import (
     copies,
     decimals,
+    growth_text,
+    growth_words,
     header,
     local_date,
     participants,
     period_of,
     period_range,
     periods,
+    target_label,
+    target_value,
     targets,
     two,
 )
 from thidua.errors import NotFound
+from thidua.lifecycle import period_phrase
 from thidua.results import BlockRanking
 
 PROGRESS_BASIS = (
@@ -37,8 +42,8 @@ PROGRESS_BASIS = (
 
 def _latest_values(
     session: Session, movement: Movement, period_number: int
-) -> tuple[dict[int, PeriodReport], dict[int, dict[int, Decimal]]]:
-    """Each unit's latest report up to the period, and its values by target."""
+) -> tuple[dict[int, PeriodReport], dict[int, dict[int, TargetResult]]]:
+    """Each unit's latest report up to the period, and its results by target."""
     reports = session.exec(
         select(PeriodReport)
         .where(
@@ -49,14 +54,38 @@ def _latest_values(
         .order_by(PeriodReport.period_number)
     ).all()
     latest = {r.unit_id: r for r in reports}  # later periods overwrite earlier ones
-    values: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    values: dict[int, dict[int, TargetResult]] = defaultdict(dict)
     ids = [r.id for r in latest.values()]
     for i in range(0, len(ids), 500):
         for tr in session.exec(
             select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 500]))
         ):
-            values[tr.report_id][tr.target_id] = tr.value
+            values[tr.report_id][tr.target_id] = tr
     return latest, values
+
+
+def combined_growth(results: list[TargetResult], percent: bool) -> Decimal | None:
+    """The growth of the units together: a rate's is the mean of theirs; an amount's is the sum
+    of their figures against the sum of their baselines (figure / (1 + growth)). None when no
+    unit gave one."""
+    given = [r for r in results if r.growth_pct is not None]
+    if not given:
+        return None
+    if percent:
+        return sum((Decimal(r.growth_pct) for r in given), Decimal(0)) / len(given)
+    now = sum((Decimal(r.value) for r in given), Decimal(0))
+    base = sum((Decimal(r.value) / (1 + Decimal(r.growth_pct) / 100) for r in given), Decimal(0))
+    return (now / base - 1) * 100 if base else None
+
+
+def _meets(t: Target, achieved: Decimal, growth: Decimal | None) -> bool:
+    """At the end: the figure, and the growth where the directive set one, each on the side the
+    target says ("không quá 3%": at most). A figure met exactly is met."""
+    if t.comparison == "at_most":
+        ok = achieved <= t.value
+        return ok and (t.growth_pct is None or growth is None or growth <= t.growth_pct)
+    ok = achieved >= t.value
+    return ok and (t.growth_pct is None or growth is None or growth >= t.growth_pct)
 
 
 def expected_pct(session: Session, movement: Movement, period_number: int) -> Decimal | None:
@@ -81,28 +110,37 @@ def progress(
     expected = expected_pct(session, movement, period_number)
     rows, bars = [], []
     for i, t in enumerate(targets(session, movement), start=1):
-        got = [values[r.id][t.id] for r in latest.values() if t.id in values.get(r.id, {})]
-        if t.unit.strip() == "%":
-            achieved = sum(got) / len(got) if got else Decimal(0)
-        else:
-            achieved = sum(got, Decimal(0))
+        results = [values[r.id][t.id] for r in latest.values() if t.id in values.get(r.id, {})]
+        got = [Decimal(r.value) for r in results]
+        percent = t.unit.strip() == "%"
+        achieved = (sum(got) / len(got) if percent else sum(got, Decimal(0))) if got else Decimal(0)
+        growth = combined_growth(results, percent) if t.growth_pct is not None else None
         pct = achieved * 100 / t.value if t.value else Decimal(0)
-        if t.comparison == "at_most":
-            ok = achieved <= t.value
+        if expected is not None and t.comparison != "at_most":
+            # before the end an amount is on time at the share of time gone by; its growth
+            # against the same months of the baseline year stands as it is
+            ok = pct >= expected and (growth is None or growth >= t.growth_pct)
         else:
-            ok = pct >= expected if expected is not None else achieved >= t.value
+            ok = _meets(t, achieved, growth)
         if not got:
             status = "Chưa có số liệu"
         elif expected is not None:
             status = "Đúng tiến độ" if ok else "Chậm tiến độ"
         else:
             status = "Đạt" if ok else "Chưa đạt"
+        planned = f"{target_value(t)} {t.unit}"
+        done = f"{vn.number(achieved, decimals(t.value_text))} {t.unit}"
+        if t.growth_pct is not None:
+            planned += f"\n{growth_text(t, with_basis=False)}"
+            done += (
+                f"\n{growth_words(growth.quantize(Decimal('0.1')))}" if growth is not None else ""
+            )
         rows.append(
             {
                 "stt": i,
-                "label": t.label,
-                "target_text": f"{t.value_text} {t.unit}",
-                "achieved_text": f"{vn.number(achieved, decimals(t.value_text))} {t.unit}",
+                "label": target_label(t),
+                "target_text": planned,
+                "achieved_text": done,
                 "pct_text": vn.percent(pct, 1),
                 "status": status,
             }
@@ -111,12 +149,22 @@ def progress(
     return rows, progress_chart(bars, expected), len(latest)
 
 
+def growth_note(session: Session, movement: Movement) -> str:
+    """Where targets set a growth, the baseline it is measured against, named once."""
+    bases = sorted({t.growth_basis for t in targets(session, movement) if t.growth_pct is not None
+                    and t.growth_basis})  # fmt: skip
+    if not bases:
+        return ""
+    return f" Tăng trưởng tính {'; '.join(bases)}, theo số liệu các đơn vị báo cáo."
+
+
 def progress_basis(session: Session, movement: Movement, period_number: int) -> str:
     expected = expected_pct(session, movement, period_number)
     if expected is None:
-        return PROGRESS_BASIS
+        return PROGRESS_BASIS + growth_note(session, movement)
     return (
-        f"{PROGRESS_BASIS} Chỉ tiêu đúng tiến độ khi tỷ lệ thực hiện so với kế hoạch năm đạt "
+        f"{PROGRESS_BASIS}{growth_note(session, movement)} Chỉ tiêu đúng tiến độ khi tỷ lệ thực "
+        "hiện so với kế hoạch năm đạt "
         f"ít nhất {vn.percent(expected, 1)} (tỷ lệ thời gian đã qua của phong trào)."
     )
 
@@ -143,7 +191,8 @@ def period_report_context(
     )
     ctx.update(
         intro=(
-            f"Thực hiện phong trào thi đua năm {movement.year} với chủ đề “{movement.theme}”, "
+            f"Thực hiện phong trào thi đua năm {movement.year} với "
+            f"{movement.theme_label.lower()} “{movement.theme}”, "
             f"{movement.agency} báo cáo sơ kết {period.name} như sau:"
         ),
         period_name=period.name,
@@ -203,13 +252,14 @@ def final_report_context(
     )
     ctx.update(
         intro=(
-            f"Thực hiện phong trào thi đua năm {movement.year} với chủ đề “{movement.theme}”, "
+            f"Thực hiện phong trào thi đua năm {movement.year} với "
+            f"{movement.theme_label.lower()} “{movement.theme}”, "
             f"{movement.agency} báo cáo tổng kết như sau:"
         ),
         reported_count=two(reported),
         participant_count=two(len(units)),
         progress_rows=rows,
-        progress_basis=PROGRESS_BASIS,
+        progress_basis=PROGRESS_BASIS + growth_note(session, movement),
         progress_chart=chart,
         blocks=blocks,
         closing=f"Trên đây là báo cáo tổng kết phong trào thi đua năm {movement.year}./.",
@@ -245,6 +295,14 @@ def unit_report_contexts(
         ):
             values[tr.report_id][tr.target_id] = tr
     lines = copies(session, movement, f"{movement.agency} (Văn phòng)", keep="VT")
+    phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
+    in_year = phrase if phrase.startswith("năm") else f"{phrase} năm {movement.year}"
+    bases = {t.growth_basis or "" for t in goals if t.growth_pct is not None}
+    growth_head = ""
+    if bases:  # one baseline: named in the header; several: each target's own
+        growth_head = (
+            " ".join(("Tăng trưởng", *bases)).strip() if len(bases) == 1 else "Tăng trưởng"
+        )
     out = []
     for u in units:
         report = reports.get(u.id)
@@ -255,9 +313,14 @@ def unit_report_contexts(
             rows.append(
                 {
                     "stt": i,
-                    "label": t.label,
+                    "label": target_label(t),
                     "unit": t.unit,
                     "value_text": vn.number(tr.value, decimals(t.value_text)) if tr else "—",
+                    "growth_text": (
+                        growth_words(Decimal(tr.growth_pct))
+                        if tr and tr.growth_pct is not None
+                        else ("—" if t.growth_pct is not None else "")
+                    ),
                     "note": (tr.note or "") if tr else "",
                 }
             )
@@ -275,7 +338,7 @@ def unit_report_contexts(
             submitted = f"Người nộp: {report.submitted_by}, ngày {vn.short_date(when)}."
         ctx = header(
             movement,
-            summary=f"Kết quả thực hiện phong trào thi đua {period.name} năm {movement.year}",
+            summary=f"Kết quả thực hiện phong trào thi đua {in_year}",
             issued_on=when,
             copy_lines=lines,
             agency=u.name,
@@ -284,9 +347,10 @@ def unit_report_contexts(
         )
         ctx.update(
             unit_name=u.name,
-            period_name=period.name,
+            period_name=phrase,
             period_range=period_range(period),
             rows=rows,
+            growth_head=growth_head,
             report_summary=(
                 report.summary
                 if report and report.summary

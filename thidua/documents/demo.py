@@ -5,7 +5,7 @@ Used by the document tests, scripts/render-doc-samples and bench/documents.py; i
 through the models directly, so it needs neither the spec loader nor the rules engine (only the
 rule set, for the reward money of its decisions)."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -36,7 +36,7 @@ from models import (
     TitleQuota,
     Unit,
 )
-from thidua.results import BlockRanking, CheckResult, RuleFailure, UnitRank, VoteResult
+from thidua.results import BlockRanking, CheckResult, Roll, RuleFailure, UnitRank, VoteResult
 from thidua.rewards import price_decision
 from thidua.rules import DEFAULT_RULE_SET, load_rule_set
 
@@ -535,6 +535,12 @@ def _council(session, mid, people):
     )
     session.add(meeting)
     session.flush()
+    # everyone sat: the roll as ballots.close_meeting stores it
+    roll = Roll(members=len(members), present=[m.person_id for m in members], absent=[],
+                quorum=">= 2/3", quorum_required=5, quorum_met=True)  # fmt: skip
+    meeting.result = {"attendance": asdict(roll)}
+    session.add(meeting)
+    session.flush()
     return council, members, meeting
 
 
@@ -601,13 +607,17 @@ def demo_votes(session: Session, demo: Demo) -> list[VoteResult]:
                 subject_name=subjects.name(n),
                 title=n.title,
                 members=7,
+                present=7,
+                recused=0,
                 issued=7,
                 returned=7,
                 valid=7 - (k % 2),
                 yes=yes,
-                yes_pct=Decimal(yes) * 100 / 7,
+                no=7 - (k % 2) - yes,
+                yes_pct=(Decimal(yes) * 100 / 7).quantize(Decimal("0.01")),
                 threshold_pct=Decimal(60),
-                recused=0,
+                denominator=7,
+                quorum_met=True,
                 passed=yes * 100 / 7 >= 60,
             )
         )

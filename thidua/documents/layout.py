@@ -282,7 +282,7 @@ def signature(doc, *, left=None, copies=True, page=PORTRAIT):
     lc, rc = t.rows[0].cells
     if left:
         cell_text(lc, left[0], size=14, bold=True)
-        for _ in range(3):
+        for _ in range(4):  # the same height as the right signer's: names on one line
             cell_text(lc, "", size=14, first=False)
         cell_text(lc, left[1], size=14, bold=True, first=False)
     elif copies:

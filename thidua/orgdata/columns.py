@@ -40,6 +40,7 @@ ROLES = {
     "unit_head": ("thủ trưởng", "thủ trưởng đơn vị", "thủ trưởng cơ quan"),
     "council_member": ("thành viên hội đồng", "thành viên hđtđkt", "thành viên hđ"),
     "council_chair": ("chủ tịch hội đồng", "chủ tịch hđtđkt", "chủ tịch hđ"),
+    "council_secretary": ("thư ký hội đồng", "thư ký hđtđkt", "thư ký hđ"),
     "block_leader": ("trưởng khối", "trưởng khối thi đua"),
     "admin": ("quản trị", "quản trị viên", "quản trị hệ thống"),
 }

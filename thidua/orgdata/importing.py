@@ -15,6 +15,7 @@ from thidua.orgdata.columns import (
     COLUMNS,
     EMAIL,
     MAX_LENGTH,
+    ROLES,
     ImportSummary,
     Row,
     normalise_phone,
@@ -145,7 +146,7 @@ class _Plan:
                 self.bad(row, "leader", f"đơn vị trưởng khối '{leader}' không là thành viên khối")
 
     def _check_people(self) -> None:
-        chairs = []
+        holders: dict[str, list[str]] = {"council_chair": [], "council_secretary": []}
         for code, row in self.people.items():
             unit = row.values["unit"]
             if unit and not self._known_unit(unit):
@@ -159,15 +160,17 @@ class _Plan:
                 self.roles[code] = parse_roles(row.values["roles"])
             except ValueError as e:
                 self.bad(row, "roles", str(e))
-            if "council_chair" in self.roles.get(code, []):
-                chairs.append(code)
-        if chairs:  # a chair already in the database, not re-imported, still counts
-            held = self.session.exec(select(Person.code, Person.roles).where(Person.active))
-            chairs = [c for c, r in held if "council_chair" in r and c not in self.people] + chairs
-        for code in chairs[1:]:
-            self.bad(
-                self.people[code], "roles", f"chỉ một người là chủ tịch hội đồng ({chairs[0]})"
-            )
+            for role, seen in holders.items():
+                if role in self.roles.get(code, []):
+                    seen.append(code)
+        # One chair and one secretary: holders already in the database, not re-imported, count.
+        for role, seen in holders.items():
+            if seen:
+                held = self.session.exec(select(Person.code, Person.roles).where(Person.active))
+                seen[:0] = [c for c, r in held if role in r and c not in self.people]
+            for code in seen[1:]:
+                self.bad(self.people[code], "roles",
+                         f"chỉ một người là {ROLES[role][0]} ({seen[0]})")  # fmt: skip
 
     # --- writing (only after every check passed) ---------------------------------------------
 

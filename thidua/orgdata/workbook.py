@@ -19,8 +19,9 @@ INSTRUCTIONS = [
     "nhau bằng dấu phẩy. Mỗi đơn vị chỉ thuộc một khối; đơn vị trưởng khối là một thành viên.",
     "5. Sheet 'Cán bộ': 'Số Zalo' là số di động (ví dụ 0912345678); 'Vai trò' ghi một hoặc "
     "nhiều vai trò, cách nhau bằng dấu phẩy: đầu mối, thủ trưởng, thành viên hội đồng, "
-    "chủ tịch hội đồng, trưởng khối, quản trị (hoặc focal_point, unit_head, council_member, "
-    "council_chair, block_leader, admin).",
+    "chủ tịch hội đồng, thư ký hội đồng, trưởng khối, quản trị (hoặc focal_point, unit_head, "
+    "council_member, council_chair, council_secretary, block_leader, admin). Thư ký hội đồng "
+    "là một thành viên Hội đồng.",
     "6. Nhập lại tệp sẽ cập nhật theo mã; đơn vị, cán bộ không có trong tệp được giữ nguyên.",
     "7. Nếu có lỗi, không dữ liệu nào được ghi; chương trình liệt kê mọi lỗi (sheet, dòng, "
     "cột, lý do) để sửa một lần.",

@@ -11,6 +11,7 @@ from thidua.rules.expr import Compiled, ExprError, Vocabulary, any_of, compile_e
 from thidua.rules.ruleset import (
     AWARD_FORMS,
     DECIDERS,
+    DENOMINATORS,
     FACT_TYPES,
     KINDS,
     KNOWN_TITLES,
@@ -51,7 +52,9 @@ QUOTA_FIELDS = {
     "id", "title", "scope", "max", "of", "rounding", "min_allowed", "basis", "unverified",
     "source", "quy_che", "enabled",
 }  # fmt: skip
-COUNCIL_FIELDS = {"quorum", "blank_is_valid"}
+COUNCIL_FIELDS = {
+    "quorum", "quorum_basis", "denominator", "denominator_basis", "vote_basis", "blank_is_valid",
+}  # fmt: skip
 SCORING_FIELDS = {"flags_per_block"}
 # Facts the engine itself reads (initiatives(), discipline_at_least(), member_*()).
 ENGINE_FACTS = {
@@ -155,6 +158,15 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
     quotas = [q for q in every_quota if q.id not in off]
     council = c.mapping(top.get("council") or {}, "council", COUNCIL_FIELDS, top, "council") or {}
     quorum = _threshold(c, council.get("quorum", ">= 2/3"), "council.quorum", council, "quorum")
+    denominator = council.get("denominator", "members")
+    if denominator not in DENOMINATORS:
+        allowed = ", ".join(DENOMINATORS)
+        c.add("council.denominator", f"'{denominator}' không hợp lệ (có: {allowed})",
+              council, "denominator")  # fmt: skip
+    bases = {k: council.get(k) or "" for k in ("quorum_basis", "vote_basis", "denominator_basis")}
+    for k, v in bases.items():
+        if not isinstance(v, str):
+            c.add(f"council.{k}", "phải là một câu ghi văn bản, điều, khoản", council, k)
     scoring = c.mapping(top.get("scoring") or {}, "scoring", SCORING_FIELDS, top, "scoring") or {}
     flags = scoring.get("flags_per_block", 1)
     if not isinstance(flags, int) or flags < 0:
@@ -178,6 +190,8 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
         quotas=tuple(quotas),
         quorum=quorum,
         blank_is_valid=bool(council.get("blank_is_valid", False)),
+        denominator=denominator,
+        **{k: nfc(v) for k, v in bases.items()},
         flags_per_block=flags,
         path=path,
         disabled_quotas=tuple(q for q in every_quota if q.id in off),

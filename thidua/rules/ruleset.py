@@ -33,6 +33,12 @@ DECIDERS = {"agency": "thủ trưởng cơ quan quyết định", "province": "t
 KINDS = {"danh_hieu": "danh hiệu thi đua", "khen_thuong": "hình thức khen thưởng"}
 AWARD_FORMS = {"GIAY_KHEN", "BANG_KHEN_TINH"}  # the hình thức khen thưởng among KNOWN_TITLES
 SCOPES = {"unit": "đơn vị", "block": "khối thi đua", "movement": "phong trào"}
+# Whose share a vote percentage is: every member of the council (the law's count), or the
+# members left once those recused from the nomination are taken out.
+DENOMINATORS = {
+    "members": "tổng số thành viên Hội đồng",
+    "entitled": "số thành viên Hội đồng được biểu quyết (trừ thành viên không tham gia biểu quyết)",
+}
 ROUNDINGS = {"floor": "làm tròn xuống", "half_up": "làm tròn (từ 0,5 lên)", "ceil": "làm tròn lên"}
 DEFAULT_RULE_SET = "nd152-2025"
 _RATIO = re.compile(r"^\s*(>=|>)?\s*(\d+(?:[.,]\d+)?)\s*(%|/\s*(\d+))?\s*$")
@@ -182,10 +188,14 @@ class RuleSet:
     titles: dict[str, Title]
     order: tuple[str, ...]  # titles in dependency order (meets/consecutive_years/member_*)
     quotas: tuple[Quota, ...]
-    quorum: Threshold
+    quorum: Threshold  # of the council's members present at the sitting
     blank_is_valid: bool
     flags_per_block: int
     path: Path
+    denominator: str = "members"  # see DENOMINATORS
+    quorum_basis: str = ""
+    vote_basis: str = ""  # the legal basis of the titles' vote thresholds
+    denominator_basis: str = ""
     disabled_quotas: tuple[Quota, ...] = ()  # written down but switched off (enabled: false)
 
     @property

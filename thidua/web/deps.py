@@ -18,12 +18,13 @@ from thidua.settings import PROJECT_ROOT
 from thidua.status import find_movement
 
 UNIT_ROLES = frozenset({"focal_point", "unit_head"})
-COUNCIL_ROLES = frozenset({"council_member", "council_chair"})
+COUNCIL_ROLES = frozenset({"council_member", "council_chair", "council_secretary"})
 ROLE_LABELS = {
     "focal_point": "Đầu mối thi đua",
     "unit_head": "Thủ trưởng đơn vị",
     "council_member": "Thành viên Hội đồng",
     "council_chair": "Chủ tịch Hội đồng",
+    "council_secretary": "Thư ký Hội đồng",
     "block_leader": "Khối trưởng",
     "head": "Thủ trưởng cơ quan",
     "admin": "Quản trị",

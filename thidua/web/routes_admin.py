@@ -25,9 +25,21 @@ from models import (
 from models.db import session_scope
 from thidua import notify, triggers
 from thidua.documents.context import progress
-from thidua.lifecycle import STEP_LABELS, STEPS, Stage, audit, check, steps_from
-from thidua.stages import STAGE_DEFS, stage_def
+from thidua.lifecycle import (
+    STEP_LABELS,
+    STEPS,
+    Stage,
+    audit,
+    check,
+    movement_stage_label,
+    stage_label,
+    step_label,
+    steps_from,
+)
+from thidua.spec_schema import DEADLINE_LABELS
+from thidua.stages import stage_def, stage_defs_for
 from thidua.status import movement_status
+from thidua.vn import parse_number
 from thidua.web import charts
 from thidua.web.deps import User, admin_user, find_movement, flash, render
 
@@ -37,7 +49,8 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 @router.get("")
 def admin_home(request: Request):
     with session_scope() as s:
-        rows = [(m, Stage(m.stage).label) for m in s.exec(select(Movement).order_by(Movement.code))]
+        every = s.exec(select(Movement).order_by(Movement.code))
+        rows = [(m, movement_stage_label(s, m)) for m in every]
     return render(request, "admin/home.html", rows=rows)
 
 
@@ -111,16 +124,19 @@ def dashboard(code: str, request: Request):
         ).all()
     return render(
         request, "admin/dashboard.html", st=st, m=m, periods=periods, progress_rows=rows,
-        reported=reported, units=units, failures=failures, stages=STAGE_DEFS,
-        suggested=_suggested(m), stage_log=stage_log,
-        stage_labels={st.value: st.label for st in Stage}, step_labels=STEP_LABELS,
+        reported=reported, units=units, failures=failures, stages=stage_defs_for(len(periods)),
+        suggested=_suggested(m, stage_defs_for(len(periods))), stage_log=stage_log,
+        stage_labels={st.value: stage_label(st, len(periods)) for st in Stage},
+        deadline_kinds={k: v for k, v in DEADLINE_LABELS.items()
+                        if len(periods) > 1 or k != "period_2_report"},
+        step_labels={n: step_label(n, len(periods)) for n in STEP_LABELS},
     )  # fmt: skip
 
 
-def _suggested(m: Movement) -> str | None:
-    """The stage that takes the movement's next step: preselected in the list."""
+def _suggested(m: Movement, defs: list) -> str | None:
+    """The stage that takes the movement's next step, among those it has: preselected."""
     nxt = {s.name for s in steps_from(m.stage)}
-    return next((d.name for d in STAGE_DEFS if d.steps[0] in nxt), None)
+    return next((d.name for d in defs if d.steps[0] in nxt), None)
 
 
 @router.get("/m/{code}/chart/targets.png")
@@ -163,4 +179,80 @@ def trigger_stage(
               action="stage.requested", data={"stage": sdef.name})  # fmt: skip
     triggers.start_stage_in_background(code, sdef.name, actor=user.username)
     flash(request, f"Đã yêu cầu chạy giai đoạn «{sdef.label}». Kết quả sẽ hiện khi chạy xong.")
+    return RedirectResponse(f"/admin/m/{code}", status_code=303)
+
+
+# --- amendments after launch (thidua.amend): deadlines and criteria tables ------------------
+
+
+def _criteria_lines(text: str) -> list[dict]:
+    """ "TC1 | Hoàn thành nhiệm vụ | 60" per line: the criteria as an office types them."""
+    from thidua.errors import InvalidInput, Problem
+
+    rows, problems = [], []
+    for n, line in enumerate((ln for ln in text.splitlines() if ln.strip()), 1):
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3:
+            problems.append(Problem(f"Dòng {n}", "viết: mã | nội dung tiêu chí | điểm tối đa"))
+            continue
+        try:
+            points = parse_number(parts[2])
+        except ValueError:
+            problems.append(Problem(f"Dòng {n}", f"điểm tối đa '{parts[2]}' không phải là số"))
+            continue
+        rows.append({"code": parts[0], "text": parts[1], "max_points": points})
+    if problems:
+        raise InvalidInput("Bảng tiêu chí chưa được ghi", problems)
+    return rows
+
+
+@router.post("/m/{code}/deadline")
+async def set_deadline(code: str, request: Request, user: User = Depends(admin_user)):
+    from datetime import date
+
+    from starlette.concurrency import run_in_threadpool
+
+    from thidua.amend import amend_deadline
+    from thidua.errors import InvalidInput, Problem
+
+    form = await request.form()
+    kind, reason = str(form.get("kind") or ""), str(form.get("reason") or "")
+
+    def work() -> None:
+        try:
+            day = date.fromisoformat(str(form.get("due_on") or ""))
+        except ValueError:
+            problem = Problem("Ngày hạn", "chọn một ngày")
+            raise InvalidInput("Hạn chưa được ghi", [problem]) from None
+        with session_scope() as s:
+            m = find_movement(s, code)
+            mid = m.id
+            messages = amend_deadline(s, m, kind, day, actor=user.username, reason=reason)
+        notify.deliver(mid, messages)
+
+    await run_in_threadpool(work)
+    flash(request, "Đã điều chỉnh hạn và báo các đơn vị.")
+    return RedirectResponse(f"/admin/m/{code}", status_code=303)
+
+
+@router.post("/m/{code}/criteria")
+async def set_criteria(code: str, request: Request, user: User = Depends(admin_user)):
+    from starlette.concurrency import run_in_threadpool
+
+    from thidua.amend import set_criteria_table
+
+    form = await request.form()
+    name, reason = str(form.get("name") or ""), str(form.get("reason") or "")
+    block = str(form.get("block") or "").strip() or None
+
+    def work() -> None:
+        data = {"block": block, "name": name, "criteria": _criteria_lines(str(form.get("rows")))}
+        with session_scope() as s:
+            m = find_movement(s, code)
+            mid = m.id
+            messages = set_criteria_table(s, m, data, actor=user.username, reason=reason)
+        notify.deliver(mid, messages)
+
+    await run_in_threadpool(work)
+    flash(request, "Đã lưu bảng tiêu chí và báo các đơn vị.")
     return RedirectResponse(f"/admin/m/{code}", status_code=303)

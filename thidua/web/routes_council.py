@@ -14,6 +14,7 @@ from models import (
     Meeting,
     Movement,
     Nomination,
+    Person,
     Recusal,
     Unit,
     VoteReceipt,
@@ -22,7 +23,7 @@ from models.db import session_scope
 from thidua import ballots, council
 from thidua.errors import InvalidInput, Problem, ThiduaError
 from thidua.history import history_for
-from thidua.lifecycle import Stage, audit
+from thidua.lifecycle import audit, movement_stage_label
 from thidua.rules.engine import check_all, rule_set_for
 from thidua.stagework import current_meeting
 from thidua.web.deps import (
@@ -44,7 +45,7 @@ def council_home(request: Request, user: User = Depends(council_user)):
         rows = []
         for m in s.exec(select(Movement).order_by(Movement.year.desc())):
             meeting = current_meeting(s, m)
-            rows.append((m, Stage(m.stage).label, meeting))
+            rows.append((m, movement_stage_label(s, m), meeting))
     return render(request, "council/home.html", rows=rows)
 
 
@@ -105,6 +106,17 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
             ]  # fmt: skip
             chair = s.get(Council, meeting.council_id).chair_person_id
             ctx["is_chair"] = chair == user.person_id
+            ctx["keeps_roll"] = ctx["is_chair"] or member.role == "secretary"
+            ctx["titles"] = {n.id: rs.title_name(n.title) for n in noms}
+            ctx["roll"] = ballots.attendance(s, meeting)
+            seated = s.exec(
+                select(CouncilMember.person_id).where(
+                    CouncilMember.council_id == meeting.council_id
+                )
+            ).all()
+            ctx["names"] = dict(
+                s.exec(select(Person.id, Person.full_name).where(Person.id.in_(seated))).all()
+            )
             if meeting.status == "closed":
                 ctx["results"] = ballots.results(s, meeting)
     return render(request, "council/sitting.html", **ctx)
@@ -183,6 +195,25 @@ def recuse(
         code, member_person_id=user.person_id, nomination_id=nomination_id, reason=reason
     )
     flash(request, f"Đã ghi việc không tham gia biểu quyết hồ sơ số {nomination_id}.")
+    return RedirectResponse(f"/council/{code}", status_code=303)
+
+
+@router.post("/{code}/attendance")
+def attendance(
+    code: str,
+    request: Request,
+    person_id: int = Form(...),
+    present: str = Form(""),
+    reason: str = Form(""),
+    user: User = Depends(council_user),
+):
+    """The secretary (or the chair) marks a member present or absent; the domain refuses
+    anyone else and anyone not on the council."""
+    if present not in {"yes", "no"}:
+        raise InvalidInput("Điểm danh không hợp lệ", [Problem("Có mặt", "chưa chọn")])
+    council.mark_attendance(code, member_person_id=person_id, present=present == "yes",
+                            reason=reason, actor=user.username)  # fmt: skip
+    flash(request, "Đã ghi điểm danh.")
     return RedirectResponse(f"/council/{code}", status_code=303)
 
 

@@ -23,9 +23,10 @@ from models import (
 )
 from models.db import session_scope
 from thidua import scoring, submissions
+from thidua.documents.context_common import growth_text, target_value
 from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem
-from thidua.lifecycle import Stage
+from thidua.lifecycle import Stage, movement_stage_label, period_phrase
 from thidua.obligations import outstanding
 from thidua.rules.engine import rule_set_for
 from thidua.web.deps import User, flash, own_participation, render, subject_names, unit_user
@@ -50,7 +51,8 @@ def unit_home(request: Request, user: User = Depends(unit_user)):
             .order_by(Movement.year.desc())
         ).all()
         rows = [
-            (m, Stage(m.stage).label, *_due_and_returned(s, m, user.unit_id)) for m in movements
+            (m, movement_stage_label(s, m), *_due_and_returned(s, m, user.unit_id))
+            for m in movements
         ]
     return render(request, "unit/home.html", rows=rows)
 
@@ -180,6 +182,7 @@ def report_form(code: str, number: int, request: Request, user: User = Depends(u
         ).first()
         if period is None:
             raise NotFound(f"Phong trào không có Đợt {number}.")
+        phrase = period_phrase(s, movement, number)  # "Đợt 1", or "năm 2022"
         targets = s.exec(
             select(Target).where(Target.movement_id == movement.id).order_by(Target.seq)
         ).all()
@@ -193,12 +196,14 @@ def report_form(code: str, number: int, request: Request, user: User = Depends(u
         values = {}
         if report is not None:
             values = {
-                r.target_id: r.value
+                r.target_id: r
                 for r in s.exec(select(TargetResult).where(TargetResult.report_id == report.id))
             }
     return render(
         request, "unit/report.html", m=movement, period=period, targets=targets, report=report,
-        values=values, is_open=Stage(movement.stage) in submissions.REPORT_STAGES.get(number, ()),
+        values=values, planned={t.id: target_value(t) for t in targets}, phrase=phrase,
+        growth={t.id: growth_text(t) for t in targets},
+        is_open=Stage(movement.stage) in submissions.REPORT_STAGES.get(number, ()),
     )  # fmt: skip
 
 
@@ -210,38 +215,53 @@ async def report_submit(code: str, number: int, request: Request, user: User = D
         for k, v in form.multi_items()
         if k.startswith("v:") and str(v).strip()
     }
+    growth = {
+        k.removeprefix("g:"): str(v).strip()
+        for k, v in form.multi_items()
+        if k.startswith("g:") and str(v).strip()
+    }
     summary = str(form.get("summary") or "")
 
+    phrase = f"Đợt {number}"
+
     def work() -> None:
+        nonlocal phrase
         with session_scope() as s:
             movement, _ = own_participation(s, user, code)
+            phrase = period_phrase(s, movement, number)  # "Đợt 1", or "năm 2022"
             labels = {
                 t.code: t.label
                 for t in s.exec(select(Target).where(Target.movement_id == movement.id))
             }
-            odd = [c for c, v in values.items() if NUMERIC.match(v) and not VN_NUMBER.match(v)]
+            odd = [
+                (what, c, v)
+                for what, given in (("Chỉ tiêu", values), ("Tăng trưởng của chỉ tiêu", growth))
+                for c, v in given.items()
+                if NUMERIC.match(v.lstrip("-")) and not VN_NUMBER.match(v.lstrip("-"))
+            ]
             if odd:  # "1.5" would read as 15: the dot groups thousands in Vietnamese
                 raise InvalidInput(
-                    f"Báo cáo Đợt {number} chưa được ghi",
-                    [Problem(f"Chỉ tiêu «{labels.get(c, c)}»", f"'{values[c]}': {NUMBER_HINT}")
-                     for c in odd],
+                    f"Báo cáo {phrase} chưa được ghi",
+                    [Problem(f"{what} «{labels.get(c, c)}»", f"'{v}': {NUMBER_HINT}")
+                     for what, c, v in odd],
                 )  # fmt: skip
             try:
                 submissions.submit_period_report(
                     s, movement=movement, unit_id=user.unit_id, period_number=number,
-                    values=values, actor=user.username, summary=summary,
+                    values=values, actor=user.username, summary=summary, growth=growth,
                 )  # fmt: skip
             except InvalidInput as e:  # name the target as the form shows it
                 raise InvalidInput(e.message, [_named(p, labels) for p in e.problems]) from None
 
     await run_in_threadpool(work)
-    flash(request, f"Đã nộp báo cáo Đợt {number}.")
+    flash(request, f"Đã nộp báo cáo {phrase}.")
     return RedirectResponse(f"/unit/{code}", status_code=303)
 
 
 def _named(p: Problem, labels: dict[str, str]) -> Problem:
-    code = p.field.removeprefix("values.")
-    return Problem(f"Chỉ tiêu «{labels[code]}»", p.reason) if code in labels else p
+    what, _, code = p.field.partition(".")
+    name = {"values": "Chỉ tiêu", "growth": "Tăng trưởng của chỉ tiêu"}.get(what)
+    return Problem(f"{name} «{labels[code]}»", p.reason) if name and code in labels else p
 
 
 @router.get("/{code}/scores")

@@ -49,6 +49,7 @@ def upgrade() -> None:
     sa.Column('place', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('issued_date', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('theme', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('theme_label', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('preamble', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('closing', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('signer_prefix', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
@@ -120,6 +121,7 @@ def upgrade() -> None:
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('section', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('depth', sa.Integer(), nullable=False),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['movement_id'], ['movement.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -276,6 +278,11 @@ def upgrade() -> None:
     sa.Column('comparison', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('basis', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('growth_pct', sa.Numeric(precision=8, scale=2), nullable=True),
+    sa.Column('qualifier', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('growth_qualifier', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('growth_basis', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('parent_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('content_seq', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['movement_id'], ['movement.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('movement_id', 'code', name='uq_target_code')
@@ -448,6 +455,7 @@ def upgrade() -> None:
     sa.Column('report_id', sa.Integer(), nullable=False),
     sa.Column('target_id', sa.Integer(), nullable=False),
     sa.Column('value', sa.Numeric(precision=20, scale=4), nullable=False),
+    sa.Column('growth_pct', sa.Numeric(precision=8, scale=2), nullable=True),
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.ForeignKeyConstraint(['report_id'], ['periodreport.id'], ),
     sa.ForeignKeyConstraint(['target_id'], ['target.id'], ),
@@ -534,6 +542,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_meeting_council_id'), ['council_id'], unique=False)
+
+    op.create_table('attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('present', sa.Boolean(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.Column('marked_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], ),
+    sa.ForeignKeyConstraint(['member_id'], ['councilmember.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('meeting_id', 'member_id', name='uq_attendance')
+    )
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attendance_meeting_id'), ['meeting_id'], unique=False)
 
     op.create_table('ballot',
     sa.Column('id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -622,6 +646,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ballot_meeting_id'))
 
     op.drop_table('ballot')
+    with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attendance_meeting_id'))
+
+    op.drop_table('attendance')
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meeting_council_id'))
 
