@@ -42,7 +42,7 @@ def appraisal(movement: str, actor: str = "admin", vote_days: int = 5) -> State:
     # An achievement report for each nominee, in batches
     nominations = tasks.find_nominations(movement)
     refs = []
-    for chunk in batches("appraisal", nominations, ACHIEVEMENT_BATCH):
+    for chunk in batches("appraisal", nominations, ACHIEVEMENT_BATCH, "báo cáo thành tích"):
         refs += tasks.issue_achievement_reports(movement, list(chunk))
     outcome.counts["báo cáo thành tích"] = len(refs)
 

@@ -1,7 +1,7 @@
 """What every stage flow shares: the guard at the start, the step at the end, batches, the
 artifact that says what the run did. Business rules live in thidua/, not here."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -11,7 +11,7 @@ from prefect.states import Completed, Failed, State
 
 from models import Movement
 from models.db import session_scope
-from thidua.errors import ThiduaError
+from thidua.errors import ThiduaError, TransitionRefused
 from thidua.lifecycle import Stage, advance, check, period_count, stages_for
 from thidua.obligations import outstanding
 from thidua.stages import StageDef, stage_def
@@ -23,6 +23,11 @@ T = TypeVar("T")
 # Fault injection for the crash-recovery test: raise after this many batches of a stage.
 CRASH_AFTER_BATCHES: dict[str, int] = {}
 
+# Called after each batch with (what, done, total): the command line draws its progress bars
+# from it when the stage runs in its own process. `what` says what is counted, in Vietnamese.
+Progress = Callable[[str, int, int], None]
+PROGRESS: list[Progress] = []
+
 
 @dataclass
 class Outcome:
@@ -30,10 +35,11 @@ class Outcome:
 
     movement: str
     stage: str
-    status: str = "done"  # done | already_done | refused | not_confirmed
+    status: str = "done"  # done | pending | already_done | refused | not_confirmed
     message: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)  # markdown lines: documents, failures…
+    events: set[str] = field(default_factory=set)  # of the messages this run sent
 
     def as_dict(self) -> dict:
         return {
@@ -50,13 +56,17 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[i : i + size]
 
 
-def batches(stage: str, items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
-    """Chunks of work; the crash-injection hook counts them."""
+def batches(stage: str, items: Sequence[T], size: int, what: str = "mục") -> Iterable[Sequence[T]]:
+    """Chunks of work; the crash-injection hook counts them, the progress hooks hear of each."""
     limit = CRASH_AFTER_BATCHES.get(stage)
+    done = 0
     for n, chunk in enumerate(chunks(items, size)):
         if limit is not None and n >= limit:
             raise RuntimeError(f"injected crash in {stage} after {n} batches")
         yield chunk
+        done += len(chunk)
+        for hook in PROGRESS:
+            hook(what, done, len(items))
 
 
 def begin(code: str, stage: str, params: dict | None = None) -> tuple[Outcome, Movement | None]:
@@ -85,8 +95,25 @@ def begin(code: str, stage: str, params: dict | None = None) -> tuple[Outcome, M
 def finish(
     code: str, stage: str, outcome: Outcome, *, actor: str, params: dict | None = None
 ) -> None:
-    """Take the stage's lifecycle steps, all in one transaction with their audit events."""
+    """Take the stage's lifecycle steps, all in one transaction with their audit events. A
+    run that another run of the same stage beat to it says so (nothing is taken twice)."""
     sdef = _resolve(stage, params)
+    try:
+        _finish(code, sdef, outcome, actor)
+    except TransitionRefused as e:
+        with session_scope() as session:
+            movement = find_movement(session, code)
+            done = _already_done(session, movement, sdef)
+        outcome.status = "already_done" if done else "refused"
+        outcome.message = (
+            f"Một lượt chạy khác của giai đoạn '{sdef.label}' đã hoàn thành trước lượt này: "
+            "không làm gì thêm."
+            if done
+            else str(e)
+        )
+
+
+def _finish(code: str, sdef: StageDef, outcome: Outcome, actor: str) -> None:
     with session_scope() as session:
         movement = find_movement(session, code)
         for step in sdef.steps:
@@ -105,19 +132,25 @@ def finish(
 
 
 def conclude(outcome: Outcome) -> State:
-    """Log, leave the artifact, and end the run: a refusal is a failed run with its reason."""
+    """Log, leave the artifact, and end the run: a refusal is a failed run with its reason;
+    a stage whose messages are not all delivered says `pending`, how many wait and why."""
     logger = get_run_logger()
+    if outcome.status == "done" and outcome.events:
+        _pending(outcome)
     publish(outcome)
     if outcome.status == "refused":
         logger.error(outcome.message)
         return Failed(message=outcome.message, data=outcome.as_dict())
     logger.info("%s: %s %s", outcome.stage, outcome.status, outcome.counts)
-    return Completed(message=outcome.message or outcome.status, data=outcome.as_dict())
+    # The message is all a caller on another machine sees (the data stays with the worker).
+    counts = "; ".join(f"{k}: {v}" for k, v in outcome.counts.items())
+    return Completed(message=outcome.message or counts or outcome.status, data=outcome.as_dict())
 
 
 def publish(outcome: Outcome) -> None:
     title = {
         "done": "Đã thực hiện",
+        "pending": "Đã thực hiện, còn thông báo chờ gửi",
         "already_done": "Đã hoàn thành trước đó",
         "refused": "Bị từ chối",
         "not_confirmed": "Chưa được xác nhận",
@@ -167,10 +200,11 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
 
     if not messages:
         return
+    outcome.events |= {m.event for m in messages}
     with session_scope() as session:
         movement_id = find_movement(session, outcome.movement).id
     total = DeliveryReport()
-    for chunk in batches(stage, messages, NOTICE_BATCH):
+    for chunk in batches(stage, messages, NOTICE_BATCH, "thông báo"):
         report = send_batch(movement_id, list(chunk))
         total.merge(report)
     outcome.counts["thông báo đã gửi"] = outcome.counts.get("thông báo đã gửi", 0) + total.sent
@@ -188,3 +222,19 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
 def documents_line(outcome: Outcome, refs: list) -> None:
     outcome.lines += [f"Văn bản: {r.line()}" for r in refs]
     outcome.counts["văn bản"] = outcome.counts.get("văn bản", 0) + len(refs)
+
+
+def _pending(outcome: Outcome) -> None:
+    """Turn a `done` whose messages still wait into `pending`, saying how many and why."""
+    from thidua.notify import waiting
+
+    with session_scope() as session:
+        movement = find_movement(session, outcome.movement)
+        lines = waiting(session, movement.id, outcome.events)
+    if lines:
+        outcome.status = "pending"
+        outcome.message = (
+            "Đã thực hiện giai đoạn, nhưng chưa gửi xong thông báo: "
+            + "; ".join(lines)
+            + ". Rà soát hằng ngày sẽ tiếp tục gửi."
+        )

@@ -35,7 +35,7 @@ def close_period(movement: str, number: int = 1, actor: str = "admin") -> State:
     # Each unit's own report, in batches
     units = tasks.find_reporting_units(movement, number)
     refs = []
-    for chunk in batches(stage, units, UNIT_REPORT_BATCH):
+    for chunk in batches(stage, units, UNIT_REPORT_BATCH, "báo cáo đơn vị"):
         refs += tasks.issue_unit_reports(movement, number, list(chunk))
     outcome.counts["báo cáo đơn vị"] = len(refs)
 

@@ -6,7 +6,9 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.tasks import send_batch
 from models.db import session_scope
-from thidua import sweep
+from thidua import notify, sweep
+from thidua.status import find_movement
+from thidua.vn import now
 
 
 @flow(name="daily-sweep")
@@ -17,6 +19,11 @@ def daily_sweep(actor: str = "sweep") -> dict:
         codes = sweep.active_movements(s)
     for code in codes:
         lines += sweep_movement(code, actor)
+    # messages still owed by movements not under way (a close that crashed mid-send)
+    with session_scope() as s:
+        owing = [c for c in sweep.movements_with_due_messages(s, now()) if c not in codes]
+    for code in owing:
+        lines += retry_movement(code)
     create_markdown_artifact(
         key="daily-sweep", markdown="# Rà soát hằng ngày\n\n" + "\n".join(f"- {x}" for x in lines)
     )
@@ -26,3 +33,13 @@ def daily_sweep(actor: str = "sweep") -> dict:
 
 def sweep_movement(code: str, actor: str) -> list[str]:
     return sweep.sweep_movement(code, actor=actor, send=send_batch).lines(code)
+
+
+def retry_movement(code: str, movement_id: int | None = None) -> list[str]:
+    if movement_id is None:
+        with session_scope() as s:
+            movement_id = find_movement(s, code).id
+    retried = notify.retry_due(movement_id)
+    if retried.sent or retried.failed_permanent:
+        return [f"{code}: gửi lại — {retried.summary()}"]
+    return []

@@ -8,6 +8,9 @@ from pathlib import Path
 from sqlalchemy import Engine, event, make_url
 from sqlmodel import Session, create_engine
 
+PG_LOCK_TIMEOUT_MS = 30_000  # as SQLite's busy_timeout below
+PG_STATEMENT_TIMEOUT_MS = 600_000
+
 
 @cache
 def engine_for(url: str) -> Engine:
@@ -26,7 +29,16 @@ def engine_for(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # A lock held by another session (a stuck run, an admin's open transaction) or a runaway
+    # statement ends in an error the user is told about, not an endless wait.
+    options = f"-c lock_timeout={PG_LOCK_TIMEOUT_MS} -c statement_timeout={PG_STATEMENT_TIMEOUT_MS}"
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        connect_args={"options": options},
+    )
 
 
 def get_engine() -> Engine:

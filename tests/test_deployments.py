@@ -42,3 +42,12 @@ def test_no_remote_storage() -> None:
     assert SPEC["build"] is None and SPEC["push"] is None
     (step,) = SPEC["pull"]
     assert "prefect.deployments.steps.set_working_directory" in step
+
+
+def test_deployments_share_the_cli_stage_names_and_ask_for_the_movement() -> None:
+    assert set(DEPLOYMENTS) == {s.name for s in STAGE_DEFS} | {"daily-sweep"}
+    for s in STAGE_DEFS:
+        d = DEPLOYMENTS[s.name]
+        assert "movement" not in d.get("parameters", {}), s.name  # no default movement
+        assert d.get("parameters", {}) == s.params, s.name
+        assert "movement" in _flow(d["entrypoint"]).parameters.required

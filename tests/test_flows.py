@@ -98,7 +98,7 @@ def test_cli_refuses_out_of_order_stage(movement: str) -> None:
 
     result = CliRunner().invoke(app, ["stage", "run", movement, "interim-review"])
     assert result.exit_code == 2
-    assert "refused" in result.output and "Sơ kết" in result.output
+    assert "bị từ chối" in result.output and "Sơ kết" in result.output
 
 
 def test_rerunning_a_completed_stage_changes_nothing(movement: str) -> None:
@@ -261,3 +261,57 @@ async def _delete_deployments() -> None:
     async with get_client() as client:
         for d in await client.read_deployments():
             await client.delete_deployment(d.id)
+
+
+def test_a_stage_with_messages_waiting_says_pending_and_the_sweep_sends_them_once_closed(
+    movement: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mail server turns every message away for now: the stage does its work but says
+    `pending`, how many wait and why; `thidua status` lists them; the movement is then closed
+    and the daily sweep (which runs no stage of a closed movement) still delivers them."""
+    from datetime import datetime
+
+    from typer.testing import CliRunner
+
+    from flows.sweep import daily_sweep
+    from models import Person
+    from tests.test_notify_support import SmtpSink
+    from thidua.cli import app
+    from thidua.notify import waiting
+    from thidua.settings import reset_settings
+
+    sink = SmtpSink()
+    sink.start()
+    try:
+        monkeypatch.setenv("THIDUA_EMAIL_URL", sink.url())
+        monkeypatch.setenv("THIDUA_QUIET_HOURS", "")
+        reset_settings()
+        with _session() as s:
+            sink.tempfail = {e for e in s.exec(select(Person.email)) if e}
+        run = run_in_process(movement, "launch")
+        assert run.status == "pending", run.message
+        assert "chờ gửi lại" in run.message and "451" in run.message
+        assert _stage(movement) == Stage.REGISTRATION  # the stage's own work is done
+        shown = CliRunner().invoke(app, ["status", movement])
+        assert "Thông báo chờ gửi" in shown.output and "chờ gửi lại" in shown.output
+        assert CliRunner().invoke(app, ["stage", "run", movement, "launch"]).exit_code == 0
+
+        with _session() as s:  # closed since; the retries are due
+            m = s.exec(select(Movement).where(Movement.code == movement)).one()
+            m.stage = Stage.CLOSED.value
+            for n in s.exec(select(Notification).where(Notification.status == "retry")):
+                n.next_attempt_at = datetime(2000, 1, 1)
+                s.add(n)
+            s.add(m)
+            s.commit()
+            mid = m.id
+        sink.tempfail.clear()
+        daily_sweep()
+        with _session() as s:
+            assert waiting(s, mid) == []
+            assert set(s.exec(select(Notification.status))) == {"sent"}
+        got = Counter(r for _, rs, _ in sink.received for r in rs)
+        assert len(got) == _count(Notification, Notification.channel == "email")
+        assert set(got.values()) == {1}
+    finally:
+        sink.stop()

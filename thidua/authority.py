@@ -73,6 +73,17 @@ def load_profile(name: str) -> Profile:
     path = profiles_dir() / f"{name}.yaml"
     if not path.is_file():
         raise InvalidInput(f"Không có hồ sơ thẩm quyền '{name}' (có: {', '.join(profile_names())})")
+    stat = path.stat()  # read once per version of the file: a spec check reads it twice
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _PROFILES:
+        _PROFILES[key] = _load_profile(path)
+    return _PROFILES[key]
+
+
+_PROFILES: dict[tuple[str, int, int], Profile] = {}
+
+
+def _load_profile(path: Path) -> Profile:
     try:
         data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     except (YAMLError, UnicodeDecodeError) as e:

@@ -1,8 +1,9 @@
 """The whole-movement demo: Hà Nam 2022 on a generated organisation, through every stage, with
 every human step made through the same domain calls as the portal.
 
-It runs in one process on the embedded default: SQLite under the data directory, Prefect's
-local (ephemeral) server, notifications to the outbox."""
+It runs in one process on the embedded default: SQLite under the data directory (or the empty
+database THIDUA_DATABASE_URL names), the data directory's local Prefect server (thidua.server:
+kept between demo runs, reused by later commands), notifications to the outbox."""
 
 import os
 import random
@@ -35,7 +36,8 @@ class DemoResult:
 
 
 def prepare(data_dir: Path) -> None:
-    """A fresh demo directory; a folder that holds anything but an earlier demo is refused."""
+    """A fresh demo directory; a folder that holds anything but an earlier demo is refused. The
+    data directory's Prefect server (prefect/) is kept, so a second demo starts warm."""
     from thidua.errors import ThiduaError
 
     data_dir = data_dir.resolve()
@@ -45,21 +47,34 @@ def prepare(data_dir: Path) -> None:
                 f"Thư mục {data_dir} đã có dữ liệu không phải của bản chạy thử; hãy chọn thư mục "
                 "khác (--data-dir)."
             )
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
+        for entry in data_dir.iterdir():
+            if entry.name == "prefect":
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / MARKER).write_text("thidua demo\n")
     os.environ["THIDUA_DATA_DIR"] = str(data_dir)
-    os.environ.pop("THIDUA_DATABASE_URL", None)
     os.environ.pop("THIDUA_CLOCK", None)  # the replay sets the data directory's clock
     # One LibreOffice run at the end for every official document, instead of one per stage.
     os.environ["THIDUA_PDF"] = "false"
-    # Prefect's own state for this run lives in the demo folder too; its temporary server
-    # starts with the first flow.
-    os.environ.setdefault("PREFECT_HOME", str(data_dir / "prefect"))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     reset_settings()
+
+
+def _require_empty(session) -> None:
+    """THIDUA_DATABASE_URL may name the office's database: the demo never writes into one that
+    already holds a movement."""
+    from models import Movement
+    from thidua.errors import ThiduaError
+
+    if session.exec(select(Movement.id)).first() is not None:
+        raise ThiduaError(
+            "Cơ sở dữ liệu THIDUA_DATABASE_URL đã có phong trào; bản chạy thử cần một cơ sở dữ "
+            "liệu trống (tạo một cơ sở dữ liệu riêng, hoặc bỏ biến này để dùng SQLite)."
+        )
 
 
 def run_demo(
@@ -90,6 +105,7 @@ def run_demo(
 
     upgrade(get_settings().database_url)
     with session_scope() as s:
+        _require_empty(s)
         synthetic.generate_org(s, units=units, blocks=blocks, people=people, seed=2022)
         movement = spec.store_spec(s, loaded, actor="demo")
         code = movement.code
@@ -141,7 +157,7 @@ def replay_people(
         t = time.monotonic()
         run = run_in_process(code, name, actor="admin")
         result.stages.append(f"{name}: {run.status}")
-        if run.status not in {"done", "already_done"}:
+        if run.status not in {"done", "pending", "already_done"}:  # pending: the sweep sends
             raise ThiduaError(f"Giai đoạn {name} không hoàn thành ({run.status}): {run.message}")
         return f"{time.monotonic() - t:.1f} s"
 

@@ -58,3 +58,44 @@ class Problems:
     def raise_if_any(self, message: str) -> None:
         if self.items:
             raise InvalidInput(message, list(self.items))
+
+
+def os_reason(e: OSError) -> str:
+    """An operating-system error as a few Vietnamese words."""
+    import errno
+
+    return {
+        errno.ENOSPC: "hết chỗ trống trên đĩa",
+        errno.EDQUOT: "hết hạn mức dung lượng đĩa",
+        errno.EACCES: "không có quyền ghi",
+        errno.EPERM: "không có quyền ghi",
+        errno.EROFS: "ổ đĩa chỉ cho đọc",
+    }.get(e.errno or 0, e.strerror or type(e).__name__)
+
+
+def database_reason(e: BaseException) -> str | None:
+    """One Vietnamese sentence for a database error a user can act on (a lock held by another
+    process, a timeout, a full disk, no connection), or None for anything else."""
+    import sqlalchemy.exc as sa_exc
+
+    if not isinstance(e, sa_exc.DBAPIError):
+        return None
+    code = getattr(e.orig, "sqlstate", None)  # PostgreSQL (psycopg)
+    text = str(e.orig).lower()
+    if code == "55P03" or "database is locked" in text or "lock timeout" in text:
+        return (
+            "Cơ sở dữ liệu đang bị một tiến trình khác giữ khóa quá lâu: chưa ghi gì, hãy chạy "
+            "lại sau ít phút."
+        )
+    if code == "57014" or "statement timeout" in text:
+        return "Thao tác trên cơ sở dữ liệu chạy quá thời hạn cho phép nên đã dừng: chưa ghi gì."
+    if code in ("53100", "53200") or "disk is full" in text or "no space left" in text:
+        return "Đĩa của cơ sở dữ liệu đã đầy: chưa ghi gì, hãy giải phóng chỗ rồi chạy lại."
+    if code == "40P01" or "deadlock" in text:
+        return "Hai tiến trình tranh nhau cùng dữ liệu: chưa ghi gì, hãy chạy lại."
+    if isinstance(e, sa_exc.OperationalError):
+        return (
+            "Không kết nối được cơ sở dữ liệu hoặc lược đồ chưa được tạo (chạy 'thidua db "
+            f"upgrade'). Chi tiết: {str(e.orig).splitlines()[0] if e.orig else e}"
+        )
+    return None

@@ -24,7 +24,7 @@ from thidua.holidays_vn import add_working_days, work_calendar
 
 SWEEP_AT, OFFICE_AT, PEOPLE_AT = time(7, 0), time(8, 0), time(9, 30)
 
-STATUS = {"done": "xong", "already_done": "đã xong từ trước"}
+STATUS = {"done": "xong", "already_done": "đã xong từ trước", "pending": "còn thông báo chờ gửi"}
 
 # (what the timeline says, the call; it returns words for the timeline or None)
 Action = tuple[str, Callable[[], str | None]]

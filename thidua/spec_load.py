@@ -16,10 +16,11 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from thidua import safeyaml
 from thidua.errors import InvalidInput, Problem
 from thidua.spec_checks import Loc, cross_checks, valid_parts
 from thidua.spec_schema import DEADLINE_LABELS, MovementSpec
-from thidua.vn import nfc
+from thidua.vn import nfc, text_problems
 
 
 class _Constructor(RoundTripConstructor):
@@ -183,6 +184,8 @@ def _read(path: Path) -> tuple[Any, list[Problem]]:
         return None, [Problem("(tệp)", "tệp không phải văn bản UTF-8", where)]
     except OSError as e:
         return None, [Problem("(tệp)", f"không đọc được tệp ({e.strerror})", where)]
+    if bound := safeyaml.problem(text, where):  # alias bombs, deep nesting: before loading
+        return None, [bound]
     try:
         root = _yaml().load(text)
     except MarkedYAMLError as e:
@@ -219,6 +222,8 @@ def parse_spec(path: str | Path) -> tuple[MovementSpec | None, list[Problem]]:
         return Problem(field_path(loc), reason, f"{path}:{line}" if line else str(path))
 
     data = plain(root)
+    if bad := [problem(loc, why) for loc, why in text_problems(data)]:  # NUL, U+200B only…
+        return None, _sorted(bad)
     try:
         spec = MovementSpec.model_validate(data)
     except ValidationError as e:

@@ -16,7 +16,8 @@ class StageDef:
 
     @property
     def deployment(self) -> str:
-        return f"{self.flow}/{self.flow}"
+        """`flow/deployment`: each deployment is named after the stage an admin types."""
+        return f"{self.flow}/{self.name}"
 
 
 STAGE_DEFS: tuple[StageDef, ...] = (

@@ -21,6 +21,7 @@ class MovementStatus:
     deadlines: list[tuple[date, str]]  # upcoming, soonest first
     owed: dict[str, list[Owed]] = field(default_factory=dict)  # by unit code
     notification_failures: list[str] = field(default_factory=list)
+    notifications_waiting: list[str] = field(default_factory=list)  # how many, and why
 
 
 def find_movement(session: Session, code: str) -> Movement:
@@ -51,6 +52,7 @@ def movement_status(session: Session, code: str, on: date | None = None) -> Move
         deadlines=deadlines,
         owed=owed,
         notification_failures=_notification_failures(session, movement),
+        notifications_waiting=_waiting(session, movement),
     )
 
 
@@ -61,3 +63,9 @@ def _notification_failures(session: Session, movement: Movement) -> list[str]:
         f"{f.person_name} ({f.unit_name}) qua {f.channel} [{f.address}]: {f.reason}"
         for f in failures(session, movement.id)
     ]
+
+
+def _waiting(session: Session, movement: Movement) -> list[str]:
+    from thidua.notify import waiting
+
+    return waiting(session, movement.id)

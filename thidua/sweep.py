@@ -57,6 +57,15 @@ def active_movements(session: Session) -> list[str]:
     return [m.code for m in session.exec(select(Movement)) if m.stage not in done]
 
 
+def movements_with_due_messages(session: Session, now: datetime) -> list[str]:
+    """Every movement, closed ones included, holding messages the ledger says are due: a
+    retry whose time has come, or a reservation a crashed run left past its lease."""
+    from thidua.notify.ledger import T, claimable
+
+    ids = select(T.c.movement_id).where(claimable(now)).distinct()
+    return list(session.exec(select(Movement.code).where(Movement.id.in_(ids))).all())
+
+
 def _aware(dt: datetime) -> datetime:
     from datetime import UTC
 

@@ -3,7 +3,7 @@ otherwise. The CLI, the portal and the domain (a step completed) all start stage
 
 import asyncio
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from thidua.stages import stage_def
 
@@ -11,10 +11,11 @@ from thidua.stages import stage_def
 @dataclass
 class StageRun:
     stage: str
-    status: str  # done | already_done | refused | not_confirmed | scheduled | failed
+    status: str  # done | pending | already_done | refused | not_confirmed | scheduled | failed
     message: str
     via: str  # deployment | in-process
     flow_run_id: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
 
 
 def _deployment_available(name: str) -> bool:
@@ -39,9 +40,30 @@ def _deployment_available(name: str) -> bool:
         return False
 
 
+def check_request(movement: str, stage: str):
+    """The stage's definition; an unknown stage or movement is refused (ThiduaError) before any
+    server starts or anything changes."""
+    from models.db import session_scope
+    from thidua.status import find_movement
+
+    sdef = stage_def(stage)
+    with session_scope() as session:
+        find_movement(session, movement)
+    return sdef
+
+
 def start_stage(movement: str, stage: str, *, wait: bool = True, actor: str = "admin") -> StageRun:
     """Run stage `stage` of `movement`. With a server and its deployment, the run goes to a
-    worker (wait=False returns once it is scheduled); otherwise it runs here, now."""
+    worker (wait=False returns once it is scheduled); otherwise it runs here, now, recorded on
+    the data directory's local Prefect server (thidua.server)."""
+    from thidua.server import connected
+
+    sdef = check_request(movement, stage)
+    with connected():
+        return _start_stage(movement, sdef.name, wait=wait, actor=actor)
+
+
+def _start_stage(movement: str, stage: str, *, wait: bool, actor: str) -> StageRun:
     sdef = stage_def(stage)
     params = {"movement": movement, "actor": actor, **sdef.params}
     if _deployment_available(sdef.deployment):
@@ -60,17 +82,27 @@ def start_stage(movement: str, stage: str, *, wait: bool = True, actor: str = "a
             state.message or "",
             "deployment",
             str(run.id),
+            data.get("counts") or {},
         )
-    return run_in_process(movement, stage, actor=actor)
+    return _run_in_process(stage, movement, actor)
 
 
 def run_in_process(movement: str, stage: str, *, actor: str = "admin") -> StageRun:
+    from thidua.server import connected
+
+    sdef = stage_def(stage)
+    with connected():
+        return _run_in_process(sdef.name, movement, actor)
+
+
+def _run_in_process(stage: str, movement: str, actor: str) -> StageRun:
     sdef = stage_def(stage)
     flow = _load_flow(sdef.entrypoint)
     state = flow(movement=movement, actor=actor, **sdef.params, return_state=True)
     data = _state_data(state)
     status = data.get("status") or ("failed" if state.is_failed() else "done")
-    return StageRun(stage, status, data.get("message") or state.message or "", "in-process")
+    message = data.get("message") or _reason(state) or state.message or ""
+    return StageRun(stage, status, message, "in-process", counts=data.get("counts") or {})
 
 
 def start_stage_in_background(movement: str, stage: str, *, actor: str) -> None:
@@ -90,6 +122,21 @@ def _load_flow(entrypoint: str):
     path, func = entrypoint.split(":")
     module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
     return getattr(module, func)
+
+
+def _reason(state) -> str | None:
+    """A failed run's cause as one Vietnamese sentence (a lock, a full disk, a refusal)."""
+    from thidua.errors import ThiduaError, database_reason, os_reason
+
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception:
+        return None
+    if isinstance(exc, ThiduaError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"Lỗi khi ghi tệp: {os_reason(exc)}. Chưa ghi gì; chạy lại sau khi khắc phục."
+    return database_reason(exc) if isinstance(exc, BaseException) else None
 
 
 def _state_data(state) -> dict:

@@ -9,16 +9,60 @@ from typing import Any
 from thidua import clock
 from thidua.clock import TZ  # noqa: F401  (thidua.vn.TZ: what the rest reads)
 
+# Invisible characters that ride along with pasted text: zero-width space/joiners, word joiner,
+# byte-order mark. At either end of a value they are stripped like spaces.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+_EDGES = re.compile(f"^[\\s{_INVISIBLE}]+|[\\s{_INVISIBLE}]+$")
+
 
 def nfc(value: Any) -> Any:
-    """NFC-normalise every string inside value (text pasted from Word is often NFD)."""
+    """NFC-normalise every string inside value (text pasted from Word is often NFD), without
+    the spaces and zero-width characters at its ends."""
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value).strip()
+        return _EDGES.sub("", unicodedata.normalize("NFC", value))
     if isinstance(value, dict):
         return {nfc(k): nfc(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(nfc(v) for v in value)
     return value
+
+
+def text_problem(value: str) -> str | None:
+    """Why a text value cannot be kept, in Vietnamese, or None: a control character (NUL, …;
+    a line break or tab is fine), a bidirectional override, or nothing visible at all."""
+    for ch in value:
+        cat = unicodedata.category(ch)
+        if cat == "Cc" and ch not in "\n\t\r":
+            return f"có ký tự điều khiển không in được (U+{ord(ch):04X})"
+        if "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
+            return f"có ký tự đảo chiều văn bản (U+{ord(ch):04X})"
+    if value and all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in value):
+        return "chỉ có ký tự vô hình, không có chữ"
+    return None
+
+
+def text_problems(data: Any, loc: tuple = ()) -> list[tuple[tuple, str]]:
+    """(location, reason) of every string inside data (dicts, lists) that text_problem
+    refuses, keys included."""
+    if isinstance(data, str):
+        why = text_problem(data)
+        return [(loc, why)] if why else []
+    out: list[tuple[tuple, str]] = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if isinstance(k, str) and (why := text_problem(k)):
+                out.append(((*loc, k), f"tên trường {why}"))
+            out += text_problems(v, (*loc, k))
+    elif isinstance(data, list | tuple):
+        for i, v in enumerate(data):
+            out += text_problems(v, (*loc, i))
+    return out
+
+
+def ascii_int(value: str) -> int | None:
+    """An integer written with ASCII digits only ("12"; not "²" nor "١٢"), or None."""
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 def now() -> datetime:

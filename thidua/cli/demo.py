@@ -55,10 +55,16 @@ def demo(
         data_dir, units=units, blocks=blocks, people=people, say=typer.echo, until=_date(until)
     )
     _print(r)
-    typer.echo(
-        f"Cơ sở dữ liệu: {r.data_dir / 'thidua.db'}  (xem: thidua --data-dir "
-        f"{r.data_dir} status {r.movement})"
-    )
+    from thidua.server import status
+    from thidua.settings import get_settings
+
+    url = get_settings().database_url
+    db = r.data_dir / "thidua.db" if url.startswith("sqlite") else url.split("@")[-1]
+    typer.echo(f"Cơ sở dữ liệu: {db}  (xem: thidua --data-dir {r.data_dir} status {r.movement})")
+    info = status(r.data_dir)
+    if info:
+        typer.echo(f"Giao diện Prefect: {info.ui_url}  (dừng máy chủ: thidua --data-dir "
+                   f"{r.data_dir} server stop)")  # fmt: skip
 
 
 def rehearse(

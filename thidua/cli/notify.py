@@ -4,11 +4,6 @@ list what could not be delivered."""
 from typing import Annotated
 
 import typer
-from sqlmodel import Session, select
-
-from models import Movement
-from models.db import session_scope
-from thidua.errors import NotFound
 
 app = typer.Typer(
     help="Thông báo email / Zalo: nhắc hạn, gửi lại, danh sách gửi lỗi.", no_args_is_help=True
@@ -17,7 +12,12 @@ app = typer.Typer(
 MovementArg = Annotated[str, typer.Argument(help="Mã phong trào, ví dụ hanam-sct-2022")]
 
 
-def _movement(session: Session, code: str) -> Movement:
+def _movement(session, code: str):
+    from sqlmodel import select
+
+    from models import Movement
+    from thidua.errors import NotFound
+
     m = session.exec(select(Movement).where(Movement.code == code)).first()
     if m is None:
         raise NotFound(f"Không có phong trào mã '{code}'")
@@ -40,6 +40,7 @@ def remind(
     """Gửi các tin nhắc hạn và báo cáo Thủ trưởng đến hạn hôm nay (theo lịch ngày làm việc)."""
     from datetime import datetime
 
+    from models.db import session_scope
     from thidua.errors import InvalidInput, Problem
     from thidua.notify import deliver
     from thidua.reminders import due_reminders
@@ -69,6 +70,7 @@ def remind(
 @app.command("retry")
 def retry(movement: MovementArg) -> None:
     """Gửi lại các tin lỗi tạm thời đã đến giờ thử lại và các tin bị bỏ dở quá thời hạn giữ."""
+    from models.db import session_scope
     from thidua.notify import retry_due
 
     with session_scope() as s:
@@ -79,6 +81,7 @@ def retry(movement: MovementArg) -> None:
 @app.command("failures")
 def failures(movement: MovementArg) -> None:
     """Danh sách tin không gửi được (địa chỉ sai, Zalo từ chối…) kèm lý do."""
+    from models.db import session_scope
     from thidua.notify import counts
     from thidua.notify import failures as list_failures
 
@@ -92,3 +95,76 @@ def failures(movement: MovementArg) -> None:
     for f in items:
         where = f" ({f.address})" if f.address else ""
         typer.echo(f"  - {f.person_name} – {f.unit_name} – {f.channel}{where}: {f.reason}")
+
+
+@app.command("test")
+def test_message(
+    email: Annotated[
+        str | None, typer.Option("--email", help="Gửi một thư thử tới địa chỉ này")
+    ] = None,
+    zalo: Annotated[
+        str | None, typer.Option("--zalo", help="Gửi một tin Zalo thử tới số này")
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option("--template", help="Mã mẫu ZNS đã được Zalo duyệt (bắt buộc với --zalo)"),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Tham số của mẫu ZNS, dạng ten=giá trị (lặp lại được)"),
+    ] = None,
+) -> None:
+    """Gửi MỘT tin thử qua kênh đã cấu hình (THIDUA_EMAIL_URL / THIDUA_ZALO_URL) và in câu trả
+    lời của máy chủ thư hoặc của Zalo. Không ghi gì vào sổ gửi tin."""
+    from thidua.errors import InvalidInput, Problem
+    from thidua.notify.channels import channels_from_settings
+    from thidua.notify.contacts import normalise_email, normalise_phone
+    from thidua.notify.ledger import Row
+    from thidua.vn import now
+
+    if (email is None) == (zalo is None):
+        raise InvalidInput("Cần đúng một trong hai", [Problem("--email / --zalo", "chọn một kênh")])
+    when = now().strftime("%H:%M ngày %d/%m/%Y")
+    try:
+        if email is not None:
+            medium, address = "email", normalise_email(email)
+            payload = {"subject": "thidua — thư thử", "to_name": None,
+                       "body": f"Thư thử của hệ thống thi đua, khen thưởng, gửi lúc {when}. "
+                               "Nhận được thư này là kênh email đã cấu hình đúng."}  # fmt: skip
+        else:
+            medium, address = "zalo", normalise_phone(zalo)
+            if not template:
+                raise ValueError("cần --template: Zalo chỉ gửi tin theo mẫu ZNS đã được duyệt")
+            pairs = [p.partition("=") for p in param or []]
+            if any(not sep or not k.strip() for k, sep, _ in pairs):
+                raise ValueError("--param phải có dạng ten=giá trị")
+            payload = {"template_id": template, "params": {k.strip(): v for k, _, v in pairs}}
+    except ValueError as e:
+        field = "--email" if email is not None else "--zalo"
+        raise InvalidInput("Không gửi thử được", [Problem(field, str(e))]) from None
+    channel = channels_from_settings()[medium]
+    worker = channel.worker()
+    try:
+        row = Row(id=0, event="test", recipient="test", channel=medium, address=address,
+                  attempts=0, payload=payload)  # fmt: skip
+        answer = worker.send(row)
+    finally:
+        worker.close()
+    via = {
+        "smtp": "máy chủ SMTP",
+        "zns": "Zalo (ZNS)",
+        "outbox": "hộp thư đi (chưa cấu hình kênh thật)",
+    }
+    where = via.get(channel.transport, channel.transport)
+    if answer.ok:
+        typer.echo(f"Đã gửi tin thử tới {address} qua {where}. Trả lời: {answer.text}")
+        return
+    kind = (
+        "lỗi vĩnh viễn (sửa cấu hình hoặc địa chỉ)"
+        if answer.permanent
+        else "lỗi tạm thời (thử lại sau)"
+    )
+    typer.echo(
+        f"Không gửi được tin thử tới {address} qua {where}: {answer.text} — {kind}.", err=True
+    )
+    raise typer.Exit(1)

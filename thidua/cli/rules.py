@@ -1,16 +1,9 @@
 """`thidua rules`: check a rule set, import the award history."""
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from models.db import session_scope
-from thidua.history import import_history
-from thidua.rules import load_rule_set
-from thidua.rules.ruleset import DECIDERS, DENOMINATORS, ROUNDINGS, SCOPES, SUBJECTS
-from thidua.vn import number, percent
 
 app = typer.Typer(help="Bộ quy tắc xét khen thưởng và lịch sử khen thưởng.", no_args_is_help=True)
 
@@ -20,6 +13,12 @@ def check(
     ruleset_file: Annotated[str, typer.Argument(help="Tệp YAML hoặc tên bộ quy tắc")],
 ) -> None:
     """Kiểm tra một bộ quy tắc: in từng lỗi với dòng và trường, hoặc tóm tắt nếu hợp lệ."""
+    from decimal import Decimal
+
+    from thidua.rules import load_rule_set
+    from thidua.rules.ruleset import DECIDERS, DENOMINATORS, ROUNDINGS, SCOPES, SUBJECTS
+    from thidua.vn import percent
+
     rs = load_rule_set(ruleset_file)
     typer.echo(f"Bộ quy tắc {rs.name} (phiên bản {rs.version}, năm {rs.year}) hợp lệ.")
     typer.echo(f"{rs.title} — {rs.agency}")
@@ -52,6 +51,8 @@ def check(
 
 
 def _money(t) -> str:
+    from thidua.vn import number
+
     if t.reward is None:
         return ""
     parts = [
@@ -68,6 +69,9 @@ def history_import(
     actor: Annotated[str, typer.Option("--actor", help="Người nhập")] = "cli",
 ) -> None:
     """Nhập lịch sử khen thưởng từ Excel: nhập tất cả hoặc không nhập dòng nào."""
+    from models.db import session_scope
+    from thidua.history import import_history
+
     with session_scope() as session:
         added = import_history(session, path, actor=actor)
     typer.echo(f"Đã nhập {added} dòng lịch sử khen thưởng từ {path.name}.")
@@ -82,6 +86,7 @@ def check_nominations(
     from sqlalchemy import select
 
     from models import Nomination, Person, Unit
+    from models.db import session_scope
     from thidua.rules import check_all
     from thidua.status import find_movement
 

@@ -4,10 +4,18 @@ from typing import Annotated
 
 import typer
 
-from thidua.stages import STAGE_DEFS
-from thidua.triggers import start_stage
-
 app = typer.Typer(help="Các giai đoạn của phong trào: xem và chạy.", no_args_is_help=True)
+
+STATUS = {
+    "done": "đã thực hiện",
+    "already_done": "đã hoàn thành trước đó, không làm gì thêm",
+    "refused": "bị từ chối",
+    "not_confirmed": "chưa được xác nhận, chưa gửi gì",
+    "scheduled": "đã gửi yêu cầu chạy tới Prefect",
+    "failed": "không thành công",
+    "pending": "đã thực hiện, còn thông báo chờ gửi",
+}
+VIA = {"deployment": "qua Prefect worker", "in-process": "chạy tại máy này"}
 
 
 @app.command("list")
@@ -18,6 +26,8 @@ def stage_list(
 ) -> None:
     """Liệt kê các giai đoạn có thể chạy; với mã phong trào: các giai đoạn phong trào đó có
     (phong trào một đợt không có sơ kết, Đợt 2)."""
+    from thidua.stages import STAGE_DEFS
+
     defs = list(STAGE_DEFS)
     if movement:
         from models.db import session_scope
@@ -39,9 +49,51 @@ def stage_run(
     actor: Annotated[str, typer.Option(help="Người thực hiện, ghi vào nhật ký")] = "admin",
 ) -> None:
     """Chạy một giai đoạn: qua deployment khi có Prefect server, nếu không thì chạy tại chỗ."""
-    run = start_stage(movement, stage, wait=wait, actor=actor)
-    typer.echo(f"{run.stage} ({run.via}): {run.status}")
-    if run.message:
+    from thidua.triggers import check_request
+
+    sdef = check_request(movement, stage)  # refused before any server starts
+    typer.echo(f"{sdef.label} — {movement}…", err=True)
+    from thidua.server import connected
+    from thidua.triggers import start_stage
+
+    with connected(), _progress():  # Prefect set up before it is first imported
+        run = start_stage(movement, stage, wait=wait, actor=actor)
+    typer.echo(f"{sdef.label} ({VIA.get(run.via, run.via)}): {STATUS.get(run.status, run.status)}")
+    summary = "; ".join(f"{k}: {v}" for k, v in run.counts.items())
+    if run.message and run.message not in (run.status, summary):
         typer.echo(run.message)
+    for what, n in run.counts.items():
+        typer.echo(f"  {what}: {n}")
     if run.status in {"refused", "failed", "not_confirmed"}:
         raise typer.Exit(2)
+    if run.status == "pending":  # done, but some messages wait: a script must not read "done"
+        raise typer.Exit(3)
+
+
+class _progress:
+    """Rich progress bars, one per kind of work (documents, messages…), fed by the stage's
+    batches when it runs in this process."""
+
+    def __enter__(self) -> "_progress":
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        import flows.common
+
+        self.bars = Progress(TextColumn("{task.description}"), BarColumn(),
+                             MofNCompleteColumn(), console=Console(stderr=True),
+                             transient=False)  # fmt: skip
+        self.tasks: dict[str, int] = {}
+        self.hooks = flows.common.PROGRESS
+        self.hooks.append(self.update)
+        self.bars.start()
+        return self
+
+    def update(self, what: str, done: int, total: int) -> None:
+        if what not in self.tasks:
+            self.tasks[what] = self.bars.add_task(what, total=total)
+        self.bars.update(self.tasks[what], completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        self.bars.stop()
+        self.hooks.remove(self.update)

@@ -4,10 +4,6 @@ from typing import Annotated
 
 import typer
 
-from models.db import session_scope
-from thidua.status import movement_status
-from thidua.vn import long_date
-
 
 def status(
     movement: Annotated[str, typer.Argument(help="Mã phong trào, ví dụ hanam-sct-2022")],
@@ -16,6 +12,10 @@ def status(
     ] = False,
 ) -> None:
     """Giai đoạn của phong trào, các hạn sắp tới và những gì mỗi đơn vị còn phải nộp."""
+    from models.db import session_scope
+    from thidua.status import movement_status
+    from thidua.vn import long_date
+
     with session_scope() as session:
         st = movement_status(session, movement)
     m = st.movement
@@ -34,6 +34,10 @@ def status(
         typer.echo(f"  - {items[0].unit_name} [{code}]: {owed}")
     if len(shown) < len(st.owed):
         typer.echo(f"  … và {len(st.owed) - len(shown)} đơn vị khác (thêm --all để xem hết)")
+    if st.notifications_waiting:
+        typer.echo("Thông báo chờ gửi:")
+        for line in st.notifications_waiting:
+            typer.echo(f"  - {line}")
     if st.notification_failures:
         typer.echo(f"Thông báo gửi lỗi: {len(st.notification_failures)}")
         for line in st.notification_failures[:20]:

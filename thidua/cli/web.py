@@ -12,10 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import select
-
-from models import Account, Person
-from models.db import session_scope
 
 app = typer.Typer(
     help="Cổng thông tin: chạy máy chủ web (khi không có lệnh con), tạo tài khoản.",
@@ -78,6 +74,7 @@ def account_add(
     ] = False,
 ) -> None:
     """Tạo một tài khoản đăng nhập gắn với một cán bộ (vai trò lấy theo cán bộ)."""
+    from models.db import session_scope
     from thidua.web.auth import create_account
 
     password = _password(password_stdin)
@@ -95,6 +92,10 @@ def accounts_from_org(
 ) -> None:
     """Tạo tài khoản cho mọi cán bộ có vai trò (tên đăng nhập = mã cán bộ, mật khẩu ngẫu
     nhiên), ghi ra tệp CSV để quản trị viên bàn giao. Cán bộ đã có tài khoản được bỏ qua."""
+    from sqlmodel import select
+
+    from models import Account, Person
+    from models.db import session_scope
     from thidua.web.auth import create_account
 
     if out.exists():

@@ -7,11 +7,6 @@ import io
 import textwrap
 from decimal import Decimal
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
 from thidua import vn
 from thidua.documents.render import Image
 
@@ -19,10 +14,20 @@ _STYLE = {"font.family": "DejaVu Sans", "font.size": 9, "svg.hashsalt": "thidua"
 _MAX_BARS = 30  # beyond this a chart stops being readable; the table has every row
 
 
+def _plt():
+    """matplotlib on first use: importing it takes a second, and most stage runs draw nothing."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
+    _plt().close(fig)
     return buf.getvalue()
 
 
@@ -38,6 +43,7 @@ def progress_chart(
     if not items:
         return None
     items = items[:_MAX_BARS]
+    plt = _plt()
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(6.3, 0.55 * len(items) + 0.9))
         labels = [_wrap(label) for label, _ in items][::-1]
@@ -78,6 +84,7 @@ def ranking_chart(
     if not ranks:
         return None
     ranks = ranks[:_MAX_BARS]
+    plt = _plt()
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(6.3, 0.42 * len(ranks) + 1.0))
         labels = [_wrap(name, 34) for name, _, _ in ranks][::-1]

@@ -23,7 +23,7 @@ from thidua.documents.kinds import ISSUED, Kind, get_kind
 from thidua.documents.numbering import format_symbol, series_for, take_numbers
 from thidua.documents.render import CompiledTemplate
 from thidua.documents.templates import check_context, load_template, undefined_name
-from thidua.errors import InvalidInput, Problem
+from thidua.errors import InvalidInput, Problem, ThiduaError
 from thidua.settings import get_settings
 
 _CHUNK = 500
@@ -124,11 +124,39 @@ def _render(tpl: CompiledTemplate, kind: str, context: dict[str, Any]) -> bytes:
 
 
 def _write_file(rel: str, data: bytes) -> None:
+    from thidua.errors import os_reason
+
     path = Path(get_settings().document_dir) / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)  # readers never see half a file
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _drop_orphans(path)
+        tmp.write_bytes(data)
+        os.replace(tmp, path)  # readers never see half a file
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise ThiduaError(
+            f"Không ghi được văn bản {rel}: {os_reason(e)}. Chưa ghi gì; chạy lại giai đoạn sau "
+            "khi khắc phục."
+        ) from None
+
+
+def _drop_orphans(path: Path) -> None:
+    """Remove what a write of this file killed half-way left (its process is gone)."""
+    for old in path.parent.glob(f".{path.name}.*.tmp"):
+        pid = old.name.removesuffix(".tmp").rpartition(".")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            old.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _make(

@@ -3,6 +3,7 @@
     deliver(movement_id, [OutgoingMessage(event, kind, person_id, context)]) -> DeliveryReport
     retry_due(movement_id) -> DeliveryReport        # the sweep
     failures(session, movement_id) -> [Failure]     # permanent failures, for reports
+    waiting(session, movement_id) -> [str]          # how many wait, and why (Vietnamese)
 
 Channels are apprise URLs in settings; either left empty writes to the local outbox
 (THIDUA_OUTBOX_DIR: one .eml / .json file per message):
@@ -19,7 +20,7 @@ Delivery is at-least-once (the trade-off is stated in thidua.notify.ledger)."""
 
 from thidua.notify.base import DeliveryReport, OutgoingMessage, PermanentFailure
 from thidua.notify.delivery import deliver, retry_due
-from thidua.notify.ledger import Failure, counts, failures
+from thidua.notify.ledger import Failure, counts, failures, waiting
 
 __all__ = [
     "DeliveryReport",
@@ -30,4 +31,5 @@ __all__ = [
     "deliver",
     "failures",
     "retry_due",
+    "waiting",
 ]

@@ -1,8 +1,11 @@
 """The channels in force, from settings: email = THIDUA_EMAIL_URL (mailto:// | mailtos://),
 Zalo = THIDUA_ZALO_URL (zns://); either left empty (or set to outbox://) writes files to the
 outbox instead. Each channel gives workers: a worker sends one ledger row at a time and is
-used by one thread (an SMTP connection, an HTTP session)."""
+used by one thread (an SMTP connection, an HTTP session). A worker hands the step that makes
+the message taken (the SMTP end of data, the ZNS request, the outbox file) to `seal`, which
+records the acceptance before any other thread's message can be taken."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -28,8 +31,15 @@ class Answer:
     text: str
 
 
+Seal = Callable[[Callable[[], Answer]], Answer]
+
+
+def unsealed(step: Callable[[], Answer]) -> Answer:
+    return step()
+
+
 class Worker(Protocol):
-    def send(self, row: Row) -> Answer: ...
+    def send(self, row: Row, seal: Seal = unsealed) -> Answer: ...
     def reset(self) -> None: ...
     def close(self) -> None: ...
 
@@ -69,10 +79,22 @@ class _SmtpWorker:
         self.cfg = cfg
         self.sender = smtp_bulk.SmtpSender(cfg)
 
-    def send(self, row: Row) -> Answer:
+    def send(self, row: Row, seal: Seal = unsealed) -> Answer:
         if problem := _file_problem(row):
             return problem
-        a = self.sender.send(row.address, _email_bytes(row, self.cfg.from_addr, self.cfg.from_name))
+        data = _email_bytes(row, self.cfg.from_addr, self.cfg.from_name)
+
+        def sealed(end: Callable[[], smtp_bulk.SmtpAnswer]) -> smtp_bulk.SmtpAnswer:
+            out: list[smtp_bulk.SmtpAnswer] = []
+
+            def step() -> Answer:
+                out.append(end())
+                return Answer(out[0].ok, out[0].permanent, out[0].text)
+
+            seal(step)
+            return out[0]
+
+        a = self.sender.send(row.address, data, sealed)
         return Answer(a.ok, a.permanent, a.text)
 
     def reset(self) -> None:
@@ -100,10 +122,14 @@ class _ZnsWorker:
     def __init__(self, ch: "ZnsChannel") -> None:
         self.client = zns.ZnsClient(ch.cfg, ch.store, ch.limiter)
 
-    def send(self, row: Row) -> Answer:
+    def send(self, row: Row, seal: Seal = unsealed) -> Answer:
         p = row.payload
-        a = self.client.send(row.address, p["template_id"], p["params"], f"thidua-{row.id}")
-        return Answer(a.ok, a.permanent, a.text)
+
+        def step() -> Answer:
+            a = self.client.send(row.address, p["template_id"], p["params"], f"thidua-{row.id}")
+            return Answer(a.ok, a.permanent, a.text)
+
+        return seal(step)
 
     def reset(self) -> None:
         pass
@@ -130,7 +156,10 @@ class _OutboxWorker:
     def __init__(self, directory: Path, medium: str) -> None:
         self.directory, self.medium = directory, medium
 
-    def send(self, row: Row) -> Answer:
+    def send(self, row: Row, seal: Seal = unsealed) -> Answer:
+        return seal(lambda: self._write(row))
+
+    def _write(self, row: Row) -> Answer:
         name = f"{row.payload.get('movement_id', 0)}-{row.id:08d}-{self.medium}"
         try:
             if self.medium == "email":

@@ -11,7 +11,7 @@ from thidua.vn import nfc
 # server then refuses is classified from its answer.
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # Vietnamese mobile numbers: 84 + 9 digits, the first one of 3, 5, 7, 8, 9 (since 2018).
-_PHONE = re.compile(r"^84[35789]\d{8}$")
+_PHONE = re.compile(r"^84[35789][0-9]{8}$")  # ASCII digits: not "09١٢٣…" (Arabic-Indic)
 
 
 def normalise_email(raw: str | None) -> str:

@@ -1,7 +1,11 @@
 """deliver() and retry_due(): render, reserve in the ledger, send through the channels in a
 small thread pool, mark. Works in batches with its own sessions, so a flow task can call it on
-a chunk; a crash loses at most the marks of the batches in flight (see ledger.py)."""
+a chunk. A message the server accepted is recorded as sent at once, before its thread sends
+the next one (_Recorder), so a crash resends at most the message each thread had in flight;
+the other outcomes (retry, failed) are marked per batch (see ledger.py)."""
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,13 +27,71 @@ from thidua.notify.contacts import normalise_email, normalise_phone
 from thidua.notify.messages import has_zns, render_email, render_zns
 
 LEASE_MARGIN = 0.8  # stop starting new sends once 80% of the lease has gone
-Sent = tuple[ledger.Row, Answer | None]
+Sent = tuple[ledger.Row, Answer | None, bool]  # (row, answer, already recorded as sent)
+
+
+class _Recorder:
+    """Records an accepted message as sent the moment the server says so, on a connection of
+    its own, one short transaction each. The sending threads share one gate: the step that
+    makes a message taken (the SMTP end of data and its answer, a ZNS request, an outbox file)
+    and its record happen under it, so a crash can find at most one message accepted but not
+    recorded — one duplicate at most. The rest of a send (connection, envelope, body) runs
+    in parallel; only the last step waits, and a server takes messages one at a time anyway.
+
+    The commit need only survive the death of this process, not of the machine: SQLite runs
+    it with synchronous=NORMAL (WAL, no fsync per commit) and PostgreSQL with
+    synchronous_commit=off. A power cut can lose the last few records, and those messages
+    are then sent again — the ledger's at-least-once, never a loss."""
+
+    def __init__(self, clock: datetime | None) -> None:
+        self.gate = threading.Lock()
+        self.clock = clock
+        self.conn: sa.Connection | None = None
+
+    def _connection(self) -> sa.Connection:
+        if self.conn is None:
+            from models.db import get_engine
+
+            conn = get_engine().connect()
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            else:
+                conn.exec_driver_sql("SET synchronous_commit TO off")
+            conn.commit()
+            self.conn = conn
+        return self.conn
+
+    def seal(self, row: ledger.Row, step: Callable[[], Answer]) -> tuple[Answer, bool]:
+        """Run the step that makes the message taken; if it was, record it as sent before
+        releasing the gate. Returns (answer, recorded); not recorded (the database refused)
+        leaves the mark to the batch."""
+        with self.gate:
+            a = step()
+            if not a.ok:
+                return a, False
+            try:
+                conn = self._connection()
+                conn.execute(
+                    ledger.MARK_SENT, ledger.outcome(row, True, False, a.text, _utc(self.clock))
+                )
+                conn.commit()
+                return a, True
+            except sa.exc.SQLAlchemyError:
+                self.close()
+                return a, False
+
+    def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                self.conn.close()
+            self.conn = None
 
 
 class _Pool:
     """Workers kept for the whole call (SMTP connections survive from batch to batch)."""
 
-    def __init__(self, channels: dict[str, Channel]) -> None:
+    def __init__(self, channels: dict[str, Channel], clock: datetime | None) -> None:
+        self.recorder = _Recorder(clock)
         self.channels = channels
         self.workers: dict[str, list[Worker]] = {}
         self.executor = ThreadPoolExecutor(
@@ -56,7 +118,7 @@ class _Pool:
             for i, w in enumerate(workers):
                 part = items[i :: len(workers)]
                 if part:
-                    futures.append(self.executor.submit(_run, w, part, stop_at))
+                    futures.append(self.executor.submit(_run, w, part, stop_at, self.recorder))
 
         def wait() -> list[Sent]:
             return [x for f in futures for x in f.result()]
@@ -68,20 +130,33 @@ class _Pool:
             for w in ws:
                 w.close()
         self.executor.shutdown(wait=True)
+        self.recorder.close()
 
 
-def _run(w: Worker, rows: list[ledger.Row], stop_at: float):
+def _run(w: Worker, rows: list[ledger.Row], stop_at: float, recorder: _Recorder) -> list[Sent]:
     w.reset()
-    out = []
+    out: list[Sent] = []
     for r in rows:
         if time.monotonic() > stop_at:
-            out.append((r, None))
+            out.append((r, None, False))
             continue
-        try:
-            out.append((r, w.send(r)))
-        except Exception as e:  # a bug in one message must not lose the batch's marks
-            out.append((r, Answer(False, False, f"lỗi khi gửi: {e.__class__.__name__}: {e}")))
+        out.append(_send_one(w, r, recorder))
     return out
+
+
+def _send_one(w: Worker, r: ledger.Row, recorder: _Recorder) -> Sent:
+    recorded = False
+
+    def seal(step: Callable[[], Answer]) -> Answer:
+        nonlocal recorded
+        a, recorded = recorder.seal(r, step)
+        return a
+
+    try:
+        a = w.send(r, seal)
+    except Exception as e:  # a bug in one message must not lose the batch's marks
+        a = Answer(False, False, f"lỗi khi gửi: {e.__class__.__name__}: {e}")
+    return r, a, recorded
 
 
 def _utc(now: datetime | None) -> datetime:
@@ -330,13 +405,14 @@ def _mark(results: list[Sent], report: DeliveryReport, clock: datetime | None) -
     now = _utc(clock)
     marks = []
     with session_scope() as s:
-        for row, a in results:
+        for row, a, recorded in results:
             if a is None:
                 marks.append(ledger.postpone(row, now, "trả lại: hết thời hạn giữ chỗ"))
                 report.pending += 1
                 continue
             m = ledger.outcome(row, a.ok, a.permanent, a.text, now)
-            marks.append(m)
+            if not recorded:
+                marks.append(m)
             if m["_status"] == ledger.SENT:
                 report.sent += 1
                 report.count(row.channel, "sent")
@@ -360,12 +436,13 @@ def deliver(
     """Send each message to its person on each of their channels, at least once and never
     again once recorded as sent. `now` is for tests (quiet hours, lease, backoff clock).
 
-    Batches overlap: batch k+1 is rendered and reserved while batch k is on the wire, so a
-    crash can leave at most two batches sent but unmarked (then resent after the lease)."""
+    Batches overlap: batch k+1 is rendered and reserved while batch k is on the wire. Each
+    accepted message is recorded as sent at once, so a crash leaves at most the message each
+    sending thread had in flight sent but unrecorded (resent after the lease)."""
     report = DeliveryReport()
     channels = channels_from_settings()
     report.transports = {ch.medium: ch.transport for ch in channels.values()}
-    pool = _Pool(channels)
+    pool = _Pool(channels, now)
     in_flight: Callable[[], list[Sent]] | None = None
     try:
         for chunk in _chunks(messages, batch_size):
@@ -411,7 +488,7 @@ def retry_due(
         return report
     channels = channels_from_settings()
     report.transports = {ch.medium: ch.transport for ch in channels.values()}
-    pool = _Pool(channels)
+    pool = _Pool(channels, now)
     after = 0
     try:
         while True:

@@ -5,14 +5,14 @@ there belongs to someone else), committed, then marked `sent`, `retry` (a tempor
 due again at next_attempt_at, with exponential backoff) or `failed` (permanent; reported).
 
 Trade-off: **at-least-once**. A message is never dropped: a row left `reserved` by a crashed
-worker for longer than LEASE is claimed again and resent. The price is a possible duplicate for
-the messages a worker had handed to the server but not yet marked when it died (at most the
-batches in flight: two, since the next batch is reserved while one is on the wire), or whose
-SMTP transaction was cut after DATA. We prefer a second reminder to a missing one; a resent
-email keeps its Message-ID (derived from the ledger row) and a resent ZNS its tracking_id, so
-mail clients fold the duplicate. A message recorded as `sent` is never sent again, by any
-re-run. A worker stops starting sends once 80% of its lease has gone and gives the rest back,
-so a slow channel never lets a lease lapse under a live worker.
+worker for longer than LEASE is claimed again and resent. A message the server accepted is
+recorded `sent` at once (MARK_SENT, one short commit) before its thread sends another, so the
+price is at most one duplicate per sending thread and crash: the message the server had
+accepted when the worker died, before its record was committed. We prefer a second reminder to
+a missing one; a resent email keeps its Message-ID (derived from the ledger row) and a resent
+ZNS its tracking_id, so mail clients fold the duplicate. A message recorded as `sent` is never
+sent again, by any re-run. A worker stops starting sends once 80% of its lease has gone and
+gives the rest back, so a slow channel never lets a lease lapse under a live worker.
 
 Statuses: reserved | sent | retry | failed (permanent) | cancelled (a reminder that became
 moot before its retry: the unit submitted in the meantime).
@@ -20,7 +20,7 @@ moot before its retry: the unit submitted in the meantime).
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -214,6 +214,21 @@ _MARK = (
 )
 
 
+# Only a reservation becomes sent: a row a sweep already took back (the lease ran out under
+# a hung worker) keeps the outcome that sweep records.
+MARK_SENT = (
+    sa.update(T)
+    .where(T.c.id == sa.bindparam("_id"), T.c.status == RESERVED)
+    .values(
+        status=sa.bindparam("_status"),
+        answer=sa.bindparam("_answer"),
+        attempts=sa.bindparam("_attempts"),
+        sent_at=sa.bindparam("_sent_at"),
+        next_attempt_at=sa.bindparam("_next"),
+    )
+)
+
+
 def mark(session: Session, results: list[dict[str, Any]]) -> None:
     """Record many outcomes in one executemany: dicts with _id, _status, _answer, _attempts,
     _sent_at, _next."""
@@ -311,3 +326,48 @@ def counts(session: Session, movement_id: int) -> dict[str, dict[str, int]]:
     ):
         out.setdefault(ch, {})[st] = n
     return out
+
+
+def waiting(
+    session: Session, movement_id: int, events: Iterable[str] | None = None, now=None
+) -> list[str]:
+    """The movement's messages not yet delivered nor given up (of these events, if given), as
+    Vietnamese lines saying how many wait and why; empty when none wait."""
+    cond = [T.c.movement_id == movement_id, T.c.status.in_((RESERVED, RETRY))]
+    evs = sorted(set(events)) if events is not None else None
+    if evs is not None and not evs:
+        return []
+    rows: list[sa.Row] = []
+    for i in range(0, len(evs or [None]), 500):
+        extra = [T.c.event.in_(evs[i : i + 500])] if evs is not None else []
+        rows += session.execute(
+            sa.select(
+                T.c.status,
+                sa.func.count(),
+                sa.func.min(T.c.next_attempt_at),
+                sa.func.max(T.c.answer),
+            )
+            .where(*cond, *extra)
+            .group_by(T.c.status)
+        ).all()
+    held = sum(n for st, n, _, _ in rows if st == RESERVED)
+    retry = [(n, at, answer) for st, n, at, answer in rows if st == RETRY]
+    lines = []
+    if held:
+        lines.append(
+            f"{held} thông báo đang được giữ chỗ để gửi (một lượt gửi khác đang chạy, hoặc "
+            f"lượt trước bị dừng giữa chừng): gửi lại sau {int(LEASE.total_seconds() // 60)} "
+            "phút giữ chỗ, khi rà soát hằng ngày hoặc bằng lệnh `thidua notify retry`"
+        )
+    n = sum(x[0] for x in retry)
+    if n:
+        from thidua.vn import TZ
+
+        first = min((at for _, at, _ in retry if at is not None), default=None)
+        when = ""
+        if first is not None:
+            first = first if first.tzinfo else first.replace(tzinfo=UTC)
+            when = f", lần gửi lại sớm nhất lúc {first.astimezone(TZ):%H:%M ngày %d/%m/%Y}"
+        why = "; ".join(sorted({a for _, _, a in retry if a})) or "lỗi tạm thời"
+        lines.append(f"{n} thông báo chờ gửi lại ({why}){when}")
+    return lines

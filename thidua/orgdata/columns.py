@@ -53,7 +53,9 @@ def plain_word(text: str) -> str:
 
 
 _ROLE_WORDS = {plain_word(w): r for r, words in ROLES.items() for w in (r, *words)}
-CODE = re.compile(r"^[^\s,;]+$")  # codes are listed comma-separated in the blocks sheet
+# codes are listed comma-separated in the blocks sheet; no invisible character may make two
+# codes that look alike differ
+CODE = re.compile(r"^[^\s,;\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+$")
 # The columns' sizes in models/org.py, so that a long value is a row error, not a failed write.
 MAX_LENGTH = {
     "code": 64, "name": 300, "short_name": 100, "kind": 100, "email": 254, "full_name": 200,

@@ -22,6 +22,9 @@ from thidua.orgdata.columns import (
     parse_roles,
 )
 from thidua.orgdata.reading import read_rows
+from thidua.vn import ascii_int, text_problem
+
+MAX_HEADCOUNT = 1_000_000
 
 
 def import_org(session: Session, path: str | Path | list[Path], *, actor: str) -> ImportSummary:
@@ -94,7 +97,9 @@ class _Plan:
             if required and not value:
                 self.bad(row, key, "thiếu giá trị bắt buộc")
             elif len(value) > MAX_LENGTH.get(key, 10_000):
-                self.bad(row, key, f"dài quá {MAX_LENGTH[key]} ký tự")
+                self.bad(row, key, f"dài quá {MAX_LENGTH.get(key, 10_000)} ký tự")
+            elif why := text_problem(value):
+                self.bad(row, key, why)
         if not CODE.match(row.values["code"] or "x"):
             self.bad(row, "code", "mã không được có khoảng trắng, dấu phẩy hay chấm phẩy")
         if row.values.get("email") and not EMAIL.match(row.values["email"]):
@@ -108,8 +113,10 @@ class _Plan:
             parent = row.values["parent"]
             if parent and not self._known_unit(parent):
                 self.bad(row, "parent", f"không có đơn vị mã '{parent}' (trong tệp hoặc đã nhập)")
-            if row.values["headcount"] and not row.values["headcount"].isdigit():
-                self.bad(row, "headcount", "số người phải là số nguyên không âm")
+            n = row.values["headcount"]
+            if n and (ascii_int(n) is None or ascii_int(n) > MAX_HEADCOUNT):  # not "²", not 2^63
+                self.bad(row, "headcount", f"số người phải là số nguyên từ 0 đến {MAX_HEADCOUNT:,}"
+                         .replace(",", "."))  # fmt: skip
         # The tree as it will be: the file's parents over the database's.
         id_code = {i: c for c, (i, _) in self.db_units.items()}
         parent_of = {c: id_code.get(p) for c, (_, p) in self.db_units.items()}
@@ -233,7 +240,7 @@ class _Plan:
         return {
             "code": code, "name": v["name"], "short_name": v["short_name"] or None,
             "kind": v["kind"] or None, "email": v["email"] or None,
-            "headcount": int(v["headcount"]) if v["headcount"] else None, "active": True,
+            "headcount": ascii_int(v["headcount"]) if v["headcount"] else None, "active": True,
         }  # fmt: skip
 
     @staticmethod

@@ -29,8 +29,8 @@ def _header_key(kind: str, header: str) -> str | None:
 def _rows(kind: str, table: Iterable[list[object]], where: str, problems: list[Problem]):
     """Rows of one sheet or CSV file as Row objects. A missing required column, an unknown
     column (a misspelt header would silently drop its data) or a repeated one is a problem."""
-    it = iter(table)
-    header = next(it, None)
+    it = _guarded(iter(table), where, problems)
+    _, header = next(it, (1, None))
     if header is None:
         return []
     keys = [_header_key(kind, _cell(h)) for h in header]
@@ -46,7 +46,7 @@ def _rows(kind: str, table: Iterable[list[object]], where: str, problems: list[P
             problems.append(Problem(label, "cột có hai lần", at))
     example = {c[0]: c[4] for c in COLUMNS[kind]}
     rows = []
-    for n, raw in enumerate(it, 2):
+    for n, raw in it:
         values = {c[0]: "" for c in COLUMNS[kind]}
         for key, v in zip(keys, raw, strict=False):
             if key:
@@ -55,6 +55,30 @@ def _rows(kind: str, table: Iterable[list[object]], where: str, problems: list[P
             continue
         rows.append(Row(kind, f"{where}, dòng {n}", values))
     return rows
+
+
+def _guarded(it, where: str, problems: list[Problem]):
+    """(row number, cells) until the end, or until the file turns out unreadable half-way (a
+    corrupt sheet, a CSV cell over the csv module's limit): that is one problem naming the row,
+    not an exception."""
+    n = 0
+    while True:
+        n += 1
+        try:
+            raw = next(it)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            why = (
+                "có ô dài quá 131.072 ký tự" if "field larger" in str(e) else f"sai dạng CSV ({e})"
+            )
+            problems.append(Problem("(dòng)", why, f"{where}, dòng {n}"))
+            return
+        except Exception as e:  # openpyxl and the XML parser raise many kinds
+            why = f"tệp hỏng từ dòng này, không đọc tiếp được ({type(e).__name__})"
+            problems.append(Problem("(sheet)", why, f"{where}, dòng {n}"))
+            return
+        yield n, raw
 
 
 def read_rows(path: str | Path | list[Path]) -> tuple[list[Row], list[Problem]]:

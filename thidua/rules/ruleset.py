@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from thidua import safeyaml
 from thidua.errors import InvalidInput, Problem, Problems
 from thidua.rules.expr import Compiled, ExprError, Vocabulary, compile_expr
 from thidua.settings import PROJECT_ROOT, get_settings
@@ -241,7 +242,8 @@ def load_rule_set(name_or_path: str | Path) -> RuleSet:
 def _load(path: Path) -> RuleSet:
     yaml = YAML(typ="rt")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"))
+        text = safeyaml.checked(path.read_text("utf-8"), path.name, "Bộ quy tắc không đọc được")
+        data = yaml.load(text)
     except UnicodeDecodeError:
         raise InvalidInput(
             f"Bộ quy tắc {path.name} không đọc được",

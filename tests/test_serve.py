@@ -1,0 +1,79 @@
+"""scripts/serve for real: the data directory's Prefect server, every deployment and two
+workers; a stage started from the command line runs on a worker; SIGTERM stops the workers and
+the server, and nothing of them remains."""
+
+import json
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_runtime import cli_env, make_data_dir, server_processes, thidua
+from thidua.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _post(url: str, body: dict) -> list | dict:
+    req = urllib.request.Request(
+        url, json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _workers_of(data_dir: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"worker\x00start" in cmdline and f"THIDUA_DATA_DIR={data_dir}".encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
+def test_serve_runs_a_stage_on_a_worker_and_stops_on_sigterm(tmp_path: Path) -> None:
+    data = make_data_dir(tmp_path / "data")
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    log = (tmp_path / "serve.log").open("w")
+    serve = subprocess.Popen([str(PROJECT_ROOT / "scripts" / "serve"), str(port), "2"],
+                             env=cli_env(data), stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 400
+        while time.monotonic() < deadline:
+            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
+            try:
+                deployments = _post(f"{api}/deployments/filter", {})
+                workers = _post(f"{api}/work_pools/thidua/workers/filter", {})
+            except OSError:
+                deployments = workers = []
+            if len(deployments) == 12 and len(workers) == 2:
+                break
+            time.sleep(1)
+        else:
+            pytest.fail((tmp_path / "serve.log").read_text())
+        run = thidua(data, "stage", "run", "hanam-sct-2022", "launch")
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "Phát động phong trào (qua Prefect worker): đã thực hiện" in run.stdout
+        assert "thông báo đã gửi: " in run.stdout  # the counts, from the run's final state
+        assert len(_workers_of(data)) == 2
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        code = serve.wait(timeout=120)
+    assert code in (0, 143), (tmp_path / "serve.log").read_text()
+    assert _workers_of(data) == []
+    assert server_processes(data / "prefect") == []
