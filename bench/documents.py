@@ -63,7 +63,9 @@ def main() -> None:
             {
                 "recipient": f"{demo_data.PEOPLE[i % 4][0]} {i + 1}",
                 "position_unit": f"Chuyên viên – Đơn vị số {i % UNITS + 1}",
-                "achievement": "xuất sắc trong phong trào thi đua năm 2022",
+                "verb": "TẶNG",
+                "form": "GIẤY KHEN",
+                "citation": "Đã có thành tích xuất sắc trong phong trào thi đua năm 2022",
                 "title": "Giấy khen",
                 "book_number": f"{i + 1:04d}",
             }

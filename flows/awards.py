@@ -1,5 +1,6 @@
-"""Awards: the call for nominations; the appraisal (rule checks, nominee list, achievement
-reports, the council's secret vote); the decision drafted from the count; and, once the head
+"""Awards: the call for nominations; the appraisal (rule checks, nominee list, the dossiers
+failing a rule without a recorded exception returned to their units, achievement reports, the
+council's secret vote on the rest); the decision drafted from the count; and, once the head
 has approved it, the certificates and notices that close the movement.
 
 Between these flows the people decide — units nominate, the council votes, the head approves —
@@ -37,6 +38,12 @@ def appraisal(movement: str, actor: str = "admin", vote_days: int = 5) -> State:
     outcome.counts["điểm chưa đạt"] = len(failures)
     outcome.lines += failures[:100]
     documents_line(outcome, [nominee_list])
+
+    # The rules gate the ballot: what fails a rule without a recorded exception goes back
+    returned, notices = tasks.return_failing(movement, actor=actor)
+    outcome.counts["hồ sơ trả lại"] = len(returned)
+    outcome.lines += returned[:100]
+    send(outcome, "appraisal", notices)
     outcome.lines += [f"Chỉ tiêu thi đua {line}" for line in tasks.compare_with_targets(movement)]
 
     # An achievement report for each nominee, in batches

@@ -24,6 +24,7 @@ build_report_notices = _task(stagework.report_messages, name="build-report-notic
 issue_final_report = _task(stagework.final_report, name="rank-blocks-and-issue-final-report")
 build_nomination_call = _task(stagework.nomination_call, name="build-nomination-call")
 check_nominations = _task(stagework.check_nominations, name="check-nominations")
+return_failing = _task(stagework.return_failing, name="return-failing-dossiers")
 compare_with_targets = _task(stagework.quota_lines, name="compare-with-emulation-targets")
 find_nominations = _task(stagework.nominations_on_agenda, name="find-nominations")
 issue_achievement_reports = _task(stagework.achievement_reports, name="issue-achievement-reports")

@@ -11,6 +11,7 @@ from models.awards import (
     Evidence,
     Meeting,
     Nomination,
+    NominationException,
     Recusal,
     VoteReceipt,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "Meeting",
     "Movement",
     "Nomination",
+    "NominationException",
     "Notification",
     "Participant",
     "Period",

@@ -32,8 +32,27 @@ class Nomination(SQLModel, table=True):
     facts: dict = json_column(dict)  # task rating, months worked, discipline, initiatives…
     status: str = Field(default="submitted", max_length=20, index=True)
     status_reason: str | None = None
+    # The unit's own order among its nominations for this title (1 = first): who stays within
+    # a quota when the unit proposes more than it may. None: after the ranked ones.
+    priority: int | None = None
     submitted_by: str = Field(max_length=100)
     submitted_at: datetime = created_at()
+
+
+class NominationException(SQLModel, table=True):
+    """The office's recorded exception: a nomination that fails a rule goes before the council
+    all the same, for a stated reason (thidua.exceptions). One row per rule excepted."""
+
+    __table_args__ = (UniqueConstraint("nomination_id", "rule_id", name="uq_nomination_exception"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    nomination_id: int = Field(foreign_key="nomination.id", index=True)
+    rule_id: str = Field(max_length=100)
+    finding: str  # what the check found when the exception was recorded (Vietnamese)
+    legal_basis: str = ""
+    reason: str
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = created_at()
 
 
 class Evidence(SQLModel, table=True):

@@ -68,14 +68,21 @@ class TargetResult(SQLModel, table=True):
 
 
 class CriteriaTable(SQLModel, table=True):
-    """The block's scoring table (bảng tiêu chí chấm điểm); block_id None = every block."""
+    """The block's scoring table (bảng tiêu chí chấm điểm); block_id None = every block.
 
-    __table_args__ = (UniqueConstraint("movement_id", "block_id", name="uq_criteria_table"),)
+    Versioned: a replacement after launch is a new row (version + 1) and the old one is marked
+    replaced; the old row, its criteria and the scores given against them stay as the record."""
+
+    __table_args__ = (
+        UniqueConstraint("movement_id", "block_id", "version", name="uq_criteria_table"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     movement_id: int = Field(foreign_key="movement.id", index=True)
     block_id: int | None = Field(default=None, foreign_key="block.id")
     name: str = Field(max_length=300)
+    version: int = 1
+    replaced_at: datetime | None = timestamp()  # None: the version in force
 
 
 class Criterion(SQLModel, table=True):

@@ -131,7 +131,11 @@ def registration_summary():
     header(doc)
     title(doc, "BÁO CÁO")
     par(doc, "{{ intro }}")
-    par(doc, "Số đơn vị đã đăng ký: {{ registered_count }}/{{ participant_count }} đơn vị.")
+    tag(doc, "{%p if missing_units %}")
+    par(doc, "Đã có {{ registered_count }}/{{ participant_count }} đơn vị đăng ký thi đua.")
+    tag(doc, "{%p else %}")
+    par(doc, "Tất cả {{ participant_count }} đơn vị tham gia phong trào đã đăng ký thi đua.")
+    tag(doc, "{%p endif %}")
     grid(
         doc,
         [
@@ -195,6 +199,9 @@ def final_report():
     heading(doc, "II. KẾT QUẢ CHẤM ĐIỂM, XẾP HẠNG CÁC KHỐI THI ĐUA")
     tag(doc, "{%p for b in blocks %}")
     heading(doc, "{{ b.stt }}. {{ b.name }}", italic=True)
+    tag(doc, "{%p if b.unscored %}")
+    par(doc, "{{ b.unscored }}")
+    tag(doc, "{%p else %}")
     grid(
         doc,
         [
@@ -207,9 +214,12 @@ def final_report():
         "b.rows",
         "u",
     )
+    tag(doc, "{%p if b.tie_rule %}")
     par(doc, "{{ b.tie_rule }}", size=12, italic=True)
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p if b.chart %}")
     par(doc, "{{ b.chart }}", align="c", indent=False)
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
     par(doc, "{{ closing }}")
@@ -251,8 +261,12 @@ def unit_report():
         "r",
     )
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if status_text %}")
     par(doc, "{{ status_text }}")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if submitted_line %}")
     par(doc, "{{ submitted_line }}", size=12, italic=True)
+    tag(doc, "{%p endif %}")
     signature(doc)
     return doc
 
@@ -354,7 +368,7 @@ def minutes():
     tag(doc, "{%p if exceptions %}")
     par(doc, "Hội đồng đã xem xét các trường hợp được đề nghị xét ngoại lệ:", before=6)
     loop(doc, "exceptions", "e", "- {{ e.subject }}, {{ e.title }}: {{ e.rule }}; lý do: "
-         "{{ e.reason }}" + END, after=0)  # fmt: skip
+         "{{ e.reason }} (do {{ e.by }} đề nghị)" + END, after=0)  # fmt: skip
     tag(doc, "{%p endif %}")
     heading(doc, "III. KẾT QUẢ BỎ PHIẾU KÍN")
     par(doc, "{{ denominator_line }}")
@@ -496,14 +510,21 @@ def certificates():
     )
     par(doc, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True, underline=True, align="c", after=24)
     par(doc, "{{ issuer_title }}", size=18, bold=True, align="c", after=6)
-    par(doc, "TẶNG", size=18, bold=True, align="c", after=6)
-    p = par(doc, "GIẤY KHEN", size=48, bold=True, align="c", after=18)
+    # A Giấy khen: "TẶNG" then the red "GIẤY KHEN"; a Bằng chứng nhận: the red "CHỨNG NHẬN"
+    # (certificate_contexts says which, CERTIFICATE_FORMS).
+    tag(doc, "{%p if c.form %}")
+    par(doc, "{{ c.verb }}", size=18, bold=True, align="c", after=6)
+    p = par(doc, "{{ c.form }}", size=48, bold=True, align="c", after=18)
     p.runs[0].font.color.rgb = RGBColor(0x9C, 0x00, 0x00)
+    tag(doc, "{%p else %}")
+    p = par(doc, "{{ c.verb }}", size=40, bold=True, align="c", after=18, before=12)
+    p.runs[0].font.color.rgb = RGBColor(0x9C, 0x00, 0x00)
+    tag(doc, "{%p endif %}")
     par(doc, "{{ c.recipient }}", size=26, bold=True, align="c", after=6)
     tag(doc, "{%p if c.position_unit %}")
     par(doc, "{{ c.position_unit }}", size=16, align="c", after=6)
     tag(doc, "{%p endif %}")
-    par(doc, "Đã có thành tích {{ c.achievement }}", size=16, italic=True, align="c", after=30)
+    par(doc, "{{ c.citation }}", size=16, italic=True, align="c", after=30)
     width = text_width(page)
     t = table(doc, [width * 0.5, width * 0.5], 1, borders=False)
     lc, rc = t.rows[0].cells

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from models import AuditEvent, CriteriaTable, Criterion, Deadline, Person, Score
+from models import AuditEvent, CriteriaTable, Criterion, Deadline, Person
 from tests.factories import make_person, make_units
 from thidua.amend import amend_deadline, set_criteria_table
 from thidua.errors import InvalidInput
@@ -41,7 +41,7 @@ def movement(session: Session):
 
 
 def test_a_table_added_after_launch_is_owed_versioned_and_told(session: Session, movement):
-    m, units = movement
+    m, _ = movement
     assert "self_score" not in {o.kind for o in outstanding(session, m)}  # no table: not owed
     messages = set_criteria_table(session, m, TABLE, actor="vp", reason="Bổ sung bảng tiêu chí")
     assert [msg.kind for msg in messages] == ["amendment_notice"]  # the one focal point
@@ -54,17 +54,11 @@ def test_a_table_added_after_launch_is_owed_versioned_and_told(session: Session,
     ).all()
     assert [e.data["version"] for e in events] == [1, 2]
     assert events[1].data["from"][1][0] == "TC2" and len(events[1].data["to"]) == 1
-    (table,) = session.exec(select(CriteriaTable)).all()
-    assert [c.code for c in session.exec(select(Criterion))] == ["TC1"]
-    # once a unit is scored against it, the table stays as it is
-    (crit,) = session.exec(select(Criterion).where(Criterion.table_id == table.id)).all()
-    session.add(Score(movement_id=m.id, unit_id=units[0].id, criterion_id=crit.id,
-                      scorer_kind="self", points=50, scored_by="u"))  # fmt: skip
-    session.flush()
-    with pytest.raises(InvalidInput) as e:
-        set_criteria_table(session, m, TABLE, actor="vp", reason="Đổi lại")
-    assert [p.field for p in e.value.problems] == ["criteria"]
-    assert "đã có 1 điểm chấm" in e.value.problems[0].reason
+    # a replacement is a new version; the old one stays as the record (tests/test_amend_versions)
+    old, new = session.exec(select(CriteriaTable).order_by(CriteriaTable.version)).all()
+    assert old.replaced_at is not None and (new.version, new.replaced_at) == (2, None)
+    current = session.exec(select(Criterion.code).where(Criterion.table_id == new.id)).all()
+    assert current == ["TC1"]
 
 
 def test_bad_table_and_bad_deadline_name_the_field(session: Session, movement):

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from models import Decision, DecisionItem, Movement, Nomination, Unit
 from models.base import utcnow
-from tests.test_rules_support import GOOD, nominate, people, unit
+from tests.test_rules_support import GOOD, history, nominate, people, unit
 from thidua import documents as D
 from thidua.authority import authority_of, load_profile, profile_names, resolve
 from thidua.awarding import draft_decisions
@@ -259,6 +259,9 @@ def _vote_all_yes(session, m, titles: list[str]):
     chair = people(session, office, 1, prefix="CT", roles=["council_chair"])[0]
     members = [chair, *people(session, office, 4, prefix="TV", roles=["council_member"])]
     nominees = people(session, office, len(titles), prefix="DN")
+    for p, t in zip(nominees, titles, strict=True):
+        if t == "CSTD_TINH":  # three years of CSTĐCS: it meets its criteria and is on the paper
+            history(session, p, "CSTDCS", m.year - 3, m.year - 2, m.year - 1)
     noms = [
         nominate(session, m, unit=office, person=p, title=t, facts=GOOD)
         for p, t in zip(nominees, titles, strict=True)

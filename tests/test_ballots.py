@@ -13,7 +13,7 @@ from models import AuditEvent, Ballot, CouncilMember, Meeting, Nomination, Recus
 from models.base import utcnow
 from models.db import engine_for
 from tests.conftest import _truncate_all
-from tests.test_rules_support import GOOD, movement, nominate, people, unit
+from tests.test_rules_support import GOOD, history, movement, nominate, people, unit
 from thidua.ballots import (
     SYSTEM_COMPLETE,
     cast_ballot,
@@ -37,6 +37,9 @@ def setup_council(session, n_members=10):
     members = people(session, office, n_members - 1, prefix="TV", roles=["council_member"])
     people(session, office, 2, prefix="NV")  # staff, not on the council
     nominees = people(session, office, 2, prefix="DN")
+    # Three years of CSTĐCS: the CSTĐ cấp tỉnh nomination meets its criteria (the rules gate
+    # the ballot paper, thidua.exceptions)
+    history(session, nominees[0], "CSTDCS", 2022, 2023, 2024)
     tinh = nominate(session, m, unit=office, person=nominees[0], title="CSTD_TINH", facts=GOOD)
     ldtt = nominate(session, m, unit=office, person=nominees[1], title="LDTT", facts=GOOD)
     session.commit()
@@ -241,6 +244,7 @@ def test_fifty_concurrent_attempts_leave_one_ballot_on_postgres(pg_url):
 
 def test_a_member_who_is_nominated_is_recused_from_his_own_nomination(session):
     m, chair, members, tinh, ldtt = setup_council(session)
+    history(session, chair, "CSTDCS", 2022, 2023, 2024)
     own = nominate(session, m, unit=unit(session, "BGD"), person=chair, title="CSTD_TINH",
                    facts=GOOD)  # fmt: skip
     session.commit()

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from models import Attendance, AuditEvent, CouncilMember
 from models.base import utcnow
-from tests.test_rules_support import GOOD, movement, nominate, people, unit
+from tests.test_rules_support import GOOD, history, movement, nominate, people, unit
 from thidua import ballots
 from thidua import documents as D
 from thidua.errors import InvalidInput, TransitionRefused
@@ -28,6 +28,7 @@ def nine(session):
     members = [chair, secretary, *people(session, office, 7, prefix="TV", roles=["council_member"])]
     outsider = people(session, office, 1, prefix="NV")[0]
     nominees = people(session, office, 2, prefix="DN")
+    history(session, nominees[0], "CSTDCS", 2022, 2023, 2024)  # so the rules put him on the paper
     tinh = nominate(session, m, unit=office, person=nominees[0], title="CSTD_TINH", facts=GOOD)
     ldtt = nominate(session, m, unit=office, person=nominees[1], title="LDTT", facts=GOOD)
     session.commit()

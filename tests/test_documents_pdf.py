@@ -62,11 +62,12 @@ def test_pdf_batch_renders_pages_and_text(sqlite_url, session_sqlite, tmp_path):
     # the certificates: one landscape page per recipient
     cpdf = D.document_path(certs, pdf=True)
     info = subprocess.run(["pdfinfo", str(cpdf)], capture_output=True, text=True, check=True)
-    assert "Pages:           3" in info.stdout and "841.89 x 595.3" in info.stdout
+    # three Giấy khen and three Bằng chứng nhận (CSTĐCS, TTLĐXS); none for LĐTT, TTLĐTT
+    assert "Pages:           6" in info.stdout and "841.89 x 595.3" in info.stdout
     ctext = subprocess.run(
         ["pdftotext", str(cpdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert ctext.count("GIẤY KHEN") == 3
+    assert ctext.count("GIẤY KHEN") == 3 and ctext.count("CHỨNG NHẬN") == 3
 
 
 def test_without_libreoffice_pdf_is_skipped(sqlite_url, session_sqlite, monkeypatch, tmp_path):

@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 
 import flows.common
 import flows.period
-from models import AuditEvent, IssuedDocument, Movement, Notification
+from models import AuditEvent, DecisionItem, IssuedDocument, Movement, Nomination, Notification
 from models.db import engine_for
 from thidua import spec, synthetic
 from thidua.lifecycle import Stage, replay
@@ -77,6 +77,20 @@ def test_whole_lifecycle_through_every_stage(tmp_path: Path, prefect_server, mon
         assert kinds[kind] >= 1, kind
     assert result.counts["hồ sơ được khen thưởng"] > 0
     assert result.counts["hồ sơ trình cấp trên"] >= 1  # CSTD_TINH goes to the province
+    # The rules gate the ballot: every item of the decision and the memo passes the checks
+    # (`rules check-nominations`) or carries an exception the office recorded; the demo
+    # records one and it is awarded.
+    with _session() as s:
+        from thidua import exceptions
+
+        m = s.exec(select(Movement)).one()
+        gaps = exceptions.uncovered(s, m)
+        items = s.exec(select(DecisionItem.nomination_id)).all()
+        assert items and all(not gaps[nid] for nid in items)
+        excepted = exceptions.excepted(s)
+        assert excepted and set(excepted) <= set(items)
+        assert s.exec(select(func.count()).select_from(Nomination)
+                      .where(Nomination.status == "withdrawn")).one() >= 1  # fmt: skip
     outbox = Counter(p.suffix for p in (tmp_path / "demo" / "outbox").rglob("*.*"))
     assert outbox[".eml"] > 0 and outbox[".json"] > 0  # email and Zalo, one file each message
     assert outbox[".eml"] + outbox[".json"] == result.counts["thông báo đã gửi"]

@@ -100,7 +100,8 @@ def test_equal_totals_more_full_marks_first_then_same_rank(session):
     top = ranking.ranks[:2]
     assert not any(r.flag for r in ranking.ranks)
     assert all("Hội đồng xem xét, quyết định" in r.note for r in top)
-    assert "đồng hạng 1 với DV2" in top[0].note
+    # names, not codes: the note is printed in the final report
+    assert f"Đồng hạng 1 với {top[1].unit_name}" in top[0].note
 
 
 def test_two_flags_per_block_from_an_agencys_own_rule_set(session, tmp_path, monkeypatch):

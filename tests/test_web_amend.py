@@ -6,9 +6,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from models import AuditEvent, Criterion, Deadline
+from models import AuditEvent, CriteriaTable, Criterion, Deadline
 from models.db import engine_for
 from tests.web_helpers import login, make_world, quiet, token
+from thidua.lifecycle import Stage
 from thidua.web.app import create_app
 
 
@@ -37,9 +38,41 @@ def test_admin_amends_deadline_and_criteria(world, sqlite_url):
             "name": "Bảng tiêu chí sửa đổi", "rows": rows, "reason": "Sửa theo góp ý",
             "csrf_token": token(client, page)})  # fmt: skip
         assert ok.status_code == 200 and "Đã lưu bảng tiêu chí" in ok.text
+        html = client.get(page).text
+        assert "Bảng tiêu chí sửa đổi — mọi khối, phiên bản" in html and "(đang áp dụng)" in html
     with Session(engine_for(sqlite_url)) as s:
         due = s.exec(select(Deadline.due_on).where(Deadline.kind == "self_score")).one()
         assert due == date(2022, 12, 2)
-        assert [c.code for c in s.exec(select(Criterion).order_by(Criterion.seq))] == ["TC1", "TC2"]
+        current = select(Criterion).join(CriteriaTable).where(CriteriaTable.replaced_at.is_(None))
+        assert [c.code for c in s.exec(current.order_by(Criterion.seq))] == ["TC1", "TC2"]
         actions = [e.action for e in s.exec(select(AuditEvent).order_by(AuditEvent.id))]
         assert actions[-2:] == ["deadline.amended", "criteria.amended"]
+
+
+def test_a_unit_scored_on_a_replaced_table_is_asked_to_score_again(sqlite_url, monkeypatch):
+    quiet(monkeypatch)
+    world = make_world(sqlite_url, stage=Stage.PERIOD2_OPEN, units=3, people=12)
+    with Session(engine_for(sqlite_url)) as s:
+        codes = s.exec(select(Criterion.code).order_by(Criterion.seq)).all()
+    with TestClient(create_app()) as client:
+        login(client, world.focal)
+        page = f"/unit/{world.code}"
+        points = {f"p:{c}": "1" for c in codes}
+        r = client.post(f"{page}/scores", data={**points, "csrf_token": token(client, page)})
+        assert r.status_code == 200 and "Đã tự chấm điểm" in client.get(page).text
+        client.post("/logout", data={"csrf_token": token(client, page)})
+        login(client, world.admin)
+        admin = f"/admin/m/{world.code}"
+        ok = client.post(f"{admin}/criteria", data={
+            "name": "Bảng tiêu chí sửa đổi", "rows": "TC1 | Hoàn thành nhiệm vụ | 100",
+            "reason": "Sửa theo góp ý", "csrf_token": token(client, admin)})  # fmt: skip
+        assert "Đã lưu bảng tiêu chí" in ok.text
+        html = client.get(admin).text
+        assert 'phiên bản 1 <span class="muted">(đã thay' in html
+        client.post("/logout", data={"csrf_token": token(client, admin)})
+        login(client, world.focal)
+        html = client.get(page).text
+        assert "Tự chấm điểm lại theo bảng tiêu chí mới (phiên bản 2)" in html
+        assert "Chưa tự chấm điểm" in html
+        form = client.get(f"{page}/scores").text
+        assert "Bảng tiêu chí sửa đổi (phiên bản 2;" in form and 'name="p:TC1"' in form

@@ -1,7 +1,8 @@
 """After launch an admin may set a deadline or add or replace a criteria table: the domain
 checks it, records it (audited, versioned: each change is a numbered event with the old and
-the new), and returns the message telling the units' focal points. Documents already issued are
-files of their version and are not touched.
+the new; a replaced criteria table stays as a record beside its successor), and returns the
+message telling the units' focal points. Documents already issued are files of their version
+and are not touched.
 
     with session_scope() as s:
         m = find_movement(s, "hanam-sct-2022")
@@ -16,13 +17,14 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import AuditEvent, Block, CriteriaTable, Criterion, Deadline, Movement, Score
+from models.base import utcnow
 from thidua import announce
 from thidua.errors import InvalidInput, Problem
 from thidua.lifecycle import Stage, audit, period_count
 from thidua.notify import OutgoingMessage
 from thidua.spec_load import deadline_label, reason_vi
 from thidua.spec_schema import DEADLINE_LABELS, CriteriaTableSpec
-from thidua.vn import long_date, nfc
+from thidua.vn import long_date, nfc, number
 
 # From the tally on, scores and deadlines are facts of the record: no more changes.
 CLOSED = {Stage.FINAL_TALLIED, Stage.PROPOSALS, Stage.APPRAISAL, Stage.DECIDED, Stage.CLOSED}
@@ -95,8 +97,10 @@ def amend_deadline(
 def set_criteria_table(
     session: Session, movement: Movement, data: dict, *, actor: str, reason: str
 ) -> list[OutgoingMessage]:
-    """Add the criteria table of a block (or of every block), or replace one no unit has yet
-    been scored against; the messages to send after commit."""
+    """Add the criteria table of a block (or of every block), or replace the one in force by a
+    new version; the old version and the scores given against it stay as the record and no
+    longer count, so the units scored against it owe a new self-score. The messages to send
+    after commit."""
     reason = nfc(reason or "").strip()
     problems: list[Problem] = []
     _open(movement, "bảng tiêu chí", problems)
@@ -108,53 +112,70 @@ def set_criteria_table(
             for err in e.errors()
         ]
         raise InvalidInput("Bảng tiêu chí không hợp lệ", problems) from None
-    block_id = None
+    block = None
     if table.block:
-        block_id = session.exec(select(Block.id).where(Block.code == table.block)).first()
-        if block_id is None:
+        block = session.exec(select(Block).where(Block.code == table.block)).first()
+        if block is None:
             problems.append(Problem("block", f"không có khối thi đua mã '{table.block}'"))
     if not reason:
         problems.append(Problem("reason", "phải ghi lý do điều chỉnh"))
-    current = session.exec(
-        select(CriteriaTable).where(
-            CriteriaTable.movement_id == movement.id, CriteriaTable.block_id == block_id
-        )
-    ).first()
-    old = []
-    if current is not None:
-        old = session.exec(select(Criterion).where(Criterion.table_id == current.id)).all()
-        scored = session.exec(
-            select(func.count())
-            .select_from(Score)
-            .where(Score.criterion_id.in_([c.id for c in old] or [-1]))
-        ).one()
-        if scored:
-            problems.append(Problem("criteria", f"đã có {scored} điểm chấm theo bảng hiện hành; "
-                                    "không thay bảng được nữa"))  # fmt: skip
     if problems:
         raise InvalidInput(f"Không điều chỉnh được bảng tiêu chí của {movement.code}", problems)
-    if current is None:
-        current = CriteriaTable(movement_id=movement.id, block_id=block_id, name=table.name)
-    current.name = table.name
-    session.add(current)
-    session.flush()
-    for c in old:
-        session.delete(c)
+    block_id = block.id if block else None
+    versions = session.exec(
+        select(CriteriaTable).where(
+            CriteriaTable.movement_id == movement.id,
+            CriteriaTable.block_id == block_id if block_id else CriteriaTable.block_id.is_(None),
+        )
+    ).all()
+    current = next((t for t in versions if t.replaced_at is None), None)
+    old = (
+        session.exec(select(Criterion).where(Criterion.table_id == current.id)).all()
+        if current
+        else []
+    )
+    scored = set()
+    if old:
+        scored = set(
+            session.exec(
+                select(Score.unit_id).where(Score.criterion_id.in_([c.id for c in old])).distinct()
+            )
+        )
+    version = max((t.version for t in versions), default=0) + 1
+    if current is not None:
+        current.replaced_at = utcnow()
+        session.add(current)
+    new = CriteriaTable(movement_id=movement.id, block_id=block_id, name=table.name,
+                        version=version)  # fmt: skip
+    session.add(new)
     session.flush()
     session.add_all(
-        Criterion(table_id=current.id, seq=i, code=c.code, text=c.text, max_points=c.max_points,
+        Criterion(table_id=new.id, seq=i, code=c.code, text=c.text, max_points=c.max_points,
                   evidence_required=c.evidence)
         for i, c in enumerate(table.criteria, 1)
     )  # fmt: skip
     key = table.block or "*"
-    version = _version(session, movement, "criteria.amended", key)
     audit(session, actor=actor, movement_id=movement.id, entity="criteria_table", entity_id=key,
           action="criteria.amended", reason=reason,
-          data={"version": version, "name": table.name,
+          data={"version": version, "name": table.name, "table_id": new.id,
+                "replaced_table_id": current.id if current else None,
+                "units_scored_on_replaced": len(scored),
                 "from": [[c.code, c.text, str(c.max_points)] for c in old],
                 "to": [[c.code, c.text, str(c.max_points)] for c in table.criteria]})  # fmt: skip
     session.flush()
-    total = sum(c.max_points for c in table.criteria)
-    change = f"{table.name} ({len(table.criteria)} tiêu chí, tổng {total:g} điểm)"
+    total = number(sum(c.max_points for c in table.criteria), 2).removesuffix(",00")
+    scope = f"khối {block.name}" if block else "các khối thi đua"
+    change = (
+        f"«{table.name}», phiên bản {version} ({len(table.criteria)} tiêu chí, tổng {total} "
+        f"điểm), áp dụng cho {scope}"
+    )
+    if current is not None:
+        change += f", thay «{current.name}» phiên bản {current.version}"
+    if scored:
+        change += (
+            f". Điểm đã chấm theo phiên bản {current.version} được lưu làm hồ sơ, không tính "
+            f"khi tổng kết; {len(scored)} đơn vị đã chấm điểm theo phiên bản đó cần tự chấm "
+            f"lại theo phiên bản {version}"
+        )
     return _tell(session, movement, f"criteria:{key}:v{version}", "bảng tiêu chí chấm điểm",
                  change, reason)  # fmt: skip

@@ -171,7 +171,7 @@ def resolve(
     in normal case and its head's title from the signer ("GIÁM ĐỐC" → "Giám đốc Sở …"); the
     province, unless given, from the parent agency ("UBND TỈNH HÀ NAM")."""
     if spec is None:
-        name = agency.title()  # "SỞ CÔNG THƯƠNG" → "Sở Công Thương"
+        name = vn.agency_name(agency)  # "SỞ CÔNG THƯƠNG" → "Sở Công Thương"
         spec = AuthoritySpec(
             profile=DEFAULT_PROFILE, name=name, head_title=f"{signer_title.capitalize()} {name}"
         )

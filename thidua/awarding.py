@@ -4,14 +4,16 @@ approval (a human decision, recorded), and what approval sets going.
 The agency's head decides the titles within his authority (the agency's authority profile says
 which, thidua/authority.py); the rest go upward with a proposal memo (tờ trình) to the authority
 the profile names (a Sở to the Chủ tịch UBND tỉnh, a UBND tỉnh to the Thủ tướng). A nomination the
-council passed becomes "accepted"; on approval of the decision it is "awarded" and enters the
-award history; one that did not pass is "rejected"."""
+council passed, checked again at drafting against the rules (or carrying a recorded exception
+for each rule it fails, thidua.exceptions), becomes "accepted"; on approval of the decision it
+is "awarded" and enters the award history; one that did not pass, or fails the check again, is
+"rejected" with the reason."""
 
 from sqlmodel import Session, select
 
 from models import Decision, DecisionItem, Meeting, Movement, Nomination
 from models.base import utcnow
-from thidua import ballots
+from thidua import ballots, exceptions
 from thidua.authority import Authority, authority_of
 from thidua.documents.context_common import title_name
 from thidua.dossiers import set_outcome
@@ -35,11 +37,16 @@ def draft_decisions(
     rule_set = rule_set_for(movement)
     authority = authority_of(movement)
     results = {r.nomination_id: r for r in ballots.results(session, meeting)}
-    nominations = session.exec(select(Nomination).where(Nomination.id.in_(list(results)))).all()
-    own: list[Nomination] = []
-    upward: list[Nomination] = []
+    nominations = session.exec(
+        select(Nomination).where(Nomination.id.in_(list(results))).order_by(Nomination.id)
+    ).all()
+    # The council's count first: what it did not pass is rejected and so counts towards no
+    # ratio or quota in the check that follows.
+    passed: list[Nomination] = []
     for n in nominations:
-        if not results[n.id].passed:
+        if results[n.id].passed:
+            passed.append(n)
+        else:
             set_outcome(
                 session,
                 nomination=n,
@@ -47,6 +54,11 @@ def draft_decisions(
                 actor=actor,
                 reason=ballots.outcome_reason(results[n.id]),
             )
+    refused = _recheck(session, movement, rule_set, passed, actor=actor)
+    own: list[Nomination] = []
+    upward: list[Nomination] = []
+    for n in passed:
+        if n.id in refused:
             continue
         (own if _decided_here(authority, n.title) else upward).append(n)
         set_outcome(session, nomination=n, status="accepted", actor=actor)
@@ -59,9 +71,43 @@ def draft_decisions(
         )
     audit(session, actor=actor, movement_id=movement.id, entity="decision",
           action="decision.drafted",
-          data={"decided_here": len(own), "proposed_upward": len(upward)})  # fmt: skip
+          data={"decided_here": len(own), "proposed_upward": len(upward),
+                "not_awarded_on_recheck": sorted(refused)})  # fmt: skip
     session.flush()
     return made
+
+
+def _recheck(
+    session: Session, movement: Movement, rule_set, passed: list[Nomination], *, actor: str
+) -> set[int]:
+    """Check every nomination the council passed again, now that the count is known (a
+    Lao động tiên tiến rejected lowers a collective's ratio; one rejected frees a quota
+    place): one that fails a rule no recorded exception covers is not awarded, the reason
+    recorded. Criteria first, then — on what remains — quotas, so that a place freed is
+    not lost. Returns the ids not awarded."""
+    quotas = {q.id for q in rule_set.quotas}
+
+    def is_quota(f) -> bool:
+        return f.rule_id in quotas or f.rule_id.startswith("chi_tieu.")
+
+    remaining = {n.id: n for n in passed}
+    refused: set[int] = set()
+    while remaining:
+        gaps = exceptions.uncovered(session, movement)
+        failing = {nid: gaps[nid] for nid in remaining if gaps.get(nid)}
+        if not failing:
+            break
+        criteria = {nid: f for nid, f in failing.items() if not all(map(is_quota, f))}
+        for nid, failures in (criteria or failing).items():
+            set_outcome(
+                session,
+                nomination=remaining.pop(nid),
+                status="rejected",
+                actor=actor,
+                reason="Kiểm tra lại khi dự thảo quyết định: " + exceptions.refusal(failures),
+            )
+            refused.add(nid)
+    return refused
 
 
 def _decided_here(authority: Authority, code: str) -> bool:

@@ -47,8 +47,9 @@ from models import (
     VoteReceipt,
 )
 from models.base import utcnow
+from thidua import exceptions
 from thidua.authority import authority_of
-from thidua.errors import InvalidInput, NotFound, ThiduaError, TransitionRefused
+from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError, TransitionRefused
 from thidua.lifecycle import audit
 from thidua.results import Roll, VoteResult
 from thidua.rules.engine import rule_set_for
@@ -156,16 +157,22 @@ def open_meeting(
 ) -> Meeting:
     """Open a sitting of the council (created from the people with council roles if the
     movement has none yet) to vote on the given nominations, by default every nomination
-    submitted or accepted. In the caller's transaction, audited."""
+    submitted or accepted that passes its checks or carries an exception for each rule it
+    fails; a given nomination that does not is refused. In the caller's transaction, audited."""
     council = _council(session, movement)
+    # The rules gate the paper: a nomination failing a criterion or a quota is on it only with
+    # an exception the office recorded (thidua.exceptions).
+    blocked = {nid: f for nid, f in exceptions.uncovered(session, movement).items() if f}
     if nomination_ids is None:
-        nomination_ids = list(
-            session.execute(
+        nomination_ids = [
+            nid
+            for nid in session.execute(
                 select(Nomination.id)
                 .where(Nomination.movement_id == movement.id, Nomination.status.in_(ON_AGENDA))
                 .order_by(Nomination.id)
             ).scalars()
-        )
+            if nid not in blocked
+        ]
     else:
         found = set(
             session.execute(
@@ -178,6 +185,13 @@ def open_meeting(
         if missing:
             raise NotFound(
                 f"Hồ sơ số {', '.join(map(str, missing))} không thuộc phong trào {movement.code}"
+            )
+        failing = [i for i in nomination_ids if i in blocked]
+        if failing:
+            raise InvalidInput(
+                "Hồ sơ chưa đạt tiêu chuẩn và chưa có ngoại lệ được ghi nhận: không đưa vào "
+                "phiếu bầu",
+                [Problem(f"Hồ sơ số {i}", exceptions.refusal(blocked[i])) for i in failing],
             )
     if not nomination_ids:
         raise InvalidInput("Không có hồ sơ nào để Hội đồng bỏ phiếu")

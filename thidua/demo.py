@@ -79,14 +79,18 @@ def _require_empty(session) -> None:
 
 def run_demo(
     data_dir: Path, *, units: int = 40, blocks: int = 4, people: int = 600,
-    say: Callable[[str], None] = print, spec_path: Path = EXAMPLE, until: date | None = None,
+    say: Callable[[str], None] = print, spec_path: Path | None = None, pdf: bool = True,
+    until: date | None = None,
 ) -> DemoResult:  # fmt: skip
-    """The movement of `spec_path` replayed on its own calendar (thidua.replay), day by day
-    from its launch to the decision (or to `until`), on a generated organisation."""
+    """The movement of spec_path (Hà Nam 2022 by default; any examples/*.yaml runs the same
+    way) replayed on its own calendar (thidua.replay), day by day from its launch to the
+    decision (or to `until`), on a generated organisation of the given size."""
     started = time.monotonic()
     from thidua import spec
 
-    loaded = spec.load_spec(spec_path)  # a bad spec is refused before anything is touched
+    loaded = spec.load_spec(
+        spec_path or EXAMPLE
+    )  # a bad spec is refused before anything is touched
     if until is not None:
         from thidua.clock import check_year
 
@@ -115,7 +119,7 @@ def run_demo(
     say(f"Ngày cuối: {replayed.last} (đồng hồ phong trào của thư mục này dừng ở ngày đó).")
 
     t = time.monotonic()
-    pdfs = _official_pdfs(code)
+    pdfs = _official_pdfs(code) if pdf else 0
     say(
         f"  Bản PDF của {pdfs} văn bản chính (một lần chạy LibreOffice): "
         f"{time.monotonic() - t:.1f} s"
@@ -170,6 +174,7 @@ def replay_people(
     on(wd(due["nominations"], -1), "nominate", lambda: _nominate(code, rng))
     appraisal = next(d for d, names in p.stages.items() if "appraisal" in names)
     vote_day = wd(appraisal, 2)
+    on(appraisal, "withdraw", lambda: _withdraw_returned(code))
 
     def vote() -> str:
         t = time.monotonic()
@@ -267,8 +272,14 @@ def _score(code: str, rng: random.Random) -> str:
     with session_scope() as s:
         m = find_movement(s, code)
         criteria = list(
-            s.exec(select(Criterion).join(CriteriaTable).where(CriteriaTable.movement_id == m.id))
+            s.exec(
+                select(Criterion)
+                .join(CriteriaTable)
+                .where(CriteriaTable.movement_id == m.id, CriteriaTable.replaced_at.is_(None))
+            )
         )
+        if not criteria:  # a movement without block scoring (no bảng tiêu chí)
+            return
         for u in _participants(s, code):
             own = {c.code: (c.max_points * Decimal(rng.uniform(0.8, 1.0))).quantize(Decimal("0.5"))
                    for c in criteria}  # fmt: skip
@@ -283,10 +294,15 @@ def _score(code: str, rng: random.Random) -> str:
 
 
 def _nominate(code: str, rng: random.Random) -> str:
-    """Units propose their people and themselves; one dossier is returned and corrected."""
+    """Units propose most of their people as Lao động tiên tiến (so that the collective meets
+    its ratio), one or two for Chiến sĩ thi đua cơ sở in their own order of priority, and
+    themselves; one dossier is returned and corrected. One LĐTT rated below "hoàn thành tốt"
+    is returned at appraisal and withdrawn. One unit proposes only half its people, so its
+    collective misses the ratio: it goes before the council on an exception the office records
+    (people still on probation, not yet considered for a title this year)."""
     from models import Person
     from models.db import session_scope
-    from thidua import dossiers
+    from thidua import dossiers, exceptions
     from thidua.ballots import COUNCIL_ROLES
     from thidua.history import AwardItem, record_awards
     from thidua.status import find_movement
@@ -294,29 +310,35 @@ def _nominate(code: str, rng: random.Random) -> str:
     good = {"task_rating": "HTXSNV", "months_worked": 12, "discipline": "none"}
     with session_scope() as s:
         m = find_movement(s, code)
-        first = None
+        first = half = None
         for i, u in enumerate(_participants(s, code)):
             people = list(s.exec(select(Person).where(Person.unit_id == u.id).order_by(Person.id)))
-            for j, p in enumerate(people[:2]):
+            share = len(people) // 2 if i == 1 else len(people) * 2 // 3 + 1
+            ldtt = people[:share]
+            for j, p in enumerate(ldtt):
+                rating = "HTNV" if (i, j) == (2, 1) else "HTTNV"
                 n = dossiers.nominate(
                     s, movement=m, unit_id=u.id, person_id=p.id, title="LDTT",
-                    actor=f"unit:{u.code}", facts={**good, "task_rating": "HTTNV"},
+                    actor=f"unit:{u.code}", facts={**good, "task_rating": rating},
                     achievement=f"{p.full_name} hoàn thành tốt nhiệm vụ năm {m.year}.",
                 )  # fmt: skip
                 if first is None and not set(p.roles or []) & set(COUNCIL_ROLES):
                     first = n  # not on the council: it votes on his dossier with all members
-                if j == 0 and i % 3 == 0:
-                    dossiers.nominate(
-                        s, movement=m, unit_id=u.id, person_id=p.id, title="CSTDCS",
-                        actor=f"unit:{u.code}",
-                        facts={**good, "initiatives": [{"name": f"SK {i}", "level": "co_so"}]},
-                        achievement=f"{p.full_name} có sáng kiến được công nhận cấp cơ sở.",
-                    )  # fmt: skip
-            dossiers.nominate(
+            stars = ldtt[:2] if i == 0 else ldtt[:1] if i % 3 == 0 else []
+            for j, p in enumerate(stars):
+                dossiers.nominate(
+                    s, movement=m, unit_id=u.id, person_id=p.id, title="CSTDCS",
+                    actor=f"unit:{u.code}", priority=len(stars) - j,
+                    facts={**good, "initiatives": [{"name": f"Sáng kiến {i}.{j}",
+                                                    "level": "co_so"}]},
+                    achievement=f"{p.full_name} có sáng kiến được công nhận cấp cơ sở.",
+                )  # fmt: skip
+            collective = dossiers.nominate(
                 s, movement=m, unit_id=u.id, collective_unit_id=u.id, title="TTLDTT",
                 actor=f"unit:{u.code}", facts={"task_rating": "HTTNV"},
                 achievement=f"{u.name} hoàn thành tốt nhiệm vụ năm {m.year}.",
             )  # fmt: skip
+            half = collective if i == 1 else half
         # A three-year CSTDCS proposed for Chiến sĩ thi đua cấp tỉnh (decided upward): ≥ 90% of
         # the whole council, so the nominee is someone who does not sit on it
         star = first.person_id
@@ -329,7 +351,40 @@ def _nominate(code: str, rng: random.Random) -> str:
         # The office returns one dossier for correction; the unit corrects and resends it
         dossiers.return_dossier(s, nomination=first, reason="Thiếu số tháng làm việc", actor="vp")
         dossiers.resubmit(s, nomination=first, facts=good, actor="unit")
+        # The office's emulation officer puts the collective short of its ratio before the council
+        exceptions.record_exception(
+            s, movement=m, nomination_id=half.id, rule_ids=["TTLDTT.ty_le_ldtt"],
+            actor=_admin_code(s),
+            reason="Đơn vị có cán bộ mới tuyển dụng đang trong thời gian tập sự, chưa thuộc diện "
+            "bình xét danh hiệu năm nay; tính trên số người thuộc diện bình xét, tỷ lệ Lao động "
+            "tiên tiến trên 50%.",
+        )  # fmt: skip
     return "các đơn vị gửi hồ sơ đề nghị khen thưởng (một hồ sơ trả lại, đã bổ sung)"
+
+
+def _withdraw_returned(code: str) -> str:
+    """Each unit withdraws the dossiers the appraisal returned to it."""
+    from models import Nomination
+    from models.db import session_scope
+    from thidua import dossiers
+    from thidua.status import find_movement
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        for n in s.exec(
+            select(Nomination).where(Nomination.movement_id == m.id,
+                                     Nomination.status == "returned")
+        ):  # fmt: skip
+            dossiers.withdraw(s, nomination=n, actor="unit",
+                              reason="Đơn vị rút hồ sơ chưa đạt tiêu chuẩn.")  # fmt: skip
+    return "đơn vị rút hồ sơ bị trả lại khi thẩm định"
+
+
+def _admin_code(s) -> str:
+    from models import Person
+
+    return next(p.code for p in s.exec(select(Person).order_by(Person.id))
+                if "admin" in (p.roles or []))  # fmt: skip
 
 
 def _vote(code: str, rng: random.Random) -> int:

@@ -1,8 +1,11 @@
 """Award dossiers (hồ sơ đề nghị khen thưởng): nominations with their evidence, returned for
 correction, resubmitted, and — after a decision — revoked when obtained by fraud.
 
-status: submitted → returned → submitted … → accepted → awarded | rejected; awarded → revoked.
-Every change is audited with who, when and why."""
+status: submitted → returned → submitted … → accepted → awarded | rejected; awarded → revoked;
+submitted | returned → withdrawn (by its unit). Every change is audited with who, when and why.
+
+A unit ranks its own nominations for a title (priority 1, 2, …): where it proposes more than a
+quota allows, its order decides who stays within the quota (thidua.rules.engine)."""
 
 import hashlib
 import uuid
@@ -19,6 +22,7 @@ from thidua.vn import nfc
 
 NOMINATION_STAGES = {Stage.FINAL_TALLIED, Stage.PROPOSALS}
 RETURNABLE = {"submitted", "accepted"}
+WITHDRAWABLE = {"submitted", "returned"}
 
 # Evidence files: what offices actually send (scans, Word, Excel), and a size that fits a scan.
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
@@ -64,8 +68,10 @@ def nominate(
     collective_unit_id: int | None = None,
     achievement: str = "",
     facts: dict | None = None,
+    priority: int | None = None,
 ) -> Nomination:
-    """A unit proposes one of its people, or itself or one of its sub-units, for a title."""
+    """A unit proposes one of its people, or itself or one of its sub-units, for a title,
+    with its own priority among its nominations for that title (1 = first; optional)."""
     if Stage(movement.stage) not in NOMINATION_STAGES:
         raise ThiduaError(
             f"Chưa nhận hồ sơ đề nghị khen thưởng: phong trào đang ở giai đoạn "
@@ -93,6 +99,7 @@ def nominate(
             )
         kind, key = "collective", f"unit:{collective_unit_id}"
     title = nfc(title)
+    _check_priority(session, movement, unit_id, title, priority)
     duplicate = session.exec(
         select(Nomination.id).where(
             Nomination.movement_id == movement.id,
@@ -114,6 +121,7 @@ def nominate(
         title=title,
         achievement=nfc(achievement),
         facts=nfc(facts or {}),
+        priority=priority,
         status="submitted",
         submitted_by=actor,
     )
@@ -127,9 +135,36 @@ def nominate(
         entity_id=nomination.id,
         action="nomination.submitted",
         to_state="submitted",
-        data={"title": title, "subject": key},
+        data={"title": title, "subject": key, "priority": priority},
     )
     return nomination
+
+
+def _check_priority(
+    session: Session, movement: Movement, unit_id: int, title: str, priority: object
+) -> None:
+    """A whole number from 1, not given twice by one unit for one title."""
+    if priority is None:
+        return
+    if isinstance(priority, bool) or not isinstance(priority, int) or priority < 1:
+        raise InvalidInput(
+            "Hồ sơ không hợp lệ",
+            [Problem("Thứ tự ưu tiên", f"phải là số nguyên từ 1 trở lên, không phải '{priority}'")],
+        )
+    taken = session.exec(
+        select(Nomination.id).where(
+            Nomination.movement_id == movement.id,
+            Nomination.unit_id == unit_id,
+            Nomination.title == title,
+            Nomination.priority == priority,
+            Nomination.status.not_in(["withdrawn", "rejected", "revoked"]),
+        )
+    ).first()
+    if taken is not None:
+        raise InvalidInput(
+            "Hồ sơ không hợp lệ",
+            [Problem("Thứ tự ưu tiên", f"đơn vị đã dùng thứ tự {priority} cho hồ sơ số {taken}")],
+        )
 
 
 def get_nomination(session: Session, nomination_id: int) -> Nomination:
@@ -171,6 +206,17 @@ def return_dossier(
     if nomination.status not in RETURNABLE:
         raise ThiduaError(f"Không thể trả lại hồ sơ đang ở trạng thái '{nomination.status}'.")
     return _set_status(session, nomination, "returned", actor=actor, reason=reason)
+
+
+def withdraw(session: Session, *, nomination: Nomination, reason: str, actor: str) -> Nomination:
+    """The unit withdraws its own dossier (rút hồ sơ), e.g. one the office returned as failing
+    a criterion: it leaves the appraisal and takes no quota place."""
+    reason = nfc(reason or "")
+    if not reason:
+        raise InvalidInput("Rút hồ sơ", [Problem("Lý do", "phải nêu lý do rút hồ sơ")])
+    if nomination.status not in WITHDRAWABLE:
+        raise ThiduaError(f"Không thể rút hồ sơ đang ở trạng thái '{nomination.status}'.")
+    return _set_status(session, nomination, "withdrawn", actor=actor, reason=reason)
 
 
 def resubmit(

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlmodel import Session, select
 
 from models import (
+    BlockMember,
     CriteriaTable,
     Criterion,
     Deadline,
@@ -92,13 +93,6 @@ def outstanding(session: Session, movement: Movement, on: date | None = None) ->
     periods = session.exec(select(Period).where(Period.movement_id == movement.id)).all()
     stage = Stage(movement.stage)
     open_kinds = [k for k, stages in _windows(list(periods)).items() if stage in stages]
-    if (
-        "self_score" in open_kinds
-        and not session.exec(
-            select(CriteriaTable.id).where(CriteriaTable.movement_id == movement.id)
-        ).first()
-    ):
-        open_kinds.remove("self_score")  # no criteria table: nothing to score against
     if not open_kinds:
         return []
     units = session.exec(
@@ -110,12 +104,56 @@ def outstanding(session: Session, movement: Movement, on: date | None = None) ->
     done = {kind: _fulfilled(session, movement, kind) for kind in open_kinds}
     due = due_dates(session, movement)
     labels = {**KIND_LABELS, **(one_period_labels(movement.year) if len(periods) == 1 else {})}
+    rescore: dict[int, str] = {}
+    if "self_score" in open_kinds:
+        # A unit whose block has no criteria table in force has nothing to score against.
+        scoreable, rescore = _self_score_scope(session, movement)
+        done["self_score"] |= {uid for uid, _, _ in units if uid not in scoreable}
     return [
-        Owed(uid, code, name, kind, due[kind], labels[kind])
+        Owed(uid, code, name, kind, due[kind],
+             rescore.get(uid, labels[kind]) if kind == "self_score" else labels[kind])
         for uid, code, name in units
         for kind in open_kinds
         if uid not in done[kind]
-    ]
+    ]  # fmt: skip
+
+
+def _self_score_scope(session: Session, movement: Movement) -> tuple[set[int], dict[int, str]]:
+    """The units that have a criteria table in force to score against, and the label for those
+    whose self-score was given against a version since replaced (they must score again)."""
+    from thidua.scoring import current_tables, table_for
+
+    tables = current_tables(session, movement.id)
+    if not tables:
+        return set(), {}
+    standing = dict(session.exec(select(BlockMember.unit_id, BlockMember.block_id)).all())
+    table_of = {
+        uid: table_for(tables, block_id or standing.get(uid))
+        for uid, block_id in session.exec(
+            select(Participant.unit_id, Participant.block_id).where(
+                Participant.movement_id == movement.id
+            )
+        )
+    }
+    stale = set(
+        session.exec(
+            select(Score.unit_id)
+            .join(Criterion, Criterion.id == Score.criterion_id)
+            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .where(
+                Score.movement_id == movement.id,
+                Score.scorer_kind == "self",
+                CriteriaTable.replaced_at.is_not(None),
+            )
+            .distinct()
+        )
+    )
+    rescore = {
+        uid: f"Tự chấm điểm lại theo bảng tiêu chí mới (phiên bản {t.version})"
+        for uid, t in table_of.items()
+        if t is not None and uid in stale
+    }
+    return {uid for uid, t in table_of.items() if t is not None}, rescore
 
 
 def _fulfilled(session: Session, movement: Movement, kind: str) -> set[int]:
@@ -137,7 +175,11 @@ def _fulfilled(session: Session, movement: Movement, kind: str) -> set[int]:
             select(Score.unit_id)
             .join(Criterion, Criterion.id == Score.criterion_id)
             .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
-            .where(Score.movement_id == mid, Score.scorer_kind == "self")
+            .where(
+                Score.movement_id == mid,
+                Score.scorer_kind == "self",
+                CriteriaTable.replaced_at.is_(None),  # a replaced version's scores are owed again
+            )
         )
     else:  # nominations: a unit that registered no title owes none
         registered = set(

@@ -27,6 +27,8 @@ class BlockRanking:
     block_name: str
     ranks: list[UnitRank]
     tie_rule: str  # stated in Vietnamese in the report
+    scored: bool = True  # False: no criteria table for the block, so no ranking and no flag
+    members: list[str] = field(default_factory=list)  # an unscored block's units, by name
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+import icu
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -31,6 +32,11 @@ from thidua.results import BlockRanking, UnitRank
 from thidua.vn import nfc, number
 
 SCORER_KINDS = {"self": "tự chấm", "leader": "khối trưởng chấm", "council": "Hội đồng chấm"}
+SCORE_SOURCES = {  # as the final report's Ghi chú says it
+    "self": "Điểm tự chấm",
+    "leader": "Điểm do khối trưởng chấm",
+    "council": "Điểm do Hội đồng chấm",
+}
 PRECEDENCE = ("council", "leader", "self")
 TIE_RULE = (
     "Xếp hạng theo tổng điểm (điểm của Hội đồng nếu có, nếu không là điểm của khối trưởng, "
@@ -38,6 +44,14 @@ TIE_RULE = (
     "hơn xếp trên; vẫn bằng nhau thì đồng hạng. Đồng hạng ở vị trí được tặng Cờ thi đua cuối "
     "cùng thì Hội đồng Thi đua - Khen thưởng xem xét, quyết định."
 )
+
+
+_COLLATOR = icu.Collator.createInstance(icu.Locale("vi_VN"))
+
+
+def sort_key(name: str) -> bytes:
+    """Vietnamese collation (Â after A, Đ after D), as lists of names are printed."""
+    return _COLLATOR.getSortKey(name)
 
 
 @dataclass(frozen=True)
@@ -60,16 +74,29 @@ def _block_of(session: Session, movement_id: int, unit_id: int) -> int | None:
     return block
 
 
-def criteria_for(session: Session, movement_id: int, block_id: int | None) -> list[Criterion]:
-    """The block's criteria table, else the movement's table for every block."""
-    tables = {
+def current_tables(session: Session, movement_id: int) -> dict[int | None, CriteriaTable]:
+    """The criteria tables in force, by block (None: the table of every block); replaced
+    versions are the record only."""
+    return {
         t.block_id: t
         for t in session.execute(
-            select(CriteriaTable).where(CriteriaTable.movement_id == movement_id)
+            select(CriteriaTable).where(
+                CriteriaTable.movement_id == movement_id, CriteriaTable.replaced_at.is_(None)
+            )
         ).scalars()
     }
-    table = tables.get(block_id) if block_id is not None else None
-    table = table or tables.get(None)
+
+
+def table_for(
+    tables: dict[int | None, CriteriaTable], block_id: int | None
+) -> CriteriaTable | None:
+    """The block's own table, else the movement's table for every block."""
+    return (tables.get(block_id) if block_id is not None else None) or tables.get(None)
+
+
+def criteria_for(session: Session, movement_id: int, block_id: int | None) -> list[Criterion]:
+    """The criteria of the table in force for the block (its own, else every block's)."""
+    table = table_for(current_tables(session, movement_id), block_id)
     if table is None:
         return []
     return list(
@@ -222,30 +249,32 @@ def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
             )
         )
     }
-    tables = list(
-        session.execute(
-            select(CriteriaTable).where(CriteriaTable.movement_id == movement.id)
-        ).scalars()
-    )
+    tables = current_tables(session, movement.id)
     crits: dict[int, list[Criterion]] = defaultdict(list)
     if tables:
         for c in session.execute(
-            select(Criterion).where(Criterion.table_id.in_([t.id for t in tables]))
+            select(Criterion).where(Criterion.table_id.in_([t.id for t in tables.values()]))
         ).scalars():
             crits[c.table_id].append(c)
-    table_of = {t.block_id: t.id for t in tables}
+    # Only scores given against a table in force count; those of a replaced version are record.
     points: dict[tuple[int, str], dict[int, Decimal]] = defaultdict(dict)
     for unit_id, crit_id, kind, value in session.connection().execute(
-        select(Score.unit_id, Score.criterion_id, Score.scorer_kind, Score.points).where(
-            Score.movement_id == movement.id
-        )
+        select(Score.unit_id, Score.criterion_id, Score.scorer_kind, Score.points)
+        .join(Criterion, Criterion.id == Score.criterion_id)
+        .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+        .where(Score.movement_id == movement.id, CriteriaTable.replaced_at.is_(None))
     ):
         points[(unit_id, kind)][crit_id] = Decimal(value)
 
     out = []
     for block_id in sorted(members, key=lambda b: blocks[b].code):
-        table_id = table_of.get(block_id, table_of.get(None))
-        criteria = crits.get(table_id, []) if table_id is not None else []
+        table = table_for(tables, block_id)
+        if table is None:  # nothing to score against: no ranking, no flag from one
+            names = sorted((units[u].name for u in members[block_id]), key=sort_key)
+            out.append(BlockRanking(block_id, blocks[block_id].code, blocks[block_id].name, [],
+                                    "", scored=False, members=names))  # fmt: skip
+            continue
+        criteria = crits.get(table.id, [])
         max_total = sum((c.max_points for c in criteria), Decimal(0))
         rows = []
         for unit_id in members[block_id]:
@@ -273,22 +302,24 @@ def _rank_block(block: Block, rows, units, max_total: Decimal, flags: int) -> Bl
         if r[2] is not None:
             group[r[0]] += 1
     result = []
-    for rank, unit_id, kind, total, full, self_total in ranks:
+    for rank, unit_id, kind, total, _full, self_total in ranks:
         unit = units[unit_id]
-        tied = [units[r[1]].code for r in ranks if r[0] == rank and r[1] != unit_id]
+        tied = [units[r[1]].name for r in ranks if r[0] == rank and r[1] != unit_id]
+        # The note goes into the final report: words an office writes, names not codes (which
+        # score counts is said once, in TIE_RULE).
         notes = []
         if kind is None:
             notes.append("Chưa có điểm chấm")
         else:
-            notes.append(f"Điểm tính: {SCORER_KINDS[kind]}; {full} tiêu chí đạt điểm tối đa")
+            notes.append(SCORE_SOURCES[kind])
         if tied:
-            notes.append(f"đồng hạng {rank} với {', '.join(tied)}")
+            notes.append(f"Đồng hạng {rank} với {', '.join(tied)}")
         # rank - 1 units are strictly ahead; the tied group ends at rank - 1 + its size.
         in_reach = kind is not None and rank <= flags
         flag = in_reach and rank - 1 + group[rank] <= flags
         if in_reach and not flag:
             notes.append(
-                f"đồng hạng ở vị trí xét tặng Cờ thi đua ({flags - rank + 1} Cờ cho "
+                f"Đồng hạng ở vị trí xét tặng Cờ thi đua ({flags - rank + 1} Cờ cho "
                 f"{group[rank]} đơn vị): đề nghị Hội đồng xem xét, quyết định"
             )
         result.append(

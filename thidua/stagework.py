@@ -19,6 +19,7 @@ from models import (
     Nomination,
     Period,
     PeriodReport,
+    Person,
 )
 from models.db import session_scope
 from thidua import announce, documents
@@ -28,6 +29,8 @@ from thidua.obligations import due_dates
 from thidua.settings import get_settings
 from thidua.status import find_movement
 from thidua.vn import TZ, long_date, today
+
+RESUBMIT_DAYS = 5  # a dossier returned at appraisal: days the unit has to correct it
 
 
 @dataclass(frozen=True)
@@ -185,8 +188,14 @@ def final_report(code: str) -> tuple[DocRef, list[str]]:
         doc = _issue(s, m, "final_report", documents.final_report_context(s, m, rankings))
         leaders = [
             f"{r.block_name}: "
-            + ", ".join(
-                f"{u.unit_name}{' (đề nghị Cờ)' if u.flag else ''}" for u in r.ranks if u.rank == 1
+            + (
+                ", ".join(
+                    f"{u.unit_name}{' (đề nghị Cờ)' if u.flag else ''}"
+                    for u in r.ranks
+                    if u.rank == 1
+                )
+                if r.scored
+                else "không chấm điểm (không có bảng tiêu chí)"
             )
             for r in rankings
         ]
@@ -219,6 +228,52 @@ def check_nominations(code: str) -> tuple[DocRef, int, list[str]]:
         doc = _issue(s, m, "nominee_list", documents.nominee_list_context(s, m, checks))
         failures = [f"hồ sơ {c.nomination_id}: {f.reason}" for c in checks for f in c.failures]
         return doc, len(checks), failures
+
+
+def return_failing(code: str, *, actor: str) -> tuple[list[str], list[OutgoingMessage]]:
+    """The rules gate the ballot: each dossier before the office that fails a criterion or a
+    quota, with no recorded exception for it, goes back to its unit with the reasons; the
+    unit's focal points are told. Returns a line per dossier returned and the messages."""
+    from thidua import dossiers, exceptions
+    from thidua.ballots import ON_AGENDA
+    from thidua.rules import rule_set_for
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        gaps = exceptions.uncovered(s, m)
+        noms = [
+            n
+            for n in s.exec(
+                select(Nomination)
+                .where(Nomination.movement_id == m.id, Nomination.status.in_(ON_AGENDA))
+                .order_by(Nomination.id)
+            )
+            if gaps.get(n.id)
+        ]
+        names = exceptions.subject_names(s, noms)
+        rs = rule_set_for(m)
+        lines, messages = [], []
+        for n in noms:
+            reason = exceptions.refusal(gaps[n.id])
+            dossiers.return_dossier(s, nomination=n, reason=reason, actor=actor)
+            lines.append(f"Trả lại hồ sơ {names[n.id]} — {rs.title_name(n.title)}: {reason}")
+            focal = [
+                p
+                for p in s.exec(select(Person).where(Person.unit_id == n.unit_id, Person.active))
+                if "focal_point" in (p.roles or [])
+            ]
+            messages += announce.to_people(
+                focal,
+                event=f"nomination:{n.id}:returned:appraisal",
+                kind="dossier_returned",
+                context={
+                    "nominee_name": names[n.id],
+                    "award_title": rs.title_name(n.title),
+                    "reason": reason,
+                    "resubmit_by": today() + timedelta(days=RESUBMIT_DAYS),
+                },
+            )
+        return lines, messages
 
 
 def quota_lines(code: str) -> list[str]:
@@ -306,6 +361,8 @@ def council_minutes(code: str) -> tuple[DocRef, list[str]]:
         m = find_movement(s, code)
         meeting = current_meeting(s, m)
         results = ballots.results(s, meeting)
+        order = documents.list_order(s, [r.nomination_id for r in results])  # as in the Danh sách
+        results = sorted(results, key=lambda r: order.get(r.nomination_id, len(order)))
         doc = _issue(
             s,
             m,
@@ -342,14 +399,15 @@ def approval_requests(code: str, refs: list[DocRef]) -> list[OutgoingMessage]:
 
 
 def certificates(code: str) -> DocRef | None:
-    """Every Giấy khen of the approved decision, merged into one printable file."""
+    """Every certificate of the approved decision (Giấy khen, Bằng chứng nhận), merged into one
+    printable file."""
     with session_scope() as s:
         m = find_movement(s, code)
         decision = s.exec(
             select(Decision).where(Decision.movement_id == m.id, Decision.kind == "decision")
         ).first()
-        if decision is None:
-            return None
+        if decision is None or not documents.certificate_contexts(s, m, decision):
+            return None  # nothing awarded here is printed on a certificate (LĐTT, TTLĐTT)
         return DocRef.of(documents.issue_certificates(s, m, decision))
 
 

@@ -136,3 +136,118 @@ def parse_number(text: str) -> Decimal:
 
 def percent(value: Decimal | float, decimals: int = 1) -> str:
     return f"{number(value, decimals)}%"
+
+
+# --- Vietnamese collation -------------------------------------------------------------------
+# Lists in documents, exports and the portal are ordered here, in Python, with ICU's Vietnamese
+# collation (đ after d, ă and â after a, tones after the bare letter, "Tổ 2" before "Tổ 10"),
+# never by the database: SQLite compares bytes and PostgreSQL follows the server's locale.
+
+_COLLATOR: Any = None
+
+
+def _collator() -> Any:
+    global _COLLATOR
+    if _COLLATOR is None:
+        import icu
+
+        c = icu.Collator.createInstance(icu.Locale("vi_VN"))
+        c.setAttribute(icu.UCollAttribute.NUMERIC_COLLATION, icu.UCollAttributeValue.ON)
+        _COLLATOR = c
+    return _COLLATOR
+
+
+def sort_key(text: str | None) -> bytes:
+    """The collation key of a name, title or any label."""
+    return _collator().getSortKey(unicodedata.normalize("NFC", text or "").strip())
+
+
+def person_key(full_name: str | None) -> tuple[bytes, bytes]:
+    """People as Vietnamese lists order them: by the given name (the last word), then by the
+    full name ("Bùi Thanh Mai" before "Đỗ Thanh Mai" before "Lê Văn Nam")."""
+    name = " ".join((full_name or "").split())
+    return sort_key(name.rsplit(" ", 1)[-1]), sort_key(name)
+
+
+def sorted_vn(items: Any, key: Any = None) -> list[Any]:
+    """items sorted by the Vietnamese collation of key(item) (the item itself by default)."""
+    return sorted(items, key=lambda x: sort_key(key(x) if key else x))
+
+
+# --- agency names inside sentences ------------------------------------------------------------
+# A header prints the agency in capitals ("SỞ CÔNG THƯƠNG"); a sentence writes it as a name
+# (Nghị định 30/2020/NĐ-CP, Phụ lục II: capitals for the kind of agency and the first word of
+# each field): "Sở Công Thương", "Ủy ban nhân dân huyện Tam Đường", "Sở Kế hoạch và Đầu tư".
+
+AGENCY_KINDS = {  # the kind of agency, as written in a sentence
+    "UBND": "Ủy ban nhân dân",
+    "ỦY BAN NHÂN DÂN": "Ủy ban nhân dân",
+    "UỶ BAN NHÂN DÂN": "Ủy ban nhân dân",
+    "HĐND": "Hội đồng nhân dân",
+    "HỘI ĐỒNG NHÂN DÂN": "Hội đồng nhân dân",
+    "SỞ": "Sở",
+    "BỘ": "Bộ",
+    "BAN": "Ban",
+    "CỤC": "Cục",
+    "CHI CỤC": "Chi cục",
+    "TRUNG TÂM": "Trung tâm",
+    "PHÒNG": "Phòng",
+    "VĂN PHÒNG": "Văn phòng",
+    "THANH TRA": "Thanh tra",
+    "TRƯỜNG": "Trường",
+    "BỆNH VIỆN": "Bệnh viện",
+}
+AGENCY_FIELDS = {  # fields written otherwise than "first word of each part in capitals"
+    "CÔNG THƯƠNG": "Công Thương",
+}
+_PLACES = ("THÀNH PHỐ", "TỈNH", "HUYỆN", "QUẬN", "THỊ XÃ", "XÃ", "PHƯỜNG", "THỊ TRẤN")
+
+
+def _cap(word: str) -> str:
+    return word[:1].upper() + word[1:]
+
+
+def _field(text: str) -> str:
+    if text in AGENCY_FIELDS:
+        return AGENCY_FIELDS[text]
+    parts = re.split(r"( VÀ |, | - )", text)
+    return "".join(p.lower() if p in (" VÀ ", ", ", " - ") else _cap(p.lower()) for p in parts)
+
+
+def _place(text: str) -> str:
+    for kind in _PLACES:
+        if text.startswith(kind + " "):
+            rest = text[len(kind) + 1 :]
+            return f"{kind.lower()} " + " ".join(_cap(w.lower()) for w in rest.split())
+    return ""
+
+
+def agency_name(text: str | None) -> str:
+    """The agency's name as written inside a sentence. A name that is not all in capitals is
+    the office's own spelling and is kept."""
+    name = " ".join(nfc(text or "").split())
+    if not name or name != name.upper():
+        return name
+    kind = next(
+        (
+            k
+            for k in sorted(AGENCY_KINDS, key=len, reverse=True)
+            if name == k or name.startswith(k + " ")
+        ),
+        None,
+    )
+    if kind is None:
+        return _cap(name.lower())
+    rest = name[len(kind) :].strip()
+    out = AGENCY_KINDS[kind]
+    if not rest:
+        return out
+    place = _place(rest)
+    if place:
+        return f"{out} {place}"
+    # "SỞ CÔNG THƯƠNG TỈNH HÀ NAM": the field, then the place
+    # ("XÃ" is left out here: "Lao động - Thương binh và Xã hội")
+    m = re.search(r" (THÀNH PHỐ|TỈNH|HUYỆN|QUẬN|THỊ XÃ) ", f" {rest} ")
+    if m and m.start() > 0:
+        return f"{out} {_field(rest[: m.start() - 1])} {_place(rest[m.start() :])}"
+    return f"{out} {_field(rest)}"

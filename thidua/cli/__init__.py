@@ -52,6 +52,7 @@ def _register() -> None:
         clock,
         db,
         demo,
+        dossier,
         notify,
         org,
         rules,
@@ -67,6 +68,7 @@ def _register() -> None:
     app.add_typer(org.app, name="org")
     app.add_typer(stage.app, name="stage")
     app.add_typer(rules.app, name="rules")
+    app.add_typer(dossier.app, name="dossier")
     app.add_typer(notify.app, name="notify")
     app.add_typer(web.app, name="web")
     app.add_typer(server.app, name="server")

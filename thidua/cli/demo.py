@@ -46,14 +46,23 @@ def demo(
     until: Annotated[
         str | None, typer.Option(help="Dừng sau ngày này (trong năm của phong trào), 2022-07-06")
     ] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option(
+            "--spec", help="Tệp đặc tả phong trào (mặc định: examples/hanam-sct-2022.yaml)"
+        ),
+    ] = None,
 ) -> None:
-    """Chạy thử trọn một phong trào (Hà Nam 2022) theo lịch của chính nó, từng ngày làm việc."""
-    from thidua.demo import run_demo
+    """Chạy thử trọn một phong trào (Hà Nam 2022, hoặc tệp --spec) theo lịch của chính nó,
+    từng ngày làm việc, trong một tiến trình."""
+    from thidua.demo import EXAMPLE, run_demo
 
-    typer.echo("Chạy thử phong trào thi đua Sở Công Thương Hà Nam 2022 (Prefect cục bộ)…")
+    name = (spec or EXAMPLE).name
+    typer.echo(f"Chạy thử phong trào thi đua theo {name} (Prefect cục bộ)…")
     r = run_demo(
-        data_dir, units=units, blocks=blocks, people=people, say=typer.echo, until=_date(until)
-    )
+        data_dir, units=units, blocks=blocks, people=people, say=typer.echo, spec_path=spec,
+        until=_date(until),
+    )  # fmt: skip
     _print(r)
     from thidua.server import status
     from thidua.settings import get_settings

@@ -5,6 +5,10 @@ from typing import Annotated
 
 import typer
 
+# Dossiers no longer before the office, named beside their failures.
+STATES = {"returned": "đã trả lại đơn vị", "withdrawn": "đơn vị đã rút",
+          "rejected": "không được khen thưởng", "revoked": "đã thu hồi"}  # fmt: skip
+
 app = typer.Typer(help="Bộ quy tắc xét khen thưởng và lịch sử khen thưởng.", no_args_is_help=True)
 
 
@@ -82,11 +86,12 @@ def check_nominations(
     movement_code: Annotated[str, typer.Argument(help="Mã phong trào")],
 ) -> None:
     """Kiểm tra mọi hồ sơ đề nghị của phong trào theo bộ quy tắc và chỉ tiêu; in các tiêu chuẩn
-    không đạt của từng hồ sơ."""
+    không đạt của từng hồ sơ, và ngoại lệ Văn phòng đã ghi nhận bên cạnh tiêu chuẩn đó."""
     from sqlalchemy import select
 
-    from models import Nomination, Person, Unit
+    from models import Nomination
     from models.db import session_scope
+    from thidua import exceptions
     from thidua.rules import check_all
     from thidua.status import find_movement
 
@@ -99,15 +104,30 @@ def check_nominations(
                 select(Nomination).where(Nomination.movement_id == movement.id)
             ).scalars()
         }
-        names = {f"person:{i}": n for i, n in session.execute(select(Person.id, Person.full_name))}
-        names |= {f"unit:{i}": n for i, n in session.execute(select(Unit.id, Unit.name))}
+        names = exceptions.subject_names(session, list(noms.values()))
         failed = [r for r in results if r.failures]
+        views: dict[tuple[int, str], exceptions.ExceptionView] = {
+            (v.nomination_id, v.rule_id): v
+            for v in exceptions.for_nominations(session, [r.nomination_id for r in failed])
+        }
+        covered = [
+            r for r in failed if all((r.nomination_id, f.rule_id) in views for f in r.failures)
+        ]
         typer.echo(
             f"{movement.code}: {len(results)} hồ sơ, {len(results) - len(failed)} đạt, "
-            f"{len(failed)} chưa đạt."
+            f"{len(failed)} chưa đạt"
+            + (f", trong đó {len(covered)} có ngoại lệ được ghi nhận." if covered else ".")
         )
         for r in failed:
             n = noms[r.nomination_id]
-            typer.echo(f"Hồ sơ số {n.id} — {n.title} — {names.get(n.subject_key, n.subject_key)}:")
+            state = STATES.get(n.status)
+            typer.echo(
+                f"Hồ sơ số {n.id} — {n.title} — {names.get(n.id, n.subject_key)}"
+                + (f" ({state})" if state else "")
+                + ":"
+            )
             for f in r.failures:
                 typer.echo(f"  - [{f.rule_id}] {f.reason} (căn cứ: {f.legal_basis})")
+                v = views.get((n.id, f.rule_id))
+                if v is not None:
+                    typer.echo(f"    Ngoại lệ: {v.reason} — {v.recorded_by}, {v.when}")

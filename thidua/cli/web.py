@@ -96,6 +96,7 @@ def accounts_from_org(
 
     from models import Account, Person
     from models.db import session_scope
+    from thidua import vn
     from thidua.web.auth import create_account
 
     if out.exists():
@@ -116,6 +117,6 @@ def accounts_from_org(
     with out.open("w", newline="", encoding="utf-8-sig") as f:  # Excel opens it in UTF-8
         w = csv.writer(f)
         w.writerow(["Tên đăng nhập", "Mật khẩu", "Họ và tên", "Vai trò"])
-        w.writerows(rows)
+        w.writerows(sorted(rows, key=lambda r: vn.person_key(r[2])))  # as a Vietnamese list
     out.chmod(0o600)
     typer.echo(f"Đã tạo {len(rows)} tài khoản; mật khẩu ghi ở {out} (chỉ chủ tệp đọc được).")

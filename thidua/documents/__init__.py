@@ -16,6 +16,8 @@ from thidua.documents.context import (
 from thidua.documents.context_awards import (
     achievement_kind,
     achievement_report_context,
+    list_in_order,
+    list_order,
     minutes_context,
     nominee_list_context,
 )
@@ -98,6 +100,8 @@ __all__ = [
     "issue_document",
     "issue_documents",
     "launch_context",
+    "list_in_order",
+    "list_order",
     "load_template",
     "minutes_context",
     "next_number",

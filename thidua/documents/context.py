@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from models import Content, LegalBasis, Movement, Recipient, Registration, Target
 from thidua.documents.context_common import (
+    agency_name,
     copies,
     growth_text,
     header,
@@ -169,6 +170,7 @@ def registration_summary_context(session: Session, movement: Movement) -> dict[s
             }
         )
     registered = {r.unit_id for r in regs}
+    missing = [u.name for u in units if u.id not in registered]
     ctx = header(
         movement,
         summary=f"Tổng hợp đăng ký thi đua năm {movement.year}",
@@ -176,17 +178,20 @@ def registration_summary_context(session: Session, movement: Movement) -> dict[s
     )
     ctx.update(
         intro=(
-            f"Thực hiện phong trào thi đua năm {movement.year}, {movement.agency} tổng hợp kết "
-            "quả đăng ký danh hiệu thi đua của các tập thể, cá nhân như sau:"
+            f"Thực hiện phong trào thi đua năm {movement.year}, {agency_name(movement)}"
+            " tổng hợp kết quả đăng ký danh hiệu thi đua của các tập thể, cá nhân như sau:"
         ),
         rows=rows,
         totals=totals,
         participant_count=two(len(units)),
         registered_count=two(sum(1 for u in units if u.id in registered)),
-        missing_units=[u.name for u in units if u.id not in registered],
+        missing_units=missing,
         closing=(
             "Đề nghị các đơn vị chưa đăng ký hoàn thành việc đăng ký thi đua đúng thời hạn "
             "để tổng hợp, theo dõi./."
+            if missing
+            else "Đề nghị các đơn vị tổ chức thực hiện tốt các nội dung đã đăng ký, báo cáo "
+            "kết quả thực hiện đúng thời hạn./."
         ),
     )
     return ctx

@@ -17,9 +17,10 @@ from models import (
     Recusal,
     Unit,
 )
-from thidua import ballots, vn
+from thidua import ballots, exceptions, vn
 from thidua.authority import authority_of
 from thidua.documents.context_common import (
+    agency_name,
     copies,
     header,
     local_date,
@@ -31,38 +32,61 @@ from thidua.documents.context_common import (
 from thidua.errors import NotFound
 from thidua.results import CheckResult, VoteResult
 from thidua.rules.engine import rule_set_for
+from thidua.rules.ruleset import FactSpec
 
-FACT_LABELS = {
-    "task_rating": "Xếp loại mức độ hoàn thành nhiệm vụ",
-    "rating": "Xếp loại mức độ hoàn thành nhiệm vụ",
-    "months_worked": "Số tháng công tác trong năm",
-    "discipline": "Kỷ luật",
-    "initiatives": "Sáng kiến, đề tài được công nhận",
-    "members": "Số thành viên",
-    "ldtt_count": "Số cá nhân đạt Lao động tiên tiến",
-    "cstdcs_count": "Số cá nhân đạt Chiến sĩ thi đua cơ sở",
-}
-FACT_VALUES = {
-    "HTXSNV": "Hoàn thành xuất sắc nhiệm vụ",
-    "HTTNV": "Hoàn thành tốt nhiệm vụ",
-    "HTNV": "Hoàn thành nhiệm vụ",
-    "none": "Không",
-    None: "Không",
-    True: "Có",
-    False: "Không",
-}
+# The facts a nomination declares are printed with the labels of the movement's rule set
+# (rules/*.yaml, facts:); a fact the rule set does not declare is not printed.
+YES_NO = {True: "Có", False: "Không"}
 
 
-def _fact_value(value: Any) -> str:
+def _fact_value(spec: FactSpec | None, value: Any) -> str:
+    values = spec.values if spec else {}
+    kind = spec.type if spec else ""
+    if isinstance(value, bool):
+        return YES_NO[value]
+    if value is None or value == [] or value == {}:
+        return values.get("none", "Không")
+    if kind == "initiatives" or (isinstance(value, list) and value and isinstance(value[0], dict)):
+        if isinstance(value, int | float):
+            return f"{two(int(value))} sáng kiến"
+        if isinstance(value, dict):  # {co_so: 2}
+            return "; ".join(
+                f"{two(int(k))} sáng kiến {values.get(c, '')}".strip()
+                for c, k in value.items()
+                if k
+            )
+        out = []
+        for item in value:
+            if isinstance(item, dict):
+                level = values.get(str(item.get("level", "")), "")
+                name = str(item.get("name") or "").strip()
+                out.append(f"“{name}” ({level})" if name and level else name or level)
+            else:
+                out.append(values.get(str(item), str(item)))
+        return "; ".join(x for x in out if x) or "Không"
+    if isinstance(value, dict):  # counts by title or by discipline
+        return (
+            "; ".join(
+                f"{two(int(n))} {values.get(k) or title_name(k)}" for k, n in value.items() if n
+            )
+            or "Không"
+        )
     if isinstance(value, list):
-        return "; ".join(_fact_value(v) for v in value) or "Không"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {_fact_value(v)}" for k, v in value.items())
-    if isinstance(value, bool) or value is None:
-        return FACT_VALUES[value]
+        return "; ".join(_fact_value(spec, v) for v in value) or "Không"
     if isinstance(value, int | float | Decimal):
         return vn.number(Decimal(str(value)), 0 if float(value).is_integer() else 1)
-    return FACT_VALUES.get(value, str(value))
+    return values.get(str(value), str(value))
+
+
+def _facts(movement: Movement, facts: dict) -> list[dict[str, Any]]:
+    specs = rule_set_for(movement).facts
+    rows = []
+    for key, value in facts.items():
+        spec = specs.get(key)
+        if spec is None:
+            continue
+        rows.append({"stt": len(rows) + 1, "label": spec.label, "value": _fact_value(spec, value)})
+    return rows
 
 
 class Subjects:
@@ -84,6 +108,14 @@ class Subjects:
             return self.people[n.person_id].full_name
         unit = self.units.get(n.collective_unit_id or n.unit_id)
         return unit.name if unit else n.subject_key
+
+    def sort_key(self, n: Nomination) -> tuple[bytes, ...]:
+        """Vietnamese collation: people by given name then full name, collectives by name;
+        the unit breaks a tie between namesakes."""
+        name = self.name(n)
+        if n.subject_kind == "individual":
+            return (*vn.person_key(name), vn.sort_key(self.position_unit(n)))
+        return (vn.sort_key(name),)
 
     def position_unit(self, n: Nomination) -> str:
         if n.subject_kind == "individual" and n.person_id in self.people:
@@ -128,10 +160,7 @@ def achievement_report_context(session: Session, nomination: Nomination) -> dict
             "" if collective else name,
         ),
     )
-    facts = [
-        {"stt": i, "label": FACT_LABELS.get(k, k), "value": _fact_value(v)}
-        for i, (k, v) in enumerate(nomination.facts.items(), start=1)
-    ]
+    facts = _facts(movement, nomination.facts or {})
     ctx.update(
         title_name=title_name(nomination.title),
         achievement=paras(nomination.achievement) or "(chưa nhập tóm tắt thành tích)",
@@ -145,9 +174,14 @@ def achievement_report_context(session: Session, nomination: Nomination) -> dict
     if collective:
         cu = subjects.units.get(nomination.collective_unit_id or nomination.unit_id)
         members = nomination.facts.get("members") or (cu.headcount if cu else None)
+        # "Trực thuộc": the collective's parent unit, or the agency itself at the top
+        parent = session.get(Unit, cu.parent_id) if cu and cu.parent_id else None
+        if cu and unit and cu.id != unit.id:
+            parent = unit
         ctx.update(
             collective_name=name,
             headcount_text=f"{two(int(members))} người" if members else "—",
+            unit_name=parent.name if parent else agency_name(movement),
         )
     else:
         person = subjects.people.get(nomination.person_id)
@@ -167,14 +201,62 @@ def _count_text(noms: list[Nomination]) -> str:
     return " và ".join(p for p in parts if p) or "không có"
 
 
+# The order of awards in a list: highest first (as in the decision's annex).
+AWARD_ORDER = (
+    "CO_THI_DUA",
+    "BANG_KHEN_TINH",
+    "CSTD_TINH",
+    "TTLDXS",
+    "TTLDTT",
+    "CSTDCS",
+    "LDXS",
+    "LDTT",
+    "GIAY_KHEN",
+)
+
+
+def award_order(title: str) -> int:
+    return AWARD_ORDER.index(title) if title in AWARD_ORDER else len(AWARD_ORDER)
+
+
+def list_order(session: Session, nomination_ids: list[int]) -> dict[int, int]:
+    """Each nomination's place in a list the office writes (the Danh sách, the minutes, the
+    decision's annex): by award, collectives first, then Vietnamese collation of the names."""
+    noms = nominations_by_id(session, nomination_ids)
+    subjects = Subjects(session, list(noms.values()))
+    ranked = sorted(
+        noms.values(),
+        key=lambda n: (
+            award_order(n.title),
+            n.title,
+            n.subject_kind != "collective",
+            subjects.sort_key(n),
+        ),
+    )
+    return {n.id: i for i, n in enumerate(ranked)}
+
+
+def list_in_order(session: Session, nominations) -> list[Nomination]:
+    """Nominations in list_order (for the portal's lists)."""
+    noms = list(nominations)
+    order = list_order(session, [n.id for n in noms])
+    return sorted(noms, key=lambda n: order[n.id])
+
+
 def nominee_list_context(
     session: Session, movement: Movement, checks: list[CheckResult]
 ) -> dict[str, Any]:
+    """The list of nominees put before the council: by award, collectives first, then names
+    in Vietnamese collation. The checker's reasons are not printed here (they are in the
+    appraisal artifact and on the portal); a dossier that does not yet meet its criteria is
+    only marked so, in words an office uses."""
     noms = nominations_by_id(session, [c.nomination_id for c in checks])
-    ordered = [noms[c.nomination_id] for c in checks if c.nomination_id in noms]
-    subjects = Subjects(session, ordered)
+    listed = [c for c in checks if c.nomination_id in noms]
+    subjects = Subjects(session, [noms[c.nomination_id] for c in listed])
+    order = list_order(session, list(noms))
+    listed.sort(key=lambda c: order[c.nomination_id])
     rows = []
-    for i, c in enumerate((c for c in checks if c.nomination_id in noms), start=1):
+    for i, c in enumerate(listed, start=1):
         n = noms[c.nomination_id]
         rows.append(
             {
@@ -183,22 +265,25 @@ def nominee_list_context(
                 "position_unit": subjects.position_unit(n),
                 "title": title_name(n.title),
                 "achievement": _short(n.achievement),
-                "note": "Đủ điều kiện" if c.ok else "; ".join(f.reason for f in c.failures),
+                "note": "" if c.ok else "Chưa đủ điều kiện",
             }
         )
-    ok = sum(1 for c in checks if c.ok and c.nomination_id in noms)
+    ok = sum(1 for c in listed if c.ok)
     ctx = header(
         movement,
         summary=f"Đề nghị khen thưởng phong trào thi đua năm {movement.year}",
         copy_lines=copies(session, movement),
     )
+    count = f"Tổng số: {_count_text([noms[c.nomination_id] for c in listed])}"
+    if ok < len(listed):
+        count += (
+            f"; trong đó {two(len(listed) - ok)} hồ sơ chưa đủ điều kiện theo kết quả kiểm tra"
+            " của Văn phòng"
+        )
     ctx.update(
         intro="(Kèm theo kết quả kiểm tra hồ sơ đề nghị khen thưởng của Văn phòng)",
         rows=rows,
-        count_text=(
-            f"Tổng số: {_count_text(ordered)}; {two(ok)} hồ sơ đủ điều kiện, "
-            f"{two(len(rows) - ok)} hồ sơ chưa đủ điều kiện."
-        ),
+        count_text=count + ".",
     )
     return ctx
 
@@ -224,17 +309,18 @@ ROLE_ORDER = ("chair", "vice_chair", "secretary", "member")  # minutes list memb
 
 
 def exceptions_considered(session: Session, meeting: Meeting) -> list[dict[str, str]]:
-    """The exceptions to the rules the council considered at the meeting (subject, title, rule,
-    reason), from thidua.exceptions.for_meeting when that module is present; none otherwise."""
-    try:
-        from thidua import exceptions  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    rows = []
-    for x in exceptions.for_meeting(session, meeting):
-        get = x.get if isinstance(x, dict) else lambda k, x=x: getattr(x, k, "")
-        rows.append({k: str(get(k) or "") for k in ("subject", "title", "rule", "reason")})
-    return rows
+    """The exceptions to the rules behind the nominations on the sitting's paper: whom, for
+    which rule, why, and who recorded it."""
+    return [
+        {
+            "subject": x.subject_name,
+            "title": x.title_name,
+            "rule": x.rule_text or x.finding,
+            "reason": x.reason,
+            "by": x.recorded_by,
+        }
+        for x in exceptions.for_meeting(session, meeting)
+    ]
 
 
 def _pct(r: VoteResult) -> str:

@@ -106,6 +106,14 @@ def header(
     }
 
 
+def agency_name(movement: Movement) -> str:
+    """The agency's name inside a sentence: the name its authority data gives ("Sở Công
+    Thương"), else the header's capitals written as a name (thidua.vn.agency_name)."""
+    from thidua.authority import authority_of
+
+    return authority_of(movement).name or vn.agency_name(movement.agency)
+
+
 def legal_bases(session: Session, movement: Movement) -> list[str]:
     rows = session.exec(
         select(LegalBasis).where(LegalBasis.movement_id == movement.id).order_by(LegalBasis.seq)

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from models import Decision, DecisionItem, IssuedDocument, Movement, Nomination
 from thidua import vn
 from thidua.authority import authority_of, cite
-from thidua.documents.context_awards import Subjects, _count_text, _short
+from thidua.documents.context_awards import Subjects, _count_text, _short, award_order
 from thidua.documents.context_common import (
     copies,
     header,
@@ -27,29 +27,13 @@ def _items(session: Session, decision: Decision):
     ).all()
     noms = nominations_by_id(session, [i.nomination_id for i in items])
     subjects = Subjects(session, list(noms.values()))
-    order = {
-        t: i
-        for i, t in enumerate(
-            [
-                "CO_THI_DUA",
-                "BANG_KHEN_TINH",
-                "CSTD_TINH",
-                "TTLDXS",
-                "TTLDTT",
-                "CSTDCS",
-                "LDXS",
-                "LDTT",
-                "GIAY_KHEN",
-            ]
-        )
-    }
     items = sorted(
         items,
         key=lambda i: (
-            order.get(i.title, 99),
+            award_order(i.title),
             i.title,
             noms[i.nomination_id].subject_kind,
-            subjects.name(noms[i.nomination_id]),
+            subjects.sort_key(noms[i.nomination_id]),
         ),
     )
     return items, noms, subjects
@@ -181,28 +165,64 @@ def _lower_first(text: str) -> str:
     return text
 
 
-def _is_certificate(title: str) -> bool:
-    return title == "GIAY_KHEN" or "giấy khen" in title_name(title).lower()
+# What each award is printed on. A Giấy khen is a Giấy khen; of the danh hiệu thi đua, only
+# "Chiến sĩ thi đua cơ sở" and "Tập thể lao động xuất sắc" carry a Bằng chứng nhận (Nghị định
+# 98/2023/NĐ-CP, Điều 54, carried over by Nghị định 152/2025/NĐ-CP); "Lao động tiên tiến" and
+# "Tập thể lao động tiên tiến" are recognised in the decision with their reward money and no
+# certificate (Bộ Nội vụ, trả lời ngày 14/11/2023). Titles the head does not decide (Chiến sĩ
+# thi đua cấp tỉnh, Bằng khen, Cờ thi đua) are printed by the authority that awards them.
+CERTIFICATE_FORMS = {
+    "GIAY_KHEN": ("TẶNG", "GIẤY KHEN"),
+    "CSTDCS": ("CHỨNG NHẬN", ""),
+    "TTLDXS": ("CHỨNG NHẬN", ""),
+}
+
+
+def _citation(it: DecisionItem, n: Nomination, name: str, year: int) -> str:
+    """The line under the name: the achievement of a Giấy khen, the danh hiệu of a Bằng
+    chứng nhận."""
+    if it.title != "GIAY_KHEN" and "giấy khen" not in title_name(it.title).lower():
+        return f"Đạt danh hiệu “{title_name(it.title)}” năm {year}"
+    text = " ".join((n.achievement or "").split()).rstrip(".")
+    # "Phòng X hoàn thành tốt…": the name is printed just above; otherwise "Dẫn đầu…" → "dẫn…"
+    named = text.startswith(name)
+    text = text[len(name) :].strip(" ,:") if named else _lower_first(text)
+    if not text or len(text) > 160:
+        text = f"xuất sắc trong phong trào thi đua năm {year}"
+    return f"Đã có thành tích {text}"
+
+
+def _form(title: str) -> tuple[str, str] | None:
+    if title in CERTIFICATE_FORMS:
+        return CERTIFICATE_FORMS[title]
+    if "giấy khen" in title_name(title).lower():
+        return CERTIFICATE_FORMS["GIAY_KHEN"]
+    return None
 
 
 def certificate_contexts(
     session: Session, movement: Movement, decision: Decision
 ) -> list[dict[str, Any]]:
-    """One entry per recipient of a Giấy khen in the decision (every item if none is
-    marked as one)."""
+    """One entry per certificate the decision gives: a Giấy khen for each Giấy khen, a Bằng
+    chứng nhận for each danh hiệu that carries one (CERTIFICATE_FORMS), none for the others.
+    In the decision's order: by award, then Vietnamese collation of the names."""
     items, noms, subjects = _items(session, decision)
-    chosen = [i for i in items if _is_certificate(i.title)] or items
     out = []
-    for seq, it in enumerate(chosen, start=1):
+    for it in items:
+        form = _form(it.title)
+        if form is None:
+            continue
         n = noms[it.nomination_id]
+        name = subjects.name(n)
         out.append(
             {
-                "recipient": subjects.name(n),
+                "recipient": name,
                 "position_unit": subjects.position_unit(n),
-                "achievement": _lower_first(_short(n.achievement, 160).rstrip("."))
-                or f"trong phong trào thi đua năm {movement.year}",
+                "verb": form[0],
+                "form": form[1],
+                "citation": _citation(it, n, name, movement.year),
                 "title": title_name(it.title),
-                "book_number": f"{seq:03d}",
+                "book_number": f"{len(out) + 1:03d}",
             }
         )
     return out
@@ -216,12 +236,12 @@ def certificates_context(
     when = decision.signed_on or vn.today()
     ctx = header(
         movement,
-        summary=f"Giấy khen theo Quyết định số {symbol}",
+        summary=f"Giấy khen, Bằng chứng nhận theo Quyết định số {symbol}",
         issued_on=when,
         copy_lines=[],
     )
     ctx.update(
-        issuer_title=(decision.authority or f"{movement.signer_title} {movement.agency}").upper(),
+        issuer_title=(decision.authority or authority_of(movement).head_title).upper(),
         decision_line=f"Quyết định số {symbol} {vn.long_date(local_date(when))}",
         certificates=certificate_contexts(session, movement, decision),
     )

@@ -15,6 +15,7 @@ from models import Movement, PeriodReport, Target, TargetResult
 from thidua import vn
 from thidua.documents.charts import progress_chart, ranking_chart
 from thidua.documents.context_common import (
+    agency_name,
     copies,
     decimals,
     growth_text,
@@ -35,8 +36,9 @@ from thidua.lifecycle import period_phrase
 from thidua.results import BlockRanking
 
 PROGRESS_BASIS = (
-    "Số liệu thực hiện: cộng số liệu lũy kế từ đầu năm trong báo cáo gần nhất của từng đơn vị "
-    "(báo cáo bị trả lại không tính); chỉ tiêu tính bằng % lấy bình quân các đơn vị có báo cáo."
+    "Số liệu thực hiện được tổng hợp từ báo cáo gần nhất của từng đơn vị (số liệu lũy kế từ đầu "
+    "năm, không tính báo cáo bị trả lại); chỉ tiêu tính bằng tỷ lệ phần trăm lấy bình quân của "
+    "các đơn vị có báo cáo."
 )
 
 
@@ -193,7 +195,7 @@ def period_report_context(
         intro=(
             f"Thực hiện phong trào thi đua năm {movement.year} với "
             f"{movement.theme_label.lower()} “{movement.theme}”, "
-            f"{movement.agency} báo cáo sơ kết {period.name} như sau:"
+            f"{agency_name(movement)} báo cáo sơ kết {period.name} như sau:"
         ),
         period_name=period.name,
         period_range=period_range(period),
@@ -204,13 +206,23 @@ def period_report_context(
         progress_basis=progress_basis(session, movement, period_number),
         progress_chart=chart,
         next_steps=steps,
-        closing=f"Trên đây là báo cáo sơ kết {period.name} của {movement.agency}./.",
+        closing=(f"Trên đây là báo cáo sơ kết {period.name} của {agency_name(movement)}./."),
     )
     return ctx
 
 
 def _score(value: Decimal) -> str:
     return vn.number(value, 2).rstrip("0").rstrip(",")
+
+
+def unscored_text(block: BlockRanking) -> str:
+    """What the report says of a block that had no criteria table: not scored, not ranked."""
+    members = f" (gồm {len(block.members)} đơn vị: {', '.join(block.members)})"
+    return (
+        f"Khối thi đua{members if block.members else ''} không có bảng tiêu chí chấm điểm nên "
+        "các đơn vị trong khối không chấm điểm, không xếp hạng theo tiêu chí; do đó không có "
+        "kết quả xếp hạng làm căn cứ đề nghị tặng Cờ thi đua cho đơn vị trong khối."
+    )
 
 
 def final_report_context(
@@ -221,13 +233,20 @@ def final_report_context(
     units = participants(session, movement)
     rows, chart, reported = progress(session, movement, last)
     blocks = []
+    scored = [i for i, b in enumerate(rankings, start=1) if b.scored]
+    # one tie rule for every block is said once, after the last block that was ranked
+    same_rule = len({b.tie_rule for b in rankings if b.scored}) == 1
     for i, b in enumerate(rankings, start=1):
-        ranks = sorted(b.ranks, key=lambda r: (r.rank, r.unit_name))
+        if not b.scored:
+            blocks.append({"stt": i, "name": b.block_name, "unscored": unscored_text(b)})
+            continue
+        ranks = sorted(b.ranks, key=lambda r: (r.rank, vn.sort_key(r.unit_name)))
         blocks.append(
             {
                 "stt": i,
                 "name": b.block_name,
-                "tie_rule": b.tie_rule,
+                "unscored": "",
+                "tie_rule": b.tie_rule if not same_rule or i == scored[-1] else "",
                 "rows": [
                     {
                         "rank": two(r.rank),
@@ -254,7 +273,7 @@ def final_report_context(
         intro=(
             f"Thực hiện phong trào thi đua năm {movement.year} với "
             f"{movement.theme_label.lower()} “{movement.theme}”, "
-            f"{movement.agency} báo cáo tổng kết như sau:"
+            f"{agency_name(movement)} báo cáo tổng kết như sau:"
         ),
         reported_count=two(reported),
         participant_count=two(len(units)),
@@ -294,7 +313,7 @@ def unit_report_contexts(
             select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 500]))
         ):
             values[tr.report_id][tr.target_id] = tr
-    lines = copies(session, movement, f"{movement.agency} (Văn phòng)", keep="VT")
+    lines = copies(session, movement, f"{agency_name(movement)} (Văn phòng)", keep="VT")
     phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
     in_year = phrase if phrase.startswith("năm") else f"{phrase} năm {movement.year}"
     bases = {t.growth_basis or "" for t in goals if t.growth_pct is not None}
@@ -330,12 +349,14 @@ def unit_report_contexts(
             when: date = vn.today()
         else:
             when = local_date(report.submitted_at)
-            status = {
-                "submitted": "Báo cáo đã nộp, đang chờ Văn phòng kiểm tra.",
-                "accepted": "Báo cáo đã được Văn phòng tiếp nhận.",
-                "returned": f"Báo cáo bị trả lại: {report.returned_reason or ''}",
-            }.get(report.status, report.status)
-            submitted = f"Người nộp: {report.submitted_by}, ngày {vn.short_date(when)}."
+            # The unit's own report: the header carries its date; the portal's processing state
+            # and the account that sent it are not the unit's text. Only a return is noted.
+            status = (
+                f"Văn phòng đã trả lại báo cáo để bổ sung: {report.returned_reason or ''}"
+                if report.status == "returned"
+                else ""
+            )
+            submitted = ""
         ctx = header(
             movement,
             summary=f"Kết quả thực hiện phong trào thi đua {in_year}",

@@ -184,7 +184,7 @@ KINDS: dict[str, Kind] = {
         ),
         _kind(
             "certificates",
-            "Giấy khen",
+            "Giấy khen, Bằng chứng nhận",
             None,
             "issuer_title",
             "decision_line",

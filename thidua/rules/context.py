@@ -38,7 +38,7 @@ class Nom:
     title: str
     facts: dict
     status: str
-    order: tuple  # (submitted_at, id): the order quotas are filled in
+    order: tuple  # (unit's priority, submitted_at, id): the order quotas are filled in
 
     @property
     def subject_unit(self) -> int:

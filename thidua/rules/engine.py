@@ -6,9 +6,11 @@ Order of work (check_all):
    the collectives nominated and the block of each unit — one query per table;
 2. evaluate the criteria title by title in dependency order, so that "CSTĐ tỉnh needs 3 years
    of CSTĐCS" can count this year's CSTĐCS when that nomination itself meets its criteria;
-3. fill each quota in the order nominations were submitted (earliest first): the nominations
+3. fill each quota in the unit's own order of priority (Nomination.priority, 1 first), then —
+   for nominations the unit did not rank — in the order they were submitted: the nominations
    past the quota are the ones that exceed it. Only nominations that meet their own criteria
-   and are not rejected or revoked count, both towards a quota and as its base.
+   (or carry a recorded exception for each criterion they fail) and are not returned,
+   rejected, withdrawn or revoked count, both towards a quota and as its base.
 """
 
 from collections import defaultdict
@@ -17,7 +19,16 @@ from fractions import Fraction
 from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
-from models import AwardHistory, BlockMember, Movement, Nomination, Participant, Person, TitleQuota
+from models import (
+    AwardHistory,
+    BlockMember,
+    Movement,
+    Nomination,
+    NominationException,
+    Participant,
+    Person,
+    TitleQuota,
+)
 from models.org import Block, Unit
 from thidua.results import CheckResult, RuleFailure
 from thidua.rules.context import BadFact, Evaluation, MissingFact, Nom, World, render
@@ -33,7 +44,10 @@ from thidua.rules.ruleset import (
 )
 from thidua.vn import number
 
-NOT_COUNTED = {"rejected", "revoked", "withdrawn"}  # statuses that take no quota place
+# Statuses that take no quota place and count towards no ratio: a returned dossier is back
+# with its unit, not before the office.
+NOT_COUNTED = {"returned", "rejected", "revoked", "withdrawn"}
+UNRANKED = 10**9  # a nomination the unit gave no priority comes after the ranked ones
 
 
 def rule_set_for(movement: Movement) -> RuleSet:
@@ -70,6 +84,7 @@ def _check(
     _load_history(session, movement, world, noms, everyone=target is None)
     _link_people(session, movement, world, noms)
     failures: dict[int, list[RuleFailure]] = {n.id: [] for n in noms}
+    excepted = _excepted(session, movement.id)
     by_title: dict[str, list[Nom]] = defaultdict(list)
     for n in noms:
         by_title[n.title].append(n)
@@ -92,7 +107,8 @@ def _check(
                 failure = _evaluate(rule, ctx)
                 if failure:
                     failures[n.id].append(failure)
-            if not failures[n.id] and n.status not in NOT_COUNTED:
+            waived = excepted.get(n.id, set())
+            if n.status not in NOT_COUNTED and all(f.rule_id in waived for f in failures[n.id]):
                 world.eligible.add((n.subject_key, code))
     for code, items in by_title.items():
         if code not in rs.titles:
@@ -151,13 +167,27 @@ def _load_nominations(session: Session, movement_id: int) -> list[Nom]:
     rows = session.connection().execute(
         select(
             n.id, n.unit_id, n.subject_kind, n.person_id, n.collective_unit_id, n.subject_key,
-            n.title, n.facts, n.status, n.submitted_at,
+            n.title, n.facts, n.status, n.submitted_at, n.priority,
         ).where(n.movement_id == movement_id)
     ).all()  # fmt: skip
     out = []
     for r in rows:
         facts = r[7] if isinstance(r[7], dict) else {}  # a malformed value reads as no facts
-        out.append(Nom(r[0], r[1], r[2], r[3], r[4], r[5], r[6], facts, r[8], (r[9], r[0])))
+        order = (UNRANKED if r[10] is None else r[10], r[9], r[0])
+        out.append(Nom(r[0], r[1], r[2], r[3], r[4], r[5], r[6], facts, r[8], order))
+    return out
+
+
+def _excepted(session: Session, movement_id: int) -> dict[int, set[str]]:
+    """nomination → the criteria the office excepted (thidua.exceptions): a nomination whose
+    every failure is excepted counts as meeting its title, e.g. towards a collective's ratio."""
+    out: dict[int, set[str]] = {}
+    for nid, rid in session.execute(
+        select(NominationException.nomination_id, NominationException.rule_id)
+        .join(Nomination, Nomination.id == NominationException.nomination_id)
+        .where(Nomination.movement_id == movement_id)
+    ):
+        out.setdefault(nid, set()).add(rid)
     return out
 
 
@@ -314,9 +344,9 @@ def _quota(
     names: "_GroupNames",
     ranks: dict[int, int] | None = None,
 ):
-    """The nominations past the quota, in the order the quota is filled: by submission; for a
-    title given by block rank (the flag), by rank first — and a tie for the last place is left
-    to the council rather than settled by who submitted first."""
+    """The nominations past the quota, in the order the quota is filled: by the unit's priority,
+    then by submission; for a title given by block rank (the flag), by rank first — and a tie
+    for the last place is left to the council rather than settled by who submitted first."""
 
     def group(n: Nom):
         if quota.scope == "unit":
@@ -371,9 +401,14 @@ def _quota(
                 (
                     f"Vượt chỉ tiêu {name} của {where}: được tối đa {allowed} ({how}), "
                     f"đã đề nghị {len(items)}; hồ sơ này đứng thứ {i}"
-                    + (" theo thứ hạng trong khối" if rank else " theo thứ tự gửi")
+                    + (" theo thứ hạng trong khối" if rank else _by(items))
                 ),
             )
+
+
+def _by(items: list[Nom]) -> str:
+    ranked = any(n.order[0] != UNRANKED for n in items)
+    return " theo thứ tự ưu tiên của đơn vị" if ranked else " theo thứ tự gửi"
 
 
 def _pct(ratio: Fraction) -> str:
@@ -429,6 +464,6 @@ def _movement_quotas(session: Session, movement: Movement, rs: RuleSet, eligible
                 (
                     f"Vượt chỉ tiêu thi đua của phong trào «{q.text}»: tối đa {allowed} "
                     f"{rs.title_name(q.title)} ({how}), đã đề nghị {len(items)}; "
-                    f"hồ sơ này đứng thứ {i} theo thứ tự gửi"
+                    f"hồ sơ này đứng thứ {i}{_by(items)}"
                 ),
             )

@@ -11,6 +11,8 @@ from sqlmodel import func, select
 
 from models import (
     AuditEvent,
+    Block,
+    CriteriaTable,
     Movement,
     Nomination,
     Participant,
@@ -122,8 +124,15 @@ def dashboard(code: str, request: Request):
             .order_by(AuditEvent.id.desc())
             .limit(8)
         ).all()
+        tables = s.exec(  # every version, the one in force first: the record of amendments
+            select(CriteriaTable, Block.name)
+            .join(Block, Block.id == CriteriaTable.block_id, isouter=True)
+            .where(CriteriaTable.movement_id == m.id)
+            .order_by(CriteriaTable.replaced_at.is_not(None), CriteriaTable.version.desc())
+        ).all()
     return render(
         request, "admin/dashboard.html", st=st, m=m, periods=periods, progress_rows=rows,
+        criteria_tables=tables,
         reported=reported, units=units, failures=failures, stages=stage_defs_for(len(periods)),
         suggested=_suggested(m, stage_defs_for(len(periods))), stage_log=stage_log,
         stage_labels={st.value: stage_label(st, len(periods)) for st in Stage},

@@ -1,4 +1,5 @@
-"""The admin's work lists: period reports and dossiers (each can be returned with a reason),
+"""The admin's work lists: period reports and dossiers (each can be returned with a reason, or
+put before the council on a recorded exception where it fails a rule),
 every issued document for download, and the audit trail."""
 
 import tempfile
@@ -8,6 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from sqlmodel import select
+from starlette.concurrency import run_in_threadpool
 
 from models import (
     AuditEvent,
@@ -21,7 +23,8 @@ from models import (
     Unit,
 )
 from models.db import session_scope
-from thidua import dossiers, submissions
+from thidua import dossiers, exceptions, submissions
+from thidua.documents import list_in_order
 from thidua.errors import NotFound
 from thidua.history import history_for
 from thidua.rules.engine import check_all, rule_set_for
@@ -71,9 +74,9 @@ def return_report(
 def dossier_list(code: str, request: Request):
     with session_scope() as s:
         m = find_movement(s, code)
-        noms = s.exec(
-            select(Nomination).where(Nomination.movement_id == m.id).order_by(Nomination.id)
-        ).all()
+        noms = list_in_order(
+            s, s.exec(select(Nomination).where(Nomination.movement_id == m.id)).all()
+        )
         checks = {c.nomination_id: c for c in check_all(s, m)} if noms else {}
         history = history_for(s, [n.subject_key for n in noms])
         names = subject_names(s, noms)
@@ -86,13 +89,45 @@ def dossier_list(code: str, request: Request):
         ):
             evidence.setdefault(ev.nomination_id, []).append(ev)
         rs = rule_set_for(m)
+        excepted = _excepted(s, [n.id for n in noms])
         rows = [
             {"n": n, "subject": names[n.id], "unit": units.get(n.unit_id, ""),
              "title": rs.title_name(n.title), "check": checks.get(n.id),
+             "excepted": excepted.get(n.id, {}),
+             "open_rules": [f for f in checks[n.id].failures
+                            if f.rule_id not in excepted.get(n.id, {})]
+             if n.id in checks and n.status in exceptions.OPEN_STATUSES else [],
              "history": history[n.subject_key], "evidence": evidence.get(n.id, [])}
             for n in noms
         ]  # fmt: skip
     return render(request, "admin/dossiers.html", m=m, rows=rows)
+
+
+def _excepted(s, nomination_ids: list[int]) -> dict[int, dict[str, exceptions.ExceptionView]]:
+    """nomination → rule → the exception recorded for it."""
+    out: dict[int, dict[str, exceptions.ExceptionView]] = {}
+    for v in exceptions.for_nominations(s, nomination_ids):
+        out.setdefault(v.nomination_id, {})[v.rule_id] = v
+    return out
+
+
+@router.post("/dossier/{nomination_id}/exception")
+async def record_exception(nomination_id: int, request: Request, user: User = Depends(admin_user)):
+    """The office puts a dossier failing a rule before the council, for a stated reason."""
+    form = await request.form()
+    rules, reason = [str(r) for r in form.getlist("rule")], str(form.get("reason") or "")
+
+    def work() -> str:
+        with session_scope() as s:
+            n = dossiers.get_nomination(s, nomination_id)
+            m = s.get(Movement, n.movement_id)
+            exceptions.record_exception(s, movement=m, nomination_id=n.id, rule_ids=rules,
+                                        reason=reason, actor=user.username)  # fmt: skip
+            return m.code
+
+    code = await run_in_threadpool(work)
+    flash(request, f"Đã ghi nhận ngoại lệ cho hồ sơ số {nomination_id}.")
+    return RedirectResponse(f"/admin/m/{code}/dossiers#ho-so-{nomination_id}", status_code=303)
 
 
 @router.post("/dossier/{nomination_id}/return")

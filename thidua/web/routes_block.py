@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from models import Block, Movement, Participant, Score, Unit
+from models import Block, CriteriaTable, Criterion, Movement, Participant, Score, Unit
 from models.db import session_scope
 from thidua import scoring
 from thidua.web.deps import Forbidden, User, flash, leader_user, own_participation, render
@@ -43,8 +43,13 @@ def _in_block(s, movement: Movement, block_id: int, unit_id: int) -> Unit:
 def _totals(s, movement_id: int, kind: str) -> dict[int, Decimal]:
     out: dict[int, Decimal] = {}
     for uid, pts in s.exec(
-        select(Score.unit_id, Score.points).where(
-            Score.movement_id == movement_id, Score.scorer_kind == kind
+        select(Score.unit_id, Score.points)
+        .join(Criterion, Criterion.id == Score.criterion_id)
+        .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+        .where(  # a replaced table's scores are the record, not the count
+            Score.movement_id == movement_id,
+            Score.scorer_kind == kind,
+            CriteriaTable.replaced_at.is_(None),
         )
     ):
         out[uid] = out.get(uid, Decimal(0)) + pts

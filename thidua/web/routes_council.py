@@ -20,7 +20,8 @@ from models import (
     VoteReceipt,
 )
 from models.db import session_scope
-from thidua import ballots, council
+from thidua import ballots, council, exceptions
+from thidua.documents import list_in_order
 from thidua.errors import InvalidInput, Problem, ThiduaError
 from thidua.history import history_for
 from thidua.lifecycle import audit, movement_stage_label
@@ -64,11 +65,9 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
             ).first()
             if member is None:
                 raise Forbidden("Bạn không phải là thành viên Hội đồng của phong trào này.")
-            noms = s.exec(
-                select(Nomination)
-                .where(Nomination.id.in_(ballots.agenda(meeting)))
-                .order_by(Nomination.id)
-            ).all()
+            noms = list_in_order(  # the ballot paper in the Danh sách's order
+                s, s.exec(select(Nomination).where(Nomination.id.in_(ballots.agenda(meeting))))
+            )
             checks = {c.nomination_id: c for c in check_all(s, movement)}
             history = history_for(s, [n.subject_key for n in noms])
             evidence: dict[int, list[Evidence]] = {}
@@ -97,9 +96,13 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
                 ).all()
             )
             rs = rule_set_for(movement)
+            excepted: dict[int, dict] = {}
+            for x in exceptions.for_meeting(s, meeting):
+                excepted.setdefault(x.nomination_id, {})[x.rule_id] = x
             ctx["rows"] = [
                 {"n": n, "subject": names[n.id], "unit": units.get(n.unit_id, ""),
                  "title": rs.title_name(n.title), "check": checks.get(n.id),
+                 "excepted": excepted.get(n.id, {}),
                  "history": history[n.subject_key], "evidence": evidence.get(n.id, []),
                  "voted": n.id in voted, "recused": n.id in recused}
                 for n in noms

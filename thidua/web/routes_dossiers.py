@@ -1,6 +1,7 @@
-"""Award dossiers from a unit: nominate a person or a collective with its facts and evidence,
-add evidence, resubmit a returned dossier; evidence is served by database id only, after an
-authorisation check (the uploader's file name never reaches the file system)."""
+"""Award dossiers from a unit: nominate a person or a collective with its facts, priority and
+evidence, add evidence, resubmit or withdraw a returned dossier; evidence is served by database
+id only, after an authorisation check (the uploader's file name never reaches the file
+system)."""
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
@@ -10,7 +11,7 @@ from starlette.datastructures import UploadFile
 
 from models import Evidence, Movement, Nomination, Person, Unit
 from models.db import session_scope
-from thidua import dossiers
+from thidua import dossiers, vn
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
 from thidua.history import history_for
 from thidua.rules.engine import rule_set_for
@@ -40,11 +41,14 @@ def nominate_form(code: str, request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         movement, _ = own_participation(s, user, code)
         own = dossiers.subtree(s, user.unit_id)
-        people = s.exec(select(Person).where(Person.unit_id.in_(own), Person.active)).all()
+        people = sorted(  # Vietnamese collation, the same on every database
+            s.exec(select(Person).where(Person.unit_id.in_(own), Person.active)).all(),
+            key=lambda p: vn.person_key(p.full_name),
+        )
         units = s.exec(select(Unit).where(Unit.id.in_(own)).order_by(Unit.code)).all()
         rs = rule_set_for(movement)
     return render(
-        request, "unit/nominate.html", m=movement, people=sorted(people, key=lambda p: p.code),
+        request, "unit/nominate.html", m=movement, people=people,
         units=units, titles=list(rs.titles.values()),
         facts=[f for f in rs.facts.values() if f.type in FACT_TYPES],
     )  # fmt: skip
@@ -126,6 +130,19 @@ def _int(raw, label: str) -> int:
     return int(text)
 
 
+def _priority(form) -> int | None:
+    """The unit's order for this title: blank, or a whole number from 1."""
+    text = str(form.get("priority") or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInput(
+            "Hồ sơ đề nghị không hợp lệ",
+            [Problem("Thứ tự ưu tiên", f"phải là số nguyên từ 1 trở lên: {text}")],
+        )
+    return int(text)
+
+
 @router.post("/unit/{code}/nominate")
 async def nominate(code: str, request: Request, user: User = Depends(unit_user)):
     form = await request.form()
@@ -157,7 +174,7 @@ async def nominate(code: str, request: Request, user: User = Depends(unit_user))
                 nomination = dossiers.nominate(
                     s, movement=movement, unit_id=user.unit_id, title=title, actor=user.username,
                     achievement=str(form.get("achievement") or ""),
-                    facts=_parse_facts(rs, kind, form), **who,
+                    facts=_parse_facts(rs, kind, form), priority=_priority(form), **who,
                 )  # fmt: skip
                 if upload is not None:
                     written.append(_store_evidence(s, nomination, upload, user.username))
@@ -240,6 +257,22 @@ async def resubmit(nomination_id: int, request: Request, user: User = Depends(un
 
     await run_in_threadpool(work)
     flash(request, f"Đã gửi lại hồ sơ số {nomination_id}.")
+    return RedirectResponse(f"/dossier/{nomination_id}", status_code=303)
+
+
+@router.post("/dossier/{nomination_id}/withdraw")
+async def withdraw(nomination_id: int, request: Request, user: User = Depends(unit_user)):
+    """The unit withdraws its dossier, e.g. one returned as failing a criterion or a quota."""
+    form = await request.form()
+    reason = str(form.get("reason") or "")
+
+    def work() -> None:
+        with session_scope() as s:
+            n = _own_nomination(s, user, nomination_id)
+            dossiers.withdraw(s, nomination=n, reason=reason, actor=user.username)
+
+    await run_in_threadpool(work)
+    flash(request, f"Đã rút hồ sơ số {nomination_id}.")
     return RedirectResponse(f"/dossier/{nomination_id}", status_code=303)
 
 

@@ -10,6 +10,8 @@ from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from models import (
+    CriteriaTable,
+    Criterion,
     Movement,
     Nomination,
     Participant,
@@ -22,7 +24,7 @@ from models import (
     TargetResult,
 )
 from models.db import session_scope
-from thidua import scoring, submissions
+from thidua import scoring, submissions, vn
 from thidua.documents.context_common import growth_text, target_value
 from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem
@@ -103,18 +105,21 @@ def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
             .where(Nomination.movement_id == movement.id, Nomination.unit_id == user.unit_id)
             .order_by(Nomination.id)
         ).all()
-        people = s.exec(
-            select(Person)
-            .where(Person.unit_id == user.unit_id, Person.active)
-            .order_by(Person.code)
-        ).all()
+        people = sorted(  # Vietnamese collation, the same on every database
+            s.exec(select(Person).where(Person.unit_id == user.unit_id, Person.active)).all(),
+            key=lambda p: vn.person_key(p.full_name),
+        )
         names = {p.id: p.full_name for p in people}
         subjects = subject_names(s, list(nominations))
         scored = s.exec(
-            select(Score.id).where(
+            select(Score.id)
+            .join(Criterion, Criterion.id == Score.criterion_id)
+            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .where(  # a self-score against a replaced table must be given again
                 Score.movement_id == movement.id,
                 Score.unit_id == user.unit_id,
                 Score.scorer_kind == "self",
+                CriteriaTable.replaced_at.is_(None),
             )
         ).first()
     return render(
@@ -269,6 +274,7 @@ def score_form(code: str, request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         movement, part = own_participation(s, user, code)
         criteria = scoring.criteria_for(s, movement.id, part.block_id)
+        table = scoring.table_for(scoring.current_tables(s, movement.id), part.block_id)
         current = {
             sc.criterion_id: sc.points
             for sc in s.exec(
@@ -279,7 +285,8 @@ def score_form(code: str, request: Request, user: User = Depends(unit_user)):
                 )
             )
         }
-    return render(request, "unit/scores.html", m=movement, criteria=criteria, current=current)
+    return render(request, "unit/scores.html", m=movement, criteria=criteria, current=current,
+                  table=table)  # fmt: skip
 
 
 @router.post("/{code}/scores")

@@ -364,10 +364,12 @@ def upgrade() -> None:
     sa.Column('movement_id', sa.Integer(), nullable=False),
     sa.Column('block_id', sa.Integer(), nullable=True),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('replaced_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['block_id'], ['block.id'], ),
     sa.ForeignKeyConstraint(['movement_id'], ['movement.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('movement_id', 'block_id', name='uq_criteria_table')
+    sa.UniqueConstraint('movement_id', 'block_id', 'version', name='uq_criteria_table')
     )
     with op.batch_alter_table('criteriatable', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_criteriatable_movement_id'), ['movement_id'], unique=False)
@@ -402,6 +404,7 @@ def upgrade() -> None:
     sa.Column('facts', sa.JSON(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('status_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('priority', sa.Integer(), nullable=True),
     sa.Column('submitted_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['collective_unit_id'], ['unit.id'], ),
@@ -543,6 +546,22 @@ def upgrade() -> None:
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_meeting_council_id'), ['council_id'], unique=False)
 
+    op.create_table('nominationexception',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('nomination_id', sa.Integer(), nullable=False),
+    sa.Column('rule_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('finding', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('legal_basis', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('recorded_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['nomination_id'], ['nomination.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('nomination_id', 'rule_id', name='uq_nomination_exception')
+    )
+    with op.batch_alter_table('nominationexception', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_nominationexception_nomination_id'), ['nomination_id'], unique=False)
+
     op.create_table('attendance',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -650,6 +669,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attendance_meeting_id'))
 
     op.drop_table('attendance')
+    with op.batch_alter_table('nominationexception', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_nominationexception_nomination_id'))
+
+    op.drop_table('nominationexception')
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meeting_council_id'))
 
