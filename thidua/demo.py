@@ -88,9 +88,8 @@ def run_demo(
     started = time.monotonic()
     from thidua import spec
 
-    loaded = spec.load_spec(
-        spec_path or EXAMPLE
-    )  # a bad spec is refused before anything is touched
+    # a bad spec is refused before anything is touched
+    loaded = spec.load_spec(spec_path or EXAMPLE)
     if until is not None:
         from thidua.clock import check_year
 
