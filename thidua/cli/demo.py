@@ -108,5 +108,8 @@ def rehearse(
         )  # fmt: skip
         _print(r)
     finally:
+        from thidua.server import stop_server
+
+        stop_server(where)  # the rehearsal's own Prefect server: no orphan once it is over
         if keep is None:
             shutil.rmtree(where, ignore_errors=True)
