@@ -32,7 +32,9 @@ from models.records import (
     ChannelToken,
     DocumentCounter,
     IssuedDocument,
+    LoginFailure,
     Notification,
+    WebSession,
 )
 from models.work import (
     CriteriaTable,
@@ -65,6 +67,7 @@ __all__ = [
     "Evidence",
     "IssuedDocument",
     "LegalBasis",
+    "LoginFailure",
     "Meeting",
     "Movement",
     "Nomination",
@@ -83,4 +86,5 @@ __all__ = [
     "TitleQuota",
     "Unit",
     "VoteReceipt",
+    "WebSession",
 ]

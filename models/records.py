@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at, json_column, timestamp
+from models.base import created_at, json_column, timestamp, utcnow
 
 
 class DocumentCounter(SQLModel, table=True):
@@ -94,6 +94,10 @@ class AuditEvent(SQLModel, table=True):
     to_state: str | None = Field(default=None, max_length=30)
     reason: str | None = None
     data: dict = json_column(dict)
+    # A hash chain (thidua.auditchain): each event carries the hash of the one before and its
+    # own over both, so an edited, deleted, inserted or reordered row breaks the chain.
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
 
 
 class Account(SQLModel, table=True):
@@ -106,3 +110,27 @@ class Account(SQLModel, table=True):
     is_admin: bool = False
     active: bool = True
     created_at: datetime = created_at()
+
+
+class WebSession(SQLModel, table=True):
+    """A portal login held by the server: the cookie carries a random token, this table only
+    its SHA-256 (a copy of the database opens no session). Deleting the row ends the session
+    at once, whatever the browser still holds."""
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    seen_at: datetime = created_at()  # (before the field below hides the helper's name)
+    created_at: datetime = created_at()
+    password_stamp: str = Field(max_length=16)  # the password it was opened with
+    privilege_stamp: str = Field(max_length=16)  # roles and unit: a change rotates the id
+    ip: str = Field(default="", max_length=45)
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed login or password check, shared by every server process: the limiter counts
+    these per account and per address over a window."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=DateTime(timezone=True), index=True)
+    username: str = Field(max_length=100, index=True)
+    ip: str = Field(max_length=45, index=True)

@@ -163,3 +163,20 @@ def test_a_sheet_whose_xml_is_cut_names_the_sheet_and_row(sqlite_url: str, tmp_p
             for p in e.value.problems
         ), e.value.problems
         assert _units_count(s) == 0
+
+
+def test_an_authority_profile_with_an_alias_bomb_is_refused_before_expansion(tmp_path, monkeypatch):
+    """An office edits the authority profiles too: the same bounds as specs and rule sets."""
+    from thidua import authority
+
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    (tmp_path / "bom.yaml").write_text(bomb, encoding="utf-8")
+    monkeypatch.setattr(authority, "profiles_dir", lambda: tmp_path)
+    started = time.monotonic()
+    with pytest.raises(InvalidInput) as e:
+        authority._load_profile(tmp_path / "bom.yaml")
+    assert time.monotonic() - started < 1
+    assert "không đọc được" in str(e.value)

@@ -60,7 +60,7 @@ def test_quy_che_options_apply_when_the_agency_switches_them_on(session, quy_che
         failures(results, missing)["LDTT.thoi_gian"].reason
     )
     assert set(failures(results, tt)) == {"TTLDTT.ky_luat"}
-    assert "Có 1 thành viên bị kỷ luật" in failures(results, tt)["TTLDTT.ky_luat"].reason
+    assert "Có 1 cá nhân trong tập thể bị kỷ luật" in failures(results, tt)["TTLDTT.ky_luat"].reason
     same_alone(session, m, results)
 
 
@@ -254,7 +254,7 @@ def test_collective_titles_from_members_in_the_database_or_from_facts(session):
     # No member disciplined is not a criterion of Điều 28 (an agency's own rule, off here).
     assert set(half) == {"TTLDTT.ty_le_ldtt"}
     assert half["TTLDTT.ty_le_ldtt"].reason == (
-        "Chỉ 2/5 thành viên (40,0%) đạt Lao động tiên tiến, cần trên 50%"
+        "Chỉ 2/5 cá nhân trong tập thể (40,0%) đạt Lao động tiên tiến, cần trên 50%"
     )
     assert set(failures(results, xs_bad)) == {
         "TTLDXS.xep_loai", "TTLDXS.hoan_thanh", "TTLDXS.cstdcs",

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from models import AuditEvent, DecisionItem, Evidence, PeriodReport, Registration, TargetResult
 from models.awards import Decision
 from tests.factories import make_movement, make_person, make_units
+from tests.web_helpers import pdf_bytes
 from thidua import dossiers, submissions
 from thidua.errors import InvalidInput, NotFound, ThiduaError
 from thidua.obligations import outstanding
@@ -97,14 +98,15 @@ def test_nomination_dossier_lifecycle(session: Session, tmp_path) -> None:
     dossiers.resubmit(session, nomination=n, facts={"months_worked": 11}, actor="u")
     assert n.status == "submitted" and n.facts == {"months_worked": 11}
 
+    pdf = pdf_bytes()  # a real PDF: uploads open it (a bare "%PDF" header is refused)
     ev = dossiers.add_evidence(session, nomination=n, filename="../../etc/passwd.pdf",
-                               content=b"%PDF-1.4 test", content_type="application/pdf",
+                               content=pdf, content_type="application/pdf",
                                actor="u")  # fmt: skip
     stored = dossiers.evidence_path(ev)
-    assert stored.read_bytes() == b"%PDF-1.4 test" and ".." not in ev.stored_name
+    assert stored.read_bytes() == pdf and ".." not in ev.stored_name
     assert ev.filename == "passwd.pdf"
     for content, ctype, why in [
-        (b"MZ\x90", "application/pdf", "nội dung"),
+        (b"MZ\x90", "application/pdf", "chỉ nhận"),  # known by its bytes, not the declared type
         (b"x", "application/x-msdownload", "chỉ nhận"),
         (b"%PDF" + b"0" * (11 * 1024 * 1024), "application/pdf", "dung lượng"),
     ]:

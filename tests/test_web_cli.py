@@ -85,7 +85,8 @@ def test_the_serve_command_and_the_plain_function():
     params = inspect.signature(web_cli.web).parameters
     assert params["host"].default == "127.0.0.1" and params["port"].default == 8000
     names = {c.name for c in web_cli.app.registered_commands}
-    assert names == {"serve", "account-add", "accounts-from-org"}
+    assert names == {"serve", "account-add", "account-disable", "accounts-from-org",
+                     "sessions-end"}  # fmt: skip
     r = runner.invoke(web_cli.app, ["serve", "--help"])
     assert r.exit_code == 0 and "--host" in r.output and "--port" in r.output
 

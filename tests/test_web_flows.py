@@ -27,7 +27,7 @@ from models import (
     VoteReceipt,
 )
 from models.db import engine_for
-from tests.web_helpers import PNG, Users, make_world, quiet, target_values, token
+from tests.web_helpers import PNG, Users, make_world, pdf_bytes, quiet, target_values, token
 from thidua import triggers
 from thidua.lifecycle import Stage
 from thidua.settings import get_settings
@@ -125,7 +125,7 @@ def test_a_nomination_with_evidence_and_refused_files(db_url, as_user):
             "f:initiatives:tinh": "0"}  # fmt: skip
     fake = ("../../etc/passwd.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")
     r = unit.post(form, data={**data, "csrf_token": token(unit, form)}, files={"evidence": fake})
-    assert r.status_code == 400 and "nội dung tệp không đúng với loại tệp đã khai" in r.text
+    assert r.status_code == 400 and "chỉ nhận PDF, JPG, PNG, DOCX hoặc XLSX" in r.text
     upload_dir = get_settings().upload_dir
     assert count(db_url, Nomination) == 0 and not any(Path(upload_dir).glob("*"))
 
@@ -164,7 +164,7 @@ def test_a_nomination_with_evidence_and_refused_files(db_url, as_user):
     r = admin.post(f"/admin/dossier/{n.id}/return", data=reason)
     assert r.status_code == 200
     assert "Bổ sung bản sao quyết định" in unit.get("/unit").text
-    more = ("minh-chung-2.pdf", b"%PDF-1.4 test", "application/pdf")
+    more = ("minh-chung-2.pdf", pdf_bytes(), "application/pdf")
     r = unit.post(f"/dossier/{n.id}/evidence", data={"csrf_token": token(unit)},
                   files={"evidence": more})  # fmt: skip
     assert r.status_code == 200 and "minh-chung-2.pdf" in r.text

@@ -30,6 +30,18 @@ GOOD_FACTS = {"task_rating": "HTXSNV", "months_worked": 12, "discipline": "none"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+def pdf_bytes() -> bytes:
+    """A real one-page PDF (uploads open a PDF before taking it)."""
+    import io
+
+    from pypdf import PdfWriter
+
+    buf, writer = io.BytesIO(), PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.write(buf)
+    return buf.getvalue()
+
+
 @dataclass
 class World:
     code: str

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from models import Movement
-from thidua import vn
+from thidua import safeyaml, vn
 from thidua.errors import InvalidInput, Problem
 from thidua.spec_schema import (
     RATINGS,
@@ -85,7 +85,10 @@ _PROFILES: dict[tuple[str, int, int], Profile] = {}
 
 def _load_profile(path: Path) -> Profile:
     try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        # alias bombs and deep nesting refused before the parser expands them
+        text = safeyaml.checked(text, path.name, f"Hồ sơ thẩm quyền {path} không đọc được")
+        data = YAML(typ="safe").load(text)
     except (YAMLError, UnicodeDecodeError) as e:
         raise InvalidInput(f"Hồ sơ thẩm quyền {path} không đọc được: {e}") from None
     from thidua.spec_load import field_path, plain, reason_vi

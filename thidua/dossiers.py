@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from models import DecisionItem, Evidence, Movement, Nomination, Person, Unit
 from models.base import utcnow
+from thidua import uploads
 from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
 from thidua.lifecycle import Stage, audit
 from thidua.settings import get_settings
@@ -24,23 +25,7 @@ NOMINATION_STAGES = {Stage.FINAL_TALLIED, Stage.PROPOSALS}
 RETURNABLE = {"submitted", "accepted"}
 WITHDRAWABLE = {"submitted", "returned"}
 
-# Evidence files: what offices actually send (scans, Word, Excel), and a size that fits a scan.
-MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
-ALLOWED_TYPES = {
-    "application/pdf": ".pdf",
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-}
-# The first bytes each type must start with, so a renamed executable is not taken for a PDF.
-MAGIC = {
-    ".pdf": b"%PDF",
-    ".jpg": b"\xff\xd8\xff",
-    ".png": b"\x89PNG",
-    ".docx": b"PK",
-    ".xlsx": b"PK",
-}
+MAX_EVIDENCE_BYTES = uploads.MAX_FILE_BYTES
 
 
 def subtree(session: Session, unit_id: int) -> set[int]:
@@ -72,6 +57,7 @@ def nominate(
 ) -> Nomination:
     """A unit proposes one of its people, or itself or one of its sub-units, for a title,
     with its own priority among its nominations for that title (1 = first; optional)."""
+    uploads.check_text(achievement, "achievement")
     if Stage(movement.stage) not in NOMINATION_STAGES:
         raise ThiduaError(
             f"Chưa nhận hồ sơ đề nghị khen thưởng: phong trào đang ở giai đoạn "
@@ -203,6 +189,7 @@ def return_dossier(
     reason = nfc(reason or "")
     if not reason:
         raise InvalidInput("Trả lại hồ sơ", [Problem("reason", "phải nêu lý do trả lại")])
+    uploads.check_text(reason, "reason")
     if nomination.status not in RETURNABLE:
         raise ThiduaError(f"Không thể trả lại hồ sơ đang ở trạng thái '{nomination.status}'.")
     return _set_status(session, nomination, "returned", actor=actor, reason=reason)
@@ -229,6 +216,7 @@ def resubmit(
 ) -> Nomination:
     if nomination.status != "returned":
         raise ThiduaError("Chỉ gửi lại được hồ sơ đã bị trả lại.")
+    uploads.check_text(achievement, "achievement")
     if achievement is not None:
         nomination.achievement = nfc(achievement)
     if facts is not None:
@@ -272,30 +260,15 @@ def add_evidence(
     actor: str,
 ) -> Evidence:
     """Store an evidence file outside the web root under a generated name; the uploader's
-    file name is kept only as a label and never reaches the file system."""
-    ext = ALLOWED_TYPES.get(content_type)
-    if ext is None:
-        raise InvalidInput(
-            "Tệp minh chứng không hợp lệ",
-            [Problem("file", "chỉ nhận PDF, JPG, PNG, DOCX hoặc XLSX")],
-        )
-    if len(content) > MAX_EVIDENCE_BYTES:
-        raise InvalidInput(
-            "Tệp minh chứng không hợp lệ",
-            [Problem("file", f"dung lượng vượt quá {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB")],
-        )
-    if not content.startswith(MAGIC[ext]):
-        raise InvalidInput(
-            "Tệp minh chứng không hợp lệ",
-            [Problem("file", "nội dung tệp không đúng với loại tệp đã khai")],
-        )
+    file name is kept only as a cleaned label and never reaches the file system. What the file
+    is comes from its bytes (thidua.uploads), not from `filename` or `content_type`."""
+    content_type, ext = uploads.identify(content)
+    uploads.check_room(session, nomination.id, len(content))
     stored = f"{uuid.uuid4().hex}{ext}"
-    folder: Path = get_settings().upload_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / stored).write_bytes(content)
+    uploads.write_private(get_settings().upload_dir / stored, content)
     evidence = Evidence(
         nomination_id=nomination.id,
-        filename=nfc(Path(filename).name)[:255] or "tep",
+        filename=uploads.clean_label(Path(filename.replace("\\", "/")).name) or "tep",
         stored_name=stored,
         content_type=content_type,
         size=len(content),

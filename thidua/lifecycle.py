@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from models import AuditEvent, Meeting, Movement, Nomination, Period
 from models.awards import Council
 from models.base import utcnow
+from thidua.auditchain import link
 from thidua.errors import TransitionRefused
 
 
@@ -323,5 +324,5 @@ def audit(
         reason=reason,
         data=data or {},
     )
-    session.add(event)
+    link(session, event)  # the hash chain: see thidua.auditchain
     return event

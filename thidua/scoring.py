@@ -147,19 +147,23 @@ def submit_scores(
             problems.add(field, "không có trong bảng tiêu chí của khối")
             continue
         try:
+            if not isinstance(raw, Decimal) and not str(raw).isascii():
+                raise InvalidOperation  # "١٢" and "²" are digits to Decimal, not points here
             value = raw if isinstance(raw, Decimal) else Decimal(str(raw).replace(",", "."))
         except InvalidOperation:
             problems.add(field, f"'{raw}' không phải là số điểm")
             continue
-        if value.is_finite() and value != value.quantize(Decimal("0.01")):
-            problems.add(field, f"điểm {raw} có quá 2 chữ số thập phân")
-            continue
+        # The range first: quantizing a 30-digit number overflows the decimal context.
         if not value.is_finite() or value < 0 or value > crit.max_points:
+            shown = number(value, 2) if value.is_finite() and value < 10**12 else str(raw)[:20]
             problems.add(
                 field,
-                f"điểm {number(value, 2) if value.is_finite() else raw} phải từ 0 đến "
+                f"điểm {shown} phải từ 0 đến "
                 f"{number(crit.max_points, 2)} (điểm tối đa của tiêu chí «{crit.text}»)",
             )
+            continue
+        if value != value.quantize(Decimal("0.01")):
+            problems.add(field, f"điểm {raw} có quá 2 chữ số thập phân")
             continue
         values[code] = value
     if not points:

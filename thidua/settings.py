@@ -1,5 +1,7 @@
 """Settings from the environment (prefix THIDUA_) or a .env file."""
 
+import math
+from collections import Counter
 from functools import cache
 from pathlib import Path
 
@@ -35,9 +37,36 @@ class Settings(BaseSettings):
         self.document_dir = self.document_dir or self.data_dir / "documents"
         self.outbox_dir = self.outbox_dir or self.data_dir / "outbox"
         self.upload_dir = self.upload_dir or self.data_dir / "uploads"
-        if self.environment != "development" and self.secret_key == "dev-secret-change-me":
-            raise ValueError("THIDUA_SECRET_KEY phải được đặt khi không ở chế độ phát triển")
+        if self.environment != "development":
+            if self.secret_key == "dev-secret-change-me":
+                raise ValueError("THIDUA_SECRET_KEY phải được đặt khi không ở chế độ phát triển")
+            if why := weak_secret(self.secret_key):
+                raise ValueError(
+                    f"THIDUA_SECRET_KEY quá yếu ({why}); tạo một khoá bằng lệnh: "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
         return self
+
+
+MIN_SECRET = 32
+MIN_SECRET_BITS = 128
+
+
+def weak_secret(key: str) -> str | None:
+    """Why a session-signing key is too weak to run in production (None: strong enough): at
+    least MIN_SECRET characters, ~128 bits by the spread of its characters and zxcvbn's top
+    score, so "x", a repeated letter, "0123456789…" or a phrase of words is refused."""
+    if len(key) < MIN_SECRET:
+        return f"dài {len(key)} ký tự, cần ít nhất {MIN_SECRET}"
+    counts = Counter(key)
+    per_char = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    if len(counts) < 12 or per_char * len(key) < MIN_SECRET_BITS:
+        return "lặp lại quá ít ký tự khác nhau, dễ đoán"
+    from zxcvbn import zxcvbn  # words, dates and keyboard runs, which the spread misses
+
+    if zxcvbn(key[:100])["score"] < 4:
+        return "ghép từ những từ hoặc dãy dễ đoán"
+    return None
 
 
 @cache

@@ -7,9 +7,11 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from models import Movement, Participant, PeriodReport, Registration, Target, TargetResult
+from thidua import uploads
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
 from thidua.lifecycle import Stage, audit, period_count, period_phrase, stage_label
 from thidua.vn import nfc, parse_number
+from thidua.vn import number as vn_number
 
 REGISTRATION_STAGES = {Stage.REGISTRATION, Stage.PERIOD1_OPEN}
 REPORT_STAGES = {
@@ -115,6 +117,8 @@ def submit_period_report(
         t.code: t for t in session.exec(select(Target).where(Target.movement_id == movement.id))
     }
     problems = Problems()
+    if len(summary or "") > uploads.MAX_TEXT:
+        problems.add("summary", f"dài quá {vn_number(uploads.MAX_TEXT)} ký tự")
     parsed: dict[int, Decimal] = {}
     for code, raw in values.items():
         field = f"values.{code}"
@@ -207,6 +211,7 @@ def return_report(session: Session, *, report_id: int, reason: str, actor: str) 
     reason = nfc(reason or "")
     if not reason:
         raise InvalidInput("Trả lại báo cáo", [Problem("reason", "phải nêu lý do trả lại")])
+    uploads.check_text(reason, "reason")
     previous = report.status
     report.status = "returned"
     report.returned_reason = reason

@@ -119,7 +119,7 @@ def number(value: Decimal | float | int, decimals: int = 0) -> str:
     return f"{sign}{text},{frac}" if frac else f"{sign}{text}"
 
 
-_VN_NUMBER = re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
+_VN_NUMBER = re.compile(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?", re.ASCII)  # "١٢" is no number here
 
 
 def parse_number(text: str) -> Decimal:

@@ -48,6 +48,7 @@ def _root(
 
 def _register() -> None:
     from thidua.cli import (
+        audit,
         backup,
         clock,
         db,
@@ -72,6 +73,7 @@ def _register() -> None:
     app.add_typer(notify.app, name="notify")
     app.add_typer(web.app, name="web")
     app.add_typer(server.app, name="server")
+    app.add_typer(audit.app, name="audit")
     app.command("status")(status.status)
     app.add_typer(clock.app, name="clock")
     app.command("demo")(demo.demo)

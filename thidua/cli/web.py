@@ -84,6 +84,44 @@ def account_add(
     typer.echo(f"Đã tạo tài khoản {username}.")
 
 
+@app.command("account-disable")
+def account_disable(
+    username: Annotated[str, typer.Argument(help="Tên đăng nhập")],
+    enable: Annotated[bool, typer.Option("--enable", help="Mở lại tài khoản đã khoá")] = False,
+) -> None:
+    """Khoá một tài khoản (mọi phiên đăng nhập của nó kết thúc ngay), hoặc mở lại."""
+    from models.db import session_scope
+    from thidua.web.auth import set_active
+
+    with session_scope() as s:
+        set_active(s, username=username, active=enable, actor="cli")
+    typer.echo(f"Đã {'mở lại' if enable else 'khoá'} tài khoản {username}.")
+
+
+@app.command("sessions-end")
+def sessions_end(
+    username: Annotated[
+        str | None, typer.Option("--user", help="Chỉ các phiên của tài khoản này")
+    ] = None,
+) -> None:
+    """Kết thúc mọi phiên đăng nhập cổng thông tin (mọi người phải đăng nhập lại)."""
+    from sqlmodel import select
+
+    from models import Account
+    from models.db import session_scope
+    from thidua.errors import NotFound
+    from thidua.web.auth import end_sessions
+
+    with session_scope() as s:
+        account_id = None
+        if username is not None:
+            account_id = s.exec(select(Account.id).where(Account.username == username)).first()
+            if account_id is None:
+                raise NotFound(f"Không có tài khoản '{username}'.")
+        ended = end_sessions(s, actor="cli", account_id=account_id)
+    typer.echo(f"Đã kết thúc {ended} phiên đăng nhập.")
+
+
 @app.command("accounts-from-org")
 def accounts_from_org(
     out: Annotated[

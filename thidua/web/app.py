@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -27,13 +27,15 @@ from thidua.web import (
     routes_dossiers,
     routes_head,
     routes_unit,
+    sessions,
 )
 from thidua.web.csrf import CsrfRefused, csrf_check
 from thidua.web.deps import Forbidden, LoginRequired, render
 
 SESSION_COOKIE = "thidua_session"
-SESSION_MAX_AGE = 8 * 3600  # a working day
 MAX_BODY = 12 * 1024 * 1024  # one evidence file (10 MB) and the form around it
+# Forms that carry only a name and passwords: nothing larger is read at all.
+SMALL_FORMS = {"/login": 16 * 1024, "/password": 16 * 1024}
 # No script at all, styles and images from us only, forms post only to us, never in a frame.
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -46,16 +48,29 @@ FIELD_LABELS = {
     "subject": "Đối tượng",
     "file": "Tệp minh chứng",
     "reason": "Lý do",
+    "achievement": "Thành tích",
+    "summary": "Tóm tắt báo cáo",
     "titles": "Danh hiệu",
     "points": "Điểm chấm",
     "username": "Tên đăng nhập",
     "password": "Mật khẩu",
+    "nomination_id": "Số hồ sơ",
+    "evidence_id": "Số tệp minh chứng",
+    "doc_id": "Số văn bản",
+    "report_id": "Số báo cáo",
+    "decision_id": "Số quyết định",
+    "unit_id": "Đơn vị",
+    "number": "Đợt",
 }
 _VALIDATION = {
     "missing": "chưa nhập",
     "int_parsing": "phải là số nguyên",
     "decimal_parsing": "phải là số",
     "string_too_long": "quá dài",
+    "less_than_equal": "vượt quá giới hạn cho phép",
+    "greater_than_equal": "phải là số dương",
+    "int_from_float": "phải là số nguyên",
+    "bool_parsing": "phải là có hoặc không",
 }
 
 
@@ -82,9 +97,12 @@ def _body_refused(request: Request):
     length = request.headers.get("content-length")
     if length is None and request.headers.get("transfer-encoding"):
         message, status = "Yêu cầu phải nêu rõ dung lượng dữ liệu gửi lên.", 411
-    elif length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+    elif length is not None and (not (length.isascii() and length.isdigit()) or len(length) > 12
+                                 or int(length) > MAX_BODY):  # fmt: skip
         message = f"Dữ liệu gửi lên quá lớn (tối đa {MAX_BODY // (1024 * 1024)} MB mỗi lần gửi)."
         status = 413
+    elif length is not None and int(length) > SMALL_FORMS.get(request.url.path, MAX_BODY):
+        message, status = "Dữ liệu gửi lên quá lớn so với biểu mẫu này.", 413
     else:
         return None
     return render(request, "error.html", status_code=status, message=message, problems=[])
@@ -122,7 +140,7 @@ def create_app() -> FastAPI:
         SessionMiddleware,
         secret_key=settings.secret_key,
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE,
+        max_age=int(sessions.ABSOLUTE.total_seconds()),
         same_site="lax",
         https_only=settings.environment != "development",
     )
@@ -156,7 +174,10 @@ def create_app() -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         problems = [
-            Problem(str(e.get("loc", ["?"])[-1]), _VALIDATION.get(e.get("type"), "không hợp lệ"))
+            Problem(
+                FIELD_LABELS.get(str(e.get("loc", ["?"])[-1]), str(e.get("loc", ["?"])[-1])),
+                _VALIDATION.get(e.get("type"), "không hợp lệ"),
+            )
             for e in exc.errors()
         ]
         return render(
@@ -171,6 +192,15 @@ def create_app() -> FastAPI:
             request, "error.html", status_code=409, problems=[],
             message="Dữ liệu vừa được người khác gửi cùng lúc nên chưa được ghi. "
             "Hãy tải lại trang, kiểm tra rồi gửi lại.",
+        )  # fmt: skip
+
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, _exc: DataError):
+        # A value the database cannot hold (a number too large, a NUL in text): nothing stored.
+        return render(
+            request, "error.html", status_code=400, problems=[],
+            message="Dữ liệu gửi lên có giá trị vượt quá giới hạn hoặc ký tự không hợp lệ; "
+            "chưa ghi gì.",
         )  # fmt: skip
 
     @app.exception_handler(OperationalError)

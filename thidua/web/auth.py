@@ -1,23 +1,27 @@
 """Accounts and logging in: argon2 password hashes, a login rate limit per username and IP,
-the session cookie holding only the account id and the CSRF token."""
+sessions held by the server (thidua.web.sessions); the cookie holds only the session token
+and the CSRF token."""
 
 import secrets
 import threading
-import time
-from collections import deque
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, func, select
+from zxcvbn import zxcvbn
 
-from models import Account, Movement, Person
+from models import Account, LoginFailure, Movement, Person
+from models.base import utcnow
 from models.db import session_scope
 from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
 from thidua.lifecycle import audit
 from thidua.vn import nfc
-from thidua.web.deps import LoginRequired, current_user, flash, password_stamp, render
+from thidua.web import sessions
+from thidua.web.deps import LoginRequired, current_user, flash, load_user, render
 
 _hasher = PasswordHasher()
 # Verifying against this when the username is unknown costs the same time as a real check,
@@ -27,13 +31,57 @@ _DUMMY = _hasher.hash(secrets.token_hex(8))
 # Each argon2 check takes ~64 MB and a core for a fraction of a second: a burst of logins (the
 # morning a deadline falls) waits its turn rather than exhausting the server's memory.
 _VERIFY_SLOTS = threading.BoundedSemaphore(4)
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # one account from one address
+MAX_FAILURES_ACCOUNT = 10  # one account, from any address
+MAX_FAILURES_ADDRESS = 10  # one address, any accounts
 WINDOW_SECONDS = 15 * 60
+MAX_USERNAME = 100  # Account.username's column; anything longer is refused before any work
 MIN_PASSWORD = 8
+MAX_PASSWORD = 256
+MIN_STRENGTH = 3  # zxcvbn's score 0-4: 3 is "safely unguessable" against an online attack
+# zxcvbn's warnings, as a user reads them; any other: the generic reason below.
+STRENGTH_WARNINGS = {
+    "This is a top-10 common password.": "là một trong những mật khẩu phổ biến nhất",
+    "This is a top-100 common password.": "là một mật khẩu rất phổ biến",
+    "This is a very common password.": "là một mật khẩu rất phổ biến",
+    "This is similar to a commonly used password.": "giống một mật khẩu phổ biến",
+    'Repeats like "aaa" are easy to guess.': "lặp lại một ký tự, dễ đoán",
+    'Repeats like "abcabcabc" are only slightly harder to guess than "abc".': "lặp lại một cụm",
+    "Sequences like abc or 6543 are easy to guess.": "là một dãy liên tiếp như abc, 1234",
+    "Recent years are easy to guess.": "chứa năm gần đây, dễ đoán",
+    "Dates are often easy to guess.": "chứa ngày tháng, dễ đoán",
+    "Straight rows of keys are easy to guess.": "là một hàng phím liền nhau",
+    "Short keyboard patterns are easy to guess.": "là một mẫu bàn phím ngắn",
+}
+
+
+TOO_MANY = "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên."
 
 
 class TooManyAttempts(ThiduaError):
     """Login refused for a while after repeated failures (HTTP 429)."""
+
+
+def password_problems(
+    password: str, *, username: str = "", field: str = "password"
+) -> list[Problem]:
+    """Why this password may not be used (empty: it may): at least MIN_PASSWORD characters,
+    not only spaces, and hard to guess by zxcvbn's estimate (the username counts as known)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
+        return [Problem(field, f"phải có ít nhất {MIN_PASSWORD} ký tự")]
+    if len(password) > MAX_PASSWORD:
+        return [Problem(field, f"dài quá {MAX_PASSWORD} ký tự")]
+    if not password.strip():
+        return [Problem(field, "không được chỉ gồm dấu cách")]
+    # zxcvbn's time grows with length; the first 100 characters decide any real password.
+    result = zxcvbn(password[:100], user_inputs=[username] if username else [])
+    if result["score"] >= MIN_STRENGTH:
+        return []
+    why = STRENGTH_WARNINGS.get(result["feedback"]["warning"], "quá dễ đoán")
+    score = f"độ mạnh {result['score']}/4, cần ít nhất {MIN_STRENGTH}/4"
+    advice = "hãy dùng một cụm nhiều từ ít gặp, hoặc thêm chữ, số và ký hiệu"
+    return [Problem(field, f"{why} ({score}): {advice}")]
 
 
 def hash_password(password: str) -> str:
@@ -49,36 +97,50 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 class LoginLimiter:
-    """Failures per (username, IP) in a sliding window, in memory (one process)."""
+    """Failed logins and password checks over a sliding window, in the database (table
+    loginfailure), so every server process and worker sees the same counts. Blocked: one
+    account from one address after `max_failures`; one account from anywhere after
+    `per_account` (a slow guess spread over many addresses); one address after `per_address`
+    whatever the usernames (spraying a common password over many accounts)."""
 
-    def __init__(self, max_failures: int = MAX_FAILURES, window: float = WINDOW_SECONDS) -> None:
-        self.max_failures, self.window = max_failures, window
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
+    def __init__(
+        self,
+        max_failures: int = MAX_FAILURES,
+        window: float = WINDOW_SECONDS,
+        per_account: int = MAX_FAILURES_ACCOUNT,
+        per_address: int = MAX_FAILURES_ADDRESS,
+    ) -> None:
+        self.max_failures, self.window = max_failures, timedelta(seconds=window)
+        self.per_account, self.per_address = per_account, per_address
 
     def blocked(self, username: str, ip: str) -> bool:
-        with self._lock:
-            return len(self._recent((username, ip), time.monotonic())) >= self.max_failures
+        username, ip = username[:MAX_USERNAME], ip[:45]
+        since = utcnow() - self.window
+        recent = LoginFailure.at >= since
+        with session_scope() as s:
+
+            def count(*where) -> int:
+                return s.exec(select(func.count(LoginFailure.id)).where(recent, *where)).one()
+
+            return (
+                count(LoginFailure.username == username, LoginFailure.ip == ip) >= self.max_failures
+                or count(LoginFailure.username == username) >= self.per_account
+                or count(LoginFailure.ip == ip) >= self.per_address
+            )
 
     def failed(self, username: str, ip: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            if len(self._failures) > 10_000:  # forget keys whose failures have all expired
-                for key in [
-                    k for k, q in self._failures.items() if not q or q[-1] <= now - self.window
-                ]:
-                    del self._failures[key]
-            self._recent((username, ip), now).append(now)
+        with session_scope() as s:
+            # Rows past the window count for nothing: forgotten here, so the table stays small.
+            s.exec(delete(LoginFailure).where(LoginFailure.at < utcnow() - self.window))
+            s.add(LoginFailure(username=username[:MAX_USERNAME], ip=ip[:45]))
 
     def succeeded(self, username: str, ip: str) -> None:
-        with self._lock:
-            self._failures.pop((username, ip), None)
+        with session_scope() as s:
+            s.exec(
+                delete(LoginFailure).where(
+                    LoginFailure.username == username[:MAX_USERNAME], LoginFailure.ip == ip[:45]
+                )
+            )
 
 
 limiter = LoginLimiter()
@@ -126,8 +188,7 @@ def create_account(
     problems = []
     if not username:
         problems.append(Problem("username", "không được để trống"))
-    if len(password or "") < MIN_PASSWORD:
-        problems.append(Problem("password", f"phải có ít nhất {MIN_PASSWORD} ký tự"))
+    problems += password_problems(password, username=username)
     if session.exec(select(Account.id).where(Account.username == username)).first():
         problems.append(Problem("username", f"tên đăng nhập '{username}' đã có"))
     person = None
@@ -164,39 +225,77 @@ def login_page(request: Request):
 
 @router.post("/login")
 def login(request: Request, username: str = Form(""), password: str = Form("")):
-    username = nfc(username).strip()
     ip = client_ip(request)
+    # No name or password this long exists: refused before any lookup or hash, and only a
+    # prefix is ever kept (the failure counts against the address).
+    too_long = len(username) > MAX_USERNAME * 4 or len(password) > MAX_PASSWORD * 4
+    username = nfc(username[: MAX_USERNAME * 4]).strip()
     if limiter.blocked(username, ip):
-        raise TooManyAttempts(
-            "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút hoặc liên hệ quản trị viên."
-        )
-    account_id = authenticate(username, password, ip=ip)
+        raise TooManyAttempts(TOO_MANY)
+    account_id = None if too_long else authenticate(username, password, ip=ip)
     if account_id is None:
         limiter.failed(username, ip)
+        return render(
+            request, "login.html", status_code=400, username=username[:MAX_USERNAME],
+            error="Tên đăng nhập hoặc mật khẩu không đúng.",
+        )  # fmt: skip
+    limiter.succeeded(username, ip)
+    old = request.session.get("sid")
+    request.session.clear()  # a fresh session id (and CSRF token) for the new login
+    with session_scope() as s:
+        sessions.end(s, old)
+        sessions.purge_expired(s)
+        user = load_user(s, account_id)
+        if user is not None:
+            request.session["sid"] = sessions.start(
+                s, account_id, password_stamp=user.stamp, privilege_stamp=user.privileges, ip=ip
+            )
+    if user is None:  # the account's person was just made inactive
         return render(
             request, "login.html", status_code=400, username=username,
             error="Tên đăng nhập hoặc mật khẩu không đúng.",
         )  # fmt: skip
-    limiter.succeeded(username, ip)
-    request.session.clear()  # a fresh session (and CSRF token) for the new login
-    request.session["uid"] = account_id
-    with session_scope() as s:
-        request.session["stamp"] = password_stamp(s.get(Account, account_id).password_hash)
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request):
-    account_id = request.session.get("uid")
-    if isinstance(account_id, int):
-        with session_scope() as s:
-            account = s.get(Account, account_id)
-            if account is not None:
-                audit(s, actor=account.username, entity="account", entity_id=account_id,
-                      action="logout")  # fmt: skip
+    token = request.session.get("sid")
+    with session_scope() as s:
+        row = sessions.find(s, token)
+        account = s.get(Account, row.account_id) if row is not None else None
+        sessions.end(s, token)
+        if account is not None:
+            audit(s, actor=account.username, entity="account", entity_id=account.id,
+                  action="logout")  # fmt: skip
     request.session.clear()
     flash(request, "Đã đăng xuất.")
     return RedirectResponse("/login", status_code=303)
+
+
+def end_sessions(
+    session: Session, *, actor: str, account_id: int | None = None, keep: object = None
+) -> int:
+    """End every session of one account or of everyone (an admin's "end all sessions"),
+    except the token `keep`; audited. Returns how many ended."""
+    ended = sessions.end_all(session, account_id, keep=keep)
+    audit(session, actor=actor, entity="account", entity_id=account_id,
+          action="sessions.ended", data={"count": ended})  # fmt: skip
+    return ended
+
+
+def set_active(session: Session, *, username: str, active: bool, actor: str) -> Account:
+    """Disable (or enable again) a login; disabling ends its sessions at once. Audited."""
+    account = session.exec(select(Account).where(Account.username == nfc(username))).first()
+    if account is None:
+        raise NotFound(f"Không có tài khoản '{username}'.")
+    account.active = active
+    session.add(account)
+    if not active:
+        sessions.end_all(session, account.id)
+    audit(session, actor=actor, entity="account", entity_id=account.id,
+          action="account.enabled" if active else "account.disabled")  # fmt: skip
+    return account
 
 
 @router.get("/")
@@ -225,17 +324,22 @@ def change_password(
 ):
     """Everyone changes the password handed out to him (accounts-from-org makes random ones)."""
     user = current_user(request)
-    problems = []
-    if len(new) < MIN_PASSWORD:
-        problems.append(Problem("Mật khẩu mới", f"phải có ít nhất {MIN_PASSWORD} ký tự"))
+    problems = password_problems(new, username=user.username, field="Mật khẩu mới")
     if new != confirm:
         problems.append(Problem("Nhập lại mật khẩu mới", "không khớp với mật khẩu mới"))
     if problems:
         raise InvalidInput("Chưa đổi được mật khẩu", problems)
+    ip = client_ip(request)
+    if limiter.blocked(user.username, ip):  # the current password is guessed no faster here
+        raise TooManyAttempts(
+            "Nhập sai mật khẩu hiện tại quá nhiều lần. Vui lòng thử lại sau 15 phút."
+        )
     with session_scope() as s:
         account = s.get(Account, user.account_id)
-    if not verify_password(account.password_hash, current):
+    if len(current) > MAX_PASSWORD * 4 or not verify_password(account.password_hash, current):
+        limiter.failed(user.username, ip)
         raise InvalidInput("Chưa đổi được mật khẩu", [Problem("Mật khẩu hiện tại", "không đúng")])
+    limiter.succeeded(user.username, ip)
     new_hash = hash_password(new)
     with session_scope() as s:
         account = s.get(Account, user.account_id)
@@ -243,6 +347,14 @@ def change_password(
         s.add(account)
         audit(s, actor=user.username, entity="account", entity_id=account.id,
               action="password.changed")  # fmt: skip
-    request.session["stamp"] = password_stamp(new_hash)  # this session stays, others end
+    # Every session of the account ends, this one included; this browser goes on under a new
+    # session id.
+    with session_scope() as s:
+        sessions.end_all(s, user.account_id)
+        fresh = load_user(s, user.account_id)
+        request.session["sid"] = sessions.start(
+            s, user.account_id, password_stamp=fresh.stamp, privilege_stamp=fresh.privileges,
+            ip=client_ip(request),
+        )  # fmt: skip
     flash(request, "Đã đổi mật khẩu.")
     return RedirectResponse("/", status_code=303)

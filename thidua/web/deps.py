@@ -4,18 +4,20 @@ page renderer. Roles come from Person.roles; an account flagged is_admin is an a
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Form, Request
+from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
 
 from models import Account, Movement, Nomination, Participant, Person, Unit
 from models.db import session_scope
 from thidua import vn
-from thidua.errors import ThiduaError
+from thidua.errors import InvalidInput, Problem, ThiduaError
 from thidua.settings import PROJECT_ROOT
 from thidua.status import find_movement
+from thidua.web import sessions
 
 UNIT_ROLES = frozenset({"focal_point", "unit_head"})
 COUNCIL_ROLES = frozenset({"council_member", "council_chair", "council_secretary"})
@@ -29,6 +31,27 @@ ROLE_LABELS = {
     "head": "Thủ trưởng cơ quan",
     "admin": "Quản trị",
 }
+
+# Every id the portal takes is checked against the database's INTEGER before any query: a
+# larger one names nothing, and would overflow the driver (HTTP 500) instead of a clear refusal.
+MAX_ID = 2**31 - 1
+DbId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
+
+
+def form_int(raw: object, label: str, *, minimum: int = 0, maximum: int = MAX_ID) -> int:
+    """A whole number typed in a form: ASCII digits only ("²" and "٣" are digits to Python but
+    not numbers here), within [minimum, maximum]; else a Vietnamese refusal naming the field."""
+    text = str(raw or "").strip()
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidInput("Dữ liệu gửi lên không hợp lệ", [Problem(label, "phải là số nguyên")])
+    if len(text) > 12 or not minimum <= int(text) <= maximum:
+        raise InvalidInput(
+            "Dữ liệu gửi lên không hợp lệ",
+            [Problem(label, f"phải từ {vn.number(minimum)} đến {vn.number(maximum)}")],
+        )
+    return int(text)
+
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates" / "web"))
 templates.env.filters["long_date"] = lambda d: vn.long_date(d) if d else ""
@@ -62,6 +85,7 @@ class User:
     roles: frozenset[str] = field(default_factory=frozenset)
     is_head: bool = False  # the agency's head: unit_head of a unit at the top of the tree
     stamp: str = ""  # changes with the password: sessions from before a change end
+    privileges: str = ""  # changes with the roles, the unit or admin: the session id rotates
 
     @property
     def is_unit(self) -> bool:
@@ -104,6 +128,9 @@ def load_user(session: Session, account_id: int) -> User | None:
         roles=frozenset(roles),
         is_head="unit_head" in roles and unit is not None and unit.parent_id is None,
         stamp=password_stamp(account.password_hash),
+        privileges=hashlib.sha256(
+            repr((is_admin, sorted(roles), account.person_id, person and person.unit_id)).encode()
+        ).hexdigest()[:16],
     )
 
 
@@ -112,13 +139,19 @@ def password_stamp(password_hash: str) -> str:
 
 
 def current_user(request: Request) -> User:
-    """The logged-in user, read afresh each request (a deactivated account stops at once)."""
-    account_id = request.session.get("uid")
-    if not isinstance(account_id, int):
-        raise LoginRequired
+    """The logged-in user, read afresh each request from the server-side session: a session
+    ended (logout, password change, disabled account, an admin), idle or too old stops at once;
+    a change of roles rotates the session id."""
+    token = request.session.get("sid")
     with session_scope() as s:
-        user = load_user(s, account_id)
-    if user is None or request.session.get("stamp") != user.stamp:
+        row = sessions.find(s, token)
+        user = load_user(s, row.account_id) if row is not None else None
+        if row is not None and (user is None or row.password_stamp != user.stamp):
+            s.delete(row)
+            user = None
+        elif user is not None and row.privilege_stamp != user.privileges:
+            request.session["sid"] = sessions.rotate(s, row, privilege_stamp=user.privileges)
+    if user is None:
         request.session.clear()
         raise LoginRequired
     request.state.user = user

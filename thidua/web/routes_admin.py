@@ -42,7 +42,7 @@ from thidua.spec_schema import DEADLINE_LABELS
 from thidua.stages import stage_def, stage_defs_for
 from thidua.status import movement_status
 from thidua.vn import parse_number
-from thidua.web import charts
+from thidua.web import auth, charts
 from thidua.web.deps import User, admin_user, find_movement, flash, render
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
@@ -189,6 +189,15 @@ def trigger_stage(
     triggers.start_stage_in_background(code, sdef.name, actor=user.username)
     flash(request, f"Đã yêu cầu chạy giai đoạn «{sdef.label}». Kết quả sẽ hiện khi chạy xong.")
     return RedirectResponse(f"/admin/m/{code}", status_code=303)
+
+
+@router.post("/sessions/end")
+def end_all_sessions(request: Request, user: User = Depends(admin_user)):
+    """End every portal session but this one: everyone logs in again (e.g. after a leak)."""
+    with session_scope() as s:
+        ended = auth.end_sessions(s, actor=user.username, keep=request.session.get("sid"))
+    flash(request, f"Đã kết thúc {ended} phiên đăng nhập; mọi người phải đăng nhập lại.")
+    return RedirectResponse("/admin", status_code=303)
 
 
 # --- amendments after launch (thidua.amend): deadlines and criteria tables ------------------

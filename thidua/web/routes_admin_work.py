@@ -29,7 +29,7 @@ from thidua.errors import NotFound
 from thidua.history import history_for
 from thidua.rules.engine import check_all, rule_set_for
 from thidua.settings import get_settings
-from thidua.web.deps import User, admin_user, find_movement, flash, render, subject_names
+from thidua.web.deps import DbId, User, admin_user, find_movement, flash, render, subject_names
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 
@@ -59,7 +59,7 @@ def reports(code: str, request: Request):
 
 @router.post("/report/{report_id}/return")
 def return_report(
-    report_id: int, request: Request, reason: str = Form(""), user: User = Depends(admin_user)
+    report_id: DbId, request: Request, reason: str = Form(""), user: User = Depends(admin_user)
 ):
     with session_scope() as s:
         report = submissions.return_report(s, report_id=report_id, reason=reason,
@@ -112,7 +112,7 @@ def _excepted(s, nomination_ids: list[int]) -> dict[int, dict[str, exceptions.Ex
 
 
 @router.post("/dossier/{nomination_id}/exception")
-async def record_exception(nomination_id: int, request: Request, user: User = Depends(admin_user)):
+async def record_exception(nomination_id: DbId, request: Request, user: User = Depends(admin_user)):
     """The office puts a dossier failing a rule before the council, for a stated reason."""
     form = await request.form()
     rules, reason = [str(r) for r in form.getlist("rule")], str(form.get("reason") or "")
@@ -132,7 +132,7 @@ async def record_exception(nomination_id: int, request: Request, user: User = De
 
 @router.post("/dossier/{nomination_id}/return")
 def return_dossier(
-    nomination_id: int, request: Request, reason: str = Form(""), user: User = Depends(admin_user)
+    nomination_id: DbId, request: Request, reason: str = Form(""), user: User = Depends(admin_user)
 ):
     with session_scope() as s:
         n = dossiers.get_nomination(s, nomination_id)
@@ -206,14 +206,14 @@ def documents_zip(code: str):
 
 
 @router.get("/document/{doc_id}")
-def document(doc_id: int):
+def document(doc_id: DbId):
     path, name = document_file(doc_id, pdf=False)
     media = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return FileResponse(path, media_type=media if name.endswith(".docx") else None, filename=name)
 
 
 @router.get("/document/{doc_id}/pdf")
-def document_pdf(doc_id: int):
+def document_pdf(doc_id: DbId):
     path, name = document_file(doc_id, pdf=True)
     return FileResponse(path, media_type="application/pdf", filename=name)
 

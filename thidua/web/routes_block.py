@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from models import Block, CriteriaTable, Criterion, Movement, Participant, Score, Unit
 from models.db import session_scope
 from thidua import scoring
-from thidua.web.deps import Forbidden, User, flash, leader_user, own_participation, render
+from thidua.web.deps import DbId, Forbidden, User, flash, leader_user, own_participation, render
 
 router = APIRouter(prefix="/block")
 
@@ -78,7 +78,7 @@ def block_page(code: str, request: Request, user: User = Depends(leader_user)):
 
 
 @router.get("/{code}/unit/{unit_id}")
-def leader_form(code: str, unit_id: int, request: Request, user: User = Depends(leader_user)):
+def leader_form(code: str, unit_id: DbId, request: Request, user: User = Depends(leader_user)):
     with session_scope() as s:
         movement, block_id = _my_block(s, user, code)
         unit = _in_block(s, movement, block_id, unit_id)
@@ -95,7 +95,7 @@ def leader_form(code: str, unit_id: int, request: Request, user: User = Depends(
 
 @router.post("/{code}/unit/{unit_id}")
 async def leader_submit(
-    code: str, unit_id: int, request: Request, user: User = Depends(leader_user)
+    code: str, unit_id: DbId, request: Request, user: User = Depends(leader_user)
 ):
     form = await request.form()
     points = {

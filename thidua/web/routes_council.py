@@ -29,6 +29,7 @@ from thidua.rules.engine import check_all, rule_set_for
 from thidua.stagework import current_meeting
 from thidua.web.deps import (
     Forbidden,
+    FormId,
     User,
     council_user,
     find_movement,
@@ -129,7 +130,7 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
 def vote(
     code: str,
     request: Request,
-    nomination_id: int = Form(...),
+    nomination_id: FormId,
     choice: str = Form(""),
     user: User = Depends(council_user),
 ):
@@ -190,7 +191,7 @@ def _audit_ballot(code: str, user: User, nomination_id: int) -> None:
 def recuse(
     code: str,
     request: Request,
-    nomination_id: int = Form(...),
+    nomination_id: FormId,
     reason: str = Form(""),
     user: User = Depends(council_user),
 ):
@@ -205,7 +206,7 @@ def recuse(
 def attendance(
     code: str,
     request: Request,
-    person_id: int = Form(...),
+    person_id: FormId,
     present: str = Form(""),
     reason: str = Form(""),
     user: User = Depends(council_user),

@@ -11,16 +11,19 @@ from starlette.datastructures import UploadFile
 
 from models import Evidence, Movement, Nomination, Person, Unit
 from models.db import session_scope
-from thidua import dossiers, vn
+from thidua import dossiers, uploads, vn
+from thidua.access import may_read_dossier
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
 from thidua.history import history_for
 from thidua.rules.engine import rule_set_for
 from thidua.vn import number, parse_number
 from thidua.web.deps import (
+    DbId,
     Forbidden,
     User,
     current_user,
     flash,
+    form_int,
     own_participation,
     render,
     unit_user,
@@ -61,8 +64,8 @@ def _parse_facts(rs, kind: str, form) -> dict:
             counts = {}
             for level, label in f.values.items():
                 raw = str(form.get(f"f:{f.key}:{level}") or "").strip()
-                if raw and not raw.isdigit():
-                    problems.add(f"{f.label} {label}", f"phải là số nguyên không âm: {raw}")
+                if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
+                    problems.add(f"{f.label} {label}", f"phải là số nguyên không âm: {raw[:20]}")
                 elif raw and int(raw):
                     counts[level] = int(raw)
             if counts:
@@ -124,10 +127,9 @@ def _store_evidence(s, nomination, upload, actor: str) -> Evidence:
 
 
 def _int(raw, label: str) -> int:
-    text = str(raw or "").strip()
-    if not text.isdigit():
+    if not str(raw or "").strip():
         raise InvalidInput("Hồ sơ đề nghị không hợp lệ", [Problem(label, "chưa chọn")])
-    return int(text)
+    return form_int(raw, label, minimum=1)
 
 
 def _priority(form) -> int | None:
@@ -135,12 +137,7 @@ def _priority(form) -> int | None:
     text = str(form.get("priority") or "").strip()
     if not text:
         return None
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidInput(
-            "Hồ sơ đề nghị không hợp lệ",
-            [Problem("Thứ tự ưu tiên", f"phải là số nguyên từ 1 trở lên: {text}")],
-        )
-    return int(text)
+    return form_int(text, "Thứ tự ưu tiên", minimum=1, maximum=9_999)  # ASCII, bounded
 
 
 @router.post("/unit/{code}/nominate")
@@ -197,7 +194,7 @@ def _own_nomination(s, user: User, nomination_id: int) -> Nomination:
 
 
 @router.get("/dossier/{nomination_id}")
-def dossier(nomination_id: int, request: Request, user: User = Depends(unit_user)):
+def dossier(nomination_id: DbId, request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         n = _own_nomination(s, user, nomination_id)
         evidence = s.exec(select(Evidence).where(Evidence.nomination_id == n.id)).all()
@@ -216,7 +213,7 @@ def dossier(nomination_id: int, request: Request, user: User = Depends(unit_user
 
 
 @router.post("/dossier/{nomination_id}/evidence")
-async def upload_evidence(nomination_id: int, request: Request, user: User = Depends(unit_user)):
+async def upload_evidence(nomination_id: DbId, request: Request, user: User = Depends(unit_user)):
     form = await request.form()
     upload = await _read_upload(form)
 
@@ -243,7 +240,7 @@ async def upload_evidence(nomination_id: int, request: Request, user: User = Dep
 
 
 @router.post("/dossier/{nomination_id}/resubmit")
-async def resubmit(nomination_id: int, request: Request, user: User = Depends(unit_user)):
+async def resubmit(nomination_id: DbId, request: Request, user: User = Depends(unit_user)):
     form = await request.form()
     achievement = form.get("achievement")
 
@@ -261,7 +258,7 @@ async def resubmit(nomination_id: int, request: Request, user: User = Depends(un
 
 
 @router.post("/dossier/{nomination_id}/withdraw")
-async def withdraw(nomination_id: int, request: Request, user: User = Depends(unit_user)):
+async def withdraw(nomination_id: DbId, request: Request, user: User = Depends(unit_user)):
     """The unit withdraws its dossier, e.g. one returned as failing a criterion or a quota."""
     form = await request.form()
     reason = str(form.get("reason") or "")
@@ -277,17 +274,19 @@ async def withdraw(nomination_id: int, request: Request, user: User = Depends(un
 
 
 @router.get("/evidence/{evidence_id}")
-def evidence_file(evidence_id: int, request: Request, user: User = Depends(current_user)):
-    """The file, to its own unit, the council and admins; looked up by id, never by name."""
+def evidence_file(evidence_id: DbId, request: Request, user: User = Depends(current_user)):
+    """The file, to those who may read its dossier (thidua.access); looked up by id, never by
+    name, and always downloaded under a generated name, never shown in the browser."""
     with session_scope() as s:
         ev = s.get(Evidence, evidence_id)
         if ev is None:
             raise NotFound(f"Không có tệp minh chứng số {evidence_id}.")
-        n = s.get(Nomination, ev.nomination_id)
-        own = user.is_unit and n.unit_id == user.unit_id
-        if not (own or user.is_admin or user.is_council):
+        if not may_read_dossier(s, user, s.get(Nomination, ev.nomination_id)):
             raise Forbidden("Bạn không được xem tệp minh chứng của hồ sơ này.")
     path = dossiers.evidence_path(ev)
     if not path.is_file():
         raise NotFound("Tệp minh chứng không còn trên máy chủ.")
-    return FileResponse(path, media_type=ev.content_type, filename=ev.filename)
+    return FileResponse(
+        path, media_type=ev.content_type, filename=uploads.download_name(ev),
+        content_disposition_type="attachment", headers={"X-Content-Type-Options": "nosniff"},
+    )  # fmt: skip

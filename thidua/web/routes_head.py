@@ -11,7 +11,7 @@ from models.db import session_scope
 from thidua import council
 from thidua.errors import NotFound
 from thidua.lifecycle import movement_stage_label
-from thidua.web.deps import User, find_movement, flash, head_user, render
+from thidua.web.deps import DbId, User, find_movement, flash, head_user, render
 from thidua.web.routes_admin_work import document_file
 
 router = APIRouter(prefix="/head")
@@ -37,7 +37,7 @@ def head_home(request: Request, user: User = Depends(head_user)):
 
 
 @router.post("/{code}/decision/{decision_id}/approve")
-def approve(code: str, decision_id: int, request: Request, user: User = Depends(head_user)):
+def approve(code: str, decision_id: DbId, request: Request, user: User = Depends(head_user)):
     with session_scope() as s:
         m = find_movement(s, code)
         d = s.get(Decision, decision_id)
@@ -51,7 +51,7 @@ def approve(code: str, decision_id: int, request: Request, user: User = Depends(
 
 
 @router.get("/document/{doc_id}")
-def decision_document(doc_id: int, pdf: bool = False, user: User = Depends(head_user)):
+def decision_document(doc_id: DbId, pdf: bool = False, user: User = Depends(head_user)):
     """Only the documents put to the head for approval (a decision or a memo)."""
     with session_scope() as s:
         if s.exec(select(Decision.id).where(Decision.document_id == doc_id)).first() is None:

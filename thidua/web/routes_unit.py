@@ -31,7 +31,16 @@ from thidua.errors import InvalidInput, NotFound, Problem
 from thidua.lifecycle import Stage, movement_stage_label, period_phrase
 from thidua.obligations import outstanding
 from thidua.rules.engine import rule_set_for
-from thidua.web.deps import User, flash, own_participation, render, subject_names, unit_user
+from thidua.web.deps import (
+    DbId,
+    User,
+    flash,
+    form_int,
+    own_participation,
+    render,
+    subject_names,
+    unit_user,
+)
 
 router = APIRouter(prefix="/unit")
 NUMERIC = re.compile(r"^[-\d.,]+$")  # looks like a number; words go to the domain's check
@@ -143,9 +152,7 @@ async def register(code: str, request: Request, user: User = Depends(unit_user))
             movement, _ = own_participation(s, user, code)
             person_id = None
             if person:
-                if not person.isdigit():
-                    raise InvalidInput("Đăng ký không hợp lệ", [Problem("Cá nhân", "không hợp lệ")])
-                p = s.get(Person, int(person))
+                p = s.get(Person, form_int(person, "Cá nhân", minimum=1))
                 if p is None or p.unit_id not in subtree(s, user.unit_id):
                     raise InvalidInput(
                         "Đăng ký không hợp lệ", [Problem("Cá nhân", "không thuộc đơn vị")]
@@ -179,7 +186,7 @@ async def register(code: str, request: Request, user: User = Depends(unit_user))
 
 
 @router.get("/{code}/report/{number}")
-def report_form(code: str, number: int, request: Request, user: User = Depends(unit_user)):
+def report_form(code: str, number: DbId, request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         movement, _ = own_participation(s, user, code)
         period = s.exec(
@@ -213,7 +220,7 @@ def report_form(code: str, number: int, request: Request, user: User = Depends(u
 
 
 @router.post("/{code}/report/{number}")
-async def report_submit(code: str, number: int, request: Request, user: User = Depends(unit_user)):
+async def report_submit(code: str, number: DbId, request: Request, user: User = Depends(unit_user)):
     form = await request.form()
     values = {
         k.removeprefix("v:"): str(v).strip()

@@ -34,6 +34,18 @@ def upgrade() -> None:
     sa.Column('last', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('agency', 'series', 'year')
     )
+    op.create_table('loginfailure',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('ip', sqlmodel.sql.sqltypes.AutoString(length=45), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('loginfailure', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_loginfailure_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_loginfailure_ip'), ['ip'], unique=False)
+        batch_op.create_index(batch_op.f('ix_loginfailure_username'), ['username'], unique=False)
+
     op.create_table('movement',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -98,6 +110,8 @@ def upgrade() -> None:
     sa.Column('to_state', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('prev_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.ForeignKeyConstraint(['movement_id'], ['movement.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -562,6 +576,20 @@ def upgrade() -> None:
     with op.batch_alter_table('nominationexception', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_nominationexception_nomination_id'), ['nomination_id'], unique=False)
 
+    op.create_table('websession',
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('account_id', sa.Integer(), nullable=False),
+    sa.Column('seen_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('password_stamp', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('privilege_stamp', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('ip', sqlmodel.sql.sqltypes.AutoString(length=45), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['account.id'], ),
+    sa.PrimaryKeyConstraint('token_hash')
+    )
+    with op.batch_alter_table('websession', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_websession_account_id'), ['account_id'], unique=False)
+
     op.create_table('attendance',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -669,6 +697,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_attendance_meeting_id'))
 
     op.drop_table('attendance')
+    with op.batch_alter_table('websession', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_websession_account_id'))
+
+    op.drop_table('websession')
     with op.batch_alter_table('nominationexception', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_nominationexception_nomination_id'))
 
@@ -798,6 +830,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_movement_code'))
 
     op.drop_table('movement')
+    with op.batch_alter_table('loginfailure', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_loginfailure_username'))
+        batch_op.drop_index(batch_op.f('ix_loginfailure_ip'))
+        batch_op.drop_index(batch_op.f('ix_loginfailure_at'))
+
+    op.drop_table('loginfailure')
     op.drop_table('documentcounter')
     op.drop_table('channeltoken')
     # ### end Alembic commands ###
