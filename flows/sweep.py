@@ -6,9 +6,8 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.tasks import send_batch
 from models.db import session_scope
-from thidua import ballots, notify, reminders, sweep
+from thidua import notify, sweep
 from thidua.status import find_movement
-from thidua.triggers import run_in_process
 from thidua.vn import now
 
 
@@ -33,28 +32,7 @@ def daily_sweep(actor: str = "sweep") -> dict:
 
 
 def sweep_movement(code: str, actor: str) -> list[str]:
-    lines: list[str] = []
-    at = now()
-
-    # Stages the calendar says are due (periods on auto; a vote past its deadline)
-    with session_scope() as s:
-        movement = find_movement(s, code)
-        due = sweep.due_stages(s, movement, at.date())
-        if "decision" in due:
-            ballots.close_due_meetings(s, actor=actor)
-    for stage in due:
-        run = run_in_process(code, stage, actor=actor)
-        lines.append(f"{code}: {stage} → {run.status} {run.message}")
-
-    # Reminders due today, then retries of what failed before
-    with session_scope() as s:
-        movement = find_movement(s, code)
-        messages = reminders.due_reminders(s, movement, at)
-        movement_id = movement.id
-    if messages:
-        report = send_batch(movement_id, messages)
-        lines.append(f"{code}: nhắc hạn — {report.summary()}")
-    return lines + retry_movement(code, movement_id)
+    return sweep.sweep_movement(code, actor=actor, send=send_batch).lines(code)
 
 
 def retry_movement(code: str, movement_id: int | None = None) -> list[str]:

@@ -5,9 +5,12 @@ from datetime import UTC, datetime
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field
 
+from thidua.clock import now
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now in UTC, from the movement clock (thidua.clock): every timestamp a table stores."""
+    return now().astimezone(UTC)
 
 
 def created_at() -> datetime:

@@ -11,11 +11,13 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from sqlmodel import select
 
+from thidua.holidays_vn import add_working_days
 from thidua.settings import PROJECT_ROOT, get_settings, reset_settings
 
 MARKER = ".thidua-demo"
@@ -30,6 +32,7 @@ class DemoResult:
     stages: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     data_dir: Path = Path()
+    held_reasons: list[str] = field(default_factory=list)  # why messages wait or failed
 
 
 def prepare(data_dir: Path) -> None:
@@ -54,6 +57,7 @@ def prepare(data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / MARKER).write_text("thidua demo\n")
     os.environ["THIDUA_DATA_DIR"] = str(data_dir)
+    os.environ.pop("THIDUA_CLOCK", None)  # the replay sets the data directory's clock
     # One LibreOffice run at the end for every official document, instead of one per stage.
     os.environ["THIDUA_PDF"] = "false"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -76,67 +80,42 @@ def _require_empty(session) -> None:
 def run_demo(
     data_dir: Path, *, units: int = 40, blocks: int = 4, people: int = 600,
     say: Callable[[str], None] = print, spec_path: Path | None = None, pdf: bool = True,
+    until: date | None = None,
 ) -> DemoResult:  # fmt: skip
-    """The whole lifecycle of spec_path (Hà Nam 2022 by default; any examples/*.yaml runs the
-    same way) on a generated organisation of the given size."""
+    """The movement of spec_path (Hà Nam 2022 by default; any examples/*.yaml runs the same
+    way) replayed on its own calendar (thidua.replay), day by day from its launch to the
+    decision (or to `until`), on a generated organisation of the given size."""
     started = time.monotonic()
+    from thidua import spec
+
+    # a bad spec is refused before anything is touched
+    loaded = spec.load_spec(spec_path or EXAMPLE)
+    if until is not None:
+        from thidua.clock import check_year
+
+        check_year(until, loaded.year, loaded.code)
     prepare(data_dir)
     from models.db import session_scope
     from models.migrate import upgrade
-    from thidua import council, spec, synthetic
-    from thidua.errors import ThiduaError
-    from thidua.lifecycle import period_count
-    from thidua.status import find_movement
-    from thidua.triggers import run_in_process
+    from thidua import synthetic
+    from thidua.clock import set_clock
+    from thidua.replay import SWEEP_AT, launch_day
+
+    # The office sets the movement up on the morning of its launch: from here on, every date
+    # the system writes is the movement's own.
+    start = launch_day(str(loaded.document.date), loaded.year)
+    set_clock(datetime.combine(start, SWEEP_AT), get_settings().data_dir)
 
     upgrade(get_settings().database_url)
     with session_scope() as s:
         _require_empty(s)
         synthetic.generate_org(s, units=units, blocks=blocks, people=people, seed=2022)
-        movement = spec.store_spec(s, spec.load_spec(spec_path or EXAMPLE), actor="demo")
+        movement = spec.store_spec(s, loaded, actor="demo")
         code = movement.code
-        two_periods = period_count(s, movement) > 1
     say(f"Tổ chức: {units} đơn vị, {blocks} khối, {people} cán bộ. Phong trào: {code}")
     result = DemoResult(movement=code, stage="", seconds=0.0, data_dir=get_settings().data_dir)
-    rng = random.Random(2022)
-
-    def stage(name: str) -> None:
-        t = time.monotonic()
-        run = run_in_process(code, name, actor="admin")
-        result.stages.append(f"{name}: {run.status}")
-        say(f"  {name:16} {run.status:12} {time.monotonic() - t:5.1f} s")
-        if run.status not in {"done", "pending", "already_done"}:  # pending: the sweep sends
-            raise ThiduaError(f"Giai đoạn {name} không hoàn thành ({run.status}): {run.message}")
-
-    stage("launch")
-    _register(code, rng)
-    stage("open-period-1")
-    _report(code, 1, rng)
-    stage("close-period-1")
-    if two_periods:  # a one-period movement goes from Đợt 1 straight to the final tally
-        stage("interim-review")
-        stage("open-period-2")
-        _report(code, 2, rng)
-        stage("close-period-2")
-    _score(code, rng)
-    stage("final-tally")
-    stage("award-proposal")
-    _nominate(code, rng)
-    stage("appraisal")
-    _withdraw_returned(code)
-    t = time.monotonic()
-    _vote(code, rng)
-    say(
-        f"  Hội đồng bỏ phiếu kín; phiếu cuối cùng tự chạy giai đoạn quyết định: "
-        f"{time.monotonic() - t:.1f} s"
-    )
-    t = time.monotonic()
-    for d in council.decisions(code):
-        council.approve(code, decision_id=d.id, actor=_chair_code(code))
-    say(
-        f"  Giám đốc phê duyệt; phê duyệt cuối cùng tự chạy giai đoạn kết thúc: "
-        f"{time.monotonic() - t:.1f} s"
-    )
+    replayed = replay_people(code, result, say, until)
+    say(f"Ngày cuối: {replayed.last} (đồng hồ phong trào của thư mục này dừng ở ngày đó).")
 
     t = time.monotonic()
     pdfs = _official_pdfs(code) if pdf else 0
@@ -145,11 +124,79 @@ def run_demo(
         f"{time.monotonic() - t:.1f} s"
     )
 
+    from thidua.replay import message_figures
+    from thidua.status import find_movement
+
     with session_scope() as s:
-        result.stage = find_movement(s, code).stage
-        result.counts = _counts(s, find_movement(s, code).id)
+        m = find_movement(s, code)
+        result.stage, movement_id = m.stage, m.id
+        result.counts = _counts(s, movement_id)
+    figures, result.held_reasons = message_figures(movement_id)
+    result.counts.update(figures)
     result.seconds = time.monotonic() - started
     return result
+
+
+def replay_people(
+    code: str, result: DemoResult, say: Callable[[str], None], until: date | None = None
+):
+    """The movement's year, day by day, with the people doing their part on the days set
+    against the deadlines: most units early, two late (so reminders and escalations have
+    someone to chase)."""
+    from thidua import council
+    from thidua.errors import ThiduaError
+    from thidua.replay import plan, replay
+    from thidua.triggers import run_in_process
+
+    rng = random.Random(2022)
+    p = plan(code)
+    due, wd = p.due, add_working_days
+    acts: dict[date, list] = {}
+
+    def on(day: date, what: str, fn: Callable[[], str | None]) -> None:
+        acts.setdefault(day, []).append((what, fn))
+
+    def stage(name: str) -> str:
+        t = time.monotonic()
+        run = run_in_process(code, name, actor="admin")
+        result.stages.append(f"{name}: {run.status}")
+        if run.status not in {"done", "pending", "already_done"}:  # pending: the sweep sends
+            raise ThiduaError(f"Giai đoạn {name} không hoàn thành ({run.status}): {run.message}")
+        return f"{time.monotonic() - t:.1f} s"
+
+    on(wd(p.launch, 1), "register", lambda: _register(code, rng, late=False))
+    on(wd(due["registration"], 6), "register late", lambda: _register(code, rng, late=True))
+    for n, ends_on in p.period_ends.items():  # on the period's last working day, before
+        # it closes (closing issues the units' reports)
+        on(wd(ends_on + timedelta(days=1), -1), "report", lambda n=n: _report(code, n, rng))
+    on(wd(due["self_score"], -1), "score", lambda: _score(code, rng))
+    on(wd(due["nominations"], -1), "nominate", lambda: _nominate(code, rng))
+    appraisal = next(d for d, names in p.stages.items() if "appraisal" in names)
+    vote_day = wd(appraisal, 2)
+    on(appraisal, "withdraw", lambda: _withdraw_returned(code))
+
+    def vote() -> str:
+        t = time.monotonic()
+        n = _vote(code, rng)
+        return (
+            f"Hội đồng bỏ phiếu kín ({n} thành viên); phiếu cuối cùng tự chạy giai đoạn "
+            f"quyết định ({time.monotonic() - t:.1f} s)"
+        )
+
+    def approve() -> str:
+        t = time.monotonic()
+        ds = council.decisions(code)
+        for d in ds:
+            council.approve(code, decision_id=d.id, actor=_chair_code(code))
+        return (
+            f"Giám đốc phê duyệt {len(ds)} quyết định, tờ trình; giai đoạn kết thúc tự chạy "
+            f"({time.monotonic() - t:.1f} s)"
+        )
+
+    on(vote_day, "vote", vote)
+    on(wd(vote_day, 1), "approve", approve)
+    say("Lịch phong trào (chỉ những ngày có việc):")
+    return replay(code, get_settings().data_dir, acts, until=until, say=say, stage=stage)
 
 
 # --- The people's part: the same domain calls the portal makes ------------------------------
@@ -168,7 +215,8 @@ def _participants(s, code: str) -> list:
     )  # fmt: skip
 
 
-def _register(code: str, rng: random.Random) -> None:
+def _register(code: str, rng: random.Random, *, late: bool) -> str:
+    """Every unit but the last two registers early; those two register late."""
     from models import Person
     from models.db import session_scope
     from thidua import submissions
@@ -176,7 +224,9 @@ def _register(code: str, rng: random.Random) -> None:
 
     with session_scope() as s:
         m = find_movement(s, code)
-        for u in _participants(s, code):
+        units = _participants(s, code)
+        units = units[-2:] if late else units[:-2]
+        for u in units:
             title = "TTLDXS" if rng.random() < 0.3 else "TTLDTT"
             submissions.register(
                 s, movement=m, unit_id=u.id, titles=[title], actor=f"unit:{u.code}"
@@ -184,9 +234,10 @@ def _register(code: str, rng: random.Random) -> None:
             for p in s.exec(select(Person).where(Person.unit_id == u.id).limit(3)):
                 submissions.register(s, movement=m, unit_id=u.id, person_id=p.id,
                                      titles=["LDTT"], actor=f"unit:{u.code}")  # fmt: skip
+    return f"{len(units)} đơn vị đăng ký thi đua" + (" (muộn)" if late else "")
 
 
-def _report(code: str, number: int, rng: random.Random) -> None:
+def _report(code: str, number: int, rng: random.Random) -> str:
     """Every unit but two reports (so that status and reminders have someone to chase)."""
     from models import Target
     from models.db import session_scope
@@ -207,9 +258,10 @@ def _report(code: str, number: int, rng: random.Random) -> None:
                 s, movement=m, unit_id=u.id, period_number=number, values=values,
                 actor=f"unit:{u.code}", summary=f"Kết quả Đợt {number} của {u.name}.",
             )  # fmt: skip
+    return f"{len(units) - 2} đơn vị báo cáo kết quả Đợt {number}"
 
 
-def _score(code: str, rng: random.Random) -> None:
+def _score(code: str, rng: random.Random) -> str:
     """Each unit scores itself; the block leader scores its members a little lower."""
     from models import CriteriaTable, Criterion
     from models.db import session_scope
@@ -237,9 +289,10 @@ def _score(code: str, rng: random.Random) -> None:
             }
             submit_scores(s, movement=m, unit_id=u.id, scorer_kind="leader", points=leader,
                           actor="block_leader")  # fmt: skip
+    return "các đơn vị tự chấm điểm, trưởng khối chấm điểm"
 
 
-def _nominate(code: str, rng: random.Random) -> None:
+def _nominate(code: str, rng: random.Random) -> str:
     """Units propose most of their people as Lao động tiên tiến (so that the collective meets
     its ratio), one or two for Chiến sĩ thi đua cơ sở in their own order of priority, and
     themselves; one dossier is returned and corrected. One LĐTT rated below "hoàn thành tốt"
@@ -305,9 +358,10 @@ def _nominate(code: str, rng: random.Random) -> None:
             "bình xét danh hiệu năm nay; tính trên số người thuộc diện bình xét, tỷ lệ Lao động "
             "tiên tiến trên 50%.",
         )  # fmt: skip
+    return "các đơn vị gửi hồ sơ đề nghị khen thưởng (một hồ sơ trả lại, đã bổ sung)"
 
 
-def _withdraw_returned(code: str) -> None:
+def _withdraw_returned(code: str) -> str:
     """Each unit withdraws the dossiers the appraisal returned to it."""
     from models import Nomination
     from models.db import session_scope
@@ -322,6 +376,7 @@ def _withdraw_returned(code: str) -> None:
         ):  # fmt: skip
             dossiers.withdraw(s, nomination=n, actor="unit",
                               reason="Đơn vị rút hồ sơ chưa đạt tiêu chuẩn.")  # fmt: skip
+    return "đơn vị rút hồ sơ bị trả lại khi thẩm định"
 
 
 def _admin_code(s) -> str:
@@ -331,7 +386,7 @@ def _admin_code(s) -> str:
                 if "admin" in (p.roles or []))  # fmt: skip
 
 
-def _vote(code: str, rng: random.Random) -> None:
+def _vote(code: str, rng: random.Random) -> int:
     from models import CouncilMember, Meeting, Nomination, Recusal
     from models.db import session_scope
     from thidua import council
@@ -365,6 +420,7 @@ def _vote(code: str, rng: random.Random) -> None:
             if (pid, nid) not in recused  # nobody votes on his own dossier
         }
         council.vote(code, member_person_id=pid, choices=paper)
+    return len(members)
 
 
 def _official_pdfs(code: str) -> int:

@@ -119,7 +119,7 @@ def _people(session: Session, unit_ids: set[int], role: str) -> dict[int, list[P
 
 def due_reminders(session: Session, movement: Movement, now: datetime) -> list[OutgoingMessage]:
     """Every reminder and escalation due at `now` (a sweep calls this, then deliver())."""
-    from thidua.obligations import outstanding
+    from thidua.obligations import Owed, outstanding
 
     local = now.astimezone(TZ)
     today = local.date()
@@ -128,10 +128,20 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
         return []
     policy = Policy.of(movement)
     owed = outstanding(session, movement, today)
+    # many units share a due date: each date's stage once; people only for units with news
+    stages: dict[date, tuple[tuple[str, str, int] | None, int]] = {}
+    for due_on in {o.due_on for o in owed}:
+        late = working_days_between(due_on, today, cal) if today > due_on else 0
+        stages[due_on] = (reminder_stage(policy, due_on, today, cal), late)
+
+    def news(o: "Owed") -> bool:
+        stage, late = stages[o.due_on]
+        return stage is not None or bool(policy.escalate_after and late >= policy.escalate_after)
+
+    owed = [o for o in owed if news(o)]
     units = {o.unit_id for o in owed}
     focal, heads = _people(session, units, FOCAL_POINT), _people(session, units, UNIT_HEAD)
     out: list[OutgoingMessage] = []
-    stages: dict[date, tuple[tuple[str, str, int] | None, int]] = {}
     for o in owed:
         ctx = {
             "unit_id": o.unit_id,
@@ -145,9 +155,6 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
         }
         if o.kind.startswith("period_"):
             ctx["period_number"] = int(o.kind.split("_")[1])
-        if o.due_on not in stages:  # many units share a due date: compute it once
-            late = working_days_between(o.due_on, today, cal) if today > o.due_on else 0
-            stages[o.due_on] = (reminder_stage(policy, o.due_on, today, cal), late)
         stage, late = stages[o.due_on]
         if stage:
             name, phase, n = stage

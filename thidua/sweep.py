@@ -3,6 +3,8 @@
 Periods open and close on their dates only when the movement says auto_periods; otherwise
 only an admin moves them. A council vote whose deadline has passed is closed by the sweep."""
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -68,3 +70,58 @@ def _aware(dt: datetime) -> datetime:
     from datetime import UTC
 
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)  # SQLite returns naive UTC
+
+
+@dataclass
+class SweepResult:
+    """One movement's sweep on one day: the stages run, the reminders sent, the retries."""
+
+    stages: list = field(default_factory=list)  # thidua.triggers.StageRun
+    reminders: list = field(default_factory=list)  # thidua.notify.OutgoingMessage
+    report: object | None = None  # DeliveryReport of the reminders
+    retried: object | None = None  # DeliveryReport of the retries
+
+    def lines(self, code: str) -> list[str]:
+        out = [f"{code}: {r.stage} → {r.status} {r.message}" for r in self.stages]
+        if self.report is not None:
+            out.append(f"{code}: nhắc hạn — {self.report.summary()}")
+        if self.retried is not None and (self.retried.sent or self.retried.failed_permanent):
+            out.append(f"{code}: gửi lại — {self.retried.summary()}")
+        return out
+
+
+def sweep_movement(
+    code: str,
+    *,
+    actor: str = "sweep",
+    send: Callable | None = None,
+    run_stage: Callable | None = None,
+) -> SweepResult:
+    """The daily sweep of one movement at the movement clock's now: the stages the calendar
+    says are due, the reminders due today, the retries whose time has come. The flow passes
+    its Prefect task as `send`; the demo's day loop calls this directly (no flow per day)."""
+    from models.db import session_scope
+    from thidua import ballots, notify, reminders
+    from thidua.status import find_movement
+    from thidua.triggers import run_in_process
+    from thidua.vn import now
+
+    send = send or notify.deliver
+    run_stage = run_stage or run_in_process
+    at = now()
+    result = SweepResult()
+    with session_scope() as s:
+        movement = find_movement(s, code)
+        due = due_stages(s, movement, at.date())
+        if "decision" in due:
+            ballots.close_due_meetings(s, actor=actor)
+    for stage in due:
+        result.stages.append(run_stage(code, stage, actor=actor))
+    with session_scope() as s:
+        movement = find_movement(s, code)
+        result.reminders = reminders.due_reminders(s, movement, at)
+        movement_id = movement.id
+    if result.reminders:
+        result.report = send(movement_id, result.reminders)
+    result.retried = notify.retry_due(movement_id)
+    return result

@@ -50,6 +50,7 @@ def _register() -> None:
     from thidua.cli import (
         audit,
         backup,
+        clock,
         db,
         demo,
         dossier,
@@ -74,7 +75,9 @@ def _register() -> None:
     app.add_typer(server.app, name="server")
     app.add_typer(audit.app, name="audit")
     app.command("status")(status.status)
+    app.add_typer(clock.app, name="clock")
     app.command("demo")(demo.demo)
+    app.command("rehearse")(demo.rehearse)
     app.command("backup")(backup.backup)
     app.command("restore")(backup.restore)
 

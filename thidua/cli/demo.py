@@ -1,9 +1,39 @@
-"""`thidua demo`: a whole movement, start to finish, on the embedded default."""
+"""`thidua demo` and `thidua rehearse`: a whole movement replayed on its own calendar (the
+movement clock), on the embedded default."""
 
+import os
+import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from thidua.errors import InvalidInput, Problem
+
+
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"Ngày '{text}' không hợp lệ; viết dạng 2022-06-30", [Problem("--until", "sai dạng")]
+        ) from None
+
+
+def _print(r, typer_echo=typer.echo) -> None:
+    from thidua.lifecycle import Stage
+
+    typer_echo("")
+    typer_echo(f"Xong trong {r.seconds:.0f} giây. Giai đoạn cuối: {Stage(r.stage).label}.")
+    for k, v in r.counts.items():
+        typer_echo(f"  {k}: {v}")
+    for why in r.held_reasons:
+        typer_echo(f"    {why}")
+    typer_echo(f"Văn bản:   {r.data_dir / 'documents' / r.movement}")
+    typer_echo(f"Hộp thư đi: {r.data_dir / 'outbox'}")
 
 
 def demo(
@@ -13,6 +43,9 @@ def demo(
     units: Annotated[int, typer.Option(help="Số đơn vị")] = 40,
     blocks: Annotated[int, typer.Option(help="Số khối thi đua")] = 4,
     people: Annotated[int, typer.Option(help="Số cán bộ")] = 600,
+    until: Annotated[
+        str | None, typer.Option(help="Dừng sau ngày này (trong năm của phong trào), 2022-07-06")
+    ] = None,
     spec: Annotated[
         Path | None,
         typer.Option(
@@ -20,22 +53,17 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Chạy thử trọn một phong trào (Hà Nam 2022, hoặc tệp --spec) qua mọi giai đoạn, trong
-    một tiến trình."""
+    """Chạy thử trọn một phong trào (Hà Nam 2022, hoặc tệp --spec) theo lịch của chính nó,
+    từng ngày làm việc, trong một tiến trình."""
     from thidua.demo import EXAMPLE, run_demo
-    from thidua.lifecycle import Stage
 
     name = (spec or EXAMPLE).name
     typer.echo(f"Chạy thử phong trào thi đua theo {name} (Prefect cục bộ)…")
     r = run_demo(
-        data_dir, units=units, blocks=blocks, people=people, say=typer.echo, spec_path=spec
-    )
-    typer.echo("")
-    typer.echo(f"Xong trong {r.seconds:.0f} giây. Giai đoạn cuối: {Stage(r.stage).label}.")
-    for k, v in r.counts.items():
-        typer.echo(f"  {k}: {v}")
-    typer.echo(f"Văn bản:   {r.data_dir / 'documents' / r.movement}")
-    typer.echo(f"Hộp thư đi: {r.data_dir / 'outbox'}")
+        data_dir, units=units, blocks=blocks, people=people, say=typer.echo, spec_path=spec,
+        until=_date(until),
+    )  # fmt: skip
+    _print(r)
     from thidua.server import status
     from thidua.settings import get_settings
 
@@ -46,3 +74,42 @@ def demo(
     if info:
         typer.echo(f"Giao diện Prefect: {info.ui_url}  (dừng máy chủ: thidua --data-dir "
                    f"{r.data_dir} server stop)")  # fmt: skip
+
+
+def rehearse(
+    spec: Annotated[Path, typer.Argument(help="Tệp đặc tả phong trào (.yaml)")],
+    until: Annotated[
+        str | None, typer.Option(help="Dừng sau ngày này (trong năm của phong trào)")
+    ] = None,
+    keep: Annotated[
+        Path | None, typer.Option(help="Giữ bản diễn tập trong thư mục này (mặc định: xóa)")
+    ] = None,
+    units: Annotated[int, typer.Option(help="Số đơn vị")] = 20,
+    blocks: Annotated[int, typer.Option(help="Số khối thi đua")] = 2,
+    people: Annotated[int, typer.Option(help="Số cán bộ")] = 200,
+) -> None:
+    """Diễn tập một phong trào trước khi phát động: trọn năm theo lịch của nó, trên một tổ chức
+    mẫu, trong thư mục dữ liệu tạm; không gửi gì ra ngoài (mọi thông báo vào hộp thư đi)."""
+    import shutil
+
+    from thidua.demo import run_demo
+
+    if not spec.is_file():
+        raise InvalidInput(f"Không có tệp đặc tả {spec}", [Problem("SPEC", "không tìm thấy")])
+    # Outbox only: a rehearsal never reaches a real mailbox or Zalo account.
+    os.environ["THIDUA_EMAIL_URL"] = ""
+    os.environ["THIDUA_ZALO_URL"] = ""
+    where = keep or Path(tempfile.mkdtemp(prefix="thidua-rehearse-"))
+    typer.echo(f"Diễn tập {spec} trong {where} (không gửi thông báo thật)…")
+    try:
+        r = run_demo(
+            where, units=units, blocks=blocks, people=people, say=typer.echo,
+            spec_path=spec.resolve(), until=_date(until),
+        )  # fmt: skip
+        _print(r)
+    finally:
+        from thidua.server import stop_server
+
+        stop_server(where)  # the rehearsal's own Prefect server: no orphan once it is over
+        if keep is None:
+            shutil.rmtree(where, ignore_errors=True)
