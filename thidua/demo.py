@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from thidua.holidays_vn import add_working_days
 from thidua.settings import PROJECT_ROOT, get_settings, reset_settings
+from thidua.vn import short_date
 
 MARKER = ".thidua-demo"
 EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
@@ -115,7 +116,8 @@ def run_demo(
     say(f"Tổ chức: {units} đơn vị, {blocks} khối, {people} cán bộ. Phong trào: {code}")
     result = DemoResult(movement=code, stage="", seconds=0.0, data_dir=get_settings().data_dir)
     replayed = replay_people(code, result, say, until)
-    say(f"Ngày cuối: {replayed.last} (đồng hồ phong trào của thư mục này dừng ở ngày đó).")
+    last = short_date(replayed.last)
+    say(f"Ngày cuối: {last} (đồng hồ phong trào của thư mục này dừng ở ngày đó).")
 
     t = time.monotonic()
     pdfs = _official_pdfs(code) if pdf else 0

@@ -316,7 +316,7 @@ def exceptions_considered(session: Session, meeting: Meeting) -> list[dict[str, 
             "subject": x.subject_name,
             "title": x.title_name,
             "rule": x.rule_text or x.finding,
-            "reason": x.reason,
+            "reason": x.reason.rstrip(". "),
             "by": x.recorded_by,
         }
         for x in exceptions.for_meeting(session, meeting)
