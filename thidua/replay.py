@@ -94,6 +94,22 @@ def plan(code: str) -> Plan:
     return Plan(launch, stages, due, dict(sorted(ends.items())))
 
 
+def _by_hand(code: str, on: date, stages: list[str]) -> list[str]:
+    """Where the periods do not open and close by themselves, the office does it on their
+    dates (the calendar the daily sweep follows for an auto_periods movement); and whatever
+    period is still open when the tally is due, the office closes first."""
+    from models.db import session_scope
+    from thidua.status import find_movement
+    from thidua.sweep import period_stages
+
+    with session_scope() as s:
+        m = find_movement(s, code)
+        by_hand = [] if m.auto_periods else period_stages(s, m, on)
+        if "final-tally" in stages and not by_hand:
+            by_hand = [x for x in period_stages(s, m, date.max) if x.startswith("close-")]
+    return by_hand + stages
+
+
 def replay(
     code: str,
     data_dir: Path,
@@ -136,9 +152,10 @@ def replay(
         fresh = [m for m in swept.reminders if (m.event, m.person_id) not in seen]
         seen.update((m.event, m.person_id) for m in fresh)
         d.parts += _reminder_words(fresh)
-        if p.stages.get(day):
+        office = _by_hand(code, day, p.stages.get(day, []))
+        if office:
             clock.set_clock(datetime.combine(day, OFFICE_AT), data_dir)
-        for name in p.stages.get(day, []):
+        for name in office:
             status = run(name)
             d.parts.append(f"{stage_def(name).label} ({status})")
         if actions.get(day):
@@ -150,7 +167,7 @@ def replay(
         due_today = [KIND_LABELS.get(k, k) for k, v in p.due.items() if v == day]
         if due_today:
             d.parts.insert(0, "hạn: " + ", ".join(due_today))
-        busy = bool(swept.stages or fresh or p.stages.get(day) or actions.get(day))
+        busy = bool(swept.stages or fresh or office or actions.get(day))
         if busy or (swept.retried is not None and swept.retried.sent):
             d.parts += snap.news()
         if d.parts:

@@ -22,6 +22,13 @@ def due_stages(session: Session, movement: Movement, on: date) -> list[str]:
         return ["decision"]
     if not movement.auto_periods:
         return []
+    return period_stages(session, movement, on)
+
+
+def period_stages(session: Session, movement: Movement, on: date) -> list[str]:
+    """The period openings and closings the calendar makes due on `on`, in order: what the
+    sweep runs for an auto_periods movement, and what the office does by hand otherwise."""
+    stage = Stage(movement.stage)
     periods = {
         p.number: p for p in session.exec(select(Period).where(Period.movement_id == movement.id))
     }
