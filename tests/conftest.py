@@ -11,6 +11,9 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Several tests stop the Prefect server they used; a log shipper still holding records for it
+# would retry forever at exit and keep the test process alive after its summary.
+os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 import shutil
 import uuid
@@ -122,3 +125,22 @@ def sqlite_url(
 def session(db_url: str) -> Iterator[Session]:
     with Session(engine_for(db_url), expire_on_commit=False) as s:
         yield s
+
+
+_exit_status: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave once pytest has reported: Prefect's background services (events, logs) are
+    non-daemon threads that can wait for a server a test has already stopped, and a suite that
+    never exits never lands. The exit status is pytest's own."""
+    if _exit_status and os.environ.get("CI"):
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status[-1])

@@ -242,9 +242,23 @@ def stop_server(data_dir: Path | None = None) -> ServerInfo | None:
             return None
         running = _alive(info.pid)
         if running:
+            _flush_to_server()
             _terminate(info.pid)
         (home / STATE_FILE).unlink(missing_ok=True)
         return info if running else None
+
+
+def _flush_to_server(timeout: float = 10) -> None:
+    """Hand this process's pending Prefect events and logs to the server before it goes: a
+    worker left holding them would retry a dead address and keep the process from exiting."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (EventsWorker, APILogWorker):
+        with contextlib.suppress(Exception):
+            worker.drain_all(timeout=timeout)
 
 
 @contextlib.contextmanager
