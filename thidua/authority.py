@@ -21,6 +21,7 @@ from ruamel.yaml.error import YAMLError
 from models import Movement
 from thidua import safeyaml, vn
 from thidua.errors import InvalidInput, Problem
+from thidua.filecache import read_once
 from thidua.spec_schema import (
     RATINGS,
     TITLES,
@@ -73,14 +74,7 @@ def load_profile(name: str) -> Profile:
     path = profiles_dir() / f"{name}.yaml"
     if not path.is_file():
         raise InvalidInput(f"Không có hồ sơ thẩm quyền '{name}' (có: {', '.join(profile_names())})")
-    stat = path.stat()  # read once per version of the file: a spec check reads it twice
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    if key not in _PROFILES:
-        _PROFILES[key] = _load_profile(path)
-    return _PROFILES[key]
-
-
-_PROFILES: dict[tuple[str, int, int], Profile] = {}
+    return read_once(path, _load_profile)  # a spec check reads it twice
 
 
 def _load_profile(path: Path) -> Profile:

@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 
 from models import Decision, DecisionItem, Nomination
 from thidua.errors import InvalidInput, Problem
+from thidua.filecache import read_once
 from thidua.rules.ruleset import KINDS, RuleSet, rules_dir
 from thidua.vn import long_date, nfc, today
 
@@ -67,9 +68,6 @@ class Priced:
     note: str | None = None  # why a line with a multiple is paid nothing
 
 
-_CACHE: dict[tuple[str, int, int], tuple[BaseSalary, ...]] = {}
-
-
 def base_salaries(path: Path | None = None) -> tuple[BaseSalary, ...]:
     """The levels of the base salary, oldest first, from rules/luong-co-so.yaml."""
     path = path or rules_dir() / BASE_SALARY_FILE
@@ -77,11 +75,7 @@ def base_salaries(path: Path | None = None) -> tuple[BaseSalary, ...]:
         raise InvalidInput(
             f"Không tìm thấy bảng mức lương cơ sở {path.name} (thư mục {path.parent})"
         )
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    if key not in _CACHE:
-        _CACHE[key] = _read(path)
-    return _CACHE[key]
+    return read_once(path, _read)
 
 
 def _read(path: Path) -> tuple[BaseSalary, ...]:

@@ -17,6 +17,7 @@ from ruamel.yaml.error import YAMLError
 
 from thidua import safeyaml
 from thidua.errors import InvalidInput, Problem, Problems
+from thidua.filecache import read_once
 from thidua.rules.expr import Compiled, ExprError, Vocabulary, compile_expr
 from thidua.settings import PROJECT_ROOT, get_settings
 from thidua.spec_schema import TITLES as SPEC_TITLES
@@ -222,9 +223,6 @@ def resolve(name_or_path: str | Path) -> Path:
     return rules_dir() / f"{name_or_path}.yaml"
 
 
-_CACHE: dict[tuple[str, int, int], RuleSet] = {}
-
-
 def load_rule_set(name_or_path: str | Path) -> RuleSet:
     """The checked rule set; kept in memory until its file changes (size or modification)."""
     path = resolve(name_or_path)
@@ -232,11 +230,7 @@ def load_rule_set(name_or_path: str | Path) -> RuleSet:
         raise InvalidInput(
             f"Không tìm thấy bộ quy tắc '{name_or_path}' (thư mục quy tắc: {rules_dir()})"
         )
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    if key not in _CACHE:
-        _CACHE[key] = _load(path)
-    return _CACHE[key]
+    return read_once(path, _load)
 
 
 def _load(path: Path) -> RuleSet:
