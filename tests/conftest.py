@@ -121,6 +121,17 @@ def sqlite_url(
     reset_settings()
 
 
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[str]:
+    """One Prefect test server for the whole session (a start costs 15-60 s on a busy machine);
+    yields its API URL, for child processes that run stages."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield str(PREFECT_API_URL.value())
+
+
 @pytest.fixture
 def session(db_url: str) -> Iterator[Session]:
     with Session(engine_for(db_url), expire_on_commit=False) as s:

@@ -1,4 +1,4 @@
-"""The stage flows, for real, under one Prefect test server for the whole session: the full
+"""The stage flows, for real, under the session's Prefect test server (conftest): the full
 lifecycle, refusals, idempotent re-runs, a crash half-way through a stage, the admin's
 confirmation timing out, and the sweep opening and closing periods on their dates."""
 
@@ -7,7 +7,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 from sqlmodel import Session, func, select
 
 import flows.common
@@ -20,12 +19,6 @@ from thidua.settings import PROJECT_ROOT
 from thidua.triggers import run_in_process
 
 EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
-
-
-@pytest.fixture(scope="session")
-def prefect_server():
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
 
 
 @pytest.fixture
