@@ -1,6 +1,7 @@
 """Column helpers shared by every table."""
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import JSON, Column, DateTime
 from sqlmodel import Field
@@ -23,3 +24,15 @@ def timestamp(nullable: bool = True):
 
 def json_column(default_factory=dict):
     return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+class _Stored(Protocol):
+    id: int | None
+
+
+def saved_id(row: _Stored) -> int:
+    """A stored row's primary key. `id` is `int | None` because a new row has none until it is
+    flushed; code past that point reads it here, and a row never flushed is a bug, said so."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: it was never flushed")
+    return row.id
