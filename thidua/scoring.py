@@ -7,7 +7,7 @@ council scored it, else the block leader's, else the unit's own.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -112,7 +112,7 @@ def submit_scores(
     movement: Movement,
     unit_id: int,
     scorer_kind: str,
-    points: dict[str, Decimal],
+    points: Mapping[str, Decimal | str],  # as typed in a form or a sheet, or Decimals
     actor: str,
     evidence: str | dict[str, str] | None = None,
 ) -> list[Score]:
