@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from models import Notification, Person, Unit
+from models.base import table_of
 
 RESERVED, SENT, RETRY, FAILED, CANCELLED = "reserved", "sent", "retry", "failed", "cancelled"
 LEASE = timedelta(minutes=10)
@@ -37,8 +38,7 @@ MAX_ATTEMPTS = 12
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 
-# SQLModel sets __table__ on each table model but does not declare it to type checkers.
-T: sa.Table = Notification.__table__  # type: ignore[attr-defined]
+T = table_of(Notification)
 KEY = ("event", "recipient", "channel")
 
 

@@ -31,9 +31,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from models import ChannelToken
+from models.base import table_of
 
-# SQLModel sets __table__ on each table model but does not declare it to type checkers.
-_T: sa.Table = ChannelToken.__table__  # type: ignore[attr-defined]
+_T = table_of(ChannelToken)
 
 API_URL = "https://business.openapi.zalo.me"
 OAUTH_URL = "https://oauth.zaloapp.com"
