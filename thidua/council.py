@@ -32,7 +32,8 @@ def vote(
     """Cast a member's secret ballot paper: a choice (yes | no | blank) per nomination, or
     one choice on one nomination. Returns True when it completed the vote, which closed."""
     if choices is None:
-        choices = {nomination_id: choice} if nomination_id is not None else {}
+        # as given: a missing choice is refused with the others by cast_ballot_paper
+        choices = {nomination_id: str(choice)} if nomination_id is not None else {}
     with session_scope() as s:
         meeting = _open_meeting(s, find_movement(s, code))
         ballots.cast_ballot_paper(s, meeting, member_person_id=member_person_id, choices=choices)
