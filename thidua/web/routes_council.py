@@ -1,7 +1,7 @@
 """A council member: the dossiers on the sitting's agenda with their rule checks, past awards
 and evidence; recuse or cast a secret ballot; the chair closes the vote. The ballot itself
 goes through thidua.council, which commits and starts the decision stage when it was the
-last one (through events.starter: in the portal, a background thread)."""
+last one (through the app's stage starter: in the portal, a background thread)."""
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -36,6 +36,7 @@ from thidua.web.deps import (
     find_movement,
     flash,
     render,
+    stage_starter,
     subject_names,
 )
 
@@ -137,7 +138,7 @@ def vote(
 ):
     if choice not in ballots.CHOICES:
         raise InvalidInput("Phiếu không hợp lệ", [Problem("Lựa chọn", "chưa chọn ý kiến")])
-    closed = _cast(code, user, nomination_id, choice)
+    closed = _cast(code, user, nomination_id, choice, stage_starter(request))
     _audit_ballot(code, user, nomination_id)
     flash(request, f"Đã ghi phiếu bầu cho hồ sơ số {nomination_id}.")
     if closed:
@@ -164,7 +165,7 @@ def _receipt(code: str, person_id: int, nomination_id: int) -> bool:
         )
 
 
-def _cast(code: str, user: User, nomination_id: int, choice: str) -> bool:
+def _cast(code: str, user: User, nomination_id: int, choice: str, start_stage) -> bool:
     """council.vote commits the ballot, then closes the sitting if it was the last one. When
     two last ballots arrive together both try to close it and one is refused although its
     ballot is stored: that member's vote counted, so it is reported as done, not as an error
@@ -172,8 +173,9 @@ def _cast(code: str, user: User, nomination_id: int, choice: str) -> bool:
     had = _receipt(code, user.own_person_id, nomination_id)
     try:
         return council.vote(
-            code, member_person_id=user.own_person_id, nomination_id=nomination_id, choice=choice
-        )
+            code, member_person_id=user.own_person_id, nomination_id=nomination_id, choice=choice,
+            start_stage=start_stage,
+        )  # fmt: skip
     except ThiduaError:
         if had or not _receipt(code, user.own_person_id, nomination_id):
             raise
@@ -197,8 +199,9 @@ def recuse(
     user: User = Depends(council_user),
 ):
     council.recuse(
-        code, member_person_id=user.own_person_id, nomination_id=nomination_id, reason=reason
-    )
+        code, member_person_id=user.own_person_id, nomination_id=nomination_id, reason=reason,
+        start_stage=stage_starter(request),
+    )  # fmt: skip
     flash(request, f"Đã ghi việc không tham gia biểu quyết hồ sơ số {nomination_id}.")
     return RedirectResponse(f"/council/{code}", status_code=303)
 
@@ -224,6 +227,6 @@ def attendance(
 
 @router.post("/{code}/close")
 def close(code: str, request: Request, user: User = Depends(council_user)):
-    council.close_vote(code, actor=user.username)
+    council.close_vote(code, actor=user.username, start_stage=stage_starter(request))
     flash(request, "Đã kết thúc bỏ phiếu.")
     return RedirectResponse(f"/council/{code}", status_code=303)

@@ -11,7 +11,7 @@ from models.db import session_scope
 from thidua import council
 from thidua.errors import NotFound
 from thidua.lifecycle import movement_stage_label
-from thidua.web.deps import DbId, User, find_movement, flash, head_user, render
+from thidua.web.deps import DbId, User, find_movement, flash, head_user, render, stage_starter
 from thidua.web.routes_admin_work import document_file
 
 router = APIRouter(prefix="/head")
@@ -43,7 +43,9 @@ def approve(code: str, decision_id: DbId, request: Request, user: User = Depends
         d = s.get(Decision, decision_id)
         if d is None or d.movement_id != m.id:
             raise NotFound(f"Không có quyết định số {decision_id} của phong trào {code}.")
-    last = council.approve(code, decision_id=decision_id, actor=user.username)
+    last = council.approve(
+        code, decision_id=decision_id, actor=user.username, start_stage=stage_starter(request)
+    )
     flash(request, f"Đã phê duyệt văn bản số {decision_id}.")
     if last:
         flash(request, "Đã phê duyệt tất cả: bắt đầu giai đoạn kết thúc phong trào.")
