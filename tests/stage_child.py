@@ -2,7 +2,7 @@
 (tests/test_stage_kill.py, tests/test_full_disk.py).
 
 A child runs the whole stage as `thidua stage run` does — the command line itself, or the
-stage's flow in this process (thidua.triggers.run_in_process) — recorded on the session's
+stage's flow in this process (flows.start.run_in_process) — recorded on the session's
 Prefect test server. Children are forked from multiprocessing's fork server, which imports the
 flows, the command line and what a flow run imports lazily once for the session: a child starts
 in milliseconds instead of the seconds the command spends importing. The fork server never runs
@@ -66,7 +66,7 @@ def _flow(env: dict[str, str], out: str, movement: str, stage: str, marks: str |
     _enter(env, out)
     if marks:
         _mark_certificates(marks)
-    from thidua.triggers import run_in_process
+    from flows.start import run_in_process
 
     run = run_in_process(movement, stage)
     print(f"RUN {run.status} {run.message}", flush=True)

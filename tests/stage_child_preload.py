@@ -14,12 +14,12 @@ import flows.awards
 import flows.launch
 import flows.period
 import flows.review
+import flows.start
 import flows.tally
 import thidua.cli
 import thidua.cli.stage
 import thidua.documents
 import thidua.notify
 import thidua.stagework
-import thidua.triggers
 
 sqlalchemy.orm.configure_mappers()
