@@ -4,7 +4,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import col
 
 # Dossiers no longer before the office, named beside their failures.
 STATES = {"returned": "đã trả lại đơn vị", "withdrawn": "đơn vị đã rút",
@@ -89,6 +88,7 @@ def check_nominations(
     """Kiểm tra mọi hồ sơ đề nghị của phong trào theo bộ quy tắc và chỉ tiêu; in các tiêu chuẩn
     không đạt của từng hồ sơ, và ngoại lệ Văn phòng đã ghi nhận bên cạnh tiêu chuẩn đó."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from models import Nomination
     from models.db import session_scope
