@@ -18,8 +18,13 @@ import flows.start
 import flows.tally
 import thidua.cli
 import thidua.cli.stage
-import thidua.documents
-import thidua.notify
+import thidua.documents.context
+import thidua.documents.context_awards
+import thidua.documents.context_decisions
+import thidua.documents.pdf
+import thidua.documents.store
+import thidua.notify.channels
+import thidua.notify.delivery
 import thidua.stagework
 
 sqlalchemy.orm.configure_mappers()

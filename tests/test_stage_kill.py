@@ -27,6 +27,7 @@ from models import AuditEvent, Decision, IssuedDocument, Movement, Notification,
 from models.db import engine_for
 from tests.stage_child import notes, start_flow, wait_until
 from tests.test_notify_support import SmtpSink
+from thidua.announce import participant_people
 from thidua.lifecycle import Stage, replay
 from thidua.settings import PROJECT_ROOT
 from thidua.vn import TZ
@@ -139,6 +140,13 @@ def test_launch_killed_ten_times_during_its_fan_out(
     _finish(_env(db_url, data, prefect_server, sink, at), tmp_path / "last.txt", code, "launch")
 
     _all_sent_once_at_most_dupes(db_url, sink, KILLS)
+    with Session(engine_for(db_url)) as s:  # every unit head and focal point, by both channels
+        m = s.exec(select(Movement).where(Movement.code == code)).one()
+        told = participant_people(s, m, {"unit_head", "focal_point"})
+        zalo = s.exec(select(Notification.id).where(Notification.channel == "zalo")).all()
+    assert set(_emailed(sink)) == {p.email for p in told} and len(told) > 2 * KILLS
+    outbox = {int(f.name.split("-")[1]) for f in (data / "outbox").glob("*-zalo.json")}
+    assert outbox == set(zalo) and len(zalo) == len(told)
     (directive,) = _files_whole(db_url, data, {"launch"})
     assert directive.number == 1  # no number lost to a killed run
     _no_temp_files(data)
@@ -272,6 +280,7 @@ def test_close_killed_ten_times_during_its_certificate_issuing(
                 inside += 1
                 continue
             # killed after the issuing: this copy is finished and checked, the next is fresh
+            assert copies.n < KILLS, "the kills keep missing the issuing"
             _finish(_env(url, data, prefect_server, sink, at), out, code, "close")
             _check_closed(url, data, code, sink, kills)
             engine_for(url).dispose()
