@@ -12,7 +12,7 @@ from flows.start import start_stage
 from flows.tasks import send_batch
 from models.db import session_scope
 from thidua import notify, sweep
-from thidua.status import find_movement
+from thidua.movements import find_movement
 from thidua.vn import now
 
 

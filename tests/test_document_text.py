@@ -85,8 +85,8 @@ def _collect(spec: Path, data_dir: Path) -> Run:
     from models import Council, CouncilMember, Decision, DecisionItem, Person
     from models.db import session_scope
     from thidua.demo import run_demo
+    from thidua.movements import find_movement
     from thidua.rules import check_all
-    from thidua.status import find_movement
 
     result = run_demo(
         data_dir, start_stage=run_in_process, units=8, blocks=2, people=60, spec_path=spec,

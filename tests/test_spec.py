@@ -549,7 +549,7 @@ def test_store_hanam(session: Session):
     m = store_spec(session, spec, actor="vanphong")
     session.commit()
     m = session.exec(select(Movement).where(Movement.code == "hanam-sct-2022")).one()
-    assert (m.stage, m.doc_kind, m.issued_date, m.doc_number) == (
+    assert (m.state, m.doc_kind, m.issued_date, m.doc_number) == (
         "draft",
         "cong_van",
         "2022-03",

@@ -126,7 +126,7 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
             parent_agency=spec.issuer.parent_agency,
         ).as_json(),
         reminder_policy=spec.reminders.model_dump(mode="json"),
-        stage="draft",
+        state="draft",
         spec_hash=spec_hash(spec),
     )
     session.add(movement)

@@ -92,8 +92,8 @@ def check_nominations(
     from models import Nomination
     from models.db import session_scope
     from thidua import exceptions
+    from thidua.movements import find_movement
     from thidua.rules import check_all
-    from thidua.status import find_movement
 
     with session_scope() as session:
         movement = find_movement(session, movement_code)
