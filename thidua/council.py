@@ -5,7 +5,7 @@ each commits at once, and the one that completes a step starts the next stage th
 - the last ballot in (or the chair closing the vote) → the `decision` stage;
 - the head approving the last drafted decision → the `close` stage (certificates, notices)."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Council, Meeting, Movement
 from models.db import session_scope
@@ -19,10 +19,18 @@ def current_meeting(session: Session, movement: Movement) -> Meeting | None:
     """The movement's latest council sitting."""
     return session.exec(
         select(Meeting)
-        .join(Council, Council.id == Meeting.council_id)
+        .join(Council, col(Council.id) == col(Meeting.council_id))
         .where(Council.movement_id == movement.id)
-        .order_by(Meeting.id.desc())
+        .order_by(col(Meeting.id).desc())
     ).first()
+
+
+def held_meeting(session: Session, movement: Movement) -> Meeting:
+    """The latest sitting, for the steps that come after the council has sat."""
+    meeting = current_meeting(session, movement)
+    if meeting is None:
+        raise TransitionRefused(f"Hội đồng chưa họp xét khen thưởng phong trào {movement.code}")
+    return meeting
 
 
 def _open_meeting(session, movement: Movement) -> Meeting:
@@ -44,7 +52,8 @@ def vote(
     """Cast a member's secret ballot paper: a choice (yes | no | blank) per nomination, or
     one choice on one nomination. Returns True when it completed the vote, which closed."""
     if choices is None:
-        choices = {nomination_id: choice} if nomination_id is not None else {}
+        # as given: a missing choice is refused with the others by cast_ballot_paper
+        choices = {nomination_id: str(choice)} if nomination_id is not None else {}
     with session_scope() as s:
         meeting = _open_meeting(s, find_movement(s, code))
         ballots.cast_ballot_paper(s, meeting, member_person_id=member_person_id, choices=choices)

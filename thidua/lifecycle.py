@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditEvent, Meeting, Movement, Nomination, Period
 from models.awards import Council
@@ -93,7 +93,7 @@ def _has_nominations(session: Session, movement: Movement) -> str | None:
 def _council_closed(session: Session, movement: Movement) -> str | None:
     meetings = session.exec(
         select(Meeting.status)
-        .join(Council, Council.id == Meeting.council_id)
+        .join(Council, col(Council.id) == col(Meeting.council_id))
         .where(Council.movement_id == movement.id)
     ).all()
     if not meetings:
@@ -109,7 +109,7 @@ def _decisions_approved(session: Session, movement: Movement) -> str | None:
     pending = session.exec(
         select(func.count())
         .select_from(Decision)
-        .where(Decision.movement_id == movement.id, Decision.approved_at.is_(None))
+        .where(Decision.movement_id == movement.id, col(Decision.approved_at).is_(None))
     ).one()
     return f"còn {pending} quyết định, tờ trình chưa được phê duyệt" if pending else None
 
@@ -301,7 +301,7 @@ def advance(
     at = utcnow()
     result = session.exec(
         update(Movement)
-        .where(Movement.id == movement.id, Movement.state == step.source.value)
+        .where(col(Movement.id) == movement.id, col(Movement.state) == step.source.value)
         .values(state=step.target.value, state_changed_at=at)
     )
     if result.rowcount != 1:
@@ -333,6 +333,8 @@ def replay(events: list[AuditEvent]) -> State:
             continue
         if e.from_state != state.value or find_step(state, e.action.removeprefix("step.")) is None:
             raise ValueError(f"audit trail broken at event {e.id}: {e.from_state} != {state}")
+        if e.to_state is None:
+            raise ValueError(f"audit trail broken at event {e.id}: no state reached")
         state = State(e.to_state)
     return state
 

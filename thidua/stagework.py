@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Decision,
@@ -20,9 +20,10 @@ from models import (
     PeriodReport,
     Person,
 )
+from models.base import id_col, saved_id
 from models.db import session_scope
 from thidua import announce, documents
-from thidua.council import current_meeting
+from thidua.council import current_meeting, held_meeting
 from thidua.lifecycle import period_phrase
 from thidua.movements import find_movement
 from thidua.notify import OutgoingMessage
@@ -45,7 +46,7 @@ class DocRef:
 
     @classmethod
     def of(cls, doc: IssuedDocument) -> "DocRef":
-        return cls(doc.id, doc.kind, doc.symbol, doc.title, doc.path)
+        return cls(saved_id(doc), doc.kind, doc.symbol, doc.title, doc.path)
 
     @property
     def file(self) -> Path:
@@ -135,7 +136,7 @@ def reporting_units(code: str, number: int) -> list[int]:
                     PeriodReport.period_number == number,
                     PeriodReport.status != "returned",
                 )
-                .order_by(PeriodReport.unit_id)
+                .order_by(col(PeriodReport.unit_id))
             )
         )
 
@@ -245,18 +246,18 @@ def return_failing(code: str, *, actor: str) -> tuple[list[str], list[OutgoingMe
             n
             for n in s.exec(
                 select(Nomination)
-                .where(Nomination.movement_id == m.id, Nomination.status.in_(ON_AGENDA))
-                .order_by(Nomination.id)
+                .where(Nomination.movement_id == m.id, col(Nomination.status).in_(ON_AGENDA))
+                .order_by(col(Nomination.id))
             )
-            if gaps.get(n.id)
+            if gaps.get(saved_id(n))
         ]
         names = exceptions.subject_names(s, noms)
         rs = rule_set_for(m)
         lines, messages = [], []
         for n in noms:
-            reason = exceptions.refusal(gaps[n.id])
+            reason = exceptions.refusal(gaps[saved_id(n)])
             dossiers.return_dossier(s, nomination=n, reason=reason, actor=actor)
-            lines.append(f"Trả lại hồ sơ {names[n.id]} — {rs.title_name(n.title)}: {reason}")
+            lines.append(f"Trả lại hồ sơ {names[saved_id(n)]} — {rs.title_name(n.title)}: {reason}")
             focal = [
                 p
                 for p in s.exec(select(Person).where(Person.unit_id == n.unit_id, Person.active))
@@ -267,7 +268,7 @@ def return_failing(code: str, *, actor: str) -> tuple[list[str], list[OutgoingMe
                 event=f"nomination:{n.id}:returned:appraisal",
                 kind="dossier_returned",
                 context={
-                    "nominee_name": names[n.id],
+                    "nominee_name": names[saved_id(n)],
                     "award_title": rs.title_name(n.title),
                     "reason": reason,
                     "resubmit_by": today() + timedelta(days=RESUBMIT_DAYS),
@@ -289,9 +290,9 @@ def nominations_on_agenda(code: str) -> list[int]:
         m = find_movement(s, code)
         return list(
             s.exec(
-                select(Nomination.id)
+                select(id_col(Nomination))
                 .where(Nomination.movement_id == m.id, Nomination.status == "submitted")
-                .order_by(Nomination.id)
+                .order_by(col(Nomination.id))
             )
         )
 
@@ -302,7 +303,9 @@ def achievement_reports(code: str, nomination_ids: list[int]) -> list[DocRef]:
         m = find_movement(s, code)
         nominations = list(
             s.exec(
-                select(Nomination).where(Nomination.id.in_(nomination_ids)).order_by(Nomination.id)
+                select(Nomination)
+                .where(col(Nomination.id).in_(nomination_ids))
+                .order_by(col(Nomination.id))
             )
         )
         return [DocRef.of(d) for d in documents.issue_achievement_reports(s, m, nominations)]
@@ -316,16 +319,16 @@ def open_council(code: str, *, actor: str, vote_days: int) -> int:
         m = find_movement(s, code)
         meeting = current_meeting(s, m)
         if meeting is not None:
-            return meeting.id
+            return saved_id(meeting)
         deadline = datetime.combine(today() + timedelta(days=vote_days), time(17, 0), TZ)
-        return ballots.open_meeting(s, m, actor=actor, vote_deadline=deadline).id
+        return saved_id(ballots.open_meeting(s, m, actor=actor, vote_deadline=deadline))
 
 
 def council_invitations(code: str, meeting_id: int) -> list[OutgoingMessage]:
     from thidua.ballots import agenda
 
     with session_scope() as s:
-        meeting = s.get(Meeting, meeting_id)
+        meeting = s.get_one(Meeting, meeting_id)
         deadline = meeting.vote_deadline
         when = deadline.astimezone(TZ) if deadline and deadline.tzinfo else deadline
         return announce.to_people(
@@ -349,7 +352,7 @@ def council_minutes(code: str) -> tuple[DocRef, list[str]]:
 
     with session_scope() as s:
         m = find_movement(s, code)
-        meeting = current_meeting(s, m)
+        meeting = held_meeting(s, m)
         results = ballots.results(s, meeting)
         order = documents.list_order(s, [r.nomination_id for r in results])  # as in the Danh sách
         results = sorted(results, key=lambda r: order.get(r.nomination_id, len(order)))
@@ -372,7 +375,7 @@ def draft_decisions(code: str, *, actor: str) -> list[DocRef]:
 
     with session_scope() as s:
         m = find_movement(s, code)
-        made = awarding.draft_decisions(s, m, current_meeting(s, m), actor=actor)
+        made = awarding.draft_decisions(s, m, held_meeting(s, m), actor=actor)
         return [DocRef.of(documents.issue_decision_document(s, m, d)) for d in made]
 
 
@@ -410,7 +413,7 @@ def decision_announcements(code: str) -> list[OutgoingMessage]:
         ).first()
         if decision is None or decision.document_id is None:
             return []
-        doc = DocRef.of(s.get(IssuedDocument, decision.document_id))
+        doc = DocRef.of(s.get_one(IssuedDocument, decision.document_id))
         return announce.to_people(
             announce.participant_people(s, m, {"unit_head", "focal_point"}),
             event=f"decision:{decision.id}:announced",
@@ -435,6 +438,6 @@ def to_pdf(doc_ids: list[int]) -> int:
     if not doc_ids or not get_settings().pdf:
         return 0
     with session_scope() as s:
-        docs = list(s.exec(select(IssuedDocument).where(IssuedDocument.id.in_(doc_ids))))
+        docs = list(s.exec(select(IssuedDocument).where(col(IssuedDocument.id).in_(doc_ids))))
         documents.convert_to_pdf(docs)
         return sum(1 for d in docs if d.pdf_path)

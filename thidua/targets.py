@@ -29,6 +29,7 @@ from models import (
     TargetResult,
     TitleQuota,
 )
+from models.base import saved_id
 from thidua.vn import number
 
 # --- progress against the figures ------------------------------------------------------------
@@ -70,19 +71,24 @@ def target_progress(session: Session, movement: Movement, period_number: int) ->
     expected = expected_pct(session, movement, period_number)
     rows = []
     targets = session.exec(
-        select(Target).where(Target.movement_id == movement.id).order_by(Target.seq)
+        select(Target).where(Target.movement_id == movement.id).order_by(col(Target.seq))
     ).all()
     for t in targets:
-        results = [values[r.id][t.id] for r in latest.values() if t.id in values.get(r.id, {})]
+        tid = saved_id(t)
+        per_report = (values.get(saved_id(r), {}) for r in latest.values())
+        results = [v[tid] for v in per_report if tid in v]
         got = [Decimal(r.value) for r in results]
         percent = t.unit.strip() == "%"
-        achieved = (sum(got) / len(got) if percent else sum(got, Decimal(0))) if got else Decimal(0)
+        total = sum(got, Decimal(0))
+        achieved = (total / len(got) if percent else total) if got else Decimal(0)
         growth = combined_growth(results, percent) if t.growth_pct is not None else None
         pct = achieved * 100 / t.value if t.value else Decimal(0)
         if expected is not None and t.comparison != "at_most":
             # before the end an amount is on time at the share of time gone by; its growth
             # against the same months of the baseline year stands as it is
-            ok = pct >= expected and (growth is None or growth >= t.growth_pct)
+            ok = pct >= expected and (
+                growth is None or t.growth_pct is None or growth >= t.growth_pct
+            )
         else:
             ok = meets(t, achieved, growth)
         rows.append(TargetProgress(t, achieved, growth, pct, bool(got), ok, expected is not None))
@@ -100,7 +106,7 @@ def _latest_values(
             PeriodReport.period_number <= period_number,
             PeriodReport.status != "returned",
         )
-        .order_by(PeriodReport.period_number)
+        .order_by(col(PeriodReport.period_number))
     ).all()
     latest = {r.unit_id: r for r in reports}  # later periods overwrite earlier ones
     values: dict[int, dict[int, TargetResult]] = defaultdict(dict)
@@ -117,13 +123,13 @@ def combined_growth(results: list[TargetResult], percent: bool) -> Decimal | Non
     """The growth of the units together: a rate's is the mean of theirs; an amount's is the sum
     of their figures against the sum of their baselines (figure / (1 + growth)). None when no
     unit gave one."""
-    given = [r for r in results if r.growth_pct is not None]
+    given = [(Decimal(r.value), Decimal(r.growth_pct)) for r in results if r.growth_pct is not None]
     if not given:
         return None
     if percent:
-        return sum((Decimal(r.growth_pct) for r in given), Decimal(0)) / len(given)
-    now = sum((Decimal(r.value) for r in given), Decimal(0))
-    base = sum((Decimal(r.value) / (1 + Decimal(r.growth_pct) / 100) for r in given), Decimal(0))
+        return sum((g for _, g in given), Decimal(0)) / len(given)
+    now = sum((v for v, _ in given), Decimal(0))
+    base = sum((v / (1 + g / 100) for v, g in given), Decimal(0))
     return (now / base - 1) * 100 if base else None
 
 
@@ -141,7 +147,7 @@ def expected_pct(session: Session, movement: Movement, period_number: int) -> De
     """Before the last period, the share of the movement's time gone by at the period's end:
     a target is on schedule when its % of the year's plan is at least that. None at the end."""
     every = session.exec(
-        select(Period).where(Period.movement_id == movement.id).order_by(Period.number)
+        select(Period).where(Period.movement_id == movement.id).order_by(col(Period.number))
     ).all()
     current = next((p for p in every if p.number == period_number), None)
     if current is None or current.number >= every[-1].number:
@@ -178,12 +184,14 @@ class QuotaStanding:
 
 def quota_standing(session: Session, movement: Movement) -> list[QuotaStanding]:
     quotas = session.exec(
-        select(TitleQuota).where(TitleQuota.movement_id == movement.id).order_by(TitleQuota.seq)
+        select(TitleQuota)
+        .where(TitleQuota.movement_id == movement.id)
+        .order_by(col(TitleQuota.seq))
     ).all()
     counts = dict(
         session.exec(
             select(Nomination.subject_kind + ":" + Nomination.title, func.count())
-            .where(Nomination.movement_id == movement.id, Nomination.status.in_(COUNTED))
+            .where(Nomination.movement_id == movement.id, col(Nomination.status).in_(COUNTED))
             .group_by(Nomination.subject_kind, Nomination.title)
         ).all()
     )
@@ -193,7 +201,7 @@ def quota_standing(session: Session, movement: Movement) -> list[QuotaStanding]:
     people = session.exec(
         select(func.count())
         .select_from(Person)
-        .join(Participant, Participant.unit_id == Person.unit_id)
+        .join(Participant, col(Participant.unit_id) == col(Person.unit_id))
         .where(Participant.movement_id == movement.id, Person.active)
     ).one()
     return [_standing(q, counts, units, people) for q in quotas]

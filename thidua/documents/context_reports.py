@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import Movement, PeriodReport, TargetResult
+from models.base import saved_id
 from thidua import vn
 from thidua.documents.charts import progress_chart, ranking_chart
 from thidua.documents.context_common import (
@@ -230,10 +231,10 @@ def unit_report_contexts(
     values: dict[int, dict[int, TargetResult]] = defaultdict(dict)
     ids = [r.id for r in reports.values()]
     for i in range(0, len(ids), 500):
-        for tr in session.exec(
+        for given in session.exec(
             select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 500]))
         ):
-            values[tr.report_id][tr.target_id] = tr
+            values[given.report_id][given.target_id] = given
     lines = copies(session, movement, f"{agency_name(movement)} (Văn phòng)", keep="VT")
     phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
     in_year = phrase if phrase.startswith("năm") else f"{phrase} năm {movement.year}"
@@ -245,11 +246,11 @@ def unit_report_contexts(
         )
     out = []
     for u in units:
-        report = reports.get(u.id)
-        got = values.get(report.id, {}) if report else {}
+        report = reports.get(saved_id(u))
+        got = values.get(saved_id(report), {}) if report else {}
         rows = []
         for i, t in enumerate(goals, start=1):
-            tr = got.get(t.id)
+            tr = got.get(saved_id(t))
             rows.append(
                 {
                     "stt": i,

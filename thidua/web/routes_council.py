@@ -5,7 +5,7 @@ last one (through the app's stage starter: in the portal, a background thread)."
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import (
     Council,
@@ -19,6 +19,7 @@ from models import (
     Unit,
     VoteReceipt,
 )
+from models.base import saved_id
 from models.db import session_scope
 from thidua import ballots, council, exceptions
 from thidua.council import current_meeting
@@ -46,7 +47,7 @@ router = APIRouter(prefix="/council")
 def council_home(request: Request, user: User = Depends(council_user)):
     with session_scope() as s:
         rows = []
-        for m in s.exec(select(Movement).order_by(Movement.year.desc())):
+        for m in s.exec(select(Movement).order_by(col(Movement.year).desc())):
             meeting = current_meeting(s, m)
             rows.append((m, movement_state_label(s, m), meeting))
     return render(request, "council/home.html", rows=rows)
@@ -68,13 +69,13 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
             if member is None:
                 raise Forbidden("Bạn không phải là thành viên Hội đồng của phong trào này.")
             noms = list_in_order(  # the ballot paper in the Danh sách's order
-                s, s.exec(select(Nomination).where(Nomination.id.in_(ballots.agenda(meeting))))
+                s, s.exec(select(Nomination).where(col(Nomination.id).in_(ballots.agenda(meeting))))
             )
             checks = {c.nomination_id: c for c in check_all(s, movement)}
             history = history_for(s, [n.subject_key for n in noms])
             evidence: dict[int, list[Evidence]] = {}
             for ev in s.exec(
-                select(Evidence).where(Evidence.nomination_id.in_([n.id for n in noms]))
+                select(Evidence).where(col(Evidence.nomination_id).in_([n.id for n in noms]))
             ):
                 evidence.setdefault(ev.nomination_id, []).append(ev)
             voted = set(
@@ -94,7 +95,7 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
             names = subject_names(s, noms)
             units = dict(
                 s.exec(
-                    select(Unit.id, Unit.name).where(Unit.id.in_({n.unit_id for n in noms}))
+                    select(Unit.id, Unit.name).where(col(Unit.id).in_({n.unit_id for n in noms}))
                 ).all()
             )
             rs = rule_set_for(movement)
@@ -102,14 +103,14 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
             for x in exceptions.for_meeting(s, meeting):
                 excepted.setdefault(x.nomination_id, {})[x.rule_id] = x
             ctx["rows"] = [
-                {"n": n, "subject": names[n.id], "unit": units.get(n.unit_id, ""),
-                 "title": rs.title_name(n.title), "check": checks.get(n.id),
-                 "excepted": excepted.get(n.id, {}),
-                 "history": history[n.subject_key], "evidence": evidence.get(n.id, []),
+                {"n": n, "subject": names[saved_id(n)], "unit": units.get(n.unit_id, ""),
+                 "title": rs.title_name(n.title), "check": checks.get(saved_id(n)),
+                 "excepted": excepted.get(saved_id(n), {}),
+                 "history": history[n.subject_key], "evidence": evidence.get(saved_id(n), []),
                  "voted": n.id in voted, "recused": n.id in recused}
                 for n in noms
             ]  # fmt: skip
-            chair = s.get(Council, meeting.council_id).chair_person_id
+            chair = s.get_one(Council, meeting.council_id).chair_person_id
             ctx["is_chair"] = chair == user.person_id
             ctx["keeps_roll"] = ctx["is_chair"] or member.role == "secretary"
             ctx["titles"] = {n.id: rs.title_name(n.title) for n in noms}
@@ -120,7 +121,7 @@ def sitting(code: str, request: Request, user: User = Depends(council_user)):
                 )
             ).all()
             ctx["names"] = dict(
-                s.exec(select(Person.id, Person.full_name).where(Person.id.in_(seated))).all()
+                s.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(seated))).all()
             )
             if meeting.status == "closed":
                 ctx["results"] = ballots.results(s, meeting)
@@ -150,10 +151,10 @@ def _receipt(code: str, person_id: int, nomination_id: int) -> bool:
         return (
             s.exec(
                 select(VoteReceipt.id)
-                .join(Meeting, Meeting.id == VoteReceipt.meeting_id)
-                .join(Council, Council.id == Meeting.council_id)
-                .join(CouncilMember, CouncilMember.id == VoteReceipt.member_id)
-                .join(Movement, Movement.id == Council.movement_id)
+                .join(Meeting, col(Meeting.id) == col(VoteReceipt.meeting_id))
+                .join(Council, col(Council.id) == col(Meeting.council_id))
+                .join(CouncilMember, col(CouncilMember.id) == col(VoteReceipt.member_id))
+                .join(Movement, col(Movement.id) == col(Council.movement_id))
                 .where(
                     Movement.code == code,
                     CouncilMember.person_id == person_id,
@@ -169,14 +170,14 @@ def _cast(code: str, user: User, nomination_id: int, choice: str, start_stage) -
     two last ballots arrive together both try to close it and one is refused although its
     ballot is stored: that member's vote counted, so it is reported as done, not as an error
     (a work-around in the portal; the domain call does both steps at once)."""
-    had = _receipt(code, user.person_id, nomination_id)
+    had = _receipt(code, user.own_person_id, nomination_id)
     try:
         return council.vote(
-            code, member_person_id=user.person_id, nomination_id=nomination_id, choice=choice,
+            code, member_person_id=user.own_person_id, nomination_id=nomination_id, choice=choice,
             start_stage=start_stage,
         )  # fmt: skip
     except ThiduaError:
-        if had or not _receipt(code, user.person_id, nomination_id):
+        if had or not _receipt(code, user.own_person_id, nomination_id):
             raise
         return False
 
@@ -198,7 +199,7 @@ def recuse(
     user: User = Depends(council_user),
 ):
     council.recuse(
-        code, member_person_id=user.person_id, nomination_id=nomination_id, reason=reason,
+        code, member_person_id=user.own_person_id, nomination_id=nomination_id, reason=reason,
         start_stage=stage_starter(request),
     )  # fmt: skip
     flash(request, f"Đã ghi việc không tham gia biểu quyết hồ sơ số {nomination_id}.")

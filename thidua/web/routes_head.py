@@ -4,7 +4,7 @@ one is approved (in the portal, in a background thread)."""
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import Decision, DecisionItem, IssuedDocument, Movement
 from models.db import session_scope
@@ -21,9 +21,9 @@ router = APIRouter(prefix="/head")
 def head_home(request: Request, user: User = Depends(head_user)):
     with session_scope() as s:
         rows = []
-        for m in s.exec(select(Movement).order_by(Movement.year.desc(), Movement.code)):
+        for m in s.exec(select(Movement).order_by(col(Movement.year).desc(), Movement.code)):
             decisions = s.exec(
-                select(Decision).where(Decision.movement_id == m.id).order_by(Decision.id)
+                select(Decision).where(Decision.movement_id == m.id).order_by(col(Decision.id))
             ).all()
             items = {
                 d.id: len(
