@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from thidua import inforce
 from thidua.errors import Problems
 from thidua.rules.expr import Compiled, ExprError, Vocabulary, any_of, compile_expr
 from thidua.rules.ruleset import (
@@ -34,8 +35,8 @@ from thidua.rules.ruleset import (
 from thidua.vn import nfc
 
 TOP = {
-    "format", "name", "title", "version", "year", "agency", "legal_basis", "facts",
-    "titles", "quotas", "council", "scoring", "notes",
+    "format", "name", "title", "version", "year", "agency", "legal_basis", "in_force",
+    "facts", "titles", "quotas", "council", "scoring", "notes",
 }  # fmt: skip
 TOP_REQUIRED = {"format", "name", "version", "year", "agency", "legal_basis", "facts", "titles"}
 FACT_FIELDS = {"label", "type", "values", "default", "min", "max", "subject"}
@@ -113,6 +114,9 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
     year = top.get("year")
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         c.add("year", f"năm '{year}' không hợp lệ", top, "year")
+    in_force, bad = inforce.parse(top.get("in_force"))
+    for field_name, reason in bad:
+        c.add(field_name, reason, top, "in_force")
     legal = top.get("legal_basis") or []
     if not isinstance(legal, list) or not all(isinstance(x, str) and x.strip() for x in legal):
         c.add("legal_basis", "phải là danh sách các văn bản làm căn cứ", top, "legal_basis")
@@ -184,6 +188,7 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
         year=year,
         agency=nfc(str(top["agency"])),
         legal_basis=tuple(nfc(x) for x in legal),
+        in_force=in_force,
         facts=facts,
         titles=titles,
         order=order,

@@ -7,6 +7,7 @@ Vietnamese."""
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +18,7 @@ from ruamel.yaml.error import YAMLError
 
 from thidua import safeyaml
 from thidua.errors import InvalidInput, Problem, Problems
+from thidua.inforce import ALWAYS, InForce
 from thidua.filecache import read_once
 from thidua.rules.expr import Compiled, ExprError, Vocabulary, compile_expr
 from thidua.settings import PROJECT_ROOT, get_settings
@@ -199,6 +201,7 @@ class RuleSet:
     vote_basis: str = ""  # the legal basis of the titles' vote thresholds
     denominator_basis: str = ""
     disabled_quotas: tuple[Quota, ...] = ()  # written down but switched off (enabled: false)
+    in_force: InForce = ALWAYS  # when these are the law (thidua/inforce.py)
 
     @property
     def disciplines(self) -> list[str]:
@@ -258,6 +261,24 @@ def _load(path: Path) -> RuleSet:
     problems.raise_if_any(f"Bộ quy tắc {path.name} không hợp lệ")
     assert rule_set is not None
     return rule_set
+
+
+def in_force_on(day: date) -> list[str]:
+    """The rule sets of the rules folder (by file name) that say they are in force on `day`;
+    unreadable ones are left out (`thidua rules check` names their faults)."""
+    from thidua.rewards import BASE_SALARY_FILE
+
+    out = []
+    for path in sorted(rules_dir().glob("*.yaml")):
+        if path.name == BASE_SALARY_FILE:
+            continue
+        try:
+            rs = load_rule_set(path)
+        except InvalidInput:
+            continue
+        if rs.in_force != ALWAYS and rs.in_force.covers(day):
+            out.append(path.stem)
+    return out
 
 
 def parse_threshold(text: Any) -> Threshold:
