@@ -1,9 +1,11 @@
 """Who decides and who proposes: the issuing agency's authority profile, as data.
 
-A profile (rules/authorities/NAME.yaml, an office may edit it) says which titles the head of
-that kind of agency decides himself (Luật Thi đua, khen thưởng 2022, Điều 78–80), to whom the
+A profile (rules/authorities/NAME.yaml, an office may edit it) is one tier of agency under the
+texts of one period (`in_force`): which titles its head decides himself (Luật Thi đua, khen
+thưởng 2022, Điều 78–80; before 2024 Luật Thi đua, khen thưởng 2003, Điều 78–80), to whom the
 rest is proposed and through whom, the laws its decisions cite, who carries a decision out
-(Điều 3) and who receives copies. The movement spec's `issuer.authority` block names the profile
+(Điều 3) and who receives copies. A movement's profile must be in force on the day its decision
+is expected (thidua/inforce.py). The movement spec's `issuer.authority` block names the profile
 and adds the agency's own data: its name in sentences, its head's title, the text that gives it
 its powers and its quy chế thi đua, khen thưởng. `resolve` merges both into the plain dict
 stored on the movement (what was in force when it was launched); `authority_of` reads it back.
@@ -34,6 +36,7 @@ from thidua.spec_schema import (
 )
 
 DEFAULT_PROFILE = "so"  # a spec without an authority block: a Sở, as every spec before it
+DEFAULT_TIER = "so"  # its tier: the default is the Sở profile in force on the decision day
 
 
 class UpwardProfile(Strict):
@@ -135,6 +138,14 @@ def _load_profile(path: Path) -> Profile:
     return profile
 
 
+def load_tier(name: str) -> str | None:
+    """The tier of a profile, None when it cannot be read."""
+    try:
+        return load_profile(name).tier
+    except InvalidInput:
+        return None
+
+
 def profiles_in_force(day: dt.date, tier: str) -> list[str]:
     """The profiles of `tier` in force on `day`, by name (unreadable ones left out)."""
     out = []
@@ -206,16 +217,28 @@ def province_of(parent_agency: str | None) -> str | None:
     return tail.strip().title() or None if sep else None
 
 
+def default_profile(day: dt.date | None) -> str:
+    """A Sở's profile in force on `day` (DEFAULT_PROFILE when none is, or no day)."""
+    names = profiles_in_force(day, DEFAULT_TIER) if day else []
+    return DEFAULT_PROFILE if DEFAULT_PROFILE in names or not names else names[0]
+
+
 def resolve(
-    spec: AuthoritySpec | None, *, agency: str, signer_title: str, parent_agency: str | None
+    spec: AuthoritySpec | None,
+    *,
+    agency: str,
+    signer_title: str,
+    parent_agency: str | None,
+    on: dt.date | None = None,
 ) -> Authority:
-    """Profile + the agency's data. Without a block: the default profile, the agency's name
-    in normal case and its head's title from the signer ("GIÁM ĐỐC" → "Giám đốc Sở …"); the
-    province, unless given, from the parent agency ("UBND TỈNH HÀ NAM")."""
+    """Profile + the agency's data. Without a block: the Sở's profile in force `on` the
+    decision's day, the agency's name in normal case and its head's title from the signer
+    ("GIÁM ĐỐC" → "Giám đốc Sở …"); the province, unless given, from the parent agency ("UBND
+    TỈNH HÀ NAM")."""
     if spec is None:
         name = vn.agency_name(agency)  # "SỞ CÔNG THƯƠNG" → "Sở Công Thương"
         spec = AuthoritySpec(
-            profile=DEFAULT_PROFILE, name=name, head_title=f"{signer_title.capitalize()} {name}"
+            profile=default_profile(on), name=name, head_title=f"{signer_title.capitalize()} {name}"
         )
     p = load_profile(spec.profile)
     province = spec.province or province_of(parent_agency) or ""
@@ -249,7 +272,7 @@ def resolve(
 
 def authority_of(movement: Movement) -> Authority:
     """The authority stored with the movement; one stored before authorities were data gets
-    the default profile, named from the movement."""
+    the Sở's profile of its year's end, named from the movement."""
     if movement.authority:
         return Authority.from_json(movement.authority)
     return resolve(
@@ -257,6 +280,7 @@ def authority_of(movement: Movement) -> Authority:
         agency=movement.agency,
         signer_title=movement.signer_title,
         parent_agency=movement.parent_agency,
+        on=dt.date(movement.year, 12, 31),
     )
 
 
@@ -301,13 +325,16 @@ def check(spec: Any, valid: set[str] | None = None) -> list[tuple[tuple, str]]:
                 f"không có hồ sơ thẩm quyền '{block.profile}' (có: {', '.join(profile_names())})",
             )
         ]
+    decision = expected_decision_day(spec, ok)
+    name = block.profile if block else default_profile(decision[0] if decision else None)
     try:
-        profile = load_profile(block.profile if block else DEFAULT_PROFILE)
+        profile = load_profile(name)
         auth = resolve(
             block,
             agency=spec.issuer.agency,
             signer_title=_signer(spec, ok),
             parent_agency=spec.issuer.parent_agency,
+            on=decision[0] if decision else None,
         )
     except InvalidInput as e:
         reasons = "; ".join(f"{p.field}: {p.reason}" for p in e.problems) or e.message
@@ -348,7 +375,7 @@ def check(spec: Any, valid: set[str] | None = None) -> list[tuple[tuple, str]]:
                         f"quyền của {auth.proposes_to} ({auth.upward_basis})",
                     )
                 )
-    out += _tier_checks(spec, block.profile if block else DEFAULT_PROFILE, profile, ok)
+    out += _tier_checks(spec, name, profile, ok)
     out += _dated_after(spec, ok)
     return out
 
@@ -371,15 +398,19 @@ def _tier_checks(spec: Any, name: str, profile: Profile, ok) -> list[tuple[tuple
     if decision and not span.covers(decision[0]):
         day, why = decision
         others = [n for n in profiles_in_force(day, profile.tier) if n != name]
-        hint = (f"hồ sơ {TIERS[profile.tier]} có hiệu lực vào ngày đó: {', '.join(others)}"
-                if others else f"chưa có hồ sơ {TIERS[profile.tier]} nào có hiệu lực vào ngày đó")
+        hint = (
+            f"hồ sơ {TIERS[profile.tier]} có hiệu lực vào ngày đó: {', '.join(others)}"
+            if others
+            else f"chưa có hồ sơ {TIERS[profile.tier]} nào có hiệu lực vào ngày đó"
+        )
         out.append((where, f"hồ sơ thẩm quyền '{name}' ({profile.name}) có hiệu lực "
                            f"{span.text()}" + (f" ({span.note})" if span.note else "")
                            + f", không áp dụng cho quyết định khen thưởng dự kiến "
                            f"{vn.long_date(day)} ({why}); {hint}"))  # fmt: skip
     if "HUYỆN" in spec.issuer.agency.upper() and profile.tier != "ubnd-huyen":
-        out.append((where, "Ủy ban nhân dân huyện cần hồ sơ thẩm quyền của cấp huyện "
-                           f"({', '.join(n for n in profile_names() if 'huyen' in n)})"))  # fmt: skip
+        district = ", ".join(n for n in profile_names() if load_tier(n) == "ubnd-huyen")
+        reason = f"Ủy ban nhân dân huyện cần hồ sơ thẩm quyền của cấp huyện ({district})"
+        out.append((where, reason))
     return out
 
 
@@ -393,10 +424,17 @@ def _dated_after(spec: Any, ok) -> list[tuple[tuple, str]]:
     where = ("issuer", "authority")
     cited = [(("competence", "date"), block.competence)] if block.competence else []
     cited += [(("regulations", i, "date"), r) for i, r in enumerate(block.regulations)]
+    reason = (
+        "văn bản {number} ban hành {issued}, sau ngày dự kiến ra quyết định khen thưởng {day} "
+        "({why}): quyết định không dẫn được văn bản chưa ban hành"
+    )
     return [
-        ((*where, *loc), f"văn bản {t.number} ban hành {vn.long_date(t.date)}, sau ngày dự kiến "
-                         f"ra quyết định khen thưởng {vn.long_date(day)} ({why}): quyết định "
-                         "không dẫn được văn bản chưa ban hành")  # fmt: skip
+        (
+            (*where, *loc),
+            reason.format(
+                number=t.number, issued=vn.long_date(t.date), day=vn.long_date(day), why=why
+            ),
+        )
         for loc, t in cited
         if t.date > day
     ]

@@ -35,7 +35,9 @@ from models import (
 )
 from thidua.authority import resolve as resolve_authority
 from thidua.errors import InvalidInput, Problem
+from thidua.inforce import expected_decision_day
 from thidua.lifecycle import audit
+from thidua.rules.ruleset import default_rule_set
 from thidua.spec_load import check_spec, deadline_label, load_spec, parse_spec
 from thidua.spec_schema import MovementSpec
 
@@ -97,6 +99,7 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         raise InvalidInput(f"Không thể lưu phong trào '{spec.code}'", problems)
 
     doc, signer = spec.document, spec.signer
+    decided_on = expected_decision_day(spec)[0]
     movement = Movement(
         code=spec.code,
         year=spec.year,
@@ -118,12 +121,14 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         signer_title=signer.title,
         signer_name=signer.name,
         auto_periods=spec.auto_periods,
-        rule_set=spec.rule_set,
+        # the law of the decision's day, stored with the movement (thidua/inforce.py)
+        rule_set=spec.rule_set or default_rule_set(decided_on),
         authority=resolve_authority(
             spec.issuer.authority,
             agency=spec.issuer.agency,
             signer_title=signer.title,
             parent_agency=spec.issuer.parent_agency,
+            on=decided_on,
         ).as_json(),
         reminder_policy=spec.reminders.model_dump(mode="json"),
         stage="draft",

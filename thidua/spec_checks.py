@@ -132,23 +132,27 @@ def _placements(spec) -> list[tuple[Loc, str]]:
 def _rule_set_check(name: str | None, decision: tuple[date, str] | None) -> list[tuple[Loc, str]]:
     """The rule set must exist and be valid now, not fail at the final tally months later, and
     be the law on the day the decision is expected (thidua/inforce.py). No rule set named: the
-    default, which must be in force too."""
+    shipped template of that day (default_rule_set)."""
     from thidua.errors import ThiduaError
-    from thidua.rules import DEFAULT_RULE_SET, load_rule_set
-    from thidua.rules.ruleset import in_force_on
+    from thidua.rules import load_rule_set
+    from thidua.rules.ruleset import default_rule_set, in_force_on
     from thidua.vn import long_date
 
+    default = default_rule_set(decision[0] if decision else None)
     try:
-        rs = load_rule_set(name or DEFAULT_RULE_SET)
+        rs = load_rule_set(name or default)
     except ThiduaError as e:
         return [(("rule_set",), f"bộ quy tắc '{name}' không dùng được: {e.message}")]
     if decision is None or rs.in_force.covers(decision[0]):
         return []
     day, why = decision
     named = f"bộ quy tắc '{name}'" if name else f"không ghi bộ quy tắc: bộ mặc định '{rs.name}'"
-    others = [n for n in in_force_on(day) if n != (name or DEFAULT_RULE_SET)]
-    hint = (f"; bộ quy tắc có hiệu lực vào ngày đó: {', '.join(others)}" if others
-            else "; chưa có bộ quy tắc nào có hiệu lực vào ngày đó trong thư mục quy tắc")
+    others = [n for n in in_force_on(day) if n != (name or default)]
+    hint = (
+        f"; bộ quy tắc có hiệu lực vào ngày đó: {', '.join(others)}"
+        if others
+        else "; chưa có bộ quy tắc nào có hiệu lực vào ngày đó trong thư mục quy tắc"
+    )
     return [
         (
             ("rule_set",),

@@ -36,7 +36,7 @@ from thidua.vn import nfc
 
 TOP = {
     "format", "name", "title", "version", "year", "agency", "legal_basis", "in_force",
-    "facts", "titles", "quotas", "council", "scoring", "notes",
+    "facts", "titles", "quotas", "council", "scoring", "rewards", "notes",
 }  # fmt: skip
 TOP_REQUIRED = {"format", "name", "version", "year", "agency", "legal_basis", "facts", "titles"}
 FACT_FIELDS = {"label", "type", "values", "default", "min", "max", "subject"}
@@ -57,6 +57,7 @@ COUNCIL_FIELDS = {
     "quorum", "quorum_basis", "denominator", "denominator_basis", "vote_basis", "blank_is_valid",
 }  # fmt: skip
 SCORING_FIELDS = {"flags_per_block"}
+REWARDS_FIELDS = {"highest_title_basis", "highest_form_basis"}
 # Facts the engine itself reads (initiatives(), discipline_at_least(), member_*()).
 ENGINE_FACTS = {
     "discipline": "enum",
@@ -172,6 +173,10 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
         if not isinstance(v, str):
             c.add(f"council.{k}", "phải là một câu ghi văn bản, điều, khoản", council, k)
     scoring = c.mapping(top.get("scoring") or {}, "scoring", SCORING_FIELDS, top, "scoring") or {}
+    rewards = c.mapping(top.get("rewards") or {}, "rewards", REWARDS_FIELDS, top, "rewards") or {}
+    for k in REWARDS_FIELDS:
+        if not isinstance(rewards.get(k, ""), str):
+            c.add(f"rewards.{k}", "phải là một câu ghi văn bản, điều, khoản", rewards, k)
     flags = scoring.get("flags_per_block", 1)
     if not isinstance(flags, int) or flags < 0:
         c.add("scoring.flags_per_block", "phải là số nguyên không âm", scoring, "flags_per_block")
@@ -198,6 +203,8 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
         denominator=denominator,
         **{k: nfc(v) for k, v in bases.items()},
         flags_per_block=flags,
+        highest_title_basis=nfc(str(rewards.get("highest_title_basis") or "")),
+        highest_form_basis=nfc(str(rewards.get("highest_form_basis") or "")),
         path=path,
         disabled_quotas=tuple(q for q in every_quota if q.id in off),
     )

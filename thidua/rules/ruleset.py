@@ -18,8 +18,8 @@ from ruamel.yaml.error import YAMLError
 
 from thidua import safeyaml
 from thidua.errors import InvalidInput, Problem, Problems
-from thidua.inforce import ALWAYS, InForce
 from thidua.filecache import read_once
+from thidua.inforce import ALWAYS, InForce
 from thidua.rules.expr import Compiled, ExprError, Vocabulary, compile_expr
 from thidua.settings import PROJECT_ROOT, get_settings
 from thidua.spec_schema import TITLES as SPEC_TITLES
@@ -45,6 +45,9 @@ DENOMINATORS = {
 }
 ROUNDINGS = {"floor": "làm tròn xuống", "half_up": "làm tròn (từ 0,5 lên)", "ceil": "làm tròn lên"}
 DEFAULT_RULE_SET = "nd152-2025"
+# The shipped templates, one per period of law: a movement naming no rule set takes the one in
+# force on its decision's day (thidua/inforce.py), else DEFAULT_RULE_SET.
+TEMPLATES = ("nd91-2017", "nd98-2023", "nd152-2025")
 _RATIO = re.compile(r"^\s*(>=|>)?\s*(\d+(?:[.,]\d+)?)\s*(%|/\s*(\d+))?\s*$")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -202,6 +205,10 @@ class RuleSet:
     denominator_basis: str = ""
     disabled_quotas: tuple[Quota, ...] = ()  # written down but switched off (enabled: false)
     in_force: InForce = ALWAYS  # when these are the law (thidua/inforce.py)
+    # the articles a zero-money line cites (thidua/rewards.py): one danh hiệu per period, one
+    # hình thức per achievement
+    highest_title_basis: str = ""
+    highest_form_basis: str = ""
 
     @property
     def disciplines(self) -> list[str]:
@@ -261,6 +268,15 @@ def _load(path: Path) -> RuleSet:
     problems.raise_if_any(f"Bộ quy tắc {path.name} không hợp lệ")
     assert rule_set is not None
     return rule_set
+
+
+def default_rule_set(day: date | None) -> str:
+    """The shipped template in force on `day` (DEFAULT_RULE_SET when none is, or no day)."""
+    for name in TEMPLATES if day else ():
+        path = rules_dir() / f"{name}.yaml"
+        if path.is_file() and load_rule_set(path).in_force.covers(day):
+            return name
+    return DEFAULT_RULE_SET
 
 
 def in_force_on(day: date) -> list[str]:
