@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from models import Movement, Participant, PeriodReport, Registration, Target, TargetResult
+from models.base import saved_id
 from thidua import uploads
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
 from thidua.lifecycle import Stage, audit, period_count, period_phrase, stage_label
@@ -68,7 +69,7 @@ def register(
     }
     added = [
         Registration(
-            movement_id=movement.id,
+            movement_id=saved_id(movement),
             unit_id=unit_id,
             person_id=person_id,
             subject_key=subject_key,
@@ -134,7 +135,7 @@ def submit_period_report(
             continue
         if value < 0:
             problems.add(field, "không được âm")
-        parsed[targets[code].id] = value
+        parsed[saved_id(targets[code])] = value
     grown: dict[int, Decimal] = {}
     for code, raw in (growth or {}).items():
         field = f"growth.{code}"
@@ -154,7 +155,7 @@ def submit_period_report(
             continue
         if targets[code].id not in parsed:
             problems.add(field, "có mức tăng trưởng nhưng thiếu số liệu thực hiện")
-        grown[targets[code].id] = g.quantize(Decimal("0.01"))
+        grown[saved_id(targets[code])] = g.quantize(Decimal("0.01"))
     problems.raise_if_any(f"Báo cáo {phrase} không hợp lệ")
 
     report = session.exec(
@@ -167,7 +168,7 @@ def submit_period_report(
     previous = report.status if report else None
     if report is None:
         report = PeriodReport(
-            movement_id=movement.id,
+            movement_id=saved_id(movement),
             unit_id=unit_id,
             period_number=period_number,
             submitted_by=actor,
@@ -185,7 +186,9 @@ def submit_period_report(
         for r in session.exec(select(TargetResult).where(TargetResult.report_id == report.id))
     }
     for target_id, value in parsed.items():
-        row = current.get(target_id) or TargetResult(report_id=report.id, target_id=target_id)
+        row = current.get(target_id) or TargetResult(
+            report_id=saved_id(report), target_id=target_id, value=value
+        )
         row.value = value
         row.growth_pct = grown.get(target_id)
         session.add(row)
