@@ -422,7 +422,9 @@ def _dated_after(spec: Any, ok) -> list[tuple[tuple, str]]:
         return []
     day, why = decision
     where = ("issuer", "authority")
-    cited = [(("competence", "date"), block.competence)] if block.competence else []
+    cited: list[tuple[tuple[str | int, ...], LegalTextSpec]] = []
+    if block.competence:
+        cited.append((("competence", "date"), block.competence))
     cited += [(("regulations", i, "date"), r) for i, r in enumerate(block.regulations)]
     reason = (
         "văn bản {number} ban hành {issued}, sau ngày dự kiến ra quyết định khen thưởng {day} "

@@ -100,7 +100,8 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         raise InvalidInput(f"Không thể lưu phong trào '{spec.code}'", problems)
 
     doc, signer = spec.document, spec.signer
-    decided_on = expected_decision_day(spec)[0]
+    decision = expected_decision_day(spec)  # a whole spec: never None
+    decided_on = decision[0] if decision else None
     movement = Movement(
         code=spec.code,
         year=spec.year,

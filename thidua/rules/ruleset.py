@@ -272,7 +272,9 @@ def _load(path: Path) -> RuleSet:
 
 def default_rule_set(day: date | None) -> str:
     """The shipped template in force on `day` (DEFAULT_RULE_SET when none is, or no day)."""
-    for name in TEMPLATES if day else ():
+    if day is None:
+        return DEFAULT_RULE_SET
+    for name in TEMPLATES:
         path = rules_dir() / f"{name}.yaml"
         if path.is_file() and load_rule_set(path).in_force.covers(day):
             return name
