@@ -145,7 +145,7 @@ def test_hanam_is_complete():
         ("19/CT-TTg", date(2021, 7, 16)),
     ]
     assert s.closing.endswith("xem xét, giải quyết./.")
-    assert s.auto_periods is True and s.rule_set == "nd152-2025"
+    assert s.auto_periods is True and s.rule_set == "nd91-2017"  # the law of 2022
     assert s.reminders.model_dump() == {
         "before_working_days": [7, 3, 1],
         "on_day": True,
