@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from models import IssuedDocument, Movement, Participant
 from models.db import engine_for
 from tests.stage_child import start_cli
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.settings import PROJECT_ROOT
 
 SENTENCE_DOCS = "hết chỗ trống trên đĩa"
@@ -104,13 +104,13 @@ def _movement(url: str) -> str:
 
 
 def _state(url: str, code: str) -> tuple[str, int, int, list[tuple[int, int]]]:
-    """The movement's stage, its participants, its documents, the document counters."""
+    """The movement's state, its participants, its documents, the document counters."""
     with Session(engine_for(url)) as s:
         m = s.exec(select(Movement).where(Movement.code == code)).one()
         parts = len(s.exec(select(Participant).where(Participant.movement_id == m.id)).all())
         docs = len(s.exec(select(IssuedDocument)).all())
         counters = s.execute(sa.text("SELECT year, last FROM documentcounter")).all()
-        state = m.stage, parts, docs, [tuple(c) for c in counters]
+        state = m.state, parts, docs, [tuple(c) for c in counters]
     engine_for(url).dispose()
     return state
 
@@ -131,10 +131,10 @@ def _base_env(api: str, data: Path, url: str) -> dict[str, str]:
 
 
 def _launched(url: str, data: Path, code: str) -> None:
-    """The re-run did the whole launch: the stage moved on, the directive is whole."""
+    """The re-run did the whole launch: the movement moved on, the directive is whole."""
     with Session(engine_for(url)) as s:
         m = s.exec(select(Movement).where(Movement.code == code)).one()
-        assert m.stage == Stage.REGISTRATION
+        assert m.state == State.REGISTRATION
         (doc,) = s.exec(select(IssuedDocument).where(IssuedDocument.kind == "launch")).all()
     engine_for(url).dispose()
     assert doc.number == 1  # the failed run took no number
@@ -158,8 +158,8 @@ def test_a_full_document_store_stops_the_stage_with_one_sentence(
         status, text = _stage_run(env, tmp_path / "full.txt", code, "launch")
         assert status == 2, text
         _one_sentence(text, SENTENCE_DOCS)
-        stage, _, docs, counters = _state(sqlite_url, code)
-        assert (stage, docs, counters) == (before[0], 0, before[3])  # no document, no number
+        state, _, docs, counters = _state(sqlite_url, code)
+        assert (state, docs, counters) == (before[0], 0, before[3])  # no document, no number
         assert not [p for p in disk.rglob("*") if p.is_file() and p != filler]
         _no_temp_files(disk, data)
 

@@ -67,12 +67,12 @@ def test_documents_whose_transaction_rolls_back_leave_no_file(db_url: str) -> No
     from sqlmodel import Session
 
     from thidua import documents as D
-    from thidua.documents import demo as demo_data
     from thidua.settings import get_settings
+    from tools import sample_movement
 
     docs = Path(get_settings().document_dir)
     with Session(engine_for(db_url)) as s:
-        demo = demo_data.build_demo(s)
+        demo = sample_movement.build_demo(s)
         s.commit()
         kept = D.issue_decision_document(s, demo.movement, demo.decision).path
         s.commit()

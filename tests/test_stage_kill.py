@@ -2,7 +2,7 @@
 PostgreSQL (issue 15, item 11): the launch during its notification fan-out, the close during its
 certificate issuing. After the last run: nothing lost, at most one duplicate per kill at the
 SMTP server, no document issued twice, every file whole, no temp file left, and the movement in
-the stage's target stage, each step taken once.
+the state the stage leads to, each of its steps taken once.
 
 Each kill is followed by the next run of the same stage, as an admin runs it again. The movement
 clock moves 11 minutes between runs, so the messages a dead run had reserved are past the
@@ -28,7 +28,7 @@ from models.db import engine_for
 from tests.stage_child import notes, start_flow, wait_until
 from tests.test_notify_support import SmtpSink
 from thidua.announce import participant_people
-from thidua.lifecycle import Stage, replay
+from thidua.lifecycle import State, replay
 from thidua.settings import PROJECT_ROOT
 from thidua.vn import TZ
 
@@ -103,7 +103,7 @@ def _steps(db_url: str, code: str) -> tuple[str, list[AuditEvent]]:
     with Session(engine_for(db_url)) as s:
         m = s.exec(select(Movement).where(Movement.code == code)).one()
         events = list(s.exec(select(AuditEvent).where(AuditEvent.movement_id == m.id)))
-        return m.stage, events
+        return m.state, events
 
 
 # --- The launch, killed during its fan-out ------------------------------------------------
@@ -151,23 +151,23 @@ def test_launch_killed_ten_times_during_its_fan_out(
     assert directive.number == 1  # no number lost to a killed run
     _no_temp_files(data)
     stage, events = _steps(db_url, code)
-    assert stage == Stage.REGISTRATION == replay(events)
-    taken = Counter(e.action for e in events if e.action.startswith("stage."))
-    assert taken == {"stage.launch": 1, "stage.open_registration": 1}
+    assert stage == State.REGISTRATION == replay(events)
+    taken = Counter(e.action for e in events if e.action.startswith("step."))
+    assert taken == {"step.launch": 1, "step.open_registration": 1}
 
 
 # --- The close, killed during its certificate issuing -----------------------------------
 
 
 def _decided(db_url: str) -> tuple[str, float]:
-    """A movement whose decision is approved and issued (thidua.documents.demo, the documents'
-    own fixture), in the stage before the close: every unit head and focal point with an
+    """A movement whose decision is approved and issued (tools/sample_movement, the documents'
+    own fixture), in the state before the close: every unit head and focal point with an
     address. Also returns how long its certificates take to issue (issued, then rolled back)."""
     from thidua import documents as D
-    from thidua.documents import demo as demo_data
+    from tools import sample_movement
 
     with Session(engine_for(db_url)) as s:
-        demo = demo_data.build_demo(s, units=30, people_per_unit=3)
+        demo = sample_movement.build_demo(s, units=30, people_per_unit=3)
         for i, p in enumerate(demo.people):
             p.roles = ["unit_head"] if i % 3 == 0 else ["focal_point"] if i % 3 == 1 else []
             p.email = f"cb{i:03d}@thidua.test"
@@ -176,7 +176,7 @@ def _decided(db_url: str) -> tuple[str, float]:
             d.approved_at = datetime(2022, 12, 20, 3, 0)
             d.approved_by = d.approved_by or "Lê Nguyên Ngọc"
             D.issue_decision_document(s, demo.movement, d)
-        demo.movement.stage = Stage.DECIDED.value
+        demo.movement.state = State.APPROVAL.value
         s.add(demo.movement)
         s.commit()
         t = time.monotonic()
@@ -247,8 +247,8 @@ def _check_closed(db_url: str, data: Path, code: str, sink: SmtpSink, kills: int
     assert set(_emailed(sink)) == told
     _no_temp_files(data)
     stage, events = _steps(db_url, code)
-    assert stage == Stage.CLOSED
-    assert Counter(e.action for e in events if e.action.startswith("stage.")) == {"stage.close": 1}
+    assert stage == State.CLOSED
+    assert Counter(e.action for e in events if e.action.startswith("step.")) == {"step.close": 1}
 
 
 def test_close_killed_ten_times_during_its_certificate_issuing(
