@@ -69,9 +69,15 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module 'thidua.documents' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"thidua.documents.{_WHERE[name]}"), name)
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"thidua.documents.{_WHERE[name]}"), name)
+    else:  # a submodule, as an attribute of the package
+        try:
+            value = importlib.import_module(f"thidua.documents.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"thidua.documents.{name}":
+                raise
+            raise AttributeError(f"module 'thidua.documents' has no attribute {name!r}") from None
     globals()[name] = value
     return value
 
