@@ -118,9 +118,11 @@ def replay(
     until: date | None = None,
     say: Callable[[str], None] = print,
     stage: Callable[[str], str] | None = None,
+    sweep: Callable[[str], object] | None = None,
 ) -> Replay:
     """Run the movement day by day until it closes, the year ends or `until`. `stage(name)`
-    runs an office stage and returns its status line (the demo times it)."""
+    runs an office stage and returns its status line (the demo times it); `sweep(code)` runs
+    the day's sweep and returns its SweepResult (a benchmark times it)."""
     from thidua.lifecycle import Stage
     from thidua.stages import stage_def
     from thidua.sweep import sweep_movement
@@ -130,6 +132,7 @@ def replay(
     year_end = date(p.launch.year, 12, 31)
     end = min(until or year_end, year_end)
     run = stage or (lambda name: run_in_process(code, name, actor="admin").status)
+    sweep = sweep or (lambda code: sweep_movement(code, actor="sweep"))
     from thidua.obligations import KIND_LABELS
 
     out = Replay()
@@ -143,7 +146,7 @@ def replay(
             continue
         d = Day(day)
         clock.set_clock(datetime.combine(day, SWEEP_AT), data_dir)
-        swept = sweep_movement(code, actor="sweep")
+        swept = sweep(code)
         d.parts += [
             f"tự động: {stage_def(r.stage).label} ({STATUS.get(r.status, r.status)})"
             for r in swept.stages

@@ -23,6 +23,7 @@ from models import (
 )
 from models.db import session_scope
 from thidua import announce, documents
+from thidua.errors import ThiduaError
 from thidua.lifecycle import period_phrase
 from thidua.notify import OutgoingMessage
 from thidua.obligations import due_dates
@@ -440,11 +441,26 @@ def decision_items(s: Session, decision: Decision) -> list:
     return list(s.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id)))
 
 
-def to_pdf(doc_ids: list[int]) -> int:
-    """PDF beside each given document (one LibreOffice run for the batch); 0 without it."""
-    if not doc_ids or not get_settings().pdf:
+class PdfPending(ThiduaError):
+    """Some documents are still without their PDF (the step is retried, then reported)."""
+
+
+def to_pdf(code: str, doc_ids: list[int]) -> int:
+    """PDF beside each given signed document that has none, in batches (thidua.documents.pdf);
+    returns how many were made. Raises PdfPending, naming what still waits, when a batch
+    failed: the Prefect task retries, the stage reports it and stays done. Nothing without
+    LibreOffice or with THIDUA_PDF=false."""
+    if not doc_ids or not get_settings().pdf or documents.pdf.soffice() is None:
         return 0
+    report = documents.pdf.convert_missing(code, doc_ids)
+    if report.pending:
+        raise PdfPending(report.line())
+    return report.converted
+
+
+def pdf_pending(code: str, doc_ids: list[int]) -> list[str]:
+    """The titles of the given signed documents still without a PDF."""
+    if not doc_ids or not get_settings().pdf or documents.pdf.soffice() is None:
+        return []
     with session_scope() as s:
-        docs = list(s.exec(select(IssuedDocument).where(IssuedDocument.id.in_(doc_ids))))
-        documents.convert_to_pdf(docs)
-        return sum(1 for d in docs if d.pdf_path)
+        return [d.title for d in documents.pdf.missing(s, find_movement(s, code).id, doc_ids)]
