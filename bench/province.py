@@ -40,7 +40,7 @@ SCALES = {
 }
 PG = os.environ.get("THIDUA_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 GOAL_S, GOAL_RSS_MB = 180.0, 1024.0
-PEOPLE_STEPS = {"registration", "reports-1", "reports-2", "scoring", "nominations", "withdraw"}
+SWEEP = "reminders (daily sweep)"
 
 
 def _pg_database(name: str, *, drop: bool = False) -> str:
@@ -167,6 +167,9 @@ class Recorder:
                 st["items"] += made - inner_items
                 st["rss_mb"] = max(st["rss_mb"], peak)
                 st["n"] += 1
+                if name != SWEEP or elapsed - inner_s > 1:
+                    print(f"  {name:<24} {elapsed - inner_s:7.2f} s  {peak:5.0f} MB  "
+                          f"{made - inner_items:>7} items", flush=True)  # fmt: skip
 
         return timed()
 
@@ -332,7 +335,7 @@ def _run(mode: str, scale: str) -> None:
         send = None
 
     def sweep(code_: str):
-        with rec("reminders (daily sweep)"):
+        with rec(SWEEP):
             return sweep_movement(code_, actor="sweep", send=send, run_stage=swept_stage)
 
     acts = people_plan(code, nominations, rec, per_item=naive)

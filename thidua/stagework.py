@@ -19,7 +19,6 @@ from models import (
     Nomination,
     Period,
     PeriodReport,
-    Person,
 )
 from models.db import session_scope
 from thidua import announce, documents
@@ -253,18 +252,14 @@ def return_failing(code: str, *, actor: str) -> tuple[list[str], list[OutgoingMe
         ]
         names = exceptions.subject_names(s, noms)
         rs = rule_set_for(m)
+        focal_points = announce.unit_people(s, {n.unit_id for n in noms}, "focal_point")
         lines, messages = [], []
         for n in noms:
             reason = exceptions.refusal(gaps[n.id])
             dossiers.return_dossier(s, nomination=n, reason=reason, actor=actor)
             lines.append(f"Trả lại hồ sơ {names[n.id]} — {rs.title_name(n.title)}: {reason}")
-            focal = [
-                p
-                for p in s.exec(select(Person).where(Person.unit_id == n.unit_id, Person.active))
-                if "focal_point" in (p.roles or [])
-            ]
             messages += announce.to_people(
-                focal,
+                focal_points.get(n.unit_id, []),
                 event=f"nomination:{n.id}:returned:appraisal",
                 kind="dossier_returned",
                 context={

@@ -16,6 +16,7 @@ from thidua.documents.context import (
 from thidua.documents.context_awards import (
     achievement_kind,
     achievement_report_context,
+    achievement_report_contexts,
     list_in_order,
     list_order,
     minutes_context,
@@ -71,8 +72,9 @@ def issue_achievement_reports(
     """The achievement report of every nominee, batched per form (individual, collective);
     keyed "nomination:<id>", returned in the order of nominations."""
     groups: dict[str, list[tuple[str, dict]]] = {}
-    for n in nominations:
-        ctx = achievement_report_context(session, n)
+    for n, ctx in zip(
+        nominations, achievement_report_contexts(session, movement, nominations), strict=True
+    ):
         groups.setdefault(achievement_kind(n), []).append((f"nomination:{n.id}", ctx))
     by_key: dict[tuple[str, str], IssuedDocument] = {}
     for kind, items in groups.items():
@@ -88,6 +90,7 @@ __all__ = [
     "Image",
     "achievement_kind",
     "achievement_report_context",
+    "achievement_report_contexts",
     "certificate_contexts",
     "certificates_context",
     "convert_to_pdf",

@@ -123,14 +123,17 @@ def _render(tpl: CompiledTemplate, kind: str, context: dict[str, Any]) -> bytes:
         ) from None
 
 
-def _write_file(rel: str, data: bytes) -> None:
+def _write_file(rel: str, data: bytes, *, swept: bool = False) -> None:
+    """Write one document whole (temp file, then rename); `swept`: the caller already removed
+    what killed writes left in its folder (a batch does it once, not once per file)."""
     from thidua.errors import os_reason
 
     path = Path(get_settings().document_dir) / rel
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _drop_orphans(path)
+        if not swept:
+            _drop_orphans(path.parent, f".{path.name}.")
         tmp.write_bytes(data)
         os.replace(tmp, path)  # readers never see half a file
     except OSError as e:
@@ -141,12 +144,26 @@ def _write_file(rel: str, data: bytes) -> None:
         ) from None
 
 
-def _drop_orphans(path: Path) -> None:
-    """Remove what a write of this file killed half-way left (its process is gone)."""
-    for old in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = old.name.removesuffix(".tmp").rpartition(".")[2]
+def _write_files(files: list[tuple[str, bytes]]) -> None:
+    """A batch of documents: each folder is swept of killed writes once, then every file is
+    written (a glob per file would read a folder of 8,000 reports 8,000 times)."""
+    store = Path(get_settings().document_dir)
+    for folder in {(store / rel).parent for rel, _ in files}:
+        if folder.is_dir():
+            _drop_orphans(folder, ".")
+    for rel, data in files:
+        _write_file(rel, data, swept=True)
+
+
+def _drop_orphans(folder: Path, prefix: str) -> None:
+    """Remove the temp files (`prefix`…`.<pid>.tmp`) that writes killed half-way left behind
+    (their process is gone)."""
+    with os.scandir(folder) as entries:
+        names = [e.name for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    for name in names:
+        pid = name.removesuffix(".tmp").rpartition(".")[2]
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            old.unlink(missing_ok=True)
+            (folder / name).unlink(missing_ok=True)
 
 
 def _alive(pid: int) -> bool:
@@ -291,8 +308,7 @@ def _issue_new(session, movement, kind, tpl, todo, version, found) -> None:
                 _give_back(session, movement.agency_code, series, year, len(group))
             raise
     # Files only once every document has rendered: a refused context leaves no partial batch.
-    for data, doc in made:
-        _write_file(doc.path, data)
+    _write_files([(doc.path, data) for data, doc in made])
     new = [doc for _, doc in made]
     session.add_all(new)
     session.flush()
