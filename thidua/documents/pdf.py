@@ -27,19 +27,20 @@ WORKING_PAPERS = ("unit_report", "achievement_individual", "achievement_collecti
 BATCH = 20  # documents per LibreOffice run
 BASE_TIMEOUT_S = 60.0  # LibreOffice's start on a busy machine
 PER_DOC_S = 20.0
-PER_MB_S = 60.0  # a long decision's annex or the merged certificates: pages, not files
+PER_MB_S = 30.0  # a long decision's annex or the merged certificates: pages, not files
 
 
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def batch_timeout(sizes: list[int]) -> float:
+def batch_timeout(sizes: list[int], per_doc: float | None = None) -> float:
     """Seconds one LibreOffice run may take for files of these sizes (bytes)."""
-    return BASE_TIMEOUT_S + PER_DOC_S * len(sizes) + PER_MB_S * sum(sizes) / 1e6
+    per_doc = PER_DOC_S if per_doc is None else per_doc
+    return BASE_TIMEOUT_S + per_doc * len(sizes) + PER_MB_S * sum(sizes) / 1e6
 
 
-def convert_to_pdf(docs: list[IssuedDocument], timeout_per_doc: float = PER_DOC_S) -> None:
+def convert_to_pdf(docs: list[IssuedDocument], timeout_per_doc: float | None = None) -> None:
     """Convert the documents' .docx to PDF in one LibreOffice run; records pdf_path. Raises
     ThiduaError when LibreOffice fails or runs past its time (batch_timeout)."""
     exe = soffice()
@@ -73,7 +74,7 @@ def convert_to_pdf(docs: list[IssuedDocument], timeout_per_doc: float = PER_DOC_
                 cmd,
                 check=True,
                 capture_output=True,
-                timeout=batch_timeout(sizes) + (timeout_per_doc - PER_DOC_S) * len(docs),
+                timeout=batch_timeout(sizes, timeout_per_doc),
             )
         except subprocess.TimeoutExpired as exc:
             raise ThiduaError(
