@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -334,12 +334,14 @@ def cast_ballot_paper(
     if voted:
         session.rollback()
         raise already(voted[0])
-    for nomination_id in picked:
-        session.add(
-            VoteReceipt(meeting_id=meeting.id, nomination_id=nomination_id, member_id=member.id)
+    try:  # one executemany: a paper lists thousands of nominations in a province
+        session.execute(
+            insert(VoteReceipt),
+            [
+                {"meeting_id": meeting.id, "nomination_id": nid, "member_id": member.id}
+                for nid in picked
+            ],
         )
-    try:
-        session.flush()
     except IntegrityError:
         session.rollback()
         raise already(next(iter(picked))) from None
