@@ -157,10 +157,20 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
     movement = session.get(Movement, decision.movement_id)
     price_decision(session, decision, rule_set_for(movement))  # base salary of the signing date
     if decision.kind == "decision":
-        items = session.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id))
+        ids = list(
+            session.exec(
+                select(DecisionItem.nomination_id).where(DecisionItem.decision_id == decision.id)
+            )
+        )
+        nominations: dict[int, Nomination] = {}
+        for i in range(0, len(ids), 900):  # one query a chunk, not one a decision item
+            nominations.update(
+                (n.id, n)
+                for n in session.exec(select(Nomination).where(Nomination.id.in_(ids[i : i + 900])))
+            )
         awards = []
-        for item in items:
-            n = session.get(Nomination, item.nomination_id)
+        for nid in ids:
+            n = nominations[nid]
             set_outcome(session, nomination=n, status="awarded", actor=actor)
             awards.append(
                 AwardItem(n.subject_key, movement.year, n.title, f"decision:{decision.id}")
