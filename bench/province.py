@@ -23,6 +23,7 @@ Ends with: RESULT province sqlite_s=… postgres_s=… peak_rss_mb=… ratio_vs_
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -79,6 +80,7 @@ def _child(db: str, scale: str, work: Path, api_url: str) -> dict:
     finally:
         if db == "postgres":
             _pg_database(dbname, drop=True)
+        shutil.rmtree(data, ignore_errors=True)  # a full year's outbox is gigabytes
     out = [ln for ln in proc.stdout.splitlines() if ln.startswith("FIGURES ")]
     for ln in proc.stdout.splitlines():
         if not ln.startswith("FIGURES "):
