@@ -304,7 +304,7 @@ def _score_all(code: str, rng) -> None:
                            actor="block_leader")  # fmt: skip
 
 
-def people_plan(code: str, nominations: int, rec: Recorder, *, per_item: bool) -> dict:
+def people_plan(code: str, nominations: int, rec: Recorder, start_stage, *, per_item: bool) -> dict:
     """What the people do, on the days the demo does it (thidua.demo.replay_people): all but
     two units register the day after the launch, those two late; all but two report on each
     period's last working day; every unit scores (itself, then its block leader); the units
@@ -346,7 +346,9 @@ def people_plan(code: str, nominations: int, rec: Recorder, *, per_item: bool) -
 
     def approve() -> None:
         for d in council.decisions(code):
-            council.approve(code, decision_id=d.id, actor=_chair_code(code))
+            council.approve(
+                code, decision_id=d.id, actor=_chair_code(code), start_stage=start_stage
+            )
 
     if per_item:  # the demo's own people: one domain call per unit
         register = lambda late: _register(code, rng, late=late)  # noqa: E731
@@ -364,7 +366,7 @@ def people_plan(code: str, nominations: int, rec: Recorder, *, per_item: bool) -
     on(wd(due["nominations"], -1), "nominations", nominate)
     appraisal = next(d for d, names in p.stages.items() if "appraisal" in names)
     on(appraisal, "withdraw", lambda: _withdraw_returned(code))
-    on(wd(appraisal, 2), "vote", lambda: _vote(code, rng))
+    on(wd(appraisal, 2), "vote", lambda: _vote(code, rng, start_stage))
     on(wd(appraisal, 3), "approval", approve)
     return acts
 
@@ -381,14 +383,14 @@ def _run(mode: str, scale: str) -> None:
     from thidua.settings import get_settings, reset_settings
 
     reset_settings()
+    from flows.start import run_in_process
     from models.db import session_scope
     from models.migrate import upgrade
-    from thidua import events, spec, synthetic
+    from thidua import spec, synthetic
     from thidua.clock import set_clock
     from thidua.demo import EXAMPLE
     from thidua.replay import SWEEP_AT, launch_day, replay
     from thidua.sweep import sweep_movement
-    from thidua.triggers import run_in_process
 
     rec = Recorder()
     loaded = spec.load_spec(EXAMPLE)
@@ -414,22 +416,15 @@ def _run(mode: str, scale: str) -> None:
     print(f"{scale}: {units} units, {blocks} blocks, {people} people, {history} past awards; "
           f"set up in {setup_s:.1f} s", flush=True)  # fmt: skip
 
-    def stage(name: str, actor: str = "admin") -> str:
+    def start_stage(code_: str, name: str, *, actor: str):
+        """Every stage — the office's, the sweep's, the vote's and the approval's next one —
+        runs here, in this process, on the reused server, timed on its own."""
         with rec(name):
-            run = run_in_process(code, name, actor=actor)
+            run = run_in_process(code_, name, actor=actor)
         if run.status not in {"done", "pending", "already_done"}:
             raise SystemExit(f"stage {name}: {run.status}: {run.message}")
-        return run.status
+        return run
 
-    def swept_stage(code_: str, name: str, *, actor: str):
-        with rec(name):
-            return run_in_process(code_, name, actor=actor)
-
-    def started(code_: str, name: str, actor: str):  # the vote's and the approval's next stage
-        with rec(name):
-            return run_in_process(code_, name, actor=actor)
-
-    events.starter = started
     naive = mode == "naive"
     if naive:
         import naive_year  # bench/: swaps the flows' batched tasks for per-item ones
@@ -440,11 +435,11 @@ def _run(mode: str, scale: str) -> None:
 
     def sweep(code_: str):
         with rec(SWEEP):
-            return sweep_movement(code_, actor="sweep", send=send, run_stage=swept_stage)
+            return sweep_movement(code_, actor="sweep", send=send, start_stage=start_stage)
 
-    acts = people_plan(code, nominations, rec, per_item=naive)
+    acts = people_plan(code, nominations, rec, start_stage, per_item=naive)
     t = time.perf_counter()
-    replay(code, data, acts, say=lambda line: None, stage=stage, sweep=sweep)
+    replay(code, data, acts, start_stage=start_stage, say=lambda line: None, sweep=sweep)
     wall = time.perf_counter() - t
     total = sum(st["s"] for st in rec.stages.values())
 
@@ -484,7 +479,7 @@ def _table(title: str, figures: dict) -> None:
 
 
 def main() -> None:
-    from thidua.server import ensure_server, stop_server
+    from flows.server import ensure_server, stop_server
 
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="thidua-province-") as tmp:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import String, cast, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import CouncilMember, Meeting, Movement, Participant, Person
+from models.base import saved_id
 from thidua.notify import OutgoingMessage
 
 
@@ -33,9 +34,9 @@ def participant_people(session: Session, movement: Movement, roles: set[str]) ->
     not ORM objects (a province has 60,000 people; a notice goes to a few thousand)."""
     rows = session.exec(
         select(Person.id, Person.unit_id, Person.roles)
-        .join(Participant, Participant.unit_id == Person.unit_id)
+        .join(Participant, col(Participant.unit_id) == col(Person.unit_id))
         .where(Participant.movement_id == movement.id, Person.active, _holding(roles))
-        .order_by(Person.id)
+        .order_by(col(Person.id))
     ).all()
     return [Recipient(*r) for r in rows if roles & set(r[2] or [])]
 
@@ -44,7 +45,7 @@ def people_with_role(session: Session, roles: set[str]) -> list[Recipient]:
     rows = session.exec(
         select(Person.id, Person.unit_id, Person.roles)
         .where(Person.active, _holding(roles))
-        .order_by(Person.id)
+        .order_by(col(Person.id))
     ).all()
     return [Recipient(*r) for r in rows if roles & set(r[2] or [])]
 
@@ -56,8 +57,8 @@ def unit_people(session: Session, unit_ids: set[int], role: str) -> dict[int, li
     for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         for r in session.exec(
             select(Person.id, Person.unit_id, Person.roles)
-            .where(Person.unit_id.in_(ids[i : i + 900]), Person.active, _holding({role}))
-            .order_by(Person.id)
+            .where(col(Person.unit_id).in_(ids[i : i + 900]), Person.active, _holding({role}))
+            .order_by(col(Person.id))
         ):
             if role in (r[2] or []):
                 out.setdefault(r[1], []).append(Recipient(*r))
@@ -77,7 +78,7 @@ def to_people(
         OutgoingMessage(
             event=event,
             kind=kind,
-            person_id=p.id,
+            person_id=saved_id(p),
             context=dict(context),
             attachments=list(attachments or []),
         )
@@ -90,8 +91,8 @@ def council_people(session: Session, meeting: Meeting) -> list[Person]:
     return list(
         session.exec(
             select(Person)
-            .join(CouncilMember, CouncilMember.person_id == Person.id)
+            .join(CouncilMember, col(CouncilMember.person_id) == col(Person.id))
             .where(CouncilMember.council_id == meeting.council_id)
-            .order_by(Person.id)
+            .order_by(col(Person.id))
         )
     )

@@ -9,10 +9,10 @@ for each rule it fails, thidua.exceptions), becomes "accepted"; on approval of t
 is "awarded" and enters the award history; one that did not pass, or fails the check again, is
 "rejected" with the reason."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Decision, DecisionItem, Meeting, Movement, Nomination
-from models.base import utcnow
+from models.base import saved_id, utcnow
 from thidua import ballots, exceptions
 from thidua.authority import Authority, authority_of
 from thidua.documents.context_common import title_name
@@ -38,13 +38,13 @@ def draft_decisions(
     authority = authority_of(movement)
     results = {r.nomination_id: r for r in ballots.results(session, meeting)}
     nominations = session.exec(
-        select(Nomination).where(Nomination.id.in_(list(results))).order_by(Nomination.id)
+        select(Nomination).where(col(Nomination.id).in_(list(results))).order_by(col(Nomination.id))
     ).all()
     # The council's count first: what it did not pass is rejected and so counts towards no
     # ratio or quota in the check that follows.
     passed: list[Nomination] = []
     for n in nominations:
-        if results[n.id].passed:
+        if results[saved_id(n)].passed:
             passed.append(n)
         else:
             set_outcome(
@@ -52,7 +52,7 @@ def draft_decisions(
                 nomination=n,
                 status="rejected",
                 actor=actor,
-                reason=ballots.outcome_reason(results[n.id]),
+                reason=ballots.outcome_reason(results[saved_id(n)]),
             )
     refused = _recheck(session, movement, rule_set, passed, actor=actor)
     own: list[Nomination] = []
@@ -90,7 +90,7 @@ def _recheck(
     def is_quota(f) -> bool:
         return f.rule_id in quotas or f.rule_id.startswith("chi_tieu.")
 
-    remaining = {n.id: n for n in passed}
+    remaining = {saved_id(n): n for n in passed}
     refused: set[int] = set()
     while remaining:
         gaps = exceptions.uncovered(session, movement)
@@ -133,11 +133,13 @@ def _decision(
     rule_set,
     authority: str,
 ) -> Decision:
-    decision = Decision(movement_id=movement.id, kind=kind, authority=authority)
+    decision = Decision(movement_id=saved_id(movement), kind=kind, authority=authority)
     session.add(decision)
     session.flush()
     for n in noms:
-        session.add(DecisionItem(decision_id=decision.id, nomination_id=n.id, title=n.title))
+        session.add(
+            DecisionItem(decision_id=saved_id(decision), nomination_id=saved_id(n), title=n.title)
+        )
     session.flush()
     price_decision(session, decision, rule_set)  # provisional: repriced on the signing date
     return decision
@@ -154,7 +156,7 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
     decision.approved_by, decision.approved_at = actor, utcnow()
     decision.signed_on = decision.signed_on or today()
     session.add(decision)
-    movement = session.get(Movement, decision.movement_id)
+    movement = session.get_one(Movement, decision.movement_id)
     price_decision(session, decision, rule_set_for(movement))  # base salary of the signing date
     if decision.kind == "decision":
         ids = list(
@@ -165,8 +167,10 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
         nominations: dict[int, Nomination] = {}
         for i in range(0, len(ids), 900):  # one query a chunk, not one a decision item
             nominations.update(
-                (n.id, n)
-                for n in session.exec(select(Nomination).where(Nomination.id.in_(ids[i : i + 900])))
+                (saved_id(n), n)
+                for n in session.exec(
+                    select(Nomination).where(col(Nomination.id).in_(ids[i : i + 900]))
+                )
             )
         awards = []
         for nid in ids:

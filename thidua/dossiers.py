@@ -11,10 +11,10 @@ import hashlib
 import uuid
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import DecisionItem, Evidence, Movement, Nomination, Person, Unit
-from models.base import utcnow
+from models.base import id_col, saved_id, utcnow
 from thidua import uploads
 from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
 from thidua.lifecycle import Stage, audit
@@ -31,7 +31,7 @@ MAX_EVIDENCE_BYTES = uploads.MAX_FILE_BYTES
 def subtree(session: Session, unit_id: int) -> set[int]:
     """The unit and every unit below it, at any depth."""
     children: dict[int | None, list[int]] = {}
-    for uid, parent in session.exec(select(Unit.id, Unit.parent_id)):
+    for uid, parent in session.exec(select(id_col(Unit), Unit.parent_id)):
         children.setdefault(parent, []).append(uid)
     found, stack = set(), [unit_id]
     while stack:
@@ -98,7 +98,7 @@ def nominate(
             f"Đã có hồ sơ đề nghị danh hiệu {title} cho đối tượng này (số {duplicate})."
         )
     nomination = Nomination(
-        movement_id=movement.id,
+        movement_id=saved_id(movement),
         unit_id=unit_id,
         subject_kind=kind,
         person_id=person_id,
@@ -282,7 +282,7 @@ def _check_priority(
             Nomination.unit_id == unit_id,
             Nomination.title == title,
             Nomination.priority == priority,
-            Nomination.status.not_in(["withdrawn", "rejected", "revoked"]),
+            col(Nomination.status).not_in(["withdrawn", "rejected", "revoked"]),
         )
     ).first()
     if taken is not None:
@@ -402,11 +402,11 @@ def add_evidence(
     file name is kept only as a cleaned label and never reaches the file system. What the file
     is comes from its bytes (thidua.uploads), not from `filename` or `content_type`."""
     content_type, ext = uploads.identify(content)
-    uploads.check_room(session, nomination.id, len(content))
+    uploads.check_room(session, saved_id(nomination), len(content))
     stored = f"{uuid.uuid4().hex}{ext}"
     uploads.write_private(get_settings().upload_dir / stored, content)
     evidence = Evidence(
-        nomination_id=nomination.id,
+        nomination_id=saved_id(nomination),
         filename=uploads.clean_label(Path(filename.replace("\\", "/")).name) or "tep",
         stored_name=stored,
         content_type=content_type,

@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from models import Movement, Participant, PeriodReport, Registration, Target, TargetResult
+from models.base import saved_id
 from thidua import uploads
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
 from thidua.lifecycle import Stage, audit, period_count, period_phrase, stage_label
@@ -68,7 +69,7 @@ def register(
     }
     added = [
         Registration(
-            movement_id=movement.id,
+            movement_id=saved_id(movement),
             unit_id=unit_id,
             person_id=person_id,
             subject_key=subject_key,
@@ -120,7 +121,7 @@ def _parse_report(
             continue
         if value < 0:
             problems.add(field, "không được âm")
-        parsed[targets[code].id] = value
+        parsed[saved_id(targets[code])] = value
     grown: dict[int, Decimal] = {}
     for code, raw in (growth or {}).items():
         field = f"growth.{code}"
@@ -140,7 +141,7 @@ def _parse_report(
             continue
         if targets[code].id not in parsed:
             problems.add(field, "có mức tăng trưởng nhưng thiếu số liệu thực hiện")
-        grown[targets[code].id] = g.quantize(Decimal("0.01"))
+        grown[saved_id(targets[code])] = g.quantize(Decimal("0.01"))
     return parsed, grown
 
 
@@ -180,7 +181,7 @@ def submit_period_report(
     previous = report.status if report else None
     if report is None:
         report = PeriodReport(
-            movement_id=movement.id,
+            movement_id=saved_id(movement),
             unit_id=unit_id,
             period_number=period_number,
             submitted_by=actor,
@@ -198,7 +199,9 @@ def submit_period_report(
         for r in session.exec(select(TargetResult).where(TargetResult.report_id == report.id))
     }
     for target_id, value in parsed.items():
-        row = current.get(target_id) or TargetResult(report_id=report.id, target_id=target_id)
+        row = current.get(target_id) or TargetResult(
+            report_id=saved_id(report), target_id=target_id, value=value
+        )
         row.value = value
         row.growth_pct = grown.get(target_id)
         session.add(row)
@@ -350,8 +353,8 @@ def submit_period_reports(
         report.returned_reason = None
         session.add(report)
         for target_id, value in parsed.items():
-            row = results.get((report.id, target_id)) or TargetResult(
-                report_id=report.id, target_id=target_id
+            row = results.get((saved_id(report), target_id)) or TargetResult(
+                report_id=saved_id(report), target_id=target_id, value=value
             )
             row.value = value
             row.growth_pct = grown.get(target_id)

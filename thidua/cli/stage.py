@@ -1,8 +1,11 @@
 """`thidua stage`: run a stage of a movement, as an admin would from the Prefect UI."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 app = typer.Typer(help="Các giai đoạn của phong trào: xem và chạy.", no_args_is_help=True)
 
@@ -49,12 +52,12 @@ def stage_run(
     actor: Annotated[str, typer.Option(help="Người thực hiện, ghi vào nhật ký")] = "admin",
 ) -> None:
     """Chạy một giai đoạn: qua deployment khi có Prefect server, nếu không thì chạy tại chỗ."""
-    from thidua.triggers import check_request
+    from flows.start import check_request
 
     sdef = check_request(movement, stage)  # refused before any server starts
     typer.echo(f"{sdef.label} — {movement}…", err=True)
-    from thidua.server import connected
-    from thidua.triggers import start_stage
+    from flows.server import connected
+    from flows.start import start_stage
 
     with connected(), _progress():  # Prefect set up before it is first imported
         run = start_stage(movement, stage, wait=wait, actor=actor)
@@ -83,7 +86,7 @@ class _progress:
         self.bars = Progress(TextColumn("{task.description}"), BarColumn(),
                              MofNCompleteColumn(), console=Console(stderr=True),
                              transient=False)  # fmt: skip
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.hooks = flows.common.PROGRESS
         self.hooks.append(self.update)
         self.bars.start()

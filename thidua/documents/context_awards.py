@@ -17,6 +17,7 @@ from models import (
     Recusal,
     Unit,
 )
+from models.base import saved_id
 from thidua import ballots, exceptions, vn
 from thidua.authority import authority_of
 from thidua.documents.context_common import (
@@ -80,7 +81,7 @@ def _fact_value(spec: FactSpec | None, value: Any) -> str:
 
 def _facts(movement: Movement, facts: dict) -> list[dict[str, Any]]:
     specs = rule_set_for(movement).facts
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, value in facts.items():
         spec = specs.get(key)
         if spec is None:
@@ -134,7 +135,7 @@ def achievement_kind(nomination: Nomination) -> str:
 
 
 def achievement_report_context(session: Session, nomination: Nomination) -> dict[str, Any]:
-    movement = session.get(Movement, nomination.movement_id)
+    movement = session.get_one(Movement, nomination.movement_id)
     return achievement_report_contexts(session, movement, [nomination])[0]
 
 
@@ -153,7 +154,7 @@ def achievement_report_contexts(
                 col(AwardHistory.subject_key).in_(keys[i : i + 900]),
                 AwardHistory.year < movement.year,
             )
-            .order_by(AwardHistory.year)
+            .order_by(col(AwardHistory.year))
         ):
             history[h.subject_key].append(h)
     parent_ids = {
@@ -164,7 +165,8 @@ def achievement_report_contexts(
         and u.parent_id
     }
     parents = {
-        u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(parent_ids or [0])))
+        saved_id(u): u
+        for u in session.exec(select(Unit).where(col(Unit.id).in_(parent_ids or [0])))
     }
     return [
         _achievement(movement, n, subjects, history[n.subject_key], parents) for n in nominations
@@ -267,7 +269,7 @@ def list_order(session: Session, nomination_ids: list[int]) -> dict[int, int]:
             subjects.sort_key(n),
         ),
     )
-    return {n.id: i for i, n in enumerate(ranked)}
+    return {saved_id(n): i for i, n in enumerate(ranked)}
 
 
 def list_in_order(session: Session, nominations) -> list[Nomination]:
@@ -403,9 +405,9 @@ def minutes_context(
     present, absent = set(roll.present), dict(roll.absent)
     recusals = session.exec(
         select(Recusal, CouncilMember.person_id)
-        .join(CouncilMember, CouncilMember.id == Recusal.member_id)
+        .join(CouncilMember, col(CouncilMember.id) == col(Recusal.member_id))
         .where(Recusal.meeting_id == meeting.id)
-        .order_by(Recusal.nomination_id, CouncilMember.id)
+        .order_by(col(Recusal.nomination_id), col(CouncilMember.id))
     ).all()
     passed = sum(1 for r in results if r.passed)
     n = roll.members

@@ -25,7 +25,9 @@ def encode_header(text: str) -> str:
     """ASCII text as is; otherwise RFC 2047 encoded-words, folded with CRLF + space."""
     if text.isascii():
         return text
-    words, chunk, size = [], [], 0
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
     for ch in text:
         n = len(ch.encode("utf-8"))
         if size + n > _WORD_BYTES:

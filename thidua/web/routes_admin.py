@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from models import (
     AuditEvent,
@@ -24,8 +24,9 @@ from models import (
     TargetResult,
     Unit,
 )
+from models.base import saved_id
 from models.db import session_scope
-from thidua import notify, triggers
+from thidua import notify
 from thidua.documents.context import progress
 from thidua.lifecycle import (
     STEP_LABELS,
@@ -43,7 +44,7 @@ from thidua.stages import stage_def, stage_defs_for
 from thidua.status import movement_status
 from thidua.vn import parse_number
 from thidua.web import auth, charts
-from thidua.web.deps import User, admin_user, find_movement, flash, render
+from thidua.web.deps import User, admin_user, find_movement, flash, render, stage_starter
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 
@@ -66,7 +67,7 @@ def unit_progress(s, movement: Movement) -> list[dict]:
     nominations, and the share of targets in its latest report."""
     units = s.exec(
         select(Unit.id, Unit.code, Unit.name)
-        .join(Participant, Participant.unit_id == Unit.id)
+        .join(Participant, col(Participant.unit_id) == col(Unit.id))
         .where(Participant.movement_id == movement.id)
         .order_by(Unit.code)
     ).all()
@@ -79,9 +80,9 @@ def unit_progress(s, movement: Movement) -> list[dict]:
     filled = dict(
         s.exec(
             select(TargetResult.report_id, func.count())
-            .join(PeriodReport, PeriodReport.id == TargetResult.report_id)
+            .join(PeriodReport, col(PeriodReport.id) == col(TargetResult.report_id))
             .where(PeriodReport.movement_id == movement.id)
-            .group_by(TargetResult.report_id)
+            .group_by(col(TargetResult.report_id))
         ).all()
     )
     regs = Counter(
@@ -90,7 +91,7 @@ def unit_progress(s, movement: Movement) -> list[dict]:
     noms = Counter(s.exec(select(Nomination.unit_id).where(Nomination.movement_id == movement.id)))
     scores: dict[int, Decimal] = defaultdict(Decimal)
     for uid, pts in s.exec(
-        select(Score.unit_id, Score.points).where(
+        select(Score.unit_id, col(Score.points)).where(
             Score.movement_id == movement.id, Score.scorer_kind == "self"
         )
     ):
@@ -113,22 +114,24 @@ def dashboard(code: str, request: Request):
         st = movement_status(s, code)
         m = st.movement
         periods = s.exec(
-            select(Period).where(Period.movement_id == m.id).order_by(Period.number)
+            select(Period).where(Period.movement_id == m.id).order_by(col(Period.number))
         ).all()
         rows, _chart, reported = progress(s, m, _last_period(s, m))
         units = unit_progress(s, m)
-        failures = notify.failures(s, m.id)
+        failures = notify.failures(s, saved_id(m))
         stage_log = s.exec(
             select(AuditEvent)
             .where(AuditEvent.movement_id == m.id, AuditEvent.action.startswith("stage."))
-            .order_by(AuditEvent.id.desc())
+            .order_by(col(AuditEvent.id).desc())
             .limit(8)
         ).all()
         tables = s.exec(  # every version, the one in force first: the record of amendments
             select(CriteriaTable, Block.name)
-            .join(Block, Block.id == CriteriaTable.block_id, isouter=True)
+            .join(Block, col(Block.id) == col(CriteriaTable.block_id), isouter=True)
             .where(CriteriaTable.movement_id == m.id)
-            .order_by(CriteriaTable.replaced_at.is_not(None), CriteriaTable.version.desc())
+            .order_by(
+                col(CriteriaTable.replaced_at).is_not(None), col(CriteriaTable.version).desc()
+            )
         ).all()
     return render(
         request, "admin/dashboard.html", st=st, m=m, periods=periods, progress_rows=rows,
@@ -186,7 +189,7 @@ def trigger_stage(
         _refuse_if_early(s, m, sdef.steps[0])
         audit(s, actor=user.username, movement_id=m.id, entity="movement", entity_id=m.id,
               action="stage.requested", data={"stage": sdef.name})  # fmt: skip
-    triggers.start_stage_in_background(code, sdef.name, actor=user.username)
+    stage_starter(request)(code, sdef.name, actor=user.username)
     flash(request, f"Đã yêu cầu chạy giai đoạn «{sdef.label}». Kết quả sẽ hiện khi chạy xong.")
     return RedirectResponse(f"/admin/m/{code}", status_code=303)
 
@@ -244,7 +247,7 @@ async def set_deadline(code: str, request: Request, user: User = Depends(admin_u
             raise InvalidInput("Hạn chưa được ghi", [problem]) from None
         with session_scope() as s:
             m = find_movement(s, code)
-            mid = m.id
+            mid = saved_id(m)
             messages = amend_deadline(s, m, kind, day, actor=user.username, reason=reason)
         notify.deliver(mid, messages)
 
@@ -267,7 +270,7 @@ async def set_criteria(code: str, request: Request, user: User = Depends(admin_u
         data = {"block": block, "name": name, "criteria": _criteria_lines(str(form.get("rows")))}
         with session_scope() as s:
             m = find_movement(s, code)
-            mid = m.id
+            mid = saved_id(m)
             messages = set_criteria_table(s, m, data, actor=user.username, reason=reason)
         notify.deliver(mid, messages)
 
