@@ -487,8 +487,8 @@ def main() -> None:
         info = ensure_server(work / "server")  # one local Prefect server for every run
         try:
             runs = {}
-            for db, scale in (("sqlite", "full"), ("sqlite", "quarter"), ("postgres", "full"),
-                              ("postgres", "quarter"), ("sqlite", "naive")):  # fmt: skip
+            for db, scale in (("sqlite", "naive"), ("sqlite", "full"), ("sqlite", "quarter"),
+                              ("postgres", "full"), ("postgres", "quarter")):  # fmt: skip
                 t = time.monotonic()
                 print(f"[{db} {scale}] …", flush=True)
                 runs[(db, scale)] = _child(db, scale, work, info.api_url)
