@@ -46,12 +46,8 @@ issue_certificates = _task(stagework.certificates, name="issue-certificates")
 build_decision_notices = _task(stagework.decision_announcements, name="build-decision-notices")
 # LibreOffice on a busy machine may run past a batch's time: once more, a little later.
 convert_to_pdf = task(
-    stagework.to_pdf,
-    cache_policy=NO_CACHE,
-    retries=1,
-    retry_delay_seconds=30,
-    name="convert-to-pdf",
-)
+    name="convert-to-pdf", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30
+)(stagework.to_pdf)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[5, 30, 120], name="send-batch")

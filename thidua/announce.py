@@ -78,7 +78,7 @@ def to_people(
         OutgoingMessage(
             event=event,
             kind=kind,
-            person_id=saved_id(p),
+            person_id=p.id if isinstance(p, Recipient) else saved_id(p),
             context=dict(context),
             attachments=list(attachments or []),
         )

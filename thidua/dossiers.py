@@ -157,10 +157,12 @@ def nominate_many(
     for k in range(0, len(person_ids), 900):
         person_unit.update(
             session.exec(
-                select(Person.id, Person.unit_id).where(Person.id.in_(person_ids[k : k + 900]))
+                select(id_col(Person), Person.unit_id).where(
+                    col(Person.id).in_(person_ids[k : k + 900])
+                )
             ).all()
         )
-    taken_keys = {
+    taken_keys: dict[tuple[str, str], int | None] = {
         (key, title): nid
         for nid, key, title in session.exec(
             select(Nomination.id, Nomination.subject_key, Nomination.title).where(
@@ -168,13 +170,13 @@ def nominate_many(
             )
         )
     }
-    taken_priority = {
+    taken_priority: dict[tuple[int, str, int | None], int | None] = {
         (unit_id, title, priority): nid
         for nid, unit_id, title, priority in session.exec(
             select(Nomination.id, Nomination.unit_id, Nomination.title, Nomination.priority).where(
                 Nomination.movement_id == movement.id,
-                Nomination.priority.is_not(None),
-                Nomination.status.not_in(["withdrawn", "rejected", "revoked"]),
+                col(Nomination.priority).is_not(None),
+                col(Nomination.status).not_in(["withdrawn", "rejected", "revoked"]),
             )
         )
     }
@@ -232,7 +234,7 @@ def nominate_many(
         taken_keys[(key, title)] = None
         rows.append(
             Nomination(
-                movement_id=movement.id,
+                movement_id=saved_id(movement),
                 unit_id=unit_id,
                 subject_kind=kind,
                 person_id=person_id,

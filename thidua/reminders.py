@@ -24,7 +24,6 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from models import Movement
-from models.base import saved_id
 from thidua.announce import unit_people
 from thidua.holidays_vn import (
     WorkCalendar,
@@ -159,12 +158,9 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
             kind = TEMPLATE_FOR.get(o.kind, "registration_reminder")
             # a unit without a focal point is not left unreminded: its head gets it
             to = focal.get(o.unit_id) or heads.get(o.unit_id, [])
-            out += [OutgoingMessage(event, kind, saved_id(p), c) for p in to]
+            out += [OutgoingMessage(event, kind, p.id, c) for p in to]
         if policy.escalate_after and late >= policy.escalate_after:
             c = {**ctx, "phase": "overdue", "days_overdue": late}
             event = f"escalation:{o.kind}:{o.due_on.isoformat()}"
-            out += [
-                OutgoingMessage(event, "escalation", saved_id(p), c)
-                for p in heads.get(o.unit_id, [])
-            ]
+            out += [OutgoingMessage(event, "escalation", p.id, c) for p in heads.get(o.unit_id, [])]
     return out

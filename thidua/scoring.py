@@ -25,7 +25,7 @@ from models import (
     Score,
     Unit,
 )
-from models.base import saved_id, utcnow
+from models.base import id_col, saved_id, utcnow
 from thidua.errors import InvalidInput, NotFound, Problems, ThiduaError
 from thidua.lifecycle import audit
 from thidua.results import BlockRanking, UnitRank
@@ -107,7 +107,7 @@ def criteria_for(session: Session, movement_id: int, block_id: int | None) -> li
 
 
 def _checked_points(
-    criteria: dict[str, Criterion], points: dict[str, Decimal], problems: Problems
+    criteria: dict[str, Criterion], points: Mapping[str, Decimal | str], problems: Problems
 ) -> dict[str, Decimal]:
     """The points by criterion code, each checked against 0 ≤ points ≤ maximum with at most
     two decimals; what is wrong goes into `problems`."""
@@ -251,7 +251,9 @@ def submit_scores_many(
     names: dict[int, str] = {}
     for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         names.update(
-            session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids[i : i + 900]))).all()
+            session.execute(
+                select(id_col(Unit), Unit.name).where(col(Unit.id).in_(ids[i : i + 900]))
+            ).all()
         )
     enrolled = dict(
         session.execute(
@@ -261,11 +263,11 @@ def submit_scores_many(
         ).all()
     )
     standing = dict(session.execute(select(BlockMember.unit_id, BlockMember.block_id)).all())
-    tables = current_tables(session, movement.id)
+    tables = current_tables(session, saved_id(movement))
     by_table: dict[int, dict[str, Criterion]] = defaultdict(dict)
     if tables:
         for c in session.execute(
-            select(Criterion).where(Criterion.table_id.in_([t.id for t in tables.values()]))
+            select(Criterion).where(col(Criterion.table_id).in_([t.id for t in tables.values()]))
         ).scalars():
             by_table[c.table_id][c.code] = c
     checked: dict[int, tuple[dict[str, Criterion], dict[str, Decimal]]] = {}
@@ -278,7 +280,7 @@ def submit_scores_many(
             problems.add(name, f"không tham gia phong trào {movement.code}")
             continue
         table = table_for(tables, enrolled.get(unit_id) or standing.get(unit_id))
-        criteria = by_table.get(table.id, {}) if table else {}
+        criteria = by_table.get(saved_id(table), {}) if table else {}
         if not criteria:
             problems.add(name, "chưa có bảng tiêu chí chấm điểm cho khối thi đua của đơn vị")
             continue
@@ -297,7 +299,7 @@ def submit_scores_many(
             select(Score).where(
                 Score.movement_id == movement.id,
                 Score.scorer_kind == scorer_kind,
-                Score.unit_id.in_(ids[i : i + 900]),
+                col(Score.unit_id).in_(ids[i : i + 900]),
             )
         ).scalars():
             existing[(row.unit_id, row.criterion_id)] = row
@@ -308,13 +310,13 @@ def submit_scores_many(
         before = {}
         for code, value in values.items():
             crit = criteria[code]
-            row = existing.get((unit_id, crit.id))
+            row = existing.get((unit_id, saved_id(crit)))
             if row is None:
                 session.add(
                     Score(
-                        movement_id=movement.id,
+                        movement_id=saved_id(movement),
                         unit_id=unit_id,
-                        criterion_id=crit.id,
+                        criterion_id=saved_id(crit),
                         scorer_kind=scorer_kind,
                         points=value,
                         scored_by=who,

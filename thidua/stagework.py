@@ -469,4 +469,5 @@ def pdf_pending(code: str, doc_ids: list[int]) -> list[str]:
     if not doc_ids or not get_settings().pdf or documents.pdf.soffice() is None:
         return []
     with session_scope() as s:
-        return [d.title for d in documents.pdf.missing(s, find_movement(s, code).id, doc_ids)]
+        movement_id = saved_id(find_movement(s, code))
+        return [d.title for d in documents.pdf.missing(s, movement_id, doc_ids)]

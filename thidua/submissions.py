@@ -4,7 +4,7 @@ no Prefect run. The portal, the CLI and the demo all come through here."""
 from collections.abc import Mapping
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Movement, Participant, PeriodReport, Registration, Target, TargetResult
 from models.base import saved_id
@@ -253,7 +253,7 @@ def register_many(session: Session, *, movement: Movement, items: list[dict], ac
             existing.add((key, t))
             added.setdefault(key, []).append(
                 Registration(
-                    movement_id=movement.id,
+                    movement_id=saved_id(movement),
                     unit_id=unit_id,
                     person_id=person_id,
                     subject_key=key,
@@ -268,7 +268,7 @@ def register_many(session: Session, *, movement: Movement, items: list[dict], ac
         audit(
             session,
             actor=rows[0].submitted_by,
-            movement_id=movement.id,
+            movement_id=saved_id(movement),
             entity="registration",
             entity_id=key,
             action="registration.submitted",
@@ -327,7 +327,7 @@ def submit_period_reports(
         report = current.get(item["unit_id"])
         if report is None:
             report = PeriodReport(
-                movement_id=movement.id,
+                movement_id=saved_id(movement),
                 unit_id=item["unit_id"],
                 period_number=period_number,
                 submitted_by=item["actor"],
@@ -341,7 +341,7 @@ def submit_period_reports(
     results: dict[tuple[int, int], TargetResult] = {}
     for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
         for r in session.exec(
-            select(TargetResult).where(TargetResult.report_id.in_(ids[i : i + 900]))
+            select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 900]))
         ):
             results[(r.report_id, r.target_id)] = r
     for item, parsed, grown in checked:
@@ -362,7 +362,7 @@ def submit_period_reports(
         audit(
             session,
             actor=item["actor"],
-            movement_id=movement.id,
+            movement_id=saved_id(movement),
             entity="period_report",
             entity_id=report.id,
             action="report.submitted",

@@ -14,9 +14,10 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Block, BlockMember, Person, Unit
+from models.base import id_col
 from thidua.errors import InvalidInput
 from thidua.lifecycle import audit
 
@@ -185,7 +186,7 @@ def generate_history(session: Session, *, year: int, years: int = 5, seed: int =
 
     rng = random.Random(seed)
     rows: list[dict] = []
-    people = session.execute(select(Person.id).order_by(Person.id)).scalars().all()
+    people = session.execute(select(id_col(Person)).order_by(col(Person.id))).scalars().all()
     for pid in people:
         key = f"person:{pid}"
         for y in range(year - years, year):
@@ -193,7 +194,11 @@ def generate_history(session: Session, *, year: int, years: int = 5, seed: int =
                 if rng.random() < p:
                     rows.append({"subject_key": key, "person_id": pid, "year": y,
                                  "title": title, "source": "import"})  # fmt: skip
-    units = session.execute(select(Unit.id).where(Unit.parent_id.is_not(None))).scalars().all()
+    units = (
+        session.execute(select(id_col(Unit)).where(col(Unit.parent_id).is_not(None)))
+        .scalars()
+        .all()
+    )
     for uid in units:
         for y in range(year - years, year):
             title = rng.choice(["TTLDTT", "TTLDXS", "HTXSNV"])

@@ -16,9 +16,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import IssuedDocument
+from models.base import saved_id
 from thidua.errors import ThiduaError
 from thidua.settings import get_settings
 
@@ -144,12 +145,12 @@ def missing(
     when given."""
     stmt = select(IssuedDocument).where(
         IssuedDocument.movement_id == movement_id,
-        IssuedDocument.kind.not_in(WORKING_PAPERS),
-        IssuedDocument.pdf_path.is_(None),
+        col(IssuedDocument.kind).not_in(WORKING_PAPERS),
+        col(IssuedDocument.pdf_path).is_(None),
     )
     if ids is not None:
-        stmt = stmt.where(IssuedDocument.id.in_(ids))
-    return list(session.exec(stmt.order_by(IssuedDocument.id)))
+        stmt = stmt.where(col(IssuedDocument.id).in_(ids))
+    return list(session.exec(stmt.order_by(col(IssuedDocument.id))))
 
 
 def convert_missing(code: str, ids: list[int] | None = None, batch: int = BATCH) -> PdfReport:
@@ -159,14 +160,14 @@ def convert_missing(code: str, ids: list[int] | None = None, batch: int = BATCH)
     from thidua.status import find_movement
 
     with session_scope() as s:
-        todo = [d.id for d in missing(s, find_movement(s, code).id, ids)]
+        todo = [saved_id(d) for d in missing(s, saved_id(find_movement(s, code)), ids)]
     report = PdfReport(available=soffice() is not None)
     for i in range(0, len(todo), batch):
         with session_scope() as s:
             docs = s.exec(
                 select(IssuedDocument)
-                .where(IssuedDocument.id.in_(todo[i : i + batch]))
-                .order_by(IssuedDocument.id)
+                .where(col(IssuedDocument.id).in_(todo[i : i + batch]))
+                .order_by(col(IssuedDocument.id))
             ).all()
             part = convert_batches(list(docs), batch)
         report.converted += part.converted

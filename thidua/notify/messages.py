@@ -10,6 +10,7 @@ A template id is the one Zalo approved for the OA; the office writes it in the f
 """
 
 import time
+import weakref
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -99,10 +100,13 @@ def template_path(kind: str) -> Path:
     )
 
 
+_NAMES: "weakref.WeakKeyDictionary[jinja2.Template, tuple[str, ...]]" = weakref.WeakKeyDictionary()
+
+
 def _template(env: jinja2.Environment, source: str) -> jinja2.Template:
-    """The compiled template, knowing the variables it reads (for _render's cache)."""
+    """The compiled template; the variables it reads are noted for _render's cache."""
     t = env.from_string(source)
-    t.thidua_names = tuple(sorted(jinja2.meta.find_undeclared_variables(env.parse(source))))
+    _NAMES[t] = tuple(sorted(jinja2.meta.find_undeclared_variables(env.parse(source))))
     return t
 
 
@@ -182,9 +186,9 @@ def _render(t: jinja2.Template, ctx: dict[str, Any], where: Path, part: str) -> 
     """The template rendered with ctx. A template's text depends only on the variables it
     reads, so a text made once for a batch is reused: a subject naming the movement is
     rendered once for 4,000 recipients, a body naming each recipient once per recipient."""
-    key = (t, *(ctx.get(name, _MISSING) for name in t.thidua_names))
+    key: tuple | None = (t, *(ctx.get(name, _MISSING) for name in _NAMES[t]))
     try:
-        hit = _rendered.get(key)
+        hit = _rendered.get(key) if key is not None else None
     except TypeError:  # a list or a dict among the values: rendered each time
         key, hit = None, None
     if hit is not None:
