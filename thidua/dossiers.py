@@ -302,7 +302,13 @@ def get_nomination(session: Session, nomination_id: int) -> Nomination:
 
 
 def _set_status(
-    session: Session, nomination: Nomination, status: str, *, actor: str, reason: str | None
+    session: Session,
+    nomination: Nomination,
+    status: str,
+    *,
+    actor: str,
+    reason: str | None,
+    flush: bool = True,
 ) -> Nomination:
     previous = nomination.status
     nomination.status = status
@@ -319,7 +325,8 @@ def _set_status(
         to_state=status,
         reason=reason,
     )
-    session.flush()
+    if flush:
+        session.flush()
     return nomination
 
 
@@ -372,6 +379,23 @@ def set_outcome(
     if status not in {"accepted", "awarded", "rejected"}:
         raise ValueError(status)
     return _set_status(session, nomination, status, actor=actor, reason=reason)
+
+
+def set_outcomes(
+    session: Session,
+    nominations: list[Nomination],
+    status: str,
+    *,
+    actor: str,
+    reasons: dict[int, str] | None = None,
+) -> None:
+    """set_outcome for many nominations (a decision's thousands of items), flushed once."""
+    if status not in {"accepted", "awarded", "rejected"}:
+        raise ValueError(status)
+    for n in nominations:
+        reason = (reasons or {}).get(saved_id(n))
+        _set_status(session, n, status, actor=actor, reason=reason, flush=False)
+    session.flush()
 
 
 def revoke_award(
