@@ -446,7 +446,7 @@ def _run(mode: str, scale: str) -> None:
     with rec("pdf"):  # apart from the total
         from thidua.documents.pdf import convert_missing
 
-        pdf = convert_missing(code) if not naive else None
+        pdf = convert_missing(code) if scale == "full" else None  # measured once a database
     from thidua.replay import message_figures
 
     with session_scope() as s:
