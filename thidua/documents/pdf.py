@@ -10,7 +10,10 @@ and says which documents still wait; `thidua documents pdf MOVEMENT` (`convert_m
 converts whatever is missing. Each batch has its own timeout, scaled with its size (files and
 bytes), so one slow batch on a busy machine does not cost the others."""
 
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -26,6 +29,7 @@ from thidua.settings import get_settings
 # Per-unit and per-nominee documents are working papers: the agency signs the others.
 WORKING_PAPERS = ("unit_report", "achievement_individual", "achievement_collective")
 BATCH = 20  # documents per LibreOffice run
+ALONE_BYTES = 1_000_000  # a document this large (the merged certificates) is a batch alone
 BASE_TIMEOUT_S = 60.0  # LibreOffice's start on a busy machine
 PER_DOC_S = 20.0
 PER_MB_S = 30.0  # a long decision's annex or the merged certificates: pages, not files
@@ -70,22 +74,23 @@ def convert_to_pdf(docs: list[IssuedDocument], timeout_per_doc: float | None = N
             str(work / "out"),
             *inputs,
         ]
+        limit = batch_timeout(sizes, timeout_per_doc)
+        # its own process group: `soffice` is a script that starts soffice.bin, and a timeout
+        # must end both, not leave the converter running on
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
         try:
-            subprocess.run(
-                cmd,
-                check=True,
-                capture_output=True,
-                timeout=batch_timeout(sizes, timeout_per_doc),
-            )
-        except subprocess.TimeoutExpired as exc:
+            proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             raise ThiduaError(
-                f"LibreOffice không chuyển xong {len(docs)} văn bản sang PDF trong "
-                f"{exc.timeout:.0f} giây"
+                f"LibreOffice không chuyển xong {len(docs)} văn bản sang PDF trong {limit:.0f} giây"
             ) from None
-        except subprocess.CalledProcessError as exc:
-            raise ThiduaError(
-                f"LibreOffice không chuyển được sang PDF (mã lỗi {exc.returncode})"
-            ) from None
+        if proc.returncode:
+            raise ThiduaError(f"LibreOffice không chuyển được sang PDF (mã lỗi {proc.returncode})")
         for i, doc in enumerate(docs):
             out = work / "out" / f"d{i:06d}.pdf"
             if not out.is_file():
@@ -127,8 +132,7 @@ def convert_batches(docs: list[IssuedDocument], batch: int = BATCH) -> PdfReport
     if not report.available:
         report.pending = [d.title for d in todo]
         return report
-    for i in range(0, len(todo), batch):
-        chunk = todo[i : i + batch]
+    for chunk in _batches(todo, store, batch):
         try:
             convert_to_pdf(chunk)
         except (ThiduaError, OSError) as e:
@@ -136,6 +140,19 @@ def convert_batches(docs: list[IssuedDocument], batch: int = BATCH) -> PdfReport
         report.converted += sum(1 for d in chunk if d.pdf_path)
         report.pending += [d.title for d in chunk if not d.pdf_path]
     return report
+
+
+def _batches(docs: list[IssuedDocument], store: Path, batch: int) -> list[list[IssuedDocument]]:
+    """Up to `batch` documents a run, but a large one alone: a thousand-page file running past
+    its time must not take the letters converted with it down too."""
+    small, out = [], []
+    for d in docs:
+        path = store / d.path
+        if path.is_file() and path.stat().st_size >= ALONE_BYTES:
+            out.append([d])
+        else:
+            small.append(d)
+    return [small[i : i + batch] for i in range(0, len(small), batch)] + out
 
 
 def missing(
