@@ -19,8 +19,8 @@ from models import Nomination
 from models.db import session_scope
 from thidua import documents, notify
 from thidua.documents import templates
+from thidua.movements import find_movement
 from thidua.stagework import DocRef
-from thidua.status import find_movement
 
 _task = task(cache_policy=NO_CACHE)
 

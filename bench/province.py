@@ -228,7 +228,7 @@ def _register_all(code: str, rng, *, late: bool) -> None:
     from models.db import session_scope
     from thidua import submissions
     from thidua.demo import _participants
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -258,7 +258,7 @@ def _report_all(code: str, number: int, rng) -> None:
     from models.db import session_scope
     from thidua import submissions
     from thidua.demo import _participants
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -285,8 +285,8 @@ def _score_all(code: str, rng) -> None:
     from models import CriteriaTable, Criterion
     from models.db import session_scope
     from thidua.demo import _participants
+    from thidua.movements import find_movement
     from thidua.scoring import submit_scores_many
-    from thidua.status import find_movement
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -319,8 +319,8 @@ def people_plan(code: str, nominations: int, rec: Recorder, start_stage, *, per_
     from thidua import council, dossiers
     from thidua.demo import _chair_code, _register, _report, _score, _vote, _withdraw_returned
     from thidua.holidays_vn import add_working_days as wd
+    from thidua.movements import find_movement
     from thidua.replay import plan
-    from thidua.status import find_movement
 
     rng = random.Random(2022)
     p = plan(code)
@@ -450,10 +450,10 @@ def _run(mode: str, scale: str) -> None:
     from thidua.replay import message_figures
 
     with session_scope() as s:
-        from thidua.status import find_movement
+        from thidua.movements import find_movement
 
         m = find_movement(s, code)
-        stage_now, movement_id = m.stage, m.id
+        stage_now, movement_id = m.state, m.id
     figures, _ = message_figures(movement_id)
     pdf_st = rec.stages.pop("pdf")
     print(f"{scale} {mode}: ended in stage {stage_now}; messages {figures}; "

@@ -1,19 +1,36 @@
 """The council's and the head's decisions as the portal, the CLI and the demo make them:
 each commits at once, and the one that completes a step starts the next stage through the
-`start_stage` handler its caller passes in (thidua.stages.StartStage).
+`start_stage` handler its caller passes in (thidua.lifecycle.StartStage).
 
 - the last ballot in (or the chair closing the vote) → the `decision` stage;
 - the head approving the last drafted decision → the `close` stage (certificates, notices)."""
 
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from models import Council, Meeting, Movement
 from models.db import session_scope
 from thidua import awarding, ballots
 from thidua.errors import ThiduaError, TransitionRefused
-from thidua.stages import StartStage
-from thidua.stagework import current_meeting
-from thidua.status import find_movement
+from thidua.lifecycle import StartStage
+from thidua.movements import find_movement
+
+
+def current_meeting(session: Session, movement: Movement) -> Meeting | None:
+    """The movement's latest council sitting."""
+    return session.exec(
+        select(Meeting)
+        .join(Council, col(Council.id) == col(Meeting.council_id))
+        .where(Council.movement_id == movement.id)
+        .order_by(col(Meeting.id).desc())
+    ).first()
+
+
+def held_meeting(session: Session, movement: Movement) -> Meeting:
+    """The latest sitting, for the steps that come after the council has sat."""
+    meeting = current_meeting(session, movement)
+    if meeting is None:
+        raise TransitionRefused(f"Hội đồng chưa họp xét khen thưởng phong trào {movement.code}")
+    return meeting
 
 
 def _open_meeting(session, movement: Movement) -> Meeting:

@@ -17,11 +17,11 @@ from models import DecisionItem, Evidence, Movement, Nomination, Person, Unit
 from models.base import id_col, saved_id, utcnow
 from thidua import uploads
 from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
-from thidua.lifecycle import Stage, audit
+from thidua.lifecycle import State, audit
 from thidua.settings import get_settings
 from thidua.vn import nfc
 
-NOMINATION_STAGES = {Stage.FINAL_TALLIED, Stage.PROPOSALS}
+NOMINATION_STATES = {State.FINAL_TALLIED, State.PROPOSALS}
 RETURNABLE = {"submitted", "accepted"}
 WITHDRAWABLE = {"submitted", "returned"}
 
@@ -58,10 +58,10 @@ def nominate(
     """A unit proposes one of its people, or itself or one of its sub-units, for a title,
     with its own priority among its nominations for that title (1 = first; optional)."""
     uploads.check_text(achievement, "achievement")
-    if Stage(movement.stage) not in NOMINATION_STAGES:
+    if State(movement.state) not in NOMINATION_STATES:
         raise ThiduaError(
             f"Chưa nhận hồ sơ đề nghị khen thưởng: phong trào đang ở giai đoạn "
-            f"'{Stage(movement.stage).label}'."
+            f"'{State(movement.state).label}'."
         )
     if (person_id is None) == (collective_unit_id is None):
         raise InvalidInput(
@@ -136,10 +136,10 @@ def nominate_many(
     facts, priority) and may name its own `actor`."""
     from thidua.errors import Problems
 
-    if Stage(movement.stage) not in NOMINATION_STAGES:
+    if State(movement.state) not in NOMINATION_STATES:
         raise ThiduaError(
             f"Chưa nhận hồ sơ đề nghị khen thưởng: phong trào đang ở giai đoạn "
-            f"'{Stage(movement.stage).label}'."
+            f"'{State(movement.state).label}'."
         )
     parent_of = dict(session.exec(select(Unit.id, Unit.parent_id)).all())
 

@@ -1,6 +1,6 @@
 """What each unit still owes, and by when: the heart of đôn đốc (urging) and `thidua status`.
 
-An obligation is open while the movement is in the stages where it can be fulfilled; its due
+An obligation is open while the movement is in the states where it can be fulfilled; its due
 date is the movement's deadline of that kind, or, where the directive set none, a date derived
 from the periods (stated in DEFAULT_DUE below)."""
 
@@ -24,7 +24,7 @@ from models import (
     Unit,
 )
 from models.base import id_col, saved_id
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 
 KIND_LABELS = {
     "registration": "Đăng ký thi đua",
@@ -50,18 +50,18 @@ class Owed:
     label: str  # Vietnamese
 
 
-def _windows(periods: list[Period]) -> dict[str, set[Stage]]:
-    """The stages in which each obligation is open (can be fulfilled and is urged)."""
-    last_open = Stage.PERIOD2_OPEN if len(periods) >= 2 else Stage.PERIOD1_OPEN
-    last_closed = Stage.PERIOD2_CLOSED if len(periods) >= 2 else Stage.PERIOD1_CLOSED
+def _windows(periods: list[Period]) -> dict[str, set[State]]:
+    """The states in which each obligation is open (can be fulfilled and is urged)."""
+    last_open = State.PERIOD2_OPEN if len(periods) >= 2 else State.PERIOD1_OPEN
+    last_closed = State.PERIOD2_CLOSED if len(periods) >= 2 else State.PERIOD1_CLOSED
     windows = {
-        "registration": {Stage.REGISTRATION, Stage.PERIOD1_OPEN},
-        "period_1_report": {Stage.PERIOD1_OPEN, Stage.PERIOD1_CLOSED},
+        "registration": {State.REGISTRATION, State.PERIOD1_OPEN},
+        "period_1_report": {State.PERIOD1_OPEN, State.PERIOD1_CLOSED},
         "self_score": {last_open, last_closed},
-        "nominations": {Stage.FINAL_TALLIED, Stage.PROPOSALS},
+        "nominations": {State.FINAL_TALLIED, State.PROPOSALS},
     }
     if len(periods) >= 2:
-        windows["period_2_report"] = {Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED}
+        windows["period_2_report"] = {State.PERIOD2_OPEN, State.PERIOD2_CLOSED}
     return windows
 
 
@@ -89,8 +89,8 @@ def open_due_dates(session: Session, movement: Movement) -> dict[str, date]:
     """The due date of each obligation open in the movement's current stage (whoever still
     owes it): what the reminder policy needs to know whether anything can be due today."""
     periods = session.exec(select(Period).where(Period.movement_id == movement.id)).all()
-    stage = Stage(movement.stage)
-    kinds = [k for k, stages in _windows(list(periods)).items() if stage in stages]
+    state = State(movement.state)
+    kinds = [k for k, states in _windows(list(periods)).items() if state in states]
     if not kinds:
         return {}
     due = due_dates(session, movement)
@@ -98,14 +98,14 @@ def open_due_dates(session: Session, movement: Movement) -> dict[str, date]:
 
 
 def outstanding(session: Session, movement: Movement, on: date | None = None) -> list[Owed]:
-    """Every (unit, obligation) still open for the movement's current stage.
+    """Every (unit, obligation) still open in the movement's current state.
 
     `on` is accepted for the reminder policy's sake (what is owed as of a day); submissions
     are counted whenever they arrived."""
     del on  # submissions are facts; a late one still clears the debt
     periods = session.exec(select(Period).where(Period.movement_id == movement.id)).all()
-    stage = Stage(movement.stage)
-    open_kinds = [k for k, stages in _windows(list(periods)).items() if stage in stages]
+    state = State(movement.state)
+    open_kinds = [k for k, states in _windows(list(periods)).items() if state in states]
     if not open_kinds:
         return []
     units = session.exec(

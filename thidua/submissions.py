@@ -10,14 +10,14 @@ from models import Movement, Participant, PeriodReport, Registration, Target, Ta
 from models.base import saved_id
 from thidua import uploads
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
-from thidua.lifecycle import Stage, audit, period_count, period_phrase, stage_label
+from thidua.lifecycle import State, audit, period_count, period_phrase, state_label
 from thidua.vn import nfc, parse_number
 from thidua.vn import number as vn_number
 
-REGISTRATION_STAGES = {Stage.REGISTRATION, Stage.PERIOD1_OPEN}
-REPORT_STAGES = {
-    1: {Stage.PERIOD1_OPEN, Stage.PERIOD1_CLOSED},
-    2: {Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED},
+REGISTRATION_STATES = {State.REGISTRATION, State.PERIOD1_OPEN}
+REPORT_STATES = {
+    1: {State.PERIOD1_OPEN, State.PERIOD1_CLOSED},
+    2: {State.PERIOD2_OPEN, State.PERIOD2_CLOSED},
 }
 
 
@@ -31,12 +31,12 @@ def require_participant(session: Session, movement: Movement, unit_id: int) -> N
         raise NotFound(f"Đơn vị {unit_id} không tham gia phong trào {movement.code}.")
 
 
-def _require_stage(session: Session, movement: Movement, allowed: set[Stage], what: str) -> None:
-    if Stage(movement.stage) not in allowed:
+def _require_state(session: Session, movement: Movement, allowed: set[State], what: str) -> None:
+    if State(movement.state) not in allowed:
         n = period_count(session, movement)  # a one-period movement names no "Đợt 1"
-        names = ", ".join(stage_label(s, n) for s in sorted(allowed, key=list(Stage).index))
+        names = ", ".join(state_label(s, n) for s in sorted(allowed, key=list(State).index))
         raise ThiduaError(
-            f"Chưa thể {what}: phong trào đang ở giai đoạn '{stage_label(movement.stage, n)}' "
+            f"Chưa thể {what}: phong trào đang ở giai đoạn '{state_label(movement.state, n)}' "
             f"(chỉ nhận trong giai đoạn: {names})."
         )
 
@@ -53,7 +53,7 @@ def register(
 ) -> list[Registration]:
     """Register a unit (or one of its people) for titles. Registering the same title again
     changes nothing."""
-    _require_stage(session, movement, REGISTRATION_STAGES, "đăng ký thi đua")
+    _require_state(session, movement, REGISTRATION_STATES, "đăng ký thi đua")
     require_participant(session, movement, unit_id)
     titles = [t for t in (nfc(t) for t in titles) if t]
     if not titles:
@@ -161,8 +161,8 @@ def submit_period_report(
     and a summary. Submitting again while the period is open (or after a return) replaces
     them."""
     phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
-    allowed = REPORT_STAGES.get(period_number, set())
-    _require_stage(session, movement, allowed, f"nộp báo cáo {phrase}")
+    allowed = REPORT_STATES.get(period_number, set())
+    _require_state(session, movement, allowed, f"nộp báo cáo {phrase}")
     require_participant(session, movement, unit_id)
     targets = {
         t.code: t for t in session.exec(select(Target).where(Target.movement_id == movement.id))
@@ -223,7 +223,7 @@ def register_many(session: Session, *, movement: Movement, items: list[dict], ac
     """Many registrations at once (the units' lists, an import): each item as register's
     arguments (unit_id, titles, person_id, pledge, and its own `actor` if it has one), checked
     together before anything is written, in a few queries. Returns the registrations added."""
-    _require_stage(session, movement, REGISTRATION_STAGES, "đăng ký thi đua")
+    _require_state(session, movement, REGISTRATION_STATES, "đăng ký thi đua")
     enrolled = set(
         session.exec(select(Participant.unit_id).where(Participant.movement_id == movement.id))
     )
@@ -286,8 +286,8 @@ def submit_period_reports(
     queries for the lot. A report already accepted is refused as in the one-by-one call.
     Returns the reports written."""
     phrase = period_phrase(session, movement, period_number)
-    allowed = REPORT_STAGES.get(period_number, set())
-    _require_stage(session, movement, allowed, f"nộp báo cáo {phrase}")
+    allowed = REPORT_STATES.get(period_number, set())
+    _require_state(session, movement, allowed, f"nộp báo cáo {phrase}")
     enrolled = set(
         session.exec(select(Participant.unit_id).where(Participant.movement_id == movement.id))
     )

@@ -174,7 +174,7 @@ def convert_missing(code: str, ids: list[int] | None = None, batch: int = BATCH)
     """PDF beside every signed document of the movement that has none yet (of `ids` only when
     given), a batch per transaction; what fails stays pending for the next run."""
     from models.db import session_scope
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     with session_scope() as s:
         todo = [saved_id(d) for d in missing(s, saved_id(find_movement(s, code)), ids)]

@@ -16,9 +16,9 @@ from models.base import saved_id
 from models.db import session_scope
 from thidua import vn
 from thidua.errors import InvalidInput, Problem, ThiduaError
+from thidua.lifecycle import StartStage
+from thidua.movements import find_movement
 from thidua.settings import PROJECT_ROOT
-from thidua.stages import StartStage
-from thidua.status import find_movement
 from thidua.web import sessions
 
 UNIT_ROLES = frozenset({"focal_point", "unit_head"})

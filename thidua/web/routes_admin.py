@@ -1,6 +1,7 @@
-"""The admin's dashboard of a movement: its stage and next steps, deadlines, progress by unit
-and by target (with charts), what each unit still owes, notification failures; and the
-buttons that start a stage. Everything under /admin refuses anyone but an admin."""
+"""The admin's dashboard of a movement: its state and the stages it may run next, deadlines,
+progress by unit and by target (with charts), what each unit still owes, notification
+failures; and the buttons that start a stage. Everything under /admin refuses anyone but an
+admin."""
 
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -27,21 +28,26 @@ from models import (
 from models.base import saved_id
 from models.db import session_scope
 from thidua import notify
-from thidua.documents.context import progress
+from thidua.documents.context_reports import progress_figure, progress_rows
 from thidua.lifecycle import (
     STEP_LABELS,
-    STEPS,
-    Stage,
+    StageDef,
+    State,
+    Turn,
     audit,
     check,
-    movement_stage_label,
-    stage_label,
+    movement_state_label,
+    offered_stages,
+    period_count,
+    stage_def,
+    stage_defs_for,
+    state_label,
     step_label,
-    steps_from,
+    turn,
 )
 from thidua.spec_schema import DEADLINE_LABELS
-from thidua.stages import stage_def, stage_defs_for
 from thidua.status import movement_status
+from thidua.targets import target_progress
 from thidua.vn import parse_number
 from thidua.web import auth, charts
 from thidua.web.deps import User, admin_user, find_movement, flash, render, stage_starter
@@ -53,7 +59,7 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 def admin_home(request: Request):
     with session_scope() as s:
         every = s.exec(select(Movement).order_by(Movement.code))
-        rows = [(m, movement_stage_label(s, m)) for m in every]
+        rows = [(m, movement_state_label(s, m)) for m in every]
     return render(request, "admin/home.html", rows=rows)
 
 
@@ -116,12 +122,17 @@ def dashboard(code: str, request: Request):
         periods = s.exec(
             select(Period).where(Period.movement_id == m.id).order_by(col(Period.number))
         ).all()
-        rows, _chart, reported = progress(s, m, _last_period(s, m))
+        on_targets = target_progress(s, m, _last_period(s, m))
         units = unit_progress(s, m)
         failures = notify.failures(s, saved_id(m))
-        stage_log = s.exec(
+        offered = offered_stages(s, m)
+        stage_log = s.exec(  # the steps taken and the stages asked for
             select(AuditEvent)
-            .where(AuditEvent.movement_id == m.id, AuditEvent.action.startswith("stage."))
+            .where(
+                AuditEvent.movement_id == m.id,
+                col(AuditEvent.action).startswith("step.")
+                | (AuditEvent.action == "stage.requested"),
+            )
             .order_by(col(AuditEvent.id).desc())
             .limit(8)
         ).all()
@@ -134,28 +145,24 @@ def dashboard(code: str, request: Request):
             )
         ).all()
     return render(
-        request, "admin/dashboard.html", st=st, m=m, periods=periods, progress_rows=rows,
+        request, "admin/dashboard.html", st=st, m=m, periods=periods,
+        progress_rows=progress_rows(on_targets),
         criteria_tables=tables,
-        reported=reported, units=units, failures=failures, stages=stage_defs_for(len(periods)),
-        suggested=_suggested(m, stage_defs_for(len(periods))), stage_log=stage_log,
-        stage_labels={st.value: stage_label(st, len(periods)) for st in Stage},
+        reported=on_targets.reported, units=units, failures=failures,
+        stages=stage_defs_for(len(periods)),
+        suggested=offered[0].name if offered else None, stage_log=stage_log,
+        state_labels={x.value: state_label(x, len(periods)) for x in State},
         deadline_kinds={k: v for k, v in DEADLINE_LABELS.items()
                         if len(periods) > 1 or k != "period_2_report"},
         step_labels={n: step_label(n, len(periods)) for n in STEP_LABELS},
     )  # fmt: skip
 
 
-def _suggested(m: Movement, defs: list) -> str | None:
-    """The stage that takes the movement's next step, among those it has: preselected."""
-    nxt = {s.name for s in steps_from(m.stage)}
-    return next((d.name for d in defs if d.steps[0] in nxt), None)
-
-
 @router.get("/m/{code}/chart/targets.png")
 def chart_targets(code: str):
     with session_scope() as s:
         m = find_movement(s, code)
-        _rows, chart, _n = progress(s, m, _last_period(s, m))
+        chart = progress_figure(target_progress(s, m, _last_period(s, m)))
     png = chart.png if chart is not None else charts.empty_chart("Chưa có chỉ tiêu")
     return Response(png, media_type="image/png")
 
@@ -168,14 +175,13 @@ def chart_units(code: str):
     return Response(charts.units_chart(rows), media_type="image/png")
 
 
-def _refuse_if_early(s, m: Movement, step: str) -> None:
-    """A stage asked for before its turn is refused now, with the lifecycle's reason, rather
-    than in a background run nobody watches. A stage already passed may be run again: its
-    flow finishes what a crash left undone and changes nothing else."""
-    order = list(Stage)
-    sources = [st.source for st in STEPS if st.name == step]
-    if sources and order.index(Stage(m.stage)) < min(order.index(x) for x in sources):
-        check(s, m, step)  # raises TransitionRefused saying why
+def _refuse_if_early(s, m: Movement, sdef: StageDef) -> None:
+    """A stage asked for before its turn (or one this movement does not have) is refused now,
+    with the lifecycle's reason, rather than in a background run nobody watches. A stage
+    already passed may be run again: its flow finishes what a crash left undone and changes
+    nothing else."""
+    if turn(sdef, m.state, period_count(s, m)) in (None, Turn.EARLY):
+        check(s, m, sdef.step_names[0])  # raises TransitionRefused saying why
 
 
 @router.post("/m/{code}/stage")
@@ -186,7 +192,7 @@ def trigger_stage(
     sdef = stage_def(stage)
     with session_scope() as s:
         m = find_movement(s, code)
-        _refuse_if_early(s, m, sdef.steps[0])
+        _refuse_if_early(s, m, sdef)
         audit(s, actor=user.username, movement_id=m.id, entity="movement", entity_id=m.id,
               action="stage.requested", data={"stage": sdef.name})  # fmt: skip
     stage_starter(request)(code, sdef.name, actor=user.username)

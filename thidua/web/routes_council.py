@@ -22,12 +22,12 @@ from models import (
 from models.base import saved_id
 from models.db import session_scope
 from thidua import ballots, council, exceptions
+from thidua.council import current_meeting
 from thidua.documents import list_in_order
 from thidua.errors import InvalidInput, Problem, ThiduaError
 from thidua.history import history_for
-from thidua.lifecycle import audit, movement_stage_label
+from thidua.lifecycle import audit, movement_state_label
 from thidua.rules.engine import check_all, rule_set_for
-from thidua.stagework import current_meeting
 from thidua.web.deps import (
     Forbidden,
     FormId,
@@ -49,7 +49,7 @@ def council_home(request: Request, user: User = Depends(council_user)):
         rows = []
         for m in s.exec(select(Movement).order_by(col(Movement.year).desc())):
             meeting = current_meeting(s, m)
-            rows.append((m, movement_stage_label(s, m), meeting))
+            rows.append((m, movement_state_label(s, m), meeting))
     return render(request, "council/home.html", rows=rows)
 
 

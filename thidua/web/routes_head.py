@@ -10,7 +10,7 @@ from models import Decision, DecisionItem, IssuedDocument, Movement
 from models.db import session_scope
 from thidua import council
 from thidua.errors import NotFound
-from thidua.lifecycle import movement_stage_label
+from thidua.lifecycle import movement_state_label
 from thidua.web.deps import DbId, User, find_movement, flash, head_user, render, stage_starter
 from thidua.web.routes_admin_work import document_file
 
@@ -32,7 +32,7 @@ def head_home(request: Request, user: User = Depends(head_user)):
                 for d in decisions
             }
             docs = {d.id: s.get(IssuedDocument, d.document_id) for d in decisions if d.document_id}
-            rows.append((m, movement_stage_label(s, m), decisions, items, docs))
+            rows.append((m, movement_state_label(s, m), decisions, items, docs))
     return render(request, "head/home.html", rows=rows)
 
 

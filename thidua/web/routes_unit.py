@@ -29,7 +29,7 @@ from thidua import scoring, submissions, vn
 from thidua.documents.context_common import growth_text, target_value
 from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem
-from thidua.lifecycle import Stage, movement_stage_label, period_phrase
+from thidua.lifecycle import State, movement_state_label, period_phrase
 from thidua.obligations import outstanding
 from thidua.rules.engine import rule_set_for
 from thidua.web.deps import (
@@ -63,7 +63,7 @@ def unit_home(request: Request, user: User = Depends(unit_user)):
             .order_by(col(Movement.year).desc())
         ).all()
         rows = [
-            (m, movement_stage_label(s, m), *_due_and_returned(s, m, user.own_unit_id))
+            (m, movement_state_label(s, m), *_due_and_returned(s, m, user.own_unit_id))
             for m in movements
         ]
     return render(request, "unit/home.html", rows=rows)
@@ -133,11 +133,11 @@ def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
             )
         ).first()
     return render(
-        request, "unit/movement.html", m=movement, stage=Stage(movement.stage), owed=owed,
+        request, "unit/movement.html", m=movement, state=State(movement.state), owed=owed,
         returned_reports=returned_reports, returned_noms=returned_noms, titles=rs.titles,
         registrations=registrations, periods=periods, reports=reports, nominations=nominations,
         people=people, names=names, subjects=subjects, scored=scored is not None,
-        can_register=Stage(movement.stage) in submissions.REGISTRATION_STAGES,
+        can_register=State(movement.state) in submissions.REGISTRATION_STATES,
     )  # fmt: skip
 
 
@@ -216,7 +216,7 @@ def report_form(code: str, number: DbId, request: Request, user: User = Depends(
         request, "unit/report.html", m=movement, period=period, targets=targets, report=report,
         values=values, planned={t.id: target_value(t) for t in targets}, phrase=phrase,
         growth={t.id: growth_text(t) for t in targets},
-        is_open=Stage(movement.stage) in submissions.REPORT_STAGES.get(number, ()),
+        is_open=State(movement.state) in submissions.REPORT_STATES.get(number, ()),
     )  # fmt: skip
 
 
