@@ -22,7 +22,7 @@ def _actions(session: Session) -> list[str]:
 
 def test_registrations_in_bulk_are_the_one_by_one_ones(session: Session) -> None:
     _, units = make_units(session, 3)
-    m = make_movement(session, units=units, stage="registration")
+    m = make_movement(session, units=units, state="registration")
     person = make_person(session, units[0], [])
     items = [
         {"unit_id": units[0].id, "titles": ["TTLDTT"], "actor": "unit:0"},
@@ -44,7 +44,7 @@ def test_registrations_in_bulk_are_the_one_by_one_ones(session: Session) -> None
 
 def test_a_bad_registration_in_the_list_writes_none(session: Session) -> None:
     _, units = make_units(session, 2)
-    m = make_movement(session, units=units[:1], stage="registration")
+    m = make_movement(session, units=units[:1], state="registration")
     session.commit()
     with pytest.raises(InvalidInput) as e:
         submissions.register_many(
@@ -59,7 +59,7 @@ def test_a_bad_registration_in_the_list_writes_none(session: Session) -> None:
     }
     session.rollback()
     assert session.exec(select(Registration)).all() == []
-    late = make_movement(session, units=units, stage="final_tallied")
+    late = make_movement(session, units=units, state="final_tallied")
     with pytest.raises(ThiduaError, match="Đăng ký thi đua"):
         submissions.register_many(
             session, movement=late, actor="vp", items=[{"unit_id": units[0].id, "titles": ["X"]}]
@@ -68,7 +68,7 @@ def test_a_bad_registration_in_the_list_writes_none(session: Session) -> None:
 
 def test_period_reports_in_bulk_check_every_report_then_write_all(session: Session) -> None:
     _, units = make_units(session, 3)
-    m = make_movement(session, units=units, stage="period1_open")
+    m = make_movement(session, units=units, state="period1_open")
     session.commit()
     with pytest.raises(InvalidInput) as e:
         submissions.submit_period_reports(
@@ -136,7 +136,7 @@ def test_scores_in_bulk_match_the_one_by_one_sheets(session) -> None:
 
 def test_nominations_in_bulk_keep_the_guards_of_nominate(session: Session) -> None:
     _, units = make_units(session, 2)
-    m = make_movement(session, units=units, stage="proposals")
+    m = make_movement(session, units=units, state="proposals")
     a, b = make_person(session, units[0], []), make_person(session, units[1], [])
     dossiers.nominate(session, movement=m, unit_id=units[0].id, person_id=a.id, title="LDTT",
                       actor="u")  # fmt: skip
@@ -170,6 +170,6 @@ def test_nominations_in_bulk_keep_the_guards_of_nominate(session: Session) -> No
         (f"unit:{units[1].id}", "TTLDTT", "submitted", "u"),
     ]
     assert _actions(session) == ["nomination.submitted"] * 3
-    closed = make_movement(session, units=units, stage="registration")
+    closed = make_movement(session, units=units, state="registration")
     with pytest.raises(ThiduaError, match="Chưa nhận hồ sơ"):
         dossiers.nominate_many(session, movement=closed, items=good, actor="u")
