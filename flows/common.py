@@ -224,6 +224,29 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
         outcome.lines += [f"Không gửi được: {f}" for f in total.permanent_failures[:50]]
 
 
+def pdf(outcome: Outcome, refs: list) -> None:
+    """PDF copies of the stage's signed documents, after they are issued: a step of its own,
+    retried once, that never fails the stage; what still waits is counted and said, for
+    `thidua documents pdf` or a later run."""
+    from flows.tasks import convert_to_pdf
+    from thidua.stagework import pdf_pending
+
+    ids = [r.id for r in refs]
+    state = convert_to_pdf(outcome.movement, ids, return_state=True)
+    if state.is_completed():
+        made = state.result()
+        if made:
+            outcome.counts["bản PDF"] = outcome.counts.get("bản PDF", 0) + made
+        return
+    waiting = pdf_pending(outcome.movement, ids)
+    if waiting:
+        outcome.counts["văn bản chờ tạo PDF"] = len(waiting)
+        outcome.lines.append(
+            f"Chưa tạo được bản PDF của {len(waiting)} văn bản ({state.message}); văn bản .docx "
+            f"đã ban hành. Tạo sau bằng lệnh: thidua documents pdf {outcome.movement}"
+        )
+
+
 def documents_line(outcome: Outcome, refs: list) -> None:
     outcome.lines += [f"Văn bản: {r.line()}" for r in refs]
     outcome.counts["văn bản"] = outcome.counts.get("văn bản", 0) + len(refs)

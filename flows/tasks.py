@@ -44,7 +44,10 @@ draft_decisions = _task(stagework.draft_decisions, name="draft-decision-and-prop
 build_approval_requests = _task(stagework.approval_requests, name="build-approval-requests")
 issue_certificates = _task(stagework.certificates, name="issue-certificates")
 build_decision_notices = _task(stagework.decision_announcements, name="build-decision-notices")
-convert_to_pdf = _task(stagework.to_pdf, name="convert-to-pdf")
+# LibreOffice on a busy machine may run past a batch's time: once more, a little later.
+convert_to_pdf = task(
+    name="convert-to-pdf", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30
+)(stagework.to_pdf)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[5, 30, 120], name="send-batch")

@@ -16,7 +16,7 @@ from models.base import saved_id, utcnow
 from thidua import ballots, exceptions
 from thidua.authority import Authority, authority_of
 from thidua.documents.context_common import title_name
-from thidua.dossiers import set_outcome
+from thidua.dossiers import set_outcome, set_outcomes
 from thidua.errors import NotFound, ThiduaError
 from thidua.history import AwardItem, record_awards
 from thidua.lifecycle import audit
@@ -42,18 +42,10 @@ def draft_decisions(
     ).all()
     # The council's count first: what it did not pass is rejected and so counts towards no
     # ratio or quota in the check that follows.
-    passed: list[Nomination] = []
-    for n in nominations:
-        if results[saved_id(n)].passed:
-            passed.append(n)
-        else:
-            set_outcome(
-                session,
-                nomination=n,
-                status="rejected",
-                actor=actor,
-                reason=ballots.outcome_reason(results[saved_id(n)]),
-            )
+    passed = [n for n in nominations if results[saved_id(n)].passed]
+    lost = [n for n in nominations if not results[saved_id(n)].passed]
+    why = {saved_id(n): ballots.outcome_reason(results[saved_id(n)]) for n in lost}
+    set_outcomes(session, lost, "rejected", actor=actor, reasons=why)
     refused = _recheck(session, movement, rule_set, passed, actor=actor)
     own: list[Nomination] = []
     upward: list[Nomination] = []
@@ -61,7 +53,7 @@ def draft_decisions(
         if n.id in refused:
             continue
         (own if _decided_here(authority, n.title) else upward).append(n)
-        set_outcome(session, nomination=n, status="accepted", actor=actor)
+    set_outcomes(session, [n for n in passed if n.id not in refused], "accepted", actor=actor)
     made = []
     if own:
         made.append(_decision(session, movement, "decision", own, rule_set, authority.head_title))
@@ -159,14 +151,25 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
     movement = session.get_one(Movement, decision.movement_id)
     price_decision(session, decision, rule_set_for(movement))  # base salary of the signing date
     if decision.kind == "decision":
-        items = session.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id))
-        awards = []
-        for item in items:
-            n = session.get_one(Nomination, item.nomination_id)
-            set_outcome(session, nomination=n, status="awarded", actor=actor)
-            awards.append(
-                AwardItem(n.subject_key, movement.year, n.title, f"decision:{decision.id}")
+        ids = list(
+            session.exec(
+                select(DecisionItem.nomination_id).where(DecisionItem.decision_id == decision.id)
             )
+        )
+        nominations: dict[int, Nomination] = {}
+        for i in range(0, len(ids), 900):  # one query a chunk, not one a decision item
+            nominations.update(
+                (saved_id(n), n)
+                for n in session.exec(
+                    select(Nomination).where(col(Nomination.id).in_(ids[i : i + 900]))
+                )
+            )
+        awarded = [nominations[nid] for nid in ids]
+        set_outcomes(session, awarded, "awarded", actor=actor)
+        awards = [
+            AwardItem(n.subject_key, movement.year, n.title, f"decision:{decision.id}")
+            for n in awarded
+        ]
         record_awards(session, awards)
     audit(session, actor=actor, movement_id=decision.movement_id, entity="decision",
           entity_id=decision.id, action=f"{decision.kind}.approved")  # fmt: skip

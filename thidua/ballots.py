@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import CursorResult, delete, func, update
+from sqlalchemy import CursorResult, delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -337,16 +337,18 @@ def cast_ballot_paper(
     if voted:
         session.rollback()
         raise already(voted[0])
-    for nomination_id in picked:
-        session.add(
-            VoteReceipt(
-                meeting_id=saved_id(meeting),
-                nomination_id=nomination_id,
-                member_id=saved_id(member),
-            )
+    try:  # one executemany: a paper lists thousands of nominations in a province
+        session.execute(
+            insert(VoteReceipt),
+            [
+                {
+                    "meeting_id": saved_id(meeting),
+                    "nomination_id": nid,
+                    "member_id": saved_id(member),
+                }
+                for nid in picked
+            ],
         )
-    try:
-        session.flush()
     except IntegrityError:
         session.rollback()
         raise already(next(iter(picked))) from None

@@ -85,6 +85,18 @@ def due_dates(session: Session, movement: Movement) -> dict[str, date]:
     return due
 
 
+def open_due_dates(session: Session, movement: Movement) -> dict[str, date]:
+    """The due date of each obligation open in the movement's current stage (whoever still
+    owes it): what the reminder policy needs to know whether anything can be due today."""
+    periods = session.exec(select(Period).where(Period.movement_id == movement.id)).all()
+    state = State(movement.state)
+    kinds = [k for k, states in _windows(list(periods)).items() if state in states]
+    if not kinds:
+        return {}
+    due = due_dates(session, movement)
+    return {k: due[k] for k in kinds}
+
+
 def outstanding(session: Session, movement: Movement, on: date | None = None) -> list[Owed]:
     """Every (unit, obligation) still open in the movement's current state.
 

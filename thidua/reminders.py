@@ -21,10 +21,10 @@ reminders fall on the working days ahead of it, its overdue ones on the working 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models import Movement, Person
-from models.base import saved_id
+from models import Movement
+from thidua.announce import unit_people
 from thidua.holidays_vn import (
     WorkCalendar,
     add_working_days,
@@ -106,23 +106,9 @@ def latest_reminder(
     return None
 
 
-def _people(session: Session, unit_ids: set[int], role: str) -> dict[int, list[Person]]:
-    out: dict[int, list[Person]] = {}
-    if not unit_ids:
-        return out
-    for p in session.exec(
-        select(Person)
-        .where(col(Person.unit_id).in_(unit_ids), Person.active)
-        .order_by(col(Person.id))
-    ):
-        if role in (p.roles or []):
-            out.setdefault(p.unit_id, []).append(p)
-    return out
-
-
 def due_reminders(session: Session, movement: Movement, now: datetime) -> list[OutgoingMessage]:
     """Every reminder and escalation due at `now` (a sweep calls this, then deliver())."""
-    from thidua.obligations import Owed, outstanding
+    from thidua.obligations import Owed, open_due_dates, outstanding
 
     local = now.astimezone(TZ)
     today = local.date()
@@ -130,12 +116,17 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
     if quiet.is_quiet(local) or not cal.is_working_day(today):
         return []
     policy = Policy.of(movement)
-    owed = outstanding(session, movement, today)
     # many units share a due date: each date's reminder once; people only for units with news
     latest: dict[date, tuple[tuple[str, str, int] | None, int]] = {}
-    for due_on in {o.due_on for o in owed}:
+    for due_on in set(open_due_dates(session, movement).values()):
         late = working_days_between(due_on, today, cal) if today > due_on else 0
         latest[due_on] = (latest_reminder(policy, due_on, today, cal), late)
+    if not any(
+        reminder is not None or (policy.escalate_after and late >= policy.escalate_after)
+        for reminder, late in latest.values()
+    ):
+        return []  # most days of the year: nothing can be due, so who owes what is not read
+    owed = outstanding(session, movement, today)
 
     def news(o: "Owed") -> bool:
         reminder, late = latest[o.due_on]
@@ -143,7 +134,8 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
 
     owed = [o for o in owed if news(o)]
     units = {o.unit_id for o in owed}
-    focal, heads = _people(session, units, FOCAL_POINT), _people(session, units, UNIT_HEAD)
+    focal = unit_people(session, units, FOCAL_POINT)
+    heads = unit_people(session, units, UNIT_HEAD)
     out: list[OutgoingMessage] = []
     for o in owed:
         ctx = {
@@ -166,12 +158,9 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
             kind = TEMPLATE_FOR.get(o.kind, "registration_reminder")
             # a unit without a focal point is not left unreminded: its head gets it
             to = focal.get(o.unit_id) or heads.get(o.unit_id, [])
-            out += [OutgoingMessage(event, kind, saved_id(p), c) for p in to]
+            out += [OutgoingMessage(event, kind, p.id, c) for p in to]
         if policy.escalate_after and late >= policy.escalate_after:
             c = {**ctx, "phase": "overdue", "days_overdue": late}
             event = f"escalation:{o.kind}:{o.due_on.isoformat()}"
-            out += [
-                OutgoingMessage(event, "escalation", saved_id(p), c)
-                for p in heads.get(o.unit_id, [])
-            ]
+            out += [OutgoingMessage(event, "escalation", p.id, c) for p in heads.get(o.unit_id, [])]
     return out

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -22,6 +23,9 @@ from sqlmodel import col, select
 from thidua import clock
 from thidua.holidays_vn import add_working_days, work_calendar
 from thidua.lifecycle import StartStage
+
+if TYPE_CHECKING:
+    from thidua.sweep import SweepResult
 
 SWEEP_AT, OFFICE_AT, PEOPLE_AT = time(7, 0), time(8, 0), time(9, 30)
 
@@ -120,10 +124,12 @@ def replay(
     until: date | None = None,
     say: Callable[[str], None] = print,
     stage: Callable[[str], str] | None = None,
+    sweep: Callable[[str], "SweepResult"] | None = None,
 ) -> Replay:
     """Run the movement day by day until it closes, the year ends or `until`. The sweep's due
     stages start through `start_stage`; `stage(name)` runs an office stage and returns its
-    status line (the demo times it), by default through `start_stage` too."""
+    status line (the demo times it), by default through `start_stage` too; `sweep(code)` runs
+    the day's sweep and returns its SweepResult (a benchmark times it)."""
     from thidua.lifecycle import State, stage_def
     from thidua.sweep import sweep_movement
 
@@ -135,7 +141,11 @@ def replay(
         started = start_stage(code, name, actor="admin")
         return started.status if started is not None else "scheduled"  # None: it runs on
 
+    def daily_sweep(code: str) -> "SweepResult":
+        return sweep_movement(code, actor="sweep", start_stage=start_stage)
+
     run = stage or office_stage
+    sweep = sweep or daily_sweep
     from thidua.obligations import KIND_LABELS
 
     out = Replay()
@@ -149,7 +159,7 @@ def replay(
             continue
         d = Day(day)
         clock.set_clock(datetime.combine(day, SWEEP_AT), data_dir)
-        swept = sweep_movement(code, actor="sweep", start_stage=start_stage)
+        swept = sweep(code)
         d.parts += [
             f"tự động: {stage_def(r.stage).label} ({STATUS.get(r.status, r.status)})"
             for r in swept.stages

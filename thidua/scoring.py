@@ -25,7 +25,7 @@ from models import (
     Score,
     Unit,
 )
-from models.base import saved_id, utcnow
+from models.base import id_col, saved_id, utcnow
 from thidua.errors import InvalidInput, NotFound, Problems, ThiduaError
 from thidua.lifecycle import audit
 from thidua.results import BlockRanking, UnitRank
@@ -106,6 +106,42 @@ def criteria_for(session: Session, movement_id: int, block_id: int | None) -> li
     )
 
 
+def _checked_points(
+    criteria: dict[str, Criterion], points: Mapping[str, Decimal | str], problems: Problems
+) -> dict[str, Decimal]:
+    """The points by criterion code, each checked against 0 ≤ points ≤ maximum with at most
+    two decimals; what is wrong goes into `problems`."""
+    values: dict[str, Decimal] = {}
+    for code, raw in points.items():
+        code = nfc(str(code))
+        field = f"tiêu chí {code}"
+        crit = criteria.get(code)
+        if crit is None:
+            problems.add(field, "không có trong bảng tiêu chí của khối")
+            continue
+        try:
+            if not isinstance(raw, Decimal) and not str(raw).isascii():
+                raise InvalidOperation  # "١٢" and "²" are digits to Decimal, not points here
+            value = raw if isinstance(raw, Decimal) else Decimal(str(raw).replace(",", "."))
+        except InvalidOperation:
+            problems.add(field, f"'{raw}' không phải là số điểm")
+            continue
+        # The range first: quantizing a 30-digit number overflows the decimal context.
+        if not value.is_finite() or value < 0 or value > crit.max_points:
+            shown = number(value, 2) if value.is_finite() and value < 10**12 else str(raw)[:20]
+            problems.add(
+                field,
+                f"điểm {shown} phải từ 0 đến "
+                f"{number(crit.max_points, 2)} (điểm tối đa của tiêu chí «{crit.text}»)",
+            )
+            continue
+        if value != value.quantize(Decimal("0.01")):
+            problems.add(field, f"điểm {raw} có quá 2 chữ số thập phân")
+            continue
+        values[code] = value
+    return values
+
+
 def submit_scores(
     session: Session,
     *,
@@ -138,34 +174,7 @@ def submit_scores(
         raise InvalidInput(
             f"Chưa có bảng tiêu chí chấm điểm cho khối thi đua của đơn vị {unit.name}"
         )
-    values: dict[str, Decimal] = {}
-    for code, raw in points.items():
-        code = nfc(str(code))
-        field = f"tiêu chí {code}"
-        crit = criteria.get(code)
-        if crit is None:
-            problems.add(field, "không có trong bảng tiêu chí của khối")
-            continue
-        try:
-            if not isinstance(raw, Decimal) and not str(raw).isascii():
-                raise InvalidOperation  # "١٢" and "²" are digits to Decimal, not points here
-            value = raw if isinstance(raw, Decimal) else Decimal(str(raw).replace(",", "."))
-        except InvalidOperation:
-            problems.add(field, f"'{raw}' không phải là số điểm")
-            continue
-        # The range first: quantizing a 30-digit number overflows the decimal context.
-        if not value.is_finite() or value < 0 or value > crit.max_points:
-            shown = number(value, 2) if value.is_finite() and value < 10**12 else str(raw)[:20]
-            problems.add(
-                field,
-                f"điểm {shown} phải từ 0 đến "
-                f"{number(crit.max_points, 2)} (điểm tối đa của tiêu chí «{crit.text}»)",
-            )
-            continue
-        if value != value.quantize(Decimal("0.01")):
-            problems.add(field, f"điểm {raw} có quá 2 chữ số thập phân")
-            continue
-        values[code] = value
+    values = _checked_points(criteria, points, problems)
     if not points:
         problems.add("points", "chưa có điểm tiêu chí nào")
     problems.raise_if_any(f"Điểm chấm của đơn vị {unit.name} chưa được ghi")
@@ -220,6 +229,120 @@ def submit_scores(
             f"Điểm của đơn vị {unit.name} vừa được người khác ghi cùng lúc; hãy mở lại và gửi lại"
         ) from None
     return out
+
+
+def submit_scores_many(
+    session: Session,
+    *,
+    movement: Movement,
+    scorer_kind: str,
+    sheets: dict[int, dict[str, Decimal]],
+    actor: str | dict[int, str],
+) -> int:
+    """Many units' sheets from one kind of scorer at once (a block leader's whole block, an
+    import): the same checks as submit_scores for every sheet before anything is written (all
+    or nothing), in a few queries for the whole lot. `actor` may differ per unit. Returns the
+    number of scores written."""
+    problems = Problems()
+    if scorer_kind not in SCORER_KINDS:
+        problems.add("scorer_kind", f"'{scorer_kind}' không có (có: {', '.join(SCORER_KINDS)})")
+        problems.raise_if_any("Điểm chấm chưa được ghi")
+    ids = sorted(sheets)
+    names: dict[int, str] = {}
+    for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        names.update(
+            session.execute(
+                select(id_col(Unit), Unit.name).where(col(Unit.id).in_(ids[i : i + 900]))
+            ).all()
+        )
+    enrolled = dict(
+        session.execute(
+            select(Participant.unit_id, Participant.block_id).where(
+                Participant.movement_id == movement.id
+            )
+        ).all()
+    )
+    standing = dict(session.execute(select(BlockMember.unit_id, BlockMember.block_id)).all())
+    tables = current_tables(session, saved_id(movement))
+    by_table: dict[int, dict[str, Criterion]] = defaultdict(dict)
+    if tables:
+        for c in session.execute(
+            select(Criterion).where(col(Criterion.table_id).in_([t.id for t in tables.values()]))
+        ).scalars():
+            by_table[c.table_id][c.code] = c
+    checked: dict[int, tuple[dict[str, Criterion], dict[str, Decimal]]] = {}
+    for unit_id in ids:
+        if unit_id not in names:
+            problems.add("unit_id", f"không có đơn vị số {unit_id}")
+            continue
+        name = names[unit_id]
+        if enrolled and unit_id not in enrolled:
+            problems.add(name, f"không tham gia phong trào {movement.code}")
+            continue
+        table = table_for(tables, enrolled.get(unit_id) or standing.get(unit_id))
+        criteria = by_table.get(saved_id(table), {}) if table else {}
+        if not criteria:
+            problems.add(name, "chưa có bảng tiêu chí chấm điểm cho khối thi đua của đơn vị")
+            continue
+        mine = Problems()
+        values = _checked_points(criteria, sheets[unit_id], mine)
+        if not sheets[unit_id]:
+            mine.add("points", "chưa có điểm tiêu chí nào")
+        for p in mine.items:
+            problems.add(f"{name}: {p.field}", p.reason, p.where)
+        checked[unit_id] = (criteria, values)
+    problems.raise_if_any("Điểm chấm chưa được ghi (không đơn vị nào)")
+
+    existing: dict[tuple[int, int], Score] = {}
+    for i in range(0, len(ids), 900):
+        for row in session.execute(
+            select(Score).where(
+                Score.movement_id == movement.id,
+                Score.scorer_kind == scorer_kind,
+                col(Score.unit_id).in_(ids[i : i + 900]),
+            )
+        ).scalars():
+            existing[(row.unit_id, row.criterion_id)] = row
+    written = 0
+    for unit_id in ids:
+        criteria, values = checked[unit_id]
+        who = actor.get(unit_id, "") if isinstance(actor, dict) else actor
+        before = {}
+        for code, value in values.items():
+            crit = criteria[code]
+            row = existing.get((unit_id, saved_id(crit)))
+            if row is None:
+                session.add(
+                    Score(
+                        movement_id=saved_id(movement),
+                        unit_id=unit_id,
+                        criterion_id=saved_id(crit),
+                        scorer_kind=scorer_kind,
+                        points=value,
+                        scored_by=who,
+                    )
+                )
+            else:
+                before[code] = str(row.points)
+                row.points, row.scored_by, row.updated_at = value, who, utcnow()
+            written += 1
+        audit(
+            session,
+            actor=who,
+            movement_id=movement.id,
+            entity="score",
+            entity_id=unit_id,
+            action=f"score.{scorer_kind}",
+            data={"points": {c: str(v) for c, v in values.items()}, "before": before},
+        )
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ThiduaError(
+            "Điểm chấm vừa được người khác ghi cùng lúc; hãy mở lại và gửi lại"
+        ) from None
+    return written
 
 
 def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:

@@ -18,12 +18,12 @@ from models import (
     Nomination,
     Period,
     PeriodReport,
-    Person,
 )
 from models.base import id_col, saved_id
 from models.db import session_scope
 from thidua import announce, documents
 from thidua.council import current_meeting, held_meeting
+from thidua.errors import ThiduaError
 from thidua.lifecycle import period_phrase
 from thidua.movements import find_movement
 from thidua.notify import OutgoingMessage
@@ -253,18 +253,14 @@ def return_failing(code: str, *, actor: str) -> tuple[list[str], list[OutgoingMe
         ]
         names = exceptions.subject_names(s, noms)
         rs = rule_set_for(m)
+        focal_points = announce.unit_people(s, {n.unit_id for n in noms}, "focal_point")
         lines, messages = [], []
         for n in noms:
             reason = exceptions.refusal(gaps[saved_id(n)])
             dossiers.return_dossier(s, nomination=n, reason=reason, actor=actor)
             lines.append(f"Trả lại hồ sơ {names[saved_id(n)]} — {rs.title_name(n.title)}: {reason}")
-            focal = [
-                p
-                for p in s.exec(select(Person).where(Person.unit_id == n.unit_id, Person.active))
-                if "focal_point" in (p.roles or [])
-            ]
             messages += announce.to_people(
-                focal,
+                focal_points.get(n.unit_id, []),
                 event=f"nomination:{n.id}:returned:appraisal",
                 kind="dossier_returned",
                 context={
@@ -433,11 +429,27 @@ def decision_items(s: Session, decision: Decision) -> list:
     return list(s.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id)))
 
 
-def to_pdf(doc_ids: list[int]) -> int:
-    """PDF beside each given document (one LibreOffice run for the batch); 0 without it."""
-    if not doc_ids or not get_settings().pdf:
+class PdfPending(ThiduaError):
+    """Some documents are still without their PDF (the step is retried, then reported)."""
+
+
+def to_pdf(code: str, doc_ids: list[int]) -> int:
+    """PDF beside each given signed document that has none, in batches (thidua.documents.pdf);
+    returns how many were made. Raises PdfPending, naming what still waits, when a batch
+    failed: the Prefect task retries, the stage reports it and stays done. Nothing without
+    LibreOffice or with THIDUA_PDF=false."""
+    if not doc_ids or not get_settings().pdf or documents.pdf.soffice() is None:
         return 0
+    report = documents.pdf.convert_missing(code, doc_ids)
+    if report.pending:
+        raise PdfPending(report.line())
+    return report.converted
+
+
+def pdf_pending(code: str, doc_ids: list[int]) -> list[str]:
+    """The titles of the given signed documents still without a PDF."""
+    if not doc_ids or not get_settings().pdf or documents.pdf.soffice() is None:
+        return []
     with session_scope() as s:
-        docs = list(s.exec(select(IssuedDocument).where(col(IssuedDocument.id).in_(doc_ids))))
-        documents.convert_to_pdf(docs)
-        return sum(1 for d in docs if d.pdf_path)
+        movement_id = saved_id(find_movement(s, code))
+        return [d.title for d in documents.pdf.missing(s, movement_id, doc_ids)]

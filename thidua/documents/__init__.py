@@ -16,6 +16,7 @@ _WHERE = {
     "unit_report_contexts": "context",
     "achievement_kind": "context_awards",
     "achievement_report_context": "context_awards",
+    "achievement_report_contexts": "context_awards",
     "list_in_order": "context_awards",
     "list_order": "context_awards",
     "minutes_context": "context_awards",
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from thidua.documents.context_awards import (
         achievement_kind,
         achievement_report_context,
+        achievement_report_contexts,
         list_in_order,
         list_order,
         minutes_context,
@@ -125,12 +127,13 @@ def issue_achievement_reports(
 ) -> "list[IssuedDocument]":
     """The achievement report of every nominee, batched per form (individual, collective);
     keyed "nomination:<id>", returned in the order of nominations."""
-    from thidua.documents.context_awards import achievement_kind, achievement_report_context
+    from thidua.documents.context_awards import achievement_kind, achievement_report_contexts
     from thidua.documents.store import issue_documents
 
     groups: dict[str, list[tuple[str, dict]]] = {}
-    for n in nominations:
-        ctx = achievement_report_context(session, n)
+    for n, ctx in zip(
+        nominations, achievement_report_contexts(session, movement, nominations), strict=True
+    ):
         groups.setdefault(achievement_kind(n), []).append((f"nomination:{n.id}", ctx))
     by_key: dict[tuple[str, str], IssuedDocument] = {}
     for kind, items in groups.items():
@@ -146,6 +149,7 @@ __all__ = [
     "Image",
     "achievement_kind",
     "achievement_report_context",
+    "achievement_report_contexts",
     "certificate_contexts",
     "certificates_context",
     "convert_to_pdf",

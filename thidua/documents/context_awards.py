@@ -136,16 +136,51 @@ def achievement_kind(nomination: Nomination) -> str:
 
 def achievement_report_context(session: Session, nomination: Nomination) -> dict[str, Any]:
     movement = session.get_one(Movement, nomination.movement_id)
-    subjects = Subjects(session, [nomination])
+    return achievement_report_contexts(session, movement, [nomination])[0]
+
+
+def achievement_report_contexts(
+    session: Session, movement: Movement, nominations: list[Nomination]
+) -> list[dict[str, Any]]:
+    """The achievement report of each nomination, in order: names, units, past awards and
+    parent units read for the whole batch in a few queries."""
+    subjects = Subjects(session, nominations)
+    keys = [n.subject_key for n in nominations]
+    history: dict[str, list[AwardHistory]] = {k: [] for k in keys}
+    for i in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
+        for h in session.exec(
+            select(AwardHistory)
+            .where(
+                col(AwardHistory.subject_key).in_(keys[i : i + 900]),
+                AwardHistory.year < movement.year,
+            )
+            .order_by(col(AwardHistory.year))
+        ):
+            history[h.subject_key].append(h)
+    parent_ids = {
+        u.parent_id
+        for n in nominations
+        if n.subject_kind == "collective"
+        and (u := subjects.units.get(n.collective_unit_id or n.unit_id)) is not None
+        and u.parent_id
+    }
+    parents = {
+        saved_id(u): u
+        for u in session.exec(select(Unit).where(col(Unit.id).in_(parent_ids or [0])))
+    }
+    return [
+        _achievement(movement, n, subjects, history[n.subject_key], parents) for n in nominations
+    ]
+
+
+def _achievement(
+    movement: Movement,
+    nomination: Nomination,
+    subjects: "Subjects",
+    history: list[AwardHistory],
+    parents: dict[int, Unit],
+) -> dict[str, Any]:
     unit = subjects.units.get(nomination.unit_id)
-    history = session.exec(
-        select(AwardHistory)
-        .where(
-            AwardHistory.subject_key == nomination.subject_key,
-            AwardHistory.year < movement.year,
-        )
-        .order_by(col(AwardHistory.year))
-    ).all()
     name = subjects.name(nomination)
     collective = nomination.subject_kind == "collective"
     ctx = header(
@@ -176,7 +211,7 @@ def achievement_report_context(session: Session, nomination: Nomination) -> dict
         cu = subjects.units.get(nomination.collective_unit_id or nomination.unit_id)
         members = nomination.facts.get("members") or (cu.headcount if cu else None)
         # "Trực thuộc": the collective's parent unit, or the agency itself at the top
-        parent = session.get(Unit, cu.parent_id) if cu and cu.parent_id else None
+        parent = parents.get(cu.parent_id) if cu and cu.parent_id else None
         if cu and unit and cu.id != unit.id:
             parent = unit
         ctx.update(

@@ -25,7 +25,7 @@ from thidua.documents.numbering import format_symbol, series_for, take_numbers
 from thidua.documents.render import CompiledTemplate
 from thidua.documents.templates import check_context, load_template, undefined_name
 from thidua.errors import InvalidInput, Problem, ThiduaError
-from thidua.files import write_whole
+from thidua.files import sweep_folder, write_whole
 from thidua.settings import get_settings
 
 _CHUNK = 500
@@ -125,11 +125,13 @@ def _render(tpl: CompiledTemplate, kind: str, context: dict[str, Any]) -> bytes:
         ) from None
 
 
-def _write_file(rel: str, data: bytes) -> None:
+def _write_file(rel: str, data: bytes, *, swept: bool = False) -> None:
+    """Write one document whole (temp file, then rename); `swept`: the caller already removed
+    what killed writes left in its folder (a batch does it once, not once per file)."""
     from thidua.errors import os_reason
 
     try:
-        write_whole(Path(get_settings().document_dir) / rel, data)
+        write_whole(Path(get_settings().document_dir) / rel, data, swept=swept)
     except OSError as e:
         raise ThiduaError(
             f"Không ghi được văn bản {rel}: {os_reason(e)}. Chưa ghi gì; chạy lại giai đoạn sau "
@@ -142,9 +144,11 @@ def _write_files(session: Session, made: list[tuple[bytes, IssuedDocument]]) -> 
     so does a rollback of the transaction that was to record them (_forget_unrecorded)."""
     store = Path(get_settings().document_dir)
     written: list[Path] = []
+    for folder in {(store / doc.path).parent for _, doc in made}:
+        sweep_folder(folder)
     try:
         for data, doc in made:
-            _write_file(doc.path, data)
+            _write_file(doc.path, data, swept=True)
             written.append(store / doc.path)
     except BaseException:
         for path in written:

@@ -226,6 +226,13 @@ def _items(
             }
         )
 
+    seen: dict[str, bool] = {}
+
+    def is_file(path: str) -> bool:  # a notice's attachment, looked up once for the batch
+        if path not in seen:
+            seen[path] = Path(path).is_file()
+        return seen[path]
+
     def needed(m: OutgoingMessage, channel: str, address: str) -> bool:
         k = known.get((m.event, f"person:{m.person_id}", channel))
         return k is None or (k.status == ledger.FAILED and k.address != address)
@@ -257,7 +264,7 @@ def _items(
             elif needed(m, "email", address):
                 form = render_email(m.kind, ctx)
                 files = [str(p) for p in m.attachments] + form.attachments
-                missing = [f for f in files if not Path(f).is_file()]
+                missing = [f for f in files if not is_file(f)]
                 if missing:
                     raise InvalidInput(
                         "Không tìm thấy file đính kèm thông báo",
