@@ -142,7 +142,7 @@ def test_launch_killed_ten_times_during_its_fan_out(
     _all_sent_once_at_most_dupes(db_url, sink, KILLS)
     with Session(engine_for(db_url)) as s:  # every unit head and focal point, by both channels
         m = s.exec(select(Movement).where(Movement.code == code)).one()
-        told = participant_people(s, m, {"unit_head", "focal_point"})
+        told = [s.get(Person, r.id) for r in participant_people(s, m, {"unit_head", "focal_point"})]
         zalo = s.exec(select(Notification.id).where(Notification.channel == "zalo")).all()
     assert set(_emailed(sink)) == {p.email for p in told} and len(told) > 2 * KILLS
     outbox = {int(f.name.split("-")[1]) for f in (data / "outbox").glob("*-zalo.json")}
