@@ -22,7 +22,6 @@ from models import (
 from models.base import id_col, saved_id
 from models.db import session_scope
 from thidua import announce, documents
-from thidua.council import current_meeting, held_meeting
 from thidua.errors import ThiduaError
 from thidua.lifecycle import period_phrase
 from thidua.movements import find_movement
@@ -310,6 +309,7 @@ def achievement_reports(code: str, nomination_ids: list[int]) -> list[DocRef]:
 def open_council(code: str, *, actor: str, vote_days: int) -> int:
     """Open the council's sitting (once) with its vote deadline at 17:00, `vote_days` away."""
     from thidua import ballots
+    from thidua.council import current_meeting
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -345,6 +345,7 @@ def council_invitations(code: str, meeting_id: int) -> list[OutgoingMessage]:
 def council_minutes(code: str) -> tuple[DocRef, list[str]]:
     """The minutes of the closed sitting, with the count of each nomination."""
     from thidua import ballots
+    from thidua.council import held_meeting
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -368,6 +369,7 @@ def draft_decisions(code: str, *, actor: str) -> list[DocRef]:
     """The decision on what the agency's head may award, and the memo proposing the rest to
     the level above; both drafted for the head's approval."""
     from thidua import awarding
+    from thidua.council import held_meeting
 
     with session_scope() as s:
         m = find_movement(s, code)
