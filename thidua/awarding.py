@@ -19,9 +19,10 @@ from thidua.documents.context_common import title_name
 from thidua.dossiers import set_outcome
 from thidua.errors import NotFound, ThiduaError
 from thidua.history import AwardItem, record_awards
-from thidua.lifecycle import audit
+from thidua.lifecycle import Stage, audit, require_stage
 from thidua.rewards import price_decision
 from thidua.rules import rule_set_for
+from thidua.statuses import MeetingStatus, NominationStatus
 from thidua.vn import today
 
 
@@ -32,7 +33,7 @@ def draft_decisions(
     existing = list(session.exec(select(Decision).where(Decision.movement_id == movement.id)))
     if existing:
         return existing
-    if meeting is None or meeting.status != "closed":
+    if meeting is None or meeting.status != MeetingStatus.CLOSED:
         raise ThiduaError("Hội đồng chưa kết thúc bỏ phiếu: chưa thể dự thảo quyết định.")
     rule_set = rule_set_for(movement)
     authority = authority_of(movement)
@@ -50,7 +51,7 @@ def draft_decisions(
             set_outcome(
                 session,
                 nomination=n,
-                status="rejected",
+                status=NominationStatus.REJECTED,
                 actor=actor,
                 reason=ballots.outcome_reason(results[n.id]),
             )
@@ -61,7 +62,7 @@ def draft_decisions(
         if n.id in refused:
             continue
         (own if _decided_here(authority, n.title) else upward).append(n)
-        set_outcome(session, nomination=n, status="accepted", actor=actor)
+        set_outcome(session, nomination=n, status=NominationStatus.ACCEPTED, actor=actor)
     made = []
     if own:
         made.append(_decision(session, movement, "decision", own, rule_set, authority.head_title))
@@ -102,7 +103,7 @@ def _recheck(
             set_outcome(
                 session,
                 nomination=remaining.pop(nid),
-                status="rejected",
+                status=NominationStatus.REJECTED,
                 actor=actor,
                 reason="Kiểm tra lại khi dự thảo quyết định: " + exceptions.refusal(failures),
             )
@@ -144,24 +145,27 @@ def _decision(
 
 
 def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decision:
-    """The head approves (signs) a drafted decision or memo. A decision's awards enter the
-    award history; a memo's nominations stay accepted, awaiting the level above."""
+    """The head approves (signs) a drafted decision or memo, once the decision stage has
+    drafted it. A decision's awards enter the award history; a memo's nominations stay
+    accepted, awaiting the level above. Approving an approved one changes nothing."""
     decision = session.get(Decision, decision_id)
     if decision is None:
         raise NotFound(f"Không có quyết định số {decision_id}.")
     if decision.approved_at is not None:
         return decision
+    movement = session.get(Movement, decision.movement_id)
+    what = "tờ trình" if decision.kind == "proposal" else "quyết định khen thưởng"
+    require_stage(session, movement, {Stage.DECIDED}, f"phê duyệt {what} số {decision.id}")
     decision.approved_by, decision.approved_at = actor, utcnow()
     decision.signed_on = decision.signed_on or today()
     session.add(decision)
-    movement = session.get(Movement, decision.movement_id)
     price_decision(session, decision, rule_set_for(movement))  # base salary of the signing date
     if decision.kind == "decision":
         items = session.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id))
         awards = []
         for item in items:
             n = session.get(Nomination, item.nomination_id)
-            set_outcome(session, nomination=n, status="awarded", actor=actor)
+            set_outcome(session, nomination=n, status=NominationStatus.AWARDED, actor=actor)
             awards.append(
                 AwardItem(n.subject_key, movement.year, n.title, f"decision:{decision.id}")
             )

@@ -145,7 +145,7 @@ def replay_people(
     """The movement's year, day by day, with the people doing their part on the days set
     against the deadlines: most units early, two late (so reminders and escalations have
     someone to chase)."""
-    from thidua import council
+    from thidua import council, steps
     from thidua.errors import ThiduaError
     from thidua.replay import plan, replay
     from thidua.triggers import run_in_process
@@ -189,7 +189,7 @@ def replay_people(
         t = time.monotonic()
         ds = council.decisions(code)
         for d in ds:
-            council.approve(code, decision_id=d.id, actor=_chair_code(code))
+            steps.approve(code, actor=_chair_code(code), decision_id=d.id)
         return (
             f"Giám đốc phê duyệt {len(ds)} quyết định, tờ trình; giai đoạn kết thúc tự chạy "
             f"({time.monotonic() - t:.1f} s)"
@@ -391,7 +391,7 @@ def _admin_code(s) -> str:
 def _vote(code: str, rng: random.Random) -> int:
     from models import CouncilMember, Meeting, Nomination, Recusal
     from models.db import session_scope
-    from thidua import council
+    from thidua import steps
     from thidua.ballots import agenda as agenda_of
     from thidua.stagework import current_meeting
     from thidua.status import find_movement
@@ -421,7 +421,7 @@ def _vote(code: str, rng: random.Random) -> int:
             for nid in agenda
             if (pid, nid) not in recused  # nobody votes on his own dossier
         }
-        council.vote(code, member_person_id=pid, choices=paper)
+        steps.vote(code, actor=f"person:{pid}", choices=paper)
     return len(members)
 
 

@@ -287,6 +287,21 @@ def period_phrase(session: Session, movement: Movement, number: int) -> str:
     return name or f"Đợt {number}"
 
 
+def require_stage(
+    session: Session, movement: Movement, allowed: set[Stage] | frozenset[Stage], what: str
+) -> None:
+    """TransitionRefused naming the stage the movement is in and those in which `what` (a step
+    as a user says it: "nộp báo cáo Đợt 1") is taken, unless it is in one of them."""
+    if Stage(movement.stage) not in allowed:
+        n = period_count(session, movement)  # a one-period movement names no "Đợt 1"
+        names = ", ".join(stage_label(s, n) for s in sorted(allowed, key=list(Stage).index))
+        raise TransitionRefused(
+            f"Không thể {what} lúc này: phong trào đang ở giai đoạn "
+            f"'{stage_label(movement.stage, n)}' "
+            f"(chỉ nhận trong giai đoạn: {names})."
+        )
+
+
 def replay(events: list[AuditEvent]) -> Stage:
     """The stage a movement is in according to its audit trail alone."""
     stage = Stage.DRAFT
@@ -325,4 +340,7 @@ def audit(
         data=data or {},
     )
     link(session, event)  # the hash chain: see thidua.auditchain
+    # A step changed something iff it audited it: thidua.steps reads this count to say "done
+    # before, nothing changed" when a step is repeated.
+    session.info["audited"] = session.info.get("audited", 0) + 1
     return event

@@ -51,16 +51,20 @@ class Owed:
 
 def _windows(periods: list[Period]) -> dict[str, set[Stage]]:
     """The stages in which each obligation is open (can be fulfilled and is urged)."""
+    from thidua.dossiers import NOMINATION_STAGES
+    from thidua.submissions import REGISTRATION_STAGES, REPORT_STAGES
+
+    # Scores are taken from Đợt 1 on (thidua.scoring), but urged only in the last period.
     last_open = Stage.PERIOD2_OPEN if len(periods) >= 2 else Stage.PERIOD1_OPEN
     last_closed = Stage.PERIOD2_CLOSED if len(periods) >= 2 else Stage.PERIOD1_CLOSED
-    windows = {
-        "registration": {Stage.REGISTRATION, Stage.PERIOD1_OPEN},
-        "period_1_report": {Stage.PERIOD1_OPEN, Stage.PERIOD1_CLOSED},
+    windows = {  # registrations, reports and nominations: the stages the step is taken in
+        "registration": set(REGISTRATION_STAGES),
+        "period_1_report": set(REPORT_STAGES[1]),
         "self_score": {last_open, last_closed},
-        "nominations": {Stage.FINAL_TALLIED, Stage.PROPOSALS},
+        "nominations": set(NOMINATION_STAGES),
     }
     if len(periods) >= 2:
-        windows["period_2_report"] = {Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED}
+        windows["period_2_report"] = set(REPORT_STAGES[2])
     return windows
 
 

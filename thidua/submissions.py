@@ -1,22 +1,27 @@
-"""What units submit: registrations and period reports. Plain domain calls — instant, audited,
-no Prefect run. The portal, the CLI and the demo all come through here."""
+"""What units submit: registrations and period reports, and the office returning a report.
+Plain domain calls in the caller's transaction — guarded by the stage, every input checked
+before anything is written, audited when something changed. The steps (thidua.steps) open the
+unit of work and check who acts; the portal, the CLI, the workbook import and the demo all come
+through here."""
 
 from collections.abc import Mapping
 from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from models import Movement, Participant, PeriodReport, Registration, Target, TargetResult
+from models import Movement, Participant, PeriodReport, Person, Registration, Target, TargetResult
 from thidua import uploads
-from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
-from thidua.lifecycle import Stage, audit, period_count, period_phrase, stage_label
+from thidua.dossiers import subtree
+from thidua.errors import InvalidInput, NotFound, Problem, Problems
+from thidua.lifecycle import Stage, audit, period_phrase, require_stage
+from thidua.rules.engine import rule_set_for
+from thidua.statuses import ReportStatus, check_move
 from thidua.vn import nfc, parse_number
-from thidua.vn import number as vn_number
 
-REGISTRATION_STAGES = {Stage.REGISTRATION, Stage.PERIOD1_OPEN}
+REGISTRATION_STAGES = frozenset({Stage.REGISTRATION, Stage.PERIOD1_OPEN})
 REPORT_STAGES = {
-    1: {Stage.PERIOD1_OPEN, Stage.PERIOD1_CLOSED},
-    2: {Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED},
+    1: frozenset({Stage.PERIOD1_OPEN, Stage.PERIOD1_CLOSED}),
+    2: frozenset({Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED}),
 }
 
 
@@ -30,16 +35,6 @@ def require_participant(session: Session, movement: Movement, unit_id: int) -> N
         raise NotFound(f"Đơn vị {unit_id} không tham gia phong trào {movement.code}.")
 
 
-def _require_stage(session: Session, movement: Movement, allowed: set[Stage], what: str) -> None:
-    if Stage(movement.stage) not in allowed:
-        n = period_count(session, movement)  # a one-period movement names no "Đợt 1"
-        names = ", ".join(stage_label(s, n) for s in sorted(allowed, key=list(Stage).index))
-        raise ThiduaError(
-            f"Chưa thể {what}: phong trào đang ở giai đoạn '{stage_label(movement.stage, n)}' "
-            f"(chỉ nhận trong giai đoạn: {names})."
-        )
-
-
 def register(
     session: Session,
     *,
@@ -50,13 +45,30 @@ def register(
     person_id: int | None = None,
     pledge: str | None = None,
 ) -> list[Registration]:
-    """Register a unit (or one of its people) for titles. Registering the same title again
-    changes nothing."""
-    _require_stage(session, movement, REGISTRATION_STAGES, "đăng ký thi đua")
+    """Register a unit (or one of its people, in its own subtree) for titles of the movement's
+    rule set that fit the subject (a collective's titles for a unit, an individual's for a
+    person). Registering the same title again changes nothing."""
+    require_stage(session, movement, REGISTRATION_STAGES, "đăng ký thi đua")
     require_participant(session, movement, unit_id)
-    titles = [t for t in (nfc(t) for t in titles) if t]
+    titles = list(dict.fromkeys(t for t in (nfc(t).strip() for t in titles) if t))
+    problems = Problems()
     if not titles:
-        raise InvalidInput("Đăng ký không hợp lệ", [Problem("titles", "chưa chọn danh hiệu")])
+        problems.add("Danh hiệu", "chưa chọn danh hiệu")
+    if person_id is not None:
+        person = session.get(Person, person_id)
+        if person is None or not person.active or person.unit_id not in subtree(session, unit_id):
+            problems.add("Cá nhân", "không thuộc đơn vị đăng ký")
+    rs = rule_set_for(movement)
+    kind = "individual" if person_id is not None else "collective"
+    for t in titles:
+        if t not in rs.titles:
+            problems.add("Danh hiệu", f"không có danh hiệu '{t}' (có: {', '.join(rs.titles)})")
+        elif rs.titles[t].subject not in {kind, "both"}:
+            whom = "cá nhân" if kind == "collective" else "tập thể"
+            problems.add("Danh hiệu", f"{rs.titles[t].name} chỉ dành cho {whom}")
+    if len(pledge or "") > uploads.MAX_TEXT:
+        problems.add("Nội dung đăng ký", uploads.too_long(pledge or ""))
+    problems.raise_if_any("Đăng ký thi đua không hợp lệ")
     subject_key = f"person:{person_id}" if person_id else f"unit:{unit_id}"
     existing = {
         r.title: r
@@ -76,7 +88,7 @@ def register(
             pledge=nfc(pledge),
             submitted_by=actor,
         )
-        for t in dict.fromkeys(titles)
+        for t in titles
         if t not in existing
     ]
     session.add_all(added)
@@ -94,6 +106,19 @@ def register(
     return [*existing.values(), *added]
 
 
+def _number(raw: Decimal | str | float | int) -> Decimal:
+    """A figure as given: a number, or text in the Vietnamese form ("174.186,0"; "1.5" is
+    refused rather than read as 15). ValueError says why, in Vietnamese."""
+    if isinstance(raw, bool):
+        raise ValueError(f"không phải là số: {raw!r}")
+    if isinstance(raw, Decimal | int | float):
+        value = Decimal(str(raw))
+        if not value.is_finite():
+            raise ValueError(f"không phải là số: {raw!r}")
+        return value
+    return parse_number(raw)
+
+
 def submit_period_report(
     session: Session,
     *,
@@ -108,46 +133,51 @@ def submit_period_report(
     """A unit's report for a period: a value per target (by target code), the growth against
     the directive's baseline for the targets that set one (by code, in %, negative for a fall),
     and a summary. Submitting again while the period is open (or after a return) replaces
-    them."""
+    them; submitting the same report again changes nothing. A problem names the target as the
+    directive does ("Chỉ tiêu «Giá trị sản xuất công nghiệp»")."""
     phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
-    allowed = REPORT_STAGES.get(period_number, set())
-    _require_stage(session, movement, allowed, f"nộp báo cáo {phrase}")
+    allowed = REPORT_STAGES.get(period_number, frozenset())
+    require_stage(session, movement, allowed, f"nộp báo cáo {phrase}")
     require_participant(session, movement, unit_id)
     targets = {
         t.code: t for t in session.exec(select(Target).where(Target.movement_id == movement.id))
     }
     problems = Problems()
-    if len(summary or "") > uploads.MAX_TEXT:
-        problems.add("summary", f"dài quá {vn_number(uploads.MAX_TEXT)} ký tự")
+    summary = nfc(summary or "")
+    if len(summary) > uploads.MAX_TEXT:
+        problems.add("Tóm tắt kết quả", uploads.too_long(summary))
     parsed: dict[int, Decimal] = {}
     for code, raw in values.items():
-        field = f"values.{code}"
         if code not in targets:
-            problems.add(field, "không có chỉ tiêu này trong phong trào")
+            problems.add(f"Chỉ tiêu {code}", "không có chỉ tiêu này trong phong trào")
             continue
+        field = target_field(targets[code])
         try:
-            value = (
-                Decimal(str(raw)) if isinstance(raw, Decimal | int | float) else parse_number(raw)
-            )
-        except ValueError:
-            problems.add(field, f"không phải là số: {raw!r}")
+            value = _number(raw)
+        except ValueError as e:
+            problems.add(field, str(e))
             continue
         if value < 0:
             problems.add(field, "không được âm")
-        parsed[targets[code].id] = value
+        elif value >= 10**16:  # the column holds 16 digits before the decimal point
+            problems.add(field, "lớn quá mức cho phép")
+        else:  # as the column keeps it (4 decimals), so that sending it again compares equal
+            parsed[targets[code].id] = value.quantize(Decimal("0.0001"))
     grown: dict[int, Decimal] = {}
     for code, raw in (growth or {}).items():
-        field = f"growth.{code}"
         if code not in targets:
-            problems.add(field, "không có chỉ tiêu này trong phong trào")
+            problems.add(
+                f"Tăng trưởng của chỉ tiêu {code}", "không có chỉ tiêu này trong phong trào"
+            )
             continue
+        field = growth_field(targets[code])
         if targets[code].growth_pct is None:
             problems.add(field, "chỉ tiêu này không đặt mức tăng trưởng")
             continue
         try:
-            g = Decimal(str(raw)) if isinstance(raw, Decimal | int | float) else parse_number(raw)
-        except ValueError:
-            problems.add(field, f"mức tăng trưởng không phải là số: {raw!r}")
+            g = _number(raw)
+        except ValueError as e:
+            problems.add(field, f"mức tăng trưởng {e}")
             continue
         if not -100 < g < 100000:
             problems.add(field, "mức tăng trưởng phải lớn hơn -100% và nhỏ hơn 100.000%")
@@ -164,6 +194,23 @@ def submit_period_report(
             PeriodReport.period_number == period_number,
         )
     ).first()
+    current: dict[int, TargetResult] = {}
+    if report is not None:
+        current = {
+            r.target_id: r
+            for r in session.exec(select(TargetResult).where(TargetResult.report_id == report.id))
+        }
+        same = (
+            report.status == ReportStatus.SUBMITTED
+            and report.summary == summary
+            and all(
+                t in current and current[t].value == v and current[t].growth_pct == grown.get(t)
+                for t, v in parsed.items()
+            )
+        )
+        if same:  # the same report sent again: nothing to write
+            return report
+        check_move(report.status, ReportStatus.SUBMITTED, doing=f"nộp báo cáo {phrase}")
     previous = report.status if report else None
     if report is None:
         report = PeriodReport(
@@ -172,18 +219,12 @@ def submit_period_report(
             period_number=period_number,
             submitted_by=actor,
         )
-    elif report.status == "accepted":
-        raise ThiduaError("Báo cáo đã được tiếp nhận; chỉ có thể sửa khi bị trả lại.")
-    report.status = "submitted"
-    report.summary = nfc(summary)
+    report.status = ReportStatus.SUBMITTED
+    report.summary = summary
     report.submitted_by = actor
     report.returned_reason = None
     session.add(report)
     session.flush()
-    current = {
-        r.target_id: r
-        for r in session.exec(select(TargetResult).where(TargetResult.report_id == report.id))
-    }
     for target_id, value in parsed.items():
         row = current.get(target_id) or TargetResult(report_id=report.id, target_id=target_id)
         row.value = value
@@ -197,23 +238,40 @@ def submit_period_report(
         entity_id=report.id,
         action="report.submitted",
         from_state=previous,
-        to_state="submitted",
+        to_state=ReportStatus.SUBMITTED,
     )
     session.flush()
     return report
 
 
+def target_field(target: Target) -> str:
+    return f"Chỉ tiêu «{target.label}»"
+
+
+def growth_field(target: Target) -> str:
+    return f"Tăng trưởng của chỉ tiêu «{target.label}»"
+
+
 def return_report(session: Session, *, report_id: int, reason: str, actor: str) -> PeriodReport:
-    """The office sends a report back for correction, with its reason."""
+    """The office sends a report back for correction, with its reason — while its period still
+    takes reports, so that the unit can send it again. Returning a returned report changes
+    nothing."""
     report = session.get(PeriodReport, report_id)
     if report is None:
-        raise NotFound(f"Không tìm thấy báo cáo {report_id}.")
-    reason = nfc(reason or "")
+        raise NotFound(f"Không tìm thấy báo cáo số {report_id}.")
+    reason = nfc(reason or "").strip()
     if not reason:
-        raise InvalidInput("Trả lại báo cáo", [Problem("reason", "phải nêu lý do trả lại")])
-    uploads.check_text(reason, "reason")
+        raise InvalidInput("Trả lại báo cáo", [Problem("Lý do", "phải nêu lý do trả lại")])
+    uploads.check_text(reason, "Lý do")
+    if report.status == ReportStatus.RETURNED:
+        return report
+    movement = session.get(Movement, report.movement_id)
+    phrase = period_phrase(session, movement, report.period_number)
+    allowed = REPORT_STAGES.get(report.period_number, frozenset())
+    require_stage(session, movement, allowed, f"trả lại báo cáo {phrase}")
+    check_move(report.status, ReportStatus.RETURNED, doing=f"trả lại báo cáo {phrase}")
     previous = report.status
-    report.status = "returned"
+    report.status = ReportStatus.RETURNED
     report.returned_reason = reason
     session.add(report)
     audit(
@@ -224,7 +282,7 @@ def return_report(session: Session, *, report_id: int, reason: str, actor: str) 
         entity_id=report.id,
         action="report.returned",
         from_state=previous,
-        to_state="returned",
+        to_state=ReportStatus.RETURNED,
         reason=reason,
     )
     session.flush()

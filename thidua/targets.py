@@ -13,9 +13,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from models import Movement, Nomination, Participant, Person, TitleQuota
+from thidua.statuses import COUNTED  # as the rules engine counts them
 from thidua.vn import number
 
-COUNTED = ("submitted", "accepted", "awarded")  # returned, rejected, revoked do not count
 RATINGS = {"HTTNV", "HTXSNV"}
 
 
@@ -45,7 +45,7 @@ def quota_standing(session: Session, movement: Movement) -> list[QuotaStanding]:
     counts = dict(
         session.exec(
             select(Nomination.subject_kind + ":" + Nomination.title, func.count())
-            .where(Nomination.movement_id == movement.id, Nomination.status.in_(COUNTED))
+            .where(Nomination.movement_id == movement.id, Nomination.status.in_(sorted(COUNTED)))
             .group_by(Nomination.subject_kind, Nomination.title)
         ).all()
     )

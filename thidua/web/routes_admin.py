@@ -2,143 +2,48 @@
 and by target (with charts), what each unit still owes, notification failures; and the
 buttons that start a stage. Everything under /admin refuses anyone but an admin."""
 
-from collections import Counter, defaultdict
-from decimal import Decimal
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import func, select
 
-from models import (
-    AuditEvent,
-    Block,
-    CriteriaTable,
-    Movement,
-    Nomination,
-    Participant,
-    Period,
-    PeriodReport,
-    Registration,
-    Score,
-    Target,
-    TargetResult,
-    Unit,
-)
+from models import Movement
 from models.db import session_scope
-from thidua import notify, triggers
-from thidua.documents.context import progress
+from thidua import notify, triggers, views
 from thidua.lifecycle import (
     STEP_LABELS,
     STEPS,
     Stage,
     audit,
     check,
-    movement_stage_label,
     stage_label,
     step_label,
     steps_from,
 )
 from thidua.spec_schema import DEADLINE_LABELS
 from thidua.stages import stage_def, stage_defs_for
-from thidua.status import movement_status
+from thidua.status import find_movement
 from thidua.vn import parse_number
 from thidua.web import auth, charts
-from thidua.web.deps import User, admin_user, find_movement, flash, render
+from thidua.web.deps import User, admin_user, flash, render
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 
 
 @router.get("")
 def admin_home(request: Request):
-    with session_scope() as s:
-        every = s.exec(select(Movement).order_by(Movement.code))
-        rows = [(m, movement_stage_label(s, m)) for m in every]
-    return render(request, "admin/home.html", rows=rows)
-
-
-def _last_period(s, movement: Movement) -> int:
-    n = s.exec(select(func.max(Period.number)).where(Period.movement_id == movement.id)).one()
-    return n or 1
-
-
-def unit_progress(s, movement: Movement) -> list[dict]:
-    """One row per taking-part unit: registrations, each period's report, self-score total,
-    nominations, and the share of targets in its latest report."""
-    units = s.exec(
-        select(Unit.id, Unit.code, Unit.name)
-        .join(Participant, Participant.unit_id == Unit.id)
-        .where(Participant.movement_id == movement.id)
-        .order_by(Unit.code)
-    ).all()
-    n_targets = s.exec(
-        select(func.count()).select_from(Target).where(Target.movement_id == movement.id)
-    ).one()
-    reports: dict[int, dict[int, PeriodReport]] = defaultdict(dict)
-    for r in s.exec(select(PeriodReport).where(PeriodReport.movement_id == movement.id)):
-        reports[r.unit_id][r.period_number] = r
-    filled = dict(
-        s.exec(
-            select(TargetResult.report_id, func.count())
-            .join(PeriodReport, PeriodReport.id == TargetResult.report_id)
-            .where(PeriodReport.movement_id == movement.id)
-            .group_by(TargetResult.report_id)
-        ).all()
-    )
-    regs = Counter(
-        s.exec(select(Registration.unit_id).where(Registration.movement_id == movement.id))
-    )
-    noms = Counter(s.exec(select(Nomination.unit_id).where(Nomination.movement_id == movement.id)))
-    scores: dict[int, Decimal] = defaultdict(Decimal)
-    for uid, pts in s.exec(
-        select(Score.unit_id, Score.points).where(
-            Score.movement_id == movement.id, Score.scorer_kind == "self"
-        )
-    ):
-        scores[uid] += pts
-    rows = []
-    for uid, code, name in units:
-        mine = reports.get(uid, {})
-        latest = max((r for r in mine.values() if r.status != "returned"),
-                     key=lambda r: r.period_number, default=None)  # fmt: skip
-        share = 100.0 * filled.get(latest.id, 0) / n_targets if latest and n_targets else 0.0
-        rows.append({"id": uid, "code": code, "name": name, "registrations": regs[uid],
-                     "reports": mine, "score": scores.get(uid), "nominations": noms[uid],
-                     "share": share})  # fmt: skip
-    return rows
+    return render(request, "admin/home.html", **views.movements())
 
 
 @router.get("/m/{code}")
 def dashboard(code: str, request: Request):
-    with session_scope() as s:
-        st = movement_status(s, code)
-        m = st.movement
-        periods = s.exec(
-            select(Period).where(Period.movement_id == m.id).order_by(Period.number)
-        ).all()
-        rows, _chart, reported = progress(s, m, _last_period(s, m))
-        units = unit_progress(s, m)
-        failures = notify.failures(s, m.id)
-        stage_log = s.exec(
-            select(AuditEvent)
-            .where(AuditEvent.movement_id == m.id, AuditEvent.action.startswith("stage."))
-            .order_by(AuditEvent.id.desc())
-            .limit(8)
-        ).all()
-        tables = s.exec(  # every version, the one in force first: the record of amendments
-            select(CriteriaTable, Block.name)
-            .join(Block, Block.id == CriteriaTable.block_id, isouter=True)
-            .where(CriteriaTable.movement_id == m.id)
-            .order_by(CriteriaTable.replaced_at.is_not(None), CriteriaTable.version.desc())
-        ).all()
+    ctx = views.dashboard(code)
+    m, n = ctx["m"], len(ctx["periods"])
     return render(
-        request, "admin/dashboard.html", st=st, m=m, periods=periods, progress_rows=rows,
-        criteria_tables=tables,
-        reported=reported, units=units, failures=failures, stages=stage_defs_for(len(periods)),
-        suggested=_suggested(m, stage_defs_for(len(periods))), stage_log=stage_log,
-        stage_labels={st.value: stage_label(st, len(periods)) for st in Stage},
+        request, "admin/dashboard.html", **ctx, stages=stage_defs_for(n),
+        suggested=_suggested(m, stage_defs_for(n)),
+        stage_labels={st.value: stage_label(st, n) for st in Stage},
         deadline_kinds={k: v for k, v in DEADLINE_LABELS.items()
-                        if len(periods) > 1 or k != "period_2_report"},
-        step_labels={n: step_label(n, len(periods)) for n in STEP_LABELS},
+                        if n > 1 or k != "period_2_report"},
+        step_labels={name: step_label(name, n) for name in STEP_LABELS},
     )  # fmt: skip
 
 
@@ -150,19 +55,14 @@ def _suggested(m: Movement, defs: list) -> str | None:
 
 @router.get("/m/{code}/chart/targets.png")
 def chart_targets(code: str):
-    with session_scope() as s:
-        m = find_movement(s, code)
-        _rows, chart, _n = progress(s, m, _last_period(s, m))
+    chart = views.target_chart(code)
     png = chart.png if chart is not None else charts.empty_chart("Chưa có chỉ tiêu")
     return Response(png, media_type="image/png")
 
 
 @router.get("/m/{code}/chart/units.png")
 def chart_units(code: str):
-    with session_scope() as s:
-        m = find_movement(s, code)
-        rows = [(f"{u['code']} {u['name']}", u["share"]) for u in unit_progress(s, m)]
-    return Response(charts.units_chart(rows), media_type="image/png")
+    return Response(charts.units_chart(views.unit_shares(code)), media_type="image/png")
 
 
 def _refuse_if_early(s, m: Movement, step: str) -> None:
