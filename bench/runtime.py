@@ -55,7 +55,7 @@ def _stage(movement: str, stage: str, env: dict) -> tuple[float, float]:
     subprocess.run([str(BIN / "thidua"), "stage", "run", movement, stage], env=env, check=True,
                    capture_output=True, cwd=ROOT)  # fmt: skip
     total = time.time() - t0
-    from thidua.server import read_state
+    from flows.server import read_state
 
     info = read_state(Path(env["THIDUA_DATA_DIR"]) / "prefect")
     assert info is not None

@@ -172,7 +172,7 @@ def test_rehearsal_sends_nothing_to_a_real_channel(rehearsal):
     outbox = [p for p in (where / "outbox").rglob("*") if p.is_file()]
     assert sent > 100 and len(outbox) >= sent  # every message went to the outbox, none out
     assert "thông báo đang chờ: 0" in out and "Đã kết thúc phong trào" in out
-    from thidua.server import status
+    from flows.server import status
 
     assert status(where) is None  # its Prefect server was stopped with it
 

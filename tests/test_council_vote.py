@@ -14,7 +14,7 @@ from models.base import utcnow
 from tests.test_rules_support import GOOD, history, movement, nominate, people, unit
 from thidua import ballots
 from thidua import documents as D
-from thidua.errors import Forbidden, InvalidInput, TransitionRefused
+from thidua.errors import Forbidden, InvalidInput
 from thidua.rules.ruleset import load_rule_set
 
 

@@ -81,6 +81,7 @@ def _read(path: Path) -> tuple[list[str], list[list[list[str]]]]:
 
 
 def _collect(spec: Path, data_dir: Path) -> Run:
+    from flows.start import run_in_process
     from models import Council, CouncilMember, Decision, DecisionItem, Person
     from models.db import session_scope
     from thidua.demo import run_demo
@@ -88,8 +89,9 @@ def _collect(spec: Path, data_dir: Path) -> Run:
     from thidua.status import find_movement
 
     result = run_demo(
-        data_dir, units=8, blocks=2, people=60, spec_path=spec, pdf=False, say=lambda _: None
-    )
+        data_dir, start_stage=run_in_process, units=8, blocks=2, people=60, spec_path=spec,
+        pdf=False, say=lambda _: None,
+    )  # fmt: skip
     run = Run(spec.stem)
     for f in sorted((result.data_dir / "documents").rglob("*.docx")):
         run.docs[str(f.relative_to(result.data_dir))], run.tables[str(f)] = _read(f)
@@ -133,7 +135,7 @@ def _exceptions(session) -> dict[int, set[str]]:
 def runs(tmp_path_factory) -> dict[str, Run]:
     """Every spec in turn, each in its own data folder (and its own SQLite database), all on
     one local Prefect server started here and stopped at the end."""
-    from thidua.server import ensure_server, stop_server
+    from flows.server import ensure_server, stop_server
 
     saved = dict(os.environ)
     base = tmp_path_factory.mktemp("doctext")

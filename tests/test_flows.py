@@ -12,12 +12,12 @@ from sqlmodel import Session, func, select
 
 import flows.common
 import flows.period
+from flows.start import run_in_process
 from models import AuditEvent, DecisionItem, IssuedDocument, Movement, Nomination, Notification
 from models.db import engine_for
 from thidua import spec, synthetic
 from thidua.lifecycle import Stage, replay
 from thidua.settings import PROJECT_ROOT
-from thidua.triggers import run_in_process
 
 EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
 
@@ -64,7 +64,8 @@ def test_whole_lifecycle_through_every_stage(tmp_path: Path, prefect_server, mon
     from thidua.demo import run_demo
 
     monkeypatch.delenv("THIDUA_DATABASE_URL", raising=False)
-    result = run_demo(tmp_path / "demo", units=10, blocks=2, people=80, say=lambda _: None)
+    result = run_demo(tmp_path / "demo", start_stage=run_in_process, units=10, blocks=2, people=80,
+                      say=lambda _: None)  # fmt: skip
     assert result.stage == Stage.CLOSED
     with _session() as s:
         m = s.exec(select(Movement)).one()
@@ -237,8 +238,8 @@ def test_deploy_all_then_stage_run_goes_through_the_deployment(movement: str) ->
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
+    from flows.start import start_stage
     from thidua.stages import STAGE_DEFS
-    from thidua.triggers import start_stage
 
     env = {
         **os.environ,

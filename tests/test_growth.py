@@ -86,7 +86,7 @@ def test_unit_report_shows_growth_under_its_baseline(session: Session, movement)
 
 @pytest.mark.parametrize(
     "growth, field, reason",
-    [  # fmt: skip
+    [
         (
             {"sxcn": "mười"},
             "Tăng trưởng của chỉ tiêu «Giá trị sản xuất công nghiệp»",

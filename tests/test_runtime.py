@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from thidua import server
+from flows import server
 from thidua.settings import PROJECT_ROOT
 
 THIDUA = str(Path(sys.executable).parent / "thidua")

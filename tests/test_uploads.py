@@ -6,9 +6,9 @@ attachment; only readers with a right to the dossier (thidua.access)."""
 
 import io
 import stat
-from datetime import timedelta
 import time
 import zipfile
+from datetime import timedelta
 
 import docx
 import openpyxl

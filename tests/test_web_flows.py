@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
+from flows import start
 from models import (
     Attendance,
     AuditEvent,
@@ -36,7 +37,6 @@ from tests.web_helpers import (
     target_values,
     token,
 )
-from thidua import triggers
 from thidua.lifecycle import Stage
 from thidua.settings import get_settings
 
@@ -217,11 +217,11 @@ def test_council_recuses_votes_once_and_the_last_ballot_starts_the_decision(db_u
     assert close.status_code == 400 and "Chỉ Chủ tịch Hội đồng" in close.text
     for c in (chair, m2):
         assert vote(c, n1, "yes").status_code == 200
-    assert triggers.start_stage_in_background.calls == []
+    assert start.start_stage_in_background.calls == []
     assert vote(chair, n2, "yes").status_code == 200
     last = vote(m2, n2, "no")
     assert last.status_code == 200 and "phiên họp kết thúc" in last.text
-    assert triggers.start_stage_in_background.calls == [(w.code, "decision", "system")]
+    assert start.start_stage_in_background.calls == [(w.code, "decision", "system")]
     assert (tallied(db_url), count(db_url, VoteReceipt)) == (5, 5)
     with Session(engine_for(db_url)) as s:
         assert s.exec(select(Meeting.status)).one() == "closed"
@@ -271,14 +271,14 @@ def test_admin_dashboard_stage_trigger_and_documents(db_url, as_user):
         f"{dash}/stage", data={"stage": "close-period-1", "csrf_token": token(admin, dash)}
     )
     assert r.status_code == 200 and "Kết thúc Đợt 1" in r.text
-    assert triggers.start_stage_in_background.calls == [(w.code, "close-period-1", w.admin)]
+    assert start.start_stage_in_background.calls == [(w.code, "close-period-1", w.admin)]
     bad = admin.post(f"{dash}/stage", data={"stage": "nhay-coc", "csrf_token": token(admin, dash)})
     assert bad.status_code == 400 and "Không có giai đoạn &#39;nhay-coc&#39;" in bad.text
     early = admin.post(f"{dash}/stage", data={"stage": "final-tally", "csrf_token": token(admin)})
     assert early.status_code == 400 and "Không thể &#39;Tổng kết&#39;" in early.text
     again = admin.post(f"{dash}/stage", data={"stage": "launch", "csrf_token": token(admin)})
     assert again.status_code == 200  # a stage already passed may be run again (it resumes)
-    assert [c[1] for c in triggers.start_stage_in_background.calls] == ["close-period-1", "launch"]
+    assert [c[1] for c in start.start_stage_in_background.calls] == ["close-period-1", "launch"]
     assert actions(db_url).count("stage.requested") == 2
     assert f"{w.admin} yêu cầu chạy «launch»" in admin.get(dash).text
 

@@ -4,10 +4,10 @@ approves decisions (the last approval starts the closing stage). And the body-si
 import pytest
 from sqlmodel import Session, func, select
 
+from flows import start
 from models import AuditEvent, Decision, Movement, Score
 from models.db import engine_for
 from tests.web_helpers import Users, make_world, quiet, token
-from thidua import triggers
 from thidua.lifecycle import Stage
 
 
@@ -62,10 +62,10 @@ def test_the_head_approves_and_the_last_approval_starts_the_close(db_url, as_use
     assert "Tờ trình" in page and page.count("Phê duyệt</button>") == 2
     r = head.post(f"/head/{w.code}/decision/{ids[0]}/approve", data={"csrf_token": token(head)})
     assert r.status_code == 200 and "Đã phê duyệt văn bản" in r.text
-    assert triggers.start_stage_in_background.calls == []
+    assert start.start_stage_in_background.calls == []
     r = head.post(f"/head/{w.code}/decision/{ids[1]}/approve", data={"csrf_token": token(head)})
     assert "bắt đầu giai đoạn kết thúc phong trào" in r.text
-    assert triggers.start_stage_in_background.calls == [(w.code, "close", w.council[0])]
+    assert start.start_stage_in_background.calls == [(w.code, "close", w.council[0])]
     r = head.post(f"/head/{w.code}/decision/999/approve", data={"csrf_token": token(head)})
     assert r.status_code == 404
     with Session(engine_for(db_url)) as s:

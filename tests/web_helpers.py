@@ -12,9 +12,10 @@ import httpx
 import uvicorn
 from sqlmodel import Session, func, select
 
+from flows import start
 from models import Account, Movement, Nomination, Participant, Person, Tally, Unit
 from models.db import engine_for
-from thidua import events, spec, synthetic, triggers
+from thidua import spec, synthetic
 from thidua.ballots import open_meeting
 from thidua.dossiers import nominate
 from thidua.lifecycle import Stage
@@ -212,11 +213,10 @@ class Recorder:
 
 
 def quiet(monkeypatch) -> Recorder:
-    """No stage really starts, and whatever an app's start-up changes is put back after the
-    test (the stage starter, the login limiter)."""
+    """No stage really starts (the apps created in the test get this recorder as their stage
+    starter), and the login limiter an app's requests fill is put back after the test."""
     recorder = Recorder()
-    monkeypatch.setattr(triggers, "start_stage_in_background", recorder)
-    monkeypatch.setattr(events, "starter", events.starter)
+    monkeypatch.setattr(start, "start_stage_in_background", recorder)
     monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
     return recorder
 

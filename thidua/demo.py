@@ -2,8 +2,10 @@
 every human step made through the same domain calls as the portal.
 
 It runs in one process on the embedded default: SQLite under the data directory (or the empty
-database THIDUA_DATABASE_URL names), the data directory's local Prefect server (thidua.server:
-kept between demo runs, reused by later commands), notifications to the outbox."""
+database THIDUA_DATABASE_URL names), the data directory's local Prefect server (flows.server:
+kept between demo runs, reused by later commands), notifications to the outbox. The stages run
+through the `start_stage` handler the caller passes in (`thidua demo`: flows.start's
+run_in_process), and so do those the people's last vote and last approval start."""
 
 import os
 import random
@@ -19,6 +21,7 @@ from sqlmodel import select
 
 from thidua.holidays_vn import add_working_days
 from thidua.settings import PROJECT_ROOT, get_settings, reset_settings
+from thidua.stages import StartStage
 from thidua.vn import short_date
 
 MARKER = ".thidua-demo"
@@ -79,7 +82,8 @@ def _require_empty(session) -> None:
 
 
 def run_demo(
-    data_dir: Path, *, units: int = 40, blocks: int = 4, people: int = 600,
+    data_dir: Path, *, start_stage: StartStage, units: int = 40, blocks: int = 4,
+    people: int = 600,
     say: Callable[[str], None] = print, spec_path: Path | None = None, pdf: bool = True,
     until: date | None = None,
 ) -> DemoResult:  # fmt: skip
@@ -115,7 +119,7 @@ def run_demo(
         code = movement.code
     say(f"Tổ chức: {units} đơn vị, {blocks} khối, {people} cán bộ. Phong trào: {code}")
     result = DemoResult(movement=code, stage="", seconds=0.0, data_dir=get_settings().data_dir)
-    replayed = replay_people(code, result, say, until)
+    replayed = replay_people(code, result, say, start_stage, until)
     last = short_date(replayed.last)
     say(f"Ngày cuối: {last} (đồng hồ phong trào của thư mục này dừng ở ngày đó).")
 
@@ -140,7 +144,11 @@ def run_demo(
 
 
 def replay_people(
-    code: str, result: DemoResult, say: Callable[[str], None], until: date | None = None
+    code: str,
+    result: DemoResult,
+    say: Callable[[str], None],
+    start_stage: StartStage,
+    until: date | None = None,
 ):
     """The movement's year, day by day, with the people doing their part on the days set
     against the deadlines: most units early, two late (so reminders and escalations have
@@ -148,7 +156,6 @@ def replay_people(
     from thidua import council, steps
     from thidua.errors import ThiduaError
     from thidua.replay import plan, replay
-    from thidua.triggers import run_in_process
 
     rng = random.Random(2022)
     p = plan(code)
@@ -160,7 +167,7 @@ def replay_people(
 
     def stage(name: str) -> str:
         t = time.monotonic()
-        run = run_in_process(code, name, actor="admin")
+        run = start_stage(code, name, actor="admin")
         result.stages.append(f"{name}: {run.status}")
         if run.status not in {"done", "pending", "already_done"}:  # pending: the sweep sends
             raise ThiduaError(f"Giai đoạn {name} không hoàn thành ({run.status}): {run.message}")
@@ -179,7 +186,7 @@ def replay_people(
 
     def vote() -> str:
         t = time.monotonic()
-        n = _vote(code, rng)
+        n = _vote(code, rng, start_stage)
         return (
             f"Hội đồng bỏ phiếu kín ({n} thành viên); phiếu cuối cùng tự chạy giai đoạn "
             f"quyết định ({time.monotonic() - t:.1f} s)"
@@ -189,7 +196,7 @@ def replay_people(
         t = time.monotonic()
         ds = council.decisions(code)
         for d in ds:
-            steps.approve(code, actor=_chair_code(code), decision_id=d.id)
+            steps.approve(code, actor=_chair_code(code), decision_id=d.id, start_stage=start_stage)
         return (
             f"Giám đốc phê duyệt {len(ds)} quyết định, tờ trình; giai đoạn kết thúc tự chạy "
             f"({time.monotonic() - t:.1f} s)"
@@ -198,7 +205,10 @@ def replay_people(
     on(vote_day, "vote", vote)
     on(wd(vote_day, 1), "approve", approve)
     say("Lịch phong trào (chỉ những ngày có việc):")
-    return replay(code, get_settings().data_dir, acts, until=until, say=say, stage=stage)
+    return replay(
+        code, get_settings().data_dir, acts, start_stage=start_stage, until=until, say=say,
+        stage=stage,
+    )  # fmt: skip
 
 
 # --- The people's part: the same domain calls the portal makes ------------------------------
@@ -388,7 +398,7 @@ def _admin_code(s) -> str:
                 if "admin" in (p.roles or []))  # fmt: skip
 
 
-def _vote(code: str, rng: random.Random) -> int:
+def _vote(code: str, rng: random.Random, start_stage: StartStage) -> int:
     from models import CouncilMember, Meeting, Nomination, Recusal
     from models.db import session_scope
     from thidua import steps
@@ -421,7 +431,7 @@ def _vote(code: str, rng: random.Random) -> int:
             for nid in agenda
             if (pid, nid) not in recused  # nobody votes on his own dossier
         }
-        steps.vote(code, actor=f"person:{pid}", choices=paper)
+        steps.vote(code, actor=f"person:{pid}", choices=paper, start_stage=start_stage)
     return len(members)
 
 

@@ -8,7 +8,7 @@ The office's stages fall on the days the spec implies: the launch on the directi
 first working day when the day is left blank), the sơ kết on the first working day after the
 Đợt 1 reports are due, the tổng kết and the call for proposals after the self-scores are due,
 the appraisal after the nominations are due. Ordinary days call the sweep's domain function;
-only stages run Prefect flows."""
+only stages run Prefect flows, through the `start_stage` handler the caller passes in."""
 
 from collections import Counter
 from collections.abc import Callable
@@ -21,6 +21,7 @@ from sqlmodel import select
 
 from thidua import clock
 from thidua.holidays_vn import add_working_days, work_calendar
+from thidua.stages import StartStage
 
 SWEEP_AT, OFFICE_AT, PEOPLE_AT = time(7, 0), time(8, 0), time(9, 30)
 
@@ -115,21 +116,22 @@ def replay(
     data_dir: Path,
     actions: dict[date, list[Action]],
     *,
+    start_stage: StartStage,
     until: date | None = None,
     say: Callable[[str], None] = print,
     stage: Callable[[str], str] | None = None,
 ) -> Replay:
-    """Run the movement day by day until it closes, the year ends or `until`. `stage(name)`
-    runs an office stage and returns its status line (the demo times it)."""
+    """Run the movement day by day until it closes, the year ends or `until`. The sweep's due
+    stages start through `start_stage`; `stage(name)` runs an office stage and returns its
+    status line (the demo times it), by default through `start_stage` too."""
     from thidua.lifecycle import Stage
     from thidua.stages import stage_def
     from thidua.sweep import sweep_movement
-    from thidua.triggers import run_in_process
 
     p = plan(code)
     year_end = date(p.launch.year, 12, 31)
     end = min(until or year_end, year_end)
-    run = stage or (lambda name: run_in_process(code, name, actor="admin").status)
+    run = stage or (lambda name: start_stage(code, name, actor="admin").status)
     from thidua.obligations import KIND_LABELS
 
     out = Replay()
@@ -143,7 +145,7 @@ def replay(
             continue
         d = Day(day)
         clock.set_clock(datetime.combine(day, SWEEP_AT), data_dir)
-        swept = sweep_movement(code, actor="sweep")
+        swept = sweep_movement(code, actor="sweep", start_stage=start_stage)
         d.parts += [
             f"tự động: {stage_def(r.stage).label} ({STATUS.get(r.status, r.status)})"
             for r in swept.stages

@@ -1,8 +1,11 @@
 """The stages an admin (or the sweep, or the domain) can run, and the flow behind each.
 
-One table: `thidua stage run`, the portal's buttons, prefect.yaml and the tests all read it."""
+One table: `thidua stage run`, the portal's buttons, prefect.yaml and the tests all read it.
+Running one is the runtime's business (flows/start.py); the domain only receives a
+`StartStage` handler from its caller when a step it completes starts the next stage."""
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,26 @@ STAGE_DEFS: tuple[StageDef, ...] = (
 )  # fmt: skip
 
 BY_NAME = {s.name: s for s in STAGE_DEFS}
+
+
+@dataclass
+class StageRun:
+    """What starting a stage answered."""
+
+    stage: str
+    status: str  # done | pending | already_done | refused | not_confirmed | scheduled | failed
+    message: str
+    via: str  # deployment | in-process
+    flow_run_id: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class StartStage(Protocol):
+    """Starts stage `stage` of `movement`: passed in by whoever calls a domain function that
+    may start one (the CLI and the sweep: flows.start.start_stage; the portal: in the
+    background; the demo: in its own process). Returns the run, or None when it runs on."""
+
+    def __call__(self, movement: str, stage: str, *, actor: str) -> StageRun | None: ...
 
 
 def stage_defs_for(periods: int) -> list[StageDef]:

@@ -11,9 +11,9 @@ double click, a repeated command, two requests at once) changes nothing and says
 is a ThiduaError: TransitionRefused (not now: the stage, a status), Forbidden (not this actor),
 InvalidInput (every problem with the input at once), NotFound. Nothing is half-written.
 
-The steps that complete a stage's human part start the next stage once they have committed:
-the last ballot (or the chair closing the vote) starts `decision`, the last approval `close`
-(thidua.events)."""
+The steps that complete a stage's human part start the next stage once they have committed,
+through the `start_stage` handler their caller passes in (thidua.stages.StartStage): the last
+ballot (or the chair closing the vote) starts `decision`, the last approval `close`."""
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -26,11 +26,12 @@ from sqlmodel import Session, select
 
 from models import Decision, Meeting, Movement, Nomination, PeriodReport, Person, Unit
 from models.db import session_scope
-from thidua import access, awarding, ballots, dossiers, events, exceptions, scoring, submissions
+from thidua import access, awarding, ballots, dossiers, exceptions, scoring, submissions
 from thidua.council import council_of
 from thidua.errors import AlreadyDone, Forbidden, InvalidInput, NotFound, Problem, TransitionRefused
 from thidua.lifecycle import period_phrase
 from thidua.rules.engine import rule_set_for
+from thidua.stages import StartStage
 from thidua.stagework import current_meeting
 from thidua.status import find_movement
 from thidua.statuses import MeetingStatus
@@ -416,7 +417,7 @@ def _member(who: access.Actor) -> int:
     return who.person_id
 
 
-def vote(code: str, *, actor: str, choices: Mapping[int, str]) -> Done:
+def vote(code: str, *, actor: str, choices: Mapping[int, str], start_stage: StartStage) -> Done:
     """A council member's secret ballot paper: a choice (yes | no | blank) per nomination. A
     paper naming a dossier he has voted on is not recorded (his first ballot stands). The
     last ballot in closes the vote and starts the decision stage."""
@@ -429,7 +430,7 @@ def vote(code: str, *, actor: str, choices: Mapping[int, str]) -> Done:
                                       choices=dict(choices), actor=who.name)  # fmt: skip
     except AlreadyDone as e:
         return Done(f"{e.message}. Phiếu lần này không được ghi.", False)
-    if _close_if_complete(code):
+    if _close_if_complete(code, start_stage):
         return Done(
             f"Đã ghi phiếu bầu cho hồ sơ số {ids}. Mọi thành viên đã bỏ phiếu: phiên họp kết "
             "thúc, chuyển sang quyết định khen thưởng.", started="decision",
@@ -437,7 +438,9 @@ def vote(code: str, *, actor: str, choices: Mapping[int, str]) -> Done:
     return Done(f"Đã ghi phiếu bầu cho hồ sơ số {ids}.")
 
 
-def recuse(code: str, *, actor: str, nomination_id: int, reason: str) -> Done:
+def recuse(
+    code: str, *, actor: str, nomination_id: int, reason: str, start_stage: StartStage
+) -> Done:
     """A council member steps aside from one dossier, with his reason."""
     with _work() as s:
         who = access.actor(s, actor)
@@ -451,7 +454,7 @@ def recuse(code: str, *, actor: str, nomination_id: int, reason: str) -> Done:
             "không ghi thêm.", False, nomination_id,
         )  # fmt: skip
     said = f"Đã ghi việc không tham gia biểu quyết hồ sơ số {nomination_id}."
-    if _close_if_complete(code):
+    if _close_if_complete(code, start_stage):
         return Done(f"{said} Mọi thành viên đã bỏ phiếu: phiên họp kết thúc.", id=nomination_id,
                     started="decision")  # fmt: skip
     return Done(said, id=nomination_id)
@@ -481,7 +484,7 @@ def set_secretary(code: str, *, actor: str, person: int | str) -> Done:
         return Done(f"{p.full_name} là thư ký Hội đồng.", id=p.id)
 
 
-def close_vote(code: str, *, actor: str) -> Done:
+def close_vote(code: str, *, actor: str, start_stage: StartStage) -> Done:
     """The chair closes the vote (or anyone once its deadline has passed); the decision stage
     starts. Closing a closed vote changes nothing."""
     try:
@@ -496,12 +499,12 @@ def close_vote(code: str, *, actor: str) -> Done:
             meeting_id = meeting.id
     except AlreadyDone as e:
         return Done(f"{e.message}; không có gì thay đổi.", False)
-    events.step_completed(code, "decision", actor=actor)
+    start_stage(code, "decision", actor=actor)
     return Done("Đã kết thúc bỏ phiếu; chuyển sang quyết định khen thưởng.", id=meeting_id,
                 started="decision")  # fmt: skip
 
 
-def _close_if_complete(code: str) -> bool:
+def _close_if_complete(code: str, start_stage: StartStage) -> bool:
     """Close the vote when every ballot is in. Of two last ballots arriving together, one
     closes and starts the next stage; the other finds it closed and does nothing."""
     try:
@@ -512,11 +515,11 @@ def _close_if_complete(code: str) -> bool:
             ballots.close_meeting(s, meeting, actor="system")
     except TransitionRefused:
         return False
-    events.step_completed(code, "decision", actor="system")
+    start_stage(code, "decision", actor="system")
     return True
 
 
-def approve(code: str, *, actor: str, decision_id: int) -> Done:
+def approve(code: str, *, actor: str, decision_id: int, start_stage: StartStage) -> Done:
     """The head approves a drafted decision or memo. The last approval starts the closing
     stage, once: approving again changes nothing and starts nothing."""
     with _work() as s:
@@ -534,7 +537,7 @@ def approve(code: str, *, actor: str, decision_id: int) -> Done:
         s.flush()
         last = awarding.all_approved(s, m)
     if last:
-        events.step_completed(code, "close", actor=who.name)
+        start_stage(code, "close", actor=who.name)
         return Done(f"Đã phê duyệt {what}. Đã phê duyệt tất cả: bắt đầu giai đoạn kết "
                     "thúc phong trào.", id=d.id, started="close")  # fmt: skip
     return Done(f"Đã phê duyệt {what}.", id=d.id)

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from models import Council, Meeting, Movement, Period
 from thidua.lifecycle import Stage
+from thidua.stages import StageRun, StartStage
 
 
 def due_stages(session: Session, movement: Movement, on: date) -> list[str]:
@@ -83,7 +84,7 @@ def _aware(dt: datetime) -> datetime:
 class SweepResult:
     """One movement's sweep on one day: the stages run, the reminders sent, the retries."""
 
-    stages: list = field(default_factory=list)  # thidua.triggers.StageRun
+    stages: list[StageRun] = field(default_factory=list)
     reminders: list = field(default_factory=list)  # thidua.notify.OutgoingMessage
     report: object | None = None  # DeliveryReport of the reminders
     retried: object | None = None  # DeliveryReport of the retries
@@ -100,21 +101,21 @@ class SweepResult:
 def sweep_movement(
     code: str,
     *,
+    start_stage: StartStage,
     actor: str = "sweep",
     send: Callable | None = None,
-    run_stage: Callable | None = None,
 ) -> SweepResult:
     """The daily sweep of one movement at the movement clock's now: the stages the calendar
-    says are due, the reminders due today, the retries whose time has come. The flow passes
-    its Prefect task as `send`; the demo's day loop calls this directly (no flow per day)."""
+    says are due (each started by `start_stage`, which waits for it: the next one and the
+    reminders depend on it), the reminders due today, the retries whose time has come. The
+    flow passes its Prefect task as `send`; the demo's day loop calls this directly (no flow
+    per day)."""
     from models.db import session_scope
     from thidua import ballots, notify, reminders
     from thidua.status import find_movement
-    from thidua.triggers import run_in_process
     from thidua.vn import now
 
     send = send or notify.deliver
-    run_stage = run_stage or run_in_process
     at = now()
     result = SweepResult()
     with session_scope() as s:
@@ -123,7 +124,7 @@ def sweep_movement(
         if "decision" in due:
             ballots.close_due_meetings(s, actor=actor)
     for stage in due:
-        result.stages.append(run_stage(code, stage, actor=actor))
+        result.stages.append(start_stage(code, stage, actor=actor))
     with session_scope() as s:
         movement = find_movement(s, code)
         result.reminders = reminders.due_reminders(s, movement, at)

@@ -49,12 +49,12 @@ def stage_run(
     actor: Annotated[str, typer.Option(help="Người thực hiện, ghi vào nhật ký")] = "admin",
 ) -> None:
     """Chạy một giai đoạn: qua deployment khi có Prefect server, nếu không thì chạy tại chỗ."""
-    from thidua.triggers import check_request
+    from flows.start import check_request
 
     sdef = check_request(movement, stage)  # refused before any server starts
     typer.echo(f"{sdef.label} — {movement}…", err=True)
-    from thidua.server import connected
-    from thidua.triggers import start_stage
+    from flows.server import connected
+    from flows.start import start_stage
 
     with connected(), _progress():  # Prefect set up before it is first imported
         run = start_stage(movement, stage, wait=wait, actor=actor)

@@ -16,6 +16,7 @@ from models.db import session_scope
 from thidua import vn
 from thidua.errors import Forbidden, InvalidInput, Problem
 from thidua.settings import PROJECT_ROOT
+from thidua.stages import StartStage
 from thidua.web import sessions
 
 UNIT_ROLES = frozenset({"focal_point", "unit_head"})
@@ -50,6 +51,12 @@ def form_int(raw: object, label: str, *, minimum: int = 0, maximum: int = MAX_ID
             [Problem(label, f"phải từ {vn.number(minimum)} đến {vn.number(maximum)}")],
         )
     return int(text)
+
+
+def stage_starter(request: Request) -> StartStage:
+    """The app's StartStage (create_app's `start_stage`): what a step a route completes uses
+    to start the next stage, and the admin's buttons to start one."""
+    return request.app.state.start_stage
 
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates" / "web"))

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from models import Movement
 from models.db import session_scope
-from thidua import notify, triggers, views
+from thidua import notify, views
 from thidua.lifecycle import (
     STEP_LABELS,
     STEPS,
@@ -23,7 +23,7 @@ from thidua.stages import stage_def, stage_defs_for
 from thidua.status import find_movement
 from thidua.vn import parse_number
 from thidua.web import auth, charts
-from thidua.web.deps import User, admin_user, flash, render
+from thidua.web.deps import User, admin_user, flash, render, stage_starter
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 
@@ -86,7 +86,7 @@ def trigger_stage(
         _refuse_if_early(s, m, sdef.steps[0])
         audit(s, actor=user.username, movement_id=m.id, entity="movement", entity_id=m.id,
               action="stage.requested", data={"stage": sdef.name})  # fmt: skip
-    triggers.start_stage_in_background(code, sdef.name, actor=user.username)
+    stage_starter(request)(code, sdef.name, actor=user.username)
     flash(request, f"Đã yêu cầu chạy giai đoạn «{sdef.label}». Kết quả sẽ hiện khi chạy xong.")
     return RedirectResponse(f"/admin/m/{code}", status_code=303)
 

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from thidua import ballots, steps, views
 from thidua.errors import InvalidInput, Problem
-from thidua.web.deps import FormId, User, council_user, render, show
+from thidua.web.deps import FormId, User, council_user, render, show, stage_starter
 
 router = APIRouter(prefix="/council")
 
@@ -33,7 +33,9 @@ def vote(
 ):
     if choice not in ballots.CHOICES:
         raise InvalidInput("Phiếu không hợp lệ", [Problem("Lựa chọn", "chưa chọn ý kiến")])
-    show(request, steps.vote(code, actor=user.username, choices={nomination_id: choice}))
+    done = steps.vote(code, actor=user.username, choices={nomination_id: choice},
+                      start_stage=stage_starter(request))  # fmt: skip
+    show(request, done)
     return RedirectResponse(f"/council/{code}", status_code=303)
 
 
@@ -45,7 +47,8 @@ def recuse(
     reason: str = Form(""),
     user: User = Depends(council_user),
 ):
-    done = steps.recuse(code, actor=user.username, nomination_id=nomination_id, reason=reason)
+    done = steps.recuse(code, actor=user.username, nomination_id=nomination_id, reason=reason,
+                        start_stage=stage_starter(request))  # fmt: skip
     show(request, done)
     return RedirectResponse(f"/council/{code}", status_code=303)
 
@@ -70,5 +73,5 @@ def attendance(
 
 @router.post("/{code}/close")
 def close(code: str, request: Request, user: User = Depends(council_user)):
-    show(request, steps.close_vote(code, actor=user.username))
+    show(request, steps.close_vote(code, actor=user.username, start_stage=stage_starter(request)))
     return RedirectResponse(f"/council/{code}", status_code=303)

@@ -7,7 +7,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 
 from thidua import steps, views
 from thidua.errors import NotFound
-from thidua.web.deps import DbId, User, head_user, render, show
+from thidua.web.deps import DbId, User, head_user, render, show, stage_starter
 
 router = APIRouter(prefix="/head")
 
@@ -19,7 +19,10 @@ def head_home(request: Request, user: User = Depends(head_user)):
 
 @router.post("/{code}/decision/{decision_id}/approve")
 def approve(code: str, decision_id: DbId, request: Request, user: User = Depends(head_user)):
-    show(request, steps.approve(code, actor=user.username, decision_id=decision_id))
+    done = steps.approve(
+        code, actor=user.username, decision_id=decision_id, start_stage=stage_starter(request)
+    )
+    show(request, done)
     return RedirectResponse("/head", status_code=303)
 
 
