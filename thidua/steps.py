@@ -63,7 +63,7 @@ class Upload:
 
 
 @contextmanager
-def _work() -> Iterator[Session]:
+def unit_of_work() -> Iterator[Session]:
     """One unit of work: committed at the end, rolled back whole on any refusal. On SQLite the
     writer lock is taken first, so that what the step reads (the stage, a status, what exists)
     is still true when it writes."""
@@ -74,15 +74,15 @@ def _work() -> Iterator[Session]:
         yield s
 
 
-def _movement(
+def held_movement(
     s: Session, code: str | None = None, *, movement_id: int | None = None, exclusive=False
 ) -> Movement:
     """The movement, held until the step commits (PostgreSQL): shared, so that no stage moves
     on under the step; exclusive where two steps must not interleave (approvals)."""
-    where = Movement.code == code if code is not None else Movement.id == movement_id
+    where = Movement.code == code if movement_id is None else Movement.id == movement_id
     found = s.exec(select(Movement).where(where).with_for_update(read=not exclusive)).first()
     if found is None:
-        if code is None:
+        if code is None or movement_id is not None:
             raise NotFound(f"Không có phong trào số {movement_id}.")
         find_movement(s, code)  # raises, listing the movements there are
     return found
@@ -115,7 +115,7 @@ def _person(s: Session, ref: int | str) -> Person:
 
 def _nomination(s: Session, nomination_id: int) -> tuple[Nomination, Movement]:
     n = dossiers.get_nomination(s, nomination_id)
-    return n, _movement(s, movement_id=n.movement_id)
+    return n, held_movement(s, movement_id=n.movement_id)
 
 
 def _subject(s: Session, n: Nomination) -> str:
@@ -135,8 +135,8 @@ def register(
     pledge: str | None = None,
 ) -> Done:
     """A unit registers itself — or one of its people — for titles (đăng ký thi đua)."""
-    with _work() as s:
-        m = _movement(s, code)
+    with unit_of_work() as s:
+        m = held_movement(s, code)
         who = access.actor(s, actor)
         u = _unit(s, unit)
         access.for_unit(s, who, u.id, "đăng ký thi đua", m)
@@ -167,8 +167,8 @@ def submit_report(
     """A unit's report for a period: a figure per target (by code), the growth where the
     directive set one, a summary. Sent again while the period takes reports, it replaces the
     figures given."""
-    with _work() as s:
-        m = _movement(s, code)
+    with unit_of_work() as s:
+        m = held_movement(s, code)
         who = access.actor(s, actor)
         u = _unit(s, unit)
         phrase = period_phrase(s, m, period)
@@ -196,8 +196,8 @@ def score(
 ) -> Done:
     """A sheet of points for a unit against its block's criteria: its own ("self"), its block
     leader's ("leader") or the council's ("council")."""
-    with _work() as s:
-        m = _movement(s, code)
+    with unit_of_work() as s:
+        m = held_movement(s, code)
         who = access.actor(s, actor)
         u = _unit(s, unit)
         if kind == "self":
@@ -246,8 +246,8 @@ def nominate(
     work: no dossier without its files, no file without its dossier."""
     written: list = []
     try:
-        with _work() as s:
-            m = _movement(s, code)
+        with unit_of_work() as s:
+            m = held_movement(s, code)
             who = access.actor(s, actor)
             u = _unit(s, unit)
             access.for_unit(s, who, u.id, "gửi hồ sơ đề nghị khen thưởng", m)
@@ -298,7 +298,7 @@ def add_evidence(
     it). The same file again changes nothing."""
     written: list = []
     try:
-        with _work() as s:
+        with unit_of_work() as s:
             n, _m = _nomination(s, nomination_id)
             who = access.actor(s, actor)
             access.for_unit(s, who, n.unit_id, "bổ sung minh chứng")
@@ -325,7 +325,7 @@ def resubmit(
     facts: dict | None = None,
 ) -> Done:
     """The unit sends a returned dossier again, corrected."""
-    with _work() as s:
+    with unit_of_work() as s:
         n, _m = _nomination(s, nomination_id)
         who = access.actor(s, actor)
         access.for_unit(s, who, n.unit_id, "gửi lại hồ sơ")
@@ -337,7 +337,7 @@ def resubmit(
 
 def withdraw(*, actor: str, nomination_id: int, reason: str) -> Done:
     """The unit withdraws its own dossier, with its reason."""
-    with _work() as s:
+    with unit_of_work() as s:
         n, _m = _nomination(s, nomination_id)
         who = access.actor(s, actor)
         access.for_unit(s, who, n.unit_id, "rút hồ sơ")
@@ -352,11 +352,11 @@ def withdraw(*, actor: str, nomination_id: int, reason: str) -> Done:
 
 def return_report(*, actor: str, report_id: int, reason: str) -> Done:
     """The office sends a period report back to its unit, with what to fix."""
-    with _work() as s:
+    with unit_of_work() as s:
         report = s.get(PeriodReport, report_id)
         if report is None:
             raise NotFound(f"Không tìm thấy báo cáo số {report_id}.")
-        m = _movement(s, movement_id=report.movement_id)
+        m = held_movement(s, movement_id=report.movement_id)
         who = access.actor(s, actor)
         access.office(who, "trả lại báo cáo")
         submissions.return_report(s, report_id=report.id, reason=reason, actor=who.name)
@@ -371,7 +371,7 @@ def return_report(*, actor: str, report_id: int, reason: str) -> Done:
 
 def return_dossier(*, actor: str, nomination_id: int, reason: str) -> Done:
     """The office sends a dossier back to its unit for correction, saying what to fix."""
-    with _work() as s:
+    with unit_of_work() as s:
         n, _m = _nomination(s, nomination_id)
         who = access.actor(s, actor)
         access.office(who, "trả lại hồ sơ")
@@ -386,9 +386,9 @@ def record_exception(
 ) -> Done:
     """The office (or the council's chair) puts a dossier failing a rule before the council,
     for a stated reason. With `code`, the dossier must be of that movement."""
-    with _work() as s:
+    with unit_of_work() as s:
         n = dossiers.get_nomination(s, nomination_id)
-        m = _movement(s, code) if code is not None else _movement(s, movement_id=n.movement_id)
+        m = held_movement(s, code, movement_id=None if code else n.movement_id)
         rows = exceptions.record_exception(s, movement=m, nomination_id=nomination_id,
                                            rule_ids=rules, reason=reason, actor=actor)  # fmt: skip
         ids = ", ".join(dict.fromkeys(r.rule_id for r in rows))
@@ -442,9 +442,9 @@ def recuse(
     code: str, *, actor: str, nomination_id: int, reason: str, start_stage: StartStage
 ) -> Done:
     """A council member steps aside from one dossier, with his reason."""
-    with _work() as s:
+    with unit_of_work() as s:
         who = access.actor(s, actor)
-        meeting = _open_meeting(s, _movement(s, code))
+        meeting = _open_meeting(s, held_movement(s, code))
         ballots.recuse(s, meeting, member_person_id=_member(who), nomination_id=nomination_id,
                        reason=reason, actor=who.name)  # fmt: skip
         changed = _changed(s)
@@ -464,8 +464,8 @@ def mark_attendance(
     code: str, *, actor: str, member: int | str, present: bool, reason: str | None = None
 ) -> Done:
     """The secretary's (or the chair's) roll call for the open sitting."""
-    with _work() as s:
-        meeting = _open_meeting(s, _movement(s, code))
+    with unit_of_work() as s:
+        meeting = _open_meeting(s, held_movement(s, code))
         p = _person(s, member)
         ballots.mark_attendance(s, meeting, member_person_id=p.id, present=present,
                                 reason=reason, actor=actor)  # fmt: skip
@@ -475,8 +475,8 @@ def mark_attendance(
 
 def set_secretary(code: str, *, actor: str, person: int | str) -> Done:
     """The office names the council's secretary among its members."""
-    with _work() as s:
-        m = _movement(s, code)
+    with unit_of_work() as s:
+        m = held_movement(s, code)
         access.office(access.actor(s, actor), "chọn thư ký Hội đồng")
         council = council_of(s, m)
         p = _person(s, person)
@@ -488,8 +488,8 @@ def close_vote(code: str, *, actor: str, start_stage: StartStage) -> Done:
     """The chair closes the vote (or anyone once its deadline has passed); the decision stage
     starts. Closing a closed vote changes nothing."""
     try:
-        with _work() as s:
-            m = _movement(s, code)
+        with unit_of_work() as s:
+            m = held_movement(s, code)
             meeting = current_meeting(s, m)
             if meeting is None:
                 raise TransitionRefused("Hội đồng chưa có phiên bỏ phiếu nào.")
@@ -508,8 +508,8 @@ def _close_if_complete(code: str, start_stage: StartStage) -> bool:
     """Close the vote when every ballot is in. Of two last ballots arriving together, one
     closes and starts the next stage; the other finds it closed and does nothing."""
     try:
-        with _work() as s:
-            meeting = _open_meeting(s, _movement(s, code))
+        with unit_of_work() as s:
+            meeting = _open_meeting(s, held_movement(s, code))
             if not ballots.meeting_complete(s, meeting):
                 return False
             ballots.close_meeting(s, meeting, actor="system")
@@ -522,8 +522,8 @@ def _close_if_complete(code: str, start_stage: StartStage) -> bool:
 def approve(code: str, *, actor: str, decision_id: int, start_stage: StartStage) -> Done:
     """The head approves a drafted decision or memo. The last approval starts the closing
     stage, once: approving again changes nothing and starts nothing."""
-    with _work() as s:
-        m = _movement(s, code, exclusive=True)  # two approvals: one after the other
+    with unit_of_work() as s:
+        m = held_movement(s, code, exclusive=True)  # two approvals: one after the other
         who = access.actor(s, actor)
         access.head(who, "phê duyệt quyết định khen thưởng")
         d = s.get(Decision, decision_id)
