@@ -253,18 +253,27 @@ def nominate(
             access.for_unit(s, who, u.id, "gửi hồ sơ đề nghị khen thưởng", m)
             p = _person(s, person) if person not in (None, "") else None
             c = _unit(s, collective) if collective not in (None, "") else None
+            wrong: list[Problem] = []  # the facts' problems, with the dossier's, at once
             if fact_text is not None:
-                kind = (
-                    "collective" if c is not None or subject_kind == "collective" else "individual"
-                )
-                read = dossiers.read_facts(rule_set_for(m), kind, fact_text,
-                                           unticked_is_no=unticked_is_no)  # fmt: skip
+                collective_kind = c is not None or subject_kind == "collective"
+                kind = "collective" if collective_kind else "individual"
+                try:
+                    read = dossiers.read_facts(rule_set_for(m), kind, fact_text,
+                                               unticked_is_no=unticked_is_no)  # fmt: skip
+                except InvalidInput as e:
+                    read, wrong = {}, e.problems
                 facts = {**(facts or {}), **read}
-            n = dossiers.nominate(
-                s, movement=m, unit_id=u.id, title=title, actor=who.name,
-                person_id=p.id if p else None, collective_unit_id=c.id if c else None,
-                achievement=achievement, facts=facts, priority=priority, subject_kind=subject_kind,
-            )  # fmt: skip
+            try:
+                n = dossiers.nominate(
+                    s, movement=m, unit_id=u.id, title=title, actor=who.name,
+                    person_id=p.id if p else None, collective_unit_id=c.id if c else None,
+                    achievement=achievement, facts=facts, priority=priority,
+                    subject_kind=subject_kind,
+                )  # fmt: skip
+            except InvalidInput as e:
+                raise InvalidInput(e.message, [*e.problems, *wrong]) from None
+            if wrong:
+                raise InvalidInput("Hồ sơ đề nghị không hợp lệ", wrong)
             made = _changed(s)
             for f in evidence or []:
                 written.append(
