@@ -451,12 +451,16 @@ def recuse(
     code: str, *, actor: str, nomination_id: int, reason: str, start_stage: StartStage
 ) -> Done:
     """A council member steps aside from one dossier, with his reason."""
-    with unit_of_work() as s:
-        who = access.actor(s, actor)
-        meeting = _open_meeting(s, held_movement(s, code))
-        ballots.recuse(s, meeting, member_person_id=_member(who), nomination_id=nomination_id,
-                       reason=reason, actor=who.name)  # fmt: skip
-        changed = _changed(s)
+    try:
+        with unit_of_work() as s:
+            who = access.actor(s, actor)
+            meeting = _open_meeting(s, held_movement(s, code))
+            ballots.recuse(s, meeting, member_person_id=_member(who),
+                           nomination_id=nomination_id, reason=reason,
+                           actor=who.name)  # fmt: skip
+            changed = _changed(s)
+    except AlreadyDone:  # the same request a moment ago, in another transaction
+        changed = False
     if not changed:
         return Done(
             f"Thành viên đã xin không tham gia biểu quyết hồ sơ số {nomination_id} trước đó; "
