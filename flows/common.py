@@ -10,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.states import Completed, Failed, State
 
 from models import Movement
+from models.base import saved_id
 from models.db import session_scope
 from thidua.errors import ThiduaError, TransitionRefused
 from thidua.lifecycle import Stage, advance, check, period_count, stages_for
@@ -202,7 +203,7 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
         return
     outcome.events |= {m.event for m in messages}
     with session_scope() as session:
-        movement_id = find_movement(session, outcome.movement).id
+        movement_id = saved_id(find_movement(session, outcome.movement))
     total = DeliveryReport()
     for chunk in batches(stage, messages, NOTICE_BATCH, "thông báo"):
         report = send_batch(movement_id, list(chunk))
@@ -230,7 +231,7 @@ def _pending(outcome: Outcome) -> None:
 
     with session_scope() as session:
         movement = find_movement(session, outcome.movement)
-        lines = waiting(session, movement.id, outcome.events)
+        lines = waiting(session, saved_id(movement), outcome.events)
     if lines:
         outcome.status = "pending"
         outcome.message = (

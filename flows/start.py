@@ -6,8 +6,12 @@ Prefect is imported inside the functions: importing this module is instant."""
 
 import asyncio
 import threading
+from typing import TYPE_CHECKING, cast
 
 from thidua.stages import StageRun, stage_def
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
 
 
 def _deployment_available(name: str) -> bool:
@@ -61,17 +65,22 @@ def _start_stage(movement: str, stage: str, *, wait: bool, actor: str) -> StageR
     if _deployment_available(sdef.deployment):
         from prefect.deployments import run_deployment
 
-        run = run_deployment(sdef.deployment, parameters=params, timeout=None if wait else 0)
+        # Prefect types its sync/async dispatch as either; outside an event loop it is sync
+        run = cast(
+            "FlowRun",
+            run_deployment(sdef.deployment, parameters=params, timeout=None if wait else 0),
+        )
         state = run.state
         if not wait:
             return StageRun(
                 stage, "scheduled", "Đã gửi yêu cầu chạy tới Prefect.", "deployment", str(run.id)
             )
         data = _state_data(state)
+        failed = state is None or state.is_failed()
         return StageRun(
             stage,
-            data.get("status", "failed" if state.is_failed() else "done"),
-            state.message or "",
+            data.get("status", "failed" if failed else "done"),
+            (state.message if state else None) or "",
             "deployment",
             str(run.id),
             data.get("counts") or {},

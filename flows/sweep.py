@@ -10,6 +10,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.start import start_stage
 from flows.tasks import send_batch
+from models.base import saved_id
 from models.db import session_scope
 from thidua import notify, sweep
 from thidua.status import find_movement
@@ -44,7 +45,7 @@ def sweep_movement(code: str, actor: str) -> list[str]:
 def retry_movement(code: str, movement_id: int | None = None) -> list[str]:
     if movement_id is None:
         with session_scope() as s:
-            movement_id = find_movement(s, code).id
+            movement_id = saved_id(find_movement(s, code))
     retried = notify.retry_due(movement_id)
     if retried.sent or retried.failed_permanent:
         return [f"{code}: gửi lại — {retried.summary()}"]

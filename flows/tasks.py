@@ -3,12 +3,21 @@
 No task caches (inputs are movement codes and batches; re-running must redo what is missing,
 and the domain's own keys make that safe). Retries only where the outside world is flaky."""
 
-from prefect import task
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
 from thidua import notify, stagework
 
-_task = task(cache_policy=NO_CACHE)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _task(fn: Callable[P, R], name: str) -> Task[P, R]:
+    return task(name=name, cache_policy=NO_CACHE)(fn)
+
 
 enrol_participants = _task(stagework.enrol, name="enrol-participants")
 issue_launch_directive = _task(stagework.launch_directive, name="issue-launch-directive")

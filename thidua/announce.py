@@ -5,9 +5,10 @@ heads (thủ trưởng) the escalations and the results, the council its invitat
 
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import CouncilMember, Meeting, Movement, Participant, Person
+from models.base import saved_id
 from thidua.notify import OutgoingMessage
 
 
@@ -15,15 +16,15 @@ def participant_people(session: Session, movement: Movement, roles: set[str]) ->
     """Active people of participating units holding any of `roles`."""
     people = session.exec(
         select(Person)
-        .join(Participant, Participant.unit_id == Person.unit_id)
+        .join(Participant, col(Participant.unit_id) == col(Person.unit_id))
         .where(Participant.movement_id == movement.id, Person.active)
-        .order_by(Person.id)
+        .order_by(col(Person.id))
     ).all()
     return [p for p in people if roles & set(p.roles)]
 
 
 def people_with_role(session: Session, roles: set[str]) -> list[Person]:
-    people = session.exec(select(Person).where(Person.active).order_by(Person.id)).all()
+    people = session.exec(select(Person).where(Person.active).order_by(col(Person.id))).all()
     return [p for p in people if roles & set(p.roles)]
 
 
@@ -40,7 +41,7 @@ def to_people(
         OutgoingMessage(
             event=event,
             kind=kind,
-            person_id=p.id,
+            person_id=saved_id(p),
             context=dict(context),
             attachments=list(attachments or []),
         )
@@ -53,8 +54,8 @@ def council_people(session: Session, meeting: Meeting) -> list[Person]:
     return list(
         session.exec(
             select(Person)
-            .join(CouncilMember, CouncilMember.person_id == Person.id)
+            .join(CouncilMember, col(CouncilMember.person_id) == col(Person.id))
             .where(CouncilMember.council_id == meeting.council_id)
-            .order_by(Person.id)
+            .order_by(col(Person.id))
         )
     )

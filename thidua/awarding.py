@@ -9,10 +9,10 @@ for each rule it fails, thidua.exceptions), becomes "accepted"; on approval of t
 is "awarded" and enters the award history; one that did not pass, or fails the check again, is
 "rejected" with the reason."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Decision, DecisionItem, Meeting, Movement, Nomination
-from models.base import utcnow
+from models.base import saved_id, utcnow
 from thidua import ballots, exceptions
 from thidua.authority import Authority, authority_of
 from thidua.documents.context_common import title_name
@@ -39,13 +39,13 @@ def draft_decisions(
     authority = authority_of(movement)
     results = {r.nomination_id: r for r in ballots.results(session, meeting)}
     nominations = session.exec(
-        select(Nomination).where(Nomination.id.in_(list(results))).order_by(Nomination.id)
+        select(Nomination).where(col(Nomination.id).in_(list(results))).order_by(col(Nomination.id))
     ).all()
     # The council's count first: what it did not pass is rejected and so counts towards no
     # ratio or quota in the check that follows.
     passed: list[Nomination] = []
     for n in nominations:
-        if results[n.id].passed:
+        if results[saved_id(n)].passed:
             passed.append(n)
         else:
             set_outcome(
@@ -53,7 +53,7 @@ def draft_decisions(
                 nomination=n,
                 status=NominationStatus.REJECTED,
                 actor=actor,
-                reason=ballots.outcome_reason(results[n.id]),
+                reason=ballots.outcome_reason(results[saved_id(n)]),
             )
     refused = _recheck(session, movement, rule_set, passed, actor=actor)
     own: list[Nomination] = []
@@ -91,7 +91,7 @@ def _recheck(
     def is_quota(f) -> bool:
         return f.rule_id in quotas or f.rule_id.startswith("chi_tieu.")
 
-    remaining = {n.id: n for n in passed}
+    remaining = {saved_id(n): n for n in passed}
     refused: set[int] = set()
     while remaining:
         gaps = exceptions.uncovered(session, movement)
@@ -134,11 +134,13 @@ def _decision(
     rule_set,
     authority: str,
 ) -> Decision:
-    decision = Decision(movement_id=movement.id, kind=kind, authority=authority)
+    decision = Decision(movement_id=saved_id(movement), kind=kind, authority=authority)
     session.add(decision)
     session.flush()
     for n in noms:
-        session.add(DecisionItem(decision_id=decision.id, nomination_id=n.id, title=n.title))
+        session.add(
+            DecisionItem(decision_id=saved_id(decision), nomination_id=saved_id(n), title=n.title)
+        )
     session.flush()
     price_decision(session, decision, rule_set)  # provisional: repriced on the signing date
     return decision
@@ -153,7 +155,7 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
         raise NotFound(f"Không có quyết định số {decision_id}.")
     if decision.approved_at is not None:
         return decision
-    movement = session.get(Movement, decision.movement_id)
+    movement = session.get_one(Movement, decision.movement_id)
     what = "tờ trình" if decision.kind == "proposal" else "quyết định khen thưởng"
     require_stage(session, movement, {Stage.DECIDED}, f"phê duyệt {what} số {decision.id}")
     decision.approved_by, decision.approved_at = actor, utcnow()
@@ -164,7 +166,7 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
         items = session.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id))
         awards = []
         for item in items:
-            n = session.get(Nomination, item.nomination_id)
+            n = session.get_one(Nomination, item.nomination_id)
             set_outcome(session, nomination=n, status=NominationStatus.AWARDED, actor=actor)
             awards.append(
                 AwardItem(n.subject_key, movement.year, n.title, f"decision:{decision.id}")

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Block,
@@ -26,6 +27,7 @@ from models import (
     TargetResult,
     Unit,
 )
+from models.base import saved_id
 from models.db import session_scope
 from thidua import access, dossiers, scoring, submissions
 from thidua.errors import Forbidden, InvalidInput, NotFound, Problem, TransitionRefused
@@ -73,7 +75,7 @@ def _text(value: object) -> str:
     return "" if value is None else nfc(str(value)).strip()
 
 
-def _number(row: Row, key: str) -> object:
+def _number(row: Row, key: str) -> Decimal | str:
     """A figure as the workbook has it: its number, or its text (Vietnamese form)."""
     value = row.raw.get(key)
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
@@ -158,9 +160,9 @@ def _participants(s: Session, m: Movement) -> list[Unit]:
     return list(
         s.exec(
             select(Unit)
-            .join(Participant, Participant.unit_id == Unit.id)
+            .join(Participant, col(Participant.unit_id) == col(Unit.id))
             .where(Participant.movement_id == m.id)
-            .order_by(Unit.code)
+            .order_by(col(Unit.code))
         )
     )
 
@@ -181,7 +183,7 @@ def _report_sheet(targets: list[Target]) -> Sheet:
 
 
 def _targets(s: Session, m: Movement) -> list[Target]:
-    return list(s.exec(select(Target).where(Target.movement_id == m.id).order_by(Target.seq)))
+    return list(s.exec(select(Target).where(Target.movement_id == m.id).order_by(col(Target.seq))))
 
 
 def report_template(code: str, path: Path, *, period: int) -> Path:
@@ -204,20 +206,18 @@ def report_template(code: str, path: Path, *, period: int) -> Path:
             (r.report_id, r.target_id): r
             for r in s.exec(
                 select(TargetResult).where(
-                    TargetResult.report_id.in_([r.id for r in reports.values()])
+                    col(TargetResult.report_id).in_([saved_id(r) for r in reports.values()])
                 )
             )
         }
-        rows = []
+        rows: list[list[Any]] = []
         for u in _participants(s, m):
-            rep = reports.get(u.id)
-            got = {t.id: values.get((rep.id, t.id)) if rep else None for t in targets}
+            rep = reports.get(saved_id(u))
+            got = [values.get((saved_id(rep), saved_id(t))) if rep else None for t in targets]
+            growth = [g for g, t in zip(got, targets, strict=True) if t.growth_pct is not None]
             rows.append(
-                [u.code, u.name]
-                + [got[t.id].value if got[t.id] else None for t in targets]
-                + [got[t.id].growth_pct if got[t.id] else None
-                   for t in targets if t.growth_pct is not None]
-                + [rep.summary if rep else None]
+                [u.code, u.name, *(g.value if g else None for g in got),
+                 *(g.growth_pct if g else None for g in growth), rep.summary if rep else None]
             )  # fmt: skip
     guide = [
         f"BÁO CÁO KẾT QUẢ {phrase.upper()} — {m.title}",
@@ -262,13 +262,13 @@ def import_reports(code: str, path: Path, *, period: int, actor: str) -> Importe
 
         def one(row: Row) -> None:
             u = _unit(s, m, row, UNIT[1])
-            access.for_unit(s, who, u.id, f"nộp báo cáo {phrase}", m)
+            access.for_unit(s, who, saved_id(u), f"nộp báo cáo {phrase}", m)
             values = {t.code: _number(row, f"v:{t.code}") for t in targets
                       if row.values.get(f"v:{t.code}")}  # fmt: skip
             growth = {t.code: _number(row, f"g:{t.code}") for t in targets
                       if row.values.get(f"g:{t.code}")}  # fmt: skip
             submissions.submit_period_report(
-                s, movement=m, unit_id=u.id, period_number=period, values=values,
+                s, movement=m, unit_id=saved_id(u), period_number=period, values=values,
                 actor=who.name, summary=row.values.get("summary", ""), growth=growth,
             )  # fmt: skip
 
@@ -284,19 +284,19 @@ def import_reports(code: str, path: Path, *, period: int, actor: str) -> Importe
 def _score_sheets(s: Session, m: Movement) -> list[tuple[Sheet, list[Criterion], list[Unit]]]:
     """One sheet per criteria table in force: the block's own, or the table of every block,
     with the units it scores."""
-    tables = scoring.current_tables(s, m.id)
+    tables = scoring.current_tables(s, saved_id(m))
     units = _participants(s, m)
     by_table: dict[int, list[Unit]] = {}
     for u in units:
-        t = scoring.table_for(tables, scoring.block_of(s, m.id, u.id))
+        t = scoring.table_for(tables, scoring.block_of(s, saved_id(m), saved_id(u)))
         if t is not None:
-            by_table.setdefault(t.id, []).append(u)
+            by_table.setdefault(saved_id(t), []).append(u)
     out = []
     for t in sorted(tables.values(), key=lambda t: (t.block_id is not None, t.id)):
         if t.id not in by_table:
             continue
         criteria = list(
-            s.exec(select(Criterion).where(Criterion.table_id == t.id).order_by(Criterion.seq))
+            s.exec(select(Criterion).where(Criterion.table_id == t.id).order_by(col(Criterion.seq)))
         )
         block = s.get(Block, t.block_id) if t.block_id is not None else None
         title = f"{SCORES} {block.code}"[:31] if block else SCORES
@@ -316,7 +316,7 @@ def score_template(code: str, path: Path) -> Path:
         sheets = _score_sheets(s, m)
         if not sheets:
             raise TransitionRefused(f"Phong trào {m.code} chưa có bảng tiêu chí chấm điểm.")
-        own = {
+        own: dict[tuple[int | None, int | None], Decimal] = {
             (sc.unit_id, sc.criterion_id): sc.points
             for sc in s.exec(
                 select(Score).where(Score.movement_id == m.id, Score.scorer_kind == "self")
@@ -374,15 +374,15 @@ def import_scores(code: str, path: Path, *, actor: str) -> Imported:
             u = _unit(s, m, row, UNIT[1])
             kind = kind_of(row)
             if kind == "self":
-                access.for_unit(s, who, u.id, "tự chấm điểm", m)
+                access.for_unit(s, who, saved_id(u), "tự chấm điểm", m)
             elif kind == "leader":
-                access.block_leader(s, who, scoring.block_of(s, m.id, u.id), u.name)
+                access.block_leader(s, who, scoring.block_of(s, saved_id(m), saved_id(u)), u.name)
             else:
                 access.council_scorer(who)
             criteria = by_kind[row.kind][1]
             points = {c.code: _number(row, c.code) for c in criteria if row.values.get(c.code)}
-            scoring.submit_scores(s, movement=m, unit_id=u.id, scorer_kind=kind, points=points,
-                                  actor=who.name)  # fmt: skip
+            scoring.submit_scores(s, movement=m, unit_id=saved_id(u), scorer_kind=kind,
+                                  points=points, actor=who.name)  # fmt: skip
 
         def column(row: Row, field: str) -> str:
             sheet = by_kind[row.kind][0]
@@ -483,7 +483,7 @@ def import_nominations(code: str, path: Path, *, actor: str) -> Imported:
         def one(row: Row) -> None:
             v = row.values
             u = _unit(s, m, row, "Mã đơn vị đề nghị")
-            access.for_unit(s, who, u.id, "gửi hồ sơ đề nghị khen thưởng", m)
+            access.for_unit(s, who, saved_id(u), "gửi hồ sơ đề nghị khen thưởng", m)
             person = collective = None
             if v["person"]:
                 person = s.exec(select(Person.id).where(Person.code == v["person"])).first()
@@ -503,7 +503,8 @@ def import_nominations(code: str, path: Path, *, actor: str) -> Imported:
             facts_text = {k: _text(row.raw.get(k)) for k in v if k.split(":")[0] in rs.facts}
             facts = dossiers.read_facts(rs, kind, facts_text, unticked_is_no=True)
             dossiers.nominate(
-                s, movement=m, unit_id=u.id, title=by_name.get(plain_word(v["title"]), v["title"]),
+                s, movement=m, unit_id=saved_id(u),
+                title=by_name.get(plain_word(v["title"]), v["title"]),
                 actor=who.name, person_id=person, collective_unit_id=collective,
                 achievement=v["achievement"], facts=facts, priority=priority,
             )  # fmt: skip

@@ -2,7 +2,7 @@
 do — vote, recuse, the roll call, closing the vote — and the head's approval are steps
 (thidua.steps); the secret ballot itself is thidua.ballots."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Council, Decision, Movement
 from models.db import session_scope
@@ -22,5 +22,5 @@ def decisions(code: str) -> list[Decision]:
     with session_scope() as s:
         m = find_movement(s, code)
         return list(
-            s.exec(select(Decision).where(Decision.movement_id == m.id).order_by(Decision.id))
+            s.exec(select(Decision).where(Decision.movement_id == m.id).order_by(col(Decision.id)))
         )

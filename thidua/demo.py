@@ -15,10 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
+from models.base import saved_id
 from thidua.holidays_vn import add_working_days
 from thidua.settings import PROJECT_ROOT, get_settings, reset_settings
 from thidua.stages import StartStage
@@ -135,7 +137,7 @@ def run_demo(
 
     with session_scope() as s:
         m = find_movement(s, code)
-        result.stage, movement_id = m.stage, m.id
+        result.stage, movement_id = m.stage, saved_id(m)
         result.counts = _counts(s, movement_id)
     figures, result.held_reasons = message_figures(movement_id)
     result.counts.update(figures)
@@ -168,6 +170,8 @@ def replay_people(
     def stage(name: str) -> str:
         t = time.monotonic()
         run = start_stage(code, name, actor="admin")
+        if run is None:  # the demo's starter runs each stage here and now
+            raise ThiduaError(f"Giai đoạn {name} chạy nền, bản chạy thử không chờ được")
         result.stages.append(f"{name}: {run.status}")
         if run.status not in {"done", "pending", "already_done"}:  # pending: the sweep sends
             raise ThiduaError(f"Giai đoạn {name} không hoàn thành ({run.status}): {run.message}")
@@ -177,7 +181,7 @@ def replay_people(
     on(wd(due["registration"], 6), "register late", lambda: _register(code, rng, late=True))
     for n, ends_on in p.period_ends.items():  # on the period's last working day, before
         # it closes (closing issues the units' reports)
-        on(wd(ends_on + timedelta(days=1), -1), "report", lambda n=n: _report(code, n, rng))
+        on(wd(ends_on + timedelta(days=1), -1), "report", partial(_report, code, n, rng))
     on(wd(due["self_score"], -1), "score", lambda: _score(code, rng))
     on(wd(due["nominations"], -1), "nominate", lambda: _nominate(code, rng))
     appraisal = next(d for d, names in p.stages.items() if "appraisal" in names)
@@ -196,7 +200,9 @@ def replay_people(
         t = time.monotonic()
         ds = council.decisions(code)
         for d in ds:
-            steps.approve(code, actor=_chair_code(code), decision_id=d.id, start_stage=start_stage)
+            steps.approve(
+                code, actor=_chair_code(code), decision_id=saved_id(d), start_stage=start_stage
+            )
         return (
             f"Giám đốc phê duyệt {len(ds)} quyết định, tờ trình; giai đoạn kết thúc tự chạy "
             f"({time.monotonic() - t:.1f} s)"
@@ -221,8 +227,8 @@ def _participants(s, code: str) -> list:
     m = find_movement(s, code)
     return list(
         s.exec(
-            select(Unit).join(Participant, Participant.unit_id == Unit.id)
-            .where(Participant.movement_id == m.id).order_by(Unit.id)
+            select(Unit).join(Participant, col(Participant.unit_id) == col(Unit.id))
+            .where(Participant.movement_id == m.id).order_by(col(Unit.id))
         )
     )  # fmt: skip
 
@@ -273,7 +279,7 @@ def _report(code: str, number: int, rng: random.Random) -> str:
     return f"{len(units) - 2} đơn vị báo cáo kết quả Đợt {number}"
 
 
-def _score(code: str, rng: random.Random) -> str:
+def _score(code: str, rng: random.Random) -> str | None:
     """Each unit scores itself; the block leader scores its members a little lower."""
     from models import CriteriaTable, Criterion
     from models.db import session_scope
@@ -286,11 +292,11 @@ def _score(code: str, rng: random.Random) -> str:
             s.exec(
                 select(Criterion)
                 .join(CriteriaTable)
-                .where(CriteriaTable.movement_id == m.id, CriteriaTable.replaced_at.is_(None))
+                .where(CriteriaTable.movement_id == m.id, col(CriteriaTable.replaced_at).is_(None))
             )
         )
         if not criteria:  # a movement without block scoring (no bảng tiêu chí)
-            return
+            return None
         for u in _participants(s, code):
             own = {c.code: (c.max_points * Decimal(rng.uniform(0.8, 1.0))).quantize(Decimal("0.5"))
                    for c in criteria}  # fmt: skip
@@ -315,6 +321,7 @@ def _nominate(code: str, rng: random.Random) -> str:
     from models.db import session_scope
     from thidua import dossiers, exceptions
     from thidua.ballots import COUNCIL_ROLES
+    from thidua.errors import ThiduaError
     from thidua.history import AwardItem, record_awards
     from thidua.status import find_movement
 
@@ -323,7 +330,9 @@ def _nominate(code: str, rng: random.Random) -> str:
         m = find_movement(s, code)
         first = half = None
         for i, u in enumerate(_participants(s, code)):
-            people = list(s.exec(select(Person).where(Person.unit_id == u.id).order_by(Person.id)))
+            people = list(
+                s.exec(select(Person).where(Person.unit_id == u.id).order_by(col(Person.id)))
+            )
             share = len(people) // 2 if i == 1 else len(people) * 2 // 3 + 1
             ldtt = people[:share]
             for j, p in enumerate(ldtt):
@@ -350,6 +359,8 @@ def _nominate(code: str, rng: random.Random) -> str:
                 achievement=f"{u.name} hoàn thành tốt nhiệm vụ năm {m.year}.",
             )  # fmt: skip
             half = collective if i == 1 else half
+        if first is None or half is None:  # the sample organisation always gives both
+            raise ThiduaError("Dữ liệu mẫu thiếu hồ sơ để trả lại hoặc để ghi ngoại lệ")
         # A three-year CSTDCS proposed for Chiến sĩ thi đua cấp tỉnh (decided upward): ≥ 90% of
         # the whole council, so the nominee is someone who does not sit on it
         star = first.person_id
@@ -364,7 +375,7 @@ def _nominate(code: str, rng: random.Random) -> str:
         dossiers.resubmit(s, nomination=first, facts=good, actor="unit")
         # The office's emulation officer puts the collective short of its ratio before the council
         exceptions.record_exception(
-            s, movement=m, nomination_id=half.id, rule_ids=["TTLDTT.ty_le_ldtt"],
+            s, movement=m, nomination_id=saved_id(half), rule_ids=["TTLDTT.ty_le_ldtt"],
             actor=_admin_code(s),
             reason="Đơn vị có cán bộ mới tuyển dụng đang trong thời gian tập sự, chưa thuộc diện "
             "bình xét danh hiệu năm nay; tính trên số người thuộc diện bình xét, tỷ lệ Lao động "
@@ -394,20 +405,20 @@ def _withdraw_returned(code: str) -> str:
 def _admin_code(s) -> str:
     from models import Person
 
-    return next(p.code for p in s.exec(select(Person).order_by(Person.id))
+    return next(p.code for p in s.exec(select(Person).order_by(col(Person.id)))
                 if "admin" in (p.roles or []))  # fmt: skip
 
 
 def _vote(code: str, rng: random.Random, start_stage: StartStage) -> int:
-    from models import CouncilMember, Meeting, Nomination, Recusal
+    from models import CouncilMember, Nomination, Recusal
     from models.db import session_scope
     from thidua import steps
     from thidua.ballots import agenda as agenda_of
-    from thidua.stagework import current_meeting
+    from thidua.stagework import held_meeting
     from thidua.status import find_movement
 
     with session_scope() as s:
-        meeting: Meeting = current_meeting(s, find_movement(s, code))
+        meeting = held_meeting(s, find_movement(s, code))
         members = [
             m.person_id
             for m in s.exec(
@@ -416,12 +427,14 @@ def _vote(code: str, rng: random.Random, start_stage: StartStage) -> int:
         ]
         agenda = agenda_of(meeting)
         titles = dict(
-            s.exec(select(Nomination.id, Nomination.title).where(Nomination.id.in_(agenda))).all()
+            s.exec(
+                select(Nomination.id, Nomination.title).where(col(Nomination.id).in_(agenda))
+            ).all()
         )
         recused = set(
             s.exec(
                 select(CouncilMember.person_id, Recusal.nomination_id)
-                .join(Recusal, Recusal.member_id == CouncilMember.id)
+                .join(Recusal, col(Recusal.member_id) == col(CouncilMember.id))
                 .where(Recusal.meeting_id == meeting.id)
             ).all()
         )
@@ -450,7 +463,7 @@ def _official_pdfs(code: str) -> int:
             s.exec(
                 select(IssuedDocument).where(
                     IssuedDocument.movement_id == m.id,
-                    IssuedDocument.kind.not_in(
+                    col(IssuedDocument.kind).not_in(
                         ["unit_report", "achievement_individual", "achievement_collective"]
                     ),
                 )
@@ -467,7 +480,7 @@ def _chair_code(code: str) -> str:
 
     with session_scope() as s:
         c = s.exec(select(Council).where(Council.movement_id == find_movement(s, code).id)).one()
-        return s.get(Person, c.chair_person_id).code
+        return s.get_one(Person, c.chair_person_id).code
 
 
 def _counts(s, movement_id: int) -> dict[str, int]:
@@ -481,7 +494,7 @@ def _counts(s, movement_id: int) -> dict[str, int]:
     return {
         "văn bản": n(IssuedDocument, IssuedDocument.movement_id == movement_id),
         "bản PDF": n(IssuedDocument, IssuedDocument.movement_id == movement_id,
-                     IssuedDocument.pdf_path.is_not(None)),
+                     col(IssuedDocument.pdf_path).is_not(None)),
         "thông báo đã gửi": n(Notification, Notification.movement_id == movement_id,
                               Notification.status == "sent"),
         "hồ sơ được khen thưởng": n(Nomination, Nomination.movement_id == movement_id,

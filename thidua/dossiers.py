@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Council, DecisionItem, Evidence, Meeting, Movement, Nomination, Person, Unit
-from models.base import utcnow
+from models.base import id_col, saved_id, utcnow
 from thidua import uploads
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, TransitionRefused
 from thidua.lifecycle import Stage, audit, require_stage
@@ -44,7 +44,7 @@ MAX_EVIDENCE_BYTES = uploads.MAX_FILE_BYTES
 def subtree(session: Session, unit_id: int) -> set[int]:
     """The unit and every unit below it, at any depth."""
     children: dict[int | None, list[int]] = {}
-    for uid, parent in session.exec(select(Unit.id, Unit.parent_id)):
+    for uid, parent in session.exec(select(id_col(Unit), Unit.parent_id)):
         children.setdefault(parent, []).append(uid)
     found, stack = set(), [unit_id]
     while stack:
@@ -128,7 +128,7 @@ def nominate(
         )
     _check_priority(session, movement, unit_id, title, priority)
     nomination = Nomination(
-        movement_id=movement.id,
+        movement_id=saved_id(movement),
         unit_id=unit_id,
         subject_kind=kind,
         person_id=person_id,
@@ -164,7 +164,7 @@ def read_facts(rs, kind: str, given: Mapping[str, str], *, unticked_is_no: bool 
     problem at once. A blank value states nothing (the rule set's default applies); with
     `unticked_is_no`, a yes/no fact not given is "no" (a form's unticked box, a blank cell).
     Facts of the other kind of subject are left out (a form shows both)."""
-    problems, facts = Problems(), {}
+    problems, facts = Problems(), dict[str, object]()
     given = {nfc(str(k)).strip(): nfc(str(v or "")).strip() for k, v in given.items()}
     for k in given:
         if k.split(":")[0] not in rs.facts:
@@ -183,19 +183,20 @@ def read_facts(rs, kind: str, given: Mapping[str, str], *, unticked_is_no: bool 
             if counts:
                 facts[f.key] = counts
             continue
-        raw = given.get(f.key)
+        text = given.get(f.key)
         if f.type == "boolean":
-            if raw is None or (raw == "" and not unticked_is_no):
+            if text is None or (text == "" and not unticked_is_no):
                 if unticked_is_no:
                     facts[f.key] = False
                 continue
-            if raw.casefold() not in YES | NO:
-                problems.add(f.label, f"phải là 'có' hoặc 'không', không phải '{raw[:20]}'")
+            if text.casefold() not in YES | NO:
+                problems.add(f.label, f"phải là 'có' hoặc 'không', không phải '{text[:20]}'")
                 continue
-            facts[f.key] = raw.casefold() in YES
+            facts[f.key] = text.casefold() in YES
             continue
-        if not raw:
+        if not text:
             continue
+        raw = text
         if f.type == "enum":
             code = (
                 raw
@@ -253,7 +254,7 @@ def _check_priority(
             Nomination.unit_id == unit_id,
             Nomination.title == title,
             Nomination.priority == priority,
-            Nomination.status.not_in(FREED_PRIORITY),
+            col(Nomination.status).not_in(FREED_PRIORITY),
         )
     ).first()
     if taken is not None:
@@ -275,9 +276,9 @@ def before_council(session: Session, nomination: Nomination) -> Meeting | None:
     from then on the dossier is the council's, as it was when the sitting opened."""
     meetings = session.exec(
         select(Meeting)
-        .join(Council, Council.id == Meeting.council_id)
+        .join(Council, col(Council.id) == col(Meeting.council_id))
         .where(Council.movement_id == nomination.movement_id)
-        .order_by(Meeting.id.desc())
+        .order_by(col(Meeting.id).desc())
     ).all()
     on = [m for m in meetings if nomination.id in (m.result or {}).get("agenda", [])]
     return next((m for m in on if m.status == MeetingStatus.OPEN), on[0] if on else None)
@@ -326,7 +327,7 @@ def _set_status(
 
 
 def _dossier_stage(session: Session, nomination: Nomination, doing: str) -> None:
-    movement = session.get(Movement, nomination.movement_id)
+    movement = session.get_one(Movement, nomination.movement_id)
     require_stage(session, movement, DOSSIER_STAGES, doing)
 
 
@@ -464,11 +465,11 @@ def add_evidence(
     if same is not None:  # the same file under the same name: sent twice
         return same
     content_type, ext = uploads.identify(content)
-    uploads.check_room(session, nomination.id, len(content))
+    uploads.check_room(session, saved_id(nomination), len(content))
     stored = f"{uuid.uuid4().hex}{ext}"
     uploads.write_private(get_settings().upload_dir / stored, content)
     evidence = Evidence(
-        nomination_id=nomination.id,
+        nomination_id=saved_id(nomination),
         filename=label,
         stored_name=stored,
         content_type=content_type,

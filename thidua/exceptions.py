@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Account,
@@ -23,6 +23,7 @@ from models import (
     Person,
     Unit,
 )
+from models.base import saved_id
 from thidua import statuses
 from thidua.errors import Forbidden, InvalidInput, NotFound, Problem, TransitionRefused
 from thidua.lifecycle import Stage, audit
@@ -135,7 +136,7 @@ def record_exception(
             session.exec(
                 select(NominationException).where(
                     NominationException.nomination_id == nomination_id,
-                    NominationException.rule_id.in_(rule_ids),
+                    col(NominationException.rule_id).in_(rule_ids),
                 )
             )
         )
@@ -173,7 +174,7 @@ def excepted(session: Session, nomination_ids: list[int] | None = None) -> dict[
     """nomination → the rule ids excepted for it."""
     query = select(NominationException.nomination_id, NominationException.rule_id)
     if nomination_ids is not None:
-        query = query.where(NominationException.nomination_id.in_(nomination_ids))
+        query = query.where(col(NominationException.nomination_id).in_(nomination_ids))
     out: dict[int, set[str]] = {}
     for nid, rid in session.exec(query):
         out.setdefault(nid, set()).add(rid)
@@ -206,18 +207,18 @@ def for_nominations(session: Session, nomination_ids: list[int]) -> list[Excepti
         return []
     rows = session.exec(
         select(NominationException)
-        .where(NominationException.nomination_id.in_(nomination_ids))
-        .order_by(NominationException.recorded_at, NominationException.id)
+        .where(col(NominationException.nomination_id).in_(nomination_ids))
+        .order_by(col(NominationException.recorded_at), col(NominationException.id))
     ).all()
     if not rows:
         return []
     noms = {
         n.id: n
         for n in session.exec(
-            select(Nomination).where(Nomination.id.in_({r.nomination_id for r in rows}))
+            select(Nomination).where(col(Nomination.id).in_({r.nomination_id for r in rows}))
         )
     }
-    rs = rule_set_for(session.get(Movement, next(iter(noms.values())).movement_id))
+    rs = rule_set_for(session.get_one(Movement, next(iter(noms.values())).movement_id))
     names = subject_names(session, list(noms.values()))
     return [
         ExceptionView(
@@ -278,18 +279,20 @@ def subject_names(session: Session, noms: list[Nomination]) -> dict[int, str]:
     people = dict(
         session.exec(
             select(Person.id, Person.full_name).where(
-                Person.id.in_({n.person_id for n in noms if n.person_id})
+                col(Person.id).in_({n.person_id for n in noms if n.person_id})
             )
         ).all()
     )
     units = dict(
         session.exec(
             select(Unit.id, Unit.name).where(
-                Unit.id.in_({n.collective_unit_id for n in noms if n.collective_unit_id})
+                col(Unit.id).in_({n.collective_unit_id for n in noms if n.collective_unit_id})
             )
         ).all()
     )
     return {
-        n.id: people.get(n.person_id, "") if n.person_id else units.get(n.collective_unit_id, "")
+        saved_id(n): people.get(n.person_id, "")
+        if n.person_id
+        else units.get(n.collective_unit_id, "")
         for n in noms
     }

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditEvent, Meeting, Movement, Nomination, Period
 from models.awards import Council
@@ -96,7 +96,7 @@ def _has_nominations(session: Session, movement: Movement) -> str | None:
 def _council_closed(session: Session, movement: Movement) -> str | None:
     meetings = session.exec(
         select(Meeting.status)
-        .join(Council, Council.id == Meeting.council_id)
+        .join(Council, col(Council.id) == col(Meeting.council_id))
         .where(Council.movement_id == movement.id)
     ).all()
     if not meetings:
@@ -112,7 +112,7 @@ def _decisions_approved(session: Session, movement: Movement) -> str | None:
     pending = session.exec(
         select(func.count())
         .select_from(Decision)
-        .where(Decision.movement_id == movement.id, Decision.approved_at.is_(None))
+        .where(Decision.movement_id == movement.id, col(Decision.approved_at).is_(None))
     ).one()
     return f"còn {pending} quyết định, tờ trình chưa được phê duyệt" if pending else None
 
@@ -200,7 +200,7 @@ def advance(
     at = utcnow()
     result = session.exec(
         update(Movement)
-        .where(Movement.id == movement.id, Movement.stage == step.source.value)
+        .where(col(Movement.id) == movement.id, col(Movement.stage) == step.source.value)
         .values(stage=step.target.value, stage_changed_at=at)
     )
     if result.rowcount != 1:
@@ -310,6 +310,8 @@ def replay(events: list[AuditEvent]) -> Stage:
             continue
         if e.from_state != stage.value or find_step(stage, e.action.removeprefix("stage.")) is None:
             raise ValueError(f"audit trail broken at event {e.id}: {e.from_state} != {stage}")
+        if e.to_state is None:
+            raise ValueError(f"audit trail broken at event {e.id}: no stage reached")
         stage = Stage(e.to_state)
     return stage
 

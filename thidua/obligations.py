@@ -7,7 +7,7 @@ from the periods (stated in DEFAULT_DUE below)."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     BlockMember,
@@ -23,6 +23,7 @@ from models import (
     Score,
     Unit,
 )
+from models.base import id_col, saved_id
 from thidua.lifecycle import Stage
 
 KIND_LABELS = {
@@ -100,8 +101,8 @@ def outstanding(session: Session, movement: Movement, on: date | None = None) ->
     if not open_kinds:
         return []
     units = session.exec(
-        select(Unit.id, Unit.code, Unit.name)
-        .join(Participant, Participant.unit_id == Unit.id)
+        select(id_col(Unit), Unit.code, Unit.name)
+        .join(Participant, col(Participant.unit_id) == col(Unit.id))
         .where(Participant.movement_id == movement.id)
         .order_by(Unit.code)
     ).all()
@@ -127,7 +128,7 @@ def _self_score_scope(session: Session, movement: Movement) -> tuple[set[int], d
     whose self-score was given against a version since replaced (they must score again)."""
     from thidua.scoring import current_tables, table_for
 
-    tables = current_tables(session, movement.id)
+    tables = current_tables(session, saved_id(movement))
     if not tables:
         return set(), {}
     standing = dict(session.exec(select(BlockMember.unit_id, BlockMember.block_id)).all())
@@ -142,12 +143,12 @@ def _self_score_scope(session: Session, movement: Movement) -> tuple[set[int], d
     stale = set(
         session.exec(
             select(Score.unit_id)
-            .join(Criterion, Criterion.id == Score.criterion_id)
-            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .join(Criterion, col(Criterion.id) == col(Score.criterion_id))
+            .join(CriteriaTable, col(CriteriaTable.id) == col(Criterion.table_id))
             .where(
                 Score.movement_id == movement.id,
                 Score.scorer_kind == "self",
-                CriteriaTable.replaced_at.is_not(None),
+                col(CriteriaTable.replaced_at).is_not(None),
             )
             .distinct()
         )
@@ -165,7 +166,7 @@ def _fulfilled(session: Session, movement: Movement, kind: str) -> set[int]:
     mid = movement.id
     if kind == "registration":
         q = select(Registration.unit_id).where(
-            Registration.movement_id == mid, Registration.person_id.is_(None)
+            Registration.movement_id == mid, col(Registration.person_id).is_(None)
         )
     elif kind.startswith("period_"):
         number = int(kind.split("_")[1])
@@ -177,12 +178,14 @@ def _fulfilled(session: Session, movement: Movement, kind: str) -> set[int]:
     elif kind == "self_score":
         q = (
             select(Score.unit_id)
-            .join(Criterion, Criterion.id == Score.criterion_id)
-            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .join(Criterion, col(Criterion.id) == col(Score.criterion_id))
+            .join(CriteriaTable, col(CriteriaTable.id) == col(Criterion.table_id))
             .where(
                 Score.movement_id == mid,
                 Score.scorer_kind == "self",
-                CriteriaTable.replaced_at.is_(None),  # a replaced version's scores are owed again
+                col(CriteriaTable.replaced_at).is_(
+                    None
+                ),  # a replaced version's scores are owed again
             )
         )
     else:  # nominations: a unit that registered no title owes none

@@ -21,9 +21,10 @@ reminders fall on the working days ahead of it, its overdue ones on the working 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Movement, Person
+from models.base import saved_id
 from thidua.holidays_vn import (
     WorkCalendar,
     add_working_days,
@@ -110,7 +111,9 @@ def _people(session: Session, unit_ids: set[int], role: str) -> dict[int, list[P
     if not unit_ids:
         return out
     for p in session.exec(
-        select(Person).where(Person.unit_id.in_(unit_ids), Person.active).order_by(Person.id)
+        select(Person)
+        .where(col(Person.unit_id).in_(unit_ids), Person.active)
+        .order_by(col(Person.id))
     ):
         if role in (p.roles or []):
             out.setdefault(p.unit_id, []).append(p)
@@ -163,9 +166,12 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
             kind = TEMPLATE_FOR.get(o.kind, "registration_reminder")
             # a unit without a focal point is not left unreminded: its head gets it
             to = focal.get(o.unit_id) or heads.get(o.unit_id, [])
-            out += [OutgoingMessage(event, kind, p.id, c) for p in to]
+            out += [OutgoingMessage(event, kind, saved_id(p), c) for p in to]
         if policy.escalate_after and late >= policy.escalate_after:
             c = {**ctx, "phase": "overdue", "days_overdue": late}
             event = f"escalation:{o.kind}:{o.due_on.isoformat()}"
-            out += [OutgoingMessage(event, "escalation", p.id, c) for p in heads.get(o.unit_id, [])]
+            out += [
+                OutgoingMessage(event, "escalation", saved_id(p), c)
+                for p in heads.get(o.unit_id, [])
+            ]
     return out

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from thidua import clock
 from thidua.holidays_vn import add_working_days, work_calendar
@@ -131,7 +131,12 @@ def replay(
     p = plan(code)
     year_end = date(p.launch.year, 12, 31)
     end = min(until or year_end, year_end)
-    run = stage or (lambda name: start_stage(code, name, actor="admin").status)
+
+    def office_stage(name: str) -> str:
+        started = start_stage(code, name, actor="admin")
+        return started.status if started is not None else "scheduled"  # None: it runs on
+
+    run = stage or office_stage
     from thidua.obligations import KIND_LABELS
 
     out = Replay()
@@ -220,19 +225,20 @@ class _Snapshot:
         from models.db import session_scope
 
         with session_scope() as s:
-            return s.get(Movement, self.movement_id).stage
+            return s.get_one(Movement, self.movement_id).stage
 
     def news(self) -> list[str]:
         from models import IssuedDocument, Notification
+        from models.base import id_col
         from models.db import session_scope
         from thidua.documents.kinds import KINDS
 
         with session_scope() as s:
             docs = s.exec(
-                select(IssuedDocument.kind, func.count(), func.max(IssuedDocument.id))
+                select(IssuedDocument.kind, func.count(), func.max(id_col(IssuedDocument)))
                 .where(
                     IssuedDocument.movement_id == self.movement_id,
-                    IssuedDocument.id > self.last_doc,
+                    col(IssuedDocument.id) > self.last_doc,
                 )
                 .group_by(IssuedDocument.kind)
             ).all()
@@ -272,7 +278,7 @@ def message_figures(movement_id: int) -> tuple[dict[str, int], list[str]]:
         rows = s.exec(
             select(Notification.status, Notification.answer, func.count())
             .where(Notification.movement_id == movement_id)
-            .group_by(Notification.status, Notification.answer)
+            .group_by(col(Notification.status), col(Notification.answer))
         ).all()
     figures = {"thông báo đã gửi": 0, "thông báo đang chờ": 0, "thông báo không gửi được": 0}
     why: Counter = Counter()

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Decision, DecisionItem, Nomination
 from thidua.errors import InvalidInput, Problem
@@ -137,7 +137,7 @@ def price(lines: Iterable[Line], rule_set: RuleSet, base: Decimal) -> dict[Hasha
     for line in lines:
         title = rule_set.titles.get(line.title)
         multiple = title.reward.multiple(line.subject_kind) if title and title.reward else None
-        if multiple is None:
+        if title is None or multiple is None:
             out[line.key] = Priced(line.key, None)
             continue
         kind = title.kind if title.kind in KINDS else "danh_hieu"
@@ -153,14 +153,16 @@ def price(lines: Iterable[Line], rule_set: RuleSet, base: Decimal) -> dict[Hasha
     return out
 
 
-def price_decision(session: Session, decision: Decision, rule_set: RuleSet) -> dict[int, Priced]:
+def price_decision(
+    session: Session, decision: Decision, rule_set: RuleSet
+) -> dict[Hashable, Priced]:
     """Set the amount of every line of a decision (or proposal) from the base salary in force
     on its date — the signing date once signed, today while it is a draft."""
     items = list(session.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id)))
     noms = {
         n.id: n
         for n in session.exec(
-            select(Nomination).where(Nomination.id.in_([i.nomination_id for i in items]))
+            select(Nomination).where(col(Nomination.id).in_([i.nomination_id for i in items]))
         )
     }
     base = base_salary_on(decision.signed_on or today()).amount

@@ -7,13 +7,13 @@ council scored it, else the block leader's, else the unit's own.
 """
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import icu
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models import (
     Block,
@@ -25,7 +25,7 @@ from models import (
     Score,
     Unit,
 )
-from models.base import utcnow
+from models.base import saved_id, utcnow
 from thidua.errors import InvalidInput, NotFound, Problems, ThiduaError
 from thidua.lifecycle import Stage, audit, require_stage
 from thidua.results import BlockRanking, UnitRank
@@ -95,7 +95,7 @@ def current_tables(session: Session, movement_id: int) -> dict[int | None, Crite
         t.block_id: t
         for t in session.execute(
             select(CriteriaTable).where(
-                CriteriaTable.movement_id == movement_id, CriteriaTable.replaced_at.is_(None)
+                CriteriaTable.movement_id == movement_id, col(CriteriaTable.replaced_at).is_(None)
             )
         ).scalars()
     }
@@ -115,7 +115,7 @@ def criteria_for(session: Session, movement_id: int, block_id: int | None) -> li
         return []
     return list(
         session.execute(
-            select(Criterion).where(Criterion.table_id == table.id).order_by(Criterion.seq)
+            select(Criterion).where(Criterion.table_id == table.id).order_by(col(Criterion.seq))
         ).scalars()
     )
 
@@ -126,7 +126,7 @@ def submit_scores(
     movement: Movement,
     unit_id: int,
     scorer_kind: str,
-    points: dict[str, Decimal],
+    points: Mapping[str, Decimal | str],  # as typed in a form or a sheet, or Decimals
     actor: str,
     evidence: str | dict[str, str] | None = None,
 ) -> list[Score]:
@@ -149,8 +149,8 @@ def submit_scores(
     )
     if enrolled and unit_id not in enrolled:
         raise InvalidInput(f"Đơn vị {unit.name} không tham gia phong trào {movement.code}")
-    block_id = block_of(session, movement.id, unit_id)
-    criteria = {c.code: c for c in criteria_for(session, movement.id, block_id)}
+    block_id = block_of(session, saved_id(movement), unit_id)
+    criteria = {c.code: c for c in criteria_for(session, saved_id(movement), block_id)}
     if not criteria:
         raise InvalidInput(
             f"Chưa có bảng tiêu chí chấm điểm cho khối thi đua của đơn vị {unit.name}"
@@ -214,9 +214,9 @@ def submit_scores(
         row = existing.get(crit.id)
         if row is None:
             row = Score(
-                movement_id=movement.id,
+                movement_id=saved_id(movement),
                 unit_id=unit_id,
-                criterion_id=crit.id,
+                criterion_id=saved_id(crit),
                 scorer_kind=scorer_kind,
                 points=value,
                 evidence=nfc(note),
@@ -259,13 +259,17 @@ def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
     flags = rule_set_for(movement).flags_per_block
     session.flush()  # scores are read through the connection, past the ORM
     members: dict[int, list[int]] = defaultdict(list)
-    participants = session.execute(
-        select(Participant.unit_id, Participant.block_id).where(
-            Participant.movement_id == movement.id
+    participants = (
+        session.execute(
+            select(Participant.unit_id, Participant.block_id).where(
+                Participant.movement_id == movement.id
+            )
         )
-    ).all()
+        .tuples()
+        .all()
+    )
     standing = dict(session.execute(select(BlockMember.unit_id, BlockMember.block_id)).all())
-    pairs = participants or [(u, None) for u in standing]
+    pairs: Sequence[tuple[int, int | None]] = participants or [(u, None) for u in standing]
     for unit_id, block_id in pairs:
         block_id = block_id or standing.get(unit_id)
         if block_id is not None:
@@ -273,32 +277,33 @@ def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
     if not members:
         return []
     blocks = {
-        b.id: b for b in session.execute(select(Block).where(Block.id.in_(list(members)))).scalars()
+        b.id: b
+        for b in session.execute(select(Block).where(col(Block.id).in_(list(members)))).scalars()
     }
     units = {
         uid: UnitRow(uid, code, name)
         for uid, code, name in session.execute(
             select(Unit.id, Unit.code, Unit.name).where(
-                Unit.id.in_([u for us in members.values() for u in us])
+                col(Unit.id).in_([u for us in members.values() for u in us])
             )
         )
     }
-    tables = current_tables(session, movement.id)
+    tables = current_tables(session, saved_id(movement))
     crits: dict[int, list[Criterion]] = defaultdict(list)
     if tables:
         for c in session.execute(
-            select(Criterion).where(Criterion.table_id.in_([t.id for t in tables.values()]))
+            select(Criterion).where(col(Criterion.table_id).in_([t.id for t in tables.values()]))
         ).scalars():
             crits[c.table_id].append(c)
     # Only scores given against a table in force count; those of a replaced version are record.
     points: dict[tuple[int, str], dict[int, Decimal]] = defaultdict(dict)
-    for unit_id, crit_id, kind, value in session.connection().execute(
-        select(Score.unit_id, Score.criterion_id, Score.scorer_kind, Score.points)
-        .join(Criterion, Criterion.id == Score.criterion_id)
-        .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
-        .where(Score.movement_id == movement.id, CriteriaTable.replaced_at.is_(None))
+    for unit_id, crit_id, scorer, value in session.connection().execute(
+        select(Score.unit_id, Score.criterion_id, Score.scorer_kind, col(Score.points))
+        .join(Criterion, col(Criterion.id) == col(Score.criterion_id))
+        .join(CriteriaTable, col(CriteriaTable.id) == col(Criterion.table_id))
+        .where(Score.movement_id == movement.id, col(CriteriaTable.replaced_at).is_(None))
     ):
-        points[(unit_id, kind)][crit_id] = Decimal(value)
+        points[(unit_id, scorer)][crit_id] = Decimal(value)
 
     out = []
     for block_id in sorted(members, key=lambda b: blocks[b].code):
@@ -308,30 +313,36 @@ def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
             out.append(BlockRanking(block_id, blocks[block_id].code, blocks[block_id].name, [],
                                     "", scored=False, members=names))  # fmt: skip
             continue
-        criteria = crits.get(table.id, [])
+        criteria = crits.get(saved_id(table), [])
         max_total = sum((c.max_points for c in criteria), Decimal(0))
-        rows = []
+        rows: list[_Sheet] = []
         for unit_id in members[block_id]:
             kind = next((k for k in PRECEDENCE if (unit_id, k) in points), None)
             sheet = points.get((unit_id, kind), {}) if kind else {}
-            total = sum((sheet.get(c.id, Decimal(0)) for c in criteria), Decimal(0))
-            full = sum(1 for c in criteria if sheet.get(c.id) == c.max_points)
+            total = sum((sheet.get(saved_id(c), Decimal(0)) for c in criteria), Decimal(0))
+            full = sum(1 for c in criteria if sheet.get(saved_id(c)) == c.max_points)
             own = points.get((unit_id, "self"), {})
-            self_total = sum((own.get(c.id, Decimal(0)) for c in criteria), Decimal(0))
+            self_total = sum((own.get(saved_id(c), Decimal(0)) for c in criteria), Decimal(0))
             rows.append((unit_id, kind, total, full, self_total))
         out.append(_rank_block(blocks[block_id], rows, units, max_total, flags))
     return out
 
 
-def _rank_block(block: Block, rows, units, max_total: Decimal, flags: int) -> BlockRanking:
+# A unit's sheet in its block: (unit id, whose scores count, total, full marks, own total).
+_Sheet = tuple[int, str | None, Decimal, int, Decimal]
+
+
+def _rank_block(
+    block: Block, rows: list[_Sheet], units: dict[int, UnitRow], max_total: Decimal, flags: int
+) -> BlockRanking:
     rows.sort(key=lambda r: (-r[2], -r[3], units[r[0]].code))
-    ranks = []
+    ranks: list[tuple[int, int, str | None, Decimal, int, Decimal]] = []
     for i, (unit_id, kind, total, full, self_total) in enumerate(rows):
         prev = rows[i - 1] if i else None
         rank = ranks[-1][0] if prev and (prev[2], prev[3]) == (total, full) else i + 1
         ranks.append((rank, unit_id, kind, total, full, self_total))
     # The flags go to the best ranks; a tie across the last flag is left to the council.
-    group = defaultdict(int)
+    group: dict[int, int] = defaultdict(int)
     for r in ranks:
         if r[2] is not None:
             group[r[0]] += 1
@@ -369,4 +380,4 @@ def _rank_block(block: Block, rows, units, max_total: Decimal, flags: int) -> Bl
                 note="; ".join(notes),
             )
         )
-    return BlockRanking(block.id, block.code, block.name, result, TIE_RULE)
+    return BlockRanking(saved_id(block), block.code, block.name, result, TIE_RULE)

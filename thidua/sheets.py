@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from thidua.errors import Problem
 from thidua.vn import nfc
@@ -51,7 +52,7 @@ def write_workbook(
     path: str | Path,
     guide: list[str],
     sheets: list[Sheet],
-    rows: dict[str, list[list]] | None = None,
+    rows: dict[str, list[list[Any]]] | None = None,
 ) -> Path:
     """The workbook: the guide (its first line a title), then each sheet with its header row;
     with `rows`, the sheets of those kinds filled with them instead of the grey example row."""
@@ -60,7 +61,7 @@ def write_workbook(
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
-    first = wb.active
+    first = wb.worksheets[0]  # a new workbook's one sheet
     first.title = "Hướng dẫn"
     first.column_dimensions["A"].width = 110
     for i, line in enumerate(guide, 1):

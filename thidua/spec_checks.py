@@ -32,7 +32,7 @@ def cross_checks(spec: Any, valid: set[str] | None = None) -> list[tuple[Loc, st
                 out.append((("periods", i, fld), f"ngày nằm ngoài năm {year} của phong trào"))
         if p.starts_on > p.ends_on:
             out.append((("periods", i, "ends_on"), "ngày kết thúc trước ngày bắt đầu"))
-        if i and p.starts_on <= periods[i - 1].ends_on:
+        if i and periods and p.starts_on <= periods[i - 1].ends_on:
             prev = periods[i - 1]
             out.append(
                 (
@@ -80,7 +80,7 @@ def cross_checks(spec: Any, valid: set[str] | None = None) -> list[tuple[Loc, st
 def _sub_targets(targets) -> list[tuple[Loc, str]]:
     """A "trong đó" part names a target given before it, and is no larger than it."""
     out: list[tuple[Loc, str]] = []
-    seen = {}
+    seen: dict[str, Any] = {}
     for i, t in enumerate(targets):
         if t.parent is not None:
             whole = seen.get(t.parent)
@@ -179,7 +179,7 @@ def valid_parts(data: Any) -> tuple[Any, set[str]]:
         for name, f in MovementSpec.model_fields.items():
             if name in data:
                 try:
-                    kind = Annotated[f.annotation, *f.metadata] if f.metadata else f.annotation
+                    kind: Any = Annotated[f.annotation, *f.metadata] if f.metadata else f.annotation
                     parts[name] = TypeAdapter(kind).validate_python(data[name])
                 except ValidationError:
                     pass
@@ -190,7 +190,8 @@ def valid_parts(data: Any) -> tuple[Any, set[str]]:
 
 
 def _dupes(items: Sequence[Any], name: str, attr: str, label: str) -> list[tuple[Loc, str]]:
-    out, first = [], {}
+    out: list[tuple[Loc, str]] = []
+    first: dict[Any, int] = {}
     for i, item in enumerate(items):
         key = getattr(item, attr)
         if key in first:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Council,
@@ -21,8 +21,10 @@ from models import (
     PeriodReport,
     Person,
 )
+from models.base import id_col, saved_id
 from models.db import session_scope
 from thidua import announce, documents
+from thidua.errors import TransitionRefused
 from thidua.lifecycle import period_phrase
 from thidua.notify import OutgoingMessage
 from thidua.obligations import due_dates
@@ -45,7 +47,7 @@ class DocRef:
 
     @classmethod
     def of(cls, doc: IssuedDocument) -> "DocRef":
-        return cls(doc.id, doc.kind, doc.symbol, doc.title, doc.path)
+        return cls(saved_id(doc), doc.kind, doc.symbol, doc.title, doc.path)
 
     @property
     def file(self) -> Path:
@@ -135,7 +137,7 @@ def reporting_units(code: str, number: int) -> list[int]:
                     PeriodReport.period_number == number,
                     PeriodReport.status != "returned",
                 )
-                .order_by(PeriodReport.unit_id)
+                .order_by(col(PeriodReport.unit_id))
             )
         )
 
@@ -245,18 +247,18 @@ def return_failing(code: str, *, actor: str) -> tuple[list[str], list[OutgoingMe
             n
             for n in s.exec(
                 select(Nomination)
-                .where(Nomination.movement_id == m.id, Nomination.status.in_(ON_AGENDA))
-                .order_by(Nomination.id)
+                .where(Nomination.movement_id == m.id, col(Nomination.status).in_(ON_AGENDA))
+                .order_by(col(Nomination.id))
             )
-            if gaps.get(n.id)
+            if gaps.get(saved_id(n))
         ]
         names = exceptions.subject_names(s, noms)
         rs = rule_set_for(m)
         lines, messages = [], []
         for n in noms:
-            reason = exceptions.refusal(gaps[n.id])
+            reason = exceptions.refusal(gaps[saved_id(n)])
             dossiers.return_dossier(s, nomination=n, reason=reason, actor=actor)
-            lines.append(f"Trả lại hồ sơ {names[n.id]} — {rs.title_name(n.title)}: {reason}")
+            lines.append(f"Trả lại hồ sơ {names[saved_id(n)]} — {rs.title_name(n.title)}: {reason}")
             focal = [
                 p
                 for p in s.exec(select(Person).where(Person.unit_id == n.unit_id, Person.active))
@@ -267,7 +269,7 @@ def return_failing(code: str, *, actor: str) -> tuple[list[str], list[OutgoingMe
                 event=f"nomination:{n.id}:returned:appraisal",
                 kind="dossier_returned",
                 context={
-                    "nominee_name": names[n.id],
+                    "nominee_name": names[saved_id(n)],
                     "award_title": rs.title_name(n.title),
                     "reason": reason,
                     "resubmit_by": today() + timedelta(days=RESUBMIT_DAYS),
@@ -289,9 +291,9 @@ def nominations_on_agenda(code: str) -> list[int]:
         m = find_movement(s, code)
         return list(
             s.exec(
-                select(Nomination.id)
+                select(id_col(Nomination))
                 .where(Nomination.movement_id == m.id, Nomination.status == "submitted")
-                .order_by(Nomination.id)
+                .order_by(col(Nomination.id))
             )
         )
 
@@ -302,7 +304,9 @@ def achievement_reports(code: str, nomination_ids: list[int]) -> list[DocRef]:
         m = find_movement(s, code)
         nominations = list(
             s.exec(
-                select(Nomination).where(Nomination.id.in_(nomination_ids)).order_by(Nomination.id)
+                select(Nomination)
+                .where(col(Nomination.id).in_(nomination_ids))
+                .order_by(col(Nomination.id))
             )
         )
         return [DocRef.of(d) for d in documents.issue_achievement_reports(s, m, nominations)]
@@ -316,26 +320,34 @@ def open_council(code: str, *, actor: str, vote_days: int) -> int:
         m = find_movement(s, code)
         meeting = current_meeting(s, m)
         if meeting is not None:
-            return meeting.id
+            return saved_id(meeting)
         deadline = datetime.combine(today() + timedelta(days=vote_days), time(17, 0), TZ)
-        return ballots.open_meeting(s, m, actor=actor, vote_deadline=deadline).id
+        return saved_id(ballots.open_meeting(s, m, actor=actor, vote_deadline=deadline))
 
 
 def current_meeting(s: Session, m: Movement) -> Meeting | None:
     """The movement's latest council sitting."""
     return s.exec(
         select(Meeting)
-        .join(Council, Council.id == Meeting.council_id)
+        .join(Council, col(Council.id) == col(Meeting.council_id))
         .where(Council.movement_id == m.id)
-        .order_by(Meeting.id.desc())
+        .order_by(col(Meeting.id).desc())
     ).first()
+
+
+def held_meeting(s: Session, m: Movement) -> Meeting:
+    """The latest sitting, for the steps that come after the council has sat."""
+    meeting = current_meeting(s, m)
+    if meeting is None:
+        raise TransitionRefused(f"Hội đồng chưa họp xét khen thưởng phong trào {m.code}")
+    return meeting
 
 
 def council_invitations(code: str, meeting_id: int) -> list[OutgoingMessage]:
     from thidua.ballots import agenda
 
     with session_scope() as s:
-        meeting = s.get(Meeting, meeting_id)
+        meeting = s.get_one(Meeting, meeting_id)
         deadline = meeting.vote_deadline
         when = deadline.astimezone(TZ) if deadline and deadline.tzinfo else deadline
         return announce.to_people(
@@ -359,7 +371,7 @@ def council_minutes(code: str) -> tuple[DocRef, list[str]]:
 
     with session_scope() as s:
         m = find_movement(s, code)
-        meeting = current_meeting(s, m)
+        meeting = held_meeting(s, m)
         results = ballots.results(s, meeting)
         order = documents.list_order(s, [r.nomination_id for r in results])  # as in the Danh sách
         results = sorted(results, key=lambda r: order.get(r.nomination_id, len(order)))
@@ -382,7 +394,7 @@ def decide(code: str, *, actor: str) -> list[DocRef]:
 
     with session_scope() as s:
         m = find_movement(s, code)
-        made = awarding.draft_decisions(s, m, current_meeting(s, m), actor=actor)
+        made = awarding.draft_decisions(s, m, held_meeting(s, m), actor=actor)
         return [DocRef.of(documents.issue_decision_document(s, m, d)) for d in made]
 
 
@@ -420,7 +432,7 @@ def decision_announcements(code: str) -> list[OutgoingMessage]:
         ).first()
         if decision is None or decision.document_id is None:
             return []
-        doc = DocRef.of(s.get(IssuedDocument, decision.document_id))
+        doc = DocRef.of(s.get_one(IssuedDocument, decision.document_id))
         return announce.to_people(
             announce.participant_people(s, m, {"unit_head", "focal_point"}),
             event=f"decision:{decision.id}:announced",
@@ -445,6 +457,6 @@ def to_pdf(doc_ids: list[int]) -> int:
     if not doc_ids or not get_settings().pdf:
         return 0
     with session_scope() as s:
-        docs = list(s.exec(select(IssuedDocument).where(IssuedDocument.id.in_(doc_ids))))
+        docs = list(s.exec(select(IssuedDocument).where(col(IssuedDocument.id).in_(doc_ids))))
         documents.convert_to_pdf(docs)
         return sum(1 for d in docs if d.pdf_path)

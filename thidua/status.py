@@ -6,6 +6,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from models import Movement
+from models.base import saved_id
 from thidua.errors import NotFound
 from thidua.lifecycle import Stage, movement_stage_label, offered_steps, period_count
 from thidua.obligations import KIND_LABELS, Owed, due_dates, one_period_labels, outstanding
@@ -61,11 +62,11 @@ def _notification_failures(session: Session, movement: Movement) -> list[str]:
 
     return [
         f"{f.person_name} ({f.unit_name}) qua {f.channel} [{f.address}]: {f.reason}"
-        for f in failures(session, movement.id)
+        for f in failures(session, saved_id(movement))
     ]
 
 
 def _waiting(session: Session, movement: Movement) -> list[str]:
     from thidua.notify import waiting
 
-    return waiting(session, movement.id)
+    return waiting(session, saved_id(movement))

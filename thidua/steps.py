@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from models import Decision, Meeting, Movement, Nomination, PeriodReport, Person, Unit
+from models.base import saved_id
 from models.db import session_scope
 from thidua import access, awarding, ballots, dossiers, exceptions, scoring, submissions
 from thidua.council import council_of
@@ -81,11 +82,11 @@ def held_movement(
     on under the step; exclusive where two steps must not interleave (approvals)."""
     where = Movement.code == code if movement_id is None else Movement.id == movement_id
     found = s.exec(select(Movement).where(where).with_for_update(read=not exclusive)).first()
-    if found is None:
-        if code is None or movement_id is not None:
-            raise NotFound(f"Không có phong trào số {movement_id}.")
-        find_movement(s, code)  # raises, listing the movements there are
-    return found
+    if found is not None:
+        return found
+    if code is not None and movement_id is None:
+        find_movement(s, code)  # raises, naming the movements there are
+    raise NotFound(f"Không có phong trào {code or movement_id}.")
 
 
 def _changed(s: Session) -> bool:
@@ -113,13 +114,17 @@ def _person(s: Session, ref: int | str) -> Person:
     return person
 
 
+def _id(row: Person | Unit | None) -> int | None:
+    return None if row is None else saved_id(row)
+
+
 def _nomination(s: Session, nomination_id: int) -> tuple[Nomination, Movement]:
     n = dossiers.get_nomination(s, nomination_id)
     return n, held_movement(s, movement_id=n.movement_id)
 
 
 def _subject(s: Session, n: Nomination) -> str:
-    return exceptions.subject_names(s, [n])[n.id]
+    return exceptions.subject_names(s, [n])[saved_id(n)]
 
 
 # --- a unit's steps --------------------------------------------------------------------------
@@ -139,19 +144,20 @@ def register(
         m = held_movement(s, code)
         who = access.actor(s, actor)
         u = _unit(s, unit)
-        access.for_unit(s, who, u.id, "đăng ký thi đua", m)
+        uid = saved_id(u)
+        access.for_unit(s, who, uid, "đăng ký thi đua", m)
         p = _person(s, person) if person not in (None, "") else None
         submissions.register(
-            s, movement=m, unit_id=u.id, titles=titles, actor=who.name,
-            person_id=p.id if p else None, pledge=pledge,
+            s, movement=m, unit_id=uid, titles=titles, actor=who.name,
+            person_id=_id(p), pledge=pledge,
         )  # fmt: skip
         rs = rule_set_for(m)
         names = ", ".join(rs.title_name(t) for t in dict.fromkeys(titles))
         whom = p.full_name if p else u.name
         if _changed(s):
             n = len(dict.fromkeys(titles))
-            return Done(f"Đã ghi đăng ký thi đua ({n} danh hiệu) cho {whom}: {names}.", id=u.id)
-        return Done(f"{whom} đã đăng ký {names} trước đó; không ghi thêm.", False, u.id)
+            return Done(f"Đã ghi đăng ký thi đua ({n} danh hiệu) cho {whom}: {names}.", id=uid)
+        return Done(f"{whom} đã đăng ký {names} trước đó; không ghi thêm.", False, uid)
 
 
 def submit_report(
@@ -171,17 +177,19 @@ def submit_report(
         m = held_movement(s, code)
         who = access.actor(s, actor)
         u = _unit(s, unit)
+        uid = saved_id(u)
         phrase = period_phrase(s, m, period)
-        access.for_unit(s, who, u.id, f"nộp báo cáo {phrase}", m)
+        access.for_unit(s, who, uid, f"nộp báo cáo {phrase}", m)
         report = submissions.submit_period_report(
-            s, movement=m, unit_id=u.id, period_number=period, values=values, actor=who.name,
+            s, movement=m, unit_id=uid, period_number=period, values=values, actor=who.name,
             summary=summary, growth=growth,
         )  # fmt: skip
+        rid = saved_id(report)
         if _changed(s):
-            return Done(f"Đã nộp báo cáo {phrase}.", id=report.id)
+            return Done(f"Đã nộp báo cáo {phrase}.", id=rid)
         return Done(
             f"Báo cáo {phrase} của {u.name} đã nộp trước đó với đúng nội dung này; không ghi "
-            "thêm.", False, report.id,
+            "thêm.", False, rid,
         )  # fmt: skip
 
 
@@ -190,7 +198,7 @@ def score(
     *,
     actor: str,
     unit: int | str,
-    points: Mapping[str, Decimal | str | float | int],
+    points: Mapping[str, Decimal | str],
     kind: str = "self",
     evidence: str | dict[str, str] | None = None,
 ) -> Done:
@@ -200,10 +208,11 @@ def score(
         m = held_movement(s, code)
         who = access.actor(s, actor)
         u = _unit(s, unit)
+        uid = saved_id(u)
         if kind == "self":
-            access.for_unit(s, who, u.id, "tự chấm điểm", m)
+            access.for_unit(s, who, uid, "tự chấm điểm", m)
         elif kind == "leader":
-            access.block_leader(s, who, scoring.block_of(s, m.id, u.id), u.name)
+            access.block_leader(s, who, scoring.block_of(s, saved_id(m), uid), u.name)
         elif kind == "council":
             access.council_scorer(who)
         else:
@@ -213,14 +222,14 @@ def score(
                 [Problem("Người chấm", f"'{kind}' không có (có: {known})")],
             )
         scoring.submit_scores(
-            s, movement=m, unit_id=u.id, scorer_kind=kind, points=dict(points), actor=who.name,
+            s, movement=m, unit_id=uid, scorer_kind=kind, points=dict(points), actor=who.name,
             evidence=evidence,
         )  # fmt: skip
         what = f"điểm {scoring.SCORER_KINDS[kind]} cho {u.name}"
         if _changed(s):
-            return Done(f"Đã ghi {what}.", id=u.id)
+            return Done(f"Đã ghi {what}.", id=uid)
         return Done(
-            f"{what.capitalize()} đã ghi trước đó đúng như vậy; không ghi thêm.", False, u.id
+            f"{what.capitalize()} đã ghi trước đó đúng như vậy; không ghi thêm.", False, uid
         )
 
 
@@ -250,7 +259,8 @@ def nominate(
             m = held_movement(s, code)
             who = access.actor(s, actor)
             u = _unit(s, unit)
-            access.for_unit(s, who, u.id, "gửi hồ sơ đề nghị khen thưởng", m)
+            uid = saved_id(u)
+            access.for_unit(s, who, uid, "gửi hồ sơ đề nghị khen thưởng", m)
             p = _person(s, person) if person not in (None, "") else None
             c = _unit(s, collective) if collective not in (None, "") else None
             wrong: list[Problem] = []  # the facts' problems, with the dossier's, at once
@@ -265,8 +275,8 @@ def nominate(
                 facts = {**(facts or {}), **read}
             try:
                 n = dossiers.nominate(
-                    s, movement=m, unit_id=u.id, title=title, actor=who.name,
-                    person_id=p.id if p else None, collective_unit_id=c.id if c else None,
+                    s, movement=m, unit_id=uid, title=title, actor=who.name,
+                    person_id=_id(p), collective_unit_id=_id(c),
                     achievement=achievement, facts=facts, priority=priority,
                     subject_kind=subject_kind,
                 )  # fmt: skip
@@ -365,17 +375,15 @@ def return_report(*, actor: str, report_id: int, reason: str) -> Done:
         report = s.get(PeriodReport, report_id)
         if report is None:
             raise NotFound(f"Không tìm thấy báo cáo số {report_id}.")
-        m = held_movement(s, movement_id=report.movement_id)
+        m, rid = held_movement(s, movement_id=report.movement_id), saved_id(report)
         who = access.actor(s, actor)
         access.office(who, "trả lại báo cáo")
-        submissions.return_report(s, report_id=report.id, reason=reason, actor=who.name)
+        submissions.return_report(s, report_id=rid, reason=reason, actor=who.name)
         phrase = period_phrase(s, m, report.period_number)
         what = f"báo cáo {phrase} của {_unit(s, report.unit_id).name}"
         if _changed(s):
-            return Done(f"Đã trả lại {what}.", id=report.id)
-        return Done(
-            f"{what.capitalize()} đã được trả lại trước đó; không ghi thêm.", False, report.id
-        )
+            return Done(f"Đã trả lại {what}.", id=rid)
+        return Done(f"{what.capitalize()} đã được trả lại trước đó; không ghi thêm.", False, rid)
 
 
 def return_dossier(*, actor: str, nomination_id: int, reason: str) -> Done:
@@ -480,10 +488,10 @@ def mark_attendance(
     with unit_of_work() as s:
         meeting = _open_meeting(s, held_movement(s, code))
         p = _person(s, member)
-        ballots.mark_attendance(s, meeting, member_person_id=p.id, present=present,
+        ballots.mark_attendance(s, meeting, member_person_id=saved_id(p), present=present,
                                 reason=reason, actor=actor)  # fmt: skip
         return Done(f"Đã ghi điểm danh: {p.full_name} {'có mặt' if present else 'vắng mặt'}.",
-                    id=p.id)  # fmt: skip
+                    id=saved_id(p))  # fmt: skip
 
 
 def set_secretary(code: str, *, actor: str, person: int | str) -> Done:
@@ -493,8 +501,8 @@ def set_secretary(code: str, *, actor: str, person: int | str) -> Done:
         access.office(access.actor(s, actor), "chọn thư ký Hội đồng")
         council = council_of(s, m)
         p = _person(s, person)
-        ballots.set_secretary(s, council, person_id=p.id, actor=actor)
-        return Done(f"{p.full_name} là thư ký Hội đồng.", id=p.id)
+        ballots.set_secretary(s, council, person_id=saved_id(p), actor=actor)
+        return Done(f"{p.full_name} là thư ký Hội đồng.", id=saved_id(p))
 
 
 def close_vote(code: str, *, actor: str, start_stage: StartStage) -> Done:
@@ -542,18 +550,19 @@ def approve(code: str, *, actor: str, decision_id: int, start_stage: StartStage)
         d = s.get(Decision, decision_id)
         if d is None or d.movement_id != m.id:
             raise NotFound(f"Không có quyết định số {decision_id} của phong trào {code}.")
-        what = f"văn bản số {d.id} ({'tờ trình' if d.kind == 'proposal' else 'quyết định'})"
-        awarding.approve_decision(s, decision_id=d.id, actor=who.name)
+        did = saved_id(d)
+        what = f"văn bản số {did} ({'tờ trình' if d.kind == 'proposal' else 'quyết định'})"
+        awarding.approve_decision(s, decision_id=did, actor=who.name)
         if not _changed(s):
             return Done(f"Đã phê duyệt {what} trước đó; không có gì thay đổi.", False,
-                        d.id)  # fmt: skip
+                        did)  # fmt: skip
         s.flush()
         last = awarding.all_approved(s, m)
     if last:
         start_stage(code, "close", actor=who.name)
         return Done(f"Đã phê duyệt {what}. Đã phê duyệt tất cả: bắt đầu giai đoạn kết "
-                    "thúc phong trào.", id=d.id, started="close")  # fmt: skip
-    return Done(f"Đã phê duyệt {what}.", id=d.id)
+                    "thúc phong trào.", id=did, started="close")  # fmt: skip
+    return Done(f"Đã phê duyệt {what}.", id=did)
 
 
 def read_upload(path: Path) -> Upload:

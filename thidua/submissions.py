@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from models import Movement, Participant, PeriodReport, Person, Registration, Target, TargetResult
+from models.base import saved_id
 from thidua import uploads
 from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem, Problems
@@ -80,7 +81,7 @@ def register(
     }
     added = [
         Registration(
-            movement_id=movement.id,
+            movement_id=saved_id(movement),
             unit_id=unit_id,
             person_id=person_id,
             subject_key=subject_key,
@@ -162,7 +163,7 @@ def submit_period_report(
         elif value >= 10**16:  # the column holds 16 digits before the decimal point
             problems.add(field, "lớn quá mức cho phép")
         else:  # as the column keeps it (4 decimals), so that sending it again compares equal
-            parsed[targets[code].id] = value.quantize(Decimal("0.0001"))
+            parsed[saved_id(targets[code])] = value.quantize(Decimal("0.0001"))
     grown: dict[int, Decimal] = {}
     for code, raw in (growth or {}).items():
         if code not in targets:
@@ -184,7 +185,7 @@ def submit_period_report(
             continue
         if targets[code].id not in parsed:
             problems.add(field, "có mức tăng trưởng nhưng thiếu số liệu thực hiện")
-        grown[targets[code].id] = g.quantize(Decimal("0.01"))
+        grown[saved_id(targets[code])] = g.quantize(Decimal("0.01"))
     problems.raise_if_any(f"Báo cáo {phrase} không hợp lệ")
 
     report = session.exec(
@@ -214,7 +215,7 @@ def submit_period_report(
     previous = report.status if report else None
     if report is None:
         report = PeriodReport(
-            movement_id=movement.id,
+            movement_id=saved_id(movement),
             unit_id=unit_id,
             period_number=period_number,
             submitted_by=actor,
@@ -226,7 +227,9 @@ def submit_period_report(
     session.add(report)
     session.flush()
     for target_id, value in parsed.items():
-        row = current.get(target_id) or TargetResult(report_id=report.id, target_id=target_id)
+        row = current.get(target_id) or TargetResult(
+            report_id=saved_id(report), target_id=target_id, value=value
+        )
         row.value = value
         row.growth_pct = grown.get(target_id)
         session.add(row)
@@ -265,7 +268,7 @@ def return_report(session: Session, *, report_id: int, reason: str, actor: str) 
     uploads.check_text(reason, "Lý do")
     if report.status == ReportStatus.RETURNED:
         return report
-    movement = session.get(Movement, report.movement_id)
+    movement = session.get_one(Movement, report.movement_id)
     phrase = period_phrase(session, movement, report.period_number)
     allowed = REPORT_STAGES.get(report.period_number, frozenset())
     require_stage(session, movement, allowed, f"trả lại báo cáo {phrase}")

@@ -6,12 +6,17 @@ only an admin moves them. A council vote whose deadline has passed is closed by 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Council, Meeting, Movement, Period
+from models.base import saved_id
 from thidua.lifecycle import Stage
 from thidua.stages import StageRun, StartStage
+
+if TYPE_CHECKING:
+    from thidua.notify import DeliveryReport
 
 
 def due_stages(session: Session, movement: Movement, on: date) -> list[str]:
@@ -53,7 +58,7 @@ def overdue_meetings(session: Session, movement: Movement, now: datetime) -> lis
 
     meetings = session.exec(
         select(Meeting)
-        .join(Council, Council.id == Meeting.council_id)
+        .join(Council, col(Council.id) == col(Meeting.council_id))
         .where(Council.movement_id == movement.id, Meeting.status == "open")
     ).all()
     now = now if now.tzinfo else now.replace(tzinfo=TZ)
@@ -71,7 +76,7 @@ def movements_with_due_messages(session: Session, now: datetime) -> list[str]:
     from thidua.notify.ledger import T, claimable
 
     ids = select(T.c.movement_id).where(claimable(now)).distinct()
-    return list(session.exec(select(Movement.code).where(Movement.id.in_(ids))).all())
+    return list(session.exec(select(Movement.code).where(col(Movement.id).in_(ids))).all())
 
 
 def _aware(dt: datetime) -> datetime:
@@ -86,8 +91,8 @@ class SweepResult:
 
     stages: list[StageRun] = field(default_factory=list)
     reminders: list = field(default_factory=list)  # thidua.notify.OutgoingMessage
-    report: object | None = None  # DeliveryReport of the reminders
-    retried: object | None = None  # DeliveryReport of the retries
+    report: "DeliveryReport | None" = None  # of the reminders
+    retried: "DeliveryReport | None" = None  # of the retries
 
     def lines(self, code: str) -> list[str]:
         out = [f"{code}: {r.stage} → {r.status} {r.message}" for r in self.stages]
@@ -124,11 +129,13 @@ def sweep_movement(
         if "decision" in due:
             ballots.close_due_meetings(s, actor=actor)
     for stage in due:
-        result.stages.append(start_stage(code, stage, actor=actor))
+        run = start_stage(code, stage, actor=actor)
+        if run is not None:  # None: it runs on in the background, nothing to report yet
+            result.stages.append(run)
     with session_scope() as s:
         movement = find_movement(s, code)
         result.reminders = reminders.due_reminders(s, movement, at)
-        movement_id = movement.id
+        movement_id = saved_id(movement)
     if result.reminders:
         result.report = send(movement_id, result.reminders)
     result.retried = notify.retry_due(movement_id)

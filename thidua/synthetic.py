@@ -11,6 +11,7 @@ emails are on the reserved .test domain, Zalo numbers are 84 9xxxxxxxx. Same see
 
 import random
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
@@ -91,7 +92,7 @@ def generate_org(session: Session, *, units: int, blocks: int, people: int, seed
     )  # fmt: skip
     root_id = _ids(session, Unit, ["SCT"])["SCT"]
     n1 = max(1, (units - 1) // 5)
-    level1 = []
+    level1: list[dict[str, Any]] = []
     for i in range(n1):
         name, short, kind = LEVEL1[i % len(LEVEL1)]
         suffix = f" {i // len(LEVEL1) + 1}" if i >= len(LEVEL1) else ""
@@ -102,7 +103,7 @@ def generate_org(session: Session, *, units: int, blocks: int, people: int, seed
         )  # fmt: skip
     session.execute(insert(Unit), level1)
     l1_ids = _ids(session, Unit, [u["code"] for u in level1])
-    level2 = []
+    level2: list[dict[str, Any]] = []
     for j in range(units - 1 - n1):
         parent = level1[j % n1]
         k = j // n1 + 1

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Movement, Nomination, Participant, Person, TitleQuota
 from thidua.statuses import COUNTED  # as the rules engine counts them
@@ -40,12 +40,16 @@ class QuotaStanding:
 
 def quota_standing(session: Session, movement: Movement) -> list[QuotaStanding]:
     quotas = session.exec(
-        select(TitleQuota).where(TitleQuota.movement_id == movement.id).order_by(TitleQuota.seq)
+        select(TitleQuota)
+        .where(TitleQuota.movement_id == movement.id)
+        .order_by(col(TitleQuota.seq))
     ).all()
     counts = dict(
         session.exec(
             select(Nomination.subject_kind + ":" + Nomination.title, func.count())
-            .where(Nomination.movement_id == movement.id, Nomination.status.in_(sorted(COUNTED)))
+            .where(
+                Nomination.movement_id == movement.id, col(Nomination.status).in_(sorted(COUNTED))
+            )
             .group_by(Nomination.subject_kind, Nomination.title)
         ).all()
     )
@@ -55,7 +59,7 @@ def quota_standing(session: Session, movement: Movement) -> list[QuotaStanding]:
     people = session.exec(
         select(func.count())
         .select_from(Person)
-        .join(Participant, Participant.unit_id == Person.unit_id)
+        .join(Participant, col(Participant.unit_id) == col(Person.unit_id))
         .where(Participant.movement_id == movement.id, Person.active)
     ).one()
     return [_standing(q, counts, units, people) for q in quotas]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from models import (
     AuditEvent,
@@ -37,6 +37,7 @@ from models import (
     Unit,
     VoteReceipt,
 )
+from models.base import id_col, saved_id
 from models.db import session_scope
 from thidua import ballots, dossiers, exceptions, scoring, submissions, vn
 from thidua.access import Reader, may_read_dossier
@@ -93,9 +94,9 @@ def unit_home(unit_id: int) -> dict:
     with session_scope() as s:
         movements = s.exec(
             select(Movement)
-            .join(Participant, Participant.movement_id == Movement.id)
+            .join(Participant, col(Participant.movement_id) == col(Movement.id))
             .where(Participant.unit_id == unit_id)
-            .order_by(Movement.year.desc())
+            .order_by(col(Movement.year).desc())
         ).all()
         rows = [
             (m, movement_stage_label(s, m), *_due_and_returned(s, m, unit_id)) for m in movements
@@ -114,7 +115,7 @@ def unit_movement(code: str, unit_id: int) -> dict:
             )
         ).all()
         periods = s.exec(
-            select(Period).where(Period.movement_id == movement.id).order_by(Period.number)
+            select(Period).where(Period.movement_id == movement.id).order_by(col(Period.number))
         ).all()
         reports = {
             r.period_number: r
@@ -127,7 +128,7 @@ def unit_movement(code: str, unit_id: int) -> dict:
         nominations = s.exec(
             select(Nomination)
             .where(Nomination.movement_id == movement.id, Nomination.unit_id == unit_id)
-            .order_by(Nomination.id)
+            .order_by(col(Nomination.id))
         ).all()
         people = sorted(  # Vietnamese collation, the same on every database
             s.exec(select(Person).where(Person.unit_id == unit_id, Person.active)).all(),
@@ -135,13 +136,13 @@ def unit_movement(code: str, unit_id: int) -> dict:
         )
         scored = s.exec(
             select(Score.id)
-            .join(Criterion, Criterion.id == Score.criterion_id)
-            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .join(Criterion, col(Criterion.id) == col(Score.criterion_id))
+            .join(CriteriaTable, col(CriteriaTable.id) == col(Criterion.table_id))
             .where(  # a self-score against a replaced table must be given again
                 Score.movement_id == movement.id,
                 Score.unit_id == unit_id,
                 Score.scorer_kind == "self",
-                CriteriaTable.replaced_at.is_(None),
+                col(CriteriaTable.replaced_at).is_(None),
             )
         ).first()
         return dict(
@@ -165,7 +166,7 @@ def report_form(code: str, unit_id: int, number: int) -> dict:
         if period is None:
             raise NotFound(f"Phong trào không có Đợt {number}.")
         targets = s.exec(
-            select(Target).where(Target.movement_id == movement.id).order_by(Target.seq)
+            select(Target).where(Target.movement_id == movement.id).order_by(col(Target.seq))
         ).all()
         report = s.exec(
             select(PeriodReport).where(
@@ -203,8 +204,8 @@ def score_form(code: str, unit_id: int) -> dict:
             )
         }
         return dict(
-            m=movement, criteria=scoring.criteria_for(s, movement.id, part.block_id),
-            table=scoring.table_for(scoring.current_tables(s, movement.id), part.block_id),
+            m=movement, criteria=scoring.criteria_for(s, saved_id(movement), part.block_id),
+            table=scoring.table_for(scoring.current_tables(s, saved_id(movement)), part.block_id),
             current=current,
         )  # fmt: skip
 
@@ -214,10 +215,10 @@ def nominate_form(code: str, unit_id: int) -> dict:
         movement, _ = participation(s, unit_id, code)
         own = dossiers.subtree(s, unit_id)
         people = sorted(  # Vietnamese collation, the same on every database
-            s.exec(select(Person).where(Person.unit_id.in_(own), Person.active)).all(),
+            s.exec(select(Person).where(col(Person.unit_id).in_(own), Person.active)).all(),
             key=lambda p: vn.person_key(p.full_name),
         )
-        units = s.exec(select(Unit).where(Unit.id.in_(own)).order_by(Unit.code)).all()
+        units = s.exec(select(Unit).where(col(Unit.id).in_(own)).order_by(col(Unit.code))).all()
         rs = rule_set_for(movement)
         return dict(
             m=movement, people=people, units=units, titles=list(rs.titles.values()),
@@ -244,9 +245,9 @@ def dossier(nomination_id: int, unit_id: int | None) -> dict:
     with session_scope() as s:
         n = _own_nomination(s, unit_id, nomination_id)
         evidence = s.exec(select(Evidence).where(Evidence.nomination_id == n.id)).all()
-        movement = s.get(Movement, n.movement_id)
+        movement = s.get_one(Movement, n.movement_id)
         return dict(
-            n=n, m=movement, evidence=evidence, subject=subject_names(s, [n])[n.id],
+            n=n, m=movement, evidence=evidence, subject=subject_names(s, [n])[saved_id(n)],
             history=history_for(s, [n.subject_key])[n.subject_key],
             title_name=rule_set_for(movement).title_name(n.title),
         )  # fmt: skip
@@ -258,7 +259,7 @@ def evidence_file(evidence_id: int, reader: Reader) -> tuple[Path, Evidence]:
         ev = s.get(Evidence, evidence_id)
         if ev is None:
             raise NotFound(f"Không có tệp minh chứng số {evidence_id}.")
-        if not may_read_dossier(s, reader, s.get(Nomination, ev.nomination_id)):
+        if not may_read_dossier(s, reader, s.get_one(Nomination, ev.nomination_id)):
             raise Forbidden("Bạn không được xem tệp minh chứng của hồ sơ này.")
     path = dossiers.evidence_path(ev)
     if not path.is_file():
@@ -296,13 +297,13 @@ def _in_block(s: Session, movement: Movement, block_id: int, unit_id: int) -> Un
 def _totals(s: Session, movement_id: int, kind: str) -> dict[int, Decimal]:
     out: dict[int, Decimal] = {}
     for uid, pts in s.exec(
-        select(Score.unit_id, Score.points)
-        .join(Criterion, Criterion.id == Score.criterion_id)
-        .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+        select(col(Score.unit_id), col(Score.points))
+        .join(Criterion, col(Criterion.id) == col(Score.criterion_id))
+        .join(CriteriaTable, col(CriteriaTable.id) == col(Criterion.table_id))
         .where(  # a replaced table's scores are the record, not the count
             Score.movement_id == movement_id,
             Score.scorer_kind == kind,
-            CriteriaTable.replaced_at.is_(None),
+            col(CriteriaTable.replaced_at).is_(None),
         )
     ):
         out[uid] = out.get(uid, Decimal(0)) + pts
@@ -315,16 +316,17 @@ def block(code: str, leader_unit_id: int | None) -> dict:
         movement, block_id = _led_block(s, leader_unit_id, code)
         units = s.exec(
             select(Unit)
-            .join(Participant, Participant.unit_id == Unit.id)
+            .join(Participant, col(Participant.unit_id) == col(Unit.id))
             .where(Participant.movement_id == movement.id, Participant.block_id == block_id)
-            .order_by(Unit.code)
+            .order_by(col(Unit.code))
         ).all()
         ranking = next(
             (r for r in scoring.block_rankings(s, movement) if r.block_id == block_id), None
         )
         return dict(
             m=movement, block=s.get(Block, block_id), units=units,
-            own=_totals(s, movement.id, "self"), lead=_totals(s, movement.id, "leader"),
+            own=_totals(s, saved_id(movement), "self"),
+            lead=_totals(s, saved_id(movement), "leader"),
             ranking=ranking,
         )  # fmt: skip
 
@@ -346,8 +348,8 @@ def leader_form(code: str, leader_unit_id: int | None, unit_id: int) -> dict:
                 select(Score).where(Score.movement_id == movement.id, Score.unit_id == unit_id)
             )
         }
-        return dict(m=movement, unit=unit, criteria=scoring.criteria_for(s, movement.id, block_id),
-                    points=points)  # fmt: skip
+        criteria = scoring.criteria_for(s, saved_id(movement), block_id)
+        return dict(m=movement, unit=unit, criteria=criteria, points=points)
 
 
 # --- the council's and the head's pages ------------------------------------------------------
@@ -357,7 +359,7 @@ def council_home() -> dict:
     with session_scope() as s:
         rows = [
             (m, movement_stage_label(s, m), current_meeting(s, m))
-            for m in s.exec(select(Movement).order_by(Movement.year.desc()))
+            for m in s.exec(select(Movement).order_by(col(Movement.year).desc()))
         ]
     return {"rows": rows}
 
@@ -383,12 +385,14 @@ def sitting(code: str, person_id: int | None) -> dict:
         if member is None:
             raise Forbidden("Bạn không phải là thành viên Hội đồng của phong trào này.")
         noms = list_in_order(
-            s, s.exec(select(Nomination).where(Nomination.id.in_(ballots.agenda(meeting))))
+            s, s.exec(select(Nomination).where(col(Nomination.id).in_(ballots.agenda(meeting))))
         )
         checks = {c.nomination_id: c for c in check_all(s, movement)}
         history = history_for(s, [n.subject_key for n in noms])
         evidence: dict[int, list[Evidence]] = {}
-        for ev in s.exec(select(Evidence).where(Evidence.nomination_id.in_([n.id for n in noms]))):
+        for ev in s.exec(
+            select(Evidence).where(col(Evidence.nomination_id).in_([saved_id(n) for n in noms]))
+        ):
             evidence.setdefault(ev.nomination_id, []).append(ev)
         voted = set(
             s.exec(
@@ -406,21 +410,23 @@ def sitting(code: str, person_id: int | None) -> dict:
         )
         names = subject_names(s, noms)
         units = dict(
-            s.exec(select(Unit.id, Unit.name).where(Unit.id.in_({n.unit_id for n in noms}))).all()
+            s.exec(
+                select(Unit.id, Unit.name).where(col(Unit.id).in_({n.unit_id for n in noms}))
+            ).all()
         )
         rs = rule_set_for(movement)
         excepted: dict[int, dict] = {}
         for x in exceptions.for_meeting(s, meeting):
             excepted.setdefault(x.nomination_id, {})[x.rule_id] = x
         ctx["rows"] = [
-            {"n": n, "subject": names[n.id], "unit": units.get(n.unit_id, ""),
-             "title": rs.title_name(n.title), "check": checks.get(n.id),
-             "excepted": excepted.get(n.id, {}),
-             "history": history[n.subject_key], "evidence": evidence.get(n.id, []),
-             "voted": n.id in voted, "recused": n.id in recused}
+            {"n": n, "subject": names[saved_id(n)], "unit": units.get(n.unit_id, ""),
+             "title": rs.title_name(n.title), "check": checks.get(saved_id(n)),
+             "excepted": excepted.get(saved_id(n), {}),
+             "history": history[n.subject_key], "evidence": evidence.get(saved_id(n), []),
+             "voted": saved_id(n) in voted, "recused": saved_id(n) in recused}
             for n in noms
         ]  # fmt: skip
-        chair = s.get(Council, meeting.council_id).chair_person_id
+        chair = s.get_one(Council, meeting.council_id).chair_person_id
         ctx["is_chair"] = chair == person_id
         ctx["keeps_roll"] = ctx["is_chair"] or member.role == "secretary"
         ctx["titles"] = {n.id: rs.title_name(n.title) for n in noms}
@@ -429,7 +435,7 @@ def sitting(code: str, person_id: int | None) -> dict:
             select(CouncilMember.person_id).where(CouncilMember.council_id == meeting.council_id)
         ).all()
         ctx["names"] = dict(
-            s.exec(select(Person.id, Person.full_name).where(Person.id.in_(seated))).all()
+            s.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(seated))).all()
         )
         if meeting.status == "closed":
             ctx["results"] = ballots.results(s, meeting)
@@ -440,18 +446,18 @@ def head_home() -> dict:
     """Every movement's drafted decisions and memos, with their items and documents."""
     with session_scope() as s:
         rows = []
-        for m in s.exec(select(Movement).order_by(Movement.year.desc(), Movement.code)):
+        for m in s.exec(select(Movement).order_by(col(Movement.year).desc(), col(Movement.code))):
             decisions = s.exec(
-                select(Decision).where(Decision.movement_id == m.id).order_by(Decision.id)
+                select(Decision).where(Decision.movement_id == m.id).order_by(col(Decision.id))
             ).all()
             items = dict(
                 s.exec(
                     select(DecisionItem.decision_id, func.count())
-                    .where(DecisionItem.decision_id.in_([d.id for d in decisions]))
-                    .group_by(DecisionItem.decision_id)
+                    .where(col(DecisionItem.decision_id).in_([saved_id(d) for d in decisions]))
+                    .group_by(col(DecisionItem.decision_id))
                 ).all()
             )
-            items = {d.id: items.get(d.id, 0) for d in decisions}
+            items = {saved_id(d): items.get(saved_id(d), 0) for d in decisions}
             docs = {d.id: s.get(IssuedDocument, d.document_id) for d in decisions if d.document_id}
             rows.append((m, movement_stage_label(s, m), decisions, items, docs))
     return {"rows": rows}
@@ -468,7 +474,7 @@ def is_decision_draft(doc_id: int) -> bool:
 
 def movements() -> dict:
     with session_scope() as s:
-        every = s.exec(select(Movement).order_by(Movement.code))
+        every = s.exec(select(Movement).order_by(col(Movement.code)))
         return {"rows": [(m, movement_stage_label(s, m)) for m in every]}
 
 
@@ -478,17 +484,17 @@ def reports(code: str) -> dict:
         m = find_movement(s, code)
         rows = s.exec(
             select(PeriodReport, Unit.code, Unit.name)
-            .join(Unit, Unit.id == PeriodReport.unit_id)
+            .join(Unit, col(Unit.id) == col(PeriodReport.unit_id))
             .where(PeriodReport.movement_id == m.id)
-            .order_by(PeriodReport.period_number, Unit.code)
+            .order_by(col(PeriodReport.period_number), col(Unit.code))
         ).all()
         targets = s.exec(
-            select(Target).where(Target.movement_id == m.id).order_by(Target.seq)
+            select(Target).where(Target.movement_id == m.id).order_by(col(Target.seq))
         ).all()
         values: dict[int, dict[int, object]] = {}
         for tr in s.exec(
             select(TargetResult)
-            .join(PeriodReport, PeriodReport.id == TargetResult.report_id)
+            .join(PeriodReport, col(PeriodReport.id) == col(TargetResult.report_id))
             .where(PeriodReport.movement_id == m.id)
         ):
             values.setdefault(tr.report_id, {})[tr.target_id] = tr.value
@@ -511,22 +517,22 @@ def dossiers_page(code: str) -> dict:
         evidence: dict[int, list[Evidence]] = {}
         for ev in s.exec(
             select(Evidence)
-            .join(Nomination, Nomination.id == Evidence.nomination_id)
+            .join(Nomination, col(Nomination.id) == col(Evidence.nomination_id))
             .where(Nomination.movement_id == m.id)
         ):
             evidence.setdefault(ev.nomination_id, []).append(ev)
         rs = rule_set_for(m)
         excepted: dict[int, dict[str, exceptions.ExceptionView]] = {}
-        for v in exceptions.for_nominations(s, [n.id for n in noms]):
+        for v in exceptions.for_nominations(s, [saved_id(n) for n in noms]):
             excepted.setdefault(v.nomination_id, {})[v.rule_id] = v
         rows = [
-            {"n": n, "subject": names[n.id], "unit": units.get(n.unit_id, ""),
-             "title": rs.title_name(n.title), "check": checks.get(n.id),
-             "excepted": excepted.get(n.id, {}),
-             "open_rules": [f for f in checks[n.id].failures
-                            if f.rule_id not in excepted.get(n.id, {})]
-             if n.id in checks and n.status in exceptions.OPEN_STATUSES else [],
-             "history": history[n.subject_key], "evidence": evidence.get(n.id, [])}
+            {"n": n, "subject": names[saved_id(n)], "unit": units.get(n.unit_id, ""),
+             "title": rs.title_name(n.title), "check": checks.get(saved_id(n)),
+             "excepted": excepted.get(saved_id(n), {}),
+             "open_rules": [f for f in checks[saved_id(n)].failures
+                            if f.rule_id not in excepted.get(saved_id(n), {})]
+             if saved_id(n) in checks and n.status in exceptions.OPEN_STATUSES else [],
+             "history": history[n.subject_key], "evidence": evidence.get(saved_id(n), [])}
             for n in noms
         ]  # fmt: skip
         return dict(m=m, rows=rows)
@@ -536,7 +542,7 @@ def nomination_movement(nomination_id: int) -> str:
     """The code of the movement a dossier belongs to."""
     with session_scope() as s:
         n = dossiers.get_nomination(s, nomination_id)
-        return s.get(Movement, n.movement_id).code
+        return s.get_one(Movement, n.movement_id).code
 
 
 def report_movement(report_id: int) -> str:
@@ -544,7 +550,7 @@ def report_movement(report_id: int) -> str:
         report = s.get(PeriodReport, report_id)
         if report is None:
             raise NotFound(f"Không tìm thấy báo cáo số {report_id}.")
-        return s.get(Movement, report.movement_id).code
+        return s.get_one(Movement, report.movement_id).code
 
 
 def documents(code: str) -> dict:
@@ -553,7 +559,7 @@ def documents(code: str) -> dict:
         docs = s.exec(
             select(IssuedDocument)
             .where(IssuedDocument.movement_id == m.id)
-            .order_by(IssuedDocument.created_at, IssuedDocument.id)
+            .order_by(col(IssuedDocument.created_at), col(IssuedDocument.id))
         ).all()
         return dict(m=m, docs=docs)
 
@@ -588,7 +594,7 @@ def document_files(code: str) -> tuple[Movement, list[DocumentFile]]:
         docs = s.exec(
             select(IssuedDocument)
             .where(IssuedDocument.movement_id == m.id)
-            .order_by(IssuedDocument.id)
+            .order_by(col(IssuedDocument.id))
         ).all()
     root = Path(get_settings().document_dir).resolve()
     out = []
@@ -606,7 +612,7 @@ def audit_log(code: str, limit: int = 300) -> dict:
         events = s.exec(
             select(AuditEvent)
             .where(AuditEvent.movement_id == m.id)
-            .order_by(AuditEvent.id.desc())
+            .order_by(col(AuditEvent.id).desc())
             .limit(limit)
         ).all()
         return dict(m=m, events=events)
@@ -621,10 +627,10 @@ def unit_progress(s: Session, movement: Movement) -> list[dict]:
     """One row per taking-part unit: registrations, each period's report, self-score total,
     nominations, and the share of targets in its latest report."""
     units = s.exec(
-        select(Unit.id, Unit.code, Unit.name)
-        .join(Participant, Participant.unit_id == Unit.id)
+        select(id_col(Unit), Unit.code, Unit.name)
+        .join(Participant, col(Participant.unit_id) == col(Unit.id))
         .where(Participant.movement_id == movement.id)
-        .order_by(Unit.code)
+        .order_by(col(Unit.code))
     ).all()
     n_targets = s.exec(
         select(func.count()).select_from(Target).where(Target.movement_id == movement.id)
@@ -635,9 +641,9 @@ def unit_progress(s: Session, movement: Movement) -> list[dict]:
     filled = dict(
         s.exec(
             select(TargetResult.report_id, func.count())
-            .join(PeriodReport, PeriodReport.id == TargetResult.report_id)
+            .join(PeriodReport, col(PeriodReport.id) == col(TargetResult.report_id))
             .where(PeriodReport.movement_id == movement.id)
-            .group_by(TargetResult.report_id)
+            .group_by(col(TargetResult.report_id))
         ).all()
     )
     regs = Counter(
@@ -646,7 +652,7 @@ def unit_progress(s: Session, movement: Movement) -> list[dict]:
     noms = Counter(s.exec(select(Nomination.unit_id).where(Nomination.movement_id == movement.id)))
     scores: dict[int, Decimal] = defaultdict(Decimal)
     for uid, pts in s.exec(
-        select(Score.unit_id, Score.points).where(
+        select(col(Score.unit_id), col(Score.points)).where(
             Score.movement_id == movement.id, Score.scorer_kind == "self"
         )
     ):
@@ -656,7 +662,7 @@ def unit_progress(s: Session, movement: Movement) -> list[dict]:
         mine = reports.get(uid, {})
         latest = max((r for r in mine.values() if r.status != ReportStatus.RETURNED),
                      key=lambda r: r.period_number, default=None)  # fmt: skip
-        share = 100.0 * filled.get(latest.id, 0) / n_targets if latest and n_targets else 0.0
+        share = 100.0 * filled.get(saved_id(latest), 0) / n_targets if latest and n_targets else 0.0
         rows.append({"id": uid, "code": code, "name": name, "registrations": regs[uid],
                      "reports": mine, "score": scores.get(uid), "nominations": noms[uid],
                      "share": share})  # fmt: skip
@@ -674,24 +680,26 @@ def dashboard(code: str) -> dict:
         st = movement_status(s, code)
         m = st.movement
         periods = s.exec(
-            select(Period).where(Period.movement_id == m.id).order_by(Period.number)
+            select(Period).where(Period.movement_id == m.id).order_by(col(Period.number))
         ).all()
         rows, _chart, reported = progress(s, m, _last_period(s, m))
         stage_log = s.exec(
             select(AuditEvent)
-            .where(AuditEvent.movement_id == m.id, AuditEvent.action.startswith("stage."))
-            .order_by(AuditEvent.id.desc())
+            .where(AuditEvent.movement_id == m.id, col(AuditEvent.action).startswith("stage."))
+            .order_by(col(AuditEvent.id).desc())
             .limit(8)
         ).all()
         tables = s.exec(  # every version, the one in force first: the record of amendments
             select(CriteriaTable, Block.name)
-            .join(Block, Block.id == CriteriaTable.block_id, isouter=True)
+            .join(Block, col(Block.id) == col(CriteriaTable.block_id), isouter=True)
             .where(CriteriaTable.movement_id == m.id)
-            .order_by(CriteriaTable.replaced_at.is_not(None), CriteriaTable.version.desc())
+            .order_by(
+                col(CriteriaTable.replaced_at).is_not(None), col(CriteriaTable.version).desc()
+            )
         ).all()
         return dict(
             st=st, m=m, periods=periods, progress_rows=rows, criteria_tables=tables,
-            reported=reported, units=unit_progress(s, m), failures=notify.failures(s, m.id),
+            reported=reported, units=unit_progress(s, m), failures=notify.failures(s, saved_id(m)),
             stage_log=stage_log,
         )  # fmt: skip
 

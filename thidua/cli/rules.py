@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import col
 
 # Dossiers no longer before the office, named beside their failures.
 STATES = {"returned": "đã trả lại đơn vị", "withdrawn": "đơn vị đã rút",
@@ -101,7 +102,7 @@ def check_nominations(
         noms = {
             n.id: n
             for n in session.execute(
-                select(Nomination).where(Nomination.movement_id == movement.id)
+                select(Nomination).where(col(Nomination.movement_id) == movement.id)
             ).scalars()
         }
         names = exceptions.subject_names(session, list(noms.values()))

@@ -1,8 +1,11 @@
 """`thidua stage`: run a stage of a movement, as an admin would from the Prefect UI."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 app = typer.Typer(help="Các giai đoạn của phong trào: xem và chạy.", no_args_is_help=True)
 
@@ -83,7 +86,7 @@ class _progress:
         self.bars = Progress(TextColumn("{task.description}"), BarColumn(),
                              MofNCompleteColumn(), console=Console(stderr=True),
                              transient=False)  # fmt: skip
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.hooks = flows.common.PROGRESS
         self.hooks.append(self.update)
         self.bars.start()

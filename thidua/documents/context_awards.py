@@ -17,6 +17,7 @@ from models import (
     Recusal,
     Unit,
 )
+from models.base import saved_id
 from thidua import ballots, exceptions, vn
 from thidua.authority import authority_of
 from thidua.documents.context_common import (
@@ -80,7 +81,7 @@ def _fact_value(spec: FactSpec | None, value: Any) -> str:
 
 def _facts(movement: Movement, facts: dict) -> list[dict[str, Any]]:
     specs = rule_set_for(movement).facts
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, value in facts.items():
         spec = specs.get(key)
         if spec is None:
@@ -134,7 +135,7 @@ def achievement_kind(nomination: Nomination) -> str:
 
 
 def achievement_report_context(session: Session, nomination: Nomination) -> dict[str, Any]:
-    movement = session.get(Movement, nomination.movement_id)
+    movement = session.get_one(Movement, nomination.movement_id)
     subjects = Subjects(session, [nomination])
     unit = subjects.units.get(nomination.unit_id)
     history = session.exec(
@@ -143,7 +144,7 @@ def achievement_report_context(session: Session, nomination: Nomination) -> dict
             AwardHistory.subject_key == nomination.subject_key,
             AwardHistory.year < movement.year,
         )
-        .order_by(AwardHistory.year)
+        .order_by(col(AwardHistory.year))
     ).all()
     name = subjects.name(nomination)
     collective = nomination.subject_kind == "collective"
@@ -233,7 +234,7 @@ def list_order(session: Session, nomination_ids: list[int]) -> dict[int, int]:
             subjects.sort_key(n),
         ),
     )
-    return {n.id: i for i, n in enumerate(ranked)}
+    return {saved_id(n): i for i, n in enumerate(ranked)}
 
 
 def list_in_order(session: Session, nominations) -> list[Nomination]:
@@ -369,9 +370,9 @@ def minutes_context(
     present, absent = set(roll.present), dict(roll.absent)
     recusals = session.exec(
         select(Recusal, CouncilMember.person_id)
-        .join(CouncilMember, CouncilMember.id == Recusal.member_id)
+        .join(CouncilMember, col(CouncilMember.id) == col(Recusal.member_id))
         .where(Recusal.meeting_id == meeting.id)
-        .order_by(Recusal.nomination_id, CouncilMember.id)
+        .order_by(col(Recusal.nomination_id), col(CouncilMember.id))
     ).all()
     passed = sum(1 for r in results if r.passed)
     n = roll.members

@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import Movement, PeriodReport, Target, TargetResult
+from models.base import saved_id
 from thidua import vn
 from thidua.documents.charts import progress_chart, ranking_chart
 from thidua.documents.context_common import (
@@ -53,7 +54,7 @@ def _latest_values(
             PeriodReport.period_number <= period_number,
             PeriodReport.status != "returned",
         )
-        .order_by(PeriodReport.period_number)
+        .order_by(col(PeriodReport.period_number))
     ).all()
     latest = {r.unit_id: r for r in reports}  # later periods overwrite earlier ones
     values: dict[int, dict[int, TargetResult]] = defaultdict(dict)
@@ -70,13 +71,13 @@ def combined_growth(results: list[TargetResult], percent: bool) -> Decimal | Non
     """The growth of the units together: a rate's is the mean of theirs; an amount's is the sum
     of their figures against the sum of their baselines (figure / (1 + growth)). None when no
     unit gave one."""
-    given = [r for r in results if r.growth_pct is not None]
+    given = [(Decimal(r.value), Decimal(r.growth_pct)) for r in results if r.growth_pct is not None]
     if not given:
         return None
     if percent:
-        return sum((Decimal(r.growth_pct) for r in given), Decimal(0)) / len(given)
-    now = sum((Decimal(r.value) for r in given), Decimal(0))
-    base = sum((Decimal(r.value) / (1 + Decimal(r.growth_pct) / 100) for r in given), Decimal(0))
+        return sum((g for _, g in given), Decimal(0)) / len(given)
+    now = sum((v for v, _ in given), Decimal(0))
+    base = sum((v / (1 + g / 100) for v, g in given), Decimal(0))
     return (now / base - 1) * 100 if base else None
 
 
@@ -112,16 +113,21 @@ def progress(
     expected = expected_pct(session, movement, period_number)
     rows, bars = [], []
     for i, t in enumerate(targets(session, movement), start=1):
-        results = [values[r.id][t.id] for r in latest.values() if t.id in values.get(r.id, {})]
+        tid = saved_id(t)
+        per_report = (values.get(saved_id(r), {}) for r in latest.values())
+        results = [v[tid] for v in per_report if tid in v]
         got = [Decimal(r.value) for r in results]
         percent = t.unit.strip() == "%"
-        achieved = (sum(got) / len(got) if percent else sum(got, Decimal(0))) if got else Decimal(0)
+        total = sum(got, Decimal(0))
+        achieved = (total / len(got) if percent else total) if got else Decimal(0)
         growth = combined_growth(results, percent) if t.growth_pct is not None else None
         pct = achieved * 100 / t.value if t.value else Decimal(0)
         if expected is not None and t.comparison != "at_most":
             # before the end an amount is on time at the share of time gone by; its growth
             # against the same months of the baseline year stands as it is
-            ok = pct >= expected and (growth is None or growth >= t.growth_pct)
+            ok = pct >= expected and (
+                growth is None or t.growth_pct is None or growth >= t.growth_pct
+            )
         else:
             ok = _meets(t, achieved, growth)
         if not got:
@@ -309,10 +315,10 @@ def unit_report_contexts(
     values: dict[int, dict[int, TargetResult]] = defaultdict(dict)
     ids = [r.id for r in reports.values()]
     for i in range(0, len(ids), 500):
-        for tr in session.exec(
+        for given in session.exec(
             select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 500]))
         ):
-            values[tr.report_id][tr.target_id] = tr
+            values[given.report_id][given.target_id] = given
     lines = copies(session, movement, f"{agency_name(movement)} (Văn phòng)", keep="VT")
     phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
     in_year = phrase if phrase.startswith("năm") else f"{phrase} năm {movement.year}"
@@ -324,11 +330,11 @@ def unit_report_contexts(
         )
     out = []
     for u in units:
-        report = reports.get(u.id)
-        got = values.get(report.id, {}) if report else {}
+        report = reports.get(saved_id(u))
+        got = values.get(saved_id(report), {}) if report else {}
         rows = []
         for i, t in enumerate(goals, start=1):
-            tr = got.get(t.id)
+            tr = got.get(saved_id(t))
             rows.append(
                 {
                     "stt": i,

@@ -15,9 +15,10 @@ from typing import Any
 from jinja2 import TemplateError, UndefinedError
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import IssuedDocument, Movement
+from models.base import saved_id
 from thidua import vn
 from thidua.documents.kinds import ISSUED, Kind, get_kind
 from thidua.documents.numbering import format_symbol, series_for, take_numbers
@@ -60,7 +61,7 @@ def _find(session: Session, movement_id: int, kind: str, keys: list[str], versio
             IssuedDocument.movement_id == movement_id,
             IssuedDocument.kind == kind,
             IssuedDocument.version == version,
-            IssuedDocument.subject_key.in_(keys[i : i + _CHUNK]),
+            col(IssuedDocument.subject_key).in_(keys[i : i + _CHUNK]),
         )
         found.update({d.subject_key: d for d in session.exec(stmt)})
     return found
@@ -179,7 +180,7 @@ def _make(
     data = _render(tpl, kind.name, ctx)
     rel = _relpath(movement, kind.name, subject_key, version)
     return data, IssuedDocument(
-        movement_id=movement.id,
+        movement_id=saved_id(movement),
         kind=kind.name,
         subject_key=subject_key,
         version=version,
@@ -231,21 +232,21 @@ def _issue(
             "Trùng khóa văn bản trong cùng một lần phát hành",
             [Problem("subject_key", "mỗi văn bản một khóa riêng")],
         )
-    found = _find(session, movement.id, kind.name, keys, version)
+    found = _find(session, saved_id(movement), kind.name, keys, version)
     todo = [(k, c) for k, c in items if k not in found]
     if todo:
         tpl = load_template(kind.name, movement.doc_kind)
         try:
-            if session.bind.dialect.name == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 # A savepoint, so that losing a race to the same key gives the number back.
                 with session.begin_nested():
                     _issue_new(session, movement, kind, tpl, todo, version, found)
             else:  # SQLite serialises writers; pysqlite's savepoints would commit early
                 _issue_new(session, movement, kind, tpl, todo, version, found)
         except IntegrityError:
-            if session.bind.dialect.name != "postgresql":
+            if session.get_bind().dialect.name != "postgresql":
                 raise
-            found.update(_find(session, movement.id, kind.name, keys, version))
+            found.update(_find(session, saved_id(movement), kind.name, keys, version))
             missing = [k for k in keys if k not in found]
             if missing:
                 raise

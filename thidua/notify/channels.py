@@ -47,7 +47,9 @@ class Worker(Protocol):
 class Channel(Protocol):
     medium: str  # email | zalo: the ledger's channel
     transport: str  # smtp | zns | outbox
-    threads: int
+
+    @property
+    def threads(self) -> int: ...  # sending threads (an attribute or a property)
 
     def worker(self) -> Worker: ...
 

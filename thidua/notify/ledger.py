@@ -25,9 +25,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import Notification, Person, Unit
+from models.base import table_of
 
 RESERVED, SENT, RETRY, FAILED, CANCELLED = "reserved", "sent", "retry", "failed", "cancelled"
 LEASE = timedelta(minutes=10)
@@ -37,7 +38,7 @@ MAX_ATTEMPTS = 12
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 
-T = Notification.__table__
+T = table_of(Notification)
 KEY = ("event", "recipient", "channel")
 
 
@@ -287,12 +288,12 @@ def failures(session: Session, movement_id: int) -> list[Failure]:
         sa.select(T).where(T.c.movement_id == movement_id, T.c.status == FAILED).order_by(T.c.id)
     ).all()
     pids = {p for r in rows if (p := person_id_of(r.recipient)) is not None}
-    people: dict[int, tuple[str, str]] = {}
+    people: dict[int | None, tuple[str, str]] = {}
     if pids:
         for pid, name, unit in session.execute(
-            sa.select(Person.id, Person.full_name, Unit.name)
-            .join(Unit, Unit.id == Person.unit_id)
-            .where(Person.id.in_(pids))
+            sa.select(col(Person.id), col(Person.full_name), col(Unit.name))
+            .join(Unit, col(Unit.id) == Person.unit_id)
+            .where(col(Person.id).in_(pids))
         ):
             people[pid] = (name, unit)
     out = []

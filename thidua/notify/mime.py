@@ -29,7 +29,9 @@ def encode_header(text: str) -> str:
     """ASCII text as is; otherwise RFC 2047 encoded-words, folded with CRLF + space."""
     if text.isascii():
         return text
-    words, chunk, size = [], [], 0
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
     for ch in text:
         n = len(ch.encode("utf-8"))
         if size + n > _WORD_BYTES:
@@ -94,7 +96,8 @@ def build_email(
 
 def _multipart(from_addr, from_name, to_addr, to_name, subject, body, attachments, message_id):
     msg = MIMEMultipart("mixed")
-    text = MIMEText(body, "plain", _UTF8)
+    # A Charset is accepted since Python 3.6 (its docs); typeshed still says str only.
+    text = MIMEText(body, "plain", _UTF8)  # type: ignore[arg-type]
     del text["MIME-Version"]  # only the outer part carries it
     msg.attach(text)
     for path in map(Path, attachments):
@@ -108,7 +111,7 @@ def _multipart(from_addr, from_name, to_addr, to_name, subject, body, attachment
     # compat32 folds headers itself: hand it Header objects, not pre-folded text
     msg["From"] = formataddr((from_name, from_addr), charset="utf-8") if from_name else from_addr
     msg["To"] = formataddr((to_name, to_addr), charset="utf-8") if to_name else to_addr
-    msg["Subject"] = Header(subject, "utf-8")
+    msg["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]  # compat32 takes a Header
     msg["Date"] = _date()
     msg["Message-ID"] = message_id
     return msg.as_bytes(policy=SMTP_COMPAT32)

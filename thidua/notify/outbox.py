@@ -35,11 +35,13 @@ class NotifyOutbox(NotifyBase):
     """apprise's face of the outbox: `outbox:///var/lib/thidua/outbox` (or `outbox://` for the
     configured directory) writes each notification as a JSON file."""
 
-    service_name = "Thidua outbox"
-    protocol = "outbox"
-    setup_url = "https://example.invalid/thidua/outbox"
+    # apprise's base classes leave these unannotated with None / () defaults, so a type
+    # checker takes None for their type: the ignores below say nothing about our values.
+    service_name = "Thidua outbox"  # type: ignore[assignment]
+    protocol = "outbox"  # type: ignore[assignment]
+    setup_url = "https://example.invalid/thidua/outbox"  # type: ignore[assignment]
     request_rate_per_sec = 0
-    templates = ("{schema}://{path}",)
+    templates = ("{schema}://{path}",)  # type: ignore[assignment]
 
     def __init__(self, path: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
@@ -63,7 +65,7 @@ class NotifyOutbox(NotifyBase):
         return True
 
     @staticmethod
-    def parse_url(url):
+    def parse_url(url: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         results = NotifyBase.parse_url(url, verify_host=False)
         if not results:
             return results

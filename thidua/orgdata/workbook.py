@@ -1,10 +1,12 @@
 """The workbook an office fills in (the template), and the organisation exported in its form."""
 
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Block, BlockMember, Person, Unit
+from models.base import saved_id
 from thidua.orgdata.columns import ORG_SHEETS, ROLES
 from thidua.sheets import write_workbook
 
@@ -38,26 +40,26 @@ def write_template(path: str | Path) -> Path:
 
 def export_org(session: Session, path: str | Path) -> Path:
     """Write the organisation as it is, in the template's form: edit it, import it back."""
-    units = session.exec(select(Unit).order_by(Unit.id)).all()
+    units = session.exec(select(Unit).order_by(col(Unit.id))).all()
     code = {u.id: u.code for u in units}
     members: dict[int, list[str]] = {}
-    for m in session.exec(select(BlockMember).order_by(BlockMember.id)):
+    for m in session.exec(select(BlockMember).order_by(col(BlockMember.id))):
         members.setdefault(m.block_id, []).append(code[m.unit_id])
     word = {r: words[0] for r, words in ROLES.items()}
-    rows = {
+    rows: dict[str, list[list[Any]]] = {
         "units": [
             [u.code, u.name, u.short_name, u.kind, code.get(u.parent_id), u.email, u.headcount]
             for u in units
         ],
         "blocks": [
-            [b.code, b.name, code.get(b.leader_unit_id), ", ".join(members.get(b.id, []))]
-            for b in session.exec(select(Block).order_by(Block.id))
+            [b.code, b.name, code.get(b.leader_unit_id), ", ".join(members.get(saved_id(b), []))]
+            for b in session.exec(select(Block).order_by(col(Block.id)))
         ],
         "people": [
             [p.code, p.full_name, p.position, code[p.unit_id], p.email,
              "0" + p.zalo_phone[2:] if p.zalo_phone else None,
              ", ".join(word.get(r, r) for r in p.roles)]
-            for p in session.exec(select(Person).where(Person.active).order_by(Person.id))
+            for p in session.exec(select(Person).where(Person.active).order_by(col(Person.id)))
         ],
     }  # fmt: skip
     return write_workbook(path, INSTRUCTIONS, ORG_SHEETS, rows)

@@ -428,11 +428,12 @@ def _reward(c: _Ctx, node: Any, fname: str, parent: Any, subject: Any) -> Reward
         if raw is None:
             continue
         try:
-            multiples[who] = Decimal(str(raw))
+            value = Decimal(str(raw))
         except InvalidOperation:
             c.add(f"{fname}.{who}", f"'{raw}' không phải là số", node, who)
             continue
-        if not multiples[who].is_finite() or multiples[who] < 0:
+        multiples[who] = value
+        if not value.is_finite() or value < 0:
             c.add(f"{fname}.{who}", f"'{raw}' phải là số không âm", node, who)
         if subject in {"individual", "collective"} and who != subject:
             c.add(f"{fname}.{who}", f"danh hiệu chỉ dành cho {SUBJECTS[subject]}", node, who)

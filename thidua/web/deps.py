@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from models import Account, Person, Unit
+from models.base import saved_id
 from models.db import session_scope
 from thidua import vn
 from thidua.errors import Forbidden, InvalidInput, Problem
@@ -90,6 +91,20 @@ class User:
     privileges: str = ""  # changes with the roles, the unit or admin: the session id rotates
 
     @property
+    def own_unit_id(self) -> int:
+        """The user's unit, behind a guard that requires one (unit_user, leader_user)."""
+        if self.unit_id is None:
+            raise Forbidden("Tài khoản không gắn với đơn vị nào.")
+        return self.unit_id
+
+    @property
+    def own_person_id(self) -> int:
+        """The user's person, behind a guard that requires one (council_user)."""
+        if self.person_id is None:
+            raise Forbidden("Tài khoản không gắn với cán bộ nào.")
+        return self.person_id
+
+    @property
     def is_unit(self) -> bool:
         return bool(self.roles & UNIT_ROLES) and self.unit_id is not None
 
@@ -120,7 +135,7 @@ def load_user(session: Session, account_id: int) -> User | None:
         roles.add("admin")
     unit = session.get(Unit, person.unit_id) if person else None
     return User(
-        account_id=account.id,
+        account_id=saved_id(account),
         username=account.username,
         is_admin=is_admin,
         person_id=person.id if person else None,
@@ -151,7 +166,7 @@ def current_user(request: Request) -> User:
         if row is not None and (user is None or row.password_stamp != user.stamp):
             s.delete(row)
             user = None
-        elif user is not None and row.privilege_stamp != user.privileges:
+        elif user is not None and row is not None and row.privilege_stamp != user.privileges:
             request.session["sid"] = sessions.rotate(s, row, privilege_stamp=user.privileges)
     if user is None:
         request.session.clear()

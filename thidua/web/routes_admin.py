@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from models import Movement
+from models.base import saved_id
 from models.db import session_scope
 from thidua import notify, views
 from thidua.lifecycle import (
@@ -144,7 +145,7 @@ async def set_deadline(code: str, request: Request, user: User = Depends(admin_u
             raise InvalidInput("Hạn chưa được ghi", [problem]) from None
         with session_scope() as s:
             m = find_movement(s, code)
-            mid = m.id
+            mid = saved_id(m)
             messages = amend_deadline(s, m, kind, day, actor=user.username, reason=reason)
         notify.deliver(mid, messages)
 
@@ -167,7 +168,7 @@ async def set_criteria(code: str, request: Request, user: User = Depends(admin_u
         data = {"block": block, "name": name, "criteria": _criteria_lines(str(form.get("rows")))}
         with session_scope() as s:
             m = find_movement(s, code)
-            mid = m.id
+            mid = saved_id(m)
             messages = set_criteria_table(s, m, data, actor=user.username, reason=reason)
         notify.deliver(mid, messages)
 

@@ -18,7 +18,7 @@ MAX_READ = dossiers.MAX_EVIDENCE_BYTES + 1  # read one byte more than allowed, n
 
 @router.get("/unit/{code}/nominate")
 def nominate_form(code: str, request: Request, user: User = Depends(unit_user)):
-    return render(request, "unit/nominate.html", **views.nominate_form(code, user.unit_id))
+    return render(request, "unit/nominate.html", **views.nominate_form(code, user.own_unit_id))
 
 
 async def _read_upload(form) -> steps.Upload | None:
@@ -51,17 +51,15 @@ async def nominate(code: str, request: Request, user: User = Depends(unit_user))
     facts = {k[2:]: str(v) for k, v in form.multi_items() if k.startswith("f:")}
 
     def work() -> steps.Done:
-        who = (
-            {"collective": _id(form.get("collective_unit_id"), "Tập thể")}
-            if collective
-            else {"person": _id(form.get("person_id"), "Cá nhân")}
-        )
+        chosen = form.get("collective_unit_id" if collective else "person_id")
+        subject = _id(chosen, "Tập thể" if collective else "Cá nhân")
         return steps.nominate(
-            code, actor=user.username, unit=user.unit_id, title=str(form.get("title") or ""),
+            code, actor=user.username, unit=user.own_unit_id, title=str(form.get("title") or ""),
             achievement=str(form.get("achievement") or ""), fact_text=facts,
             unticked_is_no=True, priority=_priority(form),
             subject_kind="collective" if collective else "individual",
-            evidence=[upload] if upload is not None else [], **who,
+            evidence=[upload] if upload is not None else [],
+            person=None if collective else subject, collective=subject if collective else None,
         )  # fmt: skip
 
     done = await run_in_threadpool(work)
@@ -71,7 +69,7 @@ async def nominate(code: str, request: Request, user: User = Depends(unit_user))
 
 @router.get("/dossier/{nomination_id}")
 def dossier(nomination_id: DbId, request: Request, user: User = Depends(unit_user)):
-    return render(request, "unit/dossier.html", **views.dossier(nomination_id, user.unit_id))
+    return render(request, "unit/dossier.html", **views.dossier(nomination_id, user.own_unit_id))
 
 
 @router.post("/dossier/{nomination_id}/evidence")
@@ -80,7 +78,7 @@ async def upload_evidence(nomination_id: DbId, request: Request, user: User = De
     upload = await _read_upload(form)
 
     def work() -> steps.Done:
-        views.own_dossier(nomination_id, user.unit_id)  # who asks, before what he sent
+        views.own_dossier(nomination_id, user.own_unit_id)  # who asks, before what he sent
         if upload is None:
             raise InvalidInput("Chưa có tệp", [Problem("Tệp minh chứng", "chưa chọn tệp")])
         return steps.add_evidence(
@@ -98,7 +96,7 @@ async def resubmit(nomination_id: DbId, request: Request, user: User = Depends(u
     achievement = form.get("achievement")
 
     def work() -> steps.Done:
-        views.own_dossier(nomination_id, user.unit_id)  # the unit's own dossier
+        views.own_dossier(nomination_id, user.own_unit_id)  # the unit's own dossier
         return steps.resubmit(
             actor=user.username, nomination_id=nomination_id,
             achievement=None if achievement is None else str(achievement),
@@ -115,7 +113,7 @@ async def withdraw(nomination_id: DbId, request: Request, user: User = Depends(u
     reason = str(form.get("reason") or "")
 
     def work() -> steps.Done:
-        views.own_dossier(nomination_id, user.unit_id)  # the unit's own dossier
+        views.own_dossier(nomination_id, user.own_unit_id)  # the unit's own dossier
         return steps.withdraw(actor=user.username, nomination_id=nomination_id, reason=reason)
 
     show(request, await run_in_threadpool(work))

@@ -16,12 +16,12 @@ router = APIRouter(prefix="/unit")
 @router.get("")
 def unit_home(request: Request, user: User = Depends(unit_user)):
     """Every movement the unit takes part in, with what it owes and what was returned."""
-    return render(request, "unit/home.html", **views.unit_home(user.unit_id))
+    return render(request, "unit/home.html", **views.unit_home(user.own_unit_id))
 
 
 @router.get("/{code}")
 def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
-    return render(request, "unit/movement.html", **views.unit_movement(code, user.unit_id))
+    return render(request, "unit/movement.html", **views.unit_movement(code, user.own_unit_id))
 
 
 @router.post("/{code}/register")
@@ -33,7 +33,7 @@ async def register(code: str, request: Request, user: User = Depends(unit_user))
 
     def work() -> steps.Done:
         return steps.register(
-            code, actor=user.username, unit=user.unit_id, titles=titles,
+            code, actor=user.username, unit=user.own_unit_id, titles=titles,
             person=form_int(person, "Cá nhân", minimum=1) if person else None,
             pledge=pledge or None,
         )  # fmt: skip
@@ -44,7 +44,7 @@ async def register(code: str, request: Request, user: User = Depends(unit_user))
 
 @router.get("/{code}/report/{number}")
 def report_form(code: str, number: DbId, request: Request, user: User = Depends(unit_user)):
-    return render(request, "unit/report.html", **views.report_form(code, user.unit_id, number))
+    return render(request, "unit/report.html", **views.report_form(code, user.own_unit_id, number))
 
 
 def _prefixed(form, prefix: str) -> dict[str, str]:
@@ -63,7 +63,7 @@ async def report_submit(code: str, number: DbId, request: Request, user: User = 
 
     def work() -> steps.Done:
         return steps.submit_report(
-            code, actor=user.username, unit=user.unit_id, period=number, values=values,
+            code, actor=user.username, unit=user.own_unit_id, period=number, values=values,
             growth=growth, summary=summary,
         )  # fmt: skip
 
@@ -73,7 +73,7 @@ async def report_submit(code: str, number: DbId, request: Request, user: User = 
 
 @router.get("/{code}/scores")
 def score_form(code: str, request: Request, user: User = Depends(unit_user)):
-    return render(request, "unit/scores.html", **views.score_form(code, user.unit_id))
+    return render(request, "unit/scores.html", **views.score_form(code, user.own_unit_id))
 
 
 @router.post("/{code}/scores")
@@ -82,7 +82,7 @@ async def score_submit(code: str, request: Request, user: User = Depends(unit_us
     points = _prefixed(form, "p:")
 
     def work() -> steps.Done:
-        return steps.score(code, actor=user.username, unit=user.unit_id, points=points)
+        return steps.score(code, actor=user.username, unit=user.own_unit_id, points=points)
 
     show(request, await run_in_threadpool(work))
     return RedirectResponse(f"/unit/{code}", status_code=303)

@@ -6,7 +6,7 @@ Revises:
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # the column types autogenerate names in full
 from alembic import op
 
 
