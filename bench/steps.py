@@ -40,7 +40,7 @@ def run(url: str, work: Path) -> None:
     from models.db import engine_for
     from models.migrate import upgrade
     from thidua import bulk_steps, spec, steps, submissions, synthetic
-    from thidua.lifecycle import Stage
+    from thidua.lifecycle import State
     from thidua.settings import PROJECT_ROOT, reset_settings
 
     reset_settings()
@@ -50,7 +50,7 @@ def run(url: str, work: Path) -> None:
         m = spec.store_spec(s, spec.load_spec(PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"),
                             actor="bench")  # fmt: skip
         spec.enrol_participants(s, m)
-        m.stage = Stage.PERIOD1_OPEN.value
+        m.state = State.PERIOD1_OPEN.value
         s.add(m)
         s.add(Account(username="vanphong", password_hash="-", is_admin=True))
         s.commit()

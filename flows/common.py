@@ -13,10 +13,18 @@ from models import Movement
 from models.base import saved_id
 from models.db import session_scope
 from thidua.errors import ThiduaError, TransitionRefused
-from thidua.lifecycle import Stage, advance, check, period_count, stages_for
+from thidua.lifecycle import (
+    StageDef,
+    Turn,
+    advance,
+    check,
+    movement_state_label,
+    period_count,
+    stage_def,
+    turn,
+)
+from thidua.movements import find_movement
 from thidua.obligations import outstanding
-from thidua.stages import StageDef, stage_def
-from thidua.status import find_movement
 from thidua.vn import short_date
 
 T = TypeVar("T")
@@ -79,13 +87,14 @@ def begin(code: str, stage: str, params: dict | None = None) -> tuple[Outcome, M
         movement = find_movement(session, code)
         if _already_done(session, movement, sdef):
             outcome.status = "already_done"
+            state = movement_state_label(session, movement)
             outcome.message = (
                 f"Giai đoạn '{sdef.label}' đã hoàn thành trước đó "
-                f"(phong trào đang ở '{Stage(movement.stage).label}'): không làm gì thêm."
+                f"(phong trào đang ở '{state}'): không làm gì thêm."
             )
             return outcome, None
         try:
-            check(session, movement, sdef.steps[0])
+            check(session, movement, sdef.step_names[0])
         except ThiduaError as e:
             outcome.status = "refused"
             outcome.message = str(e)
@@ -117,9 +126,9 @@ def finish(
 def _finish(code: str, sdef: StageDef, outcome: Outcome, actor: str) -> None:
     with session_scope() as session:
         movement = find_movement(session, code)
-        for step in sdef.steps:
+        for step in sdef.step_names:
             advance(session, movement, step, actor=actor, reason=f"flow {sdef.flow}")
-        outcome.lines.append(f"Giai đoạn mới: **{Stage(movement.stage).label}**")
+        outcome.lines.append(f"Giai đoạn mới: **{movement_state_label(session, movement)}**")
         owed = outstanding(session, movement)
         units = sorted({(o.unit_code, o.unit_name) for o in owed})
         outcome.counts["đơn vị còn nợ"] = len(units)
@@ -179,12 +188,7 @@ def _resolve(stage: str, params: dict | None) -> StageDef:
 
 def _already_done(session, movement: Movement, sdef: StageDef) -> bool:
     """True when the movement is already past the stage's last step."""
-    from thidua.lifecycle import STEPS
-
-    path = stages_for(period_count(session, movement))
-    targets = [s.target for s in STEPS if s.name == sdef.steps[-1] and s.target in path]
-    current = Stage(movement.stage)
-    return bool(targets) and current in path and path.index(current) >= path.index(targets[0])
+    return turn(sdef, movement.state, period_count(session, movement)) is Turn.DONE
 
 
 def _slug(code: str) -> str:

@@ -1,6 +1,6 @@
 """Starting a stage: through its Prefect deployment when a server runs one, in this process
 otherwise. The one path by which the CLI, the portal, the daily sweep and a completed human
-step (the handler the domain is given: thidua.stages.StartStage) start a stage.
+step (the handler the domain is given: thidua.lifecycle.StartStage) start a stage.
 
 Prefect is imported inside the functions: importing this module is instant."""
 
@@ -8,7 +8,7 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING, cast
 
-from thidua.stages import StageRun, stage_def
+from thidua.lifecycle import StageRun, stage_def
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -40,7 +40,7 @@ def check_request(movement: str, stage: str):
     """The stage's definition; an unknown stage or movement is refused (ThiduaError) before any
     server starts or anything changes."""
     from models.db import session_scope
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     sdef = stage_def(stage)
     with session_scope() as session:

@@ -13,7 +13,7 @@ from flows.tasks import send_batch
 from models.base import saved_id
 from models.db import session_scope
 from thidua import notify, sweep
-from thidua.status import find_movement
+from thidua.movements import find_movement
 from thidua.vn import now
 
 

@@ -40,7 +40,7 @@ issue_achievement_reports = _task(stagework.achievement_reports, name="issue-ach
 open_council_vote = _task(stagework.open_council, name="open-council-vote")
 build_council_invitations = _task(stagework.council_invitations, name="build-council-invitations")
 issue_minutes = _task(stagework.council_minutes, name="issue-council-minutes")
-draft_decisions = _task(stagework.decide, name="draft-decision-and-proposal")
+draft_decisions = _task(stagework.draft_decisions, name="draft-decision-and-proposal")
 build_approval_requests = _task(stagework.approval_requests, name="build-approval-requests")
 issue_certificates = _task(stagework.certificates, name="issue-certificates")
 build_decision_notices = _task(stagework.decision_announcements, name="build-decision-notices")

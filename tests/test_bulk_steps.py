@@ -15,7 +15,7 @@ from models.db import engine_for
 from tests.web_helpers import make_world, quiet
 from thidua import bulk_steps
 from thidua.errors import InvalidInput, TransitionRefused
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 
 
 def count(url: str, model, *where) -> int:
@@ -120,12 +120,12 @@ def test_scores_from_a_workbook_with_the_leaders_rows(world, db_url, tmp_path):
     wb.save(path)
     done = bulk_steps.import_scores(w.code, path, actor=w.focal)  # his own, and as leader
     assert done.written == 2 and count(db_url, Score) == 3
-    for stage in (Stage.FINAL_TALLIED, Stage.CLOSED):
+    for state in (State.FINAL_TALLIED, State.CLOSED):
         with Session(engine_for(db_url)) as s:
             from models import Movement
 
             m = s.exec(select(Movement)).one()
-            m.stage = stage.value
+            m.state = state.value
             s.add(m)
             s.commit()
         with pytest.raises(TransitionRefused, match="Không thể ghi điểm chấm lúc này"):
@@ -134,7 +134,7 @@ def test_scores_from_a_workbook_with_the_leaders_rows(world, db_url, tmp_path):
 
 def test_nominations_from_a_workbook(db_url, monkeypatch, tmp_path):
     quiet(monkeypatch)
-    w = make_world(db_url, stage=Stage.PROPOSALS)
+    w = make_world(db_url, state=State.PROPOSALS)
     path = bulk_steps.nomination_template(w.code, tmp_path / "ho-so.xlsx")
     wb = openpyxl.load_workbook(path)
     ws = wb["Hồ sơ đề nghị"]

@@ -15,8 +15,8 @@ from sqlmodel import Session, func, select
 from models import Decision, IssuedDocument, Movement
 from models.db import engine_for, session_scope
 from thidua import documents as D
-from thidua.documents import demo as demo_data
 from thidua.settings import get_settings
+from tools import sample_movement
 
 N = 80  # certificate files: one per subject, issued one transaction each, as a stage does
 
@@ -39,7 +39,7 @@ def _issued(url: str) -> int:
 def test_ten_kills_while_issuing_certificates_issue_each_once(db_url: str, monkeypatch):
     monkeypatch.setenv("THIDUA_PDF", "false")
     with Session(engine_for(db_url)) as s:
-        demo = demo_data.build_demo(s)
+        demo = sample_movement.build_demo(s)
         D.issue_decision_document(s, demo.movement, demo.decision)
         s.commit()
         mid, did = demo.movement.id, demo.decision.id

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from thidua import documents as D
-from thidua.documents import demo as demo_data
+from tools import sample_movement
 
 HAVE_SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
 # Skipped only where LibreOffice is missing on a developer's machine; under CI it must be there.
@@ -21,7 +21,7 @@ needs_soffice = pytest.mark.skipif(
 def test_pdf_batch_renders_pages_and_text(sqlite_url, session_sqlite, tmp_path):
     assert HAVE_SOFFICE, "LibreOffice (soffice) must be installed"
     session = session_sqlite
-    demo = demo_data.build_demo(session)
+    demo = sample_movement.build_demo(session)
     m = demo.movement
     launch = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
     certs = D.issue_certificates(session, m, demo.decision)
@@ -72,7 +72,7 @@ def test_pdf_batch_renders_pages_and_text(sqlite_url, session_sqlite, tmp_path):
 
 def test_without_libreoffice_pdf_is_skipped(sqlite_url, session_sqlite, monkeypatch, tmp_path):
     session = session_sqlite
-    demo = demo_data.build_demo(session)
+    demo = sample_movement.build_demo(session)
     m = demo.movement
     doc = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
     monkeypatch.setenv("PATH", str(tmp_path))  # no soffice on this PATH

@@ -16,7 +16,7 @@ from flows.start import run_in_process
 from models import AuditEvent, DecisionItem, IssuedDocument, Movement, Nomination, Notification
 from models.db import engine_for
 from thidua import spec, synthetic
-from thidua.lifecycle import Stage, replay
+from thidua.lifecycle import State, replay
 from thidua.settings import PROJECT_ROOT
 
 EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
@@ -48,9 +48,9 @@ def _session() -> Session:
     return Session(get_engine())
 
 
-def _stage(code: str) -> Stage:
+def _stage(code: str) -> State:
     with _session() as s:
-        return Stage(s.exec(select(Movement.stage).where(Movement.code == code)).one())
+        return State(s.exec(select(Movement.state).where(Movement.code == code)).one())
 
 
 def _count(model, *where) -> int:
@@ -66,12 +66,12 @@ def test_whole_lifecycle_through_every_stage(tmp_path: Path, prefect_server, mon
     monkeypatch.delenv("THIDUA_DATABASE_URL", raising=False)
     result = run_demo(tmp_path / "demo", start_stage=run_in_process, units=10, blocks=2, people=80,
                       say=lambda _: None)  # fmt: skip
-    assert result.stage == Stage.CLOSED
+    assert result.state == State.CLOSED
     with _session() as s:
         m = s.exec(select(Movement)).one()
         kinds = Counter(s.exec(select(IssuedDocument.kind)).all())
         events = list(s.exec(select(AuditEvent).where(AuditEvent.movement_id == m.id)))
-        assert replay(events) == Stage.CLOSED
+        assert replay(events) == State.CLOSED
     for kind in ["launch", "registration_summary", "unit_report", "period_report", "final_report",
                  "nominee_list", "achievement_individual", "achievement_collective", "minutes",
                  "decision", "proposal_memo", "certificates"]:  # fmt: skip
@@ -102,7 +102,7 @@ def test_out_of_order_stage_is_refused_with_its_reason(movement: str) -> None:
     assert run.status == "refused"
     assert "Tổng kết" in run.message and "Dự thảo" in run.message
     assert "Bị từ chối" in _artifact(f"{movement}-final-tally")
-    assert _stage(movement) == Stage.DRAFT
+    assert _stage(movement) == State.DRAFT
     assert _count(IssuedDocument) == 0
 
 
@@ -156,7 +156,7 @@ def test_crash_half_way_then_rerun_completes_with_nothing_done_twice(
     monkeypatch.setitem(flows.common.CRASH_AFTER_BATCHES, "launch", 2)
     crashed = run_in_process(movement, "launch")
     assert crashed.status == "failed"
-    assert _stage(movement) == Stage.DRAFT
+    assert _stage(movement) == State.DRAFT
     with _session() as s:
         told = set(s.exec(select(Notification.recipient).where(Notification.status == "sent")))
     assert len(told) == 14  # two batches of seven people were told before the crash
@@ -205,7 +205,7 @@ def test_launch_waits_for_the_admin_and_times_out_without_sending(movement: str)
                    return_state=True)  # fmt: skip
     data = state.result()
     assert data["status"] == "not_confirmed"
-    assert _stage(movement) == Stage.DRAFT
+    assert _stage(movement) == State.DRAFT
     assert _count(Notification) == 0
     assert _count(IssuedDocument, IssuedDocument.kind == "launch") == 1  # kept for the re-run
 
@@ -224,7 +224,7 @@ def test_sweep_opens_and_closes_periods_on_their_dates(movement: str) -> None:
         m.auto_periods = False
         assert due_stages(s, m, date(2022, 7, 1)) == []
     lines = sweep_movement(movement, "sweep")  # today is long after 2022: both are due
-    assert _stage(movement) == Stage.PERIOD1_CLOSED, lines
+    assert _stage(movement) == State.PERIOD1_CLOSED, lines
 
 
 def test_deploy_all_then_stage_run_goes_through_the_deployment(movement: str) -> None:
@@ -239,7 +239,7 @@ def test_deploy_all_then_stage_run_goes_through_the_deployment(movement: str) ->
     from prefect.settings import PREFECT_API_URL
 
     from flows.start import start_stage
-    from thidua.stages import STAGE_DEFS
+    from thidua.lifecycle import PROCESS
 
     env = {
         **os.environ,
@@ -258,14 +258,14 @@ def test_deploy_all_then_stage_run_goes_through_the_deployment(movement: str) ->
             return {f"{d.name}": d for d in await client.read_deployments()}
 
     found = asyncio.run(deployments())
-    assert {s.deployment.split("/")[1] for s in STAGE_DEFS} | {"daily-sweep"} <= set(found)
+    assert {s.deployment.split("/")[1] for s in PROCESS} | {"daily-sweep"} <= set(found)
     (schedule,) = found["daily-sweep"].schedules
     assert schedule.schedule.timezone == "Asia/Ho_Chi_Minh"
 
     try:
         run = start_stage(movement, "launch", wait=False)
         assert run.via == "deployment" and run.status == "scheduled" and run.flow_run_id
-        assert _stage(movement) == Stage.DRAFT  # nothing ran here: a worker would run it
+        assert _stage(movement) == State.DRAFT  # nothing ran here: a worker would run it
     finally:  # later tests run stages in-process again
         asyncio.run(_delete_deployments())
 
@@ -306,14 +306,14 @@ def test_a_stage_with_messages_waiting_says_pending_and_the_sweep_sends_them_onc
         run = run_in_process(movement, "launch")
         assert run.status == "pending", run.message
         assert "chờ gửi lại" in run.message and "451" in run.message
-        assert _stage(movement) == Stage.REGISTRATION  # the stage's own work is done
+        assert _stage(movement) == State.REGISTRATION  # the stage's own work is done
         shown = CliRunner().invoke(app, ["status", movement])
         assert "Thông báo chờ gửi" in shown.output and "chờ gửi lại" in shown.output
         assert CliRunner().invoke(app, ["stage", "run", movement, "launch"]).exit_code == 0
 
         with _session() as s:  # closed since; the retries are due
             m = s.exec(select(Movement).where(Movement.code == movement)).one()
-            m.stage = Stage.CLOSED.value
+            m.state = State.CLOSED.value
             for n in s.exec(select(Notification).where(Notification.status == "retry")):
                 n.next_attempt_at = datetime(2000, 1, 1)
                 s.add(n)

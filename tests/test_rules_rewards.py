@@ -158,7 +158,7 @@ def test_approval_reprices_a_draft_on_the_signing_date(session):
     today_amounts = _amounts(session, d, noms)
     assert today_amounts[1] == base_salary_on(today()).amount
     d.signed_on = date(2023, 7, 1)  # the head dates the decision
-    m.stage = "decided"  # approved once the decision stage has drafted it
+    m.state = "approval"  # approved once the decision stage has drafted it
     session.add_all([d, m])
     session.commit()
     approve_decision(session, decision_id=d.id, actor="giam.doc")

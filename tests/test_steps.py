@@ -30,7 +30,7 @@ from models.db import engine_for
 from tests.web_helpers import PNG, Recorder, make_world, pdf_bytes, quiet
 from thidua import ballots, statuses, steps
 from thidua.errors import Forbidden, InvalidInput, NotFound, TransitionRefused
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.settings import get_settings
 
 POINTS = {"TC1": "30", "TC2": "12,5"}
@@ -46,10 +46,10 @@ def actions(url: str) -> list[str]:
         return list(s.exec(select(AuditEvent.action).order_by(AuditEvent.id)))
 
 
-def set_stage(url: str, stage: Stage) -> None:
+def set_state(url: str, state: State) -> None:
     with Session(engine_for(url)) as s:
         m = s.exec(select(Movement)).one()
-        m.stage = stage.value
+        m.state = state.value
         s.add(m)
         s.commit()
 
@@ -93,7 +93,7 @@ def test_registration_checks_title_subject_subtree_and_right(world, db_url):
     steps.register(w.code, actor=w.admin, unit=w.other_unit_id, titles=["TTLDTT"])
     assert count(db_url, Registration) == 2
     assert actions(db_url).count("registration.submitted") == 2
-    set_stage(db_url, Stage.PERIOD1_CLOSED)
+    set_state(db_url, State.PERIOD1_CLOSED)
     with pytest.raises(TransitionRefused, match="Không thể đăng ký thi đua lúc này"):
         steps.register(w.code, actor=w.focal, unit=w.focal_unit_id, titles=["TTLDXS"])
 
@@ -121,7 +121,7 @@ def test_a_report_sent_twice_changes_nothing_and_returns_only_while_it_can_be_re
     ret = steps.return_report(actor=w.admin, report_id=done.id, reason="Thiếu số liệu")
     assert ret.changed and "Đã trả lại báo cáo Đợt 1" in ret.message
     assert not steps.return_report(actor=w.admin, report_id=done.id, reason="Thiếu").changed
-    set_stage(db_url, Stage.INTERIM_REVIEWED)  # Đợt 1 takes no more reports
+    set_state(db_url, State.INTERIM_REVIEWED)  # Đợt 1 takes no more reports
     resent = steps.submit_report
     with pytest.raises(TransitionRefused, match="nộp báo cáo Đợt 1"):
         resent(w.code, actor=w.focal, unit=w.focal_unit_id, period=1, values=values)
@@ -152,8 +152,8 @@ def test_scores_are_refused_after_the_tally_and_outside_the_leaders_block(world,
     with pytest.raises(Forbidden):  # the council's score is the office's or the chair's
         steps.score(code, actor=w.focal, unit=neighbour, points=POINTS, kind="council")
     before = (count(db_url, Score), actions(db_url))
-    for stage in (Stage.FINAL_TALLIED, Stage.CLOSED):  # the ranking is printed: scores stand
-        set_stage(db_url, stage)
+    for stage in (State.FINAL_TALLIED, State.CLOSED):  # the ranking is printed: scores stand
+        set_state(db_url, stage)
         late = {"TC1": "35", "TC2": "15"}
         with pytest.raises(TransitionRefused, match="Không thể ghi điểm tự chấm lúc này"):
             steps.score(code, actor=w.focal, unit=w.focal_unit_id, points=late)
@@ -169,7 +169,7 @@ def test_a_nomination_is_checked_whole_repeated_harmlessly_and_never_half_writte
     monkeypatch, db_url
 ):
     quiet(monkeypatch)
-    w = make_world(db_url, stage=Stage.PROPOSALS)
+    w = make_world(db_url, state=State.PROPOSALS)
     focal = person(db_url, w.focal)
     audited = count(db_url, AuditEvent)
     kw = dict(actor=w.focal, unit=w.focal_unit_id, person=w.focal, title="LDTT",
@@ -350,7 +350,7 @@ def _drafted(url: str, w) -> list[int]:
             s.flush()
             s.add(DecisionItem(decision_id=d.id, nomination_id=nid, title=n.title))
             ids.append(d.id)
-        m.stage = Stage.DECIDED.value
+        m.state = State.APPROVAL.value
         s.add(m)
         s.commit()
     return ids
@@ -358,7 +358,7 @@ def _drafted(url: str, w) -> list[int]:
 
 def test_approving_twice_changes_nothing_and_starts_the_close_once(monkeypatch, db_url):
     quiet(monkeypatch)
-    w = make_world(db_url, nominations=2, stage=Stage.PROPOSALS)
+    w = make_world(db_url, nominations=2, state=State.PROPOSALS)
     first, last = _drafted(db_url, w)
     head, start = w.council[0], Recorder()  # the Giám đốc chairs the council and approves
     with pytest.raises(Forbidden, match="chỉ Thủ trưởng cơ quan"):
@@ -378,7 +378,7 @@ def test_approving_twice_changes_nothing_and_starts_the_close_once(monkeypatch, 
 
 def test_clicks_racing_on_the_last_approvals_start_the_close_once(monkeypatch, db_url):
     quiet(monkeypatch)
-    w = make_world(db_url, nominations=2, stage=Stage.PROPOSALS)
+    w = make_world(db_url, nominations=2, state=State.PROPOSALS)
     ids = _drafted(db_url, w)
     start, barrier, answers = Recorder(), threading.Barrier(6), []
 
@@ -421,7 +421,7 @@ def test_nothing_written_by_a_refused_step_on_the_database(world, db_url):
     """A step refused after it has resolved its actor and held its movement leaves the
     database as it was."""
     w = world
-    set_stage(db_url, Stage.DRAFT)
+    set_state(db_url, State.DRAFT)
     before = count(db_url, AuditEvent), count(db_url, PeriodReport)
     with pytest.raises(TransitionRefused, match="Không thể nộp báo cáo Đợt 1 lúc này"):
         steps.submit_report(w.code, actor=w.focal, unit=w.focal_unit_id, period=1, values={})

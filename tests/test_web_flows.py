@@ -37,7 +37,7 @@ from tests.web_helpers import (
     target_values,
     token,
 )
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.settings import get_settings
 
 
@@ -64,7 +64,7 @@ def actions(url: str) -> list[str]:
 
 
 def test_unit_registers_reports_scores_and_sees_a_return(db_url, as_user):
-    w = make_world(db_url, stage=Stage.PERIOD1_OPEN)
+    w = make_world(db_url, state=State.PERIOD1_OPEN)
     unit = as_user(w.focal)
     page = f"/unit/{w.code}"
     r = unit.post(f"{page}/register", data={"titles": ["TTLDTT", "GIAY_KHEN"], "pledge": "Phấn đấu",
@@ -123,7 +123,7 @@ def test_unit_registers_reports_scores_and_sees_a_return(db_url, as_user):
 
 
 def test_a_nomination_with_evidence_and_refused_files(db_url, as_user):
-    w = make_world(db_url, stage=Stage.PROPOSALS)
+    w = make_world(db_url, state=State.PROPOSALS)
     unit = as_user(w.focal)
     form = f"/unit/{w.code}/nominate"
     person = w.person_ids[w.focal]
@@ -256,7 +256,7 @@ def test_the_chair_keeps_the_roll_and_a_member_may_not(db_url, as_user):
 def test_admin_dashboard_stage_trigger_and_documents(db_url, as_user):
     from models import IssuedDocument, Movement
 
-    w = make_world(db_url, stage=Stage.PERIOD1_OPEN)
+    w = make_world(db_url, state=State.PERIOD1_OPEN)
     admin = as_user(w.admin)
     dash = f"/admin/m/{w.code}"
     html = admin.get(dash).text

@@ -20,14 +20,14 @@ from models import AuditEvent, Block, CriteriaTable, Criterion, Deadline, Moveme
 from models.base import saved_id, utcnow
 from thidua import announce
 from thidua.errors import InvalidInput, Problem
-from thidua.lifecycle import Stage, audit, period_count
+from thidua.lifecycle import State, audit, period_count
 from thidua.notify import OutgoingMessage
 from thidua.spec_load import deadline_label, reason_vi
 from thidua.spec_schema import DEADLINE_LABELS, CriteriaTableSpec
 from thidua.vn import long_date, nfc, number
 
 # From the tally on, scores and deadlines are facts of the record: no more changes.
-CLOSED = {Stage.FINAL_TALLIED, Stage.PROPOSALS, Stage.APPRAISAL, Stage.DECIDED, Stage.CLOSED}
+CLOSED = {State.FINAL_TALLIED, State.PROPOSALS, State.APPRAISAL, State.APPROVAL, State.CLOSED}
 
 
 def _version(session: Session, movement: Movement, action: str, key: str) -> int:
@@ -41,8 +41,8 @@ def _version(session: Session, movement: Movement, action: str, key: str) -> int
 
 
 def _open(movement: Movement, what: str, problems: list[Problem]) -> None:
-    if Stage(movement.stage) in CLOSED or movement.stage == Stage.DRAFT.value:
-        when = "chưa phát động" if movement.stage == Stage.DRAFT.value else "đã tổng kết"
+    if State(movement.state) in CLOSED or movement.state == State.DRAFT.value:
+        when = "chưa phát động" if movement.state == State.DRAFT.value else "đã tổng kết"
         problems.append(Problem("movement", f"phong trào {when}: không điều chỉnh {what} ở đây"))
 
 

@@ -19,7 +19,7 @@ from thidua.documents.context_common import title_name
 from thidua.dossiers import set_outcome
 from thidua.errors import NotFound, ThiduaError
 from thidua.history import AwardItem, record_awards
-from thidua.lifecycle import Stage, audit, require_stage
+from thidua.lifecycle import State, audit, require_state
 from thidua.rewards import price_decision
 from thidua.rules import rule_set_for
 from thidua.statuses import MeetingStatus, NominationStatus
@@ -157,7 +157,7 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
         return decision
     movement = session.get_one(Movement, decision.movement_id)
     what = "tờ trình" if decision.kind == "proposal" else "quyết định khen thưởng"
-    require_stage(session, movement, {Stage.DECIDED}, f"phê duyệt {what} số {decision.id}")
+    require_state(session, movement, {State.APPROVAL}, f"phê duyệt {what} số {decision.id}")
     decision.approved_by, decision.approved_at = actor, utcnow()
     decision.signed_on = decision.signed_on or today()
     session.add(decision)

@@ -31,10 +31,10 @@ from models.base import saved_id
 from models.db import session_scope
 from thidua import access, dossiers, scoring, submissions
 from thidua.errors import Forbidden, InvalidInput, NotFound, Problem, TransitionRefused
-from thidua.lifecycle import Stage, period_count, period_phrase, require_stage
+from thidua.lifecycle import State, period_count, period_phrase, require_state
+from thidua.movements import find_movement
 from thidua.rules.engine import rule_set_for
 from thidua.sheets import Column, Row, Sheet, plain_word, read_workbook, write_workbook
-from thidua.status import find_movement
 from thidua.steps import held_movement, unit_of_work
 from thidua.vn import nfc, number
 
@@ -244,7 +244,7 @@ def import_reports(code: str, path: Path, *, period: int, actor: str) -> Importe
         m = held_movement(s, code)
         who = access.actor(s, actor)
         phrase = period_phrase(s, m, period)
-        require_stage(s, m, submissions.REPORT_STAGES.get(period, frozenset()),
+        require_state(s, m, submissions.REPORT_STATES.get(period, frozenset()),
                       f"nộp báo cáo {phrase}")  # fmt: skip
         targets = _targets(s, m)
         sheet = _report_sheet(targets)
@@ -350,7 +350,7 @@ def import_scores(code: str, path: Path, *, actor: str) -> Imported:
     with unit_of_work() as s:
         m = held_movement(s, code)
         who = access.actor(s, actor)
-        require_stage(s, m, scoring.SCORING_STAGES, "ghi điểm chấm")
+        require_state(s, m, scoring.SCORING_STATES, "ghi điểm chấm")
         sheets = _score_sheets(s, m)
         if not sheets:
             raise TransitionRefused(f"Phong trào {m.code} chưa có bảng tiêu chí chấm điểm.")
@@ -466,7 +466,7 @@ def import_nominations(code: str, path: Path, *, actor: str) -> Imported:
     with unit_of_work() as s:
         m = held_movement(s, code)
         who = access.actor(s, actor)
-        require_stage(s, m, dossiers.NOMINATION_STAGES, "gửi hồ sơ đề nghị khen thưởng")
+        require_state(s, m, dossiers.NOMINATION_STATES, "gửi hồ sơ đề nghị khen thưởng")
         rs = rule_set_for(m)
         sheet = _nomination_sheet(m)
         rows = _read(path, [sheet])
@@ -522,8 +522,8 @@ def import_nominations(code: str, path: Path, *, actor: str) -> Imported:
 
 def open_period(session: Session, movement: Movement) -> int:
     """The period whose reports are taken now (1 when none is)."""
-    stage = Stage(movement.stage)
-    for n, stages in submissions.REPORT_STAGES.items():
+    stage = State(movement.state)
+    for n, stages in submissions.REPORT_STATES.items():
         if stage in stages and n <= max(period_count(session, movement), 1):
             return n
     return 1

@@ -22,8 +22,8 @@ from sqlmodel import col, select
 
 from models.base import saved_id
 from thidua.holidays_vn import add_working_days
+from thidua.lifecycle import StartStage
 from thidua.settings import PROJECT_ROOT, get_settings, reset_settings
-from thidua.stages import StartStage
 from thidua.vn import short_date
 
 MARKER = ".thidua-demo"
@@ -33,7 +33,7 @@ EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
 @dataclass
 class DemoResult:
     movement: str
-    stage: str
+    state: str
     seconds: float
     stages: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
@@ -120,7 +120,7 @@ def run_demo(
         movement = spec.store_spec(s, loaded, actor="demo")
         code = movement.code
     say(f"Tổ chức: {units} đơn vị, {blocks} khối, {people} cán bộ. Phong trào: {code}")
-    result = DemoResult(movement=code, stage="", seconds=0.0, data_dir=get_settings().data_dir)
+    result = DemoResult(movement=code, state="", seconds=0.0, data_dir=get_settings().data_dir)
     replayed = replay_people(code, result, say, start_stage, until)
     last = short_date(replayed.last)
     say(f"Ngày cuối: {last} (đồng hồ phong trào của thư mục này dừng ở ngày đó).")
@@ -132,12 +132,12 @@ def run_demo(
         f"{time.monotonic() - t:.1f} s"
     )
 
+    from thidua.movements import find_movement
     from thidua.replay import message_figures
-    from thidua.status import find_movement
 
     with session_scope() as s:
         m = find_movement(s, code)
-        result.stage, movement_id = m.stage, saved_id(m)
+        result.state, movement_id = m.state, saved_id(m)
         result.counts = _counts(s, movement_id)
     figures, result.held_reasons = message_figures(movement_id)
     result.counts.update(figures)
@@ -222,7 +222,7 @@ def replay_people(
 
 def _participants(s, code: str) -> list:
     from models import Participant, Unit
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     m = find_movement(s, code)
     return list(
@@ -238,7 +238,7 @@ def _register(code: str, rng: random.Random, *, late: bool) -> str:
     from models import Person
     from models.db import session_scope
     from thidua import submissions
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -260,7 +260,7 @@ def _report(code: str, number: int, rng: random.Random) -> str:
     from models import Target
     from models.db import session_scope
     from thidua import submissions
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -283,8 +283,8 @@ def _score(code: str, rng: random.Random) -> str | None:
     """Each unit scores itself; the block leader scores its members a little lower."""
     from models import CriteriaTable, Criterion
     from models.db import session_scope
+    from thidua.movements import find_movement
     from thidua.scoring import submit_scores
-    from thidua.status import find_movement
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -323,7 +323,7 @@ def _nominate(code: str, rng: random.Random) -> str:
     from thidua.ballots import COUNCIL_ROLES
     from thidua.errors import ThiduaError
     from thidua.history import AwardItem, record_awards
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     good = {"task_rating": "HTXSNV", "months_worked": 12, "discipline": "none"}
     with session_scope() as s:
@@ -389,7 +389,7 @@ def _withdraw_returned(code: str) -> str:
     from models import Nomination
     from models.db import session_scope
     from thidua import dossiers
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -414,8 +414,8 @@ def _vote(code: str, rng: random.Random, start_stage: StartStage) -> int:
     from models.db import session_scope
     from thidua import steps
     from thidua.ballots import agenda as agenda_of
-    from thidua.stagework import held_meeting
-    from thidua.status import find_movement
+    from thidua.council import held_meeting
+    from thidua.movements import find_movement
 
     with session_scope() as s:
         meeting = held_meeting(s, find_movement(s, code))
@@ -453,7 +453,7 @@ def _official_pdfs(code: str) -> int:
     from models import IssuedDocument
     from models.db import session_scope
     from thidua import documents
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     if documents.pdf.soffice() is None:
         return 0
@@ -476,7 +476,7 @@ def _official_pdfs(code: str) -> int:
 def _chair_code(code: str) -> str:
     from models import Council, Person
     from models.db import session_scope
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     with session_scope() as s:
         c = s.exec(select(Council).where(Council.movement_id == find_movement(s, code).id)).one()

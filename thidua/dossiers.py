@@ -21,14 +21,14 @@ from models import Council, DecisionItem, Evidence, Meeting, Movement, Nominatio
 from models.base import id_col, saved_id, utcnow
 from thidua import uploads
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, TransitionRefused
-from thidua.lifecycle import Stage, audit, require_stage
+from thidua.lifecycle import State, audit, require_state
 from thidua.settings import get_settings
 from thidua.statuses import MeetingStatus, NominationStatus, check_move
 from thidua.vn import nfc, number, parse_number
 
-NOMINATION_STAGES = frozenset({Stage.FINAL_TALLIED, Stage.PROPOSALS})
+NOMINATION_STATES = frozenset({State.FINAL_TALLIED, State.PROPOSALS})
 # A dossier is worked on (evidence, return, resubmission, withdrawal) until the council sits.
-DOSSIER_STAGES = frozenset({Stage.FINAL_TALLIED, Stage.PROPOSALS, Stage.APPRAISAL})
+DOSSIER_STATES = frozenset({State.FINAL_TALLIED, State.PROPOSALS, State.APPRAISAL})
 EVIDENCE_STATUSES = frozenset({NominationStatus.SUBMITTED, NominationStatus.RETURNED})
 # The facts a form, a command line or a workbook gives as text.
 TEXT_FACT_TYPES = frozenset({"enum", "number", "integer", "boolean", "initiatives"})
@@ -76,7 +76,7 @@ def nominate(
     again changes nothing; another dossier for the same subject and title is refused."""
     from thidua.rules.engine import rule_set_for
 
-    require_stage(session, movement, NOMINATION_STAGES, "gửi hồ sơ đề nghị khen thưởng")
+    require_state(session, movement, NOMINATION_STATES, "gửi hồ sơ đề nghị khen thưởng")
     problems = Problems()
     if len(achievement or "") > uploads.MAX_TEXT:
         problems.add("Tóm tắt thành tích", uploads.too_long(achievement))
@@ -328,7 +328,7 @@ def _set_status(
 
 def _dossier_stage(session: Session, nomination: Nomination, doing: str) -> None:
     movement = session.get_one(Movement, nomination.movement_id)
-    require_stage(session, movement, DOSSIER_STAGES, doing)
+    require_state(session, movement, DOSSIER_STATES, doing)
 
 
 def return_dossier(

@@ -26,7 +26,7 @@ from models import (
 from models.base import saved_id
 from thidua import statuses
 from thidua.errors import Forbidden, InvalidInput, NotFound, Problem, TransitionRefused
-from thidua.lifecycle import Stage, audit
+from thidua.lifecycle import State, audit
 from thidua.results import CheckResult, RuleFailure
 from thidua.rules.engine import check_all, rule_set_for
 from thidua.rules.ruleset import ROUNDINGS, SCOPES, RuleSet
@@ -36,7 +36,7 @@ from thidua.vn import TZ, long_date, nfc, percent
 RIGHTS = frozenset({"admin", "council_chair"})
 # The nomination must still be before the office: not decided, withdrawn or revoked.
 OPEN_STATUSES = statuses.OPEN
-OPEN_STAGES = frozenset({Stage.FINAL_TALLIED, Stage.PROPOSALS, Stage.APPRAISAL})
+OPEN_STATES = frozenset({State.FINAL_TALLIED, State.PROPOSALS, State.APPRAISAL})
 CLOSED_AS = {"awarded": "được khen thưởng", "rejected": "không được khen thưởng",
              "revoked": "bị thu hồi khen thưởng", "withdrawn": "được đơn vị rút"}  # fmt: skip
 
@@ -106,10 +106,10 @@ def record_exception(
     nomination = session.get(Nomination, nomination_id)
     if nomination is None or nomination.movement_id != movement.id:
         raise NotFound(f"Hồ sơ số {nomination_id} không thuộc phong trào {movement.code}.")
-    if Stage(movement.stage) not in OPEN_STAGES:
+    if State(movement.state) not in OPEN_STATES:
         raise TransitionRefused(
             f"Không ghi nhận ngoại lệ được: phong trào đang ở giai đoạn "
-            f"'{Stage(movement.stage).label}'."
+            f"'{State(movement.state).label}'."
         )
     if nomination.status not in OPEN_STATUSES:
         raise TransitionRefused(

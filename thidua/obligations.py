@@ -1,6 +1,6 @@
 """What each unit still owes, and by when: the heart of đôn đốc (urging) and `thidua status`.
 
-An obligation is open while the movement is in the stages where it can be fulfilled; its due
+An obligation is open while the movement is in the states where it can be fulfilled; its due
 date is the movement's deadline of that kind, or, where the directive set none, a date derived
 from the periods (stated in DEFAULT_DUE below)."""
 
@@ -24,7 +24,7 @@ from models import (
     Unit,
 )
 from models.base import id_col, saved_id
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 
 KIND_LABELS = {
     "registration": "Đăng ký thi đua",
@@ -50,22 +50,22 @@ class Owed:
     label: str  # Vietnamese
 
 
-def _windows(periods: list[Period]) -> dict[str, set[Stage]]:
-    """The stages in which each obligation is open (can be fulfilled and is urged)."""
-    from thidua.dossiers import NOMINATION_STAGES
-    from thidua.submissions import REGISTRATION_STAGES, REPORT_STAGES
+def _windows(periods: list[Period]) -> dict[str, set[State]]:
+    """The states in which each obligation is open (can be fulfilled and is urged)."""
+    from thidua.dossiers import NOMINATION_STATES
+    from thidua.submissions import REGISTRATION_STATES, REPORT_STATES
 
     # Scores are taken from Đợt 1 on (thidua.scoring), but urged only in the last period.
-    last_open = Stage.PERIOD2_OPEN if len(periods) >= 2 else Stage.PERIOD1_OPEN
-    last_closed = Stage.PERIOD2_CLOSED if len(periods) >= 2 else Stage.PERIOD1_CLOSED
-    windows = {  # registrations, reports and nominations: the stages the step is taken in
-        "registration": set(REGISTRATION_STAGES),
-        "period_1_report": set(REPORT_STAGES[1]),
+    last_open = State.PERIOD2_OPEN if len(periods) >= 2 else State.PERIOD1_OPEN
+    last_closed = State.PERIOD2_CLOSED if len(periods) >= 2 else State.PERIOD1_CLOSED
+    windows = {  # registrations, reports and nominations: the states the step is taken in
+        "registration": set(REGISTRATION_STATES),
+        "period_1_report": set(REPORT_STATES[1]),
         "self_score": {last_open, last_closed},
-        "nominations": set(NOMINATION_STAGES),
+        "nominations": set(NOMINATION_STATES),
     }
     if len(periods) >= 2:
-        windows["period_2_report"] = set(REPORT_STAGES[2])
+        windows["period_2_report"] = set(REPORT_STATES[2])
     return windows
 
 
@@ -90,14 +90,14 @@ def due_dates(session: Session, movement: Movement) -> dict[str, date]:
 
 
 def outstanding(session: Session, movement: Movement, on: date | None = None) -> list[Owed]:
-    """Every (unit, obligation) still open for the movement's current stage.
+    """Every (unit, obligation) still open in the movement's current state.
 
     `on` is accepted for the reminder policy's sake (what is owed as of a day); submissions
     are counted whenever they arrived."""
     del on  # submissions are facts; a late one still clears the debt
     periods = session.exec(select(Period).where(Period.movement_id == movement.id)).all()
-    stage = Stage(movement.stage)
-    open_kinds = [k for k, stages in _windows(list(periods)).items() if stage in stages]
+    state = State(movement.state)
+    open_kinds = [k for k, states in _windows(list(periods)).items() if state in states]
     if not open_kinds:
         return []
     units = session.exec(

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 
 from thidua import clock
 from thidua.holidays_vn import add_working_days, work_calendar
-from thidua.stages import StartStage
+from thidua.lifecycle import StartStage
 
 SWEEP_AT, OFFICE_AT, PEOPLE_AT = time(7, 0), time(8, 0), time(9, 30)
 
@@ -56,7 +56,7 @@ class Day:
 class Replay:
     days: list[Day] = field(default_factory=list)
     last: date | None = None
-    stage: str = ""
+    state: str = ""
 
 
 def first_working_day(d: date) -> date:
@@ -77,8 +77,8 @@ def launch_day(issued_date: str, year: int) -> date:
 def plan(code: str) -> Plan:
     from models import Period
     from models.db import session_scope
+    from thidua.movements import find_movement
     from thidua.obligations import due_dates
-    from thidua.status import find_movement
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -100,7 +100,7 @@ def _by_hand(code: str, on: date, stages: list[str]) -> list[str]:
     dates (the calendar the daily sweep follows for an auto_periods movement); and whatever
     period is still open when the tally is due, the office closes first."""
     from models.db import session_scope
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
     from thidua.sweep import period_stages
 
     with session_scope() as s:
@@ -124,8 +124,7 @@ def replay(
     """Run the movement day by day until it closes, the year ends or `until`. The sweep's due
     stages start through `start_stage`; `stage(name)` runs an office stage and returns its
     status line (the demo times it), by default through `start_stage` too."""
-    from thidua.lifecycle import Stage
-    from thidua.stages import stage_def
+    from thidua.lifecycle import State, stage_def
     from thidua.sweep import sweep_movement
 
     p = plan(code)
@@ -181,8 +180,8 @@ def replay(
             out.days.append(d)
             say(d.text())
         out.last = day
-        out.stage = snap.stage()
-        if out.stage == Stage.CLOSED.value:
+        out.state = snap.state()
+        if out.state == State.CLOSED.value:
             break
         day += timedelta(days=1)
     return out
@@ -212,7 +211,7 @@ class _Snapshot:
 
     def __init__(self, code: str) -> None:
         from models.db import session_scope
-        from thidua.status import find_movement
+        from thidua.movements import find_movement
 
         with session_scope() as s:
             self.movement_id = find_movement(s, code).id
@@ -220,12 +219,12 @@ class _Snapshot:
         self.counts: Counter = Counter()
         self.news()
 
-    def stage(self) -> str:
+    def state(self) -> str:
         from models import Movement
         from models.db import session_scope
 
         with session_scope() as s:
-            return s.get_one(Movement, self.movement_id).stage
+            return s.get_one(Movement, self.movement_id).state
 
     def news(self) -> list[str]:
         from models import IssuedDocument, Notification

@@ -27,7 +27,7 @@ from models import (
 )
 from models.base import saved_id, utcnow
 from thidua.errors import InvalidInput, NotFound, Problems, ThiduaError
-from thidua.lifecycle import Stage, audit, require_stage
+from thidua.lifecycle import State, audit, require_state
 from thidua.results import BlockRanking, UnitRank
 from thidua.vn import nfc, number
 
@@ -48,13 +48,13 @@ TIE_RULE = (
 
 # Scores are taken from the first period's start until the final tally ranks the blocks on
 # them (the final report prints that ranking: a score given after it would not be in it).
-SCORING_STAGES = frozenset(
+SCORING_STATES = frozenset(
     {
-        Stage.PERIOD1_OPEN,
-        Stage.PERIOD1_CLOSED,
-        Stage.INTERIM_REVIEWED,
-        Stage.PERIOD2_OPEN,
-        Stage.PERIOD2_CLOSED,
+        State.PERIOD1_OPEN,
+        State.PERIOD1_CLOSED,
+        State.INTERIM_REVIEWED,
+        State.PERIOD2_OPEN,
+        State.PERIOD2_CLOSED,
     }
 )
 
@@ -131,11 +131,11 @@ def submit_scores(
     evidence: str | dict[str, str] | None = None,
 ) -> list[Score]:
     """Record (or correct) one scorer's points for a unit, criterion by criterion, while the
-    movement takes scores (SCORING_STAGES); every point is checked against 0 ≤ points ≤
+    movement takes scores (SCORING_STATES); every point is checked against 0 ≤ points ≤
     maximum before anything is written. The same points again change nothing. Audited in the
     caller's transaction."""
     doing = f"ghi điểm {SCORER_KINDS.get(scorer_kind, '')}".rstrip()
-    require_stage(session, movement, SCORING_STAGES, doing)
+    require_state(session, movement, SCORING_STATES, doing)
     problems = Problems()
     if scorer_kind not in SCORER_KINDS:
         problems.add("scorer_kind", f"'{scorer_kind}' không có (có: {', '.join(SCORER_KINDS)})")

@@ -36,7 +36,9 @@ from models import (
 from models.base import id_col, saved_id, table_of
 from thidua.authority import resolve as resolve_authority
 from thidua.errors import InvalidInput, Problem
+from thidua.inforce import expected_decision_day
 from thidua.lifecycle import audit
+from thidua.rules.ruleset import default_rule_set
 from thidua.spec_load import check_spec, deadline_label, load_spec, parse_spec
 from thidua.spec_schema import MovementSpec
 
@@ -98,6 +100,8 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         raise InvalidInput(f"Không thể lưu phong trào '{spec.code}'", problems)
 
     doc, signer = spec.document, spec.signer
+    decision = expected_decision_day(spec)  # a whole spec: never None
+    decided_on = decision[0] if decision else None
     movement = Movement(
         code=spec.code,
         year=spec.year,
@@ -119,15 +123,17 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         signer_title=signer.title,
         signer_name=signer.name,
         auto_periods=spec.auto_periods,
-        rule_set=spec.rule_set,
+        # the law of the decision's day, stored with the movement (thidua/inforce.py)
+        rule_set=spec.rule_set or default_rule_set(decided_on),
         authority=resolve_authority(
             spec.issuer.authority,
             agency=spec.issuer.agency,
             signer_title=signer.title,
             parent_agency=spec.issuer.parent_agency,
+            on=decided_on,
         ).as_json(),
         reminder_policy=spec.reminders.model_dump(mode="json"),
-        stage="draft",
+        state="draft",
         spec_hash=spec_hash(spec),
     )
     session.add(movement)

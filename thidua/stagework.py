@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from models import (
-    Council,
     Decision,
     IssuedDocument,
     Meeting,
@@ -24,12 +23,12 @@ from models import (
 from models.base import id_col, saved_id
 from models.db import session_scope
 from thidua import announce, documents
-from thidua.errors import TransitionRefused
+from thidua.council import current_meeting, held_meeting
 from thidua.lifecycle import period_phrase
+from thidua.movements import find_movement
 from thidua.notify import OutgoingMessage
 from thidua.obligations import due_dates
 from thidua.settings import get_settings
-from thidua.status import find_movement
 from thidua.vn import TZ, long_date, today
 
 RESUBMIT_DAYS = 5  # a dossier returned at appraisal: days the unit has to correct it
@@ -325,24 +324,6 @@ def open_council(code: str, *, actor: str, vote_days: int) -> int:
         return saved_id(ballots.open_meeting(s, m, actor=actor, vote_deadline=deadline))
 
 
-def current_meeting(s: Session, m: Movement) -> Meeting | None:
-    """The movement's latest council sitting."""
-    return s.exec(
-        select(Meeting)
-        .join(Council, col(Council.id) == col(Meeting.council_id))
-        .where(Council.movement_id == m.id)
-        .order_by(col(Meeting.id).desc())
-    ).first()
-
-
-def held_meeting(s: Session, m: Movement) -> Meeting:
-    """The latest sitting, for the steps that come after the council has sat."""
-    meeting = current_meeting(s, m)
-    if meeting is None:
-        raise TransitionRefused(f"Hội đồng chưa họp xét khen thưởng phong trào {m.code}")
-    return meeting
-
-
 def council_invitations(code: str, meeting_id: int) -> list[OutgoingMessage]:
     from thidua.ballots import agenda
 
@@ -387,7 +368,7 @@ def council_minutes(code: str) -> tuple[DocRef, list[str]]:
         return doc, lines
 
 
-def decide(code: str, *, actor: str) -> list[DocRef]:
+def draft_decisions(code: str, *, actor: str) -> list[DocRef]:
     """The decision on what the agency's head may award, and the memo proposing the rest to
     the level above; both drafted for the head's approval."""
     from thidua import awarding

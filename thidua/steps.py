@@ -12,7 +12,7 @@ is a ThiduaError: TransitionRefused (not now: the stage, a status), Forbidden (n
 InvalidInput (every problem with the input at once), NotFound. Nothing is half-written.
 
 The steps that complete a stage's human part start the next stage once they have committed,
-through the `start_stage` handler their caller passes in (thidua.stages.StartStage): the last
+through the `start_stage` handler their caller passes in (thidua.lifecycle.StartStage): the last
 ballot (or the chair closing the vote) starts `decision`, the last approval `close`."""
 
 from collections.abc import Iterator, Mapping
@@ -28,13 +28,11 @@ from models import Decision, Meeting, Movement, Nomination, PeriodReport, Person
 from models.base import saved_id
 from models.db import session_scope
 from thidua import access, awarding, ballots, dossiers, exceptions, scoring, submissions
-from thidua.council import council_of
+from thidua.council import council_of, current_meeting
 from thidua.errors import AlreadyDone, Forbidden, InvalidInput, NotFound, Problem, TransitionRefused
-from thidua.lifecycle import period_phrase
+from thidua.lifecycle import StartStage, period_phrase
+from thidua.movements import find_movement
 from thidua.rules.engine import rule_set_for
-from thidua.stages import StartStage
-from thidua.stagework import current_meeting
-from thidua.status import find_movement
 from thidua.statuses import MeetingStatus
 
 

@@ -14,15 +14,15 @@ from models.base import saved_id
 from thidua import uploads
 from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem, Problems
-from thidua.lifecycle import Stage, audit, period_phrase, require_stage
+from thidua.lifecycle import State, audit, period_phrase, require_state
 from thidua.rules.engine import rule_set_for
 from thidua.statuses import ReportStatus, check_move
 from thidua.vn import nfc, parse_number
 
-REGISTRATION_STAGES = frozenset({Stage.REGISTRATION, Stage.PERIOD1_OPEN})
-REPORT_STAGES = {
-    1: frozenset({Stage.PERIOD1_OPEN, Stage.PERIOD1_CLOSED}),
-    2: frozenset({Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED}),
+REGISTRATION_STATES = frozenset({State.REGISTRATION, State.PERIOD1_OPEN})
+REPORT_STATES = {
+    1: frozenset({State.PERIOD1_OPEN, State.PERIOD1_CLOSED}),
+    2: frozenset({State.PERIOD2_OPEN, State.PERIOD2_CLOSED}),
 }
 
 
@@ -49,7 +49,7 @@ def register(
     """Register a unit (or one of its people, in its own subtree) for titles of the movement's
     rule set that fit the subject (a collective's titles for a unit, an individual's for a
     person). Registering the same title again changes nothing."""
-    require_stage(session, movement, REGISTRATION_STAGES, "đăng ký thi đua")
+    require_state(session, movement, REGISTRATION_STATES, "đăng ký thi đua")
     require_participant(session, movement, unit_id)
     titles = list(dict.fromkeys(t for t in (nfc(t).strip() for t in titles) if t))
     problems = Problems()
@@ -137,8 +137,8 @@ def submit_period_report(
     them; submitting the same report again changes nothing. A problem names the target as the
     directive does ("Chỉ tiêu «Giá trị sản xuất công nghiệp»")."""
     phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
-    allowed = REPORT_STAGES.get(period_number, frozenset())
-    require_stage(session, movement, allowed, f"nộp báo cáo {phrase}")
+    allowed = REPORT_STATES.get(period_number, frozenset())
+    require_state(session, movement, allowed, f"nộp báo cáo {phrase}")
     require_participant(session, movement, unit_id)
     targets = {
         t.code: t for t in session.exec(select(Target).where(Target.movement_id == movement.id))
@@ -270,8 +270,8 @@ def return_report(session: Session, *, report_id: int, reason: str, actor: str) 
         return report
     movement = session.get_one(Movement, report.movement_id)
     phrase = period_phrase(session, movement, report.period_number)
-    allowed = REPORT_STAGES.get(report.period_number, frozenset())
-    require_stage(session, movement, allowed, f"trả lại báo cáo {phrase}")
+    allowed = REPORT_STATES.get(report.period_number, frozenset())
+    require_state(session, movement, allowed, f"trả lại báo cáo {phrase}")
     check_move(report.status, ReportStatus.RETURNED, doing=f"trả lại báo cáo {phrase}")
     previous = report.status
     report.status = ReportStatus.RETURNED

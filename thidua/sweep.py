@@ -12,17 +12,16 @@ from sqlmodel import Session, col, select
 
 from models import Council, Meeting, Movement, Period
 from models.base import saved_id
-from thidua.lifecycle import Stage
-from thidua.stages import StageRun, StartStage
+from thidua.lifecycle import StageRun, StartStage, State
 
 if TYPE_CHECKING:
     from thidua.notify import DeliveryReport
 
 
 def due_stages(session: Session, movement: Movement, on: date) -> list[str]:
-    """The stage names (thidua.stages) the calendar says are due, in the order to run them."""
-    stage = Stage(movement.stage)
-    if stage == Stage.APPRAISAL and overdue_meetings(
+    """The stages the calendar says are due, by name, in the order to run them."""
+    state = State(movement.state)
+    if state == State.APPRAISAL and overdue_meetings(
         session, movement, datetime.combine(on, datetime.max.time())
     ):
         return ["decision"]
@@ -34,21 +33,21 @@ def due_stages(session: Session, movement: Movement, on: date) -> list[str]:
 def period_stages(session: Session, movement: Movement, on: date) -> list[str]:
     """The period openings and closings the calendar makes due on `on`, in order: what the
     sweep runs for an auto_periods movement, and what the office does by hand otherwise."""
-    stage = Stage(movement.stage)
+    state = State(movement.state)
     periods = {
         p.number: p for p in session.exec(select(Period).where(Period.movement_id == movement.id))
     }
     due: list[str] = []
     p1, p2 = periods.get(1), periods.get(2)
-    if stage == Stage.REGISTRATION and p1 and on >= p1.starts_on:
+    if state == State.REGISTRATION and p1 and on >= p1.starts_on:
         due.append("open-period-1")
-        stage = Stage.PERIOD1_OPEN
-    if stage == Stage.PERIOD1_OPEN and p1 and on > p1.ends_on:
+        state = State.PERIOD1_OPEN
+    if state == State.PERIOD1_OPEN and p1 and on > p1.ends_on:
         due.append("close-period-1")
-    if stage == Stage.INTERIM_REVIEWED and p2 and on >= p2.starts_on:
+    if state == State.INTERIM_REVIEWED and p2 and on >= p2.starts_on:
         due.append("open-period-2")
-        stage = Stage.PERIOD2_OPEN
-    if stage == Stage.PERIOD2_OPEN and p2 and on > p2.ends_on:
+        state = State.PERIOD2_OPEN
+    if state == State.PERIOD2_OPEN and p2 and on > p2.ends_on:
         due.append("close-period-2")
     return due
 
@@ -66,8 +65,8 @@ def overdue_meetings(session: Session, movement: Movement, now: datetime) -> lis
 
 
 def active_movements(session: Session) -> list[str]:
-    done = {Stage.DRAFT.value, Stage.CLOSED.value}
-    return [m.code for m in session.exec(select(Movement)) if m.stage not in done]
+    done = {State.DRAFT.value, State.CLOSED.value}
+    return [m.code for m in session.exec(select(Movement)) if m.state not in done]
 
 
 def movements_with_due_messages(session: Session, now: datetime) -> list[str]:
@@ -117,7 +116,7 @@ def sweep_movement(
     per day)."""
     from models.db import session_scope
     from thidua import ballots, notify, reminders
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
     from thidua.vn import now
 
     send = send or notify.deliver

@@ -41,15 +41,15 @@ from models.base import id_col, saved_id
 from models.db import session_scope
 from thidua import ballots, dossiers, exceptions, scoring, submissions, vn
 from thidua.access import Reader, may_read_dossier
+from thidua.council import current_meeting
 from thidua.errors import Forbidden, NotFound
 from thidua.exceptions import subject_names
 from thidua.history import history_for
-from thidua.lifecycle import Stage, movement_stage_label, period_phrase
+from thidua.lifecycle import State, movement_state_label, period_phrase
+from thidua.movements import find_movement
 from thidua.obligations import outstanding
 from thidua.rules.engine import check_all, rule_set_for
 from thidua.settings import get_settings
-from thidua.stagework import current_meeting
-from thidua.status import find_movement
 from thidua.statuses import NominationStatus, ReportStatus
 
 # --- a unit's pages --------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def unit_home(unit_id: int) -> dict:
             .order_by(col(Movement.year).desc())
         ).all()
         rows = [
-            (m, movement_stage_label(s, m), *_due_and_returned(s, m, unit_id)) for m in movements
+            (m, movement_state_label(s, m), *_due_and_returned(s, m, unit_id)) for m in movements
         ]
     return {"rows": rows}
 
@@ -146,12 +146,12 @@ def unit_movement(code: str, unit_id: int) -> dict:
             )
         ).first()
         return dict(
-            m=movement, stage=Stage(movement.stage), owed=owed, returned_reports=returned_reports,
+            m=movement, state=State(movement.state), owed=owed, returned_reports=returned_reports,
             returned_noms=returned_noms, titles=rs.titles, registrations=registrations,
             periods=periods, reports=reports, nominations=nominations, people=people,
             names={p.id: p.full_name for p in people}, subjects=subject_names(s, list(nominations)),
             scored=scored is not None,
-            can_register=Stage(movement.stage) in submissions.REGISTRATION_STAGES,
+            can_register=State(movement.state) in submissions.REGISTRATION_STATES,
         )  # fmt: skip
 
 
@@ -186,7 +186,7 @@ def report_form(code: str, unit_id: int, number: int) -> dict:
             planned={t.id: target_value(t) for t in targets},
             phrase=period_phrase(s, movement, number),  # "Đợt 1", or "năm 2022"
             growth={t.id: growth_text(t) for t in targets},
-            is_open=Stage(movement.stage) in submissions.REPORT_STAGES.get(number, ()),
+            is_open=State(movement.state) in submissions.REPORT_STATES.get(number, ()),
         )  # fmt: skip
 
 
@@ -358,7 +358,7 @@ def leader_form(code: str, leader_unit_id: int | None, unit_id: int) -> dict:
 def council_home() -> dict:
     with session_scope() as s:
         rows = [
-            (m, movement_stage_label(s, m), current_meeting(s, m))
+            (m, movement_state_label(s, m), current_meeting(s, m))
             for m in s.exec(select(Movement).order_by(col(Movement.year).desc()))
         ]
     return {"rows": rows}
@@ -459,7 +459,7 @@ def head_home() -> dict:
             )
             items = {saved_id(d): items.get(saved_id(d), 0) for d in decisions}
             docs = {d.id: s.get(IssuedDocument, d.document_id) for d in decisions if d.document_id}
-            rows.append((m, movement_stage_label(s, m), decisions, items, docs))
+            rows.append((m, movement_state_label(s, m), decisions, items, docs))
     return {"rows": rows}
 
 
@@ -475,7 +475,7 @@ def is_decision_draft(doc_id: int) -> bool:
 def movements() -> dict:
     with session_scope() as s:
         every = s.exec(select(Movement).order_by(col(Movement.code)))
-        return {"rows": [(m, movement_stage_label(s, m)) for m in every]}
+        return {"rows": [(m, movement_state_label(s, m)) for m in every]}
 
 
 def reports(code: str) -> dict:
@@ -671,10 +671,13 @@ def unit_progress(s: Session, movement: Movement) -> list[dict]:
 
 def dashboard(code: str) -> dict:
     """A movement's dashboard: its status, periods, progress by target and by unit,
-    notification failures, the latest stage changes and every criteria table version."""
+    notification failures, the stage to offer first, the latest steps and stage requests, and
+    every criteria table version."""
     from thidua import notify
-    from thidua.documents.context import progress
+    from thidua.documents.context_reports import progress_rows
+    from thidua.lifecycle import offered_stages
     from thidua.status import movement_status
+    from thidua.targets import target_progress
 
     with session_scope() as s:
         st = movement_status(s, code)
@@ -682,10 +685,15 @@ def dashboard(code: str) -> dict:
         periods = s.exec(
             select(Period).where(Period.movement_id == m.id).order_by(col(Period.number))
         ).all()
-        rows, _chart, reported = progress(s, m, _last_period(s, m))
-        stage_log = s.exec(
+        on_targets = target_progress(s, m, _last_period(s, m))
+        offered = offered_stages(s, m)
+        stage_log = s.exec(  # the steps taken and the stages asked for
             select(AuditEvent)
-            .where(AuditEvent.movement_id == m.id, col(AuditEvent.action).startswith("stage."))
+            .where(
+                AuditEvent.movement_id == m.id,
+                col(AuditEvent.action).startswith("step.")
+                | (AuditEvent.action == "stage.requested"),
+            )
             .order_by(col(AuditEvent.id).desc())
             .limit(8)
         ).all()
@@ -698,19 +706,21 @@ def dashboard(code: str) -> dict:
             )
         ).all()
         return dict(
-            st=st, m=m, periods=periods, progress_rows=rows, criteria_tables=tables,
-            reported=reported, units=unit_progress(s, m), failures=notify.failures(s, saved_id(m)),
-            stage_log=stage_log,
+            st=st, m=m, periods=periods, progress_rows=progress_rows(on_targets),
+            criteria_tables=tables, reported=on_targets.reported, units=unit_progress(s, m),
+            failures=notify.failures(s, saved_id(m)), stage_log=stage_log,
+            suggested=offered[0].name if offered else None,
         )  # fmt: skip
 
 
 def target_chart(code: str):
     """The chart of progress by target, or None without targets."""
-    from thidua.documents.context import progress
+    from thidua.documents.context_reports import progress_figure
+    from thidua.targets import target_progress
 
     with session_scope() as s:
         m = find_movement(s, code)
-        return progress(s, m, _last_period(s, m))[1]
+        return progress_figure(target_progress(s, m, _last_period(s, m)))
 
 
 def unit_shares(code: str) -> list[tuple[str, float]]:

@@ -24,10 +24,10 @@ def _date(text: str | None) -> date | None:
 
 
 def _print(r, typer_echo=typer.echo) -> None:
-    from thidua.lifecycle import Stage
+    from thidua.lifecycle import State
 
     typer_echo("")
-    typer_echo(f"Xong trong {r.seconds:.0f} giây. Giai đoạn cuối: {Stage(r.stage).label}.")
+    typer_echo(f"Xong trong {r.seconds:.0f} giây. Giai đoạn cuối: {State(r.state).label}.")
     for k, v in r.counts.items():
         typer_echo(f"  {k}: {v}")
     for why in r.held_reasons:

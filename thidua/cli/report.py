@@ -17,7 +17,7 @@ def _period(code: str, period: int | None) -> int:
         return period
     from models.db import session_scope
     from thidua.bulk_steps import open_period
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     with session_scope() as s:
         return open_period(s, find_movement(s, code))

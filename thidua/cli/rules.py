@@ -22,6 +22,8 @@ def check(
     rs = load_rule_set(ruleset_file)
     typer.echo(f"Bộ quy tắc {rs.name} (phiên bản {rs.version}, năm {rs.year}) hợp lệ.")
     typer.echo(f"{rs.title} — {rs.agency}")
+    typer.echo(f"Hiệu lực: {rs.in_force.text()}" + (f" ({rs.in_force.note})" if rs.in_force.note
+                                                    else ""))  # fmt: skip
     for code in rs.order:
         t = rs.titles[code]
         typer.echo(
@@ -89,8 +91,8 @@ def check_nominations(
     from models import Nomination
     from models.db import session_scope
     from thidua import exceptions
+    from thidua.movements import find_movement
     from thidua.rules import check_all
-    from thidua.status import find_movement
     from thidua.statuses import OPEN, NominationStatus
 
     with session_scope() as session:

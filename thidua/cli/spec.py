@@ -116,8 +116,8 @@ def _amend(code: str, work) -> None:
     """Run an amendment in one transaction, then tell the units; errors as Vietnamese lines."""
     from models.base import saved_id
     from models.db import session_scope
+    from thidua.movements import find_movement
     from thidua.notify import deliver
-    from thidua.status import find_movement
 
     try:
         with session_scope() as session:

@@ -29,14 +29,13 @@ def stage_list(
 ) -> None:
     """Liệt kê các giai đoạn có thể chạy; với mã phong trào: các giai đoạn phong trào đó có
     (phong trào một đợt không có sơ kết, Đợt 2)."""
-    from thidua.stages import STAGE_DEFS
+    from thidua.lifecycle import PROCESS
 
-    defs = list(STAGE_DEFS)
+    defs = list(PROCESS)
     if movement:
         from models.db import session_scope
-        from thidua.lifecycle import period_count
-        from thidua.stages import stage_defs_for
-        from thidua.status import find_movement
+        from thidua.lifecycle import period_count, stage_defs_for
+        from thidua.movements import find_movement
 
         with session_scope() as s:
             defs = stage_defs_for(period_count(s, find_movement(s, movement)))

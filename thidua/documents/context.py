@@ -28,7 +28,6 @@ from thidua.documents.context_reports import (  # noqa: F401  (the public names,
     PROGRESS_BASIS,
     final_report_context,
     period_report_context,
-    progress,
     unit_report_context,
     unit_report_contexts,
 )

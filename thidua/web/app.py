@@ -16,8 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from thidua.errors import NotFound, Problem, ThiduaError
+from thidua.lifecycle import StartStage
 from thidua.settings import PROJECT_ROOT, get_settings
-from thidua.stages import StartStage
 from thidua.web import (
     auth,
     routes_admin,

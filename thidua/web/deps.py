@@ -16,8 +16,8 @@ from models.base import saved_id
 from models.db import session_scope
 from thidua import vn
 from thidua.errors import Forbidden, InvalidInput, Problem
+from thidua.lifecycle import StartStage
 from thidua.settings import PROJECT_ROOT
-from thidua.stages import StartStage
 from thidua.web import sessions
 
 UNIT_ROLES = frozenset({"focal_point", "unit_head"})

@@ -1,27 +1,33 @@
-"""The admin's dashboard of a movement: its stage and next steps, deadlines, progress by unit
-and by target (with charts), what each unit still owes, notification failures; and the
-buttons that start a stage. Everything under /admin refuses anyone but an admin."""
+"""The admin's dashboard of a movement: its state and the stages it may run next, deadlines,
+progress by unit and by target (with charts), what each unit still owes, notification
+failures; and the buttons that start a stage. Everything under /admin refuses anyone but an
+admin."""
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from models import Movement
+from models import (
+    Movement,
+)
 from models.base import saved_id
 from models.db import session_scope
 from thidua import notify, views
 from thidua.lifecycle import (
     STEP_LABELS,
-    STEPS,
-    Stage,
+    StageDef,
+    State,
+    Turn,
     audit,
     check,
-    stage_label,
+    period_count,
+    stage_def,
+    stage_defs_for,
+    state_label,
     step_label,
-    steps_from,
+    turn,
 )
+from thidua.movements import find_movement
 from thidua.spec_schema import DEADLINE_LABELS
-from thidua.stages import stage_def, stage_defs_for
-from thidua.status import find_movement
 from thidua.vn import parse_number
 from thidua.web import auth, charts
 from thidua.web.deps import User, admin_user, flash, render, stage_starter
@@ -37,21 +43,14 @@ def admin_home(request: Request):
 @router.get("/m/{code}")
 def dashboard(code: str, request: Request):
     ctx = views.dashboard(code)
-    m, n = ctx["m"], len(ctx["periods"])
+    n = len(ctx["periods"])
     return render(
         request, "admin/dashboard.html", **ctx, stages=stage_defs_for(n),
-        suggested=_suggested(m, stage_defs_for(n)),
-        stage_labels={st.value: stage_label(st, n) for st in Stage},
+        state_labels={x.value: state_label(x, n) for x in State},
         deadline_kinds={k: v for k, v in DEADLINE_LABELS.items()
                         if n > 1 or k != "period_2_report"},
         step_labels={name: step_label(name, n) for name in STEP_LABELS},
     )  # fmt: skip
-
-
-def _suggested(m: Movement, defs: list) -> str | None:
-    """The stage that takes the movement's next step, among those it has: preselected."""
-    nxt = {s.name for s in steps_from(m.stage)}
-    return next((d.name for d in defs if d.steps[0] in nxt), None)
 
 
 @router.get("/m/{code}/chart/targets.png")
@@ -66,14 +65,13 @@ def chart_units(code: str):
     return Response(charts.units_chart(views.unit_shares(code)), media_type="image/png")
 
 
-def _refuse_if_early(s, m: Movement, step: str) -> None:
-    """A stage asked for before its turn is refused now, with the lifecycle's reason, rather
-    than in a background run nobody watches. A stage already passed may be run again: its
-    flow finishes what a crash left undone and changes nothing else."""
-    order = list(Stage)
-    sources = [st.source for st in STEPS if st.name == step]
-    if sources and order.index(Stage(m.stage)) < min(order.index(x) for x in sources):
-        check(s, m, step)  # raises TransitionRefused saying why
+def _refuse_if_early(s, m: Movement, sdef: StageDef) -> None:
+    """A stage asked for before its turn (or one this movement does not have) is refused now,
+    with the lifecycle's reason, rather than in a background run nobody watches. A stage
+    already passed may be run again: its flow finishes what a crash left undone and changes
+    nothing else."""
+    if turn(sdef, m.state, period_count(s, m)) in (None, Turn.EARLY):
+        check(s, m, sdef.step_names[0])  # raises TransitionRefused saying why
 
 
 @router.post("/m/{code}/stage")
@@ -84,7 +82,7 @@ def trigger_stage(
     sdef = stage_def(stage)
     with session_scope() as s:
         m = find_movement(s, code)
-        _refuse_if_early(s, m, sdef.steps[0])
+        _refuse_if_early(s, m, sdef)
         audit(s, actor=user.username, movement_id=m.id, entity="movement", entity_id=m.id,
               action="stage.requested", data={"stage": sdef.name})  # fmt: skip
     stage_starter(request)(code, sdef.name, actor=user.username)

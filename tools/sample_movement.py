@@ -82,13 +82,17 @@ def _local(y, m, d, hh=8, mm=0) -> datetime:
     return datetime(y, m, d, hh - 7, mm, tzinfo=UTC)  # given in Hà Nội time (UTC+7)
 
 
-def _hanam_authority() -> dict:
-    """The authority of the Hà Nam example (examples/hanam-sct-2022.yaml), as stored."""
-    from thidua.authority import resolve
+def _hanam_spec():
     from thidua.settings import PROJECT_ROOT
     from thidua.spec_load import load_spec
 
-    spec = load_spec(PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml")
+    return load_spec(PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml")
+
+
+def _hanam_authority(spec) -> dict:
+    """The authority of the Hà Nam example (examples/hanam-sct-2022.yaml), as stored."""
+    from thidua.authority import resolve
+
     return resolve(
         spec.issuer.authority,
         agency=spec.issuer.agency,
@@ -106,6 +110,7 @@ def build_demo(
     code: str = "hanam-sct-2022",
 ) -> Demo:
     """The movement and everything the documents read; flushed, not committed."""
+    spec = _hanam_spec()  # its authority and rule set: the law of 2022
     m = Movement(
         code=code,
         year=2022,
@@ -141,7 +146,8 @@ def build_demo(
         signer_prefix=None,
         signer_title="Giám đốc",
         signer_name="Lê Nguyên Ngọc",
-        authority=_hanam_authority(),
+        authority=_hanam_authority(spec),
+        rule_set=spec.rule_set,
     )
     session.add(m)
     session.flush()
@@ -385,7 +391,7 @@ def build_demo(
             DecisionItem(decision_id=saved_id(target), nomination_id=saved_id(n), title=n.title)
         )
     session.flush()
-    rule_set = load_rule_set(DEFAULT_RULE_SET)
+    rule_set = load_rule_set(m.rule_set or DEFAULT_RULE_SET)
     for d in (decision, proposal):  # the base salary in force on each one's date
         price_decision(session, d, rule_set)
     session.flush()
