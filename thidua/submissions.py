@@ -264,7 +264,7 @@ def register_many(session: Session, *, movement: Movement, items: list[dict], ac
     """Many registrations at once (the units' lists, an import): each item has register's
     arguments (unit_id, titles, person_id, pledge, and its own `actor` if it has one) and goes
     through register's guards; every item's problem is reported at once and nothing is kept
-    unless all pass (the caller's transaction). Returns the registrations added."""
+    unless all pass (the session is rolled back). Returns the registrations added."""
     problems = Problems()
     count = (
         select(func.count())
@@ -273,22 +273,23 @@ def register_many(session: Session, *, movement: Movement, items: list[dict], ac
     )
     before = session.exec(count).one()
     for n, item in enumerate(items, start=1):
-        try:
-            with session.begin_nested():  # a refused item leaves nothing of itself
-                register(
-                    session,
-                    movement=movement,
-                    unit_id=item["unit_id"],
-                    titles=list(item.get("titles") or []),
-                    actor=item.get("actor") or actor,
-                    person_id=item.get("person_id"),
-                    pledge=item.get("pledge"),
-                )
+        try:  # register checks everything before it writes: a refused item writes nothing
+            register(
+                session,
+                movement=movement,
+                unit_id=item["unit_id"],
+                titles=list(item.get("titles") or []),
+                actor=item.get("actor") or actor,
+                person_id=item.get("person_id"),
+                pledge=item.get("pledge"),
+            )
         except ThiduaError as e:
             where = f"dòng {n}"
             problems.items += [Problem(p.field, p.reason, where) for p in e.problems] or [
                 Problem("Đăng ký", e.message, where)
             ]
+    if problems.items:
+        session.rollback()  # all or nothing: the items that passed go too
     problems.raise_if_any("Danh sách đăng ký thi đua không hợp lệ; chưa ghi đăng ký nào")
     added = session.exec(count).one() - before
     return added
