@@ -1,13 +1,11 @@
-"""The stage flows, for real, under one Prefect test server for the whole session: the full
+"""The stage flows, for real, on the session's shared local Prefect server (conftest): the full
 lifecycle, refusals, idempotent re-runs, a crash half-way through a stage, the admin's
 confirmation timing out, and the sweep opening and closing periods on their dates."""
 
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 from sqlmodel import Session, func, select
 
 import flows.common
@@ -22,14 +20,17 @@ from thidua.triggers import run_in_process
 EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
 
 
-@pytest.fixture(scope="session")
-def prefect_server():
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
+@pytest.fixture(scope="module")
+def prefect(prefect_api: str):
+    """This process's flows recorded on the shared server."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
+        yield prefect_api
 
 
 @pytest.fixture
-def movement(prefect_server, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def movement(prefect, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Hà Nam 2022 on a small generated organisation (10 units, 2 blocks, 60 people)."""
     monkeypatch.setenv("THIDUA_PDF", "false")
     from thidua.settings import reset_settings
@@ -58,13 +59,16 @@ def _count(model, *where) -> int:
         return s.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
-def test_whole_lifecycle_through_every_stage(tmp_path: Path, prefect_server, monkeypatch) -> None:
-    """The demo's walk on a small organisation: every stage's flow, every human step through
-    the domain; the last ballot and the last approval start the next stages themselves."""
-    from thidua.demo import run_demo
+def test_whole_lifecycle_through_every_stage(demo_runs, monkeypatch) -> None:
+    """The demo's walk on a small organisation (conftest.demo_runs' Hà Nam 2022): every stage's
+    flow, every human step through the domain; the last ballot and the last approval start the
+    next stages themselves."""
+    from thidua.settings import reset_settings
 
+    result = demo_runs["hanam-sct-2022"]
     monkeypatch.delenv("THIDUA_DATABASE_URL", raising=False)
-    result = run_demo(tmp_path / "demo", units=10, blocks=2, people=80, say=lambda _: None)
+    monkeypatch.setenv("THIDUA_DATA_DIR", str(result.data_dir))
+    reset_settings()
     assert result.stage == Stage.CLOSED
     with _session() as s:
         m = s.exec(select(Movement)).one()
@@ -91,7 +95,7 @@ def test_whole_lifecycle_through_every_stage(tmp_path: Path, prefect_server, mon
         assert excepted and set(excepted) <= set(items)
         assert s.exec(select(func.count()).select_from(Nomination)
                       .where(Nomination.status == "withdrawn")).one() >= 1  # fmt: skip
-    outbox = Counter(p.suffix for p in (tmp_path / "demo" / "outbox").rglob("*.*"))
+    outbox = Counter(p.suffix for p in (result.data_dir / "outbox").rglob("*.*"))
     assert outbox[".eml"] > 0 and outbox[".json"] > 0  # email and Zalo, one file each message
     assert outbox[".eml"] + outbox[".json"] == result.counts["thông báo đã gửi"]
 

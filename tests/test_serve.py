@@ -45,13 +45,18 @@ def _workers_of(data_dir: Path) -> list[int]:
     return found
 
 
-def test_serve_runs_a_stage_on_a_worker_and_stops_on_sigterm(tmp_path: Path) -> None:
-    data = make_data_dir(tmp_path / "data")
+def test_serve_runs_a_stage_on_a_worker_and_stops_on_sigterm(
+    tmp_path: Path, prefect_db: Path
+) -> None:
+    data = make_data_dir(tmp_path / "data", prefect_db)
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     log = (tmp_path / "serve.log").open("w")
+    # Workers look for scheduled runs every second (not 10), and are given 5 s, not 30, to stop
+    # on their own before the second SIGTERM: nothing is running when the test stops them.
+    env = cli_env(data, PREFECT_WORKER_QUERY_SECONDS="1", THIDUA_WORKER_GRACE="5")
     serve = subprocess.Popen([str(PROJECT_ROOT / "scripts" / "serve"), str(port), "2"],
-                             env=cli_env(data), stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+                             env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         deadline = time.monotonic() + 400
         while time.monotonic() < deadline:
