@@ -230,41 +230,27 @@ def test_sweep_opens_and_closes_periods_on_their_dates(movement: str) -> None:
     assert _stage(movement) == Stage.PERIOD1_CLOSED, lines
 
 
-def test_deploy_all_then_stage_run_goes_through_the_deployment(movement: str) -> None:
-    """`prefect deploy --all` from the repo root registers every stage; with a server that
-    has them, `thidua stage run` schedules a run of the deployment instead of running here."""
+def test_with_a_deployment_stage_run_only_schedules_it(movement: str) -> None:
+    """With a server that has the stage's deployment, `thidua stage run` schedules a run of it
+    for a worker instead of running here. (`prefect deploy --all` registering every stage, and
+    a worker running one, are test_serve's.)"""
     import asyncio
-    import os
-    import subprocess
-    import sys
 
     from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL
 
-    from thidua.stages import STAGE_DEFS
+    from thidua.stages import stage_def
     from thidua.triggers import start_stage
 
-    env = {
-        **os.environ,
-        "PREFECT_API_URL": PREFECT_API_URL.value(),
-        "THIDUA_HOME": str(PROJECT_ROOT),
-    }
-    prefect = [sys.executable, "-m", "prefect"]
-    subprocess.run([*prefect, "work-pool", "create", "thidua", "--type", "process"],
-                   env=env, cwd=PROJECT_ROOT, check=False, capture_output=True)  # fmt: skip
-    done = subprocess.run([*prefect, "--no-prompt", "deploy", "--all"], env=env, cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    sdef = stage_def("launch")
+    flow_name, name = sdef.deployment.split("/")
 
-    async def deployments() -> dict:
+    async def register() -> None:
         async with get_client() as client:
-            return {f"{d.name}": d for d in await client.read_deployments()}
+            flow_id = await client.create_flow_from_name(flow_name)
+            await client.create_deployment(flow_id=flow_id, name=name, entrypoint=sdef.entrypoint,
+                                           enforce_parameter_schema=False)  # fmt: skip
 
-    found = asyncio.run(deployments())
-    assert {s.deployment.split("/")[1] for s in STAGE_DEFS} | {"daily-sweep"} <= set(found)
-    (schedule,) = found["daily-sweep"].schedules
-    assert schedule.schedule.timezone == "Asia/Ho_Chi_Minh"
-
+    asyncio.run(register())
     try:
         run = start_stage(movement, "launch", wait=False)
         assert run.via == "deployment" and run.status == "scheduled" and run.flow_run_id

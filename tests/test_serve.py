@@ -14,6 +14,7 @@ import pytest
 
 from tests.test_runtime import cli_env, make_data_dir, server_processes, thidua
 from thidua.settings import PROJECT_ROOT
+from thidua.stages import STAGE_DEFS
 
 pytestmark = pytest.mark.slow
 
@@ -71,6 +72,13 @@ def test_serve_runs_a_stage_on_a_worker_and_stops_on_sigterm(
             time.sleep(1)
         else:
             pytest.fail((tmp_path / "serve.log").read_text())
+        # `prefect deploy --all` from the repo root registered every stage and the daily sweep,
+        # on the movement's time zone
+        names = {d["name"] for d in deployments}
+        assert {s.deployment.split("/")[1] for s in STAGE_DEFS} | {"daily-sweep"} <= names
+        (sweep,) = [d for d in deployments if d["name"] == "daily-sweep"]
+        (schedule,) = sweep["schedules"]
+        assert schedule["schedule"]["timezone"] == "Asia/Ho_Chi_Minh"
         run = thidua(data, "stage", "run", "hanam-sct-2022", "launch")
         assert run.returncode == 0, run.stdout + run.stderr
         assert "Phát động phong trào (qua Prefect worker): đã thực hiện" in run.stdout
