@@ -210,13 +210,16 @@ def demo_runs(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 
 # --- parallel runs (pytest-xdist, `./dev test` runs two workers) -----------------------------
-# Each worker is its own session: its own PostgreSQL database (pg_url) and temporary folders.
-# The modules that share the session's Prefect server and demo runs (above) go to one worker
-# together, so that they are made once; every other module is a unit of its own.
-PREFECT_MODULES = {
-    "test_cli_failures.py", "test_clock.py", "test_document_text.py", "test_flows.py",
-    "test_runtime.py", "test_serve.py",
-}  # fmt: skip
+# Each worker is its own session: its own PostgreSQL database (pg_url), temporary folders and
+# shared Prefect server. A module is a unit of work, except that the modules reading the demo
+# runs go to one worker together (they are made once); the longest units go first, so that
+# the other worker meanwhile runs the many short ones and neither waits for the other at the
+# end. Seconds are those of a quiet machine, to order by; a module not named here is short.
+SHARED_DEMO_RUNS = {"test_document_text.py", "test_flows.py"}
+LONGEST_FIRST = [
+    "demo-runs", "test_serve.py", "test_clock.py", "test_runtime.py", "test_cli_failures.py",
+    "test_web_load.py", "test_web_fuzz.py", "test_fuzz.py", "test_web_flows.py",
+]  # fmt: skip
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -226,12 +229,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
     class ByModule(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0]
-            return "prefect" if Path(module).name in PREFECT_MODULES else module
+            return "demo-runs" if Path(module).name in SHARED_DEMO_RUNS else module
 
         def _assign_work_unit(self, node) -> None:
-            # the longest unit first: the other worker meanwhile runs everything else
-            if "prefect" in self.workqueue:
-                self.workqueue.move_to_end("prefect", last=False)
+            for name in reversed(LONGEST_FIRST):
+                for scope in [s for s in self.workqueue if Path(s).name == name]:
+                    self.workqueue.move_to_end(scope, last=False)
             super()._assign_work_unit(node)
 
     return ByModule(config, log)
