@@ -39,17 +39,17 @@ def main() -> None:
     from models.db import engine_for
     from models.migrate import upgrade
     from thidua import documents as D
-    from thidua.documents import demo as demo_data
     from thidua.documents.store import date_line
     from thidua.documents.templates import make_env, template_path
     from thidua.settings import reset_settings
+    from tools import sample_movement
 
     reset_settings()
     url = os.environ["THIDUA_DATABASE_URL"]
     upgrade(url)
     with Session(engine_for(url), expire_on_commit=False) as s:
         t = time.perf_counter()
-        demo = demo_data.build_demo(s, units=UNITS, people_per_unit=1, code="bench-province")
+        demo = sample_movement.build_demo(s, units=UNITS, people_per_unit=1, code="bench-province")
         s.commit()
         m = demo.movement
         print(f"setup: {UNITS} units in {time.perf_counter() - t:.1f} s")
@@ -61,7 +61,7 @@ def main() -> None:
         cert_ctx = D.certificates_context(s, m, demo.decision)
         cert_ctx["certificates"] = [
             {
-                "recipient": f"{demo_data.PEOPLE[i % 4][0]} {i + 1}",
+                "recipient": f"{sample_movement.PEOPLE[i % 4][0]} {i + 1}",
                 "position_unit": f"Chuyên viên – Đơn vị số {i % UNITS + 1}",
                 "verb": "TẶNG",
                 "form": "GIẤY KHEN",

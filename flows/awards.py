@@ -10,7 +10,7 @@ from prefect import flow
 from prefect.states import State
 
 from flows import tasks
-from flows.common import batches, begin, conclude, documents_line, finish, send
+from flows.common import batches, begin, conclude, documents_line, finish, pdf, send
 
 ACHIEVEMENT_BATCH = 200
 
@@ -72,9 +72,9 @@ def decision(movement: str, actor: str = "system") -> State:
 
     drafted = tasks.draft_decisions(movement, actor=actor)
     documents_line(outcome, drafted)
-    tasks.convert_to_pdf([minutes.id, *(d.id for d in drafted)])
 
     send(outcome, "decision", tasks.build_approval_requests(movement, drafted))
+    pdf(outcome, [minutes, *drafted])
     finish(movement, "decision", outcome, actor=actor)
     return conclude(outcome)
 
@@ -90,5 +90,7 @@ def close_movement(movement: str, actor: str = "admin") -> State:
         documents_line(outcome, [certificates])
 
     send(outcome, "close", tasks.build_decision_notices(movement))
+    if certificates is not None:
+        pdf(outcome, [certificates])
     finish(movement, "close", outcome, actor=actor)
     return conclude(outcome)

@@ -10,12 +10,21 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.states import Completed, Failed, State
 
 from models import Movement
+from models.base import saved_id
 from models.db import session_scope
 from thidua.errors import ThiduaError, TransitionRefused
-from thidua.lifecycle import Stage, advance, check, period_count, stages_for
+from thidua.lifecycle import (
+    StageDef,
+    Turn,
+    advance,
+    check,
+    movement_state_label,
+    period_count,
+    stage_def,
+    turn,
+)
+from thidua.movements import find_movement
 from thidua.obligations import outstanding
-from thidua.stages import StageDef, stage_def
-from thidua.status import find_movement
 from thidua.vn import short_date
 
 T = TypeVar("T")
@@ -78,13 +87,14 @@ def begin(code: str, stage: str, params: dict | None = None) -> tuple[Outcome, M
         movement = find_movement(session, code)
         if _already_done(session, movement, sdef):
             outcome.status = "already_done"
+            state = movement_state_label(session, movement)
             outcome.message = (
                 f"Giai đoạn '{sdef.label}' đã hoàn thành trước đó "
-                f"(phong trào đang ở '{Stage(movement.stage).label}'): không làm gì thêm."
+                f"(phong trào đang ở '{state}'): không làm gì thêm."
             )
             return outcome, None
         try:
-            check(session, movement, sdef.steps[0])
+            check(session, movement, sdef.step_names[0])
         except ThiduaError as e:
             outcome.status = "refused"
             outcome.message = str(e)
@@ -116,9 +126,9 @@ def finish(
 def _finish(code: str, sdef: StageDef, outcome: Outcome, actor: str) -> None:
     with session_scope() as session:
         movement = find_movement(session, code)
-        for step in sdef.steps:
+        for step in sdef.step_names:
             advance(session, movement, step, actor=actor, reason=f"flow {sdef.flow}")
-        outcome.lines.append(f"Giai đoạn mới: **{Stage(movement.stage).label}**")
+        outcome.lines.append(f"Giai đoạn mới: **{movement_state_label(session, movement)}**")
         owed = outstanding(session, movement)
         units = sorted({(o.unit_code, o.unit_name) for o in owed})
         outcome.counts["đơn vị còn nợ"] = len(units)
@@ -178,12 +188,7 @@ def _resolve(stage: str, params: dict | None) -> StageDef:
 
 def _already_done(session, movement: Movement, sdef: StageDef) -> bool:
     """True when the movement is already past the stage's last step."""
-    from thidua.lifecycle import STEPS
-
-    path = stages_for(period_count(session, movement))
-    targets = [s.target for s in STEPS if s.name == sdef.steps[-1] and s.target in path]
-    current = Stage(movement.stage)
-    return bool(targets) and current in path and path.index(current) >= path.index(targets[0])
+    return turn(sdef, movement.state, period_count(session, movement)) is Turn.DONE
 
 
 def _slug(code: str) -> str:
@@ -202,7 +207,7 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
         return
     outcome.events |= {m.event for m in messages}
     with session_scope() as session:
-        movement_id = find_movement(session, outcome.movement).id
+        movement_id = saved_id(find_movement(session, outcome.movement))
     total = DeliveryReport()
     for chunk in batches(stage, messages, NOTICE_BATCH, "thông báo"):
         report = send_batch(movement_id, list(chunk))
@@ -219,6 +224,29 @@ def send(outcome: Outcome, stage: str, messages: list) -> None:
         outcome.lines += [f"Không gửi được: {f}" for f in total.permanent_failures[:50]]
 
 
+def pdf(outcome: Outcome, refs: list) -> None:
+    """PDF copies of the stage's signed documents, after they are issued: a step of its own,
+    retried once, that never fails the stage; what still waits is counted and said, for
+    `thidua documents pdf` or a later run."""
+    from flows.tasks import convert_to_pdf
+    from thidua.stagework import pdf_pending
+
+    ids = [r.id for r in refs]
+    state = convert_to_pdf(outcome.movement, ids, return_state=True)
+    if state.is_completed():
+        made = state.result()
+        if made:
+            outcome.counts["bản PDF"] = outcome.counts.get("bản PDF", 0) + made
+        return
+    waiting = pdf_pending(outcome.movement, ids)
+    if waiting:
+        outcome.counts["văn bản chờ tạo PDF"] = len(waiting)
+        outcome.lines.append(
+            f"Chưa tạo được bản PDF của {len(waiting)} văn bản ({state.message}); văn bản .docx "
+            f"đã ban hành. Tạo sau bằng lệnh: thidua documents pdf {outcome.movement}"
+        )
+
+
 def documents_line(outcome: Outcome, refs: list) -> None:
     outcome.lines += [f"Văn bản: {r.line()}" for r in refs]
     outcome.counts["văn bản"] = outcome.counts.get("văn bản", 0) + len(refs)
@@ -230,7 +258,7 @@ def _pending(outcome: Outcome) -> None:
 
     with session_scope() as session:
         movement = find_movement(session, outcome.movement)
-        lines = waiting(session, movement.id, outcome.events)
+        lines = waiting(session, saved_id(movement), outcome.events)
     if lines:
         outcome.status = "pending"
         outcome.message = (

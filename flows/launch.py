@@ -7,7 +7,7 @@ from prefect.input import RunInput
 from prefect.states import State
 
 from flows import tasks
-from flows.common import begin, conclude, documents_line, finish, send
+from flows.common import begin, conclude, documents_line, finish, pdf, send
 
 
 class LaunchConfirmation(RunInput):
@@ -51,7 +51,6 @@ def launch(
     # The directive
     directive = tasks.issue_launch_directive(movement)
     documents_line(outcome, [directive])
-    tasks.convert_to_pdf([directive.id])
 
     # The notices, once the admin agrees
     notices = tasks.build_launch_notices(movement, directive)
@@ -63,6 +62,7 @@ def launch(
         )
         return conclude(outcome)
     send(outcome, "launch", notices)
+    pdf(outcome, [directive])
 
     finish(movement, "launch", outcome, actor=actor)
     return conclude(outcome)

@@ -4,7 +4,7 @@ from prefect import flow
 from prefect.states import State
 
 from flows import tasks
-from flows.common import begin, conclude, documents_line, finish, send
+from flows.common import begin, conclude, documents_line, finish, pdf, send
 
 
 @flow(name="interim-review")
@@ -15,12 +15,12 @@ def interim_review(movement: str, actor: str = "admin") -> State:
 
     report = tasks.issue_period_report(movement, 1)
     documents_line(outcome, [report])
-    tasks.convert_to_pdf([report.id])
 
     send(
         outcome,
         "interim-review",
         tasks.build_report_notices(movement, report, event="report:interim"),
     )
+    pdf(outcome, [report])
     finish(movement, "interim-review", outcome, actor=actor)
     return conclude(outcome)

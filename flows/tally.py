@@ -4,7 +4,7 @@ from prefect import flow
 from prefect.states import State
 
 from flows import tasks
-from flows.common import begin, conclude, documents_line, finish, send
+from flows.common import begin, conclude, documents_line, finish, pdf, send
 
 
 @flow(name="final-tally")
@@ -16,8 +16,8 @@ def final_tally(movement: str, actor: str = "admin") -> State:
     report, leaders = tasks.issue_final_report(movement)
     documents_line(outcome, [report])
     outcome.lines += [f"Dẫn đầu khối — {line}" for line in leaders]
-    tasks.convert_to_pdf([report.id])
 
     send(outcome, "final-tally", tasks.build_report_notices(movement, report, event="report:final"))
+    pdf(outcome, [report])
     finish(movement, "final-tally", outcome, actor=actor)
     return conclude(outcome)

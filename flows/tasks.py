@@ -3,12 +3,21 @@
 No task caches (inputs are movement codes and batches; re-running must redo what is missing,
 and the domain's own keys make that safe). Retries only where the outside world is flaky."""
 
-from prefect import task
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 
 from thidua import notify, stagework
 
-_task = task(cache_policy=NO_CACHE)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _task(fn: Callable[P, R], name: str) -> Task[P, R]:
+    return task(name=name, cache_policy=NO_CACHE)(fn)
+
 
 enrol_participants = _task(stagework.enrol, name="enrol-participants")
 issue_launch_directive = _task(stagework.launch_directive, name="issue-launch-directive")
@@ -31,11 +40,14 @@ issue_achievement_reports = _task(stagework.achievement_reports, name="issue-ach
 open_council_vote = _task(stagework.open_council, name="open-council-vote")
 build_council_invitations = _task(stagework.council_invitations, name="build-council-invitations")
 issue_minutes = _task(stagework.council_minutes, name="issue-council-minutes")
-draft_decisions = _task(stagework.decide, name="draft-decision-and-proposal")
+draft_decisions = _task(stagework.draft_decisions, name="draft-decision-and-proposal")
 build_approval_requests = _task(stagework.approval_requests, name="build-approval-requests")
 issue_certificates = _task(stagework.certificates, name="issue-certificates")
 build_decision_notices = _task(stagework.decision_announcements, name="build-decision-notices")
-convert_to_pdf = _task(stagework.to_pdf, name="convert-to-pdf")
+# LibreOffice on a busy machine may run past a batch's time: once more, a little later.
+convert_to_pdf = task(
+    name="convert-to-pdf", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30
+)(stagework.to_pdf)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[5, 30, 120], name="send-batch")

@@ -35,8 +35,8 @@ class Movement(SQLModel, table=True):
     # Who decides and who proposes (thidua/authority.py), as resolved when the spec was stored.
     authority: dict = json_column(dict)
     reminder_policy: dict = json_column(dict)
-    stage: str = Field(default="draft", max_length=30, index=True)
-    stage_changed_at: datetime | None = None
+    state: str = Field(default="draft", max_length=30, index=True)  # thidua.lifecycle.State
+    state_changed_at: datetime | None = None
     spec_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = created_at()
 

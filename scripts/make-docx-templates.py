@@ -2,7 +2,7 @@
 
 Run from the repo root: `uv run python scripts/make-docx-templates.py`. The templates are data
 an office may then edit in Word; this script only makes the first version reproducible.
-Layout (thidua/documents/layout.py): A4, margins 20/20/30/15 mm, Times New Roman on all four
+Layout (tools/docx_layout.py): A4, margins 20/20/30/15 mm, Times New Roman on all four
 w:rFonts slots, a borderless two-column header, body 14 pt justified with a 1.27 cm first-line
 indent, the signature block on the right and "Nơi nhận:" bottom left. Jinja (docxtpl):
 {%p …%} paragraphs, {%tr …%} rows.
@@ -15,7 +15,7 @@ from docx.shared import RGBColor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from thidua.documents.layout import (
+from tools.docx_layout import (
     LANDSCAPE,
     PORTRAIT,
     cell_text,

@@ -32,8 +32,8 @@ def main() -> None:
     from models.db import engine_for
     from models.migrate import upgrade
     from thidua import documents as D
-    from thidua.documents import demo as demo_data
     from thidua.settings import reset_settings
+    from tools import sample_movement
 
     reset_settings()
     upgrade(os.environ["THIDUA_DATABASE_URL"])
@@ -46,11 +46,13 @@ def main() -> None:
             issued[name] = D.issue_document(s, m, kind, context=ctx, subject_key=key)
 
         for doc_kind in ("ke_hoach", "chi_thi"):
-            other = demo_data.build_demo(s, doc_kind=doc_kind, code=f"hanam-sct-2022-{doc_kind}")
+            other = sample_movement.build_demo(
+                s, doc_kind=doc_kind, code=f"hanam-sct-2022-{doc_kind}"
+            )
             m = other.movement
             m.issued_date = "2022-03-05"
             issue(f"launch-{doc_kind}", "launch", D.launch_context(s, m))
-        demo = demo_data.build_demo(s)
+        demo = sample_movement.build_demo(s)
         m = demo.movement
         issue("launch-cong_van", "launch", D.launch_context(s, m))
         issue(
@@ -69,7 +71,7 @@ def main() -> None:
         issue(
             "final_report",
             "final_report",
-            D.final_report_context(s, m, demo_data.demo_rankings(demo)),
+            D.final_report_context(s, m, sample_movement.demo_rankings(demo)),
             date(2022, 11, 28),
         )
         issue(
@@ -92,13 +94,13 @@ def main() -> None:
         issue(
             "nominee_list",
             "nominee_list",
-            D.nominee_list_context(s, m, demo_data.demo_checks(demo)),
+            D.nominee_list_context(s, m, sample_movement.demo_checks(demo)),
             date(2022, 12, 1),
         )
         issue(
             "minutes",
             "minutes",
-            D.minutes_context(s, m, demo.meeting, demo_data.demo_votes(s, demo)),
+            D.minutes_context(s, m, demo.meeting, sample_movement.demo_votes(s, demo)),
         )
         issue(
             "proposal_memo",

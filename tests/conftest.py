@@ -143,33 +143,30 @@ def session(db_url: str) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory):
-    """One local Prefect server (thidua.server) for every test that needs a Prefect API but is
-    not about starting or stopping one; stopped at the end of the session. Right after it
-    starts, a copy of its freshly migrated database is kept beside it (see prefect_db)."""
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One local Prefect server (flows.server) for the session, for every test that needs a
+    Prefect API but is not about starting or stopping one: yields its API URL (for this
+    process, set it with prefect's temporary_settings; for a child, PREFECT_API_URL). Right
+    after it starts, a copy of its freshly migrated database is kept beside it (prefect_db)."""
     import sqlite3
 
-    from thidua import server
+    from flows import server
 
-    where = tmp_path_factory.mktemp("prefect-shared")
+    where = tmp_path_factory.getbasetemp() / "prefect-shared"
     info = server.ensure_server(where)
-    home = Path(info.home)
-    with sqlite3.connect(home / "prefect.db") as src, sqlite3.connect(where / "prefect.db") as dst:
-        src.backup(dst)
-    yield info
+    migrated = sqlite3.connect(where / "prefect.db")
+    with sqlite3.connect(Path(info.home) / "prefect.db") as src, migrated:
+        src.backup(migrated)
+    migrated.close()
+    yield info.api_url
     server.stop_server(where)
 
 
 @pytest.fixture(scope="session")
-def prefect_api(prefect_server) -> str:
-    return prefect_server.api_url
-
-
-@pytest.fixture(scope="session")
-def prefect_db(prefect_server) -> Path:
+def prefect_db(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A freshly migrated Prefect database. Placed in a new data directory (seed_prefect), it
     spares that directory's own server the migrations when it starts."""
-    return Path(prefect_server.home).parent / "prefect.db"
+    return tmp_path_factory.getbasetemp() / "prefect-shared" / "prefect.db"
 
 
 def seed_prefect(data_dir: Path, prefect_db: Path) -> Path:
@@ -181,13 +178,14 @@ def seed_prefect(data_dir: Path, prefect_db: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_runs(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def demo_runs(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Every example spec (examples/*.yaml) run once through its whole year by the demo
     (thidua.demo.run_demo, as `thidua demo --spec PATH`), small (8 units, 60 people), no PDF:
     {spec name: DemoResult}, each in its own data directory with its own SQLite database.
     Tests read these runs and must not change them."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from flows.start import run_in_process
     from thidua.demo import run_demo
     from thidua.settings import PROJECT_ROOT
 
@@ -196,11 +194,12 @@ def demo_runs(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> dic
     try:
         for name in ("THIDUA_DATABASE_URL", "THIDUA_LOCAL_PREFECT", "PREFECT_API_URL"):
             os.environ.pop(name, None)
-        os.environ["PREFECT_API_URL"] = prefect_api
-        with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
+        os.environ["PREFECT_API_URL"] = prefect_server
+        with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
             return {
-                spec.stem: run_demo(base / spec.stem, units=8, blocks=2, people=60,
-                                    spec_path=spec, pdf=False, say=lambda _: None)
+                spec.stem: run_demo(base / spec.stem, start_stage=run_in_process, units=8,
+                                    blocks=2, people=60, spec_path=spec, pdf=False,
+                                    say=lambda _: None)
                 for spec in sorted((PROJECT_ROOT / "examples").glob("*.yaml"))
             }  # fmt: skip
     finally:
@@ -214,7 +213,7 @@ def demo_runs(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> dic
 # shared Prefect server. A module is a unit of work, except that the modules reading the demo
 # runs go to one worker together (they are made once); the longest units go first, so that
 # the other worker meanwhile runs the many short ones and neither waits for the other at the
-# end. Seconds are those of a quiet machine, to order by; a module not named here is short.
+# end (a module not named here takes under ~20 s).
 SHARED_DEMO_RUNS = {"test_document_text.py", "test_flows.py"}
 LONGEST_FIRST = [
     "demo-runs", "test_serve.py", "test_clock.py", "test_runtime.py", "test_cli_failures.py",

@@ -40,7 +40,7 @@ def make_person(session: Session, unit: Unit, roles: list[str], **kw: object) ->
 
 
 def make_movement(
-    session: Session, *, periods: int = 2, units: list[Unit] | None = None, stage: str = "draft"
+    session: Session, *, periods: int = 2, units: list[Unit] | None = None, state: str = "draft"
 ) -> Movement:
     k = next(_seq)
     m = Movement(
@@ -57,7 +57,7 @@ def make_movement(
         theme="Đoàn kết, trách nhiệm, chủ động, sáng tạo",
         signer_title="GIÁM ĐỐC",
         signer_name="Lê Nguyên Ngọc",
-        stage=stage,
+        state=state,
     )
     session.add(m)
     session.flush()

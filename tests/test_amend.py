@@ -12,7 +12,7 @@ from models import AuditEvent, CriteriaTable, Criterion, Deadline, Person
 from tests.factories import make_person, make_units
 from thidua.amend import amend_deadline, set_criteria_table
 from thidua.errors import InvalidInput
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.obligations import outstanding
 from thidua.spec import enrol_participants, load_spec, store_spec
 
@@ -33,7 +33,7 @@ def movement(session: Session):
     _, units = make_units(session, 2)
     m = store_spec(session, load_spec(EX / "quangngai-sct-2021.yaml"), actor="vp")
     enrol_participants(session, m)
-    m.stage = Stage.PERIOD1_OPEN.value
+    m.state = State.PERIOD1_OPEN.value
     session.add(m)
     make_person(session, units[0], ["focal_point"])
     session.flush()
@@ -84,7 +84,7 @@ def test_a_deadline_moved_is_audited_and_told(session: Session, movement):
     assert "trước là ngày 10 tháng 12 năm 2021" in change
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "deadline.amended")).one()
     assert event.data == {"version": 1, "from": "2021-12-10", "to": "2021-12-17"}
-    m.stage = Stage.FINAL_TALLIED.value
+    m.state = State.FINAL_TALLIED.value
     with pytest.raises(InvalidInput) as e:
         amend_deadline(session, m, "self_score", date(2021, 12, 20), actor="vp", reason="x")
     assert "đã tổng kết" in e.value.problems[0].reason

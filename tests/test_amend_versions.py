@@ -15,7 +15,7 @@ from tests.test_rules_support import block, movement, unit
 from thidua import documents as D
 from thidua.amend import set_criteria_table
 from thidua.errors import InvalidInput
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.obligations import outstanding
 from thidua.scoring import block_rankings, criteria_for, submit_scores
 from thidua.spec import enrol_participants, load_spec, store_spec
@@ -42,7 +42,7 @@ def world(session: Session, criteria: dict | None = CRITERIA):
         make_person(session, u, ["focal_point"])
     session.add(Period(movement_id=m.id, number=1, name="Năm 2025", starts_on=date(2025, 1, 1),
                        ends_on=date(2025, 11, 30)))  # fmt: skip
-    m.stage = Stage.PERIOD1_OPEN.value
+    m.state = State.PERIOD1_OPEN.value
     session.add(m)
     session.flush()
     return m, units
@@ -111,7 +111,7 @@ def test_replacing_a_scored_table_makes_a_new_version(session: Session):
 def test_issued_documents_keep_their_version(session: Session):
     m = store_spec(session, load_spec(EX / "quangngai-sct-2021.yaml"), actor="vp")
     enrol_participants(session, m)
-    m.stage = Stage.PERIOD1_OPEN.value
+    m.state = State.PERIOD1_OPEN.value
     session.add(m)
     doc = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
     before = D.document_path(doc).read_bytes()
@@ -197,7 +197,7 @@ def test_bad_tables_are_refused_with_nothing_changed(session: Session, data, fie
 def test_no_replacement_from_the_tally_on(session: Session):
     m, (a, _, _) = world(session)
     score(session, m, a, "self", {"TC1": 60, "TC2": 40})
-    m.stage = Stage.FINAL_TALLIED.value
+    m.state = State.FINAL_TALLIED.value
     session.add(m)
     with pytest.raises(InvalidInput) as e:
         set_criteria_table(session, m, NEW, actor="vp", reason="Sửa sau tổng kết")

@@ -41,13 +41,39 @@ SO_COMPETENCE = (
     "dân huyện, quận, thị xã, thành phố thuộc tỉnh, thành phố thuộc thành phố trực thuộc trung "
     "ương"
 )
+# The same Sở under the law of 2022 (examples/hanam-sct-2022.yaml, profile so-nd91-2017).
+LAW_2003 = (
+    "Luật Thi đua, khen thưởng ngày 26 tháng 11 năm 2003",
+    "Luật sửa đổi, bổ sung một số điều của Luật Thi đua, khen thưởng ngày 14 tháng 6 năm 2005",
+    "Luật sửa đổi, bổ sung một số điều của Luật Thi đua, khen thưởng ngày 16 tháng 11 năm 2013",
+)
+DECREE_2017 = (
+    "Nghị định số 91/2017/NĐ-CP ngày 31 tháng 7 năm 2017 của Chính phủ quy định chi tiết thi "
+    "hành một số điều của Luật Thi đua, khen thưởng"
+)
+SO_COMPETENCE_2014 = (
+    "Nghị định số 24/2014/NĐ-CP ngày 04 tháng 4 năm 2014 của Chính phủ quy định tổ chức các cơ "
+    "quan chuyên môn thuộc Ủy ban nhân dân tỉnh, thành phố trực thuộc Trung ương"
+)
+CIRCULAR_2019 = (
+    "Thông tư số 12/2019/TT-BNV ngày 04 tháng 11 năm 2019 của Bộ trưởng Bộ Nội vụ quy định chi "
+    "tiết thi hành một số điều của Nghị định số 91/2017/NĐ-CP ngày 31 tháng 7 năm 2017 của Chính "
+    "phủ quy định chi tiết thi hành một số điều của Luật Thi đua, khen thưởng"
+)
+HANAM_RULES_2019 = (
+    "Quyết định số 1041/QĐ-UBND ngày 06 tháng 6 năm 2019 của Ủy ban nhân dân tỉnh Hà Nam về việc "
+    "ban hành Quy chế về công tác thi đua, khen thưởng trên địa bàn tỉnh Hà Nam"
+)
 
 
 # --- the profiles -----------------------------------------------------------------------------
 
 
 def test_each_tier_decides_its_own_titles_and_proposes_to_the_tier_above():
-    assert profile_names() == ["so", "ubnd-huyen-2024", "ubnd-tinh", "ubnd-xa"]
+    assert profile_names() == [
+        "so", "so-nd91-2017", "so-nd98-2023", "ubnd-huyen-2024", "ubnd-tinh",
+        "ubnd-tinh-nd91-2017", "ubnd-xa",
+    ]  # fmt: skip
     so, tinh, xa = load_profile("so"), load_profile("ubnd-tinh"), load_profile("ubnd-xa")
     # Điều 80 khoản 1: the head of a Sở decides TTLĐTT, CSTĐCS, LĐTT and Giấy khen.
     assert set(so.decides) == {"TTLDTT", "CSTDCS", "LDTT", "GIAY_KHEN"}
@@ -61,11 +87,42 @@ def test_each_tier_decides_its_own_titles_and_proposes_to_the_tier_above():
     assert "Sở" not in " ".join([*tinh.executors, *tinh.decision_copies]).replace("Sở Nội vụ", "")
     # Điều 80 khoản 3: the commune's chairman decides LĐTT and Giấy khen.
     assert set(xa.decides) == {"LDTT", "GIAY_KHEN"}
-    assert load_profile("ubnd-huyen-2024").historical and not so.historical
+    # Each is the law for a span of time; a Sở has one profile for each span.
+    assert so.in_force.span().start == date(2025, 7, 1) and so.in_force.span().end is None
+    district = load_profile("ubnd-huyen-2024").in_force.span()
+    assert (district.start, district.end) == (date(2024, 1, 1), date(2025, 6, 30))
+    old, mid = load_profile("so-nd91-2017"), load_profile("so-nd98-2023")
+    assert old.in_force.span().end == date(2023, 12, 31)
+    assert mid.in_force.span().end == date(2025, 6, 30)
+    # Luật Thi đua, khen thưởng 2003, Điều 80 khoản 1: the same four titles.
+    assert set(old.decides) == set(so.decides) and old.decides_basis.endswith("năm 2003")
+    assert {p.tier for p in (so, old, mid)} == {"so"}
+    tinh_2017 = load_profile("ubnd-tinh-nd91-2017")
+    assert set(tinh_2017.decides) == set(tinh.decides) and tinh_2017.tier == "ubnd-tinh"
+
+
+def test_a_profile_cannot_begin_before_the_texts_it_cites(tmp_path, monkeypatch):
+    from thidua.settings import reset_settings
+
+    rules = tmp_path / "rules"
+    (rules / "authorities").mkdir(parents=True)
+    text = (PROJECT_ROOT / "rules" / "authorities" / "so.yaml").read_text(encoding="utf-8")
+    early = text.replace("  from: 2025-07-01\n", "  from: 2024-01-01\n")
+    (rules / "authorities" / "so.yaml").write_text(early, encoding="utf-8")
+    monkeypatch.setenv("THIDUA_RULES_DIR", str(rules))
+    reset_settings()
+    try:
+        with pytest.raises(InvalidInput) as e:
+            load_profile("so")
+    finally:
+        monkeypatch.delenv("THIDUA_RULES_DIR")
+        reset_settings()
+    reasons = {p.field: p.reason for p in e.value.problems}
+    assert "sau ngày hồ sơ có hiệu lực" in reasons["bases[1].date"]  # Nghị định 152/2025
 
 
 def test_an_unknown_profile_is_refused_with_the_list():
-    with pytest.raises(InvalidInput, match=r"Không có hồ sơ thẩm quyền 'bo'.*so, ubnd-huyen"):
+    with pytest.raises(InvalidInput, match=r"Không có hồ sơ thẩm quyền 'bo'.*so, so-nd91-2017"):
         load_profile("bo")
 
 
@@ -119,7 +176,7 @@ HEAD = "    head_title: Giám đốc Sở Công Thương\n"
     [
         ([(HEAD, "")], "issuer.authority.head_title", "thiếu trường bắt buộc"),
         (
-            [("    profile: so\n", "    profile: bo\n")],
+            [("    profile: so-nd91-2017\n", "    profile: bo\n")],
             "issuer.authority.profile",
             "không có hồ sơ thẩm quyền 'bo'",
         ),
@@ -129,7 +186,7 @@ HEAD = "    head_title: Giám đốc Sở Công Thương\n"
             "không thể trình chính mình (Chủ tịch Ủy ban nhân dân tỉnh Hà Nam)",
         ),
         (  # a province awards no LĐTT, TTLĐTT, CSTĐCS or Giấy khen, nor does the Prime Minister
-            [("    profile: so\n", "    profile: ubnd-tinh\n")],
+            [("    profile: so-nd91-2017\n", "    profile: ubnd-tinh\n")],
             "quotas[4].title",
             "Tập thể lao động tiên tiến không do ai quyết định",
         ),
@@ -179,7 +236,34 @@ def test_a_so_must_cite_its_competence_and_a_district_is_history(tmp_path):
         EXAMPLES / "tamduong-ubnd-2024.yaml",
         ("profile: ubnd-huyen-2024", "profile: ubnd-xa"),
     )
-    assert "hồ sơ thẩm quyền lịch sử" in _problems(commune)["issuer.authority.profile"]
+    assert "hồ sơ thẩm quyền của cấp huyện" in _problems(commune)["issuer.authority.profile"]
+
+
+def test_the_law_in_force_on_the_decision_day_is_required(tmp_path):
+    """A 2022 movement cannot be judged by the texts of 2025, nor cite texts not yet issued."""
+    old = _variant(
+        tmp_path,
+        HANAM,
+        ("    profile: so-nd91-2017\n", "    profile: so\n"),
+        ("rule_set: nd91-2017", "rule_set: nd152-2025"),
+        ("- number: 1041/QĐ-UBND\n        date: 2019-06-06",
+         "- number: 30/2024/QĐ-UBND\n        date: 2024-07-03"),
+    )  # fmt: skip
+    problems = _problems(old)
+    day = "ngày 15 tháng 12 năm 2022 (hạn Hội đồng Thi đua - Khen thưởng xét, biểu quyết)"
+    assert "hồ sơ thẩm quyền 'so'" in problems["issuer.authority.profile"]
+    assert day in problems["issuer.authority.profile"]
+    assert "có hiệu lực vào ngày đó: so-nd91-2017" in problems["issuer.authority.profile"]
+    assert "bộ quy tắc 'nd152-2025'" in problems["rule_set"]
+    assert "có hiệu lực vào ngày đó: nd91-2017" in problems["rule_set"]
+    assert "chưa ban hành" in problems["issuer.authority.regulations[0].date"]
+    # The decision is expected at the council's deadline: moved into 2024, the old law is over.
+    late = _variant(tmp_path, HANAM, ("    due_on: 2022-12-15", "    due_on: 2023-01-10"))
+    assert _problems(late) == {}
+    later = _variant(tmp_path, HANAM, ("    due_on: 2022-12-15", "    due_on: 2024-01-10"),
+                     ("year: 2022", "year: 2023"))  # fmt: skip
+    assert "so-nd98-2023" in _problems(later)["issuer.authority.profile"]
+    assert "nd98-2023" in _problems(later)["rule_set"]
 
 
 def test_store_refuses_bad_authority_and_keeps_nothing(session, tmp_path):
@@ -292,8 +376,43 @@ def _text(doc) -> str:
     return "\n".join(parts)
 
 
+def _so_2025() -> AuthoritySpec:
+    """The Hà Nam Sở under the law of 2025 (profile so), with its texts of that time."""
+    return AuthoritySpec(
+        profile="so",
+        name="Sở Công Thương",
+        province="Hà Nam",
+        head_title="Giám đốc Sở Công Thương",
+        competence=LegalTextSpec(
+            number="45/2025/NĐ-CP",
+            date=date(2025, 2, 28),
+            issuer="Chính phủ",
+            title=(
+                "Nghị định quy định tổ chức các cơ quan chuyên môn thuộc Ủy ban nhân dân tỉnh, "
+                "thành phố trực thuộc trung ương và Ủy ban nhân dân huyện, quận, thị xã, thành "
+                "phố thuộc tỉnh, thành phố thuộc thành phố trực thuộc trung ương"
+            ),
+        ),
+        regulations=[_province().regulations[0]],
+        proposer="Chánh Văn phòng Sở",
+    )
+
+
+def test_the_hanam_example_cites_the_texts_of_2022():
+    auth = _resolved(HANAM)
+    assert auth.profile == "so-nd91-2017"
+    from thidua.authority import cite
+
+    assert [cite(b) for b in auth.bases] == [
+        *LAW_2003, DECREE_2017, SO_COMPETENCE_2014, CIRCULAR_2019, HANAM_RULES_2019,
+    ]  # fmt: skip
+    assert auth.decides_basis == "Điều 80 khoản 1 Luật Thi đua, khen thưởng năm 2003"
+
+
 def test_a_so_decides_ldtt_and_proposes_cstd_tinh_to_the_province(session):
-    m = _movement(session, _resolved(HANAM))
+    so = resolve(_so_2025(), agency="SỞ CÔNG THƯƠNG", signer_title="GIÁM ĐỐC",
+                 parent_agency="UBND TỈNH HÀ NAM")  # fmt: skip
+    m = _movement(session, so)
     meeting, _ = _vote_all_yes(session, m, ["LDTT", "CSTD_TINH"])
     made = draft_decisions(session, m, meeting, actor="vanphong")
     session.commit()

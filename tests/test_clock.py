@@ -111,7 +111,7 @@ def test_a_date_outside_the_movements_year_is_refused(tmp_path: Path):
 
 def test_clock_set_refuses_a_date_outside_a_movement_under_way(db_url: str, data_dir: Path):
     with Session(engine_for(db_url)) as s:
-        m = make_org(db_url, stage="registration").movement  # a 2026 movement
+        m = make_org(db_url, state="registration").movement  # a 2026 movement
         assert s.get(type(m), m.id).year == 2026
     r = runner.invoke(app, ["clock", "set", "2022-05-01"])
     assert r.exit_code != 0 and "nằm ngoài năm 2026" in str(r.exception)
@@ -178,7 +178,7 @@ def test_rehearsal_sends_nothing_to_a_real_channel(rehearsal):
     outbox = [p for p in (where / "outbox").rglob("*") if p.is_file()]
     assert sent > 100 and len(outbox) >= sent  # every message went to the outbox, none out
     assert "thông báo đang chờ: 0" in out and "Đã kết thúc phong trào" in out
-    from thidua.server import status
+    from flows.server import status
 
     assert status(where) is None  # its Prefect server was stopped with it
 

@@ -1,12 +1,12 @@
-"""prefect.yaml declares a deployment for every stage and the sweep, as thidua.stages says."""
+"""prefect.yaml declares a deployment for every stage and the sweep, as thidua.lifecycle says."""
 
 import importlib
 
 import yaml
 from prefect import Flow
 
+from thidua.lifecycle import PROCESS
 from thidua.settings import PROJECT_ROOT
-from thidua.stages import STAGE_DEFS
 
 SPEC = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8"))
 DEPLOYMENTS = {d["name"]: d for d in SPEC["deployments"]}
@@ -18,7 +18,7 @@ def _flow(entrypoint: str) -> Flow:
 
 
 def test_every_stage_has_its_deployment_and_flow() -> None:
-    for s in STAGE_DEFS:
+    for s in PROCESS:
         flow_name, deployment = s.deployment.split("/")
         d = DEPLOYMENTS[deployment]
         assert d["entrypoint"] == s.entrypoint, s.name
@@ -45,8 +45,8 @@ def test_no_remote_storage() -> None:
 
 
 def test_deployments_share_the_cli_stage_names_and_ask_for_the_movement() -> None:
-    assert set(DEPLOYMENTS) == {s.name for s in STAGE_DEFS} | {"daily-sweep"}
-    for s in STAGE_DEFS:
+    assert set(DEPLOYMENTS) == {s.name for s in PROCESS} | {"daily-sweep"}
+    for s in PROCESS:
         d = DEPLOYMENTS[s.name]
         assert "movement" not in d.get("parameters", {}), s.name  # no default movement
         assert d.get("parameters", {}) == s.params, s.name

@@ -11,11 +11,15 @@ generated .docx is read back and must have
   the decision's items);
 - the names of every list in Vietnamese collation (thidua.vn: people by given name then full
   name, collectives by name), within each award of the list. Tables of units (registration
-  summary, reports) follow the organisation's own order and are not checked here.
+  summary, reports) follow the organisation's own order and are not checked here;
+- in the decision, the Tờ trình and the launch document, only căn cứ in force on the document's
+  date, none dated after it (a 2022 decision cites Nghị định 91/2017/NĐ-CP, not 152/2025).
 """
 
+import calendar
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -84,8 +88,8 @@ def _collect(result) -> Run:
     database (the current settings point at the run's data directory)."""
     from models import Council, CouncilMember, Decision, DecisionItem, Person
     from models.db import session_scope
+    from thidua.movements import find_movement
     from thidua.rules import check_all
-    from thidua.status import find_movement
 
     run = Run(Path(result.data_dir).name)
     for f in sorted((result.data_dir / "documents").rglob("*.docx")):
@@ -237,4 +241,79 @@ def test_lists_are_in_vietnamese_collation(runs, spec):
                 prev = (group, key, name)
                 checked += 1
     assert checked, f"{spec}: no list of names found"
+    assert not bad, "\n".join(bad[:20])
+
+
+# When each text a căn cứ may name is the law (test data, from rules/README.md and
+# rules/authorities/README.md): keyed by the words the documents cite it with.
+IN_FORCE: dict[str, tuple[date, date | None]] = {
+    "Luật Thi đua, khen thưởng ngày 26 tháng 11 năm 2003": (date(2004, 7, 1), date(2023, 12, 31)),
+    "Luật Thi đua, khen thưởng ngày 14 tháng 6 năm 2005": (date(2005, 6, 14), date(2023, 12, 31)),
+    "Luật Thi đua, khen thưởng ngày 16 tháng 11 năm 2013": (date(2014, 6, 1), date(2023, 12, 31)),
+    "Luật Thi đua, khen thưởng ngày 15 tháng 6 năm 2022": (date(2024, 1, 1), None),
+    "91/2017/NĐ-CP": (date(2017, 10, 1), date(2023, 12, 31)),
+    "12/2019/TT-BNV": (date(2019, 12, 20), date(2023, 12, 31)),
+    "98/2023/NĐ-CP": (date(2024, 1, 1), date(2025, 6, 30)),
+    "01/2024/TT-BNV": (date(2024, 2, 24), date(2025, 6, 30)),
+    "152/2025/NĐ-CP": (date(2025, 7, 1), None),
+    "15/2025/TT-BNV": (date(2025, 7, 1), None),
+    "24/2014/NĐ-CP": (date(2014, 5, 20), date(2025, 2, 28)),
+    "45/2025/NĐ-CP": (date(2025, 2, 28), None),
+    "1041/QĐ-UBND": (date(2019, 6, 6), date(2024, 7, 14)),
+    "30/2024/QĐ-UBND": (date(2024, 7, 15), None),
+    "Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015": (date(2016, 1, 1),
+                                                                   date(2025, 6, 30)),
+    "Luật Tổ chức chính quyền địa phương ngày 16 tháng 6 năm 2025": (date(2025, 7, 1), None),
+}  # fmt: skip
+CITING = ("decision", "proposal_memo", "launch")  # the documents with a căn cứ
+_LONG = re.compile(r"ngày (\d{1,2}) tháng (\d{1,2}) năm (\d{4})")
+_SHORT = re.compile(r"ngày (\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def _issued(texts: list[str]) -> date | None:
+    """The document's own date, as its header writes it ("Hà Nam, ngày 08 tháng 12 năm 2022");
+    a date left blank for the signer counts as the last day it may be."""
+    for t in texts[:40]:
+        if m := re.search(r", ngày (\d{2}) tháng (\d{1,2}) năm (\d{4})\s*$", t):
+            return date(int(m[3]), int(m[2]), int(m[1]))
+        if m := re.search(r", ngày\s+tháng (\d{1,2}) năm (\d{4})\s*$", t):
+            y, mo = int(m[2]), int(m[1])
+            return date(y, mo, calendar.monthrange(y, mo)[1])
+        if m := re.search(r", ngày\s+tháng\s+năm (\d{4})\s*$", t):
+            return date(int(m[1]), 12, 31)
+    return None
+
+
+def _cited_law(text: str) -> str:
+    """ "Luật sửa đổi, bổ sung một số điều của Luật Thi đua, khen thưởng ngày 14 tháng 6 năm
+    2005" is cited as the law of that date."""
+    return text.replace("Luật sửa đổi, bổ sung một số điều của Luật Thi đua", "Luật Thi đua")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [s.stem for s in SPECS])
+def test_documents_cite_only_texts_in_force_on_their_date(runs, spec):
+    run = runs[spec]
+    bad, checked, laws = [], set(), set()
+    for name, texts in run.docs.items():
+        kind = Path(name).parent.name
+        if kind not in CITING:
+            continue
+        issued = _issued(texts)
+        assert issued, f"{name}: no date in its header"
+        for t in texts:
+            if not t.strip().startswith("Căn cứ"):
+                continue
+            checked.add(kind)
+            for m in [*_LONG.finditer(t), *_SHORT.finditer(t)]:
+                if date(int(m[3]), int(m[2]), int(m[1])) > issued:
+                    bad.append(f"{name} ({issued}): cites a text dated {m[0]}: {t[:100]!r}")
+            cited = _cited_law(t)
+            for key, (start, end) in IN_FORCE.items():
+                if key in cited:
+                    laws.add(key)
+                    if not (start <= issued and (end is None or issued <= end)):
+                        bad.append(f"{name} ({issued}): {key} not in force: {t[:100]!r}")
+    assert "decision" in checked, checked  # the check is not vacuous (a Tờ trình when drafted)
+    assert any(k.startswith("Luật Thi đua") for k in laws), laws
     assert not bad, "\n".join(bad[:20])

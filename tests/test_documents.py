@@ -16,9 +16,9 @@ from sqlmodel import select
 
 from models import DecisionItem, DocumentCounter, IssuedDocument
 from thidua import documents as D
-from thidua.documents import demo as demo_data
 from thidua.documents.kinds import ISSUED, KINDS
 from thidua.documents.templates import load_template
+from tools import sample_movement
 
 TNR = "Times New Roman"
 
@@ -28,7 +28,7 @@ sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def demo(session):
-    return demo_data.build_demo(session)
+    return sample_movement.build_demo(session)
 
 
 def read(doc: IssuedDocument) -> docx.document.Document:
@@ -180,7 +180,7 @@ def test_launch_plan_and_directive(sqlite_url, doc_kind, heading, symbol):
     from models.db import engine_for
 
     with Session(engine_for(sqlite_url)) as session:
-        demo = demo_data.build_demo(session, doc_kind=doc_kind)
+        demo = sample_movement.build_demo(session, doc_kind=doc_kind)
         m = demo.movement
         m.doc_number = None
         doc = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
@@ -222,7 +222,7 @@ def test_reports_with_progress_and_rankings(session, demo):
     find(d, "đạt ít nhất 55,9%")
     assert len(d.inline_shapes) == 1  # the progress chart
 
-    rankings = demo_data.demo_rankings(demo)
+    rankings = sample_movement.demo_rankings(demo)
     ctx = D.final_report_context(session, m, rankings)
     ctx["issued_on"] = date(2022, 11, 28)
     doc = D.issue_document(session, m, "final_report", context=ctx)
@@ -290,7 +290,7 @@ def test_award_documents(session, demo):
     check_heading(d, "BÁO CÁO THÀNH TÍCH", "Đề nghị tặng Tập thể lao động xuất sắc năm 2022")
     find(d, "- Số lượng thành viên: 12 người")
 
-    checks = demo_data.demo_checks(demo)
+    checks = sample_movement.demo_checks(demo)
     doc = D.issue_document(
         session, m, "nominee_list", context=D.nominee_list_context(session, m, checks)
     )
@@ -314,7 +314,7 @@ def test_award_documents(session, demo):
     assert "Vượt tỷ lệ" not in text(d)
     find(d, "Tổng số: 03 tập thể và 08 cá nhân; trong đó 01 hồ sơ chưa đủ điều kiện")
 
-    votes = demo_data.demo_votes(session, demo)
+    votes = sample_movement.demo_votes(session, demo)
     ctx = D.minutes_context(session, m, demo.meeting, votes)
     doc = D.issue_document(session, m, "minutes", context=ctx)
     assert doc.symbol == "01/BB-HĐTĐKT" and doc.series == "BB-HĐTĐKT"
@@ -414,12 +414,14 @@ def test_contexts_provide_exactly_the_declared_fields(session, demo):
         "launch": D.launch_context(session, m),
         "registration_summary": D.registration_summary_context(session, m),
         "period_report": D.period_report_context(session, m, 1),
-        "final_report": D.final_report_context(session, m, demo_data.demo_rankings(demo)),
+        "final_report": D.final_report_context(session, m, sample_movement.demo_rankings(demo)),
         "unit_report": D.unit_report_context(session, m, demo.units[0].id, 2),
         "achievement_individual": D.achievement_report_context(session, n),
         "achievement_collective": D.achievement_report_context(session, demo.nominations[-1]),
-        "nominee_list": D.nominee_list_context(session, m, demo_data.demo_checks(demo)),
-        "minutes": D.minutes_context(session, m, demo.meeting, demo_data.demo_votes(session, demo)),
+        "nominee_list": D.nominee_list_context(session, m, sample_movement.demo_checks(demo)),
+        "minutes": D.minutes_context(
+            session, m, demo.meeting, sample_movement.demo_votes(session, demo)
+        ),
         "proposal_memo": D.proposal_memo_context(session, m, demo.proposal),
         "decision": D.decision_context(session, m, demo.decision),
         "certificates": D.certificates_context(session, m, demo.decision),
@@ -474,7 +476,7 @@ def test_fast_path_matches_docxtpl(session, demo):
         ("unit_report", D.unit_report_contexts(session, m, 1)[0][1]),
         (
             "minutes",
-            D.minutes_context(session, m, demo.meeting, demo_data.demo_votes(session, demo)),
+            D.minutes_context(session, m, demo.meeting, sample_movement.demo_votes(session, demo)),
         ),
         ("decision", D.decision_context(session, m, demo.decision)),
         ("certificates", D.certificates_context(session, m, demo.decision)),

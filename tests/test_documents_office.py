@@ -9,10 +9,10 @@ from sqlmodel import select
 
 from models import IssuedDocument
 from thidua import documents as D
-from thidua.documents import demo as demo_data
 from thidua.documents.templates import SHIPPED_DIR
 from thidua.errors import InvalidInput
 from thidua.settings import reset_settings
+from tools import sample_movement
 
 # Rendering, not storage: SQLite is enough (the storage tests run on both).
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -20,7 +20,7 @@ sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def demo(session):
-    return demo_data.build_demo(session)
+    return sample_movement.build_demo(session)
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_office_template_wins_and_others_fall_back(session, demo, office):
 def test_template_with_unknown_variable_is_refused_naming_it(session, demo, office):
     _variant("minutes.docx", office, "Ý kiến của {{ y_kien_khac }} và {{ agency }}")
     m = demo.movement
-    ctx = D.minutes_context(session, m, demo.meeting, demo_data.demo_votes(session, demo))
+    ctx = D.minutes_context(session, m, demo.meeting, sample_movement.demo_votes(session, demo))
     with pytest.raises(InvalidInput) as err:
         D.issue_document(session, m, "minutes", context=ctx)
     assert "y_kien_khac" in str(err.value)

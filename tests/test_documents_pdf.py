@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from thidua import documents as D
-from thidua.documents import demo as demo_data
+from tools import sample_movement
 
 HAVE_SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
 # Skipped only where LibreOffice is missing on a developer's machine; under CI it must be there.
@@ -21,7 +21,7 @@ needs_soffice = pytest.mark.skipif(
 def test_pdf_batch_renders_pages_and_text(sqlite_url, session_sqlite, tmp_path):
     assert HAVE_SOFFICE, "LibreOffice (soffice) must be installed"
     session = session_sqlite
-    demo = demo_data.build_demo(session)
+    demo = sample_movement.build_demo(session)
     m = demo.movement
     launch = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
     certs = D.issue_certificates(session, m, demo.decision)
@@ -72,7 +72,7 @@ def test_pdf_batch_renders_pages_and_text(sqlite_url, session_sqlite, tmp_path):
 
 def test_without_libreoffice_pdf_is_skipped(sqlite_url, session_sqlite, monkeypatch, tmp_path):
     session = session_sqlite
-    demo = demo_data.build_demo(session)
+    demo = sample_movement.build_demo(session)
     m = demo.movement
     doc = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
     monkeypatch.setenv("PATH", str(tmp_path))  # no soffice on this PATH
@@ -89,3 +89,40 @@ def session_sqlite(sqlite_url):
 
     with Session(engine_for(sqlite_url), expire_on_commit=False) as s:
         yield s
+
+
+@needs_soffice
+@pytest.mark.slow
+def test_a_batch_past_its_time_stays_pending_and_the_command_makes_it(
+    sqlite_url, session_sqlite, monkeypatch
+):
+    """LibreOffice too slow for a batch (its time made tiny here): the step reports the
+    document as waiting, raises nothing, and `thidua documents pdf` converts it later."""
+    from typer.testing import CliRunner
+
+    from thidua.cli import app
+    from thidua.documents import pdf
+
+    session = session_sqlite
+    demo = sample_movement.build_demo(session)
+    m = demo.movement
+    doc = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
+    session.commit()
+    monkeypatch.setattr(pdf, "BASE_TIMEOUT_S", 0.01)
+    monkeypatch.setattr(pdf, "PER_DOC_S", 0.01)
+    monkeypatch.setattr(pdf, "PER_MB_S", 0.0)
+    report = pdf.convert_missing(m.code)
+    assert report.converted == 0 and report.pending == [doc.title]
+    assert "không chuyển xong 1 văn bản sang PDF trong" in report.errors[0]
+    assert "thidua documents pdf" in report.line()
+    session.expire_all()
+    assert session.get(type(doc), doc.id).pdf_path is None
+
+    monkeypatch.undo()
+    out = CliRunner().invoke(app, ["documents", "pdf", m.code])
+    assert out.exit_code == 0, out.output
+    assert "Đã tạo 1 bản PDF" in out.output
+    session.expire_all()
+    assert D.document_path(session.get(type(doc), doc.id), pdf=True).is_file()
+    again = CliRunner().invoke(app, ["documents", "pdf", m.code])
+    assert again.exit_code == 0 and "Mọi văn bản đã có bản PDF" in again.output

@@ -10,8 +10,8 @@ from sqlmodel import Session, select
 from models import DocumentCounter, IssuedDocument
 from models.db import engine_for
 from thidua import documents as D
-from thidua.documents import demo as demo_data
 from thidua.settings import reset_settings
+from tools import sample_movement
 
 THREADS = 20
 
@@ -52,7 +52,7 @@ def pg_demo(pg_url, tmp_path, monkeypatch):
     monkeypatch.setenv("THIDUA_DATA_DIR", str(tmp_path / "data"))
     reset_settings()
     with Session(engine_for(pg_url), expire_on_commit=False) as s:
-        demo = demo_data.build_demo(s, code=f"pg-{uuid.uuid4().hex[:8]}")
+        demo = sample_movement.build_demo(s, code=f"pg-{uuid.uuid4().hex[:8]}")
         demo.movement.agency_code = f"S{uuid.uuid4().hex[:8]}"
         s.add(demo.movement)
         s.commit()

@@ -10,9 +10,9 @@ import docx.table
 import pytest
 
 from thidua import documents as D
-from thidua.documents import demo as demo_data
 from thidua.documents.templates import SHIPPED_DIR, load_template
 from thidua.settings import PROJECT_ROOT, reset_settings
+from tools import sample_movement
 
 # Rendering, not storage: SQLite is enough (the storage tests run on both).
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -20,7 +20,7 @@ sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 @pytest.fixture
 def demo(session):
-    return demo_data.build_demo(session)
+    return sample_movement.build_demo(session)
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_jinja_in_document_properties_falls_back_to_docxtpl(session, demo, offic
 
 @sqlite_only
 def test_pictures_on_the_fast_path(session, demo):
-    ctx = _full(D.final_report_context(session, demo.movement, demo_data.demo_rankings(demo)))
+    ctx = _full(D.final_report_context(session, demo.movement, sample_movement.demo_rankings(demo)))
     data = load_template("final_report").render(ctx)
     parts = _parts(data)
     media = sorted(n for n in parts if n.startswith("word/media/"))

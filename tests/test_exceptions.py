@@ -25,7 +25,7 @@ from tests.test_rules_support import GOOD, movement, nominate, people, unit
 from thidua import awarding, dossiers, exceptions, stagework
 from thidua.ballots import agenda, cast_ballot_paper, close_meeting, open_meeting, verify
 from thidua.errors import InvalidInput, NotFound, ThiduaError
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.rules import check_all
 
 SHORT = {**GOOD, "task_rating": "HTNV"}  # fails LDTT.xep_loai
@@ -37,7 +37,7 @@ def setup(session):
     """A movement taking dossiers; an office with the emulation officer (admin), the chair and
     four members; a unit of three with its focal point; a passing and a failing LĐTT."""
     m = movement(session)
-    m.stage = Stage.PROPOSALS.value
+    m.state = State.PROPOSALS.value
     office = unit(session, "VP")
     admin = people(session, office, 1, prefix="TDKT", roles=["admin", "focal_point"])[0]
     chair = people(session, office, 1, prefix="CT", roles=["council_chair"])[0]
@@ -166,7 +166,7 @@ def test_the_units_priority_decides_who_stays_within_the_quota(session):
     """15% of 7 LĐTT is 1 CSTĐCS (the agency's own cap, switched on): the unit ranks the later
     nomination first, and it stays."""
     m = movement(session, rule_set="quy-che-bat")
-    m.stage = Stage.PROPOSALS.value
+    m.state = State.PROPOSALS.value
     u = unit(session, "KT")
     staff = people(session, u, 7)
     for p in staff:

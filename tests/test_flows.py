@@ -10,23 +10,23 @@ from sqlmodel import Session, func, select
 
 import flows.common
 import flows.period
+from flows.start import run_in_process
 from models import AuditEvent, DecisionItem, IssuedDocument, Movement, Nomination, Notification
 from models.db import engine_for
 from thidua import spec, synthetic
-from thidua.lifecycle import Stage, replay
+from thidua.lifecycle import State, replay
 from thidua.settings import PROJECT_ROOT
-from thidua.triggers import run_in_process
 
 EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
 
 
 @pytest.fixture(scope="module")
-def prefect(prefect_api: str):
-    """This process's flows recorded on the shared server."""
+def prefect(prefect_server: str):
+    """This process's flows recorded on the session's server."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
-        yield prefect_api
+    with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
+        yield prefect_server
 
 
 @pytest.fixture
@@ -49,9 +49,9 @@ def _session() -> Session:
     return Session(get_engine())
 
 
-def _stage(code: str) -> Stage:
+def _stage(code: str) -> State:
     with _session() as s:
-        return Stage(s.exec(select(Movement.stage).where(Movement.code == code)).one())
+        return State(s.exec(select(Movement.state).where(Movement.code == code)).one())
 
 
 def _count(model, *where) -> int:
@@ -69,12 +69,12 @@ def test_whole_lifecycle_through_every_stage(demo_runs, monkeypatch) -> None:
     monkeypatch.delenv("THIDUA_DATABASE_URL", raising=False)
     monkeypatch.setenv("THIDUA_DATA_DIR", str(result.data_dir))
     reset_settings()
-    assert result.stage == Stage.CLOSED
+    assert result.state == State.CLOSED
     with _session() as s:
         m = s.exec(select(Movement)).one()
         kinds = Counter(s.exec(select(IssuedDocument.kind)).all())
         events = list(s.exec(select(AuditEvent).where(AuditEvent.movement_id == m.id)))
-        assert replay(events) == Stage.CLOSED
+        assert replay(events) == State.CLOSED
     for kind in ["launch", "registration_summary", "unit_report", "period_report", "final_report",
                  "nominee_list", "achievement_individual", "achievement_collective", "minutes",
                  "decision", "proposal_memo", "certificates"]:  # fmt: skip
@@ -105,7 +105,7 @@ def test_out_of_order_stage_is_refused_with_its_reason(movement: str) -> None:
     assert run.status == "refused"
     assert "Tổng kết" in run.message and "Dự thảo" in run.message
     assert "Bị từ chối" in _artifact(f"{movement}-final-tally")
-    assert _stage(movement) == Stage.DRAFT
+    assert _stage(movement) == State.DRAFT
     assert _count(IssuedDocument) == 0
 
 
@@ -159,7 +159,7 @@ def test_crash_half_way_then_rerun_completes_with_nothing_done_twice(
     monkeypatch.setitem(flows.common.CRASH_AFTER_BATCHES, "launch", 2)
     crashed = run_in_process(movement, "launch")
     assert crashed.status == "failed"
-    assert _stage(movement) == Stage.DRAFT
+    assert _stage(movement) == State.DRAFT
     with _session() as s:
         told = set(s.exec(select(Notification.recipient).where(Notification.status == "sent")))
     assert len(told) == 14  # two batches of seven people were told before the crash
@@ -208,7 +208,7 @@ def test_launch_waits_for_the_admin_and_times_out_without_sending(movement: str)
                    return_state=True)  # fmt: skip
     data = state.result()
     assert data["status"] == "not_confirmed"
-    assert _stage(movement) == Stage.DRAFT
+    assert _stage(movement) == State.DRAFT
     assert _count(Notification) == 0
     assert _count(IssuedDocument, IssuedDocument.kind == "launch") == 1  # kept for the re-run
 
@@ -227,7 +227,7 @@ def test_sweep_opens_and_closes_periods_on_their_dates(movement: str) -> None:
         m.auto_periods = False
         assert due_stages(s, m, date(2022, 7, 1)) == []
     lines = sweep_movement(movement, "sweep")  # today is long after 2022: both are due
-    assert _stage(movement) == Stage.PERIOD1_CLOSED, lines
+    assert _stage(movement) == State.PERIOD1_CLOSED, lines
 
 
 def test_with_a_deployment_stage_run_only_schedules_it(movement: str) -> None:
@@ -238,8 +238,8 @@ def test_with_a_deployment_stage_run_only_schedules_it(movement: str) -> None:
 
     from prefect.client.orchestration import get_client
 
-    from thidua.stages import stage_def
-    from thidua.triggers import start_stage
+    from flows.start import start_stage
+    from thidua.lifecycle import stage_def
 
     sdef = stage_def("launch")
     flow_name, name = sdef.deployment.split("/")
@@ -254,7 +254,7 @@ def test_with_a_deployment_stage_run_only_schedules_it(movement: str) -> None:
     try:
         run = start_stage(movement, "launch", wait=False)
         assert run.via == "deployment" and run.status == "scheduled" and run.flow_run_id
-        assert _stage(movement) == Stage.DRAFT  # nothing ran here: a worker would run it
+        assert _stage(movement) == State.DRAFT  # nothing ran here: a worker would run it
     finally:  # later tests run stages in-process again
         asyncio.run(_delete_deployments())
 
@@ -295,14 +295,14 @@ def test_a_stage_with_messages_waiting_says_pending_and_the_sweep_sends_them_onc
         run = run_in_process(movement, "launch")
         assert run.status == "pending", run.message
         assert "chờ gửi lại" in run.message and "451" in run.message
-        assert _stage(movement) == Stage.REGISTRATION  # the stage's own work is done
+        assert _stage(movement) == State.REGISTRATION  # the stage's own work is done
         shown = CliRunner().invoke(app, ["status", movement])
         assert "Thông báo chờ gửi" in shown.output and "chờ gửi lại" in shown.output
         assert CliRunner().invoke(app, ["stage", "run", movement, "launch"]).exit_code == 0
 
         with _session() as s:  # closed since; the retries are due
             m = s.exec(select(Movement).where(Movement.code == movement)).one()
-            m.stage = Stage.CLOSED.value
+            m.state = State.CLOSED.value
             for n in s.exec(select(Notification).where(Notification.status == "retry")):
                 n.next_attempt_at = datetime(2000, 1, 1)
                 s.add(n)

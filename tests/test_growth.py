@@ -22,7 +22,7 @@ def movement(session: Session):
     _, units = make_units(session, 2)
     m = store_spec(session, load_spec(GROWTH), actor="vp")
     enrol_participants(session, m)
-    m.stage = "period1_open"
+    m.state = "period1_open"
     session.add(m)
     session.flush()
     return m, units

@@ -11,12 +11,23 @@ from models import AuditEvent, Council, Meeting, Movement, Nomination
 from models.db import engine_for
 from tests.factories import make_movement, make_units
 from thidua.errors import TransitionRefused
-from thidua.lifecycle import STEP_NAMES, Stage, advance, replay, stages_for
+from thidua.lifecycle import (
+    BY_NAME,
+    PROCESS,
+    STEP_NAMES,
+    State,
+    Turn,
+    advance,
+    replay,
+    stage_defs_for,
+    states_for,
+    turn,
+)
 
 TWO_PERIOD_PATH = [
     "launch", "open_registration", "open_period_1", "close_period_1", "interim_review",
-    "open_period_2", "close_period_2", "final_tally", "open_proposals", "start_appraisal",
-    "decide", "close",
+    "open_period_2", "close_period_2", "final_tally", "award_proposal", "appraisal",
+    "decision", "close",
 ]  # fmt: skip
 ONE_PERIOD_PATH = [s for s in TWO_PERIOD_PATH if s not in {"interim_review", "open_period_2",
                                                            "close_period_2"}]  # fmt: skip
@@ -50,12 +61,12 @@ def test_whole_path_is_walked_and_audited(session: Session, periods: int, path: 
     for step in path:
         advance(session, m, step, actor="admin", reason=f"test {step}")
     session.commit()
-    assert m.stage == Stage.CLOSED
+    assert m.state == State.CLOSED
     events = _audit(session, m)
-    assert [e.action for e in events] == [f"stage.{s}" for s in path]
+    assert [e.action for e in events] == [f"step.{s}" for s in path]
     assert all(e.actor == "admin" and e.at is not None for e in events)
-    assert replay(events) == Stage.CLOSED
-    assert [Stage(e.to_state) for e in events] == stages_for(periods)[1:]
+    assert replay(events) == State.CLOSED
+    assert [State(e.to_state) for e in events] == states_for(periods)[1:]
 
 
 def test_out_of_order_step_is_refused_with_reason_and_nothing_changes(session: Session) -> None:
@@ -66,29 +77,29 @@ def test_out_of_order_step_is_refused_with_reason_and_nothing_changes(session: S
     assert "Tổng kết" in str(e.value) and "Dự thảo" in str(e.value)
     assert "launch" in str(e.value)  # says what may be done instead
     session.rollback()
-    assert session.get(Movement, m.id).stage == "draft"
+    assert session.get(Movement, m.id).state == "draft"
     assert _audit(session, m) == []
 
 
 def test_one_period_movement_has_no_interim_review(session: Session) -> None:
-    m = make_movement(session, periods=1, stage="period1_closed")
+    m = make_movement(session, periods=1, state="period1_closed")
     with pytest.raises(TransitionRefused, match="chỉ có một đợt"):
         advance(session, m, "interim_review", actor="admin")
 
 
 def test_two_period_movement_cannot_tally_after_period_1(session: Session) -> None:
-    m = make_movement(session, periods=2, stage="period1_closed")
+    m = make_movement(session, periods=2, state="period1_closed")
     with pytest.raises(TransitionRefused, match="hai đợt"):
         advance(session, m, "final_tally", actor="admin")
 
 
 def test_guards_name_what_is_missing(session: Session) -> None:
-    m = make_movement(session, stage="proposals")
+    m = make_movement(session, state="proposals")
     with pytest.raises(TransitionRefused, match="chưa có hồ sơ"):
-        advance(session, m, "start_appraisal", actor="admin")
-    m2 = make_movement(session, stage="appraisal")
+        advance(session, m, "appraisal", actor="admin")
+    m2 = make_movement(session, state="appraisal")
     with pytest.raises(TransitionRefused, match="chưa họp"):
-        advance(session, m2, "decide", actor="admin")
+        advance(session, m2, "decision", actor="admin")
 
 
 def test_unknown_step_lists_the_steps(session: Session) -> None:
@@ -110,14 +121,14 @@ def test_random_step_sequences_keep_stage_reachable_and_replayable(
         if steps and steps[0] != "launch":
             _satisfy_award_guards(session, m, units)
         session.commit()
-        path = stages_for(periods)
+        path = states_for(periods)
         for step in steps:
             try:
                 advance(session, m, step, actor="prop")
                 session.commit()
             except TransitionRefused:
                 session.rollback()
-            stored = Stage(session.get(Movement, m.id).stage)
+            stored = State(session.get(Movement, m.id).state)
             assert stored in path
             assert replay(_audit(session, m)) == stored
 
@@ -154,4 +165,41 @@ def test_concurrent_same_step_succeeds_once(pg_url: str) -> None:
     with Session(engine) as s:
         events = s.exec(select(AuditEvent).where(AuditEvent.movement_id == mid)).all()
         assert len(events) == 1
-        assert replay(list(events)) == Stage.LAUNCHED
+        assert replay(list(events)) == State.LAUNCHED
+
+
+def test_each_stage_is_named_after_its_first_step() -> None:
+    """One name per concept: the stage an admin runs and the step it takes are one word."""
+    for d in PROCESS:
+        assert d.step_names[0] == d.name.replace("-", "_"), d.name
+    assert [d.name for d in PROCESS] == list(BY_NAME)
+
+
+@pytest.mark.parametrize("periods", [1, 2])
+def test_walking_the_path_each_stage_comes_due_once_then_is_done(periods: int) -> None:
+    """turn() is the one computation of stage order: in each state of the path, the stages
+    whose first step leaves it are due, those before are done, those after are early."""
+    path = states_for(periods)
+    stages = stage_defs_for(periods)
+    seen_due: list[str] = []
+    for state in path:
+        turns = {d.name: turn(d, state, periods) for d in stages}
+        due = [n for n, t in turns.items() if t is Turn.DUE]
+        leaving = [d.name for d in stages if any(s.source == state for s in d.steps_for(periods))]
+        assert set(leaving) <= set(due), state
+        seen_due += [n for n in leaving if n not in seen_due]
+        order = [d.name for d in stages]
+        for name in due:  # everything before a due stage is done, everything after early
+            i = order.index(name)
+            assert all(turns[x] is Turn.DONE for x in order[:i] if turns[x] is not Turn.DUE)
+    assert seen_due == [d.name for d in stages]
+    assert all(turn(d, State.CLOSED, periods) is Turn.DONE for d in stages)
+
+
+def test_a_stage_a_movement_does_not_have_has_no_turn() -> None:
+    interim = BY_NAME["interim-review"]
+    assert turn(interim, State.PERIOD1_CLOSED, 1) is None
+    assert turn(interim, State.PERIOD1_CLOSED, 2) is Turn.DUE
+    tally = BY_NAME["final-tally"]
+    assert turn(tally, State.PERIOD1_CLOSED, 2) is Turn.EARLY  # sơ kết and Đợt 2 first
+    assert turn(tally, State.PERIOD1_CLOSED, 1) is Turn.DUE

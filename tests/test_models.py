@@ -46,7 +46,7 @@ def _expect_unique(session: Session, row: object) -> None:
 
 def test_one_ballot_per_member_per_nomination(session: Session) -> None:
     _, units = make_units(session, 1)
-    m = make_movement(session, units=units, stage="appraisal")
+    m = make_movement(session, units=units, state="appraisal")
     p = make_person(session, units[0], ["council_member"])
     council = Council(movement_id=m.id, name="HĐTĐKT")
     session.add(council)

@@ -14,7 +14,7 @@ runner = CliRunner()
 
 
 def test_remind_then_failures(sqlite_url):
-    org = make_org(sqlite_url, n_units=2, per_unit=2, stage="registration")
+    org = make_org(sqlite_url, n_units=2, per_unit=2, state="registration")
     due = date(2026, 3, 13)  # Friday; 3 working days before: Tuesday 10 March
     with Session(engine_for(sqlite_url)) as s:
         for u in org.units:

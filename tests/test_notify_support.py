@@ -93,7 +93,7 @@ def make_org(
     url: str,
     n_units: int = 2,
     per_unit: int = 2,
-    stage: str = "draft",
+    state: str = "draft",
     zalo: bool = False,
     reminder_policy: dict | None = None,
 ) -> Org:
@@ -112,7 +112,7 @@ def make_org(
             theme="Đoàn kết, kỷ cương, sáng tạo, về đích",
             signer_title="GIÁM ĐỐC",
             signer_name="Lê Nguyên Ngọc",
-            stage=stage,
+            state=state,
             reminder_policy=reminder_policy or {},
         )
         s.add(m)

@@ -18,7 +18,7 @@ from thidua.reminders import (
     add_working_days,
     due_reminders,
     is_working_day,
-    reminder_stage,
+    latest_reminder,
     working_days_between,
 )
 from thidua.settings import reset_settings
@@ -96,24 +96,24 @@ def test_add_and_between_are_inverse(d: date, n: int):
 POLICY = Policy(before=(1, 3, 7), on_day=True, overdue_every=2, escalate_after=5)
 
 
-def test_stages_around_a_deadline_after_tet():
+def test_reminders_around_a_deadline_after_tet():
     due = date(2026, 2, 25)  # Wed after Tết
-    stage = lambda d: reminder_stage(POLICY, due, d)  # noqa: E731
-    assert stage(date(2026, 2, 6)) is None
-    assert stage(date(2026, 2, 9)) == ("before:7", "before", 7)
-    assert stage(date(2026, 2, 12)) == ("before:7", "before", 4)
-    assert stage(date(2026, 2, 13)) == ("before:3", "before", 3)  # 3 working days, over Tết
-    assert stage(date(2026, 2, 24)) == ("before:1", "before", 1)
-    assert stage(due) == ("on_day", "on_day", 0)
-    assert stage(date(2026, 2, 26)) == ("overdue:1", "overdue", 1)
-    assert stage(date(2026, 2, 27)) == ("overdue:1", "overdue", 2)
-    assert stage(date(2026, 3, 2)) == ("overdue:3", "overdue", 3)
+    latest = lambda d: latest_reminder(POLICY, due, d)  # noqa: E731
+    assert latest(date(2026, 2, 6)) is None
+    assert latest(date(2026, 2, 9)) == ("before:7", "before", 7)
+    assert latest(date(2026, 2, 12)) == ("before:7", "before", 4)
+    assert latest(date(2026, 2, 13)) == ("before:3", "before", 3)  # 3 working days, over Tết
+    assert latest(date(2026, 2, 24)) == ("before:1", "before", 1)
+    assert latest(due) == ("on_day", "on_day", 0)
+    assert latest(date(2026, 2, 26)) == ("overdue:1", "overdue", 1)
+    assert latest(date(2026, 2, 27)) == ("overdue:1", "overdue", 2)
+    assert latest(date(2026, 3, 2)) == ("overdue:3", "overdue", 3)
     no_overdue = Policy(before=(), on_day=False, overdue_every=0, escalate_after=0)
-    assert reminder_stage(no_overdue, due, date(2026, 3, 2)) is None
+    assert latest_reminder(no_overdue, due, date(2026, 3, 2)) is None
 
 
 def _registration_movement(url: str, due: date) -> tuple:
-    org = make_org(url, n_units=3, per_unit=3, stage="registration")
+    org = make_org(url, n_units=3, per_unit=3, state="registration")
     with Session(engine_for(url)) as s:
         for u in org.units:
             s.add(Participant(movement_id=org.movement.id, unit_id=u.id))

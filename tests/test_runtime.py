@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from flows import server
 from tests.conftest import seed_prefect
-from thidua import server
 from thidua.settings import PROJECT_ROOT
 
 THIDUA = str(Path(sys.executable).parent / "thidua")

@@ -1,6 +1,7 @@
 """scripts/serve for real: the data directory's Prefect server, every deployment and two
-workers; a stage started from the command line runs on a worker; SIGTERM stops the workers and
-the server, and nothing of them remains."""
+workers; a stage started from the command line runs on a worker, and so do the stages the daily
+sweep finds due (each its own run of its deployment, not a part of the sweep's process);
+SIGTERM stops the workers and the server, and nothing of them remains."""
 
 import json
 import signal
@@ -13,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_runtime import cli_env, make_data_dir, server_processes, thidua
+from thidua.lifecycle import PROCESS
 from thidua.settings import PROJECT_ROOT
-from thidua.stages import STAGE_DEFS
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +47,30 @@ def _workers_of(data_dir: Path) -> list[int]:
     return found
 
 
+def _state_of(api: str, run_id: str) -> str:
+    with urllib.request.urlopen(f"{api}/flow_runs/{run_id}", timeout=10) as r:
+        return json.load(r)["state"]["type"]
+
+
+def _sweep_runs_due_stages_through_their_deployments(api: str, data: Path) -> None:
+    """Today is years after Hà Nam 2022's periods (auto_periods): the sweep finds Đợt 1's
+    opening and closing due and starts each through its deployment, waiting for it."""
+    with urllib.request.urlopen(f"{api}/deployments/name/daily-sweep/daily-sweep") as r:
+        sweep = json.load(r)
+    run = _post(f"{api}/deployments/{sweep['id']}/create_flow_run", {})
+    deadline = time.monotonic() + 400
+    while _state_of(api, run["id"]) not in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
+        assert time.monotonic() < deadline, "the daily sweep did not finish"
+        time.sleep(2)
+    assert _state_of(api, run["id"]) == "COMPLETED"
+    which = {"deployments": {"name": {"any_": ["open-period-1", "close-period-1"]}}}
+    stages = _post(f"{api}/flow_runs/filter", {**which, "sort": "START_TIME_ASC"})
+    assert [r["state"]["type"] for r in stages] == ["COMPLETED", "COMPLETED"], stages
+    assert all(r["parent_task_run_id"] for r in stages)  # started by the sweep's run
+    shown = thidua(data, "status", "hanam-sct-2022")
+    assert "Giai đoạn: Đã kết thúc Đợt 1" in shown.stdout, shown.stdout + shown.stderr
+
+
 def test_serve_runs_a_stage_on_a_worker_and_stops_on_sigterm(
     tmp_path: Path, prefect_db: Path
 ) -> None:
@@ -75,7 +100,7 @@ def test_serve_runs_a_stage_on_a_worker_and_stops_on_sigterm(
         # `prefect deploy --all` from the repo root registered every stage and the daily sweep,
         # on the movement's time zone
         names = {d["name"] for d in deployments}
-        assert {s.deployment.split("/")[1] for s in STAGE_DEFS} | {"daily-sweep"} <= names
+        assert {s.deployment.split("/")[1] for s in PROCESS} | {"daily-sweep"} <= names
         (sweep,) = [d for d in deployments if d["name"] == "daily-sweep"]
         (schedule,) = sweep["schedules"]
         assert schedule["schedule"]["timezone"] == "Asia/Ho_Chi_Minh"
@@ -84,6 +109,7 @@ def test_serve_runs_a_stage_on_a_worker_and_stops_on_sigterm(
         assert "Phát động phong trào (qua Prefect worker): đã thực hiện" in run.stdout
         assert "thông báo đã gửi: " in run.stdout  # the counts, from the run's final state
         assert len(_workers_of(data)) == 2
+        _sweep_runs_due_stages_through_their_deployments(api, data)
     finally:
         serve.send_signal(signal.SIGTERM)
         code = serve.wait(timeout=120)

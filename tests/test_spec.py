@@ -145,7 +145,7 @@ def test_hanam_is_complete():
         ("19/CT-TTg", date(2021, 7, 16)),
     ]
     assert s.closing.endswith("xem xét, giải quyết./.")
-    assert s.auto_periods is True and s.rule_set == "nd152-2025"
+    assert s.auto_periods is True and s.rule_set == "nd91-2017"  # the law of 2022
     assert s.reminders.model_dump() == {
         "before_working_days": [7, 3, 1],
         "on_day": True,
@@ -549,7 +549,7 @@ def test_store_hanam(session: Session):
     m = store_spec(session, spec, actor="vanphong")
     session.commit()
     m = session.exec(select(Movement).where(Movement.code == "hanam-sct-2022")).one()
-    assert (m.stage, m.doc_kind, m.issued_date, m.doc_number) == (
+    assert (m.state, m.doc_kind, m.issued_date, m.doc_number) == (
         "draft",
         "cong_van",
         "2022-03",

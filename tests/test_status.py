@@ -9,13 +9,13 @@ from thidua.cli import app
 
 def test_status_shows_stage_deadlines_and_what_units_owe(session, db_url: str) -> None:
     _, units = make_units(session, 3)
-    m = make_movement(session, units=units, stage="registration")
+    m = make_movement(session, units=units, state="registration")
     submissions.register(session, movement=m, unit_id=units[0].id, titles=["TTLDTT"], actor="u")
     session.commit()
     out = CliRunner().invoke(app, ["status", m.code])
     assert out.exit_code == 0, out.output
     assert "Giai đoạn: Đăng ký thi đua" in out.output
-    assert "open_period_1 (Bắt đầu Đợt 1)" in out.output
+    assert "open-period-1 (Bắt đầu Đợt 1)" in out.output  # what `stage run` takes
     assert "Đơn vị còn nợ: 2" in out.output
     assert units[1].code in out.output and units[0].code not in out.output.split("còn nợ")[1]
     assert "ngày 31 tháng 3 năm 2022" in out.output  # registration due, Vietnamese form

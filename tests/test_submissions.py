@@ -21,7 +21,7 @@ def _actions(session: Session) -> list[str]:
 
 def test_registration_is_idempotent_audited_and_clears_the_debt(session: Session) -> None:
     _, units = make_units(session, 3)
-    m = make_movement(session, units=units, stage="registration")
+    m = make_movement(session, units=units, state="registration")
     assert {o.unit_id for o in outstanding(session, m)} == {u.id for u in units}
     submissions.register(session, movement=m, unit_id=units[0].id, titles=["TTLDTT"], actor="u")
     submissions.register(session, movement=m, unit_id=units[0].id, titles=["TTLDTT"], actor="u")
@@ -35,14 +35,14 @@ def test_registration_is_idempotent_audited_and_clears_the_debt(session: Session
 
 def test_registration_outside_its_stage_is_refused(session: Session) -> None:
     _, units = make_units(session, 1)
-    m = make_movement(session, units=units, stage="final_tallied")
+    m = make_movement(session, units=units, state="final_tallied")
     with pytest.raises(ThiduaError, match="Đăng ký thi đua"):
         submissions.register(session, movement=m, unit_id=units[0].id, titles=["X"], actor="u")
 
 
 def test_period_report_names_bad_fields_and_writes_nothing(session: Session) -> None:
     _, units = make_units(session, 1)
-    m = make_movement(session, units=units, stage="period1_open")
+    m = make_movement(session, units=units, state="period1_open")
     session.commit()
     with pytest.raises(InvalidInput) as e:
         submissions.submit_period_report(
@@ -60,7 +60,7 @@ def test_period_report_in_vietnamese_numbers_then_returned_and_resubmitted(
     session: Session,
 ) -> None:
     _, units = make_units(session, 1)
-    m = make_movement(session, units=units, stage="period1_open")
+    m = make_movement(session, units=units, state="period1_open")
     r = submissions.submit_period_report(
         session, movement=m, unit_id=units[0].id, period_number=1,
         values={"GTSXCN": "4.354,6"}, actor="u", summary="Báo cáo",
@@ -84,7 +84,7 @@ def test_period_report_in_vietnamese_numbers_then_returned_and_resubmitted(
 
 def test_nomination_dossier_lifecycle(session: Session, tmp_path) -> None:
     _, units = make_units(session, 2)
-    m = make_movement(session, units=units, stage="proposals")
+    m = make_movement(session, units=units, state="proposals")
     person = make_person(session, units[0], [])
     n = dossiers.nominate(session, movement=m, unit_id=units[0].id, person_id=person.id,
                           title="LDTT", actor="u", facts={"months_worked": 12})  # fmt: skip

@@ -11,7 +11,7 @@ from thidua.targets import quota_standing
 
 def test_minimums_and_maximums_of_the_directive(session: Session) -> None:
     _, units = make_units(session, 4)
-    m = make_movement(session, units=units, stage="proposals")
+    m = make_movement(session, units=units, state="proposals")
     people = [make_person(session, units[i % 4], []) for i in range(10)]
     for q in [
         TitleQuota(movement_id=m.id, seq=1, subject="individual", title="LDTT",

@@ -5,10 +5,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from flows import start
 from models import AuditEvent, LoginFailure, PeriodReport
 from models.db import engine_for
-from tests.web_helpers import PASSWORD, csrf_of, login, make_world, quiet, token
-from thidua import triggers
+from tests.web_helpers import PASSWORD, Recorder, csrf_of, login, make_world, quiet, token
 from thidua.web import auth
 from thidua.web.app import create_app
 
@@ -142,16 +142,22 @@ def test_a_deactivated_account_is_logged_out_at_once(client, world, sqlite_url):
     assert login(client, world.focal).status_code == 400
 
 
-def test_app_start_installs_the_background_starter_and_restores_it(world):
-    from thidua import events
-    from thidua.web.app import background_starter
-
-    before = events.starter
-    with TestClient(create_app()):
-        assert events.starter is background_starter
-        events.starter("m", "decision", "system")
-    assert events.starter is before
-    assert triggers.start_stage_in_background.calls == [("m", "decision", "system")]
+def test_the_app_starts_stages_through_the_starter_it_is_given(world):
+    """Each app holds its own stage starter (no global swapped at start-up): by default the
+    runtime's background starter, here the quiet recorder; another app is given its own."""
+    mine = Recorder()
+    with TestClient(create_app(start_stage=mine)) as c:
+        login(c, world.admin)
+        dash = f"/admin/m/{world.code}"
+        r = c.post(f"{dash}/stage", data={"stage": "close-period-1", "csrf_token": token(c, dash)})
+        assert r.status_code == 200
+    assert mine.calls == [(world.code, "close-period-1", world.admin)]
+    assert start.start_stage_in_background.calls == []
+    with TestClient(create_app()) as c:
+        login(c, world.admin)
+        dash = f"/admin/m/{world.code}"
+        c.post(f"{dash}/stage", data={"stage": "close-period-1", "csrf_token": token(c, dash)})
+    assert start.start_stage_in_background.calls == [(world.code, "close-period-1", world.admin)]
 
 
 def test_a_write_conflict_is_a_retry_message_not_a_crash(client, world, monkeypatch):

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from models import AuditEvent, CriteriaTable, Criterion, Deadline
 from models.db import engine_for
 from tests.web_helpers import login, make_world, quiet, token
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.web.app import create_app
 
 
@@ -51,7 +51,7 @@ def test_admin_amends_deadline_and_criteria(world, sqlite_url):
 
 def test_a_unit_scored_on_a_replaced_table_is_asked_to_score_again(sqlite_url, monkeypatch):
     quiet(monkeypatch)
-    world = make_world(sqlite_url, stage=Stage.PERIOD2_OPEN, units=3, people=12)
+    world = make_world(sqlite_url, state=State.PERIOD2_OPEN, units=3, people=12)
     with Session(engine_for(sqlite_url)) as s:
         codes = s.exec(select(Criterion.code).order_by(Criterion.seq)).all()
     with TestClient(create_app()) as client:

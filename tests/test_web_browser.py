@@ -15,7 +15,7 @@ from models.base import utcnow
 from models.db import engine_for
 from tests.web_helpers import PASSWORD, PNG, LiveServer, make_world, quiet, tallied
 from thidua.ballots import open_meeting
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -40,12 +40,12 @@ def browser():
         b.close()
 
 
-def set_stage(url: str, stage: Stage) -> None:
+def set_state(url: str, state: State) -> None:
     with Session(engine_for(url)) as s:
         m = s.exec(select(Movement)).one()
-        m.stage = stage.value
+        m.state = state.value
         s.add(m)
-        if stage == Stage.APPRAISAL:
+        if state == State.APPRAISAL:
             open_meeting(s, m, actor="test", vote_deadline=utcnow() + timedelta(days=3))
         s.commit()
 
@@ -59,7 +59,7 @@ def test_report_nomination_vote_and_stage_trigger_in_chromium(
     browser, sqlite_url, tmp_path, monkeypatch
 ):
     recorder = quiet(monkeypatch)
-    w = make_world(sqlite_url, stage=Stage.PERIOD1_OPEN, council_size=1)
+    w = make_world(sqlite_url, state=State.PERIOD1_OPEN, council_size=1)
     shots = tmp_path / "shots"
     shots.mkdir()
 
@@ -97,7 +97,7 @@ def test_report_nomination_vote_and_stage_trigger_in_chromium(
         assert count(sqlite_url, PeriodReport) == 1
 
         # Proposals: the same focal point nominates a colleague, with a scanned certificate.
-        set_stage(sqlite_url, Stage.PROPOSALS)
+        set_state(sqlite_url, State.PROPOSALS)
         page.goto(f"{server.url}/unit/{w.code}/nominate")
         page.get_by_label("Danh hiệu, hình thức khen thưởng").select_option("LDTT")
         page.get_by_label("Chọn cá nhân").select_option(str(w.person_ids[w.unit_head]))
@@ -115,7 +115,7 @@ def test_report_nomination_vote_and_stage_trigger_in_chromium(
         assert (count(sqlite_url, Nomination), count(sqlite_url, Evidence)) == (1, 1)
 
         # The council (one member: the chair) sees the rule check and votes.
-        set_stage(sqlite_url, Stage.APPRAISAL)
+        set_state(sqlite_url, State.APPRAISAL)
         log_in(w.council[0])
         page.goto(f"{server.url}/council/{w.code}")
         assert page.get_by_text("Kiểm tra tiêu chuẩn").is_visible()

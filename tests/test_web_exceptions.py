@@ -8,7 +8,7 @@ from sqlmodel import Session, func, select
 from models import AuditEvent, Nomination, NominationException
 from models.db import engine_for
 from tests.web_helpers import Users, make_world, quiet, token
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,7 @@ def count(url: str, model) -> int:
 
 
 def test_the_admin_records_an_exception_on_the_dossier_page(db_url, as_user):
-    w = make_world(db_url, stage=Stage.PROPOSALS, nominations=2)
+    w = make_world(db_url, state=State.PROPOSALS, nominations=2)
     with Session(engine_for(db_url), expire_on_commit=False) as s:
         short = s.get(Nomination, w.nominations[1])
         short.facts = {**short.facts, "task_rating": "HTNV"}
@@ -68,7 +68,7 @@ def test_the_admin_records_an_exception_on_the_dossier_page(db_url, as_user):
 
 
 def test_a_unit_gives_its_priority_when_nominating(db_url, as_user):
-    w = make_world(db_url, stage=Stage.PROPOSALS)
+    w = make_world(db_url, state=State.PROPOSALS)
     unit = as_user(w.focal)
     form = f"/unit/{w.code}/nominate"
     assert 'name="priority"' in unit.get(form).text
@@ -85,7 +85,7 @@ def test_a_unit_gives_its_priority_when_nominating(db_url, as_user):
 
 
 def test_a_unit_withdraws_its_returned_dossier(db_url, as_user):
-    w = make_world(db_url, stage=Stage.PROPOSALS, nominations=1)
+    w = make_world(db_url, state=State.PROPOSALS, nominations=1)
     nid = w.nominations[0]
     unit, other = as_user(w.focal), as_user(w.other_focal)
     page = f"/dossier/{nid}"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
+from flows import start
 from models import (
     Attendance,
     AuditEvent,
@@ -36,8 +37,7 @@ from tests.web_helpers import (
     target_values,
     token,
 )
-from thidua import triggers
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.settings import get_settings
 
 
@@ -64,7 +64,7 @@ def actions(url: str) -> list[str]:
 
 
 def test_unit_registers_reports_scores_and_sees_a_return(db_url, as_user):
-    w = make_world(db_url, stage=Stage.PERIOD1_OPEN)
+    w = make_world(db_url, state=State.PERIOD1_OPEN)
     unit = as_user(w.focal)
     page = f"/unit/{w.code}"
     r = unit.post(f"{page}/register", data={"titles": ["TTLDTT", "GIAY_KHEN"], "pledge": "Phấn đấu",
@@ -123,7 +123,7 @@ def test_unit_registers_reports_scores_and_sees_a_return(db_url, as_user):
 
 
 def test_a_nomination_with_evidence_and_refused_files(db_url, as_user):
-    w = make_world(db_url, stage=Stage.PROPOSALS)
+    w = make_world(db_url, state=State.PROPOSALS)
     unit = as_user(w.focal)
     form = f"/unit/{w.code}/nominate"
     person = w.person_ids[w.focal]
@@ -211,11 +211,11 @@ def test_council_recuses_votes_once_and_the_last_ballot_starts_the_decision(db_u
     assert close.status_code == 400 and "Chỉ Chủ tịch Hội đồng" in close.text
     for c in (chair, m2):
         assert vote(c, n1, "yes").status_code == 200
-    assert triggers.start_stage_in_background.calls == []
+    assert start.start_stage_in_background.calls == []
     assert vote(chair, n2, "yes").status_code == 200
     last = vote(m2, n2, "no")
     assert last.status_code == 200 and "phiên họp kết thúc" in last.text
-    assert triggers.start_stage_in_background.calls == [(w.code, "decision", "system")]
+    assert start.start_stage_in_background.calls == [(w.code, "decision", "system")]
     assert (tallied(db_url), count(db_url, VoteReceipt)) == (5, 5)
     with Session(engine_for(db_url)) as s:
         assert s.exec(select(Meeting.status)).one() == "closed"
@@ -250,7 +250,7 @@ def test_the_chair_keeps_the_roll_and_a_member_may_not(db_url, as_user):
 def test_admin_dashboard_stage_trigger_and_documents(db_url, as_user):
     from models import IssuedDocument, Movement
 
-    w = make_world(db_url, stage=Stage.PERIOD1_OPEN)
+    w = make_world(db_url, state=State.PERIOD1_OPEN)
     admin = as_user(w.admin)
     dash = f"/admin/m/{w.code}"
     html = admin.get(dash).text
@@ -265,14 +265,14 @@ def test_admin_dashboard_stage_trigger_and_documents(db_url, as_user):
         f"{dash}/stage", data={"stage": "close-period-1", "csrf_token": token(admin, dash)}
     )
     assert r.status_code == 200 and "Kết thúc Đợt 1" in r.text
-    assert triggers.start_stage_in_background.calls == [(w.code, "close-period-1", w.admin)]
+    assert start.start_stage_in_background.calls == [(w.code, "close-period-1", w.admin)]
     bad = admin.post(f"{dash}/stage", data={"stage": "nhay-coc", "csrf_token": token(admin, dash)})
     assert bad.status_code == 400 and "Không có giai đoạn &#39;nhay-coc&#39;" in bad.text
     early = admin.post(f"{dash}/stage", data={"stage": "final-tally", "csrf_token": token(admin)})
     assert early.status_code == 400 and "Không thể &#39;Tổng kết&#39;" in early.text
     again = admin.post(f"{dash}/stage", data={"stage": "launch", "csrf_token": token(admin)})
     assert again.status_code == 200  # a stage already passed may be run again (it resumes)
-    assert [c[1] for c in triggers.start_stage_in_background.calls] == ["close-period-1", "launch"]
+    assert [c[1] for c in start.start_stage_in_background.calls] == ["close-period-1", "launch"]
     assert actions(db_url).count("stage.requested") == 2
     assert f"{w.admin} yêu cầu chạy «launch»" in admin.get(dash).text
 

@@ -40,7 +40,7 @@ from tests.web_helpers import (
 from thidua import spec
 from thidua.ballots import open_meeting
 from thidua.dossiers import nominate, subtree
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.web.app import create_app
 
 UNITS, MEMBERS, DOSSIERS, REPEATS = 40, 10, 6, 2
@@ -51,7 +51,7 @@ VOTE_CODE = "hanam-bo-phieu"
 def setup(url: str) -> tuple[str, list[str], list[str], list[int]]:
     """Movement 1 in Period 1 with 40 focal accounts; movement 2 (a copy) with 6 dossiers
     before a council of 10."""
-    w = make_world(url, stage=Stage.PERIOD1_OPEN, units=60, people=160, council_size=MEMBERS)
+    w = make_world(url, state=State.PERIOD1_OPEN, units=60, people=160, council_size=MEMBERS)
     with Session(engine_for(url), expire_on_commit=False) as s:
         m1 = s.exec(select(Movement).where(Movement.code == w.code)).one()
         parts = set(s.exec(select(Participant.unit_id).where(Participant.movement_id == m1.id)))
@@ -66,7 +66,7 @@ def setup(url: str) -> tuple[str, list[str], list[str], list[int]]:
         m2 = spec.store_spec(s, spec.load_spec(EXAMPLE).model_copy(update={"code": VOTE_CODE}),
                              actor="test")  # fmt: skip
         spec.enrol_participants(s, m2)
-        m2.stage = Stage.PROPOSALS.value
+        m2.state = State.PROPOSALS.value
         own = subtree(s, w.focal_unit_id)
         people = s.exec(select(Person).where(Person.unit_id.in_(own)).order_by(Person.id)).all()
         noms = [
@@ -74,7 +74,7 @@ def setup(url: str) -> tuple[str, list[str], list[str], list[int]]:
                      person_id=p.id, facts=GOOD_FACTS).id
             for p in people[:DOSSIERS]
         ]  # fmt: skip
-        m2.stage = Stage.APPRAISAL.value
+        m2.state = State.APPRAISAL.value
         open_meeting(s, m2, actor="test", vote_deadline=utcnow() + timedelta(days=2))
         s.commit()
     assert len(focals) == UNITS and len(noms) == DOSSIERS

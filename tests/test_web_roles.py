@@ -4,11 +4,11 @@ approves decisions (the last approval starts the closing stage). And the body-si
 import pytest
 from sqlmodel import Session, func, select
 
+from flows import start
 from models import AuditEvent, Decision, Movement, Score
 from models.db import engine_for
 from tests.web_helpers import Users, make_world, quiet, token
-from thidua import triggers
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +26,7 @@ def as_user():
 def test_block_leader_scores_units_of_his_block_only(db_url, as_user):
     from models import Participant
 
-    w = make_world(db_url, stage=Stage.PERIOD2_OPEN)
+    w = make_world(db_url, state=State.PERIOD2_OPEN)
     with Session(engine_for(db_url)) as s:
         parts = {p.unit_id: p.block_id for p in s.exec(select(Participant))}
     mine = parts[w.focal_unit_id]
@@ -50,7 +50,7 @@ def test_block_leader_scores_units_of_his_block_only(db_url, as_user):
 
 
 def test_the_head_approves_and_the_last_approval_starts_the_close(db_url, as_user):
-    w = make_world(db_url, stage=Stage.DECIDED)
+    w = make_world(db_url, state=State.APPROVAL)
     with Session(engine_for(db_url)) as s:
         mid = s.exec(select(Movement.id)).one()
         for authority in ["Chủ tịch UBND tỉnh", "Bộ Công Thương"]:
@@ -62,10 +62,10 @@ def test_the_head_approves_and_the_last_approval_starts_the_close(db_url, as_use
     assert "Tờ trình" in page and page.count("Phê duyệt</button>") == 2
     r = head.post(f"/head/{w.code}/decision/{ids[0]}/approve", data={"csrf_token": token(head)})
     assert r.status_code == 200 and "Đã phê duyệt văn bản" in r.text
-    assert triggers.start_stage_in_background.calls == []
+    assert start.start_stage_in_background.calls == []
     r = head.post(f"/head/{w.code}/decision/{ids[1]}/approve", data={"csrf_token": token(head)})
     assert "bắt đầu giai đoạn kết thúc phong trào" in r.text
-    assert triggers.start_stage_in_background.calls == [(w.code, "close", w.council[0])]
+    assert start.start_stage_in_background.calls == [(w.code, "close", w.council[0])]
     r = head.post(f"/head/{w.code}/decision/999/approve", data={"csrf_token": token(head)})
     assert r.status_code == 404
     with Session(engine_for(db_url)) as s:
@@ -81,7 +81,7 @@ def test_the_head_approves_and_the_last_approval_starts_the_close(db_url, as_use
 def test_a_body_over_the_limit_is_refused_before_it_is_read(sqlite_url, as_user):
     from thidua.web.app import MAX_BODY
 
-    w = make_world(sqlite_url, stage=Stage.PROPOSALS)
+    w = make_world(sqlite_url, state=State.PROPOSALS)
     unit = as_user(w.focal)
     form = f"/unit/{w.code}/nominate"
     big = ("scan.pdf", b"%PDF" + b"0" * (MAX_BODY + 1), "application/pdf")
@@ -96,7 +96,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(sqlite_url, as_user)
 def test_a_collective_nomination_and_a_subject_outside_the_unit(sqlite_url, as_user):
     from models import Nomination, Person, Unit
 
-    w = make_world(sqlite_url, stage=Stage.PROPOSALS)
+    w = make_world(sqlite_url, state=State.PROPOSALS)
     with Session(engine_for(sqlite_url)) as s:
         sub = s.exec(select(Unit).where(Unit.parent_id == w.focal_unit_id)).first()
         root = s.exec(select(Unit).where(Unit.parent_id.is_(None))).one()  # above the unit

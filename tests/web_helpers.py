@@ -12,12 +12,13 @@ import httpx
 import uvicorn
 from sqlmodel import Session, func, select
 
+from flows import start
 from models import Account, Movement, Nomination, Participant, Person, Tally, Unit
 from models.db import engine_for
-from thidua import events, spec, synthetic, triggers
+from thidua import spec, synthetic
 from thidua.ballots import open_meeting
 from thidua.dossiers import nominate
-from thidua.lifecycle import Stage
+from thidua.lifecycle import State
 from thidua.settings import PROJECT_ROOT
 from thidua.vn import number
 from thidua.web import auth
@@ -64,10 +65,10 @@ def add_account(s: Session, person: Person | None, username: str, is_admin: bool
 
 
 def make_world(
-    url: str, *, stage: Stage = Stage.PERIOD1_OPEN, units: int = 10, people: int = 60,
+    url: str, *, state: State = State.PERIOD1_OPEN, units: int = 10, people: int = 60,
     council_size: int = 3, nominations: int = 0, meeting: bool = False,
 ) -> World:  # fmt: skip
-    """Hà Nam 2022 on a generated organisation, at `stage`, with accounts named after person
+    """Hà Nam 2022 on a generated organisation, in `state`, with accounts named after person
     codes. With `nominations`, that many dossiers from the focal point's unit; with `meeting`,
     an open council sitting of `council_size` members voting on them."""
     with Session(engine_for(url), expire_on_commit=False) as s:
@@ -104,7 +105,7 @@ def make_world(
             person_ids={p.code: p.id for p in [focal, other, head, staff, *members]},
         )  # fmt: skip
         if nominations:
-            m.stage = Stage.PROPOSALS.value
+            m.state = State.PROPOSALS.value
             own = [p for p in all_people if p.unit_id == focal.unit_id][:nominations]
             for p in own:
                 n = nominate(
@@ -123,9 +124,9 @@ def make_world(
 
             from models.base import utcnow
 
-            m.stage = Stage.APPRAISAL.value
+            m.state = State.APPRAISAL.value
             open_meeting(s, m, actor="test", vote_deadline=utcnow() + timedelta(days=3))
-        m.stage = stage.value if not meeting else Stage.APPRAISAL.value
+        m.state = state.value if not meeting else State.APPRAISAL.value
         s.add(m)
         s.commit()
     return world
@@ -212,11 +213,10 @@ class Recorder:
 
 
 def quiet(monkeypatch) -> Recorder:
-    """No stage really starts, and whatever an app's start-up changes is put back after the
-    test (the stage starter, the login limiter)."""
+    """No stage really starts (the apps created in the test get this recorder as their stage
+    starter), and the login limiter an app's requests fill is put back after the test."""
     recorder = Recorder()
-    monkeypatch.setattr(triggers, "start_stage_in_background", recorder)
-    monkeypatch.setattr(events, "starter", events.starter)
+    monkeypatch.setattr(start, "start_stage_in_background", recorder)
     monkeypatch.setattr(auth, "limiter", auth.LoginLimiter())
     return recorder
 

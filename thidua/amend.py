@@ -14,20 +14,20 @@ from datetime import date
 
 from pydantic import ValidationError
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditEvent, Block, CriteriaTable, Criterion, Deadline, Movement, Score
-from models.base import utcnow
+from models.base import saved_id, utcnow
 from thidua import announce
 from thidua.errors import InvalidInput, Problem
-from thidua.lifecycle import Stage, audit, period_count
+from thidua.lifecycle import State, audit, period_count
 from thidua.notify import OutgoingMessage
 from thidua.spec_load import deadline_label, reason_vi
 from thidua.spec_schema import DEADLINE_LABELS, CriteriaTableSpec
 from thidua.vn import long_date, nfc, number
 
 # From the tally on, scores and deadlines are facts of the record: no more changes.
-CLOSED = {Stage.FINAL_TALLIED, Stage.PROPOSALS, Stage.APPRAISAL, Stage.DECIDED, Stage.CLOSED}
+CLOSED = {State.FINAL_TALLIED, State.PROPOSALS, State.APPRAISAL, State.APPROVAL, State.CLOSED}
 
 
 def _version(session: Session, movement: Movement, action: str, key: str) -> int:
@@ -41,8 +41,8 @@ def _version(session: Session, movement: Movement, action: str, key: str) -> int
 
 
 def _open(movement: Movement, what: str, problems: list[Problem]) -> None:
-    if Stage(movement.stage) in CLOSED or movement.stage == Stage.DRAFT.value:
-        when = "chưa phát động" if movement.stage == Stage.DRAFT.value else "đã tổng kết"
+    if State(movement.state) in CLOSED or movement.state == State.DRAFT.value:
+        when = "chưa phát động" if movement.state == State.DRAFT.value else "đã tổng kết"
         problems.append(Problem("movement", f"phong trào {when}: không điều chỉnh {what} ở đây"))
 
 
@@ -80,7 +80,7 @@ def amend_deadline(
     ).first()
     before = row.due_on if row else None
     label = deadline_label(kind, None, movement.year if one else None)
-    row = row or Deadline(movement_id=movement.id, kind=kind, label=label, due_on=due_on)
+    row = row or Deadline(movement_id=saved_id(movement), kind=kind, label=label, due_on=due_on)
     row.due_on = due_on
     session.add(row)
     version = _version(session, movement, "deadline.amended", kind)
@@ -125,7 +125,9 @@ def set_criteria_table(
     versions = session.exec(
         select(CriteriaTable).where(
             CriteriaTable.movement_id == movement.id,
-            CriteriaTable.block_id == block_id if block_id else CriteriaTable.block_id.is_(None),
+            CriteriaTable.block_id == block_id
+            if block_id
+            else col(CriteriaTable.block_id).is_(None),
         )
     ).all()
     current = next((t for t in versions if t.replaced_at is None), None)
@@ -138,19 +140,21 @@ def set_criteria_table(
     if old:
         scored = set(
             session.exec(
-                select(Score.unit_id).where(Score.criterion_id.in_([c.id for c in old])).distinct()
+                select(Score.unit_id)
+                .where(col(Score.criterion_id).in_([c.id for c in old]))
+                .distinct()
             )
         )
     version = max((t.version for t in versions), default=0) + 1
     if current is not None:
         current.replaced_at = utcnow()
         session.add(current)
-    new = CriteriaTable(movement_id=movement.id, block_id=block_id, name=table.name,
+    new = CriteriaTable(movement_id=saved_id(movement), block_id=block_id, name=table.name,
                         version=version)  # fmt: skip
     session.add(new)
     session.flush()
     session.add_all(
-        Criterion(table_id=new.id, seq=i, code=c.code, text=c.text, max_points=c.max_points,
+        Criterion(table_id=saved_id(new), seq=i, code=c.code, text=c.text, max_points=c.max_points,
                   evidence_required=c.evidence)
         for i, c in enumerate(table.criteria, 1)
     )  # fmt: skip
@@ -171,7 +175,7 @@ def set_criteria_table(
     )
     if current is not None:
         change += f", thay «{current.name}» phiên bản {current.version}"
-    if scored:
+    if scored and current is not None:  # scores exist only against a table in force
         change += (
             f". Điểm đã chấm theo phiên bản {current.version} được lưu làm hồ sơ, không tính "
             f"khi tổng kết; {len(scored)} đơn vị đã chấm điểm theo phiên bản đó cần tự chấm "

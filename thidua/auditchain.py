@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditEvent
+from models.base import saved_id
 
 GENESIS = "0" * 64
 LOCK_KEY = 0x74686964756100  # "thidua\0": the advisory lock of the audit chain
@@ -52,7 +53,7 @@ def link(session: Session, event: AuditEvent) -> None:
         transaction, head = session.info.get("audit_head", (None, None))
         if transaction is not session.get_transaction() or head is None:
             head = session.exec(
-                select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+                select(AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)
             ).first()
     event.prev_hash = head or GENESIS
     event.hash = event_hash(event, event.prev_hash)
@@ -77,7 +78,10 @@ def verify(session: Session) -> Verdict:
     prev, checked, last_id = GENESIS, 0, 0
     while True:
         rows = session.exec(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(BATCH)
+            select(AuditEvent)
+            .where(col(AuditEvent.id) > last_id)
+            .order_by(col(AuditEvent.id))
+            .limit(BATCH)
         ).all()
         if not rows:
             return Verdict(checked, prev)
@@ -91,4 +95,4 @@ def verify(session: Session) -> Verdict:
                 return Verdict(checked, prev, e.id, why)
             if e.hash != event_hash(e, prev):
                 return Verdict(checked, prev, e.id, "nội dung sự kiện đã bị sửa")
-            prev, checked, last_id = e.hash, checked + 1, e.id
+            prev, checked, last_id = e.hash, checked + 1, saved_id(e)

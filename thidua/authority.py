@@ -1,9 +1,11 @@
 """Who decides and who proposes: the issuing agency's authority profile, as data.
 
-A profile (rules/authorities/NAME.yaml, an office may edit it) says which titles the head of
-that kind of agency decides himself (Luật Thi đua, khen thưởng 2022, Điều 78–80), to whom the
+A profile (rules/authorities/NAME.yaml, an office may edit it) is one tier of agency under the
+texts of one period (`in_force`): which titles its head decides himself (Luật Thi đua, khen
+thưởng 2022, Điều 78–80; before 2024 Luật Thi đua, khen thưởng 2003, Điều 78–80), to whom the
 rest is proposed and through whom, the laws its decisions cite, who carries a decision out
-(Điều 3) and who receives copies. The movement spec's `issuer.authority` block names the profile
+(Điều 3) and who receives copies. A movement's profile must be in force on the day its decision
+is expected (thidua/inforce.py). The movement spec's `issuer.authority` block names the profile
 and adds the agency's own data: its name in sentences, its head's title, the text that gives it
 its powers and its quy chế thi đua, khen thưởng. `resolve` merges both into the plain dict
 stored on the movement (what was in force when it was launched); `authority_of` reads it back.
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -22,6 +24,7 @@ from models import Movement
 from thidua import safeyaml, vn
 from thidua.errors import InvalidInput, Problem
 from thidua.filecache import read_once
+from thidua.inforce import InForce, expected_decision_day
 from thidua.spec_schema import (
     RATINGS,
     TITLES,
@@ -33,6 +36,7 @@ from thidua.spec_schema import (
 )
 
 DEFAULT_PROFILE = "so"  # a spec without an authority block: a Sở, as every spec before it
+DEFAULT_TIER = "so"  # its tier: the default is the Sở profile in force on the decision day
 
 
 class UpwardProfile(Strict):
@@ -42,9 +46,33 @@ class UpwardProfile(Strict):
     basis: Text
 
 
+class InForceSpec(Strict):
+    """When the profile is the law: the texts it cites are in force (thidua/inforce.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    start: dt.date | None = Field(default=None, alias="from")
+    until: dt.date | None = None
+    note: Annotated[str, Field(max_length=300)] = ""
+
+    @model_validator(mode="after")
+    def _order(self) -> "InForceSpec":
+        if self.start and self.until and self.start > self.until:
+            raise ValueError("ngày hết hiệu lực (until) trước ngày có hiệu lực (from)")
+        return self
+
+    def span(self) -> InForce:
+        return InForce(self.start, self.until, " ".join(self.note.split()))
+
+
+# The tiers of issuing agency; a profile is one tier under the texts of a period.
+TIERS = {"so": "Sở", "ubnd-tinh": "Ủy ban nhân dân tỉnh", "ubnd-huyen": "Ủy ban nhân dân huyện",
+         "ubnd-xa": "Ủy ban nhân dân xã"}  # fmt: skip
+
+
 class Profile(Strict):
     name: Text
-    historical: bool = False  # a tier that no longer exists (the district, before 01/7/2025)
+    tier: Annotated[str, short(20)]  # one of TIERS
+    in_force: InForceSpec  # when its căn cứ and its powers are the law
     needs_competence: bool = False  # the agency must cite the text that gives it its powers
     decides: list[Annotated[str, short(60)]] = Field(min_length=1)
     decides_basis: Text
@@ -95,12 +123,40 @@ def _load_profile(path: Path) -> Profile:
             [Problem(field_path(err["loc"]), reason_vi(err), str(path)) for err in e.errors()],
         ) from None
     unknown = [c for c in [*profile.decides, *profile.proposes.decides] if c not in TITLES]
-    if unknown:
-        raise InvalidInput(
-            f"Hồ sơ thẩm quyền {path} có lỗi",
-            [Problem("decides", f"danh hiệu '{c}' không có", str(path)) for c in unknown],
-        )
+    problems = [Problem("decides", f"danh hiệu '{c}' không có", str(path)) for c in unknown]
+    if profile.tier not in TIERS:
+        problems.append(Problem("tier", f"'{profile.tier}' không có (có: {', '.join(TIERS)})",
+                                str(path)))  # fmt: skip
+    start = profile.in_force.start
+    for i, b in enumerate(profile.bases):
+        if start is None or b.date > start:  # it cannot be cited before it exists
+            problems.append(Problem(f"bases[{i}].date", f"văn bản {b.number} ban hành ngày "
+                                    f"{vn.short_date(b.date)}, sau ngày hồ sơ có hiệu lực "
+                                    "(in_force.from)", str(path)))  # fmt: skip
+    if problems:
+        raise InvalidInput(f"Hồ sơ thẩm quyền {path} có lỗi", problems)
     return profile
+
+
+def load_tier(name: str) -> str | None:
+    """The tier of a profile, None when it cannot be read."""
+    try:
+        return load_profile(name).tier
+    except InvalidInput:
+        return None
+
+
+def profiles_in_force(day: dt.date, tier: str) -> list[str]:
+    """The profiles of `tier` in force on `day`, by name (unreadable ones left out)."""
+    out = []
+    for name in profile_names():
+        try:
+            p = load_profile(name)
+        except InvalidInput:
+            continue
+        if p.tier == tier and p.in_force.span().covers(day):
+            out.append(name)
+    return out
 
 
 @dataclass(frozen=True)
@@ -161,16 +217,28 @@ def province_of(parent_agency: str | None) -> str | None:
     return tail.strip().title() or None if sep else None
 
 
+def default_profile(day: dt.date | None) -> str:
+    """A Sở's profile in force on `day` (DEFAULT_PROFILE when none is, or no day)."""
+    names = profiles_in_force(day, DEFAULT_TIER) if day else []
+    return DEFAULT_PROFILE if DEFAULT_PROFILE in names or not names else names[0]
+
+
 def resolve(
-    spec: AuthoritySpec | None, *, agency: str, signer_title: str, parent_agency: str | None
+    spec: AuthoritySpec | None,
+    *,
+    agency: str,
+    signer_title: str,
+    parent_agency: str | None,
+    on: dt.date | None = None,
 ) -> Authority:
-    """Profile + the agency's data. Without a block: the default profile, the agency's name
-    in normal case and its head's title from the signer ("GIÁM ĐỐC" → "Giám đốc Sở …"); the
-    province, unless given, from the parent agency ("UBND TỈNH HÀ NAM")."""
+    """Profile + the agency's data. Without a block: the Sở's profile in force `on` the
+    decision's day, the agency's name in normal case and its head's title from the signer
+    ("GIÁM ĐỐC" → "Giám đốc Sở …"); the province, unless given, from the parent agency ("UBND
+    TỈNH HÀ NAM")."""
     if spec is None:
         name = vn.agency_name(agency)  # "SỞ CÔNG THƯƠNG" → "Sở Công Thương"
         spec = AuthoritySpec(
-            profile=DEFAULT_PROFILE, name=name, head_title=f"{signer_title.capitalize()} {name}"
+            profile=default_profile(on), name=name, head_title=f"{signer_title.capitalize()} {name}"
         )
     p = load_profile(spec.profile)
     province = spec.province or province_of(parent_agency) or ""
@@ -204,7 +272,7 @@ def resolve(
 
 def authority_of(movement: Movement) -> Authority:
     """The authority stored with the movement; one stored before authorities were data gets
-    the default profile, named from the movement."""
+    the Sở's profile of its year's end, named from the movement."""
     if movement.authority:
         return Authority.from_json(movement.authority)
     return resolve(
@@ -212,6 +280,7 @@ def authority_of(movement: Movement) -> Authority:
         agency=movement.agency,
         signer_title=movement.signer_title,
         parent_agency=movement.parent_agency,
+        on=dt.date(movement.year, 12, 31),
     )
 
 
@@ -256,13 +325,16 @@ def check(spec: Any, valid: set[str] | None = None) -> list[tuple[tuple, str]]:
                 f"không có hồ sơ thẩm quyền '{block.profile}' (có: {', '.join(profile_names())})",
             )
         ]
+    decision = expected_decision_day(spec, ok)
+    name = block.profile if block else default_profile(decision[0] if decision else None)
     try:
-        profile = load_profile(block.profile if block else DEFAULT_PROFILE)
+        profile = load_profile(name)
         auth = resolve(
             block,
             agency=spec.issuer.agency,
             signer_title=_signer(spec, ok),
             parent_agency=spec.issuer.parent_agency,
+            on=decision[0] if decision else None,
         )
     except InvalidInput as e:
         reasons = "; ".join(f"{p.field}: {p.reason}" for p in e.problems) or e.message
@@ -303,7 +375,8 @@ def check(spec: Any, valid: set[str] | None = None) -> list[tuple[tuple, str]]:
                         f"quyền của {auth.proposes_to} ({auth.upward_basis})",
                     )
                 )
-    out += _tier_checks(spec, profile, ok)
+    out += _tier_checks(spec, name, profile, ok)
+    out += _dated_after(spec, ok)
     return out
 
 
@@ -315,19 +388,55 @@ def _same(a: str, b: str) -> bool:
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
-_DISTRICT_END = dt.date(2025, 7, 1)  # Luật Tổ chức chính quyền địa phương 2025: two tiers
-
-
-def _tier_checks(spec: Any, profile: Profile, ok) -> list[tuple[tuple, str]]:
-    if not ok("year"):
-        return []
+def _tier_checks(spec: Any, name: str, profile: Profile, ok) -> list[tuple[tuple, str]]:
+    """The profile is the law on the day the decision is expected (its căn cứ and its powers),
+    and a district uses a district's profile."""
     where = ("issuer", "authority", "profile")
-    district = "HUYỆN" in spec.issuer.agency.upper()
-    after = dt.date(spec.year, 12, 31) >= _DISTRICT_END
-    if profile.historical and after:
-        return [(where, f"cấp huyện không còn từ ngày 01/7/2025; '{profile.name}' chỉ dùng "
-                        "cho phong trào trước ngày đó")]  # fmt: skip
-    if district and not profile.historical:
-        return [(where, "Ủy ban nhân dân huyện cần hồ sơ thẩm quyền lịch sử của cấp huyện "
-                        "(ubnd-huyen-2024)")]  # fmt: skip
-    return []
+    out: list[tuple[tuple, str]] = []
+    decision = expected_decision_day(spec, ok)
+    span = profile.in_force.span()
+    if decision and not span.covers(decision[0]):
+        day, why = decision
+        others = [n for n in profiles_in_force(day, profile.tier) if n != name]
+        hint = (
+            f"hồ sơ {TIERS[profile.tier]} có hiệu lực vào ngày đó: {', '.join(others)}"
+            if others
+            else f"chưa có hồ sơ {TIERS[profile.tier]} nào có hiệu lực vào ngày đó"
+        )
+        out.append((where, f"hồ sơ thẩm quyền '{name}' ({profile.name}) có hiệu lực "
+                           f"{span.text()}" + (f" ({span.note})" if span.note else "")
+                           + f", không áp dụng cho quyết định khen thưởng dự kiến "
+                           f"{vn.long_date(day)} ({why}); {hint}"))  # fmt: skip
+    if "HUYỆN" in spec.issuer.agency.upper() and profile.tier != "ubnd-huyen":
+        district = ", ".join(n for n in profile_names() if load_tier(n) == "ubnd-huyen")
+        reason = f"Ủy ban nhân dân huyện cần hồ sơ thẩm quyền của cấp huyện ({district})"
+        out.append((where, reason))
+    return out
+
+
+def _dated_after(spec: Any, ok) -> list[tuple[tuple, str]]:
+    """The agency's own căn cứ (competence, quy chế) must exist when the decision cites them."""
+    block: AuthoritySpec | None = spec.issuer.authority
+    decision = expected_decision_day(spec, ok)
+    if block is None or decision is None:
+        return []
+    day, why = decision
+    where = ("issuer", "authority")
+    cited: list[tuple[tuple[str | int, ...], LegalTextSpec]] = []
+    if block.competence:
+        cited.append((("competence", "date"), block.competence))
+    cited += [(("regulations", i, "date"), r) for i, r in enumerate(block.regulations)]
+    reason = (
+        "văn bản {number} ban hành {issued}, sau ngày dự kiến ra quyết định khen thưởng {day} "
+        "({why}): quyết định không dẫn được văn bản chưa ban hành"
+    )
+    return [
+        (
+            (*where, *loc),
+            reason.format(
+                number=t.number, issued=vn.long_date(t.date), day=vn.long_date(day), why=why
+            ),
+        )
+        for loc, t in cited
+        if t.date > day
+    ]

@@ -9,14 +9,14 @@ for each rule it fails, thidua.exceptions), becomes "accepted"; on approval of t
 is "awarded" and enters the award history; one that did not pass, or fails the check again, is
 "rejected" with the reason."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Decision, DecisionItem, Meeting, Movement, Nomination
-from models.base import utcnow
+from models.base import saved_id, utcnow
 from thidua import ballots, exceptions
 from thidua.authority import Authority, authority_of
 from thidua.documents.context_common import title_name
-from thidua.dossiers import set_outcome
+from thidua.dossiers import set_outcome, set_outcomes
 from thidua.errors import NotFound, ThiduaError
 from thidua.history import AwardItem, record_awards
 from thidua.lifecycle import audit
@@ -38,22 +38,14 @@ def draft_decisions(
     authority = authority_of(movement)
     results = {r.nomination_id: r for r in ballots.results(session, meeting)}
     nominations = session.exec(
-        select(Nomination).where(Nomination.id.in_(list(results))).order_by(Nomination.id)
+        select(Nomination).where(col(Nomination.id).in_(list(results))).order_by(col(Nomination.id))
     ).all()
     # The council's count first: what it did not pass is rejected and so counts towards no
     # ratio or quota in the check that follows.
-    passed: list[Nomination] = []
-    for n in nominations:
-        if results[n.id].passed:
-            passed.append(n)
-        else:
-            set_outcome(
-                session,
-                nomination=n,
-                status="rejected",
-                actor=actor,
-                reason=ballots.outcome_reason(results[n.id]),
-            )
+    passed = [n for n in nominations if results[saved_id(n)].passed]
+    lost = [n for n in nominations if not results[saved_id(n)].passed]
+    why = {saved_id(n): ballots.outcome_reason(results[saved_id(n)]) for n in lost}
+    set_outcomes(session, lost, "rejected", actor=actor, reasons=why)
     refused = _recheck(session, movement, rule_set, passed, actor=actor)
     own: list[Nomination] = []
     upward: list[Nomination] = []
@@ -61,7 +53,7 @@ def draft_decisions(
         if n.id in refused:
             continue
         (own if _decided_here(authority, n.title) else upward).append(n)
-        set_outcome(session, nomination=n, status="accepted", actor=actor)
+    set_outcomes(session, [n for n in passed if n.id not in refused], "accepted", actor=actor)
     made = []
     if own:
         made.append(_decision(session, movement, "decision", own, rule_set, authority.head_title))
@@ -90,7 +82,7 @@ def _recheck(
     def is_quota(f) -> bool:
         return f.rule_id in quotas or f.rule_id.startswith("chi_tieu.")
 
-    remaining = {n.id: n for n in passed}
+    remaining = {saved_id(n): n for n in passed}
     refused: set[int] = set()
     while remaining:
         gaps = exceptions.uncovered(session, movement)
@@ -133,11 +125,13 @@ def _decision(
     rule_set,
     authority: str,
 ) -> Decision:
-    decision = Decision(movement_id=movement.id, kind=kind, authority=authority)
+    decision = Decision(movement_id=saved_id(movement), kind=kind, authority=authority)
     session.add(decision)
     session.flush()
     for n in noms:
-        session.add(DecisionItem(decision_id=decision.id, nomination_id=n.id, title=n.title))
+        session.add(
+            DecisionItem(decision_id=saved_id(decision), nomination_id=saved_id(n), title=n.title)
+        )
     session.flush()
     price_decision(session, decision, rule_set)  # provisional: repriced on the signing date
     return decision
@@ -154,17 +148,28 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
     decision.approved_by, decision.approved_at = actor, utcnow()
     decision.signed_on = decision.signed_on or today()
     session.add(decision)
-    movement = session.get(Movement, decision.movement_id)
+    movement = session.get_one(Movement, decision.movement_id)
     price_decision(session, decision, rule_set_for(movement))  # base salary of the signing date
     if decision.kind == "decision":
-        items = session.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id))
-        awards = []
-        for item in items:
-            n = session.get(Nomination, item.nomination_id)
-            set_outcome(session, nomination=n, status="awarded", actor=actor)
-            awards.append(
-                AwardItem(n.subject_key, movement.year, n.title, f"decision:{decision.id}")
+        ids = list(
+            session.exec(
+                select(DecisionItem.nomination_id).where(DecisionItem.decision_id == decision.id)
             )
+        )
+        nominations: dict[int, Nomination] = {}
+        for i in range(0, len(ids), 900):  # one query a chunk, not one a decision item
+            nominations.update(
+                (saved_id(n), n)
+                for n in session.exec(
+                    select(Nomination).where(col(Nomination.id).in_(ids[i : i + 900]))
+                )
+            )
+        awarded = [nominations[nid] for nid in ids]
+        set_outcomes(session, awarded, "awarded", actor=actor)
+        awards = [
+            AwardItem(n.subject_key, movement.year, n.title, f"decision:{decision.id}")
+            for n in awarded
+        ]
         record_awards(session, awards)
     audit(session, actor=actor, movement_id=decision.movement_id, entity="decision",
           entity_id=decision.id, action=f"{decision.kind}.approved")  # fmt: skip

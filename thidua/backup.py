@@ -217,8 +217,9 @@ def _named_files(url: str) -> list[tuple[str, str]]:
     with engine_for(url).connect() as c:
         for path, pdf in c.execute(sa.text("SELECT path, pdf_path FROM issueddocument")):
             out += [("documents", p) for p in (path, pdf) if p]
-        out += [("uploads", n) for n in c.execute(sa.text("SELECT stored_name FROM evidence"))]
-    return [(a, n if isinstance(n, str) else n[0]) for a, n in out]
+        names = c.execute(sa.text("SELECT stored_name FROM evidence")).scalars()
+        out += [("uploads", n) for n in names]
+    return out
 
 
 def backup(dest: Path) -> Report:

@@ -84,7 +84,8 @@ def forget(key_id: str) -> None:
 def forget_after_commit(session: Session, key_id: str) -> None:
     """Destroy the key once the caller's transaction commits (a close rolled back keeps it)."""
 
-    settled = []  # listeners stay registered (removing one while it runs is unsafe): once only
+    # listeners stay registered (removing one while it runs is unsafe): once only
+    settled: list[bool] = []
 
     def committed(_session) -> None:
         if not settled:

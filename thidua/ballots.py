@@ -27,10 +27,11 @@ Counting, per nomination (stated in the minutes):
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import CursorResult, delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models import (
     Account,
@@ -47,7 +48,7 @@ from models import (
     Unit,
     VoteReceipt,
 )
-from models.base import utcnow
+from models.base import saved_id, utcnow
 from thidua import ballot_box, exceptions
 from thidua.authority import authority_of
 from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError, TransitionRefused
@@ -90,7 +91,9 @@ def _council(session: Session, movement: Movement) -> Council:
         return council
     people = [
         p
-        for p in session.execute(select(Person).where(Person.active).order_by(Person.id)).scalars()
+        for p in session.execute(
+            select(Person).where(Person.active).order_by(col(Person.id))
+        ).scalars()
         if set(COUNCIL_ROLES) & set(p.roles or [])
     ]
     if not people:
@@ -101,7 +104,7 @@ def _council(session: Session, movement: Movement) -> Council:
     chair = next((p for p in people if "council_chair" in p.roles), None)
     secretary = next((p for p in people if "council_secretary" in p.roles and p is not chair), None)
     council = Council(
-        movement_id=movement.id,
+        movement_id=saved_id(movement),
         name=authority_of(movement).council,  # "Hội đồng Thi đua - Khen thưởng Sở Công Thương"
         chair_person_id=chair.id if chair else None,
     )
@@ -109,7 +112,7 @@ def _council(session: Session, movement: Movement) -> Council:
     session.flush()
     for p in people:
         role = "chair" if p is chair else "secretary" if p is secretary else "member"
-        session.add(CouncilMember(council_id=council.id, person_id=p.id, role=role))
+        session.add(CouncilMember(council_id=saved_id(council), person_id=saved_id(p), role=role))
     session.flush()
     return council
 
@@ -169,8 +172,8 @@ def open_meeting(
             nid
             for nid in session.execute(
                 select(Nomination.id)
-                .where(Nomination.movement_id == movement.id, Nomination.status.in_(ON_AGENDA))
-                .order_by(Nomination.id)
+                .where(Nomination.movement_id == movement.id, col(Nomination.status).in_(ON_AGENDA))
+                .order_by(col(Nomination.id))
             ).scalars()
             if nid not in blocked
         ]
@@ -178,7 +181,7 @@ def open_meeting(
         found = set(
             session.execute(
                 select(Nomination.id).where(
-                    Nomination.movement_id == movement.id, Nomination.id.in_(nomination_ids)
+                    Nomination.movement_id == movement.id, col(Nomination.id).in_(nomination_ids)
                 )
             ).scalars()
         )
@@ -197,7 +200,7 @@ def open_meeting(
     if not nomination_ids:
         raise InvalidInput("Không có hồ sơ nào để Hội đồng bỏ phiếu")
     meeting = Meeting(
-        council_id=council.id,
+        council_id=saved_id(council),
         vote_deadline=_aware(vote_deadline),
         place=nfc(place),
         result={"agenda": sorted(set(nomination_ids))},
@@ -205,18 +208,18 @@ def open_meeting(
     session.add(meeting)
     session.flush()
     key_id = ballot_box.new_key()
-    sealed = ballot_box.seal(key_id, meeting.id, agenda(meeting), {})  # all counts 0
-    session.add(BallotBox(meeting_id=meeting.id, key_id=key_id, sealed=sealed))
+    sealed = ballot_box.seal(key_id, saved_id(meeting), agenda(meeting), {})  # all counts 0
+    session.add(BallotBox(meeting_id=saved_id(meeting), key_id=key_id, sealed=sealed))
     # A member never votes on his own nomination: he is recused from it from the start.
     for member_id, nomination_id in session.execute(
         select(CouncilMember.id, Nomination.id)
-        .join(Nomination, Nomination.person_id == CouncilMember.person_id)
+        .join(Nomination, col(Nomination.person_id) == col(CouncilMember.person_id))
         .where(
             CouncilMember.council_id == council.id,
-            Nomination.id.in_(meeting.result["agenda"]),
+            col(Nomination.id).in_(meeting.result["agenda"]),
         )
     ).all():
-        session.add(Recusal(meeting_id=meeting.id, nomination_id=nomination_id,
+        session.add(Recusal(meeting_id=saved_id(meeting), nomination_id=nomination_id,
                             member_id=member_id, reason=OWN_NOMINATION))  # fmt: skip
     audit(
         session,
@@ -314,7 +317,7 @@ def cast_ballot_paper(
     outside = sorted(n for n in picked if n not in agenda)
     if outside:
         raise ThiduaError(f"Hồ sơ số {outside[0]} không có trong chương trình phiên họp")
-    if _recused_from(session, meeting.id, member.id, list(picked)):
+    if _recused_from(session, saved_id(meeting), saved_id(member), list(picked)):
         session.rollback()
         raise ThiduaError(RECUSED)
 
@@ -327,19 +330,25 @@ def cast_ballot_paper(
     voted = session.execute(
         select(VoteReceipt.nomination_id).where(
             VoteReceipt.meeting_id == meeting.id,
-            VoteReceipt.nomination_id.in_(list(picked)),
+            col(VoteReceipt.nomination_id).in_(list(picked)),
             VoteReceipt.member_id == member.id,
         )
     ).first()
     if voted:
         session.rollback()
         raise already(voted[0])
-    for nomination_id in picked:
-        session.add(
-            VoteReceipt(meeting_id=meeting.id, nomination_id=nomination_id, member_id=member.id)
+    try:  # one executemany: a paper lists thousands of nominations in a province
+        session.execute(
+            insert(VoteReceipt),
+            [
+                {
+                    "meeting_id": saved_id(meeting),
+                    "nomination_id": nid,
+                    "member_id": saved_id(member),
+                }
+                for nid in picked
+            ],
         )
-    try:
-        session.flush()
     except IntegrityError:
         session.rollback()
         raise already(next(iter(picked))) from None
@@ -349,7 +358,9 @@ def cast_ballot_paper(
     if status != "open":
         session.rollback()
         raise TransitionRefused("Phiên họp đã kết thúc bỏ phiếu")
-    if _recused_from(session, meeting.id, member.id, list(picked)):  # a recusal just committed
+    if _recused_from(
+        session, saved_id(meeting), saved_id(member), list(picked)
+    ):  # a recusal just committed
         session.rollback()
         raise ThiduaError(RECUSED)
     # The choices go into the sealed tallies, in the receipt's transaction. The box is held
@@ -361,7 +372,7 @@ def cast_ballot_paper(
         raise
     for nomination_id, choice in picked.items():
         counts[nomination_id][choice] += 1
-    box.sealed = ballot_box.seal(box.key_id, locked.id, _agenda(locked), counts)
+    box.sealed = ballot_box.seal(box.key_id, saved_id(locked), _agenda(locked), counts)
     session.add(box)
     session.commit()
 
@@ -373,14 +384,14 @@ def _box(session: Session, meeting: Meeting, *, lock: bool = False) -> tuple[Bal
     box = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if box is None:
         raise ThiduaError(f"Phiên họp số {meeting.id} không có hòm phiếu")
-    return box, ballot_box.unseal(box.key_id, meeting.id, _agenda(meeting), box.sealed)
+    return box, ballot_box.unseal(box.key_id, saved_id(meeting), _agenda(meeting), box.sealed)
 
 
 def _recused_from(session: Session, meeting_id: int, member_id: int, nominations: list[int]):
     return session.execute(
         select(Recusal.nomination_id).where(
             Recusal.meeting_id == meeting_id,
-            Recusal.nomination_id.in_(nominations),
+            col(Recusal.nomination_id).in_(nominations),
             Recusal.member_id == member_id,
         )
     ).first()
@@ -417,10 +428,13 @@ def recuse(
     if nomination_id not in _agenda(meeting):
         raise ThiduaError(f"Hồ sơ số {nomination_id} không có trong chương trình phiên họp")
     voted = ThiduaError("Thành viên đã bỏ phiếu cho hồ sơ này, không thể xin không tham gia")
-    if _voted(session, meeting.id, nomination_id, member.id):
+    if _voted(session, saved_id(meeting), nomination_id, saved_id(member)):
         raise voted
     recusal = Recusal(
-        meeting_id=meeting.id, nomination_id=nomination_id, member_id=member.id, reason=reason
+        meeting_id=saved_id(meeting),
+        nomination_id=nomination_id,
+        member_id=saved_id(member),
+        reason=reason,
     )
     session.add(recusal)
     try:
@@ -429,7 +443,7 @@ def recuse(
         session.rollback()
         raise ThiduaError("Thành viên đã xin không tham gia biểu quyết hồ sơ này") from None
     # Read again under the write lock (SQLite): a vote or a close that committed meanwhile.
-    if _voted(session, meeting.id, nomination_id, member.id):
+    if _voted(session, saved_id(meeting), nomination_id, saved_id(member)):
         raise voted
     status = session.execute(select(Meeting.status).where(Meeting.id == meeting.id)).scalar_one()
     if status != "open":
@@ -483,7 +497,7 @@ def mark_attendance(
     """The secretary (or the chair) marks a member present, or absent with the reason given.
     A member who has already taken part cannot be marked absent. In the caller's
     transaction, audited."""
-    council = session.get(Council, meeting.council_id)
+    council = session.get_one(Council, meeting.council_id)
     secretary = secretary_of(session, council)
     if not (
         _is_chair(session, council, actor)
@@ -506,7 +520,7 @@ def mark_attendance(
     reason = nfc(reason or "").strip() or None
     if present:
         reason = None
-    elif member.id in _took_part(session, meeting.id):
+    elif saved_id(member) in _took_part(session, saved_id(meeting)):
         raise InvalidInput(
             f"Điểm danh: {_person_label(session, member_person_id)} đã tham gia biểu quyết, "
             "không ghi vắng mặt được"
@@ -515,7 +529,7 @@ def mark_attendance(
         select(Attendance).where(
             Attendance.meeting_id == meeting.id, Attendance.member_id == member.id
         )
-    ).scalar_one_or_none() or Attendance(meeting_id=meeting.id, member_id=member.id,
+    ).scalar_one_or_none() or Attendance(meeting_id=saved_id(meeting), member_id=saved_id(member),
                                          present=present, marked_by=actor)  # fmt: skip
     row.present, row.reason, row.marked_by = present, reason, actor
     session.add(row)
@@ -547,7 +561,7 @@ def _roll(session: Session, meeting: Meeting, quorum) -> Roll:
             select(Attendance).where(Attendance.meeting_id == meeting.id)
         ).scalars()
     }
-    took_part = _took_part(session, meeting.id)
+    took_part = _took_part(session, saved_id(meeting))
     present, absent = [], []
     for member_id, person_id in sorted(members, key=lambda m: m[1]):
         mark = marked.get(member_id)
@@ -570,15 +584,17 @@ def attendance(session: Session, meeting: Meeting) -> Roll:
     stored = meeting.result.get("attendance")
     if meeting.status == "closed" and stored:
         return Roll(**(stored | {"absent": [tuple(a) for a in stored["absent"]]}))
-    council = session.get(Council, meeting.council_id)
-    return _roll(session, meeting, rule_set_for(session.get(Movement, council.movement_id)).quorum)
+    council = session.get_one(Council, meeting.council_id)
+    return _roll(
+        session, meeting, rule_set_for(session.get_one(Movement, council.movement_id)).quorum
+    )
 
 
 def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[VoteResult]:
     """Close the vote — by the chair; by anyone (e.g. SYSTEM_COMPLETE, the sweep) once the
     deadline has passed or every member entitled has voted on every nomination — count it,
     store the result in Meeting.result and audit it, in the caller's transaction."""
-    council = session.get(Council, meeting.council_id)
+    council = session.get_one(Council, meeting.council_id)
     deadline = _aware(meeting.vote_deadline)
     past_deadline = deadline is not None and utcnow() >= deadline
     if past_deadline:
@@ -595,16 +611,19 @@ def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[Vot
             + (f" ({deadline.isoformat()})" if deadline else "")
         )
     # Compare-and-set: of two closes at once only one succeeds; votes in flight finish first.
-    done = session.execute(
-        update(Meeting)
-        .where(Meeting.id == meeting.id, Meeting.status == "open")
-        .values(status="closed", closed_at=utcnow(), closed_by=actor)
+    done = cast(
+        CursorResult,  # an UPDATE's result, which Session.execute types as a plain Result
+        session.execute(
+            update(Meeting)
+            .where(col(Meeting.id) == meeting.id, col(Meeting.status) == "open")
+            .values(status="closed", closed_at=utcnow(), closed_by=actor)
+        ),
     )
     if done.rowcount != 1:
         raise TransitionRefused("Phiên họp đã được kết thúc bỏ phiếu")
     session.refresh(meeting)
     _open_box(session, meeting)
-    movement = session.get(Movement, council.movement_id)
+    movement = session.get_one(Movement, council.movement_id)
     roll, votes = _count(session, meeting, movement)
     meeting.result = {
         "agenda": _agenda(meeting),
@@ -643,9 +662,9 @@ def _open_box(session: Session, meeting: Meeting) -> None:
     for nomination_id, by_choice in sorted(counts.items()):
         for choice, votes in by_choice.items():
             if votes:
-                session.add(Tally(meeting_id=meeting.id, nomination_id=nomination_id,
+                session.add(Tally(meeting_id=saved_id(meeting), nomination_id=nomination_id,
                                   choice=choice, votes=votes))  # fmt: skip
-    session.execute(delete(BallotBox).where(BallotBox.meeting_id == meeting.id))
+    session.execute(delete(BallotBox).where(col(BallotBox.meeting_id) == meeting.id))
     session.flush()
     ballot_box.forget_after_commit(session, box.key_id)
 
@@ -683,8 +702,8 @@ def close_due_meetings(session: Session, *, actor: str = "system") -> list[Meeti
         session.execute(
             select(Meeting).where(
                 Meeting.status == "open",
-                Meeting.vote_deadline.is_not(None),
-                Meeting.vote_deadline <= utcnow(),
+                col(Meeting.vote_deadline).is_not(None),
+                col(Meeting.vote_deadline) <= utcnow(),
             )
         )
         .scalars()
@@ -700,7 +719,7 @@ def _count(session: Session, meeting: Meeting, movement: Movement) -> tuple[Roll
     rs = rule_set_for(movement)
     agenda = _agenda(meeting)
     roll = _roll(session, meeting, rs.quorum)
-    recused = _per_nomination(session, Recusal, meeting.id)
+    recused = _per_nomination(session, Recusal, saved_id(meeting))
     tally: dict[int, dict[str, int]] = {}
     for nid, choice, n in session.execute(
         select(Tally.nomination_id, Tally.choice, Tally.votes).where(Tally.meeting_id == meeting.id)
@@ -708,7 +727,7 @@ def _count(session: Session, meeting: Meeting, movement: Movement) -> tuple[Roll
         tally.setdefault(nid, {})[choice] = n
     noms = {
         n.id: n
-        for n in session.execute(select(Nomination).where(Nomination.id.in_(agenda))).scalars()
+        for n in session.execute(select(Nomination).where(col(Nomination.id).in_(agenda))).scalars()
     }
     names = _subject_names(session, list(noms.values()))
     out = []
@@ -763,11 +782,11 @@ def _subject_names(session: Session, noms: list[Nomination]) -> dict[str, str]:
     out = {}
     if people:
         for pid, name in session.execute(
-            select(Person.id, Person.full_name).where(Person.id.in_(people))
+            select(Person.id, Person.full_name).where(col(Person.id).in_(people))
         ):
             out[f"person:{pid}"] = name
     if units:
-        for uid, name in session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(units))):
+        for uid, name in session.execute(select(Unit.id, Unit.name).where(col(Unit.id).in_(units))):
             out[f"unit:{uid}"] = name
     return out
 
@@ -782,7 +801,7 @@ def verify(session: Session, meeting: Meeting) -> Verification:
             session.execute(
                 select(Tally.nomination_id, func.sum(Tally.votes))
                 .where(Tally.meeting_id == meeting.id)
-                .group_by(Tally.nomination_id)
+                .group_by(col(Tally.nomination_id))
             ).all()
         )
     else:
@@ -790,15 +809,15 @@ def verify(session: Session, meeting: Meeting) -> Verification:
             ballots = {n: sum(c.values()) for n, c in _box(session, meeting)[1].items()}
         except ThiduaError as e:
             ballots, problems = {}, [e.message]
-    receipts = _per_nomination(session, VoteReceipt, meeting.id)
+    receipts = _per_nomination(session, VoteReceipt, saved_id(meeting))
     for nid in sorted(set(_agenda(meeting)) | set(ballots) | set(receipts)):
         b, r = ballots.get(nid, 0), receipts.get(nid, 0)
         counts[nid] = (b, r)
         if b != r:
             problems.append(f"Hồ sơ số {nid}: {b} phiếu nhưng {r} thành viên đã bỏ phiếu")
     if meeting.status == "closed":
-        council = session.get(Council, meeting.council_id)
-        movement = session.get(Movement, council.movement_id)
+        council = session.get_one(Council, meeting.council_id)
+        movement = session.get_one(Movement, council.movement_id)
         stored = {v.nomination_id: v for v in results(session, meeting)}
         for v in _count(session, meeting, movement)[1]:
             s = stored.get(v.nomination_id)
@@ -825,14 +844,14 @@ def meeting_complete(session: Session, meeting: Meeting) -> bool:
     members -= set(
         session.execute(
             select(Attendance.member_id).where(
-                Attendance.meeting_id == meeting.id, Attendance.present.is_(False)
+                Attendance.meeting_id == meeting.id, col(Attendance.present).is_(False)
             )
         ).scalars()
     )
     if not members:
         return False
-    recused = _per_nomination(session, Recusal, meeting.id)
-    receipts = _per_nomination(session, VoteReceipt, meeting.id)
+    recused = _per_nomination(session, Recusal, saved_id(meeting))
+    receipts = _per_nomination(session, VoteReceipt, saved_id(meeting))
     return all(
         receipts.get(nid, 0) >= len(members) - recused.get(nid, 0) for nid in _agenda(meeting)
     )

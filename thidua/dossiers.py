@@ -11,17 +11,17 @@ import hashlib
 import uuid
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import DecisionItem, Evidence, Movement, Nomination, Person, Unit
-from models.base import utcnow
+from models.base import id_col, saved_id, utcnow
 from thidua import uploads
 from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
-from thidua.lifecycle import Stage, audit
+from thidua.lifecycle import State, audit
 from thidua.settings import get_settings
 from thidua.vn import nfc
 
-NOMINATION_STAGES = {Stage.FINAL_TALLIED, Stage.PROPOSALS}
+NOMINATION_STATES = {State.FINAL_TALLIED, State.PROPOSALS}
 RETURNABLE = {"submitted", "accepted"}
 WITHDRAWABLE = {"submitted", "returned"}
 
@@ -31,7 +31,7 @@ MAX_EVIDENCE_BYTES = uploads.MAX_FILE_BYTES
 def subtree(session: Session, unit_id: int) -> set[int]:
     """The unit and every unit below it, at any depth."""
     children: dict[int | None, list[int]] = {}
-    for uid, parent in session.exec(select(Unit.id, Unit.parent_id)):
+    for uid, parent in session.exec(select(id_col(Unit), Unit.parent_id)):
         children.setdefault(parent, []).append(uid)
     found, stack = set(), [unit_id]
     while stack:
@@ -58,10 +58,10 @@ def nominate(
     """A unit proposes one of its people, or itself or one of its sub-units, for a title,
     with its own priority among its nominations for that title (1 = first; optional)."""
     uploads.check_text(achievement, "achievement")
-    if Stage(movement.stage) not in NOMINATION_STAGES:
+    if State(movement.state) not in NOMINATION_STATES:
         raise ThiduaError(
             f"Chưa nhận hồ sơ đề nghị khen thưởng: phong trào đang ở giai đoạn "
-            f"'{Stage(movement.stage).label}'."
+            f"'{State(movement.state).label}'."
         )
     if (person_id is None) == (collective_unit_id is None):
         raise InvalidInput(
@@ -98,7 +98,7 @@ def nominate(
             f"Đã có hồ sơ đề nghị danh hiệu {title} cho đối tượng này (số {duplicate})."
         )
     nomination = Nomination(
-        movement_id=movement.id,
+        movement_id=saved_id(movement),
         unit_id=unit_id,
         subject_kind=kind,
         person_id=person_id,
@@ -126,6 +126,147 @@ def nominate(
     return nomination
 
 
+def nominate_many(
+    session: Session, *, movement: Movement, items: list[dict], actor: str
+) -> list[Nomination]:
+    """Many nominations at once — a unit's list, or an import — under the same guards as
+    `nominate`, checked for the whole list before anything is written (all or nothing), with a
+    few queries for the list rather than a few per nomination. Each item has the keyword
+    arguments of `nominate` (unit_id, title, person_id or collective_unit_id, achievement,
+    facts, priority) and may name its own `actor`."""
+    from thidua.errors import Problems
+
+    if State(movement.state) not in NOMINATION_STATES:
+        raise ThiduaError(
+            f"Chưa nhận hồ sơ đề nghị khen thưởng: phong trào đang ở giai đoạn "
+            f"'{State(movement.state).label}'."
+        )
+    parent_of = dict(session.exec(select(Unit.id, Unit.parent_id)).all())
+
+    def under(unit_id: int, other: int | None) -> bool:  # `other` is unit_id or below it
+        seen: set[int] = set()
+        while other is not None and other not in seen:
+            if other == unit_id:
+                return True
+            seen.add(other)
+            other = parent_of.get(other)
+        return False
+
+    person_ids = [i["person_id"] for i in items if i.get("person_id") is not None]
+    person_unit: dict[int, int] = {}
+    for k in range(0, len(person_ids), 900):
+        person_unit.update(
+            session.exec(
+                select(id_col(Person), Person.unit_id).where(
+                    col(Person.id).in_(person_ids[k : k + 900])
+                )
+            ).all()
+        )
+    taken_keys: dict[tuple[str, str], int | None] = {
+        (key, title): nid
+        for nid, key, title in session.exec(
+            select(Nomination.id, Nomination.subject_key, Nomination.title).where(
+                Nomination.movement_id == movement.id
+            )
+        )
+    }
+    taken_priority: dict[tuple[int, str, int | None], int | None] = {
+        (unit_id, title, priority): nid
+        for nid, unit_id, title, priority in session.exec(
+            select(Nomination.id, Nomination.unit_id, Nomination.title, Nomination.priority).where(
+                Nomination.movement_id == movement.id,
+                col(Nomination.priority).is_not(None),
+                col(Nomination.status).not_in(["withdrawn", "rejected", "revoked"]),
+            )
+        )
+    }
+    problems = Problems()
+    rows: list[Nomination] = []
+    for n, item in enumerate(items, start=1):
+        where = f"hồ sơ thứ {n}"
+        unit_id, person_id = item["unit_id"], item.get("person_id")
+        collective = item.get("collective_unit_id")
+        achievement = item.get("achievement") or ""
+        if len(achievement) > uploads.MAX_TEXT:
+            problems.add("achievement", f"dài quá {uploads.MAX_TEXT} ký tự", where)
+            continue
+        if (person_id is None) == (collective is None):
+            problems.add("subject", "phải chọn đúng một cá nhân hoặc một tập thể", where)
+            continue
+        if person_id is not None:
+            if not under(unit_id, person_unit.get(person_id)):
+                problems.add("person_id", "cá nhân không thuộc đơn vị đề nghị", where)
+                continue
+            kind, key = "individual", f"person:{person_id}"
+        else:
+            if not under(unit_id, collective):
+                problems.add("collective_unit_id", "tập thể không thuộc đơn vị đề nghị", where)
+                continue
+            kind, key = "collective", f"unit:{collective}"
+        title = nfc(item["title"])
+        priority = item.get("priority")
+        if priority is not None:
+            if isinstance(priority, bool) or not isinstance(priority, int) or priority < 1:
+                problems.add(
+                    "Thứ tự ưu tiên",
+                    f"phải là số nguyên từ 1 trở lên, không phải '{priority}'",
+                    where,
+                )
+                continue
+            if (unit_id, title, priority) in taken_priority:
+                problems.add(
+                    "Thứ tự ưu tiên",
+                    f"đơn vị đã dùng thứ tự {priority} cho hồ sơ số "
+                    f"{taken_priority[(unit_id, title, priority)] or 'khác trong danh sách'}",
+                    where,
+                )
+                continue
+            taken_priority[(unit_id, title, priority)] = None
+        if (key, title) in taken_keys:
+            other = taken_keys[(key, title)]
+            problems.add(
+                "subject",
+                f"đã có hồ sơ đề nghị danh hiệu {title} cho đối tượng này"
+                + (f" (số {other})" if other else " trong danh sách"),
+                where,
+            )
+            continue
+        taken_keys[(key, title)] = None
+        rows.append(
+            Nomination(
+                movement_id=saved_id(movement),
+                unit_id=unit_id,
+                subject_kind=kind,
+                person_id=person_id,
+                collective_unit_id=collective,
+                subject_key=key,
+                title=title,
+                achievement=nfc(achievement),
+                facts=nfc(item.get("facts") or {}),
+                priority=priority,
+                status="submitted",
+                submitted_by=item.get("actor") or actor,
+            )
+        )
+    problems.raise_if_any("Danh sách hồ sơ đề nghị khen thưởng không hợp lệ; chưa ghi hồ sơ nào")
+    session.add_all(rows)
+    session.flush()
+    for nomination in rows:
+        audit(
+            session,
+            actor=nomination.submitted_by,
+            movement_id=movement.id,
+            entity="nomination",
+            entity_id=nomination.id,
+            action="nomination.submitted",
+            to_state="submitted",
+            data={"title": nomination.title, "subject": nomination.subject_key,
+                  "priority": nomination.priority},
+        )  # fmt: skip
+    session.flush()
+    return rows
+
+
 def _check_priority(
     session: Session, movement: Movement, unit_id: int, title: str, priority: object
 ) -> None:
@@ -143,7 +284,7 @@ def _check_priority(
             Nomination.unit_id == unit_id,
             Nomination.title == title,
             Nomination.priority == priority,
-            Nomination.status.not_in(["withdrawn", "rejected", "revoked"]),
+            col(Nomination.status).not_in(["withdrawn", "rejected", "revoked"]),
         )
     ).first()
     if taken is not None:
@@ -161,7 +302,13 @@ def get_nomination(session: Session, nomination_id: int) -> Nomination:
 
 
 def _set_status(
-    session: Session, nomination: Nomination, status: str, *, actor: str, reason: str | None
+    session: Session,
+    nomination: Nomination,
+    status: str,
+    *,
+    actor: str,
+    reason: str | None,
+    flush: bool = True,
 ) -> Nomination:
     previous = nomination.status
     nomination.status = status
@@ -178,7 +325,8 @@ def _set_status(
         to_state=status,
         reason=reason,
     )
-    session.flush()
+    if flush:
+        session.flush()
     return nomination
 
 
@@ -233,6 +381,23 @@ def set_outcome(
     return _set_status(session, nomination, status, actor=actor, reason=reason)
 
 
+def set_outcomes(
+    session: Session,
+    nominations: list[Nomination],
+    status: str,
+    *,
+    actor: str,
+    reasons: dict[int, str] | None = None,
+) -> None:
+    """set_outcome for many nominations (a decision's thousands of items), flushed once."""
+    if status not in {"accepted", "awarded", "rejected"}:
+        raise ValueError(status)
+    for n in nominations:
+        reason = (reasons or {}).get(saved_id(n))
+        _set_status(session, n, status, actor=actor, reason=reason, flush=False)
+    session.flush()
+
+
 def revoke_award(
     session: Session, *, nomination: Nomination, reason: str, actor: str
 ) -> Nomination:
@@ -263,11 +428,11 @@ def add_evidence(
     file name is kept only as a cleaned label and never reaches the file system. What the file
     is comes from its bytes (thidua.uploads), not from `filename` or `content_type`."""
     content_type, ext = uploads.identify(content)
-    uploads.check_room(session, nomination.id, len(content))
+    uploads.check_room(session, saved_id(nomination), len(content))
     stored = f"{uuid.uuid4().hex}{ext}"
     uploads.write_private(get_settings().upload_dir / stored, content)
     evidence = Evidence(
-        nomination_id=nomination.id,
+        nomination_id=saved_id(nomination),
         filename=uploads.clean_label(Path(filename.replace("\\", "/")).name) or "tep",
         stored_name=stored,
         content_type=content_type,

@@ -82,6 +82,10 @@ def database_reason(e: BaseException) -> str | None:
         return None
     code = getattr(e.orig, "sqlstate", None)  # PostgreSQL (psycopg)
     text = str(e.orig).lower()
+    # SQLite on a full disk: "database or disk is full" when writing, or a bare "disk I/O
+    # error" when WAL mode cannot grow its -shm file (SQLite: "may indicate … out of space").
+    if getattr(e.orig, "sqlite_errorname", "") in ("SQLITE_FULL", "SQLITE_IOERR_SHMSIZE"):
+        code = "53100"
     if code == "55P03" or "database is locked" in text or "lock timeout" in text:
         return (
             "Cơ sở dữ liệu đang bị một tiến trình khác giữ khóa quá lâu: chưa ghi gì, hãy chạy "

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Account,
@@ -23,8 +23,9 @@ from models import (
     Person,
     Unit,
 )
+from models.base import saved_id
 from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
-from thidua.lifecycle import Stage, audit
+from thidua.lifecycle import State, audit
 from thidua.results import CheckResult, RuleFailure
 from thidua.rules.engine import check_all, rule_set_for
 from thidua.rules.ruleset import ROUNDINGS, SCOPES, RuleSet
@@ -34,7 +35,7 @@ from thidua.vn import TZ, long_date, nfc, percent
 RIGHTS = frozenset({"admin", "council_chair"})
 # The nomination must still be before the office: not decided, withdrawn or revoked.
 OPEN_STATUSES = frozenset({"submitted", "returned", "accepted"})
-OPEN_STAGES = frozenset({Stage.FINAL_TALLIED, Stage.PROPOSALS, Stage.APPRAISAL})
+OPEN_STATES = frozenset({State.FINAL_TALLIED, State.PROPOSALS, State.APPRAISAL})
 CLOSED_AS = {"awarded": "được khen thưởng", "rejected": "không được khen thưởng",
              "revoked": "bị thu hồi khen thưởng", "withdrawn": "được đơn vị rút"}  # fmt: skip
 
@@ -108,10 +109,10 @@ def record_exception(
     nomination = session.get(Nomination, nomination_id)
     if nomination is None or nomination.movement_id != movement.id:
         raise NotFound(f"Hồ sơ số {nomination_id} không thuộc phong trào {movement.code}.")
-    if Stage(movement.stage) not in OPEN_STAGES:
+    if State(movement.state) not in OPEN_STATES:
         raise ThiduaError(
             f"Không ghi nhận ngoại lệ được: phong trào đang ở giai đoạn "
-            f"'{Stage(movement.stage).label}'."
+            f"'{State(movement.state).label}'."
         )
     if nomination.status not in OPEN_STATUSES:
         raise ThiduaError(
@@ -168,7 +169,7 @@ def excepted(session: Session, nomination_ids: list[int] | None = None) -> dict[
     """nomination → the rule ids excepted for it."""
     query = select(NominationException.nomination_id, NominationException.rule_id)
     if nomination_ids is not None:
-        query = query.where(NominationException.nomination_id.in_(nomination_ids))
+        query = query.where(col(NominationException.nomination_id).in_(nomination_ids))
     out: dict[int, set[str]] = {}
     for nid, rid in session.exec(query):
         out.setdefault(nid, set()).add(rid)
@@ -201,18 +202,18 @@ def for_nominations(session: Session, nomination_ids: list[int]) -> list[Excepti
         return []
     rows = session.exec(
         select(NominationException)
-        .where(NominationException.nomination_id.in_(nomination_ids))
-        .order_by(NominationException.recorded_at, NominationException.id)
+        .where(col(NominationException.nomination_id).in_(nomination_ids))
+        .order_by(col(NominationException.recorded_at), col(NominationException.id))
     ).all()
     if not rows:
         return []
     noms = {
         n.id: n
         for n in session.exec(
-            select(Nomination).where(Nomination.id.in_({r.nomination_id for r in rows}))
+            select(Nomination).where(col(Nomination.id).in_({r.nomination_id for r in rows}))
         )
     }
-    rs = rule_set_for(session.get(Movement, next(iter(noms.values())).movement_id))
+    rs = rule_set_for(session.get_one(Movement, next(iter(noms.values())).movement_id))
     names = subject_names(session, list(noms.values()))
     return [
         ExceptionView(
@@ -273,18 +274,20 @@ def subject_names(session: Session, noms: list[Nomination]) -> dict[int, str]:
     people = dict(
         session.exec(
             select(Person.id, Person.full_name).where(
-                Person.id.in_({n.person_id for n in noms if n.person_id})
+                col(Person.id).in_({n.person_id for n in noms if n.person_id})
             )
         ).all()
     )
     units = dict(
         session.exec(
             select(Unit.id, Unit.name).where(
-                Unit.id.in_({n.collective_unit_id for n in noms if n.collective_unit_id})
+                col(Unit.id).in_({n.collective_unit_id for n in noms if n.collective_unit_id})
             )
         ).all()
     )
     return {
-        n.id: people.get(n.person_id, "") if n.person_id else units.get(n.collective_unit_id, "")
+        saved_id(n): people.get(n.person_id, "")
+        if n.person_id
+        else units.get(n.collective_unit_id, "")
         for n in noms
     }

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select, tuple_
-from sqlmodel import Session
+from sqlalchemy import tuple_
+from sqlmodel import Session, col, select
 
 from models import AwardHistory, Person, Unit
 from thidua.errors import InvalidInput, NotFound, Problem, Problems
@@ -140,10 +140,10 @@ def _check_subjects(session: Session, keys: list[str]) -> None:
     people = {p for p, _ in ids if p is not None}
     units = {u for _, u in ids if u is not None}
     known_people = set(
-        session.execute(select(Person.id).where(Person.id.in_(people))).scalars()
+        session.execute(select(Person.id).where(col(Person.id).in_(people))).scalars()
     ) if people else set()  # fmt: skip
     known_units = set(
-        session.execute(select(Unit.id).where(Unit.id.in_(units))).scalars()
+        session.execute(select(Unit.id).where(col(Unit.id).in_(units))).scalars()
     ) if units else set()  # fmt: skip
     missing = [f"person:{p}" for p in sorted(people - known_people)] + [
         f"unit:{u}" for u in sorted(units - known_units)
@@ -164,8 +164,8 @@ def history_for(session: Session, subject_keys: Iterable[str]) -> dict[str, list
     for chunk in range(0, len(keys), 5000):  # stay under SQLite's bound-parameter limit
         rows = session.execute(
             select(AwardHistory)
-            .where(AwardHistory.subject_key.in_(keys[chunk : chunk + 5000]))
-            .order_by(AwardHistory.year, AwardHistory.title)
+            .where(col(AwardHistory.subject_key).in_(keys[chunk : chunk + 5000]))
+            .order_by(col(AwardHistory.year), col(AwardHistory.title))
         ).scalars()
         for row in rows:
             out[row.subject_key].append(row)
@@ -254,7 +254,7 @@ def import_history(session: Session, path: str | Path, *, actor: str) -> int:
         have.update(
             session.execute(
                 select(AwardHistory.subject_key, AwardHistory.year, AwardHistory.title).where(
-                    AwardHistory.subject_key.in_(subjects[i : i + 5000])
+                    col(AwardHistory.subject_key).in_(subjects[i : i + 5000])
                 )
             ).all()
         )

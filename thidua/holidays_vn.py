@@ -36,7 +36,7 @@ def _package_makeup_days() -> set[date]:
     for year, entries in table.items():
         rows = entries if isinstance(entries[0], tuple) else (entries,)
         for row in rows:
-            if len(row) >= 4:  # (to_month, to_day, from_month, from_day[, from_year])
+            if isinstance(row, tuple) and len(row) >= 4:  # (to_m, to_d, from_m, from_d[, from_y])
                 from_year = row[4] if len(row) == 5 else year
                 out.add(date(from_year, row[2], row[3]))
     return out

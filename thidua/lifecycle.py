@@ -1,26 +1,35 @@
-"""The movement's lifecycle: every stage and every allowed step, in one place.
+"""The process map: a movement's states, the steps between them and the stages that take the
+steps, in one table (PROCESS). Read top to bottom, it is the process. The vocabulary (one word
+per concept, docs/PROCESS.md):
 
-Read top to bottom, this is the process map. A step is taken only through `advance`, which
-checks the step's guards and writes the audit event in the same transaction as the change of
-stage. A one-period movement has no interim review and no Period 2: its final tally follows
-the close of Period 1.
+- a **state** is where a movement is (`State`, stored in `Movement.state`): draft … closed;
+- a **step** is one move between two states (`Step`), taken only through `advance`, which
+  checks its guards and writes its audit event ("step.NAME") in the caller's transaction;
+- a **stage** is what an admin, the daily sweep or a completed human step runs (`StageDef`): a
+  Prefect flow that does the stage's work and, at its end, takes its steps. `thidua stage run
+  MOVEMENT STAGE` names it, each deployment is named after it. A stage with one step shares its
+  name ("final-tally" takes "final_tally").
+
+A one-period movement (a directive that names no periods) has no sơ kết and no Đợt 2: the steps
+marked `periods=2` are not on its path, its tally follows the close of its one period.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AuditEvent, Meeting, Movement, Nomination, Period
 from models.awards import Council
 from models.base import utcnow
 from thidua.auditchain import link
-from thidua.errors import TransitionRefused
+from thidua.errors import ThiduaError, TransitionRefused
 
 
-class Stage(StrEnum):
+class State(StrEnum):
     DRAFT = "draft"
     LAUNCHED = "launched"
     REGISTRATION = "registration"
@@ -32,28 +41,28 @@ class Stage(StrEnum):
     FINAL_TALLIED = "final_tallied"
     PROPOSALS = "proposals"
     APPRAISAL = "appraisal"
-    DECIDED = "decided"
+    APPROVAL = "approval"  # the decisions are drafted; the head approves them
     CLOSED = "closed"
 
     @property
     def label(self) -> str:
-        return STAGE_LABELS[self]
+        return STATE_LABELS[self]
 
 
-STAGE_LABELS = {
-    Stage.DRAFT: "Dự thảo",
-    Stage.LAUNCHED: "Đã phát động",
-    Stage.REGISTRATION: "Đăng ký thi đua",
-    Stage.PERIOD1_OPEN: "Đang diễn ra Đợt 1",
-    Stage.PERIOD1_CLOSED: "Đã kết thúc Đợt 1",
-    Stage.INTERIM_REVIEWED: "Đã sơ kết",
-    Stage.PERIOD2_OPEN: "Đang diễn ra Đợt 2",
-    Stage.PERIOD2_CLOSED: "Đã kết thúc Đợt 2",
-    Stage.FINAL_TALLIED: "Đã tổng kết",
-    Stage.PROPOSALS: "Đề nghị khen thưởng",
-    Stage.APPRAISAL: "Hội đồng thẩm định, bỏ phiếu",
-    Stage.DECIDED: "Đã quyết định khen thưởng",
-    Stage.CLOSED: "Đã kết thúc phong trào",
+STATE_LABELS = {
+    State.DRAFT: "Dự thảo",
+    State.LAUNCHED: "Đã phát động",
+    State.REGISTRATION: "Đăng ký thi đua",
+    State.PERIOD1_OPEN: "Đang diễn ra Đợt 1",
+    State.PERIOD1_CLOSED: "Đã kết thúc Đợt 1",
+    State.INTERIM_REVIEWED: "Đã sơ kết",
+    State.PERIOD2_OPEN: "Đang diễn ra Đợt 2",
+    State.PERIOD2_CLOSED: "Đã kết thúc Đợt 2",
+    State.FINAL_TALLIED: "Đã tổng kết",
+    State.PROPOSALS: "Đề nghị khen thưởng",
+    State.APPRAISAL: "Hội đồng thẩm định, bỏ phiếu",
+    State.APPROVAL: "Chờ phê duyệt quyết định khen thưởng",
+    State.CLOSED: "Đã kết thúc phong trào",
 }
 
 # A guard returns None when the step may be taken, else the reason it may not (Vietnamese).
@@ -64,18 +73,6 @@ def period_count(session: Session, movement: Movement) -> int:
     return session.exec(
         select(func.count()).select_from(Period).where(Period.movement_id == movement.id)
     ).one()
-
-
-def _one_period(session: Session, movement: Movement) -> str | None:
-    if period_count(session, movement) != 1:
-        return "phong trào có hai đợt: phải sơ kết và qua Đợt 2 trước khi tổng kết"
-    return None
-
-
-def _two_periods(session: Session, movement: Movement) -> str | None:
-    if period_count(session, movement) < 2:
-        return "phong trào chỉ có một đợt, không có sơ kết và Đợt 2"
-    return None
 
 
 def _has_periods(session: Session, movement: Movement) -> str | None:
@@ -96,7 +93,7 @@ def _has_nominations(session: Session, movement: Movement) -> str | None:
 def _council_closed(session: Session, movement: Movement) -> str | None:
     meetings = session.exec(
         select(Meeting.status)
-        .join(Council, Council.id == Meeting.council_id)
+        .join(Council, col(Council.id) == col(Meeting.council_id))
         .where(Council.movement_id == movement.id)
     ).all()
     if not meetings:
@@ -112,7 +109,7 @@ def _decisions_approved(session: Session, movement: Movement) -> str | None:
     pending = session.exec(
         select(func.count())
         .select_from(Decision)
-        .where(Decision.movement_id == movement.id, Decision.approved_at.is_(None))
+        .where(Decision.movement_id == movement.id, col(Decision.approved_at).is_(None))
     ).one()
     return f"còn {pending} quyết định, tờ trình chưa được phê duyệt" if pending else None
 
@@ -120,66 +117,170 @@ def _decisions_approved(session: Session, movement: Movement) -> str | None:
 @dataclass(frozen=True)
 class Step:
     name: str
-    source: Stage
-    target: Stage
+    source: State
+    target: State
     label: str
     guards: tuple[Guard, ...] = ()
+    periods: int | None = None  # 1 or 2: only on the path of a movement with that many periods
+
+    def on_path(self, periods: int) -> bool:
+        if self.periods is None:
+            return True
+        return periods == 1 if self.periods == 1 else periods >= 2
 
 
-STEPS: tuple[Step, ...] = (
-    Step("launch", Stage.DRAFT, Stage.LAUNCHED, "Phát động phong trào", (_has_periods,)),
-    Step("open_registration", Stage.LAUNCHED, Stage.REGISTRATION, "Mở đăng ký thi đua"),
-    Step("open_period_1", Stage.REGISTRATION, Stage.PERIOD1_OPEN, "Bắt đầu Đợt 1"),
-    Step("close_period_1", Stage.PERIOD1_OPEN, Stage.PERIOD1_CLOSED, "Kết thúc Đợt 1"),
-    Step("interim_review", Stage.PERIOD1_CLOSED, Stage.INTERIM_REVIEWED, "Sơ kết", (_two_periods,)),
-    Step(
-        "open_period_2",
-        Stage.INTERIM_REVIEWED,
-        Stage.PERIOD2_OPEN,
-        "Bắt đầu Đợt 2",
-        (_two_periods,),
-    ),
-    Step("close_period_2", Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED, "Kết thúc Đợt 2"),
-    Step("final_tally", Stage.PERIOD2_CLOSED, Stage.FINAL_TALLIED, "Tổng kết"),
-    Step("final_tally", Stage.PERIOD1_CLOSED, Stage.FINAL_TALLIED, "Tổng kết", (_one_period,)),
-    Step("open_proposals", Stage.FINAL_TALLIED, Stage.PROPOSALS, "Nhận hồ sơ đề nghị khen thưởng"),
-    Step(
-        "start_appraisal",
-        Stage.PROPOSALS,
-        Stage.APPRAISAL,
-        "Hội đồng thẩm định",
-        (_has_nominations,),
-    ),
-    Step("decide", Stage.APPRAISAL, Stage.DECIDED, "Quyết định khen thưởng", (_council_closed,)),
-    Step("close", Stage.DECIDED, Stage.CLOSED, "Kết thúc phong trào", (_decisions_approved,)),
+# Why a step is not on a movement's path, by the step's `periods`.
+OFF_PATH = {
+    1: "phong trào có hai đợt: phải sơ kết và qua Đợt 2 trước khi tổng kết",
+    2: "phong trào chỉ có một đợt, không có sơ kết và Đợt 2",
+}
+
+
+@dataclass(frozen=True)
+class StageDef:
+    name: str  # what an admin types (thidua stage run MOVEMENT NAME); its deployment's name
+    flow: str  # the Prefect flow's name (= its deployment's flow part)
+    entrypoint: str  # module:function
+    # Taken in this order at the stage's end. Rows sharing a name are one step's alternatives
+    # from different states (the tally follows Đợt 2, or Đợt 1 for a one-period movement).
+    steps: tuple[Step, ...]
+    params: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return self.steps[0].label
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.name for s in self.steps))
+
+    @property
+    def deployment(self) -> str:
+        """`flow/deployment`: each deployment is named after the stage an admin types."""
+        return f"{self.flow}/{self.name}"
+
+    def steps_for(self, periods: int) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.on_path(periods))
+
+
+S = State
+# fmt: off
+PROCESS: tuple[StageDef, ...] = (
+    # stage, flow, entrypoint, (step, from state, to state, label, guards, periods), parameters
+    StageDef("launch", "launch", "flows/launch.py:launch", (
+        Step("launch", S.DRAFT, S.LAUNCHED, "Phát động phong trào", (_has_periods,)),
+        Step("open_registration", S.LAUNCHED, S.REGISTRATION, "Mở đăng ký thi đua"),
+    )),
+    StageDef("open-period-1", "open-period", "flows/period.py:open_period", (
+        Step("open_period_1", S.REGISTRATION, S.PERIOD1_OPEN, "Bắt đầu Đợt 1"),
+    ), {"number": 1}),
+    StageDef("close-period-1", "close-period", "flows/period.py:close_period", (
+        Step("close_period_1", S.PERIOD1_OPEN, S.PERIOD1_CLOSED, "Kết thúc Đợt 1"),
+    ), {"number": 1}),
+    StageDef("interim-review", "interim-review", "flows/review.py:interim_review", (
+        Step("interim_review", S.PERIOD1_CLOSED, S.INTERIM_REVIEWED, "Sơ kết", periods=2),
+    )),
+    StageDef("open-period-2", "open-period", "flows/period.py:open_period", (
+        Step("open_period_2", S.INTERIM_REVIEWED, S.PERIOD2_OPEN, "Bắt đầu Đợt 2", periods=2),
+    ), {"number": 2}),
+    StageDef("close-period-2", "close-period", "flows/period.py:close_period", (
+        Step("close_period_2", S.PERIOD2_OPEN, S.PERIOD2_CLOSED, "Kết thúc Đợt 2", periods=2),
+    ), {"number": 2}),
+    StageDef("final-tally", "final-tally", "flows/tally.py:final_tally", (
+        Step("final_tally", S.PERIOD2_CLOSED, S.FINAL_TALLIED, "Tổng kết", periods=2),
+        Step("final_tally", S.PERIOD1_CLOSED, S.FINAL_TALLIED, "Tổng kết", periods=1),
+    )),
+    StageDef("award-proposal", "award-proposal", "flows/awards.py:award_proposal", (
+        Step("award_proposal", S.FINAL_TALLIED, S.PROPOSALS, "Nhận hồ sơ đề nghị khen thưởng"),
+    )),
+    StageDef("appraisal", "appraisal", "flows/awards.py:appraisal", (
+        Step("appraisal", S.PROPOSALS, S.APPRAISAL, "Thẩm định và bỏ phiếu", (_has_nominations,)),
+    )),
+    StageDef("decision", "decision", "flows/awards.py:decision", (
+        Step("decision", S.APPRAISAL, S.APPROVAL, "Quyết định khen thưởng", (_council_closed,)),
+    )),
+    StageDef("close", "close-movement", "flows/awards.py:close_movement", (
+        Step("close", S.APPROVAL, S.CLOSED, "Kết thúc phong trào", (_decisions_approved,)),
+    )),
 )
+# fmt: on
 
+STEPS: tuple[Step, ...] = tuple(step for stage in PROCESS for step in stage.steps)
 STEP_NAMES: tuple[str, ...] = tuple(dict.fromkeys(s.name for s in STEPS))
 STEP_LABELS: dict[str, str] = {s.name: s.label for s in STEPS}
+BY_NAME: dict[str, StageDef] = {s.name: s for s in PROCESS}
 
 
-def steps_from(stage: Stage | str) -> list[Step]:
-    return [s for s in STEPS if s.source == Stage(stage)]
+def stage_def(name: str) -> StageDef:
+    if name not in BY_NAME:
+        raise ThiduaError(f"Không có giai đoạn '{name}'. Các giai đoạn: {', '.join(BY_NAME)}.")
+    return BY_NAME[name]
 
 
-def find_step(stage: Stage | str, name: str) -> Step | None:
-    return next((s for s in steps_from(stage) if s.name == name), None)
+def for_step(step: str) -> StageDef:
+    """The stage that takes step `step`."""
+    return next(s for s in PROCESS if step in s.step_names)
+
+
+def steps_from(state: State | str) -> list[Step]:
+    return [s for s in STEPS if s.source == State(state)]
+
+
+def find_step(state: State | str, name: str) -> Step | None:
+    return next((s for s in steps_from(state) if s.name == name), None)
+
+
+def states_for(periods: int) -> list[State]:
+    """The path of states a movement with this many periods walks, in order."""
+    reached = {s.target for s in STEPS if s.on_path(periods)}
+    return [State.DRAFT, *(s for s in State if s in reached)]
+
+
+# --- where a stage stands for a movement: the one computation of stage order ----------------
+
+
+class Turn(StrEnum):
+    EARLY = "early"  # the movement has not reached the state its first step leaves
+    DUE = "due"  # its first step may be next (or it is under way)
+    DONE = "done"  # the movement is at or past the state its last step reaches
+
+
+def turn(stage: StageDef, state: State | str, periods: int) -> Turn | None:
+    """Where `stage` stands for a movement in `state` with this many periods; None when the
+    stage is not on that movement's path (sơ kết for a one-period movement)."""
+    steps = stage.steps_for(periods)
+    if not steps:
+        return None
+    path = states_for(periods)
+    at = path.index(State(state)) if State(state) in path else -1
+    names = [s.name for s in steps]
+    sources = [path.index(s.source) for s in steps if s.name == names[0] and s.source in path]
+    targets = [path.index(s.target) for s in steps if s.name == names[-1] and s.target in path]
+    if targets and at >= min(targets):
+        return Turn.DONE
+    if sources and at < min(sources):
+        return Turn.EARLY
+    return Turn.DUE
+
+
+# --- taking a step ---------------------------------------------------------------------------
 
 
 def check(session: Session, movement: Movement, name: str) -> Step:
-    """The step `name` from the movement's stage, or TransitionRefused saying why not."""
+    """The step `name` from the movement's state, or TransitionRefused saying why not."""
     if name not in STEP_NAMES:
         raise TransitionRefused(f"Không có bước '{name}'. Các bước: {', '.join(STEP_NAMES)}")
-    stage = Stage(movement.stage)
-    candidates = [s for s in steps_from(stage) if s.name == name]
+    state = State(movement.state)
+    candidates = [s for s in steps_from(state) if s.name == name]
     if not candidates:
-        allowed = ", ".join(f"{s.name} ({s.label})" for s in steps_from(stage)) or "không có"
+        allowed = ", ".join(f"{s.name} ({s.label})" for s in steps_from(state)) or "không có"
         raise TransitionRefused(
             f"Không thể '{STEP_LABELS[name]}' khi phong trào {movement.code} đang ở giai đoạn "
-            f"'{stage.label}'. Bước tiếp theo được phép: {allowed}."
+            f"'{state.label}'. Bước tiếp theo được phép: {allowed}."
         )
-    reasons = []
-    for step in candidates:
+    periods = period_count(session, movement)
+    reasons = [OFF_PATH[s.periods] for s in candidates if not s.on_path(periods) and s.periods]
+    for step in (s for s in candidates if s.on_path(periods)):
         failed = [r for g in step.guards if (r := g(session, movement))]
         if not failed:
             return step
@@ -192,16 +293,16 @@ def check(session: Session, movement: Movement, name: str) -> Step:
 def advance(
     session: Session, movement: Movement, name: str, *, actor: str, reason: str | None = None
 ) -> AuditEvent:
-    """Take step `name`: guard, change the stage and audit it, all in the caller's transaction.
+    """Take step `name`: guard, change the state and audit it, all in the caller's transaction.
 
-    The stage is changed with a compare-and-set so that two workers taking the same step at
+    The state is changed with a compare-and-set so that two workers taking the same step at
     once cannot both succeed."""
     step = check(session, movement, name)
     at = utcnow()
     result = session.exec(
         update(Movement)
-        .where(Movement.id == movement.id, Movement.stage == step.source.value)
-        .values(stage=step.target.value, stage_changed_at=at)
+        .where(col(Movement.id) == movement.id, col(Movement.state) == step.source.value)
+        .values(state=step.target.value, state_changed_at=at)
     )
     if result.rowcount != 1:
         raise TransitionRefused(
@@ -213,7 +314,7 @@ def advance(
         movement_id=movement.id,
         entity="movement",
         entity_id=str(movement.id),
-        action=f"stage.{step.name}",
+        action=f"step.{step.name}",
         from_state=step.source.value,
         to_state=step.target.value,
         reason=reason,
@@ -224,34 +325,60 @@ def advance(
     return event
 
 
-def stages_for(periods: int) -> list[Stage]:
-    """The path a movement with this many periods walks, in order."""
-    skip = (
-        set()
-        if periods >= 2
-        else {Stage.INTERIM_REVIEWED, Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED}
-    )
-    return [s for s in Stage if s not in skip]
+def replay(events: list[AuditEvent]) -> State:
+    """The state a movement is in according to its audit trail alone."""
+    state = State.DRAFT
+    for e in sorted(events, key=lambda e: e.id or 0):
+        if not e.action.startswith("step."):
+            continue
+        if e.from_state != state.value or find_step(state, e.action.removeprefix("step.")) is None:
+            raise ValueError(f"audit trail broken at event {e.id}: {e.from_state} != {state}")
+        if e.to_state is None:
+            raise ValueError(f"audit trail broken at event {e.id}: no state reached")
+        state = State(e.to_state)
+    return state
 
 
-# --- one-period movements ------------------------------------------------------------------
+# --- starting a stage: the runtime's business (flows/start.py), handed to the domain ----------
+
+
+@dataclass
+class StageRun:
+    """What starting a stage answered."""
+
+    stage: str
+    status: str  # done | pending | already_done | refused | not_confirmed | scheduled | failed
+    message: str
+    via: str  # deployment | in-process
+    flow_run_id: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class StartStage(Protocol):
+    """Starts stage `stage` of `movement`: passed in by whoever calls a domain function that
+    may start one (the CLI and the sweep: flows.start.start_stage; the portal: in the
+    background; the demo: in its own process). Returns the run, or None when it runs on."""
+
+    def __call__(self, movement: str, stage: str, *, actor: str) -> StageRun | None: ...
+
+
+# --- one-period movements --------------------------------------------------------------------
 # A directive that names no periods runs one period, the year: it has no "Đợt 1", no sơ kết and
 # no Đợt 2, and every label says so.
 
-ONE_PERIOD_STAGE_LABELS = {
-    Stage.PERIOD1_OPEN: "Đang thi đua",
-    Stage.PERIOD1_CLOSED: "Đã hết thời gian thi đua",
+ONE_PERIOD_STATE_LABELS = {
+    State.PERIOD1_OPEN: "Đang thi đua",
+    State.PERIOD1_CLOSED: "Đã hết thời gian thi đua",
 }
 ONE_PERIOD_STEP_LABELS = {
     "open_period_1": "Bắt đầu thi đua",
     "close_period_1": "Kết thúc thời gian thi đua",
 }
-TWO_PERIOD_STEPS = frozenset({"interim_review", "open_period_2", "close_period_2"})
 
 
-def stage_label(stage: Stage | str, periods: int) -> str:
-    stage = Stage(stage)
-    return ONE_PERIOD_STAGE_LABELS.get(stage, stage.label) if periods == 1 else stage.label
+def state_label(state: State | str, periods: int) -> str:
+    state = State(state)
+    return ONE_PERIOD_STATE_LABELS.get(state, state.label) if periods == 1 else state.label
 
 
 def step_label(name: str, periods: int) -> str:
@@ -259,22 +386,27 @@ def step_label(name: str, periods: int) -> str:
     return ONE_PERIOD_STEP_LABELS.get(name, label) if periods == 1 else label
 
 
-def movement_stage_label(session: Session, movement: Movement) -> str:
-    return stage_label(movement.stage, period_count(session, movement))
+def movement_state_label(session: Session, movement: Movement) -> str:
+    return state_label(movement.state, period_count(session, movement))
 
 
-def offered_steps(session: Session, movement: Movement) -> list[tuple[str, str]]:
-    """(name, label) of the steps this movement may take next: a one-period movement is not
-    offered sơ kết or Đợt 2, a two-period one not the tally straight after Đợt 1."""
+def stage_defs_for(periods: int) -> list[StageDef]:
+    """The stages a movement with this many periods has, labelled for it: one period has no
+    sơ kết and no Đợt 2, and its period is the year's ("Bắt đầu thi đua")."""
+    out = []
+    for d in PROCESS:
+        steps = d.steps_for(periods)
+        if steps:
+            first = replace(steps[0], label=step_label(steps[0].name, periods))
+            out.append(replace(d, steps=(first, *steps[1:])))
+    return out
+
+
+def offered_stages(session: Session, movement: Movement) -> list[StageDef]:
+    """The stages this movement may run next, labelled for it (a one-period movement is not
+    offered sơ kết or Đợt 2, a two-period one not the tally straight after Đợt 1)."""
     n = period_count(session, movement)
-    out: dict[str, str] = {}
-    for step in steps_from(movement.stage):
-        if n == 1 and step.name in TWO_PERIOD_STEPS:
-            continue
-        if n >= 2 and _one_period in step.guards:
-            continue
-        out.setdefault(step.name, step_label(step.name, n))
-    return list(out.items())
+    return [d for d in stage_defs_for(n) if turn(d, movement.state, n) is Turn.DUE]
 
 
 def period_phrase(session: Session, movement: Movement, number: int) -> str:
@@ -285,18 +417,6 @@ def period_phrase(session: Session, movement: Movement, number: int) -> str:
         select(Period.name).where(Period.movement_id == movement.id, Period.number == number)
     ).first()
     return name or f"Đợt {number}"
-
-
-def replay(events: list[AuditEvent]) -> Stage:
-    """The stage a movement is in according to its audit trail alone."""
-    stage = Stage.DRAFT
-    for e in sorted(events, key=lambda e: e.id or 0):
-        if not e.action.startswith("stage."):
-            continue
-        if e.from_state != stage.value or find_step(stage, e.action.removeprefix("stage.")) is None:
-            raise ValueError(f"audit trail broken at event {e.id}: {e.from_state} != {stage}")
-        stage = Stage(e.to_state)
-    return stage
 
 
 def audit(

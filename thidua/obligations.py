@@ -1,13 +1,13 @@
 """What each unit still owes, and by when: the heart of đôn đốc (urging) and `thidua status`.
 
-An obligation is open while the movement is in the stages where it can be fulfilled; its due
+An obligation is open while the movement is in the states where it can be fulfilled; its due
 date is the movement's deadline of that kind, or, where the directive set none, a date derived
 from the periods (stated in DEFAULT_DUE below)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     BlockMember,
@@ -23,7 +23,8 @@ from models import (
     Score,
     Unit,
 )
-from thidua.lifecycle import Stage
+from models.base import id_col, saved_id
+from thidua.lifecycle import State
 
 KIND_LABELS = {
     "registration": "Đăng ký thi đua",
@@ -49,18 +50,18 @@ class Owed:
     label: str  # Vietnamese
 
 
-def _windows(periods: list[Period]) -> dict[str, set[Stage]]:
-    """The stages in which each obligation is open (can be fulfilled and is urged)."""
-    last_open = Stage.PERIOD2_OPEN if len(periods) >= 2 else Stage.PERIOD1_OPEN
-    last_closed = Stage.PERIOD2_CLOSED if len(periods) >= 2 else Stage.PERIOD1_CLOSED
+def _windows(periods: list[Period]) -> dict[str, set[State]]:
+    """The states in which each obligation is open (can be fulfilled and is urged)."""
+    last_open = State.PERIOD2_OPEN if len(periods) >= 2 else State.PERIOD1_OPEN
+    last_closed = State.PERIOD2_CLOSED if len(periods) >= 2 else State.PERIOD1_CLOSED
     windows = {
-        "registration": {Stage.REGISTRATION, Stage.PERIOD1_OPEN},
-        "period_1_report": {Stage.PERIOD1_OPEN, Stage.PERIOD1_CLOSED},
+        "registration": {State.REGISTRATION, State.PERIOD1_OPEN},
+        "period_1_report": {State.PERIOD1_OPEN, State.PERIOD1_CLOSED},
         "self_score": {last_open, last_closed},
-        "nominations": {Stage.FINAL_TALLIED, Stage.PROPOSALS},
+        "nominations": {State.FINAL_TALLIED, State.PROPOSALS},
     }
     if len(periods) >= 2:
-        windows["period_2_report"] = {Stage.PERIOD2_OPEN, Stage.PERIOD2_CLOSED}
+        windows["period_2_report"] = {State.PERIOD2_OPEN, State.PERIOD2_CLOSED}
     return windows
 
 
@@ -84,20 +85,32 @@ def due_dates(session: Session, movement: Movement) -> dict[str, date]:
     return due
 
 
+def open_due_dates(session: Session, movement: Movement) -> dict[str, date]:
+    """The due date of each obligation open in the movement's current stage (whoever still
+    owes it): what the reminder policy needs to know whether anything can be due today."""
+    periods = session.exec(select(Period).where(Period.movement_id == movement.id)).all()
+    state = State(movement.state)
+    kinds = [k for k, states in _windows(list(periods)).items() if state in states]
+    if not kinds:
+        return {}
+    due = due_dates(session, movement)
+    return {k: due[k] for k in kinds}
+
+
 def outstanding(session: Session, movement: Movement, on: date | None = None) -> list[Owed]:
-    """Every (unit, obligation) still open for the movement's current stage.
+    """Every (unit, obligation) still open in the movement's current state.
 
     `on` is accepted for the reminder policy's sake (what is owed as of a day); submissions
     are counted whenever they arrived."""
     del on  # submissions are facts; a late one still clears the debt
     periods = session.exec(select(Period).where(Period.movement_id == movement.id)).all()
-    stage = Stage(movement.stage)
-    open_kinds = [k for k, stages in _windows(list(periods)).items() if stage in stages]
+    state = State(movement.state)
+    open_kinds = [k for k, states in _windows(list(periods)).items() if state in states]
     if not open_kinds:
         return []
     units = session.exec(
-        select(Unit.id, Unit.code, Unit.name)
-        .join(Participant, Participant.unit_id == Unit.id)
+        select(id_col(Unit), Unit.code, Unit.name)
+        .join(Participant, col(Participant.unit_id) == col(Unit.id))
         .where(Participant.movement_id == movement.id)
         .order_by(Unit.code)
     ).all()
@@ -123,7 +136,7 @@ def _self_score_scope(session: Session, movement: Movement) -> tuple[set[int], d
     whose self-score was given against a version since replaced (they must score again)."""
     from thidua.scoring import current_tables, table_for
 
-    tables = current_tables(session, movement.id)
+    tables = current_tables(session, saved_id(movement))
     if not tables:
         return set(), {}
     standing = dict(session.exec(select(BlockMember.unit_id, BlockMember.block_id)).all())
@@ -138,12 +151,12 @@ def _self_score_scope(session: Session, movement: Movement) -> tuple[set[int], d
     stale = set(
         session.exec(
             select(Score.unit_id)
-            .join(Criterion, Criterion.id == Score.criterion_id)
-            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .join(Criterion, col(Criterion.id) == col(Score.criterion_id))
+            .join(CriteriaTable, col(CriteriaTable.id) == col(Criterion.table_id))
             .where(
                 Score.movement_id == movement.id,
                 Score.scorer_kind == "self",
-                CriteriaTable.replaced_at.is_not(None),
+                col(CriteriaTable.replaced_at).is_not(None),
             )
             .distinct()
         )
@@ -161,7 +174,7 @@ def _fulfilled(session: Session, movement: Movement, kind: str) -> set[int]:
     mid = movement.id
     if kind == "registration":
         q = select(Registration.unit_id).where(
-            Registration.movement_id == mid, Registration.person_id.is_(None)
+            Registration.movement_id == mid, col(Registration.person_id).is_(None)
         )
     elif kind.startswith("period_"):
         number = int(kind.split("_")[1])
@@ -173,12 +186,14 @@ def _fulfilled(session: Session, movement: Movement, kind: str) -> set[int]:
     elif kind == "self_score":
         q = (
             select(Score.unit_id)
-            .join(Criterion, Criterion.id == Score.criterion_id)
-            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .join(Criterion, col(Criterion.id) == col(Score.criterion_id))
+            .join(CriteriaTable, col(CriteriaTable.id) == col(Criterion.table_id))
             .where(
                 Score.movement_id == mid,
                 Score.scorer_kind == "self",
-                CriteriaTable.replaced_at.is_(None),  # a replaced version's scores are owed again
+                col(CriteriaTable.replaced_at).is_(
+                    None
+                ),  # a replaced version's scores are owed again
             )
         )
     else:  # nominations: a unit that registered no title owes none

@@ -8,11 +8,11 @@ The policy is data (models.Movement.reminder_policy, written by the spec loader)
 counted in working days (thidua.holidays_vn: weekends, Vietnamese public holidays with Tết,
 swapped days). For each (unit, obligation) still owed (thidua.obligations.outstanding, so a
 unit that has submitted is never reminded), the reminder due — to the unit's focal points, or
-its head when it has none — is the *latest* stage whose day has come: 7, 3, 1 working days
+its head when it has none — is the *latest* one whose day has come: 7, 3, 1 working days
 before, on the day, then overdue on the 1st working day after and every N working days after
 that; and once, after E working days overdue, an escalation to the unit head. A sweep that
-missed a day catches up with the latest stage only (never a burst of stale ones), and the event
-key makes each stage due once: "reminder:period_1_report:before:3:2022-06-30" (the due date is
+missed a day catches up with the latest reminder only (never a burst of stale ones), and the event
+key makes each reminder due once: "reminder:period_1_report:before:3:2022-06-30" (the due date is
 part of the key, so a postponed deadline gets its own reminders). Nothing is due on a day off
 or in quiet hours; so a deadline that falls on a day off has no on-day message (its "before"
 reminders fall on the working days ahead of it, its overdue ones on the working days after).
@@ -21,9 +21,10 @@ reminders fall on the working days ahead of it, its overdue ones on the working 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from models import Movement, Person
+from models import Movement
+from thidua.announce import unit_people
 from thidua.holidays_vn import (
     WorkCalendar,
     add_working_days,
@@ -41,7 +42,7 @@ __all__ = [
     "add_working_days",
     "due_reminders",
     "is_working_day",
-    "reminder_stage",
+    "latest_reminder",
     "working_days_between",
 ]
 
@@ -80,12 +81,12 @@ class Policy:
         )
 
 
-def reminder_stage(
+def latest_reminder(
     policy: Policy, due_on: date, today: date, cal: WorkCalendar | None = None
 ) -> tuple[str, str, int] | None:
-    """(stage, phase, n) of the latest reminder whose day has come, or None.
+    """(key, phase, n) of the latest reminder whose day has come, or None.
 
-    stage is the event suffix ("before:3", "on_day", "overdue:3"); phase is before | on_day |
+    key is the event suffix ("before:3", "on_day", "overdue:3"); phase is before | on_day |
     overdue; n is working days left (before) or overdue (overdue)."""
     cal = cal or work_calendar()
     if today > due_on:
@@ -105,21 +106,9 @@ def reminder_stage(
     return None
 
 
-def _people(session: Session, unit_ids: set[int], role: str) -> dict[int, list[Person]]:
-    out: dict[int, list[Person]] = {}
-    if not unit_ids:
-        return out
-    for p in session.exec(
-        select(Person).where(Person.unit_id.in_(unit_ids), Person.active).order_by(Person.id)
-    ):
-        if role in (p.roles or []):
-            out.setdefault(p.unit_id, []).append(p)
-    return out
-
-
 def due_reminders(session: Session, movement: Movement, now: datetime) -> list[OutgoingMessage]:
     """Every reminder and escalation due at `now` (a sweep calls this, then deliver())."""
-    from thidua.obligations import Owed, outstanding
+    from thidua.obligations import Owed, open_due_dates, outstanding
 
     local = now.astimezone(TZ)
     today = local.date()
@@ -127,20 +116,26 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
     if quiet.is_quiet(local) or not cal.is_working_day(today):
         return []
     policy = Policy.of(movement)
-    owed = outstanding(session, movement, today)
-    # many units share a due date: each date's stage once; people only for units with news
-    stages: dict[date, tuple[tuple[str, str, int] | None, int]] = {}
-    for due_on in {o.due_on for o in owed}:
+    # many units share a due date: each date's reminder once; people only for units with news
+    latest: dict[date, tuple[tuple[str, str, int] | None, int]] = {}
+    for due_on in set(open_due_dates(session, movement).values()):
         late = working_days_between(due_on, today, cal) if today > due_on else 0
-        stages[due_on] = (reminder_stage(policy, due_on, today, cal), late)
+        latest[due_on] = (latest_reminder(policy, due_on, today, cal), late)
+    if not any(
+        reminder is not None or (policy.escalate_after and late >= policy.escalate_after)
+        for reminder, late in latest.values()
+    ):
+        return []  # most days of the year: nothing can be due, so who owes what is not read
+    owed = outstanding(session, movement, today)
 
     def news(o: "Owed") -> bool:
-        stage, late = stages[o.due_on]
-        return stage is not None or bool(policy.escalate_after and late >= policy.escalate_after)
+        reminder, late = latest[o.due_on]
+        return reminder is not None or bool(policy.escalate_after and late >= policy.escalate_after)
 
     owed = [o for o in owed if news(o)]
     units = {o.unit_id for o in owed}
-    focal, heads = _people(session, units, FOCAL_POINT), _people(session, units, UNIT_HEAD)
+    focal = unit_people(session, units, FOCAL_POINT)
+    heads = unit_people(session, units, UNIT_HEAD)
     out: list[OutgoingMessage] = []
     for o in owed:
         ctx = {
@@ -155,9 +150,9 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
         }
         if o.kind.startswith("period_"):
             ctx["period_number"] = int(o.kind.split("_")[1])
-        stage, late = stages[o.due_on]
-        if stage:
-            name, phase, n = stage
+        reminder, late = latest[o.due_on]
+        if reminder:
+            name, phase, n = reminder
             c = {**ctx, "phase": phase, "days_left" if phase == "before" else "days_overdue": n}
             event = f"reminder:{o.kind}:{name}:{o.due_on.isoformat()}"
             kind = TEMPLATE_FOR.get(o.kind, "registration_reminder")

@@ -8,19 +8,24 @@ The office's stages fall on the days the spec implies: the launch on the directi
 first working day when the day is left blank), the sơ kết on the first working day after the
 Đợt 1 reports are due, the tổng kết and the call for proposals after the self-scores are due,
 the appraisal after the nominations are due. Ordinary days call the sweep's domain function;
-only stages run Prefect flows."""
+only stages run Prefect flows, through the `start_stage` handler the caller passes in."""
 
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from thidua import clock
 from thidua.holidays_vn import add_working_days, work_calendar
+from thidua.lifecycle import StartStage
+
+if TYPE_CHECKING:
+    from thidua.sweep import SweepResult
 
 SWEEP_AT, OFFICE_AT, PEOPLE_AT = time(7, 0), time(8, 0), time(9, 30)
 
@@ -55,7 +60,7 @@ class Day:
 class Replay:
     days: list[Day] = field(default_factory=list)
     last: date | None = None
-    stage: str = ""
+    state: str = ""
 
 
 def first_working_day(d: date) -> date:
@@ -76,8 +81,8 @@ def launch_day(issued_date: str, year: int) -> date:
 def plan(code: str) -> Plan:
     from models import Period
     from models.db import session_scope
+    from thidua.movements import find_movement
     from thidua.obligations import due_dates
-    from thidua.status import find_movement
 
     with session_scope() as s:
         m = find_movement(s, code)
@@ -99,7 +104,7 @@ def _by_hand(code: str, on: date, stages: list[str]) -> list[str]:
     dates (the calendar the daily sweep follows for an auto_periods movement); and whatever
     period is still open when the tally is due, the office closes first."""
     from models.db import session_scope
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
     from thidua.sweep import period_stages
 
     with session_scope() as s:
@@ -115,21 +120,32 @@ def replay(
     data_dir: Path,
     actions: dict[date, list[Action]],
     *,
+    start_stage: StartStage,
     until: date | None = None,
     say: Callable[[str], None] = print,
     stage: Callable[[str], str] | None = None,
+    sweep: Callable[[str], "SweepResult"] | None = None,
 ) -> Replay:
-    """Run the movement day by day until it closes, the year ends or `until`. `stage(name)`
-    runs an office stage and returns its status line (the demo times it)."""
-    from thidua.lifecycle import Stage
-    from thidua.stages import stage_def
+    """Run the movement day by day until it closes, the year ends or `until`. The sweep's due
+    stages start through `start_stage`; `stage(name)` runs an office stage and returns its
+    status line (the demo times it), by default through `start_stage` too; `sweep(code)` runs
+    the day's sweep and returns its SweepResult (a benchmark times it)."""
+    from thidua.lifecycle import State, stage_def
     from thidua.sweep import sweep_movement
-    from thidua.triggers import run_in_process
 
     p = plan(code)
     year_end = date(p.launch.year, 12, 31)
     end = min(until or year_end, year_end)
-    run = stage or (lambda name: run_in_process(code, name, actor="admin").status)
+
+    def office_stage(name: str) -> str:
+        started = start_stage(code, name, actor="admin")
+        return started.status if started is not None else "scheduled"  # None: it runs on
+
+    def daily_sweep(code: str) -> "SweepResult":
+        return sweep_movement(code, actor="sweep", start_stage=start_stage)
+
+    run = stage or office_stage
+    sweep = sweep or daily_sweep
     from thidua.obligations import KIND_LABELS
 
     out = Replay()
@@ -143,7 +159,7 @@ def replay(
             continue
         d = Day(day)
         clock.set_clock(datetime.combine(day, SWEEP_AT), data_dir)
-        swept = sweep_movement(code, actor="sweep")
+        swept = sweep(code)
         d.parts += [
             f"tự động: {stage_def(r.stage).label} ({STATUS.get(r.status, r.status)})"
             for r in swept.stages
@@ -174,8 +190,8 @@ def replay(
             out.days.append(d)
             say(d.text())
         out.last = day
-        out.stage = snap.stage()
-        if out.stage == Stage.CLOSED.value:
+        out.state = snap.state()
+        if out.state == State.CLOSED.value:
             break
         day += timedelta(days=1)
     return out
@@ -205,7 +221,7 @@ class _Snapshot:
 
     def __init__(self, code: str) -> None:
         from models.db import session_scope
-        from thidua.status import find_movement
+        from thidua.movements import find_movement
 
         with session_scope() as s:
             self.movement_id = find_movement(s, code).id
@@ -213,24 +229,25 @@ class _Snapshot:
         self.counts: Counter = Counter()
         self.news()
 
-    def stage(self) -> str:
+    def state(self) -> str:
         from models import Movement
         from models.db import session_scope
 
         with session_scope() as s:
-            return s.get(Movement, self.movement_id).stage
+            return s.get_one(Movement, self.movement_id).state
 
     def news(self) -> list[str]:
         from models import IssuedDocument, Notification
+        from models.base import id_col
         from models.db import session_scope
         from thidua.documents.kinds import KINDS
 
         with session_scope() as s:
             docs = s.exec(
-                select(IssuedDocument.kind, func.count(), func.max(IssuedDocument.id))
+                select(IssuedDocument.kind, func.count(), func.max(id_col(IssuedDocument)))
                 .where(
                     IssuedDocument.movement_id == self.movement_id,
-                    IssuedDocument.id > self.last_doc,
+                    col(IssuedDocument.id) > self.last_doc,
                 )
                 .group_by(IssuedDocument.kind)
             ).all()
@@ -270,7 +287,7 @@ def message_figures(movement_id: int) -> tuple[dict[str, int], list[str]]:
         rows = s.exec(
             select(Notification.status, Notification.answer, func.count())
             .where(Notification.movement_id == movement_id)
-            .group_by(Notification.status, Notification.answer)
+            .group_by(col(Notification.status), col(Notification.answer))
         ).all()
     figures = {"thông báo đã gửi": 0, "thông báo đang chờ": 0, "thông báo không gửi được": 0}
     why: Counter = Counter()

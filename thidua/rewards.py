@@ -1,7 +1,10 @@
 """Reward money (tiền thưởng): multiples of the base salary in force on the decision date,
 rounded up to tens of thousands of đồng, one title's money per achievement.
 
-The law it follows (Nghị định 152/2025/NĐ-CP, Điều 49):
+The multiples, and the articles the notes below cite, are the rule set's (the decree in force on
+the decision's date: Nghị định 91/2017/NĐ-CP Điều 66, 68, 69, 73 before 2024; Nghị định
+98/2023/NĐ-CP; Nghị định 152/2025/NĐ-CP Điều 49, 50, 54 from 01/7/2025). The rules, the same in
+substance under all three (as Nghị định 152/2025/NĐ-CP, Điều 49, words them):
 - khoản 1: the base salary (mức lương cơ sở) in force when the decision is issued — the levels
   and their dates are data, rules/luong-co-so.yaml;
 - khoản 2: the product is rounded up to tens of thousands of đồng;
@@ -23,7 +26,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Decision, DecisionItem, Nomination
 from thidua.errors import InvalidInput, Problem
@@ -32,14 +35,14 @@ from thidua.rules.ruleset import KINDS, RuleSet, rules_dir
 from thidua.vn import long_date, nfc, today
 
 BASE_SALARY_FILE = "luong-co-so.yaml"
-ROUND_TO = Decimal(10_000)  # Điều 49 khoản 2: làm tròn số lên hàng chục nghìn đồng
+ROUND_TO = Decimal(10_000)  # làm tròn số lên hàng chục nghìn đồng (every decree)
 HIGHEST_TITLE = (
     "cùng thời gian tính thành tích với danh hiệu «{other}»: chỉ nhận tiền thưởng danh hiệu "
-    "cao nhất (Điều 49 khoản 5 Nghị định 152/2025/NĐ-CP)"
+    "cao nhất"
 )
 HIGHEST_FORM = (
     "cùng một thành tích với «{other}»: không khen thưởng nhiều hình thức cho một thành tích, "
-    "chỉ nhận tiền thưởng hình thức cao nhất (Điều 5 khoản 2 điểm c Luật Thi đua, khen thưởng)"
+    "chỉ nhận tiền thưởng hình thức cao nhất"
 )
 
 
@@ -114,7 +117,8 @@ def _read(path: Path) -> tuple[BaseSalary, ...]:
 
 
 def base_salary_on(day: date, levels: Iterable[BaseSalary] | None = None) -> BaseSalary:
-    """The level in force on `day` (Điều 49 khoản 1 Nghị định 152/2025/NĐ-CP)."""
+    """The level in force on `day` (Điều 68 khoản 1 Nghị định 91/2017/NĐ-CP; Điều 49 khoản 1
+    Nghị định 152/2025/NĐ-CP)."""
     levels = tuple(levels if levels is not None else base_salaries())
     in_force = [b for b in levels if b.since <= day]
     if not in_force:
@@ -126,7 +130,8 @@ def base_salary_on(day: date, levels: Iterable[BaseSalary] | None = None) -> Bas
 
 
 def money(multiple: Decimal, base: Decimal) -> Decimal:
-    """multiple × base, rounded up to tens of thousands of đồng (Điều 49 khoản 2)."""
+    """multiple × base, rounded up to tens of thousands of đồng (Điều 68 khoản 2 Nghị định
+    91/2017/NĐ-CP; Điều 49 khoản 2 Nghị định 152/2025/NĐ-CP)."""
     return ((multiple * base) / ROUND_TO).to_integral_value(rounding=ROUND_CEILING) * ROUND_TO
 
 
@@ -137,7 +142,7 @@ def price(lines: Iterable[Line], rule_set: RuleSet, base: Decimal) -> dict[Hasha
     for line in lines:
         title = rule_set.titles.get(line.title)
         multiple = title.reward.multiple(line.subject_kind) if title and title.reward else None
-        if multiple is None:
+        if title is None or multiple is None:
             out[line.key] = Priced(line.key, None)
             continue
         kind = title.kind if title.kind in KINDS else "danh_hieu"
@@ -147,20 +152,24 @@ def price(lines: Iterable[Line], rule_set: RuleSet, base: Decimal) -> dict[Hasha
         out[best.key] = Priced(best.key, money(best_multiple, base))
         other = rule_set.title_name(best.title)
         note = HIGHEST_TITLE if kind == "danh_hieu" else HIGHEST_FORM
+        basis = rule_set.highest_title_basis if kind == "danh_hieu" else rule_set.highest_form_basis
+        note = note + (f" ({basis})" if basis else "")
         for line, _ in items:
             if line.key != best.key:
                 out[line.key] = Priced(line.key, Decimal(0), note.format(other=other))
     return out
 
 
-def price_decision(session: Session, decision: Decision, rule_set: RuleSet) -> dict[int, Priced]:
+def price_decision(
+    session: Session, decision: Decision, rule_set: RuleSet
+) -> dict[Hashable, Priced]:
     """Set the amount of every line of a decision (or proposal) from the base salary in force
     on its date — the signing date once signed, today while it is a draft."""
     items = list(session.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id)))
     noms = {
         n.id: n
         for n in session.exec(
-            select(Nomination).where(Nomination.id.in_([i.nomination_id for i in items]))
+            select(Nomination).where(col(Nomination.id).in_([i.nomination_id for i in items]))
         )
     }
     base = base_salary_on(decision.signed_on or today()).amount

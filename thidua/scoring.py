@@ -7,13 +7,13 @@ council scored it, else the block leader's, else the unit's own.
 """
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import icu
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models import (
     Block,
@@ -25,7 +25,7 @@ from models import (
     Score,
     Unit,
 )
-from models.base import utcnow
+from models.base import id_col, saved_id, utcnow
 from thidua.errors import InvalidInput, NotFound, Problems, ThiduaError
 from thidua.lifecycle import audit
 from thidua.results import BlockRanking, UnitRank
@@ -81,7 +81,7 @@ def current_tables(session: Session, movement_id: int) -> dict[int | None, Crite
         t.block_id: t
         for t in session.execute(
             select(CriteriaTable).where(
-                CriteriaTable.movement_id == movement_id, CriteriaTable.replaced_at.is_(None)
+                CriteriaTable.movement_id == movement_id, col(CriteriaTable.replaced_at).is_(None)
             )
         ).scalars()
     }
@@ -101,43 +101,16 @@ def criteria_for(session: Session, movement_id: int, block_id: int | None) -> li
         return []
     return list(
         session.execute(
-            select(Criterion).where(Criterion.table_id == table.id).order_by(Criterion.seq)
+            select(Criterion).where(Criterion.table_id == table.id).order_by(col(Criterion.seq))
         ).scalars()
     )
 
 
-def submit_scores(
-    session: Session,
-    *,
-    movement: Movement,
-    unit_id: int,
-    scorer_kind: str,
-    points: dict[str, Decimal],
-    actor: str,
-    evidence: str | dict[str, str] | None = None,
-) -> list[Score]:
-    """Record (or correct) one scorer's points for a unit, criterion by criterion; every
-    point is checked against 0 ≤ points ≤ maximum before anything is written. Audited in the
-    caller's transaction."""
-    problems = Problems()
-    if scorer_kind not in SCORER_KINDS:
-        problems.add("scorer_kind", f"'{scorer_kind}' không có (có: {', '.join(SCORER_KINDS)})")
-    unit = session.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound(f"Không có đơn vị số {unit_id}")
-    enrolled = set(
-        session.execute(
-            select(Participant.unit_id).where(Participant.movement_id == movement.id)
-        ).scalars()
-    )
-    if enrolled and unit_id not in enrolled:
-        raise InvalidInput(f"Đơn vị {unit.name} không tham gia phong trào {movement.code}")
-    block_id = _block_of(session, movement.id, unit_id)
-    criteria = {c.code: c for c in criteria_for(session, movement.id, block_id)}
-    if not criteria:
-        raise InvalidInput(
-            f"Chưa có bảng tiêu chí chấm điểm cho khối thi đua của đơn vị {unit.name}"
-        )
+def _checked_points(
+    criteria: dict[str, Criterion], points: Mapping[str, Decimal | str], problems: Problems
+) -> dict[str, Decimal]:
+    """The points by criterion code, each checked against 0 ≤ points ≤ maximum with at most
+    two decimals; what is wrong goes into `problems`."""
     values: dict[str, Decimal] = {}
     for code, raw in points.items():
         code = nfc(str(code))
@@ -166,6 +139,42 @@ def submit_scores(
             problems.add(field, f"điểm {raw} có quá 2 chữ số thập phân")
             continue
         values[code] = value
+    return values
+
+
+def submit_scores(
+    session: Session,
+    *,
+    movement: Movement,
+    unit_id: int,
+    scorer_kind: str,
+    points: Mapping[str, Decimal | str],  # as typed in a form or a sheet, or Decimals
+    actor: str,
+    evidence: str | dict[str, str] | None = None,
+) -> list[Score]:
+    """Record (or correct) one scorer's points for a unit, criterion by criterion; every
+    point is checked against 0 ≤ points ≤ maximum before anything is written. Audited in the
+    caller's transaction."""
+    problems = Problems()
+    if scorer_kind not in SCORER_KINDS:
+        problems.add("scorer_kind", f"'{scorer_kind}' không có (có: {', '.join(SCORER_KINDS)})")
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(f"Không có đơn vị số {unit_id}")
+    enrolled = set(
+        session.execute(
+            select(Participant.unit_id).where(Participant.movement_id == movement.id)
+        ).scalars()
+    )
+    if enrolled and unit_id not in enrolled:
+        raise InvalidInput(f"Đơn vị {unit.name} không tham gia phong trào {movement.code}")
+    block_id = _block_of(session, saved_id(movement), unit_id)
+    criteria = {c.code: c for c in criteria_for(session, saved_id(movement), block_id)}
+    if not criteria:
+        raise InvalidInput(
+            f"Chưa có bảng tiêu chí chấm điểm cho khối thi đua của đơn vị {unit.name}"
+        )
+    values = _checked_points(criteria, points, problems)
     if not points:
         problems.add("points", "chưa có điểm tiêu chí nào")
     problems.raise_if_any(f"Điểm chấm của đơn vị {unit.name} chưa được ghi")
@@ -188,9 +197,9 @@ def submit_scores(
         row = existing.get(crit.id)
         if row is None:
             row = Score(
-                movement_id=movement.id,
+                movement_id=saved_id(movement),
                 unit_id=unit_id,
-                criterion_id=crit.id,
+                criterion_id=saved_id(crit),
                 scorer_kind=scorer_kind,
                 points=value,
                 evidence=nfc(note),
@@ -222,6 +231,120 @@ def submit_scores(
     return out
 
 
+def submit_scores_many(
+    session: Session,
+    *,
+    movement: Movement,
+    scorer_kind: str,
+    sheets: dict[int, dict[str, Decimal]],
+    actor: str | dict[int, str],
+) -> int:
+    """Many units' sheets from one kind of scorer at once (a block leader's whole block, an
+    import): the same checks as submit_scores for every sheet before anything is written (all
+    or nothing), in a few queries for the whole lot. `actor` may differ per unit. Returns the
+    number of scores written."""
+    problems = Problems()
+    if scorer_kind not in SCORER_KINDS:
+        problems.add("scorer_kind", f"'{scorer_kind}' không có (có: {', '.join(SCORER_KINDS)})")
+        problems.raise_if_any("Điểm chấm chưa được ghi")
+    ids = sorted(sheets)
+    names: dict[int, str] = {}
+    for i in range(0, len(ids), 900):  # stay under SQLite's bound-parameter limit
+        names.update(
+            session.execute(
+                select(id_col(Unit), Unit.name).where(col(Unit.id).in_(ids[i : i + 900]))
+            ).all()
+        )
+    enrolled = dict(
+        session.execute(
+            select(Participant.unit_id, Participant.block_id).where(
+                Participant.movement_id == movement.id
+            )
+        ).all()
+    )
+    standing = dict(session.execute(select(BlockMember.unit_id, BlockMember.block_id)).all())
+    tables = current_tables(session, saved_id(movement))
+    by_table: dict[int, dict[str, Criterion]] = defaultdict(dict)
+    if tables:
+        for c in session.execute(
+            select(Criterion).where(col(Criterion.table_id).in_([t.id for t in tables.values()]))
+        ).scalars():
+            by_table[c.table_id][c.code] = c
+    checked: dict[int, tuple[dict[str, Criterion], dict[str, Decimal]]] = {}
+    for unit_id in ids:
+        if unit_id not in names:
+            problems.add("unit_id", f"không có đơn vị số {unit_id}")
+            continue
+        name = names[unit_id]
+        if enrolled and unit_id not in enrolled:
+            problems.add(name, f"không tham gia phong trào {movement.code}")
+            continue
+        table = table_for(tables, enrolled.get(unit_id) or standing.get(unit_id))
+        criteria = by_table.get(saved_id(table), {}) if table else {}
+        if not criteria:
+            problems.add(name, "chưa có bảng tiêu chí chấm điểm cho khối thi đua của đơn vị")
+            continue
+        mine = Problems()
+        values = _checked_points(criteria, sheets[unit_id], mine)
+        if not sheets[unit_id]:
+            mine.add("points", "chưa có điểm tiêu chí nào")
+        for p in mine.items:
+            problems.add(f"{name}: {p.field}", p.reason, p.where)
+        checked[unit_id] = (criteria, values)
+    problems.raise_if_any("Điểm chấm chưa được ghi (không đơn vị nào)")
+
+    existing: dict[tuple[int, int], Score] = {}
+    for i in range(0, len(ids), 900):
+        for row in session.execute(
+            select(Score).where(
+                Score.movement_id == movement.id,
+                Score.scorer_kind == scorer_kind,
+                col(Score.unit_id).in_(ids[i : i + 900]),
+            )
+        ).scalars():
+            existing[(row.unit_id, row.criterion_id)] = row
+    written = 0
+    for unit_id in ids:
+        criteria, values = checked[unit_id]
+        who = actor.get(unit_id, "") if isinstance(actor, dict) else actor
+        before = {}
+        for code, value in values.items():
+            crit = criteria[code]
+            row = existing.get((unit_id, saved_id(crit)))
+            if row is None:
+                session.add(
+                    Score(
+                        movement_id=saved_id(movement),
+                        unit_id=unit_id,
+                        criterion_id=saved_id(crit),
+                        scorer_kind=scorer_kind,
+                        points=value,
+                        scored_by=who,
+                    )
+                )
+            else:
+                before[code] = str(row.points)
+                row.points, row.scored_by, row.updated_at = value, who, utcnow()
+            written += 1
+        audit(
+            session,
+            actor=who,
+            movement_id=movement.id,
+            entity="score",
+            entity_id=unit_id,
+            action=f"score.{scorer_kind}",
+            data={"points": {c: str(v) for c, v in values.items()}, "before": before},
+        )
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise ThiduaError(
+            "Điểm chấm vừa được người khác ghi cùng lúc; hãy mở lại và gửi lại"
+        ) from None
+    return written
+
+
 def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
     """Each block's units ranked by the score that counts, with the flag proposal."""
     from thidua.rules.engine import rule_set_for
@@ -229,13 +352,17 @@ def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
     flags = rule_set_for(movement).flags_per_block
     session.flush()  # scores are read through the connection, past the ORM
     members: dict[int, list[int]] = defaultdict(list)
-    participants = session.execute(
-        select(Participant.unit_id, Participant.block_id).where(
-            Participant.movement_id == movement.id
+    participants = (
+        session.execute(
+            select(Participant.unit_id, Participant.block_id).where(
+                Participant.movement_id == movement.id
+            )
         )
-    ).all()
+        .tuples()
+        .all()
+    )
     standing = dict(session.execute(select(BlockMember.unit_id, BlockMember.block_id)).all())
-    pairs = participants or [(u, None) for u in standing]
+    pairs: Sequence[tuple[int, int | None]] = participants or [(u, None) for u in standing]
     for unit_id, block_id in pairs:
         block_id = block_id or standing.get(unit_id)
         if block_id is not None:
@@ -243,32 +370,33 @@ def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
     if not members:
         return []
     blocks = {
-        b.id: b for b in session.execute(select(Block).where(Block.id.in_(list(members)))).scalars()
+        b.id: b
+        for b in session.execute(select(Block).where(col(Block.id).in_(list(members)))).scalars()
     }
     units = {
         uid: UnitRow(uid, code, name)
         for uid, code, name in session.execute(
             select(Unit.id, Unit.code, Unit.name).where(
-                Unit.id.in_([u for us in members.values() for u in us])
+                col(Unit.id).in_([u for us in members.values() for u in us])
             )
         )
     }
-    tables = current_tables(session, movement.id)
+    tables = current_tables(session, saved_id(movement))
     crits: dict[int, list[Criterion]] = defaultdict(list)
     if tables:
         for c in session.execute(
-            select(Criterion).where(Criterion.table_id.in_([t.id for t in tables.values()]))
+            select(Criterion).where(col(Criterion.table_id).in_([t.id for t in tables.values()]))
         ).scalars():
             crits[c.table_id].append(c)
     # Only scores given against a table in force count; those of a replaced version are record.
     points: dict[tuple[int, str], dict[int, Decimal]] = defaultdict(dict)
-    for unit_id, crit_id, kind, value in session.connection().execute(
-        select(Score.unit_id, Score.criterion_id, Score.scorer_kind, Score.points)
-        .join(Criterion, Criterion.id == Score.criterion_id)
-        .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
-        .where(Score.movement_id == movement.id, CriteriaTable.replaced_at.is_(None))
+    for unit_id, crit_id, scorer, value in session.connection().execute(
+        select(Score.unit_id, Score.criterion_id, Score.scorer_kind, col(Score.points))
+        .join(Criterion, col(Criterion.id) == col(Score.criterion_id))
+        .join(CriteriaTable, col(CriteriaTable.id) == col(Criterion.table_id))
+        .where(Score.movement_id == movement.id, col(CriteriaTable.replaced_at).is_(None))
     ):
-        points[(unit_id, kind)][crit_id] = Decimal(value)
+        points[(unit_id, scorer)][crit_id] = Decimal(value)
 
     out = []
     for block_id in sorted(members, key=lambda b: blocks[b].code):
@@ -278,30 +406,36 @@ def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:
             out.append(BlockRanking(block_id, blocks[block_id].code, blocks[block_id].name, [],
                                     "", scored=False, members=names))  # fmt: skip
             continue
-        criteria = crits.get(table.id, [])
+        criteria = crits.get(saved_id(table), [])
         max_total = sum((c.max_points for c in criteria), Decimal(0))
-        rows = []
+        rows: list[_Sheet] = []
         for unit_id in members[block_id]:
             kind = next((k for k in PRECEDENCE if (unit_id, k) in points), None)
             sheet = points.get((unit_id, kind), {}) if kind else {}
-            total = sum((sheet.get(c.id, Decimal(0)) for c in criteria), Decimal(0))
-            full = sum(1 for c in criteria if sheet.get(c.id) == c.max_points)
+            total = sum((sheet.get(saved_id(c), Decimal(0)) for c in criteria), Decimal(0))
+            full = sum(1 for c in criteria if sheet.get(saved_id(c)) == c.max_points)
             own = points.get((unit_id, "self"), {})
-            self_total = sum((own.get(c.id, Decimal(0)) for c in criteria), Decimal(0))
+            self_total = sum((own.get(saved_id(c), Decimal(0)) for c in criteria), Decimal(0))
             rows.append((unit_id, kind, total, full, self_total))
         out.append(_rank_block(blocks[block_id], rows, units, max_total, flags))
     return out
 
 
-def _rank_block(block: Block, rows, units, max_total: Decimal, flags: int) -> BlockRanking:
+# A unit's sheet in its block: (unit id, whose scores count, total, full marks, own total).
+_Sheet = tuple[int, str | None, Decimal, int, Decimal]
+
+
+def _rank_block(
+    block: Block, rows: list[_Sheet], units: dict[int, UnitRow], max_total: Decimal, flags: int
+) -> BlockRanking:
     rows.sort(key=lambda r: (-r[2], -r[3], units[r[0]].code))
-    ranks = []
+    ranks: list[tuple[int, int, str | None, Decimal, int, Decimal]] = []
     for i, (unit_id, kind, total, full, self_total) in enumerate(rows):
         prev = rows[i - 1] if i else None
         rank = ranks[-1][0] if prev and (prev[2], prev[3]) == (total, full) else i + 1
         ranks.append((rank, unit_id, kind, total, full, self_total))
     # The flags go to the best ranks; a tie across the last flag is left to the council.
-    group = defaultdict(int)
+    group: dict[int, int] = defaultdict(int)
     for r in ranks:
         if r[2] is not None:
             group[r[0]] += 1
@@ -339,4 +473,4 @@ def _rank_block(block: Block, rows, units, max_total: Decimal, flags: int) -> Bl
                 note="; ".join(notes),
             )
         )
-    return BlockRanking(block.id, block.code, block.name, result, TIE_RULE)
+    return BlockRanking(saved_id(block), block.code, block.name, result, TIE_RULE)

@@ -5,7 +5,7 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,11 +14,12 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str = ""  # default: SQLite file under data_dir
-    document_dir: Path | None = None  # default: data_dir/documents
-    outbox_dir: Path | None = None  # default: data_dir/outbox
-    upload_dir: Path | None = None  # default: data_dir/uploads
+    # Unset, these lie under data_dir (validated before them, so already resolved).
+    document_dir: Path = Field(default_factory=lambda s: s["data_dir"] / "documents")
+    outbox_dir: Path = Field(default_factory=lambda s: s["data_dir"] / "outbox")
+    upload_dir: Path = Field(default_factory=lambda s: s["data_dir"] / "uploads")
     # Keys of open meetings' sealed ballot boxes: never in the database; each destroyed at close.
-    ballot_key_dir: Path | None = None  # default: data_dir/ballot-keys
+    ballot_key_dir: Path = Field(default_factory=lambda s: s["data_dir"] / "ballot-keys")
     template_dir: Path | None = None  # an office's own templates; default: the shipped ones
     rules_dir: Path | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -31,15 +32,15 @@ class Settings(BaseSettings):
     secret_key: str = "dev-secret-change-me"
     environment: str = "development"
 
+    @field_validator("data_dir")
+    @classmethod
+    def _resolve(cls, data_dir: Path) -> Path:
+        return data_dir.expanduser().resolve()
+
     @model_validator(mode="after")
     def _derive(self) -> "Settings":
-        self.data_dir = self.data_dir.expanduser().resolve()
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'thidua.db'}"
-        self.document_dir = self.document_dir or self.data_dir / "documents"
-        self.outbox_dir = self.outbox_dir or self.data_dir / "outbox"
-        self.upload_dir = self.upload_dir or self.data_dir / "uploads"
-        self.ballot_key_dir = self.ballot_key_dir or self.data_dir / "ballot-keys"
         if self.environment != "development":
             if self.secret_key == "dev-secret-change-me":
                 raise ValueError("THIDUA_SECRET_KEY phải được đặt khi không ở chế độ phát triển")

@@ -15,7 +15,7 @@ import json
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Block,
@@ -33,9 +33,12 @@ from models import (
     TitleQuota,
     Unit,
 )
+from models.base import id_col, saved_id, table_of
 from thidua.authority import resolve as resolve_authority
 from thidua.errors import InvalidInput, Problem
+from thidua.inforce import expected_decision_day
 from thidua.lifecycle import audit
+from thidua.rules.ruleset import default_rule_set
 from thidua.spec_load import check_spec, deadline_label, load_spec, parse_spec
 from thidua.spec_schema import MovementSpec
 
@@ -60,7 +63,7 @@ def _block_ids(session: Session, spec: MovementSpec) -> dict[str, int]:
     codes = {t.block for t in spec.criteria if t.block}
     if not codes:
         return {}
-    rows = session.exec(select(Block.code, Block.id).where(Block.code.in_(codes))).all()
+    rows = session.exec(select(Block.code, id_col(Block)).where(col(Block.code).in_(codes))).all()
     return dict(rows)
 
 
@@ -68,7 +71,7 @@ def _unit_ids(session: Session, codes: list[str]) -> dict[str, int]:
     if not codes:
         return {}
     rows = session.exec(
-        select(Unit.code, Unit.id).where(Unit.code.in_(codes), Unit.active == True)  # noqa: E712
+        select(Unit.code, id_col(Unit)).where(col(Unit.code).in_(codes), Unit.active == True)  # noqa: E712
     ).all()
     return dict(rows)
 
@@ -97,6 +100,8 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         raise InvalidInput(f"Không thể lưu phong trào '{spec.code}'", problems)
 
     doc, signer = spec.document, spec.signer
+    decision = expected_decision_day(spec)  # a whole spec: never None
+    decided_on = decision[0] if decision else None
     movement = Movement(
         code=spec.code,
         year=spec.year,
@@ -118,15 +123,17 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         signer_title=signer.title,
         signer_name=signer.name,
         auto_periods=spec.auto_periods,
-        rule_set=spec.rule_set,
+        # the law of the decision's day, stored with the movement (thidua/inforce.py)
+        rule_set=spec.rule_set or default_rule_set(decided_on),
         authority=resolve_authority(
             spec.issuer.authority,
             agency=spec.issuer.agency,
             signer_title=signer.title,
             parent_agency=spec.issuer.parent_agency,
+            on=decided_on,
         ).as_json(),
         reminder_policy=spec.reminders.model_dump(mode="json"),
-        stage="draft",
+        state="draft",
         spec_hash=spec_hash(spec),
     )
     session.add(movement)
@@ -137,7 +144,7 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
             f"Không thể lưu phong trào '{spec.code}'",
             [Problem("code", f"đã có phong trào mã '{spec.code}'; hãy đặt một mã khác")],
         ) from None
-    mid = movement.id
+    mid = saved_id(movement)
     rows: list = []
     rows += [
         LegalBasis(
@@ -190,7 +197,7 @@ def store_spec(session: Session, spec: MovementSpec, *, actor: str) -> Movement:
         session.flush()
         session.add_all(
             Criterion(
-                table_id=ct.id, seq=i, code=c.code, text=c.text, max_points=c.max_points,
+                table_id=saved_id(ct), seq=i, code=c.code, text=c.text, max_points=c.max_points,
                 evidence_required=c.evidence,
             )
             for i, c in enumerate(table.criteria, 1)
@@ -244,7 +251,9 @@ def _block_of(session: Session, unit_ids: list[int]) -> dict[int, int]:
     if not unit_ids:
         return {}
     rows = session.exec(
-        select(BlockMember.unit_id, BlockMember.block_id).where(BlockMember.unit_id.in_(unit_ids))
+        select(BlockMember.unit_id, BlockMember.block_id).where(
+            col(BlockMember.unit_id).in_(unit_ids)
+        )
     ).all()
     return dict(rows)
 
@@ -264,7 +273,7 @@ def _add_participants(session: Session, movement: Movement, unit_ids: list[int])
         if u not in existing
     ]
     if new:
-        session.execute(Participant.__table__.insert(), new)
+        session.execute(table_of(Participant).insert(), new)
     return len(new)
 
 
@@ -284,9 +293,9 @@ def enrol_participants(session: Session, movement: Movement) -> int:
         return len(enrolled)
     unit_ids = list(
         session.exec(
-            select(Unit.id)
-            .where(Unit.active == True, Unit.parent_id.is_not(None))  # noqa: E712
-            .order_by(Unit.id)
+            select(id_col(Unit))
+            .where(Unit.active == True, col(Unit.parent_id).is_not(None))  # noqa: E712
+            .order_by(col(Unit.id))
         ).all()
     )
     _add_participants(session, movement, unit_ids)

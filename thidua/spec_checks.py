@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from thidua.inforce import expected_decision_day
 from thidua.spec_schema import SPEC_LISTS, MovementSpec, empty_lists, placed_targets
 
 Loc = tuple[str | int, ...]
@@ -32,7 +33,7 @@ def cross_checks(spec: Any, valid: set[str] | None = None) -> list[tuple[Loc, st
                 out.append((("periods", i, fld), f"ngày nằm ngoài năm {year} của phong trào"))
         if p.starts_on > p.ends_on:
             out.append((("periods", i, "ends_on"), "ngày kết thúc trước ngày bắt đầu"))
-        if i and p.starts_on <= periods[i - 1].ends_on:
+        if i and periods and p.starts_on <= periods[i - 1].ends_on:
             prev = periods[i - 1]
             out.append(
                 (
@@ -66,8 +67,9 @@ def cross_checks(spec: Any, valid: set[str] | None = None) -> list[tuple[Loc, st
             if code in seen_units:
                 out.append((("participants", i), f"đơn vị '{code}' ghi hai lần"))
             seen_units.add(code)
-    if ok("rule_set") and spec.rule_set:
-        out += _rule_set_check(spec.rule_set)
+    decision = expected_decision_day(spec, ok)
+    if ok("rule_set"):
+        out += _rule_set_check(spec.rule_set, decision)
     if ok("issuer"):
         from thidua.authority import check as authority_check
 
@@ -80,7 +82,7 @@ def cross_checks(spec: Any, valid: set[str] | None = None) -> list[tuple[Loc, st
 def _sub_targets(targets) -> list[tuple[Loc, str]]:
     """A "trong đó" part names a target given before it, and is no larger than it."""
     out: list[tuple[Loc, str]] = []
-    seen = {}
+    seen: dict[str, Any] = {}
     for i, t in enumerate(targets):
         if t.parent is not None:
             whole = seen.get(t.parent)
@@ -127,16 +129,38 @@ def _placements(spec) -> list[tuple[Loc, str]]:
     return out
 
 
-def _rule_set_check(name: str) -> list[tuple[Loc, str]]:
-    """The rule set must exist and be valid now, not fail at the final tally months later."""
+def _rule_set_check(name: str | None, decision: tuple[date, str] | None) -> list[tuple[Loc, str]]:
+    """The rule set must exist and be valid now, not fail at the final tally months later, and
+    be the law on the day the decision is expected (thidua/inforce.py). No rule set named: the
+    shipped template of that day (default_rule_set)."""
     from thidua.errors import ThiduaError
     from thidua.rules import load_rule_set
+    from thidua.rules.ruleset import default_rule_set, in_force_on
+    from thidua.vn import long_date
 
+    default = default_rule_set(decision[0] if decision else None)
     try:
-        load_rule_set(name)
+        rs = load_rule_set(name or default)
     except ThiduaError as e:
         return [(("rule_set",), f"bộ quy tắc '{name}' không dùng được: {e.message}")]
-    return []
+    if decision is None or rs.in_force.covers(decision[0]):
+        return []
+    day, why = decision
+    named = f"bộ quy tắc '{name}'" if name else f"không ghi bộ quy tắc: bộ mặc định '{rs.name}'"
+    others = [n for n in in_force_on(day) if n != (name or default)]
+    hint = (
+        f"; bộ quy tắc có hiệu lực vào ngày đó: {', '.join(others)}"
+        if others
+        else "; chưa có bộ quy tắc nào có hiệu lực vào ngày đó trong thư mục quy tắc"
+    )
+    return [
+        (
+            ("rule_set",),
+            f"{named} ({rs.title}) có hiệu lực {rs.in_force.text()}"
+            + (f" ({rs.in_force.note})" if rs.in_force.note else "")
+            + f", không áp dụng cho quyết định khen thưởng dự kiến {long_date(day)} ({why}){hint}",
+        )
+    ]
 
 
 def _deadline_checks(deadlines, periods, year) -> list[tuple[Loc, str]]:
@@ -179,7 +203,7 @@ def valid_parts(data: Any) -> tuple[Any, set[str]]:
         for name, f in MovementSpec.model_fields.items():
             if name in data:
                 try:
-                    kind = Annotated[f.annotation, *f.metadata] if f.metadata else f.annotation
+                    kind: Any = Annotated[f.annotation, *f.metadata] if f.metadata else f.annotation
                     parts[name] = TypeAdapter(kind).validate_python(data[name])
                 except ValidationError:
                     pass
@@ -190,7 +214,8 @@ def valid_parts(data: Any) -> tuple[Any, set[str]]:
 
 
 def _dupes(items: Sequence[Any], name: str, attr: str, label: str) -> list[tuple[Loc, str]]:
-    out, first = [], {}
+    out: list[tuple[Loc, str]] = []
+    first: dict[Any, int] = {}
     for i, item in enumerate(items):
         key = getattr(item, attr)
         if key in first:

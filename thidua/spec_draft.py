@@ -212,7 +212,9 @@ def draft_spec(lines: list[str]) -> Draft:
 def _header(d: Draft, lines: list[str]) -> int:
     """Number, symbol, place, date, kind, summary, addressees; returns where the body starts."""
     i, end = 0, len(lines)
-    kind, summary, addressees = None, [], []
+    kind: str | None = None
+    summary: list[str] = []
+    addressees: list[str] = []
     agency = []
     while i < end:
         ln = lines[i]
@@ -246,9 +248,9 @@ def _header(d: Draft, lines: list[str]) -> int:
             rest = ln.split(":", 1)[1].strip() if ":" in ln else ""
             if rest:  # "Kính gửi: Các phòng …" on one line
                 addressees.append(rest)
-            while not rest and i + 1 < end and DASHED.match(lines[i + 1]):  # or a "- " list
+            while not rest and i + 1 < end and (dash := DASHED.match(lines[i + 1])):  # a list
                 i += 1
-                addressees.append(DASHED.match(lines[i]).group("t"))
+                addressees.append(dash.group("t"))
             i += 1
             break
         elif ln.isupper() and len(ln) < 120 and not ln.startswith(("CỘNG HÒA", "ĐỘC LẬP")):
@@ -278,7 +280,7 @@ def _starts_body(line: str) -> bool:
         line.startswith(("Kính gửi", "Căn cứ", "Thực hiện", "CỘNG HÒA"))
         or len(line) > 150
         or bool(NUMBER_LINE.match(line) or DATE_LINE.match(line))
-        or (_item_form(line) is not None and _item_form(line)[0] != "dash")
+        or ((form := _item_form(line)) is not None and form[0] != "dash")
     )
 
 
@@ -371,7 +373,7 @@ def _slug(text: str) -> str:
 
 def _unique_codes(targets: list[dict]) -> None:
     seen: dict[str, int] = {}
-    renamed: dict[str, str] = {}
+    renamed: dict[int, str] = {}  # by the target's id()
     for t in targets:
         base = t["code"]
         seen[base] = seen.get(base, 0) + 1
@@ -499,10 +501,10 @@ def _derived(d: Draft, text: str) -> None:
     d.put("legal_bases", found, True)
     periods = []
     for m in PERIOD.finditer(flat):
-        a, b = _date(m.group("a"), year), _date(m.group("b"), year)
-        if a and b:
+        starts, ends = _date(m.group("a"), year), _date(m.group("b"), year)
+        if starts and ends:
             periods.append({"number": int(m.group("n")), "name": f"Đợt {m.group('n')}",
-                            "starts_on": a, "ends_on": b})  # fmt: skip
+                            "starts_on": starts, "ends_on": ends})  # fmt: skip
     periods = list({p["number"]: p for p in periods}.values())
     d.put(
         "periods",

@@ -6,7 +6,7 @@ refusing, so the office fixes a file in one go.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ _REASONS = {
 }
 
 
-def reason_vi(err: dict) -> str:
+def reason_vi(err: Mapping[str, Any]) -> str:
     """The Vietnamese reason for one pydantic error."""
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind in ("value_error", "assertion_error") and "error" in ctx:
@@ -115,7 +115,7 @@ def field_path(loc: Sequence[str | int]) -> str:
     return out or "(tệp)"
 
 
-def _clean_loc(err: dict) -> Loc:
+def _clean_loc(err: Mapping[str, Any]) -> Loc:
     # pydantic inserts validator/union tags ("function-after[...]"); they are no field.
     loc = tuple(p for p in err["loc"] if isinstance(p, int) or p.isidentifier())
     field = getattr((err.get("ctx") or {}).get("error"), "field", None)

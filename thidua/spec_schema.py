@@ -299,7 +299,7 @@ class QuotaSpec(Strict):
         if self.min is not None and self.max is not None and self.min > self.max:
             raise FieldError("min", f"min ({self.min}) lớn hơn max ({self.max})")
         top = self.max if self.max is not None else self.min
-        if self.kind == "percent" and top > 100:
+        if self.kind == "percent" and top is not None and top > 100:
             raise FieldError(
                 "max" if self.max is not None else "min", "tỷ lệ phần trăm không được vượt quá 100"
             )

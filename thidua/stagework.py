@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
-    Council,
     Decision,
     IssuedDocument,
     Meeting,
@@ -19,15 +18,17 @@ from models import (
     Nomination,
     Period,
     PeriodReport,
-    Person,
 )
+from models.base import id_col, saved_id
 from models.db import session_scope
 from thidua import announce, documents
+from thidua.council import current_meeting, held_meeting
+from thidua.errors import ThiduaError
 from thidua.lifecycle import period_phrase
+from thidua.movements import find_movement
 from thidua.notify import OutgoingMessage
 from thidua.obligations import due_dates
 from thidua.settings import get_settings
-from thidua.status import find_movement
 from thidua.vn import TZ, long_date, today
 
 RESUBMIT_DAYS = 5  # a dossier returned at appraisal: days the unit has to correct it
@@ -45,7 +46,7 @@ class DocRef:
 
     @classmethod
     def of(cls, doc: IssuedDocument) -> "DocRef":
-        return cls(doc.id, doc.kind, doc.symbol, doc.title, doc.path)
+        return cls(saved_id(doc), doc.kind, doc.symbol, doc.title, doc.path)
 
     @property
     def file(self) -> Path:
@@ -135,7 +136,7 @@ def reporting_units(code: str, number: int) -> list[int]:
                     PeriodReport.period_number == number,
                     PeriodReport.status != "returned",
                 )
-                .order_by(PeriodReport.unit_id)
+                .order_by(col(PeriodReport.unit_id))
             )
         )
 
@@ -245,29 +246,25 @@ def return_failing(code: str, *, actor: str) -> tuple[list[str], list[OutgoingMe
             n
             for n in s.exec(
                 select(Nomination)
-                .where(Nomination.movement_id == m.id, Nomination.status.in_(ON_AGENDA))
-                .order_by(Nomination.id)
+                .where(Nomination.movement_id == m.id, col(Nomination.status).in_(ON_AGENDA))
+                .order_by(col(Nomination.id))
             )
-            if gaps.get(n.id)
+            if gaps.get(saved_id(n))
         ]
         names = exceptions.subject_names(s, noms)
         rs = rule_set_for(m)
+        focal_points = announce.unit_people(s, {n.unit_id for n in noms}, "focal_point")
         lines, messages = [], []
         for n in noms:
-            reason = exceptions.refusal(gaps[n.id])
+            reason = exceptions.refusal(gaps[saved_id(n)])
             dossiers.return_dossier(s, nomination=n, reason=reason, actor=actor)
-            lines.append(f"Trả lại hồ sơ {names[n.id]} — {rs.title_name(n.title)}: {reason}")
-            focal = [
-                p
-                for p in s.exec(select(Person).where(Person.unit_id == n.unit_id, Person.active))
-                if "focal_point" in (p.roles or [])
-            ]
+            lines.append(f"Trả lại hồ sơ {names[saved_id(n)]} — {rs.title_name(n.title)}: {reason}")
             messages += announce.to_people(
-                focal,
+                focal_points.get(n.unit_id, []),
                 event=f"nomination:{n.id}:returned:appraisal",
                 kind="dossier_returned",
                 context={
-                    "nominee_name": names[n.id],
+                    "nominee_name": names[saved_id(n)],
                     "award_title": rs.title_name(n.title),
                     "reason": reason,
                     "resubmit_by": today() + timedelta(days=RESUBMIT_DAYS),
@@ -289,9 +286,9 @@ def nominations_on_agenda(code: str) -> list[int]:
         m = find_movement(s, code)
         return list(
             s.exec(
-                select(Nomination.id)
+                select(id_col(Nomination))
                 .where(Nomination.movement_id == m.id, Nomination.status == "submitted")
-                .order_by(Nomination.id)
+                .order_by(col(Nomination.id))
             )
         )
 
@@ -302,7 +299,9 @@ def achievement_reports(code: str, nomination_ids: list[int]) -> list[DocRef]:
         m = find_movement(s, code)
         nominations = list(
             s.exec(
-                select(Nomination).where(Nomination.id.in_(nomination_ids)).order_by(Nomination.id)
+                select(Nomination)
+                .where(col(Nomination.id).in_(nomination_ids))
+                .order_by(col(Nomination.id))
             )
         )
         return [DocRef.of(d) for d in documents.issue_achievement_reports(s, m, nominations)]
@@ -316,26 +315,16 @@ def open_council(code: str, *, actor: str, vote_days: int) -> int:
         m = find_movement(s, code)
         meeting = current_meeting(s, m)
         if meeting is not None:
-            return meeting.id
+            return saved_id(meeting)
         deadline = datetime.combine(today() + timedelta(days=vote_days), time(17, 0), TZ)
-        return ballots.open_meeting(s, m, actor=actor, vote_deadline=deadline).id
-
-
-def current_meeting(s: Session, m: Movement) -> Meeting | None:
-    """The movement's latest council sitting."""
-    return s.exec(
-        select(Meeting)
-        .join(Council, Council.id == Meeting.council_id)
-        .where(Council.movement_id == m.id)
-        .order_by(Meeting.id.desc())
-    ).first()
+        return saved_id(ballots.open_meeting(s, m, actor=actor, vote_deadline=deadline))
 
 
 def council_invitations(code: str, meeting_id: int) -> list[OutgoingMessage]:
     from thidua.ballots import agenda
 
     with session_scope() as s:
-        meeting = s.get(Meeting, meeting_id)
+        meeting = s.get_one(Meeting, meeting_id)
         deadline = meeting.vote_deadline
         when = deadline.astimezone(TZ) if deadline and deadline.tzinfo else deadline
         return announce.to_people(
@@ -359,7 +348,7 @@ def council_minutes(code: str) -> tuple[DocRef, list[str]]:
 
     with session_scope() as s:
         m = find_movement(s, code)
-        meeting = current_meeting(s, m)
+        meeting = held_meeting(s, m)
         results = ballots.results(s, meeting)
         order = documents.list_order(s, [r.nomination_id for r in results])  # as in the Danh sách
         results = sorted(results, key=lambda r: order.get(r.nomination_id, len(order)))
@@ -375,14 +364,14 @@ def council_minutes(code: str) -> tuple[DocRef, list[str]]:
         return doc, lines
 
 
-def decide(code: str, *, actor: str) -> list[DocRef]:
+def draft_decisions(code: str, *, actor: str) -> list[DocRef]:
     """The decision on what the agency's head may award, and the memo proposing the rest to
     the level above; both drafted for the head's approval."""
     from thidua import awarding
 
     with session_scope() as s:
         m = find_movement(s, code)
-        made = awarding.draft_decisions(s, m, current_meeting(s, m), actor=actor)
+        made = awarding.draft_decisions(s, m, held_meeting(s, m), actor=actor)
         return [DocRef.of(documents.issue_decision_document(s, m, d)) for d in made]
 
 
@@ -420,7 +409,7 @@ def decision_announcements(code: str) -> list[OutgoingMessage]:
         ).first()
         if decision is None or decision.document_id is None:
             return []
-        doc = DocRef.of(s.get(IssuedDocument, decision.document_id))
+        doc = DocRef.of(s.get_one(IssuedDocument, decision.document_id))
         return announce.to_people(
             announce.participant_people(s, m, {"unit_head", "focal_point"}),
             event=f"decision:{decision.id}:announced",
@@ -440,11 +429,27 @@ def decision_items(s: Session, decision: Decision) -> list:
     return list(s.exec(select(DecisionItem).where(DecisionItem.decision_id == decision.id)))
 
 
-def to_pdf(doc_ids: list[int]) -> int:
-    """PDF beside each given document (one LibreOffice run for the batch); 0 without it."""
-    if not doc_ids or not get_settings().pdf:
+class PdfPending(ThiduaError):
+    """Some documents are still without their PDF (the step is retried, then reported)."""
+
+
+def to_pdf(code: str, doc_ids: list[int]) -> int:
+    """PDF beside each given signed document that has none, in batches (thidua.documents.pdf);
+    returns how many were made. Raises PdfPending, naming what still waits, when a batch
+    failed: the Prefect task retries, the stage reports it and stays done. Nothing without
+    LibreOffice or with THIDUA_PDF=false."""
+    if not doc_ids or not get_settings().pdf or documents.pdf.soffice() is None:
         return 0
+    report = documents.pdf.convert_missing(code, doc_ids)
+    if report.pending:
+        raise PdfPending(report.line())
+    return report.converted
+
+
+def pdf_pending(code: str, doc_ids: list[int]) -> list[str]:
+    """The titles of the given signed documents still without a PDF."""
+    if not doc_ids or not get_settings().pdf or documents.pdf.soffice() is None:
+        return []
     with session_scope() as s:
-        docs = list(s.exec(select(IssuedDocument).where(IssuedDocument.id.in_(doc_ids))))
-        documents.convert_to_pdf(docs)
-        return sum(1 for d in docs if d.pdf_path)
+        movement_id = saved_id(find_movement(s, code))
+        return [d.title for d in documents.pdf.missing(s, movement_id, doc_ids)]

@@ -1,13 +1,15 @@
-"""Where a movement stands: its stage, the next deadlines, what each unit still owes."""
+"""Where a movement stands: its state, the stages it may run next, the next deadlines, what
+each unit still owes."""
 
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from models import Movement
-from thidua.errors import NotFound
-from thidua.lifecycle import Stage, movement_stage_label, offered_steps, period_count
+from models.base import saved_id
+from thidua.lifecycle import State, movement_state_label, offered_stages, period_count
+from thidua.movements import find_movement
 from thidua.obligations import KIND_LABELS, Owed, due_dates, one_period_labels, outstanding
 from thidua.vn import today
 
@@ -15,21 +17,13 @@ from thidua.vn import today
 @dataclass
 class MovementStatus:
     movement: Movement
-    stage: Stage
-    stage_label: str  # as this movement says it ("Đang thi đua" for a one-period one)
-    next_steps: list[str]
+    state: State
+    state_label: str  # as this movement says it ("Đang thi đua" for a one-period one)
+    next_stages: list[str]  # "close-period-1 (Kết thúc Đợt 1)": what `thidua stage run` takes
     deadlines: list[tuple[date, str]]  # upcoming, soonest first
     owed: dict[str, list[Owed]] = field(default_factory=dict)  # by unit code
     notification_failures: list[str] = field(default_factory=list)
     notifications_waiting: list[str] = field(default_factory=list)  # how many, and why
-
-
-def find_movement(session: Session, code: str) -> Movement:
-    movement = session.exec(select(Movement).where(Movement.code == code)).first()
-    if movement is None:
-        codes = ", ".join(session.exec(select(Movement.code)).all()) or "chưa có phong trào nào"
-        raise NotFound(f"Không có phong trào '{code}'. Các phong trào: {codes}.")
-    return movement
 
 
 def movement_status(session: Session, code: str, on: date | None = None) -> MovementStatus:
@@ -46,9 +40,9 @@ def movement_status(session: Session, code: str, on: date | None = None) -> Move
         owed.setdefault(o.unit_code, []).append(o)
     return MovementStatus(
         movement=movement,
-        stage=Stage(movement.stage),
-        stage_label=movement_stage_label(session, movement),
-        next_steps=[f"{name} ({label})" for name, label in offered_steps(session, movement)],
+        state=State(movement.state),
+        state_label=movement_state_label(session, movement),
+        next_stages=[f"{d.name} ({d.label})" for d in offered_stages(session, movement)],
         deadlines=deadlines,
         owed=owed,
         notification_failures=_notification_failures(session, movement),
@@ -61,11 +55,11 @@ def _notification_failures(session: Session, movement: Movement) -> list[str]:
 
     return [
         f"{f.person_name} ({f.unit_name}) qua {f.channel} [{f.address}]: {f.reason}"
-        for f in failures(session, movement.id)
+        for f in failures(session, saved_id(movement))
     ]
 
 
 def _waiting(session: Session, movement: Movement) -> list[str]:
     from thidua.notify import waiting
 
-    return waiting(session, movement.id)
+    return waiting(session, saved_id(movement))

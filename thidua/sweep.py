@@ -6,17 +6,22 @@ only an admin moves them. A council vote whose deadline has passed is closed by 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Council, Meeting, Movement, Period
-from thidua.lifecycle import Stage
+from models.base import saved_id
+from thidua.lifecycle import StageRun, StartStage, State
+
+if TYPE_CHECKING:
+    from thidua.notify import DeliveryReport
 
 
 def due_stages(session: Session, movement: Movement, on: date) -> list[str]:
-    """The stage names (thidua.stages) the calendar says are due, in the order to run them."""
-    stage = Stage(movement.stage)
-    if stage == Stage.APPRAISAL and overdue_meetings(
+    """The stages the calendar says are due, by name, in the order to run them."""
+    state = State(movement.state)
+    if state == State.APPRAISAL and overdue_meetings(
         session, movement, datetime.combine(on, datetime.max.time())
     ):
         return ["decision"]
@@ -28,21 +33,21 @@ def due_stages(session: Session, movement: Movement, on: date) -> list[str]:
 def period_stages(session: Session, movement: Movement, on: date) -> list[str]:
     """The period openings and closings the calendar makes due on `on`, in order: what the
     sweep runs for an auto_periods movement, and what the office does by hand otherwise."""
-    stage = Stage(movement.stage)
+    state = State(movement.state)
     periods = {
         p.number: p for p in session.exec(select(Period).where(Period.movement_id == movement.id))
     }
     due: list[str] = []
     p1, p2 = periods.get(1), periods.get(2)
-    if stage == Stage.REGISTRATION and p1 and on >= p1.starts_on:
+    if state == State.REGISTRATION and p1 and on >= p1.starts_on:
         due.append("open-period-1")
-        stage = Stage.PERIOD1_OPEN
-    if stage == Stage.PERIOD1_OPEN and p1 and on > p1.ends_on:
+        state = State.PERIOD1_OPEN
+    if state == State.PERIOD1_OPEN and p1 and on > p1.ends_on:
         due.append("close-period-1")
-    if stage == Stage.INTERIM_REVIEWED and p2 and on >= p2.starts_on:
+    if state == State.INTERIM_REVIEWED and p2 and on >= p2.starts_on:
         due.append("open-period-2")
-        stage = Stage.PERIOD2_OPEN
-    if stage == Stage.PERIOD2_OPEN and p2 and on > p2.ends_on:
+        state = State.PERIOD2_OPEN
+    if state == State.PERIOD2_OPEN and p2 and on > p2.ends_on:
         due.append("close-period-2")
     return due
 
@@ -52,7 +57,7 @@ def overdue_meetings(session: Session, movement: Movement, now: datetime) -> lis
 
     meetings = session.exec(
         select(Meeting)
-        .join(Council, Council.id == Meeting.council_id)
+        .join(Council, col(Council.id) == col(Meeting.council_id))
         .where(Council.movement_id == movement.id, Meeting.status == "open")
     ).all()
     now = now if now.tzinfo else now.replace(tzinfo=TZ)
@@ -60,8 +65,8 @@ def overdue_meetings(session: Session, movement: Movement, now: datetime) -> lis
 
 
 def active_movements(session: Session) -> list[str]:
-    done = {Stage.DRAFT.value, Stage.CLOSED.value}
-    return [m.code for m in session.exec(select(Movement)) if m.stage not in done]
+    done = {State.DRAFT.value, State.CLOSED.value}
+    return [m.code for m in session.exec(select(Movement)) if m.state not in done]
 
 
 def movements_with_due_messages(session: Session, now: datetime) -> list[str]:
@@ -70,7 +75,7 @@ def movements_with_due_messages(session: Session, now: datetime) -> list[str]:
     from thidua.notify.ledger import T, claimable
 
     ids = select(T.c.movement_id).where(claimable(now)).distinct()
-    return list(session.exec(select(Movement.code).where(Movement.id.in_(ids))).all())
+    return list(session.exec(select(Movement.code).where(col(Movement.id).in_(ids))).all())
 
 
 def _aware(dt: datetime) -> datetime:
@@ -83,10 +88,10 @@ def _aware(dt: datetime) -> datetime:
 class SweepResult:
     """One movement's sweep on one day: the stages run, the reminders sent, the retries."""
 
-    stages: list = field(default_factory=list)  # thidua.triggers.StageRun
+    stages: list[StageRun] = field(default_factory=list)
     reminders: list = field(default_factory=list)  # thidua.notify.OutgoingMessage
-    report: object | None = None  # DeliveryReport of the reminders
-    retried: object | None = None  # DeliveryReport of the retries
+    report: "DeliveryReport | None" = None  # of the reminders
+    retried: "DeliveryReport | None" = None  # of the retries
 
     def lines(self, code: str) -> list[str]:
         out = [f"{code}: {r.stage} → {r.status} {r.message}" for r in self.stages]
@@ -100,21 +105,21 @@ class SweepResult:
 def sweep_movement(
     code: str,
     *,
+    start_stage: StartStage,
     actor: str = "sweep",
     send: Callable | None = None,
-    run_stage: Callable | None = None,
 ) -> SweepResult:
     """The daily sweep of one movement at the movement clock's now: the stages the calendar
-    says are due, the reminders due today, the retries whose time has come. The flow passes
-    its Prefect task as `send`; the demo's day loop calls this directly (no flow per day)."""
+    says are due (each started by `start_stage`, which waits for it: the next one and the
+    reminders depend on it), the reminders due today, the retries whose time has come. The
+    flow passes its Prefect task as `send`; the demo's day loop calls this directly (no flow
+    per day)."""
     from models.db import session_scope
     from thidua import ballots, notify, reminders
-    from thidua.status import find_movement
-    from thidua.triggers import run_in_process
+    from thidua.movements import find_movement
     from thidua.vn import now
 
     send = send or notify.deliver
-    run_stage = run_stage or run_in_process
     at = now()
     result = SweepResult()
     with session_scope() as s:
@@ -123,11 +128,13 @@ def sweep_movement(
         if "decision" in due:
             ballots.close_due_meetings(s, actor=actor)
     for stage in due:
-        result.stages.append(run_stage(code, stage, actor=actor))
+        run = start_stage(code, stage, actor=actor)
+        if run is not None:  # None: it runs on in the background, nothing to report yet
+            result.stages.append(run)
     with session_scope() as s:
         movement = find_movement(s, code)
         result.reminders = reminders.due_reminders(s, movement, at)
-        movement_id = movement.id
+        movement_id = saved_id(movement)
     if result.reminders:
         result.report = send(movement_id, result.reminders)
     result.retried = notify.retry_due(movement_id)

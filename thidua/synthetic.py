@@ -11,11 +11,13 @@ emails are on the reserved .test domain, Zalo numbers are 84 9xxxxxxxx. Same see
 
 import random
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import func, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Block, BlockMember, Person, Unit
+from models.base import id_col
 from thidua.errors import InvalidInput
 from thidua.lifecycle import audit
 
@@ -91,7 +93,7 @@ def generate_org(session: Session, *, units: int, blocks: int, people: int, seed
     )  # fmt: skip
     root_id = _ids(session, Unit, ["SCT"])["SCT"]
     n1 = max(1, (units - 1) // 5)
-    level1 = []
+    level1: list[dict[str, Any]] = []
     for i in range(n1):
         name, short, kind = LEVEL1[i % len(LEVEL1)]
         suffix = f" {i // len(LEVEL1) + 1}" if i >= len(LEVEL1) else ""
@@ -102,7 +104,7 @@ def generate_org(session: Session, *, units: int, blocks: int, people: int, seed
         )  # fmt: skip
     session.execute(insert(Unit), level1)
     l1_ids = _ids(session, Unit, [u["code"] for u in level1])
-    level2 = []
+    level2: list[dict[str, Any]] = []
     for j in range(units - 1 - n1):
         parent = level1[j % n1]
         k = j // n1 + 1
@@ -174,3 +176,35 @@ def generate_org(session: Session, *, units: int, blocks: int, people: int, seed
         data={"units": units, "blocks": len(chunks), "people": len(rows), "seed": seed},
     )  # fmt: skip
     session.flush()
+
+
+def generate_history(session: Session, *, year: int, years: int = 5, seed: int = 1) -> int:
+    """`years` years of past titles before `year`, in bulk: for people, Lao động tiên tiến,
+    hoàn thành xuất sắc nhiệm vụ and Chiến sĩ thi đua cơ sở at plausible rates; for units, one
+    collective title a year. What the consecutive-year rules read. Returns the rows written."""
+    from models import AwardHistory
+
+    rng = random.Random(seed)
+    rows: list[dict] = []
+    people = session.execute(select(id_col(Person)).order_by(col(Person.id))).scalars().all()
+    for pid in people:
+        key = f"person:{pid}"
+        for y in range(year - years, year):
+            for title, p in (("LDTT", 0.6), ("HTXSNV", 0.3), ("CSTDCS", 0.1)):
+                if rng.random() < p:
+                    rows.append({"subject_key": key, "person_id": pid, "year": y,
+                                 "title": title, "source": "import"})  # fmt: skip
+    units = (
+        session.execute(select(id_col(Unit)).where(col(Unit.parent_id).is_not(None)))
+        .scalars()
+        .all()
+    )
+    for uid in units:
+        for y in range(year - years, year):
+            title = rng.choice(["TTLDTT", "TTLDXS", "HTXSNV"])
+            rows.append({"subject_key": f"unit:{uid}", "unit_id": uid, "year": y,
+                         "title": title, "source": "import"})  # fmt: skip
+    for i in range(0, len(rows), 5000):
+        session.execute(insert(AwardHistory), rows[i : i + 5000])
+    session.flush()
+    return len(rows)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import filetype
 from pypdf import PdfReader
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from models import Evidence
 from thidua.errors import InvalidInput, Problem
@@ -155,7 +155,7 @@ def _bounded(expanded: int, packed: int) -> None:
 def check_room(session: Session, nomination_id: int, size: int) -> None:
     """Refuse a file that would take the dossier past its count or its total size."""
     count, used = session.exec(
-        select(func.count(Evidence.id), func.coalesce(func.sum(Evidence.size), 0)).where(
+        select(func.count(col(Evidence.id)), func.coalesce(func.sum(Evidence.size), 0)).where(
             Evidence.nomination_id == nomination_id
         )
     ).one()

@@ -53,6 +53,7 @@ def _register() -> None:
         clock,
         db,
         demo,
+        documents,
         dossier,
         notify,
         org,
@@ -70,6 +71,7 @@ def _register() -> None:
     app.add_typer(stage.app, name="stage")
     app.add_typer(rules.app, name="rules")
     app.add_typer(dossier.app, name="dossier")
+    app.add_typer(documents.app, name="documents")
     app.add_typer(notify.app, name="notify")
     app.add_typer(web.app, name="web")
     app.add_typer(server.app, name="server")

@@ -53,11 +53,11 @@ def _movements() -> list[tuple[str, int]]:
 
     from models import Movement
     from models.db import session_scope
-    from thidua.lifecycle import Stage
+    from thidua.lifecycle import State
 
     try:
         with session_scope() as s:
-            rows = s.exec(select(Movement.code, Movement.year, Movement.stage)).all()
+            rows = s.exec(select(Movement.code, Movement.year, Movement.state)).all()
     except Exception:  # no database yet: nothing to check against
         return []
-    return [(c, y) for c, y, st in rows if st not in {Stage.DRAFT.value, Stage.CLOSED.value}]
+    return [(c, y) for c, y, st in rows if st not in {State.DRAFT.value, State.CLOSED.value}]

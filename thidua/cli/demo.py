@@ -24,10 +24,10 @@ def _date(text: str | None) -> date | None:
 
 
 def _print(r, typer_echo=typer.echo) -> None:
-    from thidua.lifecycle import Stage
+    from thidua.lifecycle import State
 
     typer_echo("")
-    typer_echo(f"Xong trong {r.seconds:.0f} giây. Giai đoạn cuối: {Stage(r.stage).label}.")
+    typer_echo(f"Xong trong {r.seconds:.0f} giây. Giai đoạn cuối: {State(r.state).label}.")
     for k, v in r.counts.items():
         typer_echo(f"  {k}: {v}")
     for why in r.held_reasons:
@@ -55,16 +55,17 @@ def demo(
 ) -> None:
     """Chạy thử trọn một phong trào (Hà Nam 2022, hoặc tệp --spec) theo lịch của chính nó,
     từng ngày làm việc, trong một tiến trình."""
+    from flows.start import run_in_process
     from thidua.demo import EXAMPLE, run_demo
 
     name = (spec or EXAMPLE).name
     typer.echo(f"Chạy thử phong trào thi đua theo {name} (Prefect cục bộ)…")
     r = run_demo(
-        data_dir, units=units, blocks=blocks, people=people, say=typer.echo, spec_path=spec,
-        until=_date(until),
+        data_dir, start_stage=run_in_process, units=units, blocks=blocks, people=people,
+        say=typer.echo, spec_path=spec, until=_date(until),
     )  # fmt: skip
     _print(r)
-    from thidua.server import status
+    from flows.server import status
     from thidua.settings import get_settings
 
     url = get_settings().database_url
@@ -92,6 +93,7 @@ def rehearse(
     mẫu, trong thư mục dữ liệu tạm; không gửi gì ra ngoài (mọi thông báo vào hộp thư đi)."""
     import shutil
 
+    from flows.start import run_in_process
     from thidua.demo import run_demo
 
     if not spec.is_file():
@@ -103,12 +105,12 @@ def rehearse(
     typer.echo(f"Diễn tập {spec} trong {where} (không gửi thông báo thật)…")
     try:
         r = run_demo(
-            where, units=units, blocks=blocks, people=people, say=typer.echo,
-            spec_path=spec.resolve(), until=_date(until),
+            where, start_stage=run_in_process, units=units, blocks=blocks, people=people,
+            say=typer.echo, spec_path=spec.resolve(), until=_date(until),
         )  # fmt: skip
         _print(r)
     finally:
-        from thidua.server import stop_server
+        from flows.server import stop_server
 
         stop_server(where)  # the rehearsal's own Prefect server: no orphan once it is over
         if keep is None:

@@ -25,7 +25,7 @@ def record_exception(
     đồng được ghi nhận. Thiếu lý do, tiêu chuẩn hay người ghi nhận thì không ghi gì."""
     from models.db import session_scope
     from thidua import exceptions
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     with session_scope() as session:
         movement = find_movement(session, movement_code)

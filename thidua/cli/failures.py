@@ -81,7 +81,7 @@ def _sentence(e: BaseException) -> str:
             "dữ liệu đang chạy và THIDUA_DATABASE_URL, rồi chạy 'thidua db upgrade' nếu lược đồ "
             "chưa được tạo."
         )
-    if _any(chain, "prefect.", "httpx.", "httpcore.", "thidua.server."):
+    if _any(chain, "prefect.", "httpx.", "httpcore.", "flows.server."):
         url = os.environ.get("PREFECT_API_URL", "")
         where = f" tại {url}" if url else ""
         return (

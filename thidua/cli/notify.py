@@ -1,7 +1,7 @@
 """`thidua notify …`: the delivery ledger by hand — send reminders due now, retry what is due,
 list what could not be delivered."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -128,7 +128,7 @@ def test_message(
     try:
         if email is not None:
             medium, address = "email", normalise_email(email)
-            payload = {"subject": "thidua — thư thử", "to_name": None,
+            payload: dict[str, Any] = {"subject": "thidua — thư thử", "to_name": None,
                        "body": f"Thư thử của hệ thống thi đua, khen thưởng, gửi lúc {when}. "
                                "Nhận được thư này là kênh email đã cấu hình đúng."}  # fmt: skip
         else:

@@ -26,6 +26,8 @@ def check(
     rs = load_rule_set(ruleset_file)
     typer.echo(f"Bộ quy tắc {rs.name} (phiên bản {rs.version}, năm {rs.year}) hợp lệ.")
     typer.echo(f"{rs.title} — {rs.agency}")
+    typer.echo(f"Hiệu lực: {rs.in_force.text()}" + (f" ({rs.in_force.note})" if rs.in_force.note
+                                                    else ""))  # fmt: skip
     for code in rs.order:
         t = rs.titles[code]
         typer.echo(
@@ -88,12 +90,13 @@ def check_nominations(
     """Kiểm tra mọi hồ sơ đề nghị của phong trào theo bộ quy tắc và chỉ tiêu; in các tiêu chuẩn
     không đạt của từng hồ sơ, và ngoại lệ Văn phòng đã ghi nhận bên cạnh tiêu chuẩn đó."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from models import Nomination
     from models.db import session_scope
     from thidua import exceptions
+    from thidua.movements import find_movement
     from thidua.rules import check_all
-    from thidua.status import find_movement
 
     with session_scope() as session:
         movement = find_movement(session, movement_code)
@@ -101,7 +104,7 @@ def check_nominations(
         noms = {
             n.id: n
             for n in session.execute(
-                select(Nomination).where(Nomination.movement_id == movement.id)
+                select(Nomination).where(col(Nomination.movement_id) == movement.id)
             ).scalars()
         }
         names = exceptions.subject_names(session, list(noms.values()))

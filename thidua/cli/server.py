@@ -17,7 +17,7 @@ def server_status() -> None:
     """Máy chủ đang chạy hay không, và giao diện Prefect ở đâu."""
     import time
 
-    from thidua import server
+    from flows import server
 
     external = server.external_api_url()
     if external:
@@ -39,7 +39,7 @@ def server_status() -> None:
 @app.command("start")
 def server_start() -> None:
     """Khởi động máy chủ (nếu chưa chạy); các lệnh sau dùng lại nó."""
-    from thidua import server
+    from flows import server
 
     info = server.ensure_server()
     typer.echo(f"Máy chủ Prefect cục bộ đang chạy. Giao diện Prefect: {info.ui_url}")
@@ -48,7 +48,7 @@ def server_start() -> None:
 @app.command("stop")
 def server_stop() -> None:
     """Dừng máy chủ Prefect cục bộ của thư mục dữ liệu này."""
-    from thidua import server
+    from flows import server
 
     info = server.stop_server()
     if info is None:

@@ -55,6 +55,7 @@ def load(
     actor: str = typer.Option("cli", help="Người thực hiện (ghi vào nhật ký)"),
 ) -> None:
     """Kiểm tra và lưu phong trào (giai đoạn dự thảo) vào cơ sở dữ liệu đã cấu hình."""
+    from models.base import saved_id
     from models.db import session_scope
     from thidua.spec import parse_spec, store_spec
     from thidua.spec_load import locate
@@ -66,7 +67,7 @@ def load(
     try:
         with session_scope() as session:
             movement = store_spec(session, spec, actor=actor)
-            mid = movement.id
+            mid = saved_id(movement)
     except ThiduaError as e:
         if e.problems:
             _print_problems(locate(file, e.problems), f"{e.message}:")
@@ -113,14 +114,15 @@ def draft(
 
 def _amend(code: str, work) -> None:
     """Run an amendment in one transaction, then tell the units; errors as Vietnamese lines."""
+    from models.base import saved_id
     from models.db import session_scope
+    from thidua.movements import find_movement
     from thidua.notify import deliver
-    from thidua.status import find_movement
 
     try:
         with session_scope() as session:
             movement = find_movement(session, code)
-            mid = movement.id
+            mid = saved_id(movement)
             messages = work(session, movement)
     except ThiduaError as e:
         if e.problems:

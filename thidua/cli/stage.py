@@ -1,8 +1,11 @@
 """`thidua stage`: run a stage of a movement, as an admin would from the Prefect UI."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 app = typer.Typer(help="Các giai đoạn của phong trào: xem và chạy.", no_args_is_help=True)
 
@@ -26,14 +29,13 @@ def stage_list(
 ) -> None:
     """Liệt kê các giai đoạn có thể chạy; với mã phong trào: các giai đoạn phong trào đó có
     (phong trào một đợt không có sơ kết, Đợt 2)."""
-    from thidua.stages import STAGE_DEFS
+    from thidua.lifecycle import PROCESS
 
-    defs = list(STAGE_DEFS)
+    defs = list(PROCESS)
     if movement:
         from models.db import session_scope
-        from thidua.lifecycle import period_count
-        from thidua.stages import stage_defs_for
-        from thidua.status import find_movement
+        from thidua.lifecycle import period_count, stage_defs_for
+        from thidua.movements import find_movement
 
         with session_scope() as s:
             defs = stage_defs_for(period_count(s, find_movement(s, movement)))
@@ -49,12 +51,12 @@ def stage_run(
     actor: Annotated[str, typer.Option(help="Người thực hiện, ghi vào nhật ký")] = "admin",
 ) -> None:
     """Chạy một giai đoạn: qua deployment khi có Prefect server, nếu không thì chạy tại chỗ."""
-    from thidua.triggers import check_request
+    from flows.start import check_request
 
     sdef = check_request(movement, stage)  # refused before any server starts
     typer.echo(f"{sdef.label} — {movement}…", err=True)
-    from thidua.server import connected
-    from thidua.triggers import start_stage
+    from flows.server import connected
+    from flows.start import start_stage
 
     with connected(), _progress():  # Prefect set up before it is first imported
         run = start_stage(movement, stage, wait=wait, actor=actor)
@@ -83,7 +85,7 @@ class _progress:
         self.bars = Progress(TextColumn("{task.description}"), BarColumn(),
                              MofNCompleteColumn(), console=Console(stderr=True),
                              transient=False)  # fmt: skip
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
         self.hooks = flows.common.PROGRESS
         self.hooks.append(self.update)
         self.bars.start()

@@ -20,8 +20,8 @@ def status(
         st = movement_status(session, movement)
     m = st.movement
     typer.echo(f"{m.title} ({m.code})")
-    typer.echo(f"Giai đoạn: {st.stage_label}")
-    typer.echo("Bước tiếp theo: " + (", ".join(st.next_steps) or "không có (đã kết thúc)"))
+    typer.echo(f"Giai đoạn: {st.state_label}")
+    typer.echo("Bước tiếp theo: " + (", ".join(st.next_stages) or "không có (đã kết thúc)"))
     typer.echo("Hạn sắp tới:")
     for due, label in st.deadlines[:6] or []:
         typer.echo(f"  - {label}: {long_date(due)}")

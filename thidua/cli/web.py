@@ -139,7 +139,7 @@ def accounts_from_org(
 
     if out.exists():
         raise typer.BadParameter(f"Tệp {out} đã có; chọn tên khác để không ghi đè mật khẩu cũ.")
-    rows = []
+    rows: list[tuple[str, str, str, str]] = []
     with session_scope() as s:
         taken = set(s.exec(select(Account.username)))
         linked = {p for p in s.exec(select(Account.person_id)) if p is not None}
@@ -155,6 +155,7 @@ def accounts_from_org(
     with out.open("w", newline="", encoding="utf-8-sig") as f:  # Excel opens it in UTF-8
         w = csv.writer(f)
         w.writerow(["Tên đăng nhập", "Mật khẩu", "Họ và tên", "Vai trò"])
-        w.writerows(sorted(rows, key=lambda r: vn.person_key(r[2])))  # as a Vietnamese list
+        rows.sort(key=lambda r: vn.person_key(r[2]))  # as a Vietnamese list
+        w.writerows(rows)
     out.chmod(0o600)
     typer.echo(f"Đã tạo {len(rows)} tài khoản; mật khẩu ghi ở {out} (chỉ chủ tệp đọc được).")

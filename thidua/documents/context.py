@@ -6,9 +6,10 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Content, LegalBasis, Movement, Recipient, Registration, Target
+from models.base import saved_id
 from thidua.documents.context_common import (
     agency_name,
     copies,
@@ -27,7 +28,6 @@ from thidua.documents.context_reports import (  # noqa: F401  (the public names,
     PROGRESS_BASIS,
     final_report_context,
     period_report_context,
-    progress,
     unit_report_context,
     unit_report_contexts,
 )
@@ -60,7 +60,7 @@ def launch_body(session: Session, movement: Movement) -> list[dict[str, Any]]:
     paragraph (its number as written, each paragraph of its text), and after an item the table
     of the targets it lists. Targets no item lists follow, under their group."""
     contents = session.exec(
-        select(Content).where(Content.movement_id == movement.id).order_by(Content.seq)
+        select(Content).where(Content.movement_id == movement.id).order_by(col(Content.seq))
     ).all()
     by_item: dict[int | None, list[Target]] = defaultdict(list)
     for t in targets(session, movement):
@@ -98,7 +98,7 @@ def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
         for r in session.exec(
             select(Recipient)
             .where(Recipient.movement_id == movement.id, Recipient.role == "addressee")
-            .order_by(Recipient.seq)
+            .order_by(col(Recipient.seq))
         )
     ]
     summary = movement.summary or f"Phát động phong trào thi đua năm {movement.year}"
@@ -124,7 +124,9 @@ def launch_context(session: Session, movement: Movement) -> dict[str, Any]:
         + [b["text"] for b in body if b["kind"] != "targets"]
     )
     bases = session.exec(
-        select(LegalBasis).where(LegalBasis.movement_id == movement.id).order_by(LegalBasis.seq)
+        select(LegalBasis)
+        .where(LegalBasis.movement_id == movement.id)
+        .order_by(col(LegalBasis.seq))
     ).all()
     cited = legal_bases(session, movement)
     ctx.update(
@@ -149,7 +151,7 @@ def registration_summary_context(session: Session, movement: Movement) -> dict[s
         by_unit[r.unit_id].append(r)
     rows, totals = [], {"collective": 0, "lao_dong_tien_tien": 0, "chien_si_co_so": 0, "other": 0}
     for i, u in enumerate(units, start=1):
-        mine = by_unit.get(u.id, [])
+        mine = by_unit.get(saved_id(u), [])
         coll = sorted({title_name(r.title) for r in mine if r.person_id is None})
         people = [r for r in mine if r.person_id is not None]
         ldtt = sum(1 for r in people if r.title == "LDTT")

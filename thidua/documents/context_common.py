@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from models import LegalBasis, Movement, Participant, Period, Recipient, Target, Unit
 from models.awards import Nomination
+from models.base import saved_id
 from thidua import vn
 from thidua.errors import NotFound
 
@@ -69,7 +70,7 @@ def copies(session: Session, movement: Movement, *extra: str, keep: str = "VT, V
         for r in session.exec(
             select(Recipient)
             .where(Recipient.movement_id == movement.id, Recipient.role == "copy")
-            .order_by(Recipient.seq)
+            .order_by(col(Recipient.seq))
         )
     ]
     lines = [n.strip().rstrip(";.") + ";" for n in names if not n.strip().startswith("Lưu")]
@@ -116,7 +117,9 @@ def agency_name(movement: Movement) -> str:
 
 def legal_bases(session: Session, movement: Movement) -> list[str]:
     rows = session.exec(
-        select(LegalBasis).where(LegalBasis.movement_id == movement.id).order_by(LegalBasis.seq)
+        select(LegalBasis)
+        .where(LegalBasis.movement_id == movement.id)
+        .order_by(col(LegalBasis.seq))
     )
     out = []
     for b in rows:
@@ -132,7 +135,7 @@ def legal_bases(session: Session, movement: Movement) -> list[str]:
 def periods(session: Session, movement: Movement) -> list[Period]:
     return list(
         session.exec(
-            select(Period).where(Period.movement_id == movement.id).order_by(Period.number)
+            select(Period).where(Period.movement_id == movement.id).order_by(col(Period.number))
         )
     )
 
@@ -143,7 +146,9 @@ def period_range(p: Period) -> str:
 
 def targets(session: Session, movement: Movement) -> list[Target]:
     return list(
-        session.exec(select(Target).where(Target.movement_id == movement.id).order_by(Target.seq))
+        session.exec(
+            select(Target).where(Target.movement_id == movement.id).order_by(col(Target.seq))
+        )
     )
 
 
@@ -173,7 +178,8 @@ def target_label(t: Target) -> str:
 
 def growth_words(g: Decimal, qualifier: str | None = None) -> str:
     """ "tăng 12,5%", "giảm khoảng 2%": a growth in the words of a directive."""
-    places = max(0, -Decimal(g).normalize().as_tuple().exponent)
+    exponent = Decimal(g).normalize().as_tuple().exponent  # an int for a finite number
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
     word = "giảm" if g < 0 else "tăng"
     return " ".join(filter(None, (word, qualifier, f"{vn.number(abs(g), places)}%")))
 
@@ -184,7 +190,7 @@ def participants(session: Session, movement: Movement) -> list[Unit]:
             select(Unit)
             .join(Participant, col(Participant.unit_id) == col(Unit.id))
             .where(Participant.movement_id == movement.id)
-            .order_by(Unit.id)
+            .order_by(col(Unit.id))
         )
     )
 
@@ -202,5 +208,5 @@ def nominations_by_id(session: Session, ids: list[int]) -> dict[int, Nomination]
     out: dict[int, Nomination] = {}
     for i in range(0, len(ids), 500):
         for n in session.exec(select(Nomination).where(col(Nomination.id).in_(ids[i : i + 500]))):
-            out[n.id] = n
+            out[saved_id(n)] = n
     return out

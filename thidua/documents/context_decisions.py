@@ -23,7 +23,7 @@ def _items(session: Session, decision: Decision):
     items = session.exec(
         select(DecisionItem)
         .where(DecisionItem.decision_id == decision.id, col(DecisionItem.revoked_at).is_(None))
-        .order_by(DecisionItem.id)
+        .order_by(col(DecisionItem.id))
     ).all()
     noms = nominations_by_id(session, [i.nomination_id for i in items])
     subjects = Subjects(session, list(noms.values()))
@@ -207,7 +207,7 @@ def certificate_contexts(
     chứng nhận for each danh hiệu that carries one (CERTIFICATE_FORMS), none for the others.
     In the decision's order: by award, then Vietnamese collation of the names."""
     items, noms, subjects = _items(session, decision)
-    out = []
+    out: list[dict[str, Any]] = []
     for it in items:
         form = _form(it.title)
         if form is None:

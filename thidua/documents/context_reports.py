@@ -1,8 +1,6 @@
 """Context builders for the reports: interim (sơ kết) and final (tổng kết) reports with the
-progress of every target and the block rankings, and each unit's own period report.
-
-Progress target by target: every unit's latest report up to the period (units report
-year-to-date figures), summed over the units; a target measured in % takes the units' mean."""
+progress of every target (computed in thidua.targets) and the block rankings, and each unit's
+own period report."""
 
 from collections import defaultdict
 from datetime import date
@@ -11,7 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import Movement, PeriodReport, Target, TargetResult
+from models import Movement, PeriodReport, TargetResult
+from models.base import saved_id
 from thidua import vn
 from thidua.documents.charts import progress_chart, ranking_chart
 from thidua.documents.context_common import (
@@ -34,6 +33,7 @@ from thidua.documents.context_common import (
 from thidua.errors import NotFound
 from thidua.lifecycle import period_phrase
 from thidua.results import BlockRanking
+from thidua.targets import Progress, expected_pct, target_progress
 
 PROGRESS_BASIS = (
     "Số liệu thực hiện được tổng hợp từ báo cáo gần nhất của từng đơn vị (số liệu lũy kế từ đầu "
@@ -42,113 +42,34 @@ PROGRESS_BASIS = (
 )
 
 
-def _latest_values(
-    session: Session, movement: Movement, period_number: int
-) -> tuple[dict[int, PeriodReport], dict[int, dict[int, TargetResult]]]:
-    """Each unit's latest report up to the period, and its results by target."""
-    reports = session.exec(
-        select(PeriodReport)
-        .where(
-            PeriodReport.movement_id == movement.id,
-            PeriodReport.period_number <= period_number,
-            PeriodReport.status != "returned",
-        )
-        .order_by(PeriodReport.period_number)
-    ).all()
-    latest = {r.unit_id: r for r in reports}  # later periods overwrite earlier ones
-    values: dict[int, dict[int, TargetResult]] = defaultdict(dict)
-    ids = [r.id for r in latest.values()]
-    for i in range(0, len(ids), 500):
-        for tr in session.exec(
-            select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 500]))
-        ):
-            values[tr.report_id][tr.target_id] = tr
-    return latest, values
+def progress_figure(p: Progress) -> Any:
+    """The chart of thidua.targets' progress: each target's % of its plan."""
+    return progress_chart([(r.target.label, r.pct) for r in p.rows], p.expected)
 
 
-def combined_growth(results: list[TargetResult], percent: bool) -> Decimal | None:
-    """The growth of the units together: a rate's is the mean of theirs; an amount's is the sum
-    of their figures against the sum of their baselines (figure / (1 + growth)). None when no
-    unit gave one."""
-    given = [r for r in results if r.growth_pct is not None]
-    if not given:
-        return None
-    if percent:
-        return sum((Decimal(r.growth_pct) for r in given), Decimal(0)) / len(given)
-    now = sum((Decimal(r.value) for r in given), Decimal(0))
-    base = sum((Decimal(r.value) / (1 + Decimal(r.growth_pct) / 100) for r in given), Decimal(0))
-    return (now / base - 1) * 100 if base else None
-
-
-def _meets(t: Target, achieved: Decimal, growth: Decimal | None) -> bool:
-    """At the end: the figure, and the growth where the directive set one, each on the side the
-    target says ("không quá 3%": at most). A figure met exactly is met."""
-    if t.comparison == "at_most":
-        ok = achieved <= t.value
-        return ok and (t.growth_pct is None or growth is None or growth <= t.growth_pct)
-    ok = achieved >= t.value
-    return ok and (t.growth_pct is None or growth is None or growth >= t.growth_pct)
-
-
-def expected_pct(session: Session, movement: Movement, period_number: int) -> Decimal | None:
-    """Before the last period, the share of the movement's time gone by at the period's end:
-    a target is on schedule when its % of the year's plan is at least that. None at the end."""
-    every = periods(session, movement)
-    current = next((p for p in every if p.number == period_number), None)
-    if current is None or current.number >= every[-1].number:
-        return None
-    start, end = every[0].starts_on, every[-1].ends_on
-    gone = (current.ends_on - start).days + 1
-    return Decimal(gone * 100) / Decimal((end - start).days + 1)
-
-
-def progress(
-    session: Session, movement: Movement, period_number: int
-) -> tuple[list[dict[str, Any]], Any, int]:
-    """Rows of the progress table, its chart, and how many units reported. At the end a
-    target is "Đạt" or "Chưa đạt"; before, "Đúng tiến độ" or "Chậm tiến độ" against the share
-    of time gone by (expected_pct)."""
-    latest, values = _latest_values(session, movement, period_number)
-    expected = expected_pct(session, movement, period_number)
-    rows, bars = [], []
-    for i, t in enumerate(targets(session, movement), start=1):
-        results = [values[r.id][t.id] for r in latest.values() if t.id in values.get(r.id, {})]
-        got = [Decimal(r.value) for r in results]
-        percent = t.unit.strip() == "%"
-        achieved = (sum(got) / len(got) if percent else sum(got, Decimal(0))) if got else Decimal(0)
-        growth = combined_growth(results, percent) if t.growth_pct is not None else None
-        pct = achieved * 100 / t.value if t.value else Decimal(0)
-        if expected is not None and t.comparison != "at_most":
-            # before the end an amount is on time at the share of time gone by; its growth
-            # against the same months of the baseline year stands as it is
-            ok = pct >= expected and (growth is None or growth >= t.growth_pct)
-        else:
-            ok = _meets(t, achieved, growth)
-        if not got:
-            status = "Chưa có số liệu"
-        elif expected is not None:
-            status = "Đúng tiến độ" if ok else "Chậm tiến độ"
-        else:
-            status = "Đạt" if ok else "Chưa đạt"
+def progress_rows(p: Progress) -> list[dict[str, Any]]:
+    """thidua.targets' progress as the reports (and the admin's dashboard) print it: a row per
+    target."""
+    rows = []
+    for i, r in enumerate(p.rows, start=1):
+        t = r.target
         planned = f"{target_value(t)} {t.unit}"
-        done = f"{vn.number(achieved, decimals(t.value_text))} {t.unit}"
+        done = f"{vn.number(r.achieved, decimals(t.value_text))} {t.unit}"
         if t.growth_pct is not None:
             planned += f"\n{growth_text(t, with_basis=False)}"
-            done += (
-                f"\n{growth_words(growth.quantize(Decimal('0.1')))}" if growth is not None else ""
-            )
+            if r.growth is not None:
+                done += f"\n{growth_words(r.growth.quantize(Decimal('0.1')))}"
         rows.append(
             {
                 "stt": i,
                 "label": target_label(t),
                 "target_text": planned,
                 "achieved_text": done,
-                "pct_text": vn.percent(pct, 1),
-                "status": status,
+                "pct_text": vn.percent(r.pct, 1),
+                "status": r.status,
             }
         )
-        bars.append((t.label, pct))
-    return rows, progress_chart(bars, expected), len(latest)
+    return rows
 
 
 def growth_note(session: Session, movement: Movement) -> str:
@@ -176,8 +97,8 @@ def period_report_context(
 ) -> dict[str, Any]:
     period = period_of(session, movement, period_number)
     units = participants(session, movement)
-    rows, chart, reported = progress(session, movement, period_number)
-    latest, _ = _latest_values(session, movement, period_number)
+    p = target_progress(session, movement, period_number)
+    rows, chart = progress_rows(p), progress_figure(p)
     nxt = [p for p in periods(session, movement) if p.number > period_number]
     steps = [
         f"Tiếp tục triển khai {p.name} ({period_range(p)})"
@@ -199,9 +120,9 @@ def period_report_context(
         ),
         period_name=period.name,
         period_range=period_range(period),
-        reported_count=two(reported),
+        reported_count=two(p.reported),
         participant_count=two(len(units)),
-        missing_units=[u.name for u in units if u.id not in latest],
+        missing_units=[u.name for u in units if u.id not in p.units],
         progress_rows=rows,
         progress_basis=progress_basis(session, movement, period_number),
         progress_chart=chart,
@@ -231,7 +152,8 @@ def final_report_context(
     every = periods(session, movement)
     last = every[-1].number if every else 1
     units = participants(session, movement)
-    rows, chart, reported = progress(session, movement, last)
+    p = target_progress(session, movement, last)
+    rows, chart = progress_rows(p), progress_figure(p)
     blocks = []
     scored = [i for i, b in enumerate(rankings, start=1) if b.scored]
     # one tie rule for every block is said once, after the last block that was ranked
@@ -275,7 +197,7 @@ def final_report_context(
             f"{movement.theme_label.lower()} “{movement.theme}”, "
             f"{agency_name(movement)} báo cáo tổng kết như sau:"
         ),
-        reported_count=two(reported),
+        reported_count=two(p.reported),
         participant_count=two(len(units)),
         progress_rows=rows,
         progress_basis=PROGRESS_BASIS + growth_note(session, movement),
@@ -309,10 +231,10 @@ def unit_report_contexts(
     values: dict[int, dict[int, TargetResult]] = defaultdict(dict)
     ids = [r.id for r in reports.values()]
     for i in range(0, len(ids), 500):
-        for tr in session.exec(
+        for given in session.exec(
             select(TargetResult).where(col(TargetResult.report_id).in_(ids[i : i + 500]))
         ):
-            values[tr.report_id][tr.target_id] = tr
+            values[given.report_id][given.target_id] = given
     lines = copies(session, movement, f"{agency_name(movement)} (Văn phòng)", keep="VT")
     phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
     in_year = phrase if phrase.startswith("năm") else f"{phrase} năm {movement.year}"
@@ -324,11 +246,11 @@ def unit_report_contexts(
         )
     out = []
     for u in units:
-        report = reports.get(u.id)
-        got = values.get(report.id, {}) if report else {}
+        report = reports.get(saved_id(u))
+        got = values.get(saved_id(report), {}) if report else {}
         rows = []
         for i, t in enumerate(goals, start=1):
-            tr = got.get(t.id)
+            tr = got.get(saved_id(t))
             rows.append(
                 {
                     "stt": i,

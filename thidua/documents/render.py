@@ -23,7 +23,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.oxml import parse_xml
 from docx.oxml.ns import nsmap
 from docx.oxml.shape import CT_Inline
-from docx.shared import Mm
+from docx.shared import Length, Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import Environment, meta
 from lxml import etree
@@ -73,7 +73,7 @@ class Image:
         n = len(state.images) + 1
         rid, name = f"rIdThidua{n}", f"thidua_image{n}.png"
         state.images.append((rid, f"word/media/{name}", self.png))
-        inline = CT_Inline.new_pic_inline(n, rid, name, self.cx, self.cy)
+        inline = CT_Inline.new_pic_inline(n, rid, name, Length(self.cx), Length(self.cy))
         xml = etree.tostring(inline, encoding="unicode")
         return f'</w:t></w:r><w:r><w:drawing>{xml}</w:drawing></w:r><w:r><w:t xml:space="preserve">'
 
@@ -173,7 +173,8 @@ class CompiledTemplate:
             if name == "word/document.xml":
                 packed = ziparchive.member(name, document)
             elif name in rendered:
-                xml = parse_xml(rendered[name].encode("utf-8"))
+                # bytes, as lxml needs for a part with an XML declaration; typed str only
+                xml = parse_xml(rendered[name].encode("utf-8"))  # type: ignore[arg-type]
                 packed = ziparchive.member(
                     name, etree.tostring(xml, encoding="UTF-8", standalone=True)
                 )

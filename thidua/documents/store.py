@@ -6,24 +6,26 @@ returns the recorded document with its number. Files go under the configured doc
 file and leaves no stray copies."""
 
 import hashlib
-import os
 import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateError, UndefinedError
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, col, select
 
 from models import IssuedDocument, Movement
+from models.base import saved_id
 from thidua import vn
 from thidua.documents.kinds import ISSUED, Kind, get_kind
 from thidua.documents.numbering import format_symbol, series_for, take_numbers
 from thidua.documents.render import CompiledTemplate
 from thidua.documents.templates import check_context, load_template, undefined_name
 from thidua.errors import InvalidInput, Problem, ThiduaError
+from thidua.files import sweep_folder, write_whole
 from thidua.settings import get_settings
 
 _CHUNK = 500
@@ -60,7 +62,7 @@ def _find(session: Session, movement_id: int, kind: str, keys: list[str], versio
             IssuedDocument.movement_id == movement_id,
             IssuedDocument.kind == kind,
             IssuedDocument.version == version,
-            IssuedDocument.subject_key.in_(keys[i : i + _CHUNK]),
+            col(IssuedDocument.subject_key).in_(keys[i : i + _CHUNK]),
         )
         found.update({d.subject_key: d for d in session.exec(stmt)})
     return found
@@ -123,40 +125,54 @@ def _render(tpl: CompiledTemplate, kind: str, context: dict[str, Any]) -> bytes:
         ) from None
 
 
-def _write_file(rel: str, data: bytes) -> None:
+def _write_file(rel: str, data: bytes, *, swept: bool = False) -> None:
+    """Write one document whole (temp file, then rename); `swept`: the caller already removed
+    what killed writes left in its folder (a batch does it once, not once per file)."""
     from thidua.errors import os_reason
 
-    path = Path(get_settings().document_dir) / rel
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _drop_orphans(path)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # readers never see half a file
+        write_whole(Path(get_settings().document_dir) / rel, data, swept=swept)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise ThiduaError(
             f"Không ghi được văn bản {rel}: {os_reason(e)}. Chưa ghi gì; chạy lại giai đoạn sau "
             "khi khắc phục."
         ) from None
 
 
-def _drop_orphans(path: Path) -> None:
-    """Remove what a write of this file killed half-way left (its process is gone)."""
-    for old in path.parent.glob(f".{path.name}.*.tmp"):
-        pid = old.name.removesuffix(".tmp").rpartition(".")[2]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            old.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
+def _write_files(session: Session, made: list[tuple[bytes, IssuedDocument]]) -> None:
+    """The batch's files, all or none: a write that fails removes those written before it, and
+    so does a rollback of the transaction that was to record them (_forget_unrecorded)."""
+    store = Path(get_settings().document_dir)
+    written: list[Path] = []
+    for folder in {(store / doc.path).parent for _, doc in made}:
+        sweep_folder(folder)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        for data, doc in made:
+            _write_file(doc.path, data, swept=True)
+            written.append(store / doc.path)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    session.info.setdefault(_UNRECORDED, []).extend(written)
+
+
+_UNRECORDED = "thidua.documents.unrecorded"  # session.info: files whose rows are not committed
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _recorded(session: OrmSession) -> None:
+    if session.get_nested_transaction() is None:  # the transaction itself, not a savepoint
+        session.info.pop(_UNRECORDED, None)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_unrecorded(session: OrmSession) -> None:
+    """Files of new documents whose rows will not be committed: no file without its record.
+    A savepoint's rollback keeps them (a document another run issued meanwhile has the path)."""
+    if session.get_nested_transaction() is None:
+        for path in session.info.pop(_UNRECORDED, []):
+            path.unlink(missing_ok=True)
 
 
 def _make(
@@ -179,7 +195,7 @@ def _make(
     data = _render(tpl, kind.name, ctx)
     rel = _relpath(movement, kind.name, subject_key, version)
     return data, IssuedDocument(
-        movement_id=movement.id,
+        movement_id=saved_id(movement),
         kind=kind.name,
         subject_key=subject_key,
         version=version,
@@ -231,21 +247,21 @@ def _issue(
             "Trùng khóa văn bản trong cùng một lần phát hành",
             [Problem("subject_key", "mỗi văn bản một khóa riêng")],
         )
-    found = _find(session, movement.id, kind.name, keys, version)
+    found = _find(session, saved_id(movement), kind.name, keys, version)
     todo = [(k, c) for k, c in items if k not in found]
     if todo:
         tpl = load_template(kind.name, movement.doc_kind)
         try:
-            if session.bind.dialect.name == "postgresql":
+            if session.get_bind().dialect.name == "postgresql":
                 # A savepoint, so that losing a race to the same key gives the number back.
                 with session.begin_nested():
                     _issue_new(session, movement, kind, tpl, todo, version, found)
             else:  # SQLite serialises writers; pysqlite's savepoints would commit early
                 _issue_new(session, movement, kind, tpl, todo, version, found)
         except IntegrityError:
-            if session.bind.dialect.name != "postgresql":
+            if session.get_bind().dialect.name != "postgresql":
                 raise
-            found.update(_find(session, movement.id, kind.name, keys, version))
+            found.update(_find(session, saved_id(movement), kind.name, keys, version))
             missing = [k for k in keys if k not in found]
             if missing:
                 raise
@@ -291,8 +307,7 @@ def _issue_new(session, movement, kind, tpl, todo, version, found) -> None:
                 _give_back(session, movement.agency_code, series, year, len(group))
             raise
     # Files only once every document has rendered: a refused context leaves no partial batch.
-    for data, doc in made:
-        _write_file(doc.path, data)
+    _write_files(session, made)
     new = [doc for _, doc in made]
     session.add_all(new)
     session.flush()

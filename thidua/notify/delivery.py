@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import Movement, Person, Unit
 from models.base import utcnow
@@ -191,15 +191,15 @@ def _items(
         r.id: r
         for r in session.execute(
             sa.select(
-                Person.id,
-                Person.full_name,
-                Person.email,
-                Person.zalo_phone,
-                Person.active,
-                Unit.name.label("unit_name"),
+                col(Person.id),
+                col(Person.full_name),
+                col(Person.email),
+                col(Person.zalo_phone),
+                col(Person.active),
+                col(Unit.name).label("unit_name"),
             )
-            .join(Unit, Unit.id == Person.unit_id)
-            .where(Person.id.in_(ids))
+            .join(Unit, col(Unit.id) == Person.unit_id)
+            .where(col(Person.id).in_(ids))
         )
     }
     base = {
@@ -225,6 +225,13 @@ def _items(
                 "attempts": 0,
             }
         )
+
+    seen: dict[str, bool] = {}
+
+    def is_file(path: str) -> bool:  # a notice's attachment, looked up once for the batch
+        if path not in seen:
+            seen[path] = Path(path).is_file()
+        return seen[path]
 
     def needed(m: OutgoingMessage, channel: str, address: str) -> bool:
         k = known.get((m.event, f"person:{m.person_id}", channel))
@@ -257,7 +264,7 @@ def _items(
             elif needed(m, "email", address):
                 form = render_email(m.kind, ctx)
                 files = [str(p) for p in m.attachments] + form.attachments
-                missing = [f for f in files if not Path(f).is_file()]
+                missing = [f for f in files if not is_file(f)]
                 if missing:
                     raise InvalidInput(
                         "Không tìm thấy file đính kèm thông báo",
@@ -289,7 +296,11 @@ def _items(
 def _failure(session: Session, r: dict[str, Any] | ledger.Row, reason: str) -> PermanentFailure:
     recipient = r["recipient"] if isinstance(r, dict) else r.recipient
     pid = ledger.person_id_of(recipient)
-    name = session.scalar(sa.select(Person.full_name).where(Person.id == pid)) if pid else None
+    name = (
+        session.scalar(sa.select(col(Person.full_name)).where(col(Person.id) == pid))
+        if pid
+        else None
+    )
     get = (lambda k: r[k]) if isinstance(r, dict) else (lambda k: getattr(r, k))
     return PermanentFailure(
         pid, name or recipient, get("channel"), get("address"), get("event"), reason
@@ -349,19 +360,19 @@ def _reserve(
         old += [r for k, r in known.items() if k not in by_key]  # not rendered: known already
         to_claim, readdressed = [], []
         for r in old:
-            it = by_key.get((r.event, r.recipient, r.channel))
+            fresh = by_key.get((r.event, r.recipient, r.channel))
             if r.status == ledger.SENT:
                 report.skipped_already_sent += 1
             elif r.status == ledger.CANCELLED:
                 report.cancelled += 1
             elif r.status == ledger.FAILED:
                 if (
-                    it is not None
-                    and it["status"] != ledger.FAILED
-                    and it["address"] != r.address
+                    fresh is not None
+                    and fresh["status"] != ledger.FAILED
+                    and fresh["address"] != r.address
                     and not quiet_now
                 ):
-                    readdressed.append((r, it))  # the contact was corrected since: try it
+                    readdressed.append((r, fresh))  # the contact was corrected since: try it
                 else:
                     report.skipped_failed_before += 1
             elif quiet_now:
@@ -371,21 +382,24 @@ def _reserve(
         won = ledger.claim(s, to_claim, now) if to_claim else set()
         report.pending += len(to_claim) - len(won)
         for r, it in readdressed:
-            res = s.execute(
-                sa.update(ledger.T)
-                .where(
-                    ledger.T.c.id == r.id,
-                    ledger.T.c.status == ledger.FAILED,
-                    ledger.T.c.address == r.address,
-                )
-                .values(
-                    status=ledger.RESERVED,
-                    reserved_at=now,
-                    address=it["address"],
-                    payload=it["payload"],
-                    attempts=0,
-                    answer=None,
-                )
+            res = cast(
+                sa.CursorResult,  # an UPDATE's result, which Session.execute types as a Result
+                s.execute(
+                    sa.update(ledger.T)
+                    .where(
+                        ledger.T.c.id == r.id,
+                        ledger.T.c.status == ledger.FAILED,
+                        ledger.T.c.address == r.address,
+                    )
+                    .values(
+                        status=ledger.RESERVED,
+                        reserved_at=now,
+                        address=it["address"],
+                        payload=it["payload"],
+                        attempts=0,
+                        answer=None,
+                    )
+                ),
             )
             if res.rowcount == 1:
                 won.add(r.id)

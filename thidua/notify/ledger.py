@@ -24,10 +24,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import Notification, Person, Unit
+from models.base import table_of
 
 RESERVED, SENT, RETRY, FAILED, CANCELLED = "reserved", "sent", "retry", "failed", "cancelled"
 LEASE = timedelta(minutes=10)
@@ -37,7 +37,7 @@ MAX_ATTEMPTS = 12
 BACKOFF_FIRST = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
 
-T = Notification.__table__
+T = table_of(Notification)
 KEY = ("event", "recipient", "channel")
 
 
@@ -76,6 +76,9 @@ class Failure:
 
 
 def _insert(session: Session):
+    # here, not at the top: `thidua status` reads the ledger on SQLite without PostgreSQL's
+    from sqlalchemy.dialects import postgresql, sqlite
+
     return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(T)
 
 
@@ -287,12 +290,12 @@ def failures(session: Session, movement_id: int) -> list[Failure]:
         sa.select(T).where(T.c.movement_id == movement_id, T.c.status == FAILED).order_by(T.c.id)
     ).all()
     pids = {p for r in rows if (p := person_id_of(r.recipient)) is not None}
-    people: dict[int, tuple[str, str]] = {}
+    people: dict[int | None, tuple[str, str]] = {}
     if pids:
         for pid, name, unit in session.execute(
-            sa.select(Person.id, Person.full_name, Unit.name)
-            .join(Unit, Unit.id == Person.unit_id)
-            .where(Person.id.in_(pids))
+            sa.select(col(Person.id), col(Person.full_name), col(Unit.name))
+            .join(Unit, col(Unit.id) == Person.unit_id)
+            .where(col(Person.id).in_(pids))
         ):
             people[pid] = (name, unit)
     out = []

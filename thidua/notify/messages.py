@@ -10,12 +10,14 @@ A template id is the one Zalo approved for the OA; the office writes it in the f
 """
 
 import time
+import weakref
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from ruamel.yaml import YAML
 
 from thidua import vn
@@ -98,6 +100,16 @@ def template_path(kind: str) -> Path:
     )
 
 
+_NAMES: "weakref.WeakKeyDictionary[jinja2.Template, tuple[str, ...]]" = weakref.WeakKeyDictionary()
+
+
+def _template(env: jinja2.Environment, source: str) -> jinja2.Template:
+    """The compiled template; the variables it reads are noted for _render's cache."""
+    t = env.from_string(source)
+    _NAMES[t] = tuple(sorted(jinja2.meta.find_undeclared_variables(env.parse(source))))
+    return t
+
+
 @cache
 def _compile(path: Path, mtime: float) -> _Compiled:
     del mtime  # cache key: an edited file is compiled again
@@ -127,13 +139,13 @@ def _compile(path: Path, mtime: float) -> _Compiled:
                     "Mẫu tin nhắn có giới hạn độ dài không hợp lệ",
                     [Problem(f"zns.params.{name}.max", f"phải từ 1 đến {ZNS_HARD_MAX}", where)],
                 )
-            params[str(name)] = (env.from_string(str(value)), limit)
+            params[str(name)] = (_template(env, str(value)), limit)
         return _Compiled(
             path=path,
-            subject=env.from_string(str(email["subject"])),
-            body=env.from_string(str(email["body"])),
-            attachments=[env.from_string(str(a)) for a in email.get("attachments") or []],
-            zns_id=env.from_string(str(zns["template_id"])) if zns else None,
+            subject=_template(env, str(email["subject"])),
+            body=_template(env, str(email["body"])),
+            attachments=[_template(env, str(a)) for a in email.get("attachments") or []],
+            zns_id=_template(env, str(zns["template_id"])) if zns else None,
             zns_params=params,
         )
     except jinja2.TemplateSyntaxError as e:
@@ -165,7 +177,31 @@ def compiled(kind: str) -> _Compiled:
     return c
 
 
+_MISSING = object()
+_rendered: dict[tuple, str] = {}  # (template, the values it reads) → text
+_RENDERED_MAX = 20_000
+
+
 def _render(t: jinja2.Template, ctx: dict[str, Any], where: Path, part: str) -> str:
+    """The template rendered with ctx. A template's text depends only on the variables it
+    reads, so a text made once for a batch is reused: a subject naming the movement is
+    rendered once for 4,000 recipients, a body naming each recipient once per recipient."""
+    key: tuple | None = (t, *(ctx.get(name, _MISSING) for name in _NAMES[t]))
+    try:
+        hit = _rendered.get(key) if key is not None else None
+    except TypeError:  # a list or a dict among the values: rendered each time
+        key, hit = None, None
+    if hit is not None:
+        return hit
+    text = _render_now(t, ctx, where, part)
+    if key is not None:
+        if len(_rendered) >= _RENDERED_MAX:
+            _rendered.clear()
+        _rendered[key] = text
+    return text
+
+
+def _render_now(t: jinja2.Template, ctx: dict[str, Any], where: Path, part: str) -> str:
     try:
         return vn.nfc(t.render(ctx))
     except jinja2.UndefinedError as e:

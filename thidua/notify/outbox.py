@@ -4,30 +4,24 @@ what would have gone out. Files are written whole (temp file, then rename) and n
 ledger row, so writing one twice leaves one file."""
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from apprise.common import NotifyType
 from apprise.plugins.base import NotifyBase
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+from thidua.files import write_whole
 
 
 def write_email(directory: Path, name: str, data: bytes) -> Path:
     path = directory / f"{name}.eml"
-    write_atomic(path, data)
+    write_whole(path, data)
     return path
 
 
 def write_zns(directory: Path, name: str, body: dict[str, Any]) -> Path:
     path = directory / f"{name}.json"
-    write_atomic(path, json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"))
+    write_whole(path, json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"))
     return path
 
 
@@ -35,11 +29,13 @@ class NotifyOutbox(NotifyBase):
     """apprise's face of the outbox: `outbox:///var/lib/thidua/outbox` (or `outbox://` for the
     configured directory) writes each notification as a JSON file."""
 
-    service_name = "Thidua outbox"
-    protocol = "outbox"
-    setup_url = "https://example.invalid/thidua/outbox"
+    # apprise's base classes leave these unannotated with None / () defaults, so a type
+    # checker takes None for their type: the ignores below say nothing about our values.
+    service_name = "Thidua outbox"  # type: ignore[assignment]
+    protocol = "outbox"  # type: ignore[assignment]
+    setup_url = "https://example.invalid/thidua/outbox"  # type: ignore[assignment]
     request_rate_per_sec = 0
-    templates = ("{schema}://{path}",)
+    templates = ("{schema}://{path}",)  # type: ignore[assignment]
 
     def __init__(self, path: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
@@ -63,7 +59,7 @@ class NotifyOutbox(NotifyBase):
         return True
 
     @staticmethod
-    def parse_url(url):
+    def parse_url(url: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         results = NotifyBase.parse_url(url, verify_host=False)
         if not results:
             return results

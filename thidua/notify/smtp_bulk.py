@@ -16,6 +16,7 @@ from functools import partial
 from urllib.parse import parse_qs, urlsplit
 
 import apprise
+from apprise.plugins.email import NotifyEmail
 
 
 @dataclass(frozen=True)
@@ -41,18 +42,18 @@ class SmtpAnswer:
 
 def config_from_url(url: str) -> SmtpConfig:
     plugin = apprise.Apprise.instantiate(url)
-    if plugin is None or not hasattr(plugin, "smtp_host"):
+    if not isinstance(plugin, NotifyEmail) or plugin.port is None:
         raise ValueError("THIDUA_EMAIL_URL phải là URL mailto:// hoặc mailtos:// hợp lệ")
     q = parse_qs(urlsplit(url).query)
-    name, addr = plugin.from_addr
+    name, addr = plugin.from_addr  # [display name or False, address]
     return SmtpConfig(
         host=plugin.smtp_host,
         port=int(plugin.port),
         mode=str(plugin.secure_mode) if plugin.secure else "insecure",
         user=plugin.user,
         password=plugin.password,
-        from_addr=addr,
-        from_name=name or None,
+        from_addr=str(addr),
+        from_name=str(name) if name else None,
         threads=max(1, int(q.get("threads", ["2"])[0])),
         timeout=float(q.get("timeout", ["30"])[0]),
         verify=bool(plugin.verify_certificate),
@@ -86,6 +87,7 @@ class SmtpSender:
 
     def _connect(self) -> smtplib.SMTP:
         c = self.cfg
+        conn: smtplib.SMTP
         if c.mode == "ssl":
             conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=_context(c.verify))
         else:
@@ -93,7 +95,8 @@ class SmtpSender:
         try:
             # the end-of-data line goes alone (see send): without this, Nagle's algorithm
             # holds it until the server's delayed ACK, ~40 ms a message
-            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if conn.sock is not None:  # connected by the constructor, given a host
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.ehlo()
             if c.mode == "starttls":
                 conn.starttls(context=_context(c.verify))

@@ -31,8 +31,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from models import ChannelToken
+from models.base import table_of
 
-_T = ChannelToken.__table__
+_T = table_of(ChannelToken)
 
 API_URL = "https://business.openapi.zalo.me"
 OAUTH_URL = "https://oauth.zaloapp.com"
@@ -282,13 +283,15 @@ class NotifyZNS(NotifyBase):
     """apprise's face of the channel: `apprise -b '{"template_id":…,"template_data":{…}}'
     zns://…/84912345678`. The project's bulk path uses ZnsClient directly for the answer."""
 
-    service_name = "Zalo ZNS"
-    service_url = "https://zalo.cloud/zns"
-    secure_protocol = "zns"
-    setup_url = "https://developers.zalo.me/docs/zalo-notification-service"
+    # apprise's base classes leave these unannotated with None / () defaults, so a type
+    # checker takes None for their type: the ignores below say nothing about our values.
+    service_name = "Zalo ZNS"  # type: ignore[assignment]
+    service_url = "https://zalo.cloud/zns"  # type: ignore[assignment]
+    secure_protocol = "zns"  # type: ignore[assignment]
+    setup_url = "https://developers.zalo.me/docs/zalo-notification-service"  # type: ignore[assignment]
     request_rate_per_sec = 0  # our RateLimiter paces requests
     title_maxlen = 0
-    templates = ("{schema}://{app_id}:{secret_key}@{oa_id}/{targets}",)
+    templates = ("{schema}://{app_id}:{secret_key}@{oa_id}/{targets}",)  # type: ignore[assignment]
 
     def __init__(self, targets=None, raw_url: str = "", **kwargs) -> None:
         super().__init__(**kwargs)
@@ -320,7 +323,7 @@ class NotifyZNS(NotifyBase):
             client.close()
 
     @staticmethod
-    def parse_url(url):
+    def parse_url(url: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         results = NotifyBase.parse_url(url, verify_host=False)
         if not results:
             return results

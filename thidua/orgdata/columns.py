@@ -115,7 +115,8 @@ def normalise_phone(text: str) -> str:
 
 def parse_roles(text: str) -> list[str]:
     """ "thủ trưởng, đầu mối" → ["unit_head", "focal_point"]; ValueError naming unknown ones."""
-    out, unknown = [], []
+    out: list[str] = []
+    unknown: list[str] = []
     for word in re.split(r"[,;]", text):
         word = " ".join(word.split())
         if not word:

@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, insert, or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Block, BlockMember, Person, Unit
+from models.base import id_col
 from thidua.errors import InvalidInput, Problem
 from thidua.lifecycle import audit
 from thidua.orgdata.columns import (
@@ -85,7 +86,8 @@ class _Plan:
             elif code:
                 target[code] = row
         self.db_units = {
-            c: (i, p) for c, i, p in self.session.exec(select(Unit.code, Unit.id, Unit.parent_id))
+            c: (i, p)
+            for c, i, p in self.session.exec(select(Unit.code, id_col(Unit), Unit.parent_id))
         }
         self._check_units()
         self._check_blocks()
@@ -114,11 +116,11 @@ class _Plan:
             if parent and not self._known_unit(parent):
                 self.bad(row, "parent", f"không có đơn vị mã '{parent}' (trong tệp hoặc đã nhập)")
             n = row.values["headcount"]
-            if n and (ascii_int(n) is None or ascii_int(n) > MAX_HEADCOUNT):  # not "²", not 2^63
+            if n and ((k := ascii_int(n)) is None or k > MAX_HEADCOUNT):  # not "²", not 2^63
                 self.bad(row, "headcount", f"số người phải là số nguyên từ 0 đến {MAX_HEADCOUNT:,}"
                          .replace(",", "."))  # fmt: skip
         # The tree as it will be: the file's parents over the database's.
-        id_code = {i: c for c, (i, _) in self.db_units.items()}
+        id_code: dict[int | None, str] = {i: c for c, (i, _) in self.db_units.items()}
         parent_of = {c: id_code.get(p) for c, (_, p) in self.db_units.items()}
         parent_of.update({c: r.values["parent"] or None for c, r in self.units.items()})
         reported: set[str] = set()
@@ -201,7 +203,8 @@ class _Plan:
             s.execute(
                 delete(BlockMember).where(
                     or_(
-                        BlockMember.block_id.in_(bids.values()), BlockMember.unit_id.in_(member_ids)
+                        col(BlockMember.block_id).in_(bids.values()),
+                        col(BlockMember.unit_id).in_(member_ids),
                     )
                 )
             )

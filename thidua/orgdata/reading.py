@@ -1,7 +1,7 @@
 """Rows from a workbook (.xlsx) or CSV files, with where each comes from (sheet/file, row)."""
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from thidua.errors import Problem
@@ -26,7 +26,7 @@ def _header_key(kind: str, header: str) -> str | None:
     return HEADER_ALIASES.get(h)
 
 
-def _rows(kind: str, table: Iterable[list[object]], where: str, problems: list[Problem]):
+def _rows(kind: str, table: Iterable[Sequence[object]], where: str, problems: list[Problem]):
     """Rows of one sheet or CSV file as Row objects. A missing required column, an unknown
     column (a misspelt header would silently drop its data) or a repeated one is a problem."""
     it = _guarded(iter(table), where, problems)

@@ -1,10 +1,12 @@
 """The workbook an office fills in (the template), and the organisation exported in its form."""
 
 from pathlib import Path
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Block, BlockMember, Person, Unit
+from models.base import saved_id
 from thidua.orgdata.columns import COLUMNS, ROLES, SHEETS
 
 INSTRUCTIONS = [
@@ -37,26 +39,26 @@ def write_template(path: str | Path) -> Path:
 
 def export_org(session: Session, path: str | Path) -> Path:
     """Write the organisation as it is, in the template's form: edit it, import it back."""
-    units = session.exec(select(Unit).order_by(Unit.id)).all()
+    units = session.exec(select(Unit).order_by(col(Unit.id))).all()
     code = {u.id: u.code for u in units}
     members: dict[int, list[str]] = {}
-    for m in session.exec(select(BlockMember).order_by(BlockMember.id)):
+    for m in session.exec(select(BlockMember).order_by(col(BlockMember.id))):
         members.setdefault(m.block_id, []).append(code[m.unit_id])
     word = {r: words[0] for r, words in ROLES.items()}
-    rows = {
+    rows: dict[str, list[list[Any]]] = {
         "units": [
             [u.code, u.name, u.short_name, u.kind, code.get(u.parent_id), u.email, u.headcount]
             for u in units
         ],
         "blocks": [
-            [b.code, b.name, code.get(b.leader_unit_id), ", ".join(members.get(b.id, []))]
-            for b in session.exec(select(Block).order_by(Block.id))
+            [b.code, b.name, code.get(b.leader_unit_id), ", ".join(members.get(saved_id(b), []))]
+            for b in session.exec(select(Block).order_by(col(Block.id)))
         ],
         "people": [
             [p.code, p.full_name, p.position, code[p.unit_id], p.email,
              "0" + p.zalo_phone[2:] if p.zalo_phone else None,
              ", ".join(word.get(r, r) for r in p.roles)]
-            for p in session.exec(select(Person).where(Person.active).order_by(Person.id))
+            for p in session.exec(select(Person).where(Person.active).order_by(col(Person.id)))
         ],
     }  # fmt: skip
     return _save(_workbook(rows), path)
@@ -76,7 +78,7 @@ def _workbook(rows: dict[str, list[list]] | None):
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
-    guide = wb.active
+    guide = wb.worksheets[0]  # a new workbook's one sheet
     guide.title = "Hướng dẫn"
     guide.column_dimensions["A"].width = 110
     for i, line in enumerate(INSTRUCTIONS, 1):
@@ -86,12 +88,12 @@ def _workbook(rows: dict[str, list[list]] | None):
     fill = PatternFill("solid", fgColor="DDEBF7")
     for kind, title in SHEETS.items():
         ws = wb.create_sheet(title)
-        for col, (_key, header, required, width, example) in enumerate(COLUMNS[kind], 1):
-            h = ws.cell(row=1, column=col, value=f"{header} *" if required else header)
+        for n, (_key, header, required, width, example) in enumerate(COLUMNS[kind], 1):
+            h = ws.cell(row=1, column=n, value=f"{header} *" if required else header)
             h.font, h.fill = Font(bold=True), fill
-            ws.column_dimensions[get_column_letter(col)].width = width
+            ws.column_dimensions[get_column_letter(n)].width = width
             if rows is None:
-                ex = ws.cell(row=2, column=col, value=example)
+                ex = ws.cell(row=2, column=n, value=example)
                 ex.font = Font(italic=True, color="808080")
                 ex.number_format = "@"  # text: keeps the 0 of a phone number, the 001 of a code
         for row in rows[kind] if rows else []:

@@ -42,8 +42,11 @@ class Nom:
 
     @property
     def subject_unit(self) -> int:
-        """The unit whose block this nomination competes in."""
-        return self.collective_unit_id if self.subject_kind == "collective" else self.unit_id
+        """The unit whose block this nomination competes in (a collective's own unit, which
+        dossiers.nominate requires)."""
+        if self.subject_kind == "collective" and self.collective_unit_id is not None:
+            return self.collective_unit_id
+        return self.unit_id
 
 
 @dataclass
@@ -254,10 +257,10 @@ def _coerce(spec: FactSpec, raw: Any) -> Any:
     t = spec.type
     try:
         if t == "enum":
-            value = str(raw).strip()
-            if value not in spec.values:
+            text = str(raw).strip()
+            if text not in spec.values:
                 raise BadFact(spec, f"'{raw}' không thuộc: {', '.join(spec.values)}")
-            return value
+            return text
         if t in {"number", "integer"}:
             if isinstance(raw, bool):
                 raise BadFact(spec, f"'{raw}' không phải là số")
@@ -298,8 +301,8 @@ def _initiatives(spec: FactSpec, raw: Any) -> dict[str, int]:
     if isinstance(raw, int):
         return {levels[0]: raw}
     items: list = []
+    out: dict[str, int] = {}
     if isinstance(raw, dict):
-        out = {}
         for k, v in raw.items():
             if k not in levels:
                 raise BadFact(spec, f"cấp '{k}' không có (có: {', '.join(levels)})")
@@ -309,7 +312,6 @@ def _initiatives(spec: FactSpec, raw: Any) -> dict[str, int]:
         items = raw
     else:
         raise BadFact(spec, f"'{raw}' không phải là danh sách sáng kiến")
-    out: dict[str, int] = {}
     for item in items:
         level = item.get("level") if isinstance(item, dict) else item
         if level not in levels:

@@ -16,8 +16,9 @@ Order of work (check_all):
 from collections import defaultdict
 from fractions import Fraction
 
-from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from models import (
     AwardHistory,
@@ -29,6 +30,7 @@ from models import (
     Person,
     TitleQuota,
 )
+from models.base import saved_id
 from models.org import Block, Unit
 from thidua.results import CheckResult, RuleFailure
 from thidua.rules.context import BadFact, Evaluation, MissingFact, Nom, World, render
@@ -64,27 +66,29 @@ def check_nomination(session: Session, nomination: Nomination, rule_set: RuleSet
     change its answer are evaluated — those sharing its quotas, the same subject's other titles,
     the members of a collective — so the answer is the one check_all gives, for less work."""
     session.flush()
-    movement = session.get(Movement, nomination.movement_id)
+    movement = session.get_one(Movement, nomination.movement_id)
     for result in _check(session, movement, rule_set, target=nomination.id):
         if result.nomination_id == nomination.id:
             return result
-    return CheckResult(nomination.id, [])
+    return CheckResult(saved_id(nomination), [])
 
 
 def _check(
     session: Session, movement: Movement, rs: RuleSet, target: int | None = None
 ) -> list[CheckResult]:
     session.flush()  # the bulk reads below go through the connection, past the ORM
-    noms = _load_nominations(session, movement.id)
+    noms = _load_nominations(session, saved_id(movement))
     world = World(rule_set=rs, year=movement.year)
     _load_members(session, movement, world, noms)
-    blocks = _blocks(session, movement.id) if any(q.scope == "block" for q in rs.quotas) else {}
+    blocks = (
+        _blocks(session, saved_id(movement)) if any(q.scope == "block" for q in rs.quotas) else {}
+    )
     if target is not None and any(n.id == target for n in noms):
         noms = _relevant(session, movement, rs, world, blocks, noms, target)
     _load_history(session, movement, world, noms, everyone=target is None)
     _link_people(session, movement, world, noms)
     failures: dict[int, list[RuleFailure]] = {n.id: [] for n in noms}
-    excepted = _excepted(session, movement.id)
+    excepted = _excepted(session, saved_id(movement))
     by_title: dict[str, list[Nom]] = defaultdict(list)
     for n in noms:
         by_title[n.title].append(n)
@@ -123,7 +127,7 @@ def _check(
                 )
 
     eligible = [n for n in noms if (n.subject_key, n.title) in world.eligible]
-    names = _GroupNames(session, movement.id)
+    names = _GroupNames(session, saved_id(movement))
     for quota in rs.quotas:
         ranked = any("block_rank" in r.test.calls for r in rs.titles[quota.title].rules) and any(
             n.title == quota.title for n in eligible
@@ -164,12 +168,13 @@ def _evaluate(rule: Rule, ctx: Evaluation) -> RuleFailure | None:
 
 def _load_nominations(session: Session, movement_id: int) -> list[Nom]:
     n = Nomination
-    rows = session.connection().execute(
-        select(
-            n.id, n.unit_id, n.subject_kind, n.person_id, n.collective_unit_id, n.subject_key,
-            n.title, n.facts, n.status, n.submitted_at, n.priority,
-        ).where(n.movement_id == movement_id)
-    ).all()  # fmt: skip
+    columns = (
+        n.id, n.unit_id, n.subject_kind, n.person_id, n.collective_unit_id, n.subject_key,
+        n.title, n.facts, n.status, n.submitted_at, n.priority,
+    )  # fmt: skip
+    # SQLAlchemy's select: SQLModel's is typed for up to four columns
+    query = sa_select(*map(col, columns)).where(col(n.movement_id) == movement_id)
+    rows = session.connection().execute(query).all()
     out = []
     for r in rows:
         facts = r[7] if isinstance(r[7], dict) else {}  # a malformed value reads as no facts
@@ -184,7 +189,7 @@ def _excepted(session: Session, movement_id: int) -> dict[int, set[str]]:
     out: dict[int, set[str]] = {}
     for nid, rid in session.execute(
         select(NominationException.nomination_id, NominationException.rule_id)
-        .join(Nomination, Nomination.id == NominationException.nomination_id)
+        .join(Nomination, col(Nomination.id) == col(NominationException.nomination_id))
         .where(Nomination.movement_id == movement_id)
     ):
         out.setdefault(nid, set()).add(rid)
@@ -196,14 +201,14 @@ def _load_members(session: Session, movement: Movement, world: World, noms: list
     if not any(n.collective_unit_id for n in noms):
         return
     units = select(Nomination.collective_unit_id).where(
-        Nomination.movement_id == movement.id, Nomination.collective_unit_id.is_not(None)
+        Nomination.movement_id == movement.id, col(Nomination.collective_unit_id).is_not(None)
     )
     for pid, unit_id in session.execute(
-        select(Person.id, Person.unit_id).where(Person.active, Person.unit_id.in_(units))
+        select(Person.id, Person.unit_id).where(Person.active, col(Person.unit_id).in_(units))
     ):
         world.unit_members.setdefault(unit_id, []).append(f"person:{pid}")
     for uid, headcount in session.execute(
-        select(Unit.id, Unit.headcount).where(Unit.id.in_(units))
+        select(Unit.id, Unit.headcount).where(col(Unit.id).in_(units))
     ):
         if headcount:
             world.unit_headcount[uid] = headcount
@@ -217,11 +222,13 @@ def _load_history(
     columns = select(h.subject_key, h.year, h.title)
     if everyone:
         subjects = select(Nomination.subject_key).where(Nomination.movement_id == movement.id)
-        queries = [columns.where(or_(h.subject_key.in_(subjects), h.year == movement.year))]
+        queries = [
+            columns.where(or_(col(h.subject_key).in_(subjects), col(h.year) == movement.year))
+        ]
     else:
         keys = sorted({n.subject_key for n in noms})
         queries = [columns.where(h.year == movement.year)] + [
-            columns.where(h.subject_key.in_(keys[i : i + 5000]), h.year != movement.year)
+            columns.where(col(h.subject_key).in_(keys[i : i + 5000]), h.year != movement.year)
             for i in range(0, len(keys), 5000)  # stay under SQLite's bound-parameter limit
         ]
     history = world.history
@@ -280,7 +287,7 @@ def _relevant(
         select(TitleQuota.id).where(
             TitleQuota.movement_id == movement.id,
             TitleQuota.title == t.title,
-            TitleQuota.maximum.is_not(None),
+            col(TitleQuota.maximum).is_not(None),
         )
     ).first():
         keep |= {n.id for n in noms if n.title == t.title}
@@ -303,7 +310,7 @@ def _blocks(session: Session, movement_id: int) -> dict[int, int]:
     out = dict(session.execute(select(BlockMember.unit_id, BlockMember.block_id)).all())
     for unit_id, block_id in session.execute(
         select(Participant.unit_id, Participant.block_id).where(
-            Participant.movement_id == movement_id, Participant.block_id.is_not(None)
+            Participant.movement_id == movement_id, col(Participant.block_id).is_not(None)
         )
     ):
         out[unit_id] = block_id
@@ -321,7 +328,7 @@ class _GroupNames:
         self.session, self.movement_id = session, movement_id
         self.names: dict[str, dict[int, str]] = {}
 
-    def get(self, scope: str, group: object) -> str:
+    def get(self, scope: str, group: int) -> str:
         if scope == "movement":
             return "phong trào"
         if scope not in self.names:
@@ -329,7 +336,7 @@ class _GroupNames:
                 proposing = select(Nomination.unit_id).where(
                     Nomination.movement_id == self.movement_id
                 )
-                query = select(Unit.id, "đơn vị " + Unit.name).where(Unit.id.in_(proposing))
+                query = select(Unit.id, "đơn vị " + Unit.name).where(col(Unit.id).in_(proposing))
             else:
                 query = select(Block.id, "khối thi đua " + Block.name)
             self.names[scope] = dict(self.session.execute(query).all())
@@ -348,15 +355,15 @@ def _quota(
     then by submission; for a title given by block rank (the flag), by rank first — and a tie
     for the last place is left to the council rather than settled by who submitted first."""
 
-    def group(n: Nom):
+    def group(n: Nom) -> int | None:
         if quota.scope == "unit":
             return n.unit_id
         if quota.scope == "block":
             return blocks.get(n.subject_unit)
         return 0
 
-    taken: dict[object, list[Nom]] = defaultdict(list)
-    base: dict[object, int] = defaultdict(int)
+    taken: dict[int, list[Nom]] = defaultdict(list)
+    base: dict[int, int] = defaultdict(int)
     for n in eligible:
         g = group(n)
         if g is None:
@@ -366,6 +373,10 @@ def _quota(
         if quota.of and n.title == quota.of:
             base[g] += 1
     name = rs.title_name(quota.title)
+
+    def rank(n: Nom) -> int:  # 0 for all when the title is not given by block rank
+        return 0 if ranks is None else ranks.get(n.subject_unit) or 10**9
+
     for g, items in taken.items():
         allowed = quota.allowed(base[g])
         if len(items) <= allowed:
@@ -377,10 +388,13 @@ def _quota(
             )
         else:
             how = "theo bộ quy tắc"
-        rank = (lambda n: ranks.get(n.subject_unit) or 10**9) if ranks is not None else None
-        items.sort(key=lambda n: (rank(n) if rank else 0, n.order))
+        items.sort(key=lambda n: (rank(n), n.order))
         tied: list[Nom] = []
-        if rank and 0 < allowed < len(items) and rank(items[allowed - 1]) == rank(items[allowed]):
+        if (
+            ranks is not None
+            and 0 < allowed < len(items)
+            and rank(items[allowed - 1]) == rank(items[allowed])
+        ):
             tied = [n for n in items if rank(n) == rank(items[allowed])]
         where = names.get(quota.scope, g)
         for n in tied:
@@ -401,7 +415,7 @@ def _quota(
                 (
                     f"Vượt chỉ tiêu {name} của {where}: được tối đa {allowed} ({how}), "
                     f"đã đề nghị {len(items)}; hồ sơ này đứng thứ {i}"
-                    + (" theo thứ hạng trong khối" if rank else _by(items))
+                    + (" theo thứ hạng trong khối" if ranks is not None else _by(items))
                 ),
             )
 
@@ -440,11 +454,13 @@ def _movement_quotas(session: Session, movement: Movement, rs: RuleSet, eligible
             if q.subject == "individual" and n_people is None:
                 n_people = (
                     session.execute(
-                        select(func.coalesce(func.sum(Unit.headcount), 0)).where(Unit.id.in_(units))
+                        select(func.coalesce(func.sum(Unit.headcount), 0)).where(
+                            col(Unit.id).in_(units)
+                        )
                     ).scalar_one()
                     or session.execute(
-                        select(func.count(Person.id)).where(
-                            Person.active, Person.unit_id.in_(units)
+                        select(func.count(col(Person.id))).where(
+                            Person.active, col(Person.unit_id).in_(units)
                         )
                     ).scalar_one()
                 )

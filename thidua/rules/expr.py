@@ -283,7 +283,7 @@ def _compile_call(
             raise ExprError(f"tham số của hàm '{name}' phải là một giá trị viết sẵn")
         value = arg.value
         _check_literal(name, kind, value, vocab)
-        if kind == ARG_TITLE:
+        if kind == ARG_TITLE and isinstance(value, str):  # a title code, checked just above
             titles.add(value)
         literal.append(value)
     if spec.args and spec.args[0] == ARG_ANY:

@@ -6,6 +6,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from thidua import inforce
 from thidua.errors import Problems
 from thidua.rules.expr import Compiled, ExprError, Vocabulary, any_of, compile_expr
 from thidua.rules.ruleset import (
@@ -34,8 +35,8 @@ from thidua.rules.ruleset import (
 from thidua.vn import nfc
 
 TOP = {
-    "format", "name", "title", "version", "year", "agency", "legal_basis", "facts",
-    "titles", "quotas", "council", "scoring", "notes",
+    "format", "name", "title", "version", "year", "agency", "legal_basis", "in_force",
+    "facts", "titles", "quotas", "council", "scoring", "rewards", "notes",
 }  # fmt: skip
 TOP_REQUIRED = {"format", "name", "version", "year", "agency", "legal_basis", "facts", "titles"}
 FACT_FIELDS = {"label", "type", "values", "default", "min", "max", "subject"}
@@ -56,6 +57,7 @@ COUNCIL_FIELDS = {
     "quorum", "quorum_basis", "denominator", "denominator_basis", "vote_basis", "blank_is_valid",
 }  # fmt: skip
 SCORING_FIELDS = {"flags_per_block"}
+REWARDS_FIELDS = {"highest_title_basis", "highest_form_basis"}
 # Facts the engine itself reads (initiatives(), discipline_at_least(), member_*()).
 ENGINE_FACTS = {
     "discipline": "enum",
@@ -113,6 +115,9 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
     year = top.get("year")
     if not isinstance(year, int) or not 2000 <= year <= 2100:
         c.add("year", f"năm '{year}' không hợp lệ", top, "year")
+    in_force, bad = inforce.parse(top.get("in_force"))
+    for field_name, reason in bad:
+        c.add(field_name, reason, top, "in_force")
     legal = top.get("legal_basis") or []
     if not isinstance(legal, list) or not all(isinstance(x, str) and x.strip() for x in legal):
         c.add("legal_basis", "phải là danh sách các văn bản làm căn cứ", top, "legal_basis")
@@ -168,6 +173,10 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
         if not isinstance(v, str):
             c.add(f"council.{k}", "phải là một câu ghi văn bản, điều, khoản", council, k)
     scoring = c.mapping(top.get("scoring") or {}, "scoring", SCORING_FIELDS, top, "scoring") or {}
+    rewards = c.mapping(top.get("rewards") or {}, "rewards", REWARDS_FIELDS, top, "rewards") or {}
+    for k in REWARDS_FIELDS:
+        if not isinstance(rewards.get(k, ""), str):
+            c.add(f"rewards.{k}", "phải là một câu ghi văn bản, điều, khoản", rewards, k)
     flags = scoring.get("flags_per_block", 1)
     if not isinstance(flags, int) or flags < 0:
         c.add("scoring.flags_per_block", "phải là số nguyên không âm", scoring, "flags_per_block")
@@ -184,6 +193,7 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
         year=year,
         agency=nfc(str(top["agency"])),
         legal_basis=tuple(nfc(x) for x in legal),
+        in_force=in_force,
         facts=facts,
         titles=titles,
         order=order,
@@ -193,6 +203,8 @@ def build(data: Any, path: Path, problems: Problems) -> RuleSet | None:
         denominator=denominator,
         **{k: nfc(v) for k, v in bases.items()},
         flags_per_block=flags,
+        highest_title_basis=nfc(str(rewards.get("highest_title_basis") or "")),
+        highest_form_basis=nfc(str(rewards.get("highest_form_basis") or "")),
         path=path,
         disabled_quotas=tuple(q for q in every_quota if q.id in off),
     )
@@ -428,11 +440,12 @@ def _reward(c: _Ctx, node: Any, fname: str, parent: Any, subject: Any) -> Reward
         if raw is None:
             continue
         try:
-            multiples[who] = Decimal(str(raw))
+            value = Decimal(str(raw))
         except InvalidOperation:
             c.add(f"{fname}.{who}", f"'{raw}' không phải là số", node, who)
             continue
-        if not multiples[who].is_finite() or multiples[who] < 0:
+        multiples[who] = value
+        if not value.is_finite() or value < 0:
             c.add(f"{fname}.{who}", f"'{raw}' phải là số không âm", node, who)
         if subject in {"individual", "collective"} and who != subject:
             c.add(f"{fname}.{who}", f"danh hiệu chỉ dành cho {SUBJECTS[subject]}", node, who)

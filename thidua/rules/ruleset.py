@@ -7,6 +7,7 @@ Vietnamese."""
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -18,6 +19,7 @@ from ruamel.yaml.error import YAMLError
 from thidua import safeyaml
 from thidua.errors import InvalidInput, Problem, Problems
 from thidua.filecache import read_once
+from thidua.inforce import ALWAYS, InForce
 from thidua.rules.expr import Compiled, ExprError, Vocabulary, compile_expr
 from thidua.settings import PROJECT_ROOT, get_settings
 from thidua.spec_schema import TITLES as SPEC_TITLES
@@ -43,6 +45,9 @@ DENOMINATORS = {
 }
 ROUNDINGS = {"floor": "làm tròn xuống", "half_up": "làm tròn (từ 0,5 lên)", "ceil": "làm tròn lên"}
 DEFAULT_RULE_SET = "nd152-2025"
+# The shipped templates, one per period of law: a movement naming no rule set takes the one in
+# force on its decision's day (thidua/inforce.py), else DEFAULT_RULE_SET.
+TEMPLATES = ("nd91-2017", "nd98-2023", "nd152-2025")
 _RATIO = re.compile(r"^\s*(>=|>)?\s*(\d+(?:[.,]\d+)?)\s*(%|/\s*(\d+))?\s*$")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -199,6 +204,11 @@ class RuleSet:
     vote_basis: str = ""  # the legal basis of the titles' vote thresholds
     denominator_basis: str = ""
     disabled_quotas: tuple[Quota, ...] = ()  # written down but switched off (enabled: false)
+    in_force: InForce = ALWAYS  # when these are the law (thidua/inforce.py)
+    # the articles a zero-money line cites (thidua/rewards.py): one danh hiệu per period, one
+    # hình thức per achievement
+    highest_title_basis: str = ""
+    highest_form_basis: str = ""
 
     @property
     def disciplines(self) -> list[str]:
@@ -258,6 +268,35 @@ def _load(path: Path) -> RuleSet:
     problems.raise_if_any(f"Bộ quy tắc {path.name} không hợp lệ")
     assert rule_set is not None
     return rule_set
+
+
+def default_rule_set(day: date | None) -> str:
+    """The shipped template in force on `day` (DEFAULT_RULE_SET when none is, or no day)."""
+    if day is None:
+        return DEFAULT_RULE_SET
+    for name in TEMPLATES:
+        path = rules_dir() / f"{name}.yaml"
+        if path.is_file() and load_rule_set(path).in_force.covers(day):
+            return name
+    return DEFAULT_RULE_SET
+
+
+def in_force_on(day: date) -> list[str]:
+    """The rule sets of the rules folder (by file name) that say they are in force on `day`;
+    unreadable ones are left out (`thidua rules check` names their faults)."""
+    from thidua.rewards import BASE_SALARY_FILE
+
+    out = []
+    for path in sorted(rules_dir().glob("*.yaml")):
+        if path.name == BASE_SALARY_FILE:
+            continue
+        try:
+            rs = load_rule_set(path)
+        except InvalidInput:
+            continue
+        if rs.in_force != ALWAYS and rs.in_force.covers(day):
+            out.append(path.stem)
+    return out
 
 
 def parse_threshold(text: Any) -> Threshold:

@@ -1,10 +1,10 @@
-"""The portal's application: sessions, CSRF, error pages, the routers, and the background
-starter that lets a vote completing a step start the next stage without holding the request.
+"""The portal's application: sessions, CSRF, error pages, the routers, and the stage starter
+its routes are given (by default the runtime's background starter: a vote completing a step
+starts the next stage without holding the request).
 
     uvicorn --factory thidua.web.app:create_app   (or: thidua web --host H --port P)
 """
 
-from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Request
@@ -15,8 +15,8 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from thidua import events, triggers
 from thidua.errors import NotFound, Problem, ThiduaError
+from thidua.lifecycle import StartStage
 from thidua.settings import PROJECT_ROOT, get_settings
 from thidua.web import (
     auth,
@@ -74,21 +74,6 @@ _VALIDATION = {
 }
 
 
-def background_starter(movement: str, stage: str, actor: str) -> None:
-    """events.starter for the portal: the stage runs in a thread, the request returns."""
-    triggers.start_stage_in_background(movement, stage, actor=actor)
-
-
-@asynccontextmanager
-async def lifespan(_app: FastAPI):
-    previous = events.starter
-    events.starter = background_starter
-    try:
-        yield
-    finally:
-        events.starter = previous
-
-
 def _body_refused(request: Request):
     """Refuse a body larger than any form needs before anything reads it (an evidence file is
     at most 10 MB; the domain says so with its own message for sizes in between)."""
@@ -126,11 +111,14 @@ def _status_of(exc: ThiduaError) -> int:
     return 400
 
 
-def create_app() -> FastAPI:
+def create_app(start_stage: StartStage | None = None) -> FastAPI:
+    """The portal. `start_stage` starts the stages its routes ask for (the admin's buttons, the
+    last ballot, the last approval); by default the runtime's, in a background thread."""
+    if start_stage is None:
+        from flows.start import start_stage_in_background as start_stage
     settings = get_settings()
     app = FastAPI(
         title="thidua",
-        lifespan=lifespan,
         dependencies=[Depends(csrf_check)],
         docs_url=None,
         redoc_url=None,
@@ -144,6 +132,7 @@ def create_app() -> FastAPI:
         same_site="lax",
         https_only=settings.environment != "development",
     )
+    app.state.start_stage = start_stage
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import delete
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 from zxcvbn import zxcvbn
 
 from models import Account, LoginFailure, Movement, Person
@@ -120,7 +120,7 @@ class LoginLimiter:
         with session_scope() as s:
 
             def count(*where) -> int:
-                return s.exec(select(func.count(LoginFailure.id)).where(recent, *where)).one()
+                return s.exec(select(func.count(col(LoginFailure.id))).where(recent, *where)).one()
 
             return (
                 count(LoginFailure.username == username, LoginFailure.ip == ip) >= self.max_failures
@@ -131,14 +131,15 @@ class LoginLimiter:
     def failed(self, username: str, ip: str) -> None:
         with session_scope() as s:
             # Rows past the window count for nothing: forgotten here, so the table stays small.
-            s.exec(delete(LoginFailure).where(LoginFailure.at < utcnow() - self.window))
+            s.exec(delete(LoginFailure).where(col(LoginFailure.at) < utcnow() - self.window))
             s.add(LoginFailure(username=username[:MAX_USERNAME], ip=ip[:45]))
 
     def succeeded(self, username: str, ip: str) -> None:
         with session_scope() as s:
             s.exec(
                 delete(LoginFailure).where(
-                    LoginFailure.username == username[:MAX_USERNAME], LoginFailure.ip == ip[:45]
+                    col(LoginFailure.username) == username[:MAX_USERNAME],
+                    col(LoginFailure.ip) == ip[:45],
                 )
             )
 
@@ -155,18 +156,19 @@ def authenticate(username: str, password: str, *, ip: str = "?") -> int | None:
                 Account.username == username
             )
         ).first()
-    if row is None or not row.active:
+    account_id, password_hash, active = row if row is not None else (None, _DUMMY, False)
+    if not active:  # no such account, or a disabled one: the same time spent, the same answer
         verify_password(_DUMMY, password)
         account_id = None
-    else:
-        account_id = row.id if verify_password(row.password_hash, password) else None
+    elif not verify_password(password_hash, password):
+        account_id = None
     with session_scope() as s:
         if account_id is None:
             audit(s, actor=username[:100] or "?", entity="account", action="login.failed",
                   data={"ip": ip})  # fmt: skip
             return None
-        if _hasher.check_needs_rehash(row.password_hash):
-            account = s.get(Account, account_id)
+        if _hasher.check_needs_rehash(password_hash):
+            account = s.get_one(Account, account_id)
             account.password_hash = hash_password(password)
             s.add(account)
         audit(s, actor=username, entity="account", entity_id=account_id, action="login",
@@ -305,7 +307,9 @@ def home(request: Request):
     except LoginRequired:
         return RedirectResponse("/login", status_code=303)
     with session_scope() as s:
-        movements = list(s.exec(select(Movement).order_by(Movement.year.desc(), Movement.code)))
+        movements = list(
+            s.exec(select(Movement).order_by(col(Movement.year).desc(), Movement.code))
+        )
     return render(request, "home.html", movements=movements)
 
 
@@ -335,14 +339,14 @@ def change_password(
             "Nhập sai mật khẩu hiện tại quá nhiều lần. Vui lòng thử lại sau 15 phút."
         )
     with session_scope() as s:
-        account = s.get(Account, user.account_id)
+        account = s.get_one(Account, user.account_id)
     if len(current) > MAX_PASSWORD * 4 or not verify_password(account.password_hash, current):
         limiter.failed(user.username, ip)
         raise InvalidInput("Chưa đổi được mật khẩu", [Problem("Mật khẩu hiện tại", "không đúng")])
     limiter.succeeded(user.username, ip)
     new_hash = hash_password(new)
     with session_scope() as s:
-        account = s.get(Account, user.account_id)
+        account = s.get_one(Account, user.account_id)
         account.password_hash = new_hash
         s.add(account)
         audit(s, actor=user.username, entity="account", entity_id=account.id,
@@ -352,6 +356,8 @@ def change_password(
     with session_scope() as s:
         sessions.end_all(s, user.account_id)
         fresh = load_user(s, user.account_id)
+        if fresh is None:  # disabled meanwhile: signed out like every other session
+            raise LoginRequired
         request.session["sid"] = sessions.start(
             s, user.account_id, password_stamp=fresh.stamp, privilege_stamp=fresh.privileges,
             ip=client_ip(request),

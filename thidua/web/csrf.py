@@ -34,7 +34,8 @@ async def csrf_check(request: Request) -> None:
     if sent is None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            sent = (await request.form()).get(FIELD)
+            field = (await request.form()).get(FIELD)
+            sent = field if isinstance(field, str) else None  # not a file
     if not (
         isinstance(expected, str)
         and isinstance(sent, str)

@@ -9,14 +9,16 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Account, Movement, Nomination, Participant, Person, Unit
+from models.base import saved_id
 from models.db import session_scope
 from thidua import vn
 from thidua.errors import InvalidInput, Problem, ThiduaError
+from thidua.lifecycle import StartStage
+from thidua.movements import find_movement
 from thidua.settings import PROJECT_ROOT
-from thidua.status import find_movement
 from thidua.web import sessions
 
 UNIT_ROLES = frozenset({"focal_point", "unit_head"})
@@ -51,6 +53,12 @@ def form_int(raw: object, label: str, *, minimum: int = 0, maximum: int = MAX_ID
             [Problem(label, f"phải từ {vn.number(minimum)} đến {vn.number(maximum)}")],
         )
     return int(text)
+
+
+def stage_starter(request: Request) -> StartStage:
+    """The app's StartStage (create_app's `start_stage`): what a step a route completes uses
+    to start the next stage, and the admin's buttons to start one."""
+    return request.app.state.start_stage
 
 
 templates = Jinja2Templates(directory=str(PROJECT_ROOT / "templates" / "web"))
@@ -88,6 +96,20 @@ class User:
     privileges: str = ""  # changes with the roles, the unit or admin: the session id rotates
 
     @property
+    def own_unit_id(self) -> int:
+        """The user's unit, behind a guard that requires one (unit_user, leader_user)."""
+        if self.unit_id is None:
+            raise Forbidden("Tài khoản không gắn với đơn vị nào.")
+        return self.unit_id
+
+    @property
+    def own_person_id(self) -> int:
+        """The user's person, behind a guard that requires one (council_user)."""
+        if self.person_id is None:
+            raise Forbidden("Tài khoản không gắn với cán bộ nào.")
+        return self.person_id
+
+    @property
     def is_unit(self) -> bool:
         return bool(self.roles & UNIT_ROLES) and self.unit_id is not None
 
@@ -118,7 +140,7 @@ def load_user(session: Session, account_id: int) -> User | None:
         roles.add("admin")
     unit = session.get(Unit, person.unit_id) if person else None
     return User(
-        account_id=account.id,
+        account_id=saved_id(account),
         username=account.username,
         is_admin=is_admin,
         person_id=person.id if person else None,
@@ -149,7 +171,7 @@ def current_user(request: Request) -> User:
         if row is not None and (user is None or row.password_stamp != user.stamp):
             s.delete(row)
             user = None
-        elif user is not None and row.privilege_stamp != user.privileges:
+        elif user is not None and row is not None and row.privilege_stamp != user.privileges:
             request.session["sid"] = sessions.rotate(s, row, privilege_stamp=user.privileges)
     if user is None:
         request.session.clear()
@@ -198,12 +220,16 @@ def subject_names(s: Session, noms: list[Nomination]) -> dict[int, str]:
     people = {n.person_id for n in noms if n.person_id}
     units = {n.collective_unit_id for n in noms if n.collective_unit_id}
     pn = (
-        dict(s.exec(select(Person.id, Person.full_name).where(Person.id.in_(people))).all())
+        dict(s.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(people))).all())
         if people
         else {}
     )
-    un = dict(s.exec(select(Unit.id, Unit.name).where(Unit.id.in_(units))).all()) if units else {}
-    return {n.id: pn.get(n.person_id) or un.get(n.collective_unit_id, "?") for n in noms}
+    un = (
+        dict(s.exec(select(Unit.id, Unit.name).where(col(Unit.id).in_(units))).all())
+        if units
+        else {}
+    )
+    return {saved_id(n): pn.get(n.person_id) or un.get(n.collective_unit_id, "?") for n in noms}
 
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:

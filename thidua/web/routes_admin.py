@@ -1,13 +1,14 @@
-"""The admin's dashboard of a movement: its stage and next steps, deadlines, progress by unit
-and by target (with charts), what each unit still owes, notification failures; and the
-buttons that start a stage. Everything under /admin refuses anyone but an admin."""
+"""The admin's dashboard of a movement: its state and the stages it may run next, deadlines,
+progress by unit and by target (with charts), what each unit still owes, notification
+failures; and the buttons that start a stage. Everything under /admin refuses anyone but an
+admin."""
 
 from collections import Counter, defaultdict
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from models import (
     AuditEvent,
@@ -24,26 +25,32 @@ from models import (
     TargetResult,
     Unit,
 )
+from models.base import saved_id
 from models.db import session_scope
-from thidua import notify, triggers
-from thidua.documents.context import progress
+from thidua import notify
+from thidua.documents.context_reports import progress_figure, progress_rows
 from thidua.lifecycle import (
     STEP_LABELS,
-    STEPS,
-    Stage,
+    StageDef,
+    State,
+    Turn,
     audit,
     check,
-    movement_stage_label,
-    stage_label,
+    movement_state_label,
+    offered_stages,
+    period_count,
+    stage_def,
+    stage_defs_for,
+    state_label,
     step_label,
-    steps_from,
+    turn,
 )
 from thidua.spec_schema import DEADLINE_LABELS
-from thidua.stages import stage_def, stage_defs_for
 from thidua.status import movement_status
+from thidua.targets import target_progress
 from thidua.vn import parse_number
 from thidua.web import auth, charts
-from thidua.web.deps import User, admin_user, find_movement, flash, render
+from thidua.web.deps import User, admin_user, find_movement, flash, render, stage_starter
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 
@@ -52,7 +59,7 @@ router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 def admin_home(request: Request):
     with session_scope() as s:
         every = s.exec(select(Movement).order_by(Movement.code))
-        rows = [(m, movement_stage_label(s, m)) for m in every]
+        rows = [(m, movement_state_label(s, m)) for m in every]
     return render(request, "admin/home.html", rows=rows)
 
 
@@ -66,7 +73,7 @@ def unit_progress(s, movement: Movement) -> list[dict]:
     nominations, and the share of targets in its latest report."""
     units = s.exec(
         select(Unit.id, Unit.code, Unit.name)
-        .join(Participant, Participant.unit_id == Unit.id)
+        .join(Participant, col(Participant.unit_id) == col(Unit.id))
         .where(Participant.movement_id == movement.id)
         .order_by(Unit.code)
     ).all()
@@ -79,9 +86,9 @@ def unit_progress(s, movement: Movement) -> list[dict]:
     filled = dict(
         s.exec(
             select(TargetResult.report_id, func.count())
-            .join(PeriodReport, PeriodReport.id == TargetResult.report_id)
+            .join(PeriodReport, col(PeriodReport.id) == col(TargetResult.report_id))
             .where(PeriodReport.movement_id == movement.id)
-            .group_by(TargetResult.report_id)
+            .group_by(col(TargetResult.report_id))
         ).all()
     )
     regs = Counter(
@@ -90,7 +97,7 @@ def unit_progress(s, movement: Movement) -> list[dict]:
     noms = Counter(s.exec(select(Nomination.unit_id).where(Nomination.movement_id == movement.id)))
     scores: dict[int, Decimal] = defaultdict(Decimal)
     for uid, pts in s.exec(
-        select(Score.unit_id, Score.points).where(
+        select(Score.unit_id, col(Score.points)).where(
             Score.movement_id == movement.id, Score.scorer_kind == "self"
         )
     ):
@@ -113,46 +120,49 @@ def dashboard(code: str, request: Request):
         st = movement_status(s, code)
         m = st.movement
         periods = s.exec(
-            select(Period).where(Period.movement_id == m.id).order_by(Period.number)
+            select(Period).where(Period.movement_id == m.id).order_by(col(Period.number))
         ).all()
-        rows, _chart, reported = progress(s, m, _last_period(s, m))
+        on_targets = target_progress(s, m, _last_period(s, m))
         units = unit_progress(s, m)
-        failures = notify.failures(s, m.id)
-        stage_log = s.exec(
+        failures = notify.failures(s, saved_id(m))
+        offered = offered_stages(s, m)
+        stage_log = s.exec(  # the steps taken and the stages asked for
             select(AuditEvent)
-            .where(AuditEvent.movement_id == m.id, AuditEvent.action.startswith("stage."))
-            .order_by(AuditEvent.id.desc())
+            .where(
+                AuditEvent.movement_id == m.id,
+                col(AuditEvent.action).startswith("step.")
+                | (AuditEvent.action == "stage.requested"),
+            )
+            .order_by(col(AuditEvent.id).desc())
             .limit(8)
         ).all()
         tables = s.exec(  # every version, the one in force first: the record of amendments
             select(CriteriaTable, Block.name)
-            .join(Block, Block.id == CriteriaTable.block_id, isouter=True)
+            .join(Block, col(Block.id) == col(CriteriaTable.block_id), isouter=True)
             .where(CriteriaTable.movement_id == m.id)
-            .order_by(CriteriaTable.replaced_at.is_not(None), CriteriaTable.version.desc())
+            .order_by(
+                col(CriteriaTable.replaced_at).is_not(None), col(CriteriaTable.version).desc()
+            )
         ).all()
     return render(
-        request, "admin/dashboard.html", st=st, m=m, periods=periods, progress_rows=rows,
+        request, "admin/dashboard.html", st=st, m=m, periods=periods,
+        progress_rows=progress_rows(on_targets),
         criteria_tables=tables,
-        reported=reported, units=units, failures=failures, stages=stage_defs_for(len(periods)),
-        suggested=_suggested(m, stage_defs_for(len(periods))), stage_log=stage_log,
-        stage_labels={st.value: stage_label(st, len(periods)) for st in Stage},
+        reported=on_targets.reported, units=units, failures=failures,
+        stages=stage_defs_for(len(periods)),
+        suggested=offered[0].name if offered else None, stage_log=stage_log,
+        state_labels={x.value: state_label(x, len(periods)) for x in State},
         deadline_kinds={k: v for k, v in DEADLINE_LABELS.items()
                         if len(periods) > 1 or k != "period_2_report"},
         step_labels={n: step_label(n, len(periods)) for n in STEP_LABELS},
     )  # fmt: skip
 
 
-def _suggested(m: Movement, defs: list) -> str | None:
-    """The stage that takes the movement's next step, among those it has: preselected."""
-    nxt = {s.name for s in steps_from(m.stage)}
-    return next((d.name for d in defs if d.steps[0] in nxt), None)
-
-
 @router.get("/m/{code}/chart/targets.png")
 def chart_targets(code: str):
     with session_scope() as s:
         m = find_movement(s, code)
-        _rows, chart, _n = progress(s, m, _last_period(s, m))
+        chart = progress_figure(target_progress(s, m, _last_period(s, m)))
     png = chart.png if chart is not None else charts.empty_chart("Chưa có chỉ tiêu")
     return Response(png, media_type="image/png")
 
@@ -165,14 +175,13 @@ def chart_units(code: str):
     return Response(charts.units_chart(rows), media_type="image/png")
 
 
-def _refuse_if_early(s, m: Movement, step: str) -> None:
-    """A stage asked for before its turn is refused now, with the lifecycle's reason, rather
-    than in a background run nobody watches. A stage already passed may be run again: its
-    flow finishes what a crash left undone and changes nothing else."""
-    order = list(Stage)
-    sources = [st.source for st in STEPS if st.name == step]
-    if sources and order.index(Stage(m.stage)) < min(order.index(x) for x in sources):
-        check(s, m, step)  # raises TransitionRefused saying why
+def _refuse_if_early(s, m: Movement, sdef: StageDef) -> None:
+    """A stage asked for before its turn (or one this movement does not have) is refused now,
+    with the lifecycle's reason, rather than in a background run nobody watches. A stage
+    already passed may be run again: its flow finishes what a crash left undone and changes
+    nothing else."""
+    if turn(sdef, m.state, period_count(s, m)) in (None, Turn.EARLY):
+        check(s, m, sdef.step_names[0])  # raises TransitionRefused saying why
 
 
 @router.post("/m/{code}/stage")
@@ -183,10 +192,10 @@ def trigger_stage(
     sdef = stage_def(stage)
     with session_scope() as s:
         m = find_movement(s, code)
-        _refuse_if_early(s, m, sdef.steps[0])
+        _refuse_if_early(s, m, sdef)
         audit(s, actor=user.username, movement_id=m.id, entity="movement", entity_id=m.id,
               action="stage.requested", data={"stage": sdef.name})  # fmt: skip
-    triggers.start_stage_in_background(code, sdef.name, actor=user.username)
+    stage_starter(request)(code, sdef.name, actor=user.username)
     flash(request, f"Đã yêu cầu chạy giai đoạn «{sdef.label}». Kết quả sẽ hiện khi chạy xong.")
     return RedirectResponse(f"/admin/m/{code}", status_code=303)
 
@@ -244,7 +253,7 @@ async def set_deadline(code: str, request: Request, user: User = Depends(admin_u
             raise InvalidInput("Hạn chưa được ghi", [problem]) from None
         with session_scope() as s:
             m = find_movement(s, code)
-            mid = m.id
+            mid = saved_id(m)
             messages = amend_deadline(s, m, kind, day, actor=user.username, reason=reason)
         notify.deliver(mid, messages)
 
@@ -267,7 +276,7 @@ async def set_criteria(code: str, request: Request, user: User = Depends(admin_u
         data = {"block": block, "name": name, "criteria": _criteria_lines(str(form.get("rows")))}
         with session_scope() as s:
             m = find_movement(s, code)
-            mid = m.id
+            mid = saved_id(m)
             messages = set_criteria_table(s, m, data, actor=user.username, reason=reason)
         notify.deliver(mid, messages)
 

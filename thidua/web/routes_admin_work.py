@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from models import (
@@ -22,6 +22,7 @@ from models import (
     TargetResult,
     Unit,
 )
+from models.base import saved_id
 from models.db import session_scope
 from thidua import dossiers, exceptions, submissions
 from thidua.documents import list_in_order
@@ -40,17 +41,17 @@ def reports(code: str, request: Request):
         m = find_movement(s, code)
         rows = s.exec(
             select(PeriodReport, Unit.code, Unit.name)
-            .join(Unit, Unit.id == PeriodReport.unit_id)
+            .join(Unit, col(Unit.id) == col(PeriodReport.unit_id))
             .where(PeriodReport.movement_id == m.id)
-            .order_by(PeriodReport.period_number, Unit.code)
+            .order_by(col(PeriodReport.period_number), col(Unit.code))
         ).all()
         targets = s.exec(
-            select(Target).where(Target.movement_id == m.id).order_by(Target.seq)
+            select(Target).where(Target.movement_id == m.id).order_by(col(Target.seq))
         ).all()
         values: dict[int, dict[int, object]] = {}
         for tr in s.exec(
             select(TargetResult)
-            .join(PeriodReport, PeriodReport.id == TargetResult.report_id)
+            .join(PeriodReport, col(PeriodReport.id) == col(TargetResult.report_id))
             .where(PeriodReport.movement_id == m.id)
         ):
             values.setdefault(tr.report_id, {})[tr.target_id] = tr.value
@@ -64,8 +65,8 @@ def return_report(
     with session_scope() as s:
         report = submissions.return_report(s, report_id=report_id, reason=reason,
                                            actor=user.username)  # fmt: skip
-        unit = s.get(Unit, report.unit_id)
-        code = s.get(Movement, report.movement_id).code
+        unit = s.get_one(Unit, report.unit_id)
+        code = s.get_one(Movement, report.movement_id).code
     flash(request, f"Đã trả lại báo cáo Đợt {report.period_number} của {unit.name}.")
     return RedirectResponse(f"/admin/m/{code}/reports", status_code=303)
 
@@ -84,20 +85,20 @@ def dossier_list(code: str, request: Request):
         evidence: dict[int, list[Evidence]] = {}
         for ev in s.exec(
             select(Evidence)
-            .join(Nomination, Nomination.id == Evidence.nomination_id)
+            .join(Nomination, col(Nomination.id) == col(Evidence.nomination_id))
             .where(Nomination.movement_id == m.id)
         ):
             evidence.setdefault(ev.nomination_id, []).append(ev)
         rs = rule_set_for(m)
-        excepted = _excepted(s, [n.id for n in noms])
+        excepted = _excepted(s, [saved_id(n) for n in noms])
         rows = [
-            {"n": n, "subject": names[n.id], "unit": units.get(n.unit_id, ""),
-             "title": rs.title_name(n.title), "check": checks.get(n.id),
-             "excepted": excepted.get(n.id, {}),
+            {"n": n, "subject": names[saved_id(n)], "unit": units.get(n.unit_id, ""),
+             "title": rs.title_name(n.title), "check": checks.get(saved_id(n)),
+             "excepted": excepted.get(saved_id(n), {}),
              "open_rules": [f for f in checks[n.id].failures
                             if f.rule_id not in excepted.get(n.id, {})]
              if n.id in checks and n.status in exceptions.OPEN_STATUSES else [],
-             "history": history[n.subject_key], "evidence": evidence.get(n.id, [])}
+             "history": history[n.subject_key], "evidence": evidence.get(saved_id(n), [])}
             for n in noms
         ]  # fmt: skip
     return render(request, "admin/dossiers.html", m=m, rows=rows)
@@ -120,8 +121,8 @@ async def record_exception(nomination_id: DbId, request: Request, user: User = D
     def work() -> str:
         with session_scope() as s:
             n = dossiers.get_nomination(s, nomination_id)
-            m = s.get(Movement, n.movement_id)
-            exceptions.record_exception(s, movement=m, nomination_id=n.id, rule_ids=rules,
+            m = s.get_one(Movement, n.movement_id)
+            exceptions.record_exception(s, movement=m, nomination_id=saved_id(n), rule_ids=rules,
                                         reason=reason, actor=user.username)  # fmt: skip
             return m.code
 
@@ -137,7 +138,7 @@ def return_dossier(
     with session_scope() as s:
         n = dossiers.get_nomination(s, nomination_id)
         dossiers.return_dossier(s, nomination=n, reason=reason, actor=user.username)
-        code = s.get(Movement, n.movement_id).code
+        code = s.get_one(Movement, n.movement_id).code
     flash(request, f"Đã trả lại hồ sơ số {nomination_id} cho đơn vị.")
     return RedirectResponse(f"/admin/m/{code}/dossiers", status_code=303)
 
@@ -149,7 +150,7 @@ def documents(code: str, request: Request):
         docs = s.exec(
             select(IssuedDocument)
             .where(IssuedDocument.movement_id == m.id)
-            .order_by(IssuedDocument.created_at, IssuedDocument.id)
+            .order_by(col(IssuedDocument.created_at), col(IssuedDocument.id))
         ).all()
     return render(request, "admin/documents.html", m=m, docs=docs)
 
@@ -178,7 +179,7 @@ def documents_zip(code: str):
         docs = s.exec(
             select(IssuedDocument)
             .where(IssuedDocument.movement_id == m.id)
-            .order_by(IssuedDocument.id)
+            .order_by(col(IssuedDocument.id))
         ).all()
     root = Path(get_settings().document_dir).resolve()
     # Closed by stream() once sent: it outlives this function.
@@ -225,7 +226,7 @@ def audit_log(code: str, request: Request):
         events = s.exec(
             select(AuditEvent)
             .where(AuditEvent.movement_id == m.id)
-            .order_by(AuditEvent.id.desc())
+            .order_by(col(AuditEvent.id).desc())
             .limit(300)
         ).all()
     return render(request, "admin/audit.html", m=m, events=events)

@@ -5,10 +5,11 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from models import Block, CriteriaTable, Criterion, Movement, Participant, Score, Unit
+from models.base import saved_id
 from models.db import session_scope
 from thidua import scoring
 from thidua.web.deps import DbId, Forbidden, User, flash, leader_user, own_participation, render
@@ -43,13 +44,13 @@ def _in_block(s, movement: Movement, block_id: int, unit_id: int) -> Unit:
 def _totals(s, movement_id: int, kind: str) -> dict[int, Decimal]:
     out: dict[int, Decimal] = {}
     for uid, pts in s.exec(
-        select(Score.unit_id, Score.points)
-        .join(Criterion, Criterion.id == Score.criterion_id)
-        .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+        select(Score.unit_id, col(Score.points))
+        .join(Criterion, col(Criterion.id) == col(Score.criterion_id))
+        .join(CriteriaTable, col(CriteriaTable.id) == col(Criterion.table_id))
         .where(  # a replaced table's scores are the record, not the count
             Score.movement_id == movement_id,
             Score.scorer_kind == kind,
-            CriteriaTable.replaced_at.is_(None),
+            col(CriteriaTable.replaced_at).is_(None),
         )
     ):
         out[uid] = out.get(uid, Decimal(0)) + pts
@@ -63,11 +64,11 @@ def block_page(code: str, request: Request, user: User = Depends(leader_user)):
         block = s.get(Block, block_id)
         units = s.exec(
             select(Unit)
-            .join(Participant, Participant.unit_id == Unit.id)
+            .join(Participant, col(Participant.unit_id) == col(Unit.id))
             .where(Participant.movement_id == movement.id, Participant.block_id == block_id)
             .order_by(Unit.code)
         ).all()
-        own, lead = _totals(s, movement.id, "self"), _totals(s, movement.id, "leader")
+        own, lead = _totals(s, saved_id(movement), "self"), _totals(s, saved_id(movement), "leader")
         ranking = next(
             (r for r in scoring.block_rankings(s, movement) if r.block_id == block_id), None
         )
@@ -82,7 +83,7 @@ def leader_form(code: str, unit_id: DbId, request: Request, user: User = Depends
     with session_scope() as s:
         movement, block_id = _my_block(s, user, code)
         unit = _in_block(s, movement, block_id, unit_id)
-        criteria = scoring.criteria_for(s, movement.id, block_id)
+        criteria = scoring.criteria_for(s, saved_id(movement), block_id)
         points: dict[tuple[str, int], Decimal] = {
             (sc.scorer_kind, sc.criterion_id): sc.points
             for sc in s.exec(

@@ -3,13 +3,16 @@ evidence, add evidence, resubmit or withdraw a returned dossier; evidence is ser
 id only, after an authorisation check (the uploader's file name never reaches the file
 system)."""
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from models import Evidence, Movement, Nomination, Person, Unit
+from models.base import saved_id
 from models.db import session_scope
 from thidua import dossiers, uploads, vn
 from thidua.access import may_read_dossier
@@ -43,12 +46,12 @@ def _facts_for(rs, kind: str) -> list:
 def nominate_form(code: str, request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         movement, _ = own_participation(s, user, code)
-        own = dossiers.subtree(s, user.unit_id)
+        own = dossiers.subtree(s, user.own_unit_id)
         people = sorted(  # Vietnamese collation, the same on every database
-            s.exec(select(Person).where(Person.unit_id.in_(own), Person.active)).all(),
+            s.exec(select(Person).where(col(Person.unit_id).in_(own), Person.active)).all(),
             key=lambda p: vn.person_key(p.full_name),
         )
-        units = s.exec(select(Unit).where(Unit.id.in_(own)).order_by(Unit.code)).all()
+        units = s.exec(select(Unit).where(col(Unit.id).in_(own)).order_by(Unit.code)).all()
         rs = rule_set_for(movement)
     return render(
         request, "unit/nominate.html", m=movement, people=people,
@@ -58,7 +61,8 @@ def nominate_form(code: str, request: Request, user: User = Depends(unit_user)):
 
 
 def _parse_facts(rs, kind: str, form) -> dict:
-    problems, facts = Problems(), {}
+    problems = Problems()
+    facts: dict[str, Any] = {}
     for f in _facts_for(rs, kind):
         if f.type == "initiatives":  # a count per level of recognition
             counts = {}
@@ -169,13 +173,14 @@ async def nominate(code: str, request: Request, user: User = Depends(unit_user))
                     else {"person_id": _int(form.get("person_id"), "Cá nhân")}
                 )
                 nomination = dossiers.nominate(
-                    s, movement=movement, unit_id=user.unit_id, title=title, actor=user.username,
+                    s, movement=movement, unit_id=user.own_unit_id, title=title,
+                    actor=user.username,
                     achievement=str(form.get("achievement") or ""),
                     facts=_parse_facts(rs, kind, form), priority=_priority(form), **who,
                 )  # fmt: skip
                 if upload is not None:
                     written.append(_store_evidence(s, nomination, upload, user.username))
-                return nomination.id
+                return saved_id(nomination)
         except BaseException:
             for ev in written:  # nothing half-written: no file without its row
                 dossiers.evidence_path(ev).unlink(missing_ok=True)
@@ -199,12 +204,12 @@ def dossier(nomination_id: DbId, request: Request, user: User = Depends(unit_use
         n = _own_nomination(s, user, nomination_id)
         evidence = s.exec(select(Evidence).where(Evidence.nomination_id == n.id)).all()
         subject = (
-            s.get(Person, n.person_id).full_name
+            s.get_one(Person, n.person_id).full_name
             if n.person_id
-            else s.get(Unit, n.collective_unit_id).name
+            else s.get_one(Unit, n.collective_unit_id).name
         )
         history = history_for(s, [n.subject_key])[n.subject_key]
-        movement = s.get(Movement, n.movement_id)
+        movement = s.get_one(Movement, n.movement_id)
         title_name = rule_set_for(movement).title_name(n.title)
     return render(
         request, "unit/dossier.html", n=n, m=movement, evidence=evidence, subject=subject,
@@ -281,7 +286,7 @@ def evidence_file(evidence_id: DbId, request: Request, user: User = Depends(curr
         ev = s.get(Evidence, evidence_id)
         if ev is None:
             raise NotFound(f"Không có tệp minh chứng số {evidence_id}.")
-        if not may_read_dossier(s, user, s.get(Nomination, ev.nomination_id)):
+        if not may_read_dossier(s, user, s.get_one(Nomination, ev.nomination_id)):
             raise Forbidden("Bạn không được xem tệp minh chứng của hồ sơ này.")
     path = dossiers.evidence_path(ev)
     if not path.is_file():

@@ -4,14 +4,14 @@ one is approved (in the portal, in a background thread)."""
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import Decision, DecisionItem, IssuedDocument, Movement
 from models.db import session_scope
 from thidua import council
 from thidua.errors import NotFound
-from thidua.lifecycle import movement_stage_label
-from thidua.web.deps import DbId, User, find_movement, flash, head_user, render
+from thidua.lifecycle import movement_state_label
+from thidua.web.deps import DbId, User, find_movement, flash, head_user, render, stage_starter
 from thidua.web.routes_admin_work import document_file
 
 router = APIRouter(prefix="/head")
@@ -21,9 +21,9 @@ router = APIRouter(prefix="/head")
 def head_home(request: Request, user: User = Depends(head_user)):
     with session_scope() as s:
         rows = []
-        for m in s.exec(select(Movement).order_by(Movement.year.desc(), Movement.code)):
+        for m in s.exec(select(Movement).order_by(col(Movement.year).desc(), Movement.code)):
             decisions = s.exec(
-                select(Decision).where(Decision.movement_id == m.id).order_by(Decision.id)
+                select(Decision).where(Decision.movement_id == m.id).order_by(col(Decision.id))
             ).all()
             items = {
                 d.id: len(
@@ -32,7 +32,7 @@ def head_home(request: Request, user: User = Depends(head_user)):
                 for d in decisions
             }
             docs = {d.id: s.get(IssuedDocument, d.document_id) for d in decisions if d.document_id}
-            rows.append((m, movement_stage_label(s, m), decisions, items, docs))
+            rows.append((m, movement_state_label(s, m), decisions, items, docs))
     return render(request, "head/home.html", rows=rows)
 
 
@@ -43,7 +43,9 @@ def approve(code: str, decision_id: DbId, request: Request, user: User = Depends
         d = s.get(Decision, decision_id)
         if d is None or d.movement_id != m.id:
             raise NotFound(f"Không có quyết định số {decision_id} của phong trào {code}.")
-    last = council.approve(code, decision_id=decision_id, actor=user.username)
+    last = council.approve(
+        code, decision_id=decision_id, actor=user.username, start_stage=stage_starter(request)
+    )
     flash(request, f"Đã phê duyệt văn bản số {decision_id}.")
     if last:
         flash(request, "Đã phê duyệt tất cả: bắt đầu giai đoạn kết thúc phong trào.")

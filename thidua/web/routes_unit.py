@@ -6,7 +6,7 @@ import re
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.concurrency import run_in_threadpool
 
 from models import (
@@ -23,12 +23,13 @@ from models import (
     Target,
     TargetResult,
 )
+from models.base import saved_id
 from models.db import session_scope
 from thidua import scoring, submissions, vn
 from thidua.documents.context_common import growth_text, target_value
 from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem
-from thidua.lifecycle import Stage, movement_stage_label, period_phrase
+from thidua.lifecycle import State, movement_state_label, period_phrase
 from thidua.obligations import outstanding
 from thidua.rules.engine import rule_set_for
 from thidua.web.deps import (
@@ -57,12 +58,12 @@ def unit_home(request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         movements = s.exec(
             select(Movement)
-            .join(Participant, Participant.movement_id == Movement.id)
+            .join(Participant, col(Participant.movement_id) == col(Movement.id))
             .where(Participant.unit_id == user.unit_id)
-            .order_by(Movement.year.desc())
+            .order_by(col(Movement.year).desc())
         ).all()
         rows = [
-            (m, movement_stage_label(s, m), *_due_and_returned(s, m, user.unit_id))
+            (m, movement_state_label(s, m), *_due_and_returned(s, m, user.own_unit_id))
             for m in movements
         ]
     return render(request, "unit/home.html", rows=rows)
@@ -91,7 +92,7 @@ def _due_and_returned(s, movement: Movement, unit_id: int):
 def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         movement, _part = own_participation(s, user, code)
-        owed, returned_reports, returned_noms = _due_and_returned(s, movement, user.unit_id)
+        owed, returned_reports, returned_noms = _due_and_returned(s, movement, user.own_unit_id)
         rs = rule_set_for(movement)
         registrations = s.exec(
             select(Registration).where(
@@ -99,7 +100,7 @@ def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
             )
         ).all()
         periods = s.exec(
-            select(Period).where(Period.movement_id == movement.id).order_by(Period.number)
+            select(Period).where(Period.movement_id == movement.id).order_by(col(Period.number))
         ).all()
         reports = {
             r.period_number: r
@@ -112,7 +113,7 @@ def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
         nominations = s.exec(
             select(Nomination)
             .where(Nomination.movement_id == movement.id, Nomination.unit_id == user.unit_id)
-            .order_by(Nomination.id)
+            .order_by(col(Nomination.id))
         ).all()
         people = sorted(  # Vietnamese collation, the same on every database
             s.exec(select(Person).where(Person.unit_id == user.unit_id, Person.active)).all(),
@@ -122,21 +123,21 @@ def unit_movement(code: str, request: Request, user: User = Depends(unit_user)):
         subjects = subject_names(s, list(nominations))
         scored = s.exec(
             select(Score.id)
-            .join(Criterion, Criterion.id == Score.criterion_id)
-            .join(CriteriaTable, CriteriaTable.id == Criterion.table_id)
+            .join(Criterion, col(Criterion.id) == col(Score.criterion_id))
+            .join(CriteriaTable, col(CriteriaTable.id) == col(Criterion.table_id))
             .where(  # a self-score against a replaced table must be given again
                 Score.movement_id == movement.id,
                 Score.unit_id == user.unit_id,
                 Score.scorer_kind == "self",
-                CriteriaTable.replaced_at.is_(None),
+                col(CriteriaTable.replaced_at).is_(None),
             )
         ).first()
     return render(
-        request, "unit/movement.html", m=movement, stage=Stage(movement.stage), owed=owed,
+        request, "unit/movement.html", m=movement, state=State(movement.state), owed=owed,
         returned_reports=returned_reports, returned_noms=returned_noms, titles=rs.titles,
         registrations=registrations, periods=periods, reports=reports, nominations=nominations,
         people=people, names=names, subjects=subjects, scored=scored is not None,
-        can_register=Stage(movement.stage) in submissions.REGISTRATION_STAGES,
+        can_register=State(movement.state) in submissions.REGISTRATION_STATES,
     )  # fmt: skip
 
 
@@ -153,7 +154,7 @@ async def register(code: str, request: Request, user: User = Depends(unit_user))
             person_id = None
             if person:
                 p = s.get(Person, form_int(person, "Cá nhân", minimum=1))
-                if p is None or p.unit_id not in subtree(s, user.unit_id):
+                if p is None or p.unit_id not in subtree(s, user.own_unit_id):
                     raise InvalidInput(
                         "Đăng ký không hợp lệ", [Problem("Cá nhân", "không thuộc đơn vị")]
                     )
@@ -175,7 +176,7 @@ async def register(code: str, request: Request, user: User = Depends(unit_user))
                      for t in misfit],
                 )  # fmt: skip
             rows = submissions.register(
-                s, movement=movement, unit_id=user.unit_id, titles=titles, actor=user.username,
+                s, movement=movement, unit_id=user.own_unit_id, titles=titles, actor=user.username,
                 person_id=person_id, pledge=pledge or None,
             )  # fmt: skip
             return len(rows)
@@ -196,7 +197,7 @@ def report_form(code: str, number: DbId, request: Request, user: User = Depends(
             raise NotFound(f"Phong trào không có Đợt {number}.")
         phrase = period_phrase(s, movement, number)  # "Đợt 1", or "năm 2022"
         targets = s.exec(
-            select(Target).where(Target.movement_id == movement.id).order_by(Target.seq)
+            select(Target).where(Target.movement_id == movement.id).order_by(col(Target.seq))
         ).all()
         report = s.exec(
             select(PeriodReport).where(
@@ -215,7 +216,7 @@ def report_form(code: str, number: DbId, request: Request, user: User = Depends(
         request, "unit/report.html", m=movement, period=period, targets=targets, report=report,
         values=values, planned={t.id: target_value(t) for t in targets}, phrase=phrase,
         growth={t.id: growth_text(t) for t in targets},
-        is_open=Stage(movement.stage) in submissions.REPORT_STAGES.get(number, ()),
+        is_open=State(movement.state) in submissions.REPORT_STATES.get(number, ()),
     )  # fmt: skip
 
 
@@ -259,7 +260,7 @@ async def report_submit(code: str, number: DbId, request: Request, user: User = 
                 )  # fmt: skip
             try:
                 submissions.submit_period_report(
-                    s, movement=movement, unit_id=user.unit_id, period_number=number,
+                    s, movement=movement, unit_id=user.own_unit_id, period_number=number,
                     values=values, actor=user.username, summary=summary, growth=growth,
                 )  # fmt: skip
             except InvalidInput as e:  # name the target as the form shows it
@@ -280,8 +281,8 @@ def _named(p: Problem, labels: dict[str, str]) -> Problem:
 def score_form(code: str, request: Request, user: User = Depends(unit_user)):
     with session_scope() as s:
         movement, part = own_participation(s, user, code)
-        criteria = scoring.criteria_for(s, movement.id, part.block_id)
-        table = scoring.table_for(scoring.current_tables(s, movement.id), part.block_id)
+        criteria = scoring.criteria_for(s, saved_id(movement), part.block_id)
+        table = scoring.table_for(scoring.current_tables(s, saved_id(movement)), part.block_id)
         current = {
             sc.criterion_id: sc.points
             for sc in s.exec(
@@ -309,7 +310,7 @@ async def score_submit(code: str, request: Request, user: User = Depends(unit_us
         with session_scope() as s:
             movement, _ = own_participation(s, user, code)
             scoring.submit_scores(
-                s, movement=movement, unit_id=user.unit_id, scorer_kind="self", points=points,
+                s, movement=movement, unit_id=user.own_unit_id, scorer_kind="self", points=points,
                 actor=user.username,
             )  # fmt: skip
 

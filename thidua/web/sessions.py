@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import WebSession
 from models.base import utcnow
@@ -69,7 +69,7 @@ def rotate(session: Session, row: WebSession, *, privilege_stamp: str) -> str:
 
 def end(session: Session, token: object) -> None:
     if isinstance(token, str):
-        session.exec(delete(WebSession).where(WebSession.token_hash == _hash(token)))
+        session.exec(delete(WebSession).where(col(WebSession.token_hash) == _hash(token)))
 
 
 def end_all(session: Session, account_id: int | None = None, *, keep: object = None) -> int:
@@ -77,9 +77,9 @@ def end_all(session: Session, account_id: int | None = None, *, keep: object = N
     how many ended."""
     query = delete(WebSession)
     if account_id is not None:
-        query = query.where(WebSession.account_id == account_id)
+        query = query.where(col(WebSession.account_id) == account_id)
     if isinstance(keep, str):
-        query = query.where(WebSession.token_hash != _hash(keep))
+        query = query.where(col(WebSession.token_hash) != _hash(keep))
     return session.exec(query).rowcount or 0
 
 
@@ -89,7 +89,8 @@ def purge_expired(session: Session) -> int:
     return (
         session.exec(
             delete(WebSession).where(
-                (WebSession.seen_at < now - IDLE) | (WebSession.created_at < now - ABSOLUTE)
+                (col(WebSession.seen_at) < now - IDLE)
+                | (col(WebSession.created_at) < now - ABSOLUTE)
             )
         ).rowcount
         or 0

@@ -6,7 +6,7 @@ Revises:
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # the column types autogenerate names in full
 from alembic import op
 
 
@@ -71,15 +71,15 @@ def upgrade() -> None:
     sa.Column('rule_set', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('authority', sa.JSON(), nullable=False),
     sa.Column('reminder_policy', sa.JSON(), nullable=False),
-    sa.Column('stage', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
-    sa.Column('stage_changed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('state_changed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('spec_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('movement', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_movement_code'), ['code'], unique=True)
-        batch_op.create_index(batch_op.f('ix_movement_stage'), ['stage'], unique=False)
+        batch_op.create_index(batch_op.f('ix_movement_state'), ['state'], unique=False)
 
     op.create_table('unit',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -834,7 +834,7 @@ def downgrade() -> None:
 
     op.drop_table('unit')
     with op.batch_alter_table('movement', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_movement_stage'))
+        batch_op.drop_index(batch_op.f('ix_movement_state'))
         batch_op.drop_index(batch_op.f('ix_movement_code'))
 
     op.drop_table('movement')

@@ -36,6 +36,7 @@ from models import (
     TitleQuota,
     Unit,
 )
+from models.base import saved_id
 from thidua.results import BlockRanking, CheckResult, Roll, RuleFailure, UnitRank, VoteResult
 from thidua.rewards import price_decision
 from thidua.rules import DEFAULT_RULE_SET, load_rule_set
@@ -81,13 +82,17 @@ def _local(y, m, d, hh=8, mm=0) -> datetime:
     return datetime(y, m, d, hh - 7, mm, tzinfo=UTC)  # given in Hà Nội time (UTC+7)
 
 
-def _hanam_authority() -> dict:
-    """The authority of the Hà Nam example (examples/hanam-sct-2022.yaml), as stored."""
-    from thidua.authority import resolve
+def _hanam_spec():
     from thidua.settings import PROJECT_ROOT
     from thidua.spec_load import load_spec
 
-    spec = load_spec(PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml")
+    return load_spec(PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml")
+
+
+def _hanam_authority(spec) -> dict:
+    """The authority of the Hà Nam example (examples/hanam-sct-2022.yaml), as stored."""
+    from thidua.authority import resolve
+
     return resolve(
         spec.issuer.authority,
         agency=spec.issuer.agency,
@@ -105,6 +110,7 @@ def build_demo(
     code: str = "hanam-sct-2022",
 ) -> Demo:
     """The movement and everything the documents read; flushed, not committed."""
+    spec = _hanam_spec()  # its authority and rule set: the law of 2022
     m = Movement(
         code=code,
         year=2022,
@@ -140,11 +146,12 @@ def build_demo(
         signer_prefix=None,
         signer_title="Giám đốc",
         signer_name="Lê Nguyên Ngọc",
-        authority=_hanam_authority(),
+        authority=_hanam_authority(spec),
+        rule_set=spec.rule_set,
     )
     session.add(m)
     session.flush()
-    mid = m.id
+    mid = saved_id(m)
     session.add_all(
         [
             LegalBasis(
@@ -321,8 +328,8 @@ def build_demo(
     session.flush()
     for i, u in enumerate(unit_rows):
         b = blocks[0] if i < 6 else blocks[1]
-        session.add(BlockMember(block_id=b.id, unit_id=u.id))
-        session.add(Participant(movement_id=mid, unit_id=u.id, block_id=b.id))
+        session.add(BlockMember(block_id=saved_id(b), unit_id=saved_id(u)))
+        session.add(Participant(movement_id=mid, unit_id=saved_id(u), block_id=saved_id(b)))
     people = []
     for i, u in enumerate(unit_rows):
         for j in range(people_per_unit):
@@ -330,7 +337,7 @@ def build_demo(
             if i or j:
                 name = f"{name} {i + 1}.{j + 1}" if units > 8 else _variant(name, i, j)
             people.append(
-                Person(code=f"{code}-p{i}-{j}", full_name=name, position=pos, unit_id=u.id)
+                Person(code=f"{code}-p{i}-{j}", full_name=name, position=pos, unit_id=saved_id(u))
             )
     session.add_all(people)
     session.flush()
@@ -344,7 +351,7 @@ def build_demo(
         session.add(
             Registration(
                 movement_id=mid,
-                unit_id=u.id,
+                unit_id=saved_id(u),
                 subject_key=f"unit:{u.id}",
                 title="TTLDXS" if i % 3 == 0 else "TTLDTT",
                 submitted_by="dau.moi",
@@ -353,13 +360,13 @@ def build_demo(
         session.add_all(
             Registration(
                 movement_id=mid,
-                unit_id=u.id,
+                unit_id=saved_id(u),
                 person_id=p.id,
                 subject_key=f"person:{p.id}",
                 title="CSTDCS" if p.position != "Chuyên viên" else "LDTT",
                 submitted_by="dau.moi",
             )
-            for p in staff.get(u.id, [])
+            for p in staff.get(saved_id(u), [])
         )
     noms = _nominations(session, mid, unit_rows, people)
     _council_row, members, meeting = _council(session, mid, people)
@@ -380,9 +387,11 @@ def build_demo(
     session.flush()
     for n in noms:
         target = proposal if n.title in ("TTLDXS", "BANG_KHEN_TINH") else decision
-        session.add(DecisionItem(decision_id=target.id, nomination_id=n.id, title=n.title))
+        session.add(
+            DecisionItem(decision_id=saved_id(target), nomination_id=saved_id(n), title=n.title)
+        )
     session.flush()
-    rule_set = load_rule_set(DEFAULT_RULE_SET)
+    rule_set = load_rule_set(m.rule_set or DEFAULT_RULE_SET)
     for d in (decision, proposal):  # the base salary in force on each one's date
         price_decision(session, d, rule_set)
     session.flush()
@@ -440,7 +449,7 @@ def _reports(session, mid, unit_rows, targets) -> None:
             wobble = Decimal(90 + (i * 7) % 25) / 100
             session.add_all(
                 TargetResult(
-                    report_id=r.id,
+                    report_id=saved_id(r),
                     target_id=t.id,
                     value=(t.value * _share(shares[period], t.seq) * wobble / n).quantize(
                         Decimal("0.1")
@@ -523,10 +532,12 @@ def _council(session, mid, people):
         role = (
             "chair" if k == 0 else ("secretary" if k == 6 or k == len(people[:7]) - 1 else "member")
         )
-        members.append(CouncilMember(council_id=council.id, person_id=p.id, role=role))
+        members.append(
+            CouncilMember(council_id=saved_id(council), person_id=saved_id(p), role=role)
+        )
     session.add_all(members)
     meeting = Meeting(
-        council_id=council.id,
+        council_id=saved_id(council),
         opened_at=_local(2022, 12, 5, 14),
         place="Phòng họp tầng 3, Sở Công Thương",
         status="closed",
@@ -553,7 +564,7 @@ def demo_rankings(demo: Demo) -> list[BlockRanking]:
             total = Decimal(98) - Decimal(k) * Decimal("2.5")
             ranks.append(
                 UnitRank(
-                    unit_id=u.id,
+                    unit_id=saved_id(u),
                     unit_code=u.code,
                     unit_name=u.name,
                     total=total,
@@ -566,7 +577,7 @@ def demo_rankings(demo: Demo) -> list[BlockRanking]:
         if ranks:
             out.append(
                 BlockRanking(
-                    block_id=b.id,
+                    block_id=saved_id(b),
                     block_code=b.code,
                     block_name=b.name,
                     ranks=ranks,
@@ -589,7 +600,7 @@ def demo_checks(demo: Demo) -> list[CheckResult]:
                     n.id,
                 )
             ]
-        out.append(CheckResult(nomination_id=n.id, failures=fails))
+        out.append(CheckResult(nomination_id=saved_id(n), failures=fails))
     return out
 
 
@@ -603,7 +614,7 @@ def demo_votes(session: Session, demo: Demo) -> list[VoteResult]:
         yes = 7 - (k % 4)
         out.append(
             VoteResult(
-                nomination_id=n.id,
+                nomination_id=saved_id(n),
                 subject_name=subjects.name(n),
                 title=n.title,
                 members=7,

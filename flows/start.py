@@ -1,21 +1,17 @@
 """Starting a stage: through its Prefect deployment when a server runs one, in this process
-otherwise. The CLI, the portal and the domain (a step completed) all start stages here."""
+otherwise. The one path by which the CLI, the portal, the daily sweep and a completed human
+step (the handler the domain is given: thidua.lifecycle.StartStage) start a stage.
+
+Prefect is imported inside the functions: importing this module is instant."""
 
 import asyncio
 import threading
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
-from thidua.stages import stage_def
+from thidua.lifecycle import StageRun, stage_def
 
-
-@dataclass
-class StageRun:
-    stage: str
-    status: str  # done | pending | already_done | refused | not_confirmed | scheduled | failed
-    message: str
-    via: str  # deployment | in-process
-    flow_run_id: str | None = None
-    counts: dict[str, int] = field(default_factory=dict)
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
 
 
 def _deployment_available(name: str) -> bool:
@@ -44,7 +40,7 @@ def check_request(movement: str, stage: str):
     """The stage's definition; an unknown stage or movement is refused (ThiduaError) before any
     server starts or anything changes."""
     from models.db import session_scope
-    from thidua.status import find_movement
+    from thidua.movements import find_movement
 
     sdef = stage_def(stage)
     with session_scope() as session:
@@ -55,8 +51,8 @@ def check_request(movement: str, stage: str):
 def start_stage(movement: str, stage: str, *, wait: bool = True, actor: str = "admin") -> StageRun:
     """Run stage `stage` of `movement`. With a server and its deployment, the run goes to a
     worker (wait=False returns once it is scheduled); otherwise it runs here, now, recorded on
-    the data directory's local Prefect server (thidua.server)."""
-    from thidua.server import connected
+    the data directory's local Prefect server (flows.server)."""
+    from flows.server import connected
 
     sdef = check_request(movement, stage)
     with connected():
@@ -69,17 +65,22 @@ def _start_stage(movement: str, stage: str, *, wait: bool, actor: str) -> StageR
     if _deployment_available(sdef.deployment):
         from prefect.deployments import run_deployment
 
-        run = run_deployment(sdef.deployment, parameters=params, timeout=None if wait else 0)
+        # Prefect types its sync/async dispatch as either; outside an event loop it is sync
+        run = cast(
+            "FlowRun",
+            run_deployment(sdef.deployment, parameters=params, timeout=None if wait else 0),
+        )
         state = run.state
         if not wait:
             return StageRun(
                 stage, "scheduled", "Đã gửi yêu cầu chạy tới Prefect.", "deployment", str(run.id)
             )
         data = _state_data(state)
+        failed = state is None or state.is_failed()
         return StageRun(
             stage,
-            data.get("status", "failed" if state.is_failed() else "done"),
-            state.message or "",
+            data.get("status", "failed" if failed else "done"),
+            (state.message if state else None) or "",
             "deployment",
             str(run.id),
             data.get("counts") or {},
@@ -88,7 +89,7 @@ def _start_stage(movement: str, stage: str, *, wait: bool, actor: str) -> StageR
 
 
 def run_in_process(movement: str, stage: str, *, actor: str = "admin") -> StageRun:
-    from thidua.server import connected
+    from flows.server import connected
 
     sdef = stage_def(stage)
     with connected():
@@ -106,7 +107,7 @@ def _run_in_process(stage: str, movement: str, actor: str) -> StageRun:
 
 
 def start_stage_in_background(movement: str, stage: str, *, actor: str) -> None:
-    """For the portal: a completed step starts the next stage without holding the request."""
+    """The portal's StartStage: the stage runs in a thread, the request returns at once."""
     threading.Thread(
         target=start_stage,
         args=(movement, stage),
