@@ -40,7 +40,17 @@ class NotFound(ThiduaError):
 
 
 class TransitionRefused(ThiduaError):
-    """A lifecycle step that is not allowed now; the message says why."""
+    """A step that is not allowed now — the movement's stage, a dossier's or a sitting's status —
+    the message says why. Every "not now" refusal is this one type, so callers handle them alike."""
+
+
+class AlreadyDone(TransitionRefused):
+    """The step had already been taken — by the same person a moment ago, in another request
+    perhaps — so nothing was written. A step answers it as "done before", not as a failure."""
+
+
+class Forbidden(ThiduaError):
+    """The actor may not take this step: his role or his unit does not allow it (HTTP 403)."""
 
 
 @dataclass
