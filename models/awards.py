@@ -13,7 +13,8 @@ from models.base import created_at, json_column, timestamp
 class Nomination(SQLModel, table=True):
     """A proposal that a person or a collective receive a title or award (hồ sơ đề nghị).
 
-    status: draft → submitted → (returned → submitted)* → accepted → awarded | rejected;
+    status (thidua.statuses.NominationStatus, with its allowed moves): submitted →
+    (returned → submitted)* → accepted → awarded | rejected; submitted | returned → withdrawn;
     an award can later be revoked."""
 
     __table_args__ = (
@@ -110,7 +111,7 @@ class Meeting(SQLModel, table=True):
     opened_at: datetime = created_at()
     vote_deadline: datetime | None = timestamp()
     place: str | None = Field(default=None, max_length=200)
-    status: str = Field(default="open", max_length=10)  # open | closed
+    status: str = Field(default="open", max_length=10)  # thidua.statuses.MeetingStatus
     closed_at: datetime | None = timestamp()
     closed_by: str | None = Field(default=None, max_length=100)
     result: dict = json_column(dict)

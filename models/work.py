@@ -39,7 +39,8 @@ class Registration(SQLModel, table=True):
 
 
 class PeriodReport(SQLModel, table=True):
-    """A unit's report at the end of a period; returned reports go back to draft."""
+    """A unit's report at the end of a period; a returned report goes back to its unit, which
+    sends it again (thidua.statuses.ReportStatus)."""
 
     __table_args__ = (
         UniqueConstraint("movement_id", "unit_id", "period_number", name="uq_period_report"),
@@ -49,7 +50,7 @@ class PeriodReport(SQLModel, table=True):
     movement_id: int = Field(foreign_key="movement.id", index=True)
     unit_id: int = Field(foreign_key="unit.id", index=True)
     period_number: int
-    status: str = Field(default="submitted", max_length=20)  # submitted | returned | accepted
+    status: str = Field(default="submitted", max_length=20)  # submitted | returned
     summary: str = ""
     submitted_by: str = Field(max_length=100)
     submitted_at: datetime = created_at()

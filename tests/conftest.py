@@ -74,10 +74,20 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+RESTART_SEQUENCES = (
+    "SELECT setval(oid::regclass, 1, false) FROM pg_class "
+    "WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace"
+)
+
+
 def _truncate_all(url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    """Every table emptied and every id sequence back at 1. DELETE, children first, rather than
+    TRUNCATE: a test leaves a few rows, and TRUNCATE of 41 tables (new files for each table and
+    index) costs ~0.5 s a test against ~0.05 s."""
     with engine_for(url).begin() as c:
-        c.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            c.execute(table.delete())
+        c.execute(sa.text(RESTART_SEQUENCES))
 
 
 def _use_database(url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,6 +135,108 @@ def sqlite_url(
 def session(db_url: str) -> Iterator[Session]:
     with Session(engine_for(db_url), expire_on_commit=False) as s:
         yield s
+
+
+# --- Prefect and whole movements, shared by the session -------------------------------------
+# A Prefect server takes 10-20 s to start on this machine (half of it migrating its own
+# database) and a whole movement as long again, so tests whose subject is neither share them.
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One local Prefect server (flows.server) for the session, for every test that needs a
+    Prefect API but is not about starting or stopping one: yields its API URL (for this
+    process, set it with prefect's temporary_settings; for a child, PREFECT_API_URL). Right
+    after it starts, a copy of its freshly migrated database is kept beside it (prefect_db)."""
+    import sqlite3
+
+    from flows import server
+
+    where = tmp_path_factory.getbasetemp() / "prefect-shared"
+    info = server.ensure_server(where)
+    migrated = sqlite3.connect(where / "prefect.db")
+    with sqlite3.connect(Path(info.home) / "prefect.db") as src, migrated:
+        src.backup(migrated)
+    migrated.close()
+    yield info.api_url
+    server.stop_server(where)
+
+
+@pytest.fixture(scope="session")
+def prefect_db(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A freshly migrated Prefect database. Placed in a new data directory (seed_prefect), it
+    spares that directory's own server the migrations when it starts."""
+    return tmp_path_factory.getbasetemp() / "prefect-shared" / "prefect.db"
+
+
+def seed_prefect(data_dir: Path, prefect_db: Path) -> Path:
+    """`data_dir`'s own Prefect server will start on an already migrated database."""
+    home = data_dir / "prefect"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(prefect_db, home / "prefect.db")
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def demo_runs(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Every example spec (examples/*.yaml) run once through its whole year by the demo
+    (thidua.demo.run_demo, as `thidua demo --spec PATH`), small (8 units, 60 people), no PDF:
+    {spec name: DemoResult}, each in its own data directory with its own SQLite database.
+    Tests read these runs and must not change them."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.start import run_in_process
+    from thidua.demo import run_demo
+    from thidua.settings import PROJECT_ROOT
+
+    saved = dict(os.environ)
+    base = tmp_path_factory.mktemp("demo-runs")
+    try:
+        for name in ("THIDUA_DATABASE_URL", "THIDUA_LOCAL_PREFECT", "PREFECT_API_URL"):
+            os.environ.pop(name, None)
+        os.environ["PREFECT_API_URL"] = prefect_server
+        with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
+            return {
+                spec.stem: run_demo(base / spec.stem, start_stage=run_in_process, units=8,
+                                    blocks=2, people=60, spec_path=spec, pdf=False,
+                                    say=lambda _: None)
+                for spec in sorted((PROJECT_ROOT / "examples").glob("*.yaml"))
+            }  # fmt: skip
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_settings()
+
+
+# --- parallel runs (pytest-xdist, `./dev test` runs two workers) -----------------------------
+# Each worker is its own session: its own PostgreSQL database (pg_url), temporary folders and
+# shared Prefect server. A module is a unit of work, except that the modules reading the demo
+# runs go to one worker together (they are made once); the longest units go first, so that
+# the other worker meanwhile runs the many short ones and neither waits for the other at the
+# end (a module not named here takes under ~20 s).
+SHARED_DEMO_RUNS = {"test_document_text.py", "test_flows.py"}
+LONGEST_FIRST = [
+    "demo-runs", "test_serve.py", "test_clock.py", "test_runtime.py", "test_cli_failures.py",
+    "test_web_load.py", "test_web_fuzz.py", "test_fuzz.py", "test_web_flows.py",
+]  # fmt: skip
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "demo-runs" if Path(module).name in SHARED_DEMO_RUNS else module
+
+        def _assign_work_unit(self, node) -> None:
+            for name in reversed(LONGEST_FIRST):
+                for scope in [s for s in self.workqueue if Path(s).name == name]:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return ByModule(config, log)
 
 
 _exit_status: list[int] = []

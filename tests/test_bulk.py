@@ -54,8 +54,8 @@ def test_a_bad_registration_in_the_list_writes_none(session: Session) -> None:
                    {"unit_id": units[0].id, "titles": [" "]}],
         )  # fmt: skip
     assert {(p.field, p.where) for p in e.value.problems} == {
-        ("unit_id", "dòng 2"),
-        ("titles", "dòng 3"),
+        ("Đăng ký", "dòng 2"),  # a unit not in the movement: register's own refusal
+        ("Danh hiệu", "dòng 3"),
     }
     session.rollback()
     assert session.exec(select(Registration)).all() == []
@@ -77,7 +77,7 @@ def test_period_reports_in_bulk_check_every_report_then_write_all(session: Sessi
                      {"unit_id": units[1].id, "values": {"GTSXCN": "abc"}, "actor": "b"}],
         )  # fmt: skip
     assert [(p.field, p.where) for p in e.value.problems] == [
-        ("values.GTSXCN", f"đơn vị {units[1].id}")
+        ("Chỉ tiêu «Giá trị sản xuất công nghiệp»", f"đơn vị {units[1].id}")
     ]
     session.rollback()
     assert session.exec(select(PeriodReport)).all() == []
@@ -103,6 +103,7 @@ CRITERIA = {"TC1": 40, "TC2": 30, "TC3": 30}
 
 def test_scores_in_bulk_match_the_one_by_one_sheets(session) -> None:
     m = movement(session)
+    m.state = "period1_open"  # scores are taken while the periods run
     units = [unit(session, f"DV{i}") for i in range(3)]
     block(session, m, "K1", units, CRITERIA)
     session.commit()
@@ -171,5 +172,5 @@ def test_nominations_in_bulk_keep_the_guards_of_nominate(session: Session) -> No
     ]
     assert _actions(session) == ["nomination.submitted"] * 3
     closed = make_movement(session, units=units, state="registration")
-    with pytest.raises(ThiduaError, match="Chưa nhận hồ sơ"):
+    with pytest.raises(ThiduaError, match="Không thể gửi hồ sơ"):
         dossiers.nominate_many(session, movement=closed, items=good, actor="u")

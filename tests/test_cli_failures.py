@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import seed_prefect
 from thidua.cli import main
 from thidua.settings import PROJECT_ROOT, reset_settings
 
@@ -52,7 +53,7 @@ def unwritable(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("fault", ["prefect", "database", "readonly"])
 def test_no_command_shows_a_traceback(
-    fault: str, sqlite_url: str, tmp_path: Path, monkeypatch, capsys
+    fault: str, sqlite_url: str, tmp_path: Path, monkeypatch, capsys, prefect_db: Path
 ) -> None:
     for name in ("PREFECT_API_URL", "PREFECT_HOME", "THIDUA_LOCAL_PREFECT"):
         monkeypatch.delenv(name, raising=False)
@@ -62,6 +63,7 @@ def test_no_command_shows_a_traceback(
     out.mkdir()
     if fault in ("prefect", "database"):
         monkeypatch.setenv("PREFECT_API_URL", DEAD_PREFECT)
+        seed_prefect(tmp_path / "data", prefect_db)  # `server start` starts a real one, faster
     if fault == "database":
         monkeypatch.setenv("THIDUA_DATABASE_URL", DEAD_DATABASE)
     if fault == "readonly":

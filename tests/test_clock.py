@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from models import Notification
 from models.db import engine_for
+from tests.conftest import seed_prefect
 from tests.test_notify import directive, launch_messages  # noqa: F401
 from tests.test_notify_support import SmtpSink, make_org, smtp  # noqa: F401
 from thidua import clock
@@ -139,11 +140,16 @@ def test_quiet_hours_are_kept_in_movement_time(db_url, smtp, directive, monkeypa
 
 
 @pytest.fixture(scope="module")
-def rehearsal(tmp_path_factory: pytest.TempPathFactory):
-    """`thidua rehearse` of the Hà Nam 2022 spec, small, with a real SMTP server configured."""
+def rehearsal(tmp_path_factory: pytest.TempPathFactory, prefect_db: Path):
+    """`thidua rehearse` of the Hà Nam 2022 spec, small, with a real SMTP server configured.
+    It rehearses into the folder of an earlier rehearsal, of which only the Prefect database
+    is left (the demo keeps it, thidua.demo.prepare): its server starts without migrating."""
+    from thidua.demo import MARKER
+
     sink = SmtpSink()
     sink.start()
-    where = tmp_path_factory.mktemp("rehearse") / "kept"
+    where = seed_prefect(tmp_path_factory.mktemp("rehearse") / "kept", prefect_db)
+    (where / MARKER).write_text("thidua demo\n")
     r = _cli(
         "rehearse", str(SPEC), "--keep", str(where), "--units", "6", "--blocks", "2",
         "--people", "60",

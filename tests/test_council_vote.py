@@ -14,7 +14,7 @@ from models.base import utcnow
 from tests.test_rules_support import GOOD, history, movement, nominate, people, unit
 from thidua import ballots
 from thidua import documents as D
-from thidua.errors import InvalidInput, TransitionRefused
+from thidua.errors import Forbidden, InvalidInput
 from thidua.rules.ruleset import load_rule_set
 
 
@@ -158,7 +158,7 @@ def test_bad_secretary_and_attendance_are_refused_in_vietnamese(session):
     with pytest.raises(InvalidInput, match="Điểm danh: Nguyễn Văn NV 1 không phải là thành viên"):
         ballots.mark_attendance(session, meeting, member_person_id=outsider.id, present=True,
                                 actor=members[1].code)  # fmt: skip
-    with pytest.raises(TransitionRefused, match="Chỉ Thư ký hoặc Chủ tịch Hội đồng"):
+    with pytest.raises(Forbidden, match="Chỉ Thư ký hoặc Chủ tịch Hội đồng"):
         ballots.mark_attendance(session, meeting, member_person_id=members[3].id, present=False,
                                 actor=members[4].code)  # fmt: skip
     vote(session, meeting, members[3], tinh, "yes")

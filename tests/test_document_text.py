@@ -17,7 +17,6 @@ generated .docx is read back and must have
 """
 
 import calendar
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -84,19 +83,15 @@ def _read(path: Path) -> tuple[list[str], list[list[list[str]]]]:
     return texts, tables
 
 
-def _collect(spec: Path, data_dir: Path) -> Run:
-    from flows.start import run_in_process
+def _collect(result) -> Run:
+    """Every document of a finished demo run, read back, and what the checks need from its
+    database (the current settings point at the run's data directory)."""
     from models import Council, CouncilMember, Decision, DecisionItem, Person
     from models.db import session_scope
-    from thidua.demo import run_demo
     from thidua.movements import find_movement
     from thidua.rules import check_all
 
-    result = run_demo(
-        data_dir, start_stage=run_in_process, units=8, blocks=2, people=60, spec_path=spec,
-        pdf=False, say=lambda _: None,
-    )  # fmt: skip
-    run = Run(spec.stem)
+    run = Run(Path(result.data_dir).name)
     for f in sorted((result.data_dir / "documents").rglob("*.docx")):
         run.docs[str(f.relative_to(result.data_dir))], run.tables[str(f)] = _read(f)
     with session_scope() as s:
@@ -136,23 +131,18 @@ def _exceptions(session) -> dict[int, set[str]]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Run]:
-    """Every spec in turn, each in its own data folder (and its own SQLite database), all on
-    one local Prefect server started here and stopped at the end."""
-    from flows.server import ensure_server, stop_server
-
-    saved = dict(os.environ)
-    base = tmp_path_factory.mktemp("doctext")
-    try:
-        for name in ("THIDUA_DATABASE_URL", "THIDUA_LOCAL_PREFECT", "PREFECT_API_URL"):
-            os.environ.pop(name, None)
-        os.environ["PREFECT_API_URL"] = ensure_server(base / "server").api_url
-        return {s.stem: _collect(s, base / s.stem) for s in SPECS}
-    finally:
-        stop_server(base / "server")
-        os.environ.clear()
-        os.environ.update(saved)
-        reset_settings()
+def runs(demo_runs) -> dict[str, Run]:
+    """Every spec's whole year (conftest.demo_runs: one run each, shared with other tests),
+    each read from its own data folder."""
+    out = {}
+    with pytest.MonkeyPatch.context() as mp:
+        for name, result in demo_runs.items():
+            mp.delenv("THIDUA_DATABASE_URL", raising=False)
+            mp.setenv("THIDUA_DATA_DIR", str(result.data_dir))
+            reset_settings()
+            out[name] = _collect(result)
+    reset_settings()
+    return out
 
 
 def _lines(run: Run):

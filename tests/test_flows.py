@@ -1,13 +1,11 @@
-"""The stage flows, for real, under one Prefect test server for the whole session: the full
+"""The stage flows, for real, on the session's shared local Prefect server (conftest): the full
 lifecycle, refusals, idempotent re-runs, a crash half-way through a stage, the admin's
 confirmation timing out, and the sweep opening and closing periods on their dates."""
 
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
-from prefect.testing.utilities import prefect_test_harness
 from sqlmodel import Session, func, select
 
 import flows.common
@@ -22,14 +20,17 @@ from thidua.settings import PROJECT_ROOT
 EXAMPLE = PROJECT_ROOT / "examples" / "hanam-sct-2022.yaml"
 
 
-@pytest.fixture(scope="session")
-def prefect_server():
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
+@pytest.fixture(scope="module")
+def prefect(prefect_server: str):
+    """This process's flows recorded on the session's server."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_server}):
+        yield prefect_server
 
 
 @pytest.fixture
-def movement(prefect_server, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def movement(prefect, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Hà Nam 2022 on a small generated organisation (10 units, 2 blocks, 60 people)."""
     monkeypatch.setenv("THIDUA_PDF", "false")
     from thidua.settings import reset_settings
@@ -58,14 +59,16 @@ def _count(model, *where) -> int:
         return s.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
-def test_whole_lifecycle_through_every_stage(tmp_path: Path, prefect_server, monkeypatch) -> None:
-    """The demo's walk on a small organisation: every stage's flow, every human step through
-    the domain; the last ballot and the last approval start the next stages themselves."""
-    from thidua.demo import run_demo
+def test_whole_lifecycle_through_every_stage(demo_runs, monkeypatch) -> None:
+    """The demo's walk on a small organisation (conftest.demo_runs' Hà Nam 2022): every stage's
+    flow, every human step through the domain; the last ballot and the last approval start the
+    next stages themselves."""
+    from thidua.settings import reset_settings
 
+    result = demo_runs["hanam-sct-2022"]
     monkeypatch.delenv("THIDUA_DATABASE_URL", raising=False)
-    result = run_demo(tmp_path / "demo", start_stage=run_in_process, units=10, blocks=2, people=80,
-                      say=lambda _: None)  # fmt: skip
+    monkeypatch.setenv("THIDUA_DATA_DIR", str(result.data_dir))
+    reset_settings()
     assert result.state == State.CLOSED
     with _session() as s:
         m = s.exec(select(Movement)).one()
@@ -92,7 +95,7 @@ def test_whole_lifecycle_through_every_stage(tmp_path: Path, prefect_server, mon
         assert excepted and set(excepted) <= set(items)
         assert s.exec(select(func.count()).select_from(Nomination)
                       .where(Nomination.status == "withdrawn")).one() >= 1  # fmt: skip
-    outbox = Counter(p.suffix for p in (tmp_path / "demo" / "outbox").rglob("*.*"))
+    outbox = Counter(p.suffix for p in (result.data_dir / "outbox").rglob("*.*"))
     assert outbox[".eml"] > 0 and outbox[".json"] > 0  # email and Zalo, one file each message
     assert outbox[".eml"] + outbox[".json"] == result.counts["thông báo đã gửi"]
 
@@ -227,41 +230,27 @@ def test_sweep_opens_and_closes_periods_on_their_dates(movement: str) -> None:
     assert _stage(movement) == State.PERIOD1_CLOSED, lines
 
 
-def test_deploy_all_then_stage_run_goes_through_the_deployment(movement: str) -> None:
-    """`prefect deploy --all` from the repo root registers every stage; with a server that
-    has them, `thidua stage run` schedules a run of the deployment instead of running here."""
+def test_with_a_deployment_stage_run_only_schedules_it(movement: str) -> None:
+    """With a server that has the stage's deployment, `thidua stage run` schedules a run of it
+    for a worker instead of running here. (`prefect deploy --all` registering every stage, and
+    a worker running one, are test_serve's.)"""
     import asyncio
-    import os
-    import subprocess
-    import sys
 
     from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL
 
     from flows.start import start_stage
-    from thidua.lifecycle import PROCESS
+    from thidua.lifecycle import stage_def
 
-    env = {
-        **os.environ,
-        "PREFECT_API_URL": PREFECT_API_URL.value(),
-        "THIDUA_HOME": str(PROJECT_ROOT),
-    }
-    prefect = [sys.executable, "-m", "prefect"]
-    subprocess.run([*prefect, "work-pool", "create", "thidua", "--type", "process"],
-                   env=env, cwd=PROJECT_ROOT, check=False, capture_output=True)  # fmt: skip
-    done = subprocess.run([*prefect, "--no-prompt", "deploy", "--all"], env=env, cwd=PROJECT_ROOT,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    sdef = stage_def("launch")
+    flow_name, name = sdef.deployment.split("/")
 
-    async def deployments() -> dict:
+    async def register() -> None:
         async with get_client() as client:
-            return {f"{d.name}": d for d in await client.read_deployments()}
+            flow_id = await client.create_flow_from_name(flow_name)
+            await client.create_deployment(flow_id=flow_id, name=name, entrypoint=sdef.entrypoint,
+                                           enforce_parameter_schema=False)  # fmt: skip
 
-    found = asyncio.run(deployments())
-    assert {s.deployment.split("/")[1] for s in PROCESS} | {"daily-sweep"} <= set(found)
-    (schedule,) = found["daily-sweep"].schedules
-    assert schedule.schedule.timezone == "Asia/Ho_Chi_Minh"
-
+    asyncio.run(register())
     try:
         run = start_stage(movement, "launch", wait=False)
         assert run.via == "deployment" and run.status == "scheduled" and run.flow_run_id

@@ -87,10 +87,22 @@ def test_unit_report_shows_growth_under_its_baseline(session: Session, movement)
 @pytest.mark.parametrize(
     "growth, field, reason",
     [
-        ({"sxcn": "mười"}, "growth.sxcn", "không phải là số"),
-        ({"ho_ngheo": "1"}, "growth.ho_ngheo", "không đặt mức tăng trưởng"),
-        ({"thu_ns": "-100"}, "growth.thu_ns", "lớn hơn -100%"),
-        ({"grdp_x": "1"}, "growth.grdp_x", "không có chỉ tiêu"),
+        (
+            {"sxcn": "mười"},
+            "Tăng trưởng của chỉ tiêu «Giá trị sản xuất công nghiệp»",
+            "không phải là số",
+        ),
+        (
+            {"ho_ngheo": "1"},
+            "Tăng trưởng của chỉ tiêu «Tỷ lệ hộ nghèo»",
+            "không đặt mức tăng trưởng",
+        ),
+        (
+            {"thu_ns": "-100"},
+            "Tăng trưởng của chỉ tiêu «Thu ngân sách nhà nước trên địa bàn»",
+            "lớn hơn -100%",
+        ),
+        ({"grdp_x": "1"}, "Tăng trưởng của chỉ tiêu grdp_x", "không có chỉ tiêu"),
     ],
 )
 def test_bad_growth_is_refused_and_nothing_stored(session: Session, movement, growth, field,

@@ -49,3 +49,18 @@ def test_the_scan_sees_imports_inside_functions(tmp_path: Path) -> None:
     sample = tmp_path / "m.py"
     sample.write_text("def f():\n    from prefect.states import Completed\n    import prefect\n")
     assert [_top(m) for _, m in _imports(sample)] == ["prefect", "prefect"]
+
+
+def test_the_command_line_loads_no_database_layer_to_print_its_help():
+    """`thidua --help` stays quick: command modules import the domain inside each command."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, thidua.cli; "
+        "print(sorted(m for m in ('sqlalchemy', 'sqlmodel', 'models', 'openpyxl', 'prefect') "
+        "if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True, cwd=PROJECT_ROOT).stdout.strip()  # fmt: skip
+    assert loaded == "[]", f"imported when the CLI loads: {loaded}"

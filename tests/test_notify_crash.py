@@ -1,11 +1,11 @@
 """A worker killed mid-send (SIGKILL, no cleanup): after the lease, the sweep sends what it had
 reserved; nothing recorded as sent goes twice; nothing is lost; a kill costs at most the one
-message each sending thread had in flight."""
+message each sending thread had in flight. Whole stages killed ten times during their fan-out,
+on SQLite and PostgreSQL: tests/test_stage_kill.py."""
 
 import asyncio
 import multiprocessing
 import os
-import random
 import signal
 import time
 from collections import Counter
@@ -85,62 +85,6 @@ def test_a_killed_worker_loses_nothing_and_repeats_nothing_marked_sent(sqlite_ur
         assert dupes <= 1  # at most the one message the server had taken, not yet recorded
         assert after.sent + rerun.sent + len(sent_before) == 200
         with Session(engine_for(sqlite_url)) as s:
-            assert set(s.scalars(sa.select(Notification.status))) == {"sent"}
-    finally:
-        sink.stop()
-
-
-def _messages(org) -> list[OutgoingMessage]:
-    return [
-        OutgoingMessage(
-            "phat-dong",
-            "decision_announced",
-            p.id,
-            {"decision_symbol": "125/QĐ-SCT", "signed_on": NOON.date(), "summary": "Phát động"},
-        )
-        for p in org.people
-    ]
-
-
-def _fan_out(url: str, movement_id: int, msgs: list[OutgoingMessage], now: datetime) -> None:
-    engine_for(url).dispose(close=False)
-    deliver(movement_id, msgs, batch_size=500, now=now)
-
-
-def test_ten_kills_during_a_fan_out_cost_at_most_one_duplicate_each(db_url, monkeypatch):
-    """The fan-out of a stage (500-message batches, as NOTICE_BATCH) killed at 10 random
-    points, each re-run after the lease taking over the dead run's reservations."""
-    sink = SmtpSink()
-    sink.start()
-    try:
-        monkeypatch.setenv("THIDUA_EMAIL_URL", sink.url())
-        reset_settings()
-        org = make_org(db_url, n_units=20, per_unit=30)
-        msgs = _messages(org)
-        rng = random.Random(15)
-        ctx = multiprocessing.get_context("fork")
-        kills, at = 0, NOON
-        for _ in range(10):
-            start = len(sink.received)
-            if start >= len(msgs) - 20:
-                break
-            target = start + rng.randint(5, 40)
-            proc = ctx.Process(target=_fan_out, args=(db_url, org.movement.id, msgs, at))
-            proc.start()
-            deadline = time.monotonic() + 30
-            while len(sink.received) < target and time.monotonic() < deadline:
-                time.sleep(0.0005)
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.join()
-            kills += 1
-            at += timedelta(minutes=11)  # the next run finds the dead run's lease lapsed
-        assert kills == 10
-        assert deliver(org.movement.id, msgs, now=at).failed_temporary == 0
-        got = Counter(r for _, rs, _ in sink.received for r in rs)
-        assert set(got) == {p.email for p in org.people}  # nothing lost
-        dupes = sum(n - 1 for n in got.values())
-        assert dupes <= kills, f"{dupes} duplicates for {kills} kills"
-        with Session(engine_for(db_url)) as s:
             assert set(s.scalars(sa.select(Notification.status))) == {"sent"}
     finally:
         sink.stop()

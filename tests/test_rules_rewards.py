@@ -126,6 +126,7 @@ def _decision(session, signed_on):
     session.add(d)
     session.flush()
     for n in noms:
+        n.status = "accepted"  # passed by the council, as the decision stage drafts them
         session.add(DecisionItem(decision_id=d.id, nomination_id=n.id, title=n.title))
     session.flush()
     return m, d, noms
@@ -157,7 +158,8 @@ def test_approval_reprices_a_draft_on_the_signing_date(session):
     today_amounts = _amounts(session, d, noms)
     assert today_amounts[1] == base_salary_on(today()).amount
     d.signed_on = date(2023, 7, 1)  # the head dates the decision
-    session.add(d)
+    m.state = "approval"  # approved once the decision stage has drafted it
+    session.add_all([d, m])
     session.commit()
     approve_decision(session, decision_id=d.id, actor="giam.doc")
     session.commit()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from flows import server
+from tests.conftest import seed_prefect
 from thidua.settings import PROJECT_ROOT
 
 THIDUA = str(Path(sys.executable).parent / "thidua")
@@ -49,23 +50,32 @@ def server_processes(home: Path) -> list[int]:
     return found
 
 
-def make_data_dir(d: Path) -> Path:
-    """A data directory holding Hà Nam 2022 on 10 units."""
-    assert thidua(d, "db", "upgrade").returncode == 0
-    setup = (
-        "from models.db import session_scope\nfrom thidua import synthetic, spec\n"
-        "with session_scope() as s:\n"
-        "    synthetic.generate_org(s, units=10, blocks=2, people=60, seed=7)\n"
-        f"    spec.store_spec(s, spec.load_spec({str(EXAMPLE)!r}), actor='test')\n"
-    )
-    subprocess.run([sys.executable, "-c", setup], env=cli_env(d), check=True, cwd=PROJECT_ROOT)
+def make_data_dir(d: Path, prefect_db: Path | None = None) -> Path:
+    """A data directory holding Hà Nam 2022 on 10 units, made in this process (its SQLite file
+    migrated, the organisation and the spec stored: a second process would spend seconds on
+    imports). With `prefect_db` (conftest), its Prefect server starts on a migrated database."""
+    from sqlmodel import Session
+
+    from models.db import engine_for
+    from models.migrate import upgrade
+    from thidua import spec, synthetic
+
+    url = f"sqlite:///{d / 'thidua.db'}"
+    upgrade(url)
+    with Session(engine_for(url)) as s:
+        synthetic.generate_org(s, units=10, blocks=2, people=60, seed=7)
+        spec.store_spec(s, spec.load_spec(EXAMPLE), actor="test")
+        s.commit()
+    engine_for(url).dispose()
+    if prefect_db is not None:
+        seed_prefect(d, prefect_db)
     return d
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory, prefect_db: Path) -> Iterator[Path]:
     """Its server is stopped at the end, and then no process of it may remain."""
-    d = make_data_dir(tmp_path_factory.mktemp("runtime") / "data")
+    d = make_data_dir(tmp_path_factory.mktemp("runtime") / "data", prefect_db)
     yield d
     thidua(d, "server", "stop")
     assert server_processes(d / "prefect") == []

@@ -15,7 +15,9 @@ CRITERIA = {"TC1": 40, "TC2": 30, "TC3": 30}
 
 
 def setup_block(session, n=4, **kw):
+    """A block of n units, in the movement's one period: scores are taken."""
     m = movement(session, **kw)
+    m.state = "period1_open"
     units = [unit(session, f"DV{i}") for i in range(n)]
     block(session, m, "K1", units, CRITERIA)
     return m, units

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_runtime import cli_env, make_data_dir, server_processes, thidua
+from thidua.lifecycle import PROCESS
 from thidua.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -70,13 +71,18 @@ def _sweep_runs_due_stages_through_their_deployments(api: str, data: Path) -> No
     assert "Giai đoạn: Đã kết thúc Đợt 1" in shown.stdout, shown.stdout + shown.stderr
 
 
-def test_serve_runs_a_stage_on_a_worker_and_stops_on_sigterm(tmp_path: Path) -> None:
-    data = make_data_dir(tmp_path / "data")
+def test_serve_runs_a_stage_on_a_worker_and_stops_on_sigterm(
+    tmp_path: Path, prefect_db: Path
+) -> None:
+    data = make_data_dir(tmp_path / "data", prefect_db)
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     log = (tmp_path / "serve.log").open("w")
+    # Workers look for scheduled runs every second (not 10), and are given 5 s, not 30, to stop
+    # on their own before the second SIGTERM: nothing is running when the test stops them.
+    env = cli_env(data, PREFECT_WORKER_QUERY_SECONDS="1", THIDUA_WORKER_GRACE="5")
     serve = subprocess.Popen([str(PROJECT_ROOT / "scripts" / "serve"), str(port), "2"],
-                             env=cli_env(data), stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+                             env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         deadline = time.monotonic() + 400
         while time.monotonic() < deadline:
@@ -91,6 +97,13 @@ def test_serve_runs_a_stage_on_a_worker_and_stops_on_sigterm(tmp_path: Path) -> 
             time.sleep(1)
         else:
             pytest.fail((tmp_path / "serve.log").read_text())
+        # `prefect deploy --all` from the repo root registered every stage and the daily sweep,
+        # on the movement's time zone
+        names = {d["name"] for d in deployments}
+        assert {s.deployment.split("/")[1] for s in PROCESS} | {"daily-sweep"} <= names
+        (sweep,) = [d for d in deployments if d["name"] == "daily-sweep"]
+        (schedule,) = sweep["schedules"]
+        assert schedule["schedule"]["timezone"] == "Asia/Ho_Chi_Minh"
         run = thidua(data, "stage", "run", "hanam-sct-2022", "launch")
         assert run.returncode == 0, run.stdout + run.stderr
         assert "Phát động phong trào (qua Prefect worker): đã thực hiện" in run.stdout

@@ -50,7 +50,8 @@ def test_period_report_names_bad_fields_and_writes_nothing(session: Session) -> 
             values={"GTSXCN": "abc", "KHONGCO": 1}, actor="u",
         )  # fmt: skip
     fields = {p.field for p in e.value.problems}
-    assert fields == {"values.GTSXCN", "values.KHONGCO"}
+    # named as the directive names the target (the code where there is no such target)
+    assert fields == {"Chỉ tiêu «Giá trị sản xuất công nghiệp»", "Chỉ tiêu KHONGCO"}
     assert all(p.reason for p in e.value.problems)
     session.rollback()
     assert session.exec(select(PeriodReport)).all() == []
@@ -116,6 +117,7 @@ def test_nomination_dossier_lifecycle(session: Session, tmp_path) -> None:
         assert why in str(e.value)
     assert len(session.exec(select(Evidence)).all()) == 1
 
+    dossiers.set_outcome(session, nomination=n, status="accepted", actor="hd")
     dossiers.set_outcome(session, nomination=n, status="awarded", actor="gd")
     d = Decision(movement_id=m.id, kind="decision", authority="Giám đốc Sở")
     session.add(d)

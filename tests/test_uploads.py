@@ -8,6 +8,7 @@ import io
 import stat
 import time
 import zipfile
+from datetime import timedelta
 
 import docx
 import openpyxl
@@ -16,10 +17,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from models import Evidence, Movement, Nomination, Person
+from models.base import utcnow
 from models.db import engine_for
 from tests.web_helpers import PNG, login, make_world, pdf_bytes, quiet, token
 from thidua import dossiers, uploads
+from thidua.ballots import open_meeting
 from thidua.errors import InvalidInput
+from thidua.lifecycle import State
 from thidua.web.app import create_app
 
 WORD = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -181,8 +185,9 @@ def test_labels_lose_bidi_and_control_characters():
 
 @pytest.fixture
 def world(db_url, monkeypatch):
+    """Dossiers still with their unit (proposals): evidence is added before the council sits."""
     quiet(monkeypatch)
-    return make_world(db_url, nominations=2, meeting=True)
+    return make_world(db_url, nominations=2, state=State.PROPOSALS)
 
 
 def _nomination(url: str, nid: int) -> Nomination:
@@ -255,6 +260,9 @@ def test_evidence_is_read_only_by_that_movements_council_and_its_unit(world, db_
         n = s.get(Nomination, world.nominations[0])
         ev = dossiers.add_evidence(s, nomination=n, filename="a.png", content=PNG,
                                    content_type="image/png", actor="t")  # fmt: skip
+        m = s.exec(select(Movement)).one()
+        m.state = State.APPRAISAL.value  # the council sits on the dossier, its evidence with it
+        open_meeting(s, m, actor="test", vote_deadline=utcnow() + timedelta(days=3))
         # The staff member now holds the council role, but sits on no council of this movement.
         staff = s.exec(select(Person).where(Person.code == world.staff)).one()
         staff.roles = ["council_member"]

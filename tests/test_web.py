@@ -115,12 +115,12 @@ def test_errors_are_vietnamese_pages_with_their_status(client, world):
 
 
 def test_an_unexpected_error_is_a_plain_page(world, monkeypatch):
-    from thidua.web import routes_unit
+    from thidua import views
 
     def boom(*a, **k):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(routes_unit, "outstanding", boom)
+    monkeypatch.setattr(views, "outstanding", boom)
     with TestClient(create_app(), raise_server_exceptions=False) as c:
         login(c, world.focal)
         r = c.get("/unit")

@@ -19,9 +19,10 @@ from thidua.documents.context_common import title_name
 from thidua.dossiers import set_outcome, set_outcomes
 from thidua.errors import NotFound, ThiduaError
 from thidua.history import AwardItem, record_awards
-from thidua.lifecycle import audit
+from thidua.lifecycle import State, audit, require_state
 from thidua.rewards import price_decision
 from thidua.rules import rule_set_for
+from thidua.statuses import MeetingStatus, NominationStatus
 from thidua.vn import today
 
 
@@ -32,7 +33,7 @@ def draft_decisions(
     existing = list(session.exec(select(Decision).where(Decision.movement_id == movement.id)))
     if existing:
         return existing
-    if meeting is None or meeting.status != "closed":
+    if meeting is None or meeting.status != MeetingStatus.CLOSED:
         raise ThiduaError("Hội đồng chưa kết thúc bỏ phiếu: chưa thể dự thảo quyết định.")
     rule_set = rule_set_for(movement)
     authority = authority_of(movement)
@@ -45,7 +46,7 @@ def draft_decisions(
     passed = [n for n in nominations if results[saved_id(n)].passed]
     lost = [n for n in nominations if not results[saved_id(n)].passed]
     why = {saved_id(n): ballots.outcome_reason(results[saved_id(n)]) for n in lost}
-    set_outcomes(session, lost, "rejected", actor=actor, reasons=why)
+    set_outcomes(session, lost, NominationStatus.REJECTED, actor=actor, reasons=why)
     refused = _recheck(session, movement, rule_set, passed, actor=actor)
     own: list[Nomination] = []
     upward: list[Nomination] = []
@@ -53,7 +54,9 @@ def draft_decisions(
         if n.id in refused:
             continue
         (own if _decided_here(authority, n.title) else upward).append(n)
-    set_outcomes(session, [n for n in passed if n.id not in refused], "accepted", actor=actor)
+    set_outcomes(
+        session, [n for n in passed if n.id not in refused], NominationStatus.ACCEPTED, actor=actor
+    )
     made = []
     if own:
         made.append(_decision(session, movement, "decision", own, rule_set, authority.head_title))
@@ -94,7 +97,7 @@ def _recheck(
             set_outcome(
                 session,
                 nomination=remaining.pop(nid),
-                status="rejected",
+                status=NominationStatus.REJECTED,
                 actor=actor,
                 reason="Kiểm tra lại khi dự thảo quyết định: " + exceptions.refusal(failures),
             )
@@ -138,17 +141,20 @@ def _decision(
 
 
 def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decision:
-    """The head approves (signs) a drafted decision or memo. A decision's awards enter the
-    award history; a memo's nominations stay accepted, awaiting the level above."""
+    """The head approves (signs) a drafted decision or memo, once the decision stage has
+    drafted it. A decision's awards enter the award history; a memo's nominations stay
+    accepted, awaiting the level above. Approving an approved one changes nothing."""
     decision = session.get(Decision, decision_id)
     if decision is None:
         raise NotFound(f"Không có quyết định số {decision_id}.")
     if decision.approved_at is not None:
         return decision
+    movement = session.get_one(Movement, decision.movement_id)
+    what = "tờ trình" if decision.kind == "proposal" else "quyết định khen thưởng"
+    require_state(session, movement, {State.APPROVAL}, f"phê duyệt {what} số {decision.id}")
     decision.approved_by, decision.approved_at = actor, utcnow()
     decision.signed_on = decision.signed_on or today()
     session.add(decision)
-    movement = session.get_one(Movement, decision.movement_id)
     price_decision(session, decision, rule_set_for(movement))  # base salary of the signing date
     if decision.kind == "decision":
         ids = list(
@@ -165,7 +171,7 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
                 )
             )
         awarded = [nominations[nid] for nid in ids]
-        set_outcomes(session, awarded, "awarded", actor=actor)
+        set_outcomes(session, awarded, NominationStatus.AWARDED, actor=actor)
         awards = [
             AwardItem(n.subject_key, movement.year, n.title, f"decision:{decision.id}")
             for n in awarded

@@ -51,15 +51,23 @@ from models import (
 from models.base import saved_id, utcnow
 from thidua import ballot_box, exceptions
 from thidua.authority import authority_of
-from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError, TransitionRefused
+from thidua.errors import (
+    AlreadyDone,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Problem,
+    ThiduaError,
+    TransitionRefused,
+)
 from thidua.lifecycle import audit
 from thidua.results import Roll, VoteResult
 from thidua.rules.engine import rule_set_for
 from thidua.rules.ruleset import KNOWN_TITLES
+from thidua.statuses import ON_AGENDA, MeetingStatus
 from thidua.vn import nfc, percent
 
 CHOICES = {"yes": "đồng ý", "no": "không đồng ý", "blank": "phiếu trắng"}
-ON_AGENDA = ("submitted", "accepted")  # nominations a meeting votes on by default
 # The actor that closes a meeting because every member entitled has voted on everything.
 SYSTEM_COMPLETE = "system:complete"
 OWN_NOMINATION = "Là người được đề nghị khen thưởng"
@@ -228,7 +236,7 @@ def open_meeting(
         entity="meeting",
         entity_id=meeting.id,
         action="meeting.open",
-        to_state="open",
+        to_state=MeetingStatus.OPEN,
         data={"agenda": meeting.result["agenda"], "deadline": str(vote_deadline)},
     )
     return meeting
@@ -244,7 +252,9 @@ def _member(
     )
     member = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if member is None:
-        raise ThiduaError(f"Người dùng số {person_id} không phải là thành viên Hội đồng")
+        raise Forbidden(
+            f"{_person_label(session, person_id)} không phải là thành viên Hội đồng của phiên họp"
+        )
     return member
 
 
@@ -257,7 +267,7 @@ _agenda = agenda
 
 
 def _check_open(meeting: Meeting) -> None:
-    if meeting.status != "open":
+    if meeting.status != MeetingStatus.OPEN:
         raise TransitionRefused("Phiên họp đã kết thúc bỏ phiếu")
     deadline = _aware(meeting.vote_deadline)
     if deadline is not None and utcnow() >= deadline:
@@ -301,9 +311,13 @@ def cast_ballot_paper(
     *,
     member_person_id: int,
     choices: dict[int, str],
+    actor: str | None = None,
 ) -> None:
     """One member's ballot paper: a choice for each of several nominations, as the council's
-    paper ballot lists them, committed all together or not at all."""
+    paper ballot lists them, committed all together or not at all, with a `ballot.cast` audit
+    row per nomination (that he voted, never how) in the same transaction. A paper naming a
+    nomination he has already voted on is refused whole (AlreadyDone), also when two arrive
+    at once."""
     picked: dict[int, str] = {}
     for nomination_id, choice in choices.items():
         choice = nfc(str(choice)).lower()
@@ -322,7 +336,7 @@ def cast_ballot_paper(
         raise ThiduaError(RECUSED)
 
     def already(nomination_id: int) -> ThiduaError:
-        return ThiduaError(
+        return AlreadyDone(
             f"Thành viên đã bỏ phiếu cho hồ sơ số {nomination_id}; mỗi thành viên chỉ được bỏ "
             "một phiếu cho mỗi hồ sơ"
         )
@@ -355,7 +369,7 @@ def cast_ballot_paper(
     # Checked again now that this transaction holds the write (SQLite takes its lock at the
     # first INSERT, not at the read above): a close that committed meanwhile refuses the vote.
     status = session.execute(select(Meeting.status).where(Meeting.id == meeting.id)).scalar_one()
-    if status != "open":
+    if status != MeetingStatus.OPEN:
         session.rollback()
         raise TransitionRefused("Phiên họp đã kết thúc bỏ phiếu")
     if _recused_from(
@@ -374,6 +388,10 @@ def cast_ballot_paper(
         counts[nomination_id][choice] += 1
     box.sealed = ballot_box.seal(box.key_id, saved_id(locked), _agenda(locked), counts)
     session.add(box)
+    movement_id = session.get_one(Council, locked.council_id).movement_id
+    for nomination_id in sorted(picked):  # the same fact the receipt holds
+        audit(session, actor=actor or f"person:{member_person_id}", movement_id=movement_id,
+              entity="nomination", entity_id=nomination_id, action="ballot.cast")  # fmt: skip
     session.commit()
 
 
@@ -427,9 +445,18 @@ def recuse(
     meeting, member = _open_for(session, meeting, member_person_id)
     if nomination_id not in _agenda(meeting):
         raise ThiduaError(f"Hồ sơ số {nomination_id} không có trong chương trình phiên họp")
-    voted = ThiduaError("Thành viên đã bỏ phiếu cho hồ sơ này, không thể xin không tham gia")
+    voted = TransitionRefused("Thành viên đã bỏ phiếu cho hồ sơ này, không thể xin không tham gia")
     if _voted(session, saved_id(meeting), nomination_id, saved_id(member)):
         raise voted
+    stood = session.execute(
+        select(Recusal).where(
+            Recusal.meeting_id == meeting.id,
+            Recusal.nomination_id == nomination_id,
+            Recusal.member_id == member.id,
+        )
+    ).scalar_one_or_none()
+    if stood is not None:  # asked again: it stands as first recorded
+        return stood
     recusal = Recusal(
         meeting_id=saved_id(meeting),
         nomination_id=nomination_id,
@@ -441,12 +468,12 @@ def recuse(
         session.flush()
     except IntegrityError:
         session.rollback()
-        raise ThiduaError("Thành viên đã xin không tham gia biểu quyết hồ sơ này") from None
+        raise AlreadyDone("Thành viên đã xin không tham gia biểu quyết hồ sơ này") from None
     # Read again under the write lock (SQLite): a vote or a close that committed meanwhile.
     if _voted(session, saved_id(meeting), nomination_id, saved_id(member)):
         raise voted
     status = session.execute(select(Meeting.status).where(Meeting.id == meeting.id)).scalar_one()
-    if status != "open":
+    if status != MeetingStatus.OPEN:
         raise TransitionRefused("Phiên họp đã kết thúc bỏ phiếu")
     council = session.get(Council, meeting.council_id)
     audit(
@@ -503,8 +530,8 @@ def mark_attendance(
         _is_chair(session, council, actor)
         or (secretary is not None and _is_person(session, secretary.person_id, actor))
     ):
-        raise TransitionRefused("Chỉ Thư ký hoặc Chủ tịch Hội đồng được ghi điểm danh")
-    if meeting.status != "open":
+        raise Forbidden("Chỉ Thư ký hoặc Chủ tịch Hội đồng được ghi điểm danh")
+    if meeting.status != MeetingStatus.OPEN:
         raise TransitionRefused("Phiên họp đã kết thúc bỏ phiếu, không ghi điểm danh được nữa")
     member = session.execute(
         select(CouncilMember).where(
@@ -582,7 +609,7 @@ def _roll(session: Session, meeting: Meeting, quorum) -> Roll:
 def attendance(session: Session, meeting: Meeting) -> Roll:
     """Who sat at the meeting: as stored when it closed, else as it stands."""
     stored = meeting.result.get("attendance")
-    if meeting.status == "closed" and stored:
+    if meeting.status == MeetingStatus.CLOSED and stored:
         return Roll(**(stored | {"absent": [tuple(a) for a in stored["absent"]]}))
     council = session.get_one(Council, meeting.council_id)
     return _roll(
@@ -615,12 +642,12 @@ def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[Vot
         CursorResult,  # an UPDATE's result, which Session.execute types as a plain Result
         session.execute(
             update(Meeting)
-            .where(col(Meeting.id) == meeting.id, col(Meeting.status) == "open")
-            .values(status="closed", closed_at=utcnow(), closed_by=actor)
+            .where(col(Meeting.id) == meeting.id, col(Meeting.status) == MeetingStatus.OPEN)
+            .values(status=MeetingStatus.CLOSED, closed_at=utcnow(), closed_by=actor)
         ),
     )
     if done.rowcount != 1:
-        raise TransitionRefused("Phiên họp đã được kết thúc bỏ phiếu")
+        raise AlreadyDone("Phiên họp đã được kết thúc bỏ phiếu")
     session.refresh(meeting)
     _open_box(session, meeting)
     movement = session.get_one(Movement, council.movement_id)
@@ -641,8 +668,8 @@ def close_meeting(session: Session, meeting: Meeting, *, actor: str) -> list[Vot
         entity="meeting",
         entity_id=meeting.id,
         action="meeting.close",
-        from_state="open",
-        to_state="closed",
+        from_state=MeetingStatus.OPEN,
+        to_state=MeetingStatus.CLOSED,
         reason=why,
         data={
             "passed": [v.nomination_id for v in votes if v.passed],
@@ -676,7 +703,7 @@ def _as_json(v: VoteResult) -> dict:
 def results(session: Session, meeting: Meeting) -> list[VoteResult]:
     """The count of a closed meeting, as stored when it closed (refused while voting is
     open). verify() recounts the ballots against it."""
-    if meeting.status != "closed":
+    if meeting.status != MeetingStatus.CLOSED:
         raise TransitionRefused("Chưa có kết quả: phiên họp chưa kết thúc bỏ phiếu")
     return [_from_json(v) for v in meeting.result.get("votes", [])]
 
@@ -701,7 +728,7 @@ def close_due_meetings(session: Session, *, actor: str = "system") -> list[Meeti
     due = (
         session.execute(
             select(Meeting).where(
-                Meeting.status == "open",
+                Meeting.status == MeetingStatus.OPEN,
                 col(Meeting.vote_deadline).is_not(None),
                 col(Meeting.vote_deadline) <= utcnow(),
             )
@@ -796,7 +823,7 @@ def verify(session: Session, meeting: Meeting) -> Verification:
     tallies once closed) as receipts; and, once closed, the stored result equals a fresh
     count."""
     counts, problems = {}, []
-    if meeting.status == "closed":
+    if meeting.status == MeetingStatus.CLOSED:
         ballots = dict(
             session.execute(
                 select(Tally.nomination_id, func.sum(Tally.votes))
@@ -815,7 +842,7 @@ def verify(session: Session, meeting: Meeting) -> Verification:
         counts[nid] = (b, r)
         if b != r:
             problems.append(f"Hồ sơ số {nid}: {b} phiếu nhưng {r} thành viên đã bỏ phiếu")
-    if meeting.status == "closed":
+    if meeting.status == MeetingStatus.CLOSED:
         council = session.get_one(Council, meeting.council_id)
         movement = session.get_one(Movement, council.movement_id)
         stored = {v.nomination_id: v for v in results(session, meeting)}

@@ -90,11 +90,10 @@ def set_clock(at: datetime | None, data_dir: Path | None = None) -> None:
     if at is None:
         path.unlink(missing_ok=True)
         return
+    from thidua.files import write_whole
+
     at = at if at.tzinfo else at.replace(tzinfo=TZ)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}")
-    tmp.write_text(at.astimezone(TZ).isoformat(timespec="minutes") + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_whole(path, (at.astimezone(TZ).isoformat(timespec="minutes") + "\n").encode("utf-8"))
 
 
 def check_year(at: datetime | date, year: int, movement: str) -> None:

@@ -154,7 +154,7 @@ def replay_people(
     """The movement's year, day by day, with the people doing their part on the days set
     against the deadlines: most units early, two late (so reminders and escalations have
     someone to chase)."""
-    from thidua import council
+    from thidua import council, steps
     from thidua.errors import ThiduaError
     from thidua.replay import plan, replay
 
@@ -199,8 +199,8 @@ def replay_people(
         t = time.monotonic()
         ds = council.decisions(code)
         for d in ds:
-            council.approve(
-                code, decision_id=d.id, actor=_chair_code(code), start_stage=start_stage
+            steps.approve(
+                code, actor=_chair_code(code), decision_id=saved_id(d), start_stage=start_stage
             )
         return (
             f"Giám đốc phê duyệt {len(ds)} quyết định, tờ trình; giai đoạn kết thúc tự chạy "
@@ -411,7 +411,7 @@ def _admin_code(s) -> str:
 def _vote(code: str, rng: random.Random, start_stage: StartStage) -> int:
     from models import CouncilMember, Nomination, Recusal
     from models.db import session_scope
-    from thidua import council
+    from thidua import steps
     from thidua.ballots import agenda as agenda_of
     from thidua.council import held_meeting
     from thidua.movements import find_movement
@@ -443,7 +443,7 @@ def _vote(code: str, rng: random.Random, start_stage: StartStage) -> int:
             for nid in agenda
             if (pid, nid) not in recused  # nobody votes on his own dossier
         }
-        council.vote(code, member_person_id=pid, choices=paper, start_stage=start_stage)
+        steps.vote(code, actor=f"person:{pid}", choices=paper, start_stage=start_stage)
     return len(members)
 
 

@@ -40,7 +40,17 @@ class NotFound(ThiduaError):
 
 
 class TransitionRefused(ThiduaError):
-    """A lifecycle step that is not allowed now; the message says why."""
+    """A step that is not allowed now — the movement's stage, a dossier's or a sitting's status —
+    the message says why. Every "not now" refusal is this one type, so callers handle them alike."""
+
+
+class AlreadyDone(TransitionRefused):
+    """The step had already been taken — by the same person a moment ago, in another request
+    perhaps — so nothing was written. A step answers it as "done before", not as a failure."""
+
+
+class Forbidden(ThiduaError):
+    """The actor may not take this step: his role or his unit does not allow it (HTTP 403)."""
 
 
 @dataclass
@@ -82,6 +92,10 @@ def database_reason(e: BaseException) -> str | None:
         return None
     code = getattr(e.orig, "sqlstate", None)  # PostgreSQL (psycopg)
     text = str(e.orig).lower()
+    # SQLite on a full disk: "database or disk is full" when writing, or a bare "disk I/O
+    # error" when WAL mode cannot grow its -shm file (SQLite: "may indicate … out of space").
+    if getattr(e.orig, "sqlite_errorname", "") in ("SQLITE_FULL", "SQLITE_IOERR_SHMSIZE"):
+        code = "53100"
     if code == "55P03" or "database is locked" in text or "lock timeout" in text:
         return (
             "Cơ sở dữ liệu đang bị một tiến trình khác giữ khóa quá lâu: chưa ghi gì, hãy chạy "

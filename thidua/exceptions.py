@@ -24,7 +24,8 @@ from models import (
     Unit,
 )
 from models.base import saved_id
-from thidua.errors import InvalidInput, NotFound, Problem, ThiduaError
+from thidua import statuses
+from thidua.errors import Forbidden, InvalidInput, NotFound, Problem, TransitionRefused
 from thidua.lifecycle import State, audit
 from thidua.results import CheckResult, RuleFailure
 from thidua.rules.engine import check_all, rule_set_for
@@ -34,7 +35,7 @@ from thidua.vn import TZ, long_date, nfc, percent
 # Who may record an exception: the office's emulation staff and the council's chair.
 RIGHTS = frozenset({"admin", "council_chair"})
 # The nomination must still be before the office: not decided, withdrawn or revoked.
-OPEN_STATUSES = frozenset({"submitted", "returned", "accepted"})
+OPEN_STATUSES = statuses.OPEN
 OPEN_STATES = frozenset({State.FINAL_TALLIED, State.PROPOSALS, State.APPRAISAL})
 CLOSED_AS = {"awarded": "được khen thưởng", "rejected": "không được khen thưởng",
              "revoked": "bị thu hồi khen thưởng", "withdrawn": "được đơn vị rút"}  # fmt: skip
@@ -66,19 +67,14 @@ class ExceptionView:
 def may_record(session: Session, actor: str) -> bool:
     """Is `actor` (a portal username, a person's code or "person:ID") the office's emulation
     staff (admin) or the council's chair?"""
-    account = session.exec(select(Account).where(Account.username == actor)).first()
-    person = None
-    if account is not None:
-        if not account.active:
-            return False
-        if account.is_admin:
-            return True
-        person = session.get(Person, account.person_id) if account.person_id else None
-    else:
-        person = session.exec(select(Person).where(Person.code == actor)).first()
-        if person is None and actor.startswith("person:") and actor[7:].isdigit():
-            person = session.get(Person, int(actor[7:]))
-    return person is not None and person.active and bool(RIGHTS & set(person.roles or []))
+    from thidua.access import actor as resolve
+    from thidua.errors import ThiduaError
+
+    try:
+        who = resolve(session, actor)
+    except ThiduaError:
+        return False
+    return bool(RIGHTS & who.roles)
 
 
 def record_exception(
@@ -92,8 +88,9 @@ def record_exception(
 ) -> list[NominationException]:
     """Record that the nomination goes before the council although it fails these rules, for
     this reason. Refused, with nothing written: without a reason, by someone without the
-    right, for a nomination of another movement or one already decided, for a rule the
-    nomination does not fail, or for a rule already excepted."""
+    right, for a nomination of another movement or one already decided, or for a rule the
+    nomination does not fail. A rule already excepted keeps its first exception: asking again
+    records only the others, and nothing when there are none."""
     reason = nfc(reason or "").strip()
     rule_ids = [nfc(r).strip() for r in rule_ids if r and nfc(r).strip()]
     actor = nfc(actor or "").strip()
@@ -102,7 +99,7 @@ def record_exception(
             "Không ghi nhận được ngoại lệ", [Problem("Người ghi nhận", "chưa nêu người ghi nhận")]
         )
     if not may_record(session, actor):
-        raise ThiduaError(
+        raise Forbidden(
             f"Người dùng '{actor}' không có quyền ghi nhận ngoại lệ: chỉ cán bộ thường trực "
             "thi đua, khen thưởng của cơ quan hoặc Chủ tịch Hội đồng được ghi nhận."
         )
@@ -110,12 +107,12 @@ def record_exception(
     if nomination is None or nomination.movement_id != movement.id:
         raise NotFound(f"Hồ sơ số {nomination_id} không thuộc phong trào {movement.code}.")
     if State(movement.state) not in OPEN_STATES:
-        raise ThiduaError(
+        raise TransitionRefused(
             f"Không ghi nhận ngoại lệ được: phong trào đang ở giai đoạn "
             f"'{State(movement.state).label}'."
         )
     if nomination.status not in OPEN_STATUSES:
-        raise ThiduaError(
+        raise TransitionRefused(
             f"Không ghi nhận ngoại lệ được cho hồ sơ số {nomination_id}: hồ sơ đã "
             f"{CLOSED_AS.get(nomination.status, 'được xử lý')}."
         )
@@ -127,16 +124,24 @@ def record_exception(
     failing = {f.rule_id: f for f in _check(session, movement, nomination_id).failures}
     done = excepted(session, [nomination_id]).get(nomination_id, set())
     for rid in rule_ids:
-        if rid not in failing:
+        if rid not in failing and rid not in done:
             problems.append(
                 Problem("Tiêu chuẩn", f"hồ sơ số {nomination_id} không vi phạm tiêu chuẩn '{rid}'")
             )
-        elif rid in done:
-            problems.append(Problem("Tiêu chuẩn", f"đã có ngoại lệ cho tiêu chuẩn '{rid}'"))
     if problems:
         raise InvalidInput("Không ghi nhận được ngoại lệ", problems)
+    new = [rid for rid in dict.fromkeys(rule_ids) if rid not in done]
+    if not new:  # recorded before: it stands as first recorded
+        return list(
+            session.exec(
+                select(NominationException).where(
+                    NominationException.nomination_id == nomination_id,
+                    col(NominationException.rule_id).in_(rule_ids),
+                )
+            )
+        )
     rows = []
-    for rid in dict.fromkeys(rule_ids):
+    for rid in new:
         f = failing[rid]
         row = NominationException(
             nomination_id=nomination_id, rule_id=rid, finding=f.reason,
@@ -153,7 +158,7 @@ def record_exception(
         entity_id=nomination_id,
         action="nomination.exception",
         reason=reason,
-        data={"rules": list(dict.fromkeys(rule_ids))},
+        data={"rules": new},
     )
     return rows
 

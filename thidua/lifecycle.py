@@ -419,6 +419,20 @@ def period_phrase(session: Session, movement: Movement, number: int) -> str:
     return name or f"Đợt {number}"
 
 
+def require_state(
+    session: Session, movement: Movement, allowed: set[State] | frozenset[State], what: str
+) -> None:
+    """TransitionRefused naming the state the movement is in and those in which `what` (a step
+    as a user says it: "nộp báo cáo Đợt 1") is taken, unless it is in one of them."""
+    if State(movement.state) not in allowed:
+        n = period_count(session, movement)  # a one-period movement names no "Đợt 1"
+        names = ", ".join(state_label(s, n) for s in sorted(allowed, key=list(State).index))
+        raise TransitionRefused(
+            f"Không thể {what} lúc này: phong trào đang ở giai đoạn "
+            f"'{state_label(movement.state, n)}' (chỉ nhận trong giai đoạn: {names})."
+        )
+
+
 def audit(
     session: Session,
     *,
@@ -445,4 +459,7 @@ def audit(
         data=data or {},
     )
     link(session, event)  # the hash chain: see thidua.auditchain
+    # A step changed something iff it audited it: thidua.steps reads this count to say "done
+    # before, nothing changed" when a step is repeated.
+    session.info["audited"] = session.info.get("audited", 0) + 1
     return event

@@ -52,16 +52,20 @@ class Owed:
 
 def _windows(periods: list[Period]) -> dict[str, set[State]]:
     """The states in which each obligation is open (can be fulfilled and is urged)."""
+    from thidua.dossiers import NOMINATION_STATES
+    from thidua.submissions import REGISTRATION_STATES, REPORT_STATES
+
+    # Scores are taken from Đợt 1 on (thidua.scoring), but urged only in the last period.
     last_open = State.PERIOD2_OPEN if len(periods) >= 2 else State.PERIOD1_OPEN
     last_closed = State.PERIOD2_CLOSED if len(periods) >= 2 else State.PERIOD1_CLOSED
-    windows = {
-        "registration": {State.REGISTRATION, State.PERIOD1_OPEN},
-        "period_1_report": {State.PERIOD1_OPEN, State.PERIOD1_CLOSED},
+    windows = {  # registrations, reports and nominations: the states the step is taken in
+        "registration": set(REGISTRATION_STATES),
+        "period_1_report": set(REPORT_STATES[1]),
         "self_score": {last_open, last_closed},
-        "nominations": {State.FINAL_TALLIED, State.PROPOSALS},
+        "nominations": set(NOMINATION_STATES),
     }
     if len(periods) >= 2:
-        windows["period_2_report"] = {State.PERIOD2_OPEN, State.PERIOD2_CLOSED}
+        windows["period_2_report"] = set(REPORT_STATES[2])
     return windows
 
 

@@ -27,7 +27,7 @@ from models import (
 )
 from models.base import id_col, saved_id, utcnow
 from thidua.errors import InvalidInput, NotFound, Problems, ThiduaError
-from thidua.lifecycle import audit
+from thidua.lifecycle import State, audit, require_state
 from thidua.results import BlockRanking, UnitRank
 from thidua.vn import nfc, number
 
@@ -46,6 +46,19 @@ TIE_RULE = (
 )
 
 
+# Scores are taken from the first period's start until the final tally ranks the blocks on
+# them (the final report prints that ranking: a score given after it would not be in it).
+SCORING_STATES = frozenset(
+    {
+        State.PERIOD1_OPEN,
+        State.PERIOD1_CLOSED,
+        State.INTERIM_REVIEWED,
+        State.PERIOD2_OPEN,
+        State.PERIOD2_CLOSED,
+    }
+)
+
+
 _COLLATOR = icu.Collator.createInstance(icu.Locale("vi_VN"))
 
 
@@ -61,7 +74,8 @@ class UnitRow:
     name: str
 
 
-def _block_of(session: Session, movement_id: int, unit_id: int) -> int | None:
+def block_of(session: Session, movement_id: int, unit_id: int) -> int | None:
+    """The unit's block in the movement (as enrolled), else its standing block."""
     block = session.execute(
         select(Participant.block_id).where(
             Participant.movement_id == movement_id, Participant.unit_id == unit_id
@@ -152,9 +166,12 @@ def submit_scores(
     actor: str,
     evidence: str | dict[str, str] | None = None,
 ) -> list[Score]:
-    """Record (or correct) one scorer's points for a unit, criterion by criterion; every
-    point is checked against 0 ≤ points ≤ maximum before anything is written. Audited in the
+    """Record (or correct) one scorer's points for a unit, criterion by criterion, while the
+    movement takes scores (SCORING_STATES); every point is checked against 0 ≤ points ≤
+    maximum before anything is written. The same points again change nothing. Audited in the
     caller's transaction."""
+    doing = f"ghi điểm {SCORER_KINDS.get(scorer_kind, '')}".rstrip()
+    require_state(session, movement, SCORING_STATES, doing)
     problems = Problems()
     if scorer_kind not in SCORER_KINDS:
         problems.add("scorer_kind", f"'{scorer_kind}' không có (có: {', '.join(SCORER_KINDS)})")
@@ -168,7 +185,7 @@ def submit_scores(
     )
     if enrolled and unit_id not in enrolled:
         raise InvalidInput(f"Đơn vị {unit.name} không tham gia phong trào {movement.code}")
-    block_id = _block_of(session, saved_id(movement), unit_id)
+    block_id = block_of(session, saved_id(movement), unit_id)
     criteria = {c.code: c for c in criteria_for(session, saved_id(movement), block_id)}
     if not criteria:
         raise InvalidInput(
@@ -189,11 +206,20 @@ def submit_scores(
             )
         ).scalars()
     }
+
+    def unchanged(code: str, value: Decimal) -> bool:
+        row, note = existing.get(criteria[code].id), _note(evidence, code)
+        return (
+            row is not None and row.points == value and (note is None or row.evidence == nfc(note))
+        )
+
+    if all(unchanged(c, v) for c, v in values.items()):
+        return [existing[criteria[c].id] for c in values]  # the same sheet again
     out = []
     before = {}
     for code, value in values.items():
         crit = criteria[code]
-        note = evidence.get(code) if isinstance(evidence, dict) else evidence
+        note = _note(evidence, code)
         row = existing.get(crit.id)
         if row is None:
             row = Score(
@@ -243,6 +269,8 @@ def submit_scores_many(
     import): the same checks as submit_scores for every sheet before anything is written (all
     or nothing), in a few queries for the whole lot. `actor` may differ per unit. Returns the
     number of scores written."""
+    doing = f"ghi điểm {SCORER_KINDS.get(scorer_kind, '')}".rstrip()
+    require_state(session, movement, SCORING_STATES, doing)
     problems = Problems()
     if scorer_kind not in SCORER_KINDS:
         problems.add("scorer_kind", f"'{scorer_kind}' không có (có: {', '.join(SCORER_KINDS)})")
@@ -343,6 +371,10 @@ def submit_scores_many(
             "Điểm chấm vừa được người khác ghi cùng lúc; hãy mở lại và gửi lại"
         ) from None
     return written
+
+
+def _note(evidence: str | dict[str, str] | None, code: str) -> str | None:
+    return evidence.get(code) if isinstance(evidence, dict) else evidence
 
 
 def block_rankings(session: Session, movement: Movement) -> list[BlockRanking]:

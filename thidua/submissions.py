@@ -1,23 +1,28 @@
-"""What units submit: registrations and period reports. Plain domain calls — instant, audited,
-no Prefect run. The portal, the CLI and the demo all come through here."""
+"""What units submit: registrations and period reports, and the office returning a report.
+Plain domain calls in the caller's transaction — guarded by the stage, every input checked
+before anything is written, audited when something changed. The steps (thidua.steps) open the
+unit of work and check who acts; the portal, the CLI, the workbook import and the demo all come
+through here."""
 
 from collections.abc import Mapping
 from decimal import Decimal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from models import Movement, Participant, PeriodReport, Registration, Target, TargetResult
+from models import Movement, Participant, PeriodReport, Person, Registration, Target, TargetResult
 from models.base import saved_id
 from thidua import uploads
+from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
-from thidua.lifecycle import State, audit, period_count, period_phrase, state_label
+from thidua.lifecycle import State, audit, period_phrase, require_state
+from thidua.rules.engine import rule_set_for
+from thidua.statuses import ReportStatus, check_move
 from thidua.vn import nfc, parse_number
-from thidua.vn import number as vn_number
 
-REGISTRATION_STATES = {State.REGISTRATION, State.PERIOD1_OPEN}
+REGISTRATION_STATES = frozenset({State.REGISTRATION, State.PERIOD1_OPEN})
 REPORT_STATES = {
-    1: {State.PERIOD1_OPEN, State.PERIOD1_CLOSED},
-    2: {State.PERIOD2_OPEN, State.PERIOD2_CLOSED},
+    1: frozenset({State.PERIOD1_OPEN, State.PERIOD1_CLOSED}),
+    2: frozenset({State.PERIOD2_OPEN, State.PERIOD2_CLOSED}),
 }
 
 
@@ -31,16 +36,6 @@ def require_participant(session: Session, movement: Movement, unit_id: int) -> N
         raise NotFound(f"Đơn vị {unit_id} không tham gia phong trào {movement.code}.")
 
 
-def _require_state(session: Session, movement: Movement, allowed: set[State], what: str) -> None:
-    if State(movement.state) not in allowed:
-        n = period_count(session, movement)  # a one-period movement names no "Đợt 1"
-        names = ", ".join(state_label(s, n) for s in sorted(allowed, key=list(State).index))
-        raise ThiduaError(
-            f"Chưa thể {what}: phong trào đang ở giai đoạn '{state_label(movement.state, n)}' "
-            f"(chỉ nhận trong giai đoạn: {names})."
-        )
-
-
 def register(
     session: Session,
     *,
@@ -51,13 +46,30 @@ def register(
     person_id: int | None = None,
     pledge: str | None = None,
 ) -> list[Registration]:
-    """Register a unit (or one of its people) for titles. Registering the same title again
-    changes nothing."""
-    _require_state(session, movement, REGISTRATION_STATES, "đăng ký thi đua")
+    """Register a unit (or one of its people, in its own subtree) for titles of the movement's
+    rule set that fit the subject (a collective's titles for a unit, an individual's for a
+    person). Registering the same title again changes nothing."""
+    require_state(session, movement, REGISTRATION_STATES, "đăng ký thi đua")
     require_participant(session, movement, unit_id)
-    titles = [t for t in (nfc(t) for t in titles) if t]
+    titles = list(dict.fromkeys(t for t in (nfc(t).strip() for t in titles) if t))
+    problems = Problems()
     if not titles:
-        raise InvalidInput("Đăng ký không hợp lệ", [Problem("titles", "chưa chọn danh hiệu")])
+        problems.add("Danh hiệu", "chưa chọn danh hiệu")
+    if person_id is not None:
+        person = session.get(Person, person_id)
+        if person is None or not person.active or person.unit_id not in subtree(session, unit_id):
+            problems.add("Cá nhân", "không thuộc đơn vị đăng ký")
+    rs = rule_set_for(movement)
+    kind = "individual" if person_id is not None else "collective"
+    for t in titles:
+        if t not in rs.titles:
+            problems.add("Danh hiệu", f"không có danh hiệu '{t}' (có: {', '.join(rs.titles)})")
+        elif rs.titles[t].subject not in {kind, "both"}:
+            whom = "cá nhân" if kind == "collective" else "tập thể"
+            problems.add("Danh hiệu", f"{rs.titles[t].name} chỉ dành cho {whom}")
+    if len(pledge or "") > uploads.MAX_TEXT:
+        problems.add("Nội dung đăng ký", uploads.too_long(pledge or ""))
+    problems.raise_if_any("Đăng ký thi đua không hợp lệ")
     subject_key = f"person:{person_id}" if person_id else f"unit:{unit_id}"
     existing = {
         r.title: r
@@ -77,7 +89,7 @@ def register(
             pledge=nfc(pledge),
             submitted_by=actor,
         )
-        for t in dict.fromkeys(titles)
+        for t in titles
         if t not in existing
     ]
     session.add_all(added)
@@ -95,6 +107,19 @@ def register(
     return [*existing.values(), *added]
 
 
+def _number(raw: Decimal | str | float | int) -> Decimal:
+    """A figure as given: a number, or text in the Vietnamese form ("174.186,0"; "1.5" is
+    refused rather than read as 15). ValueError says why, in Vietnamese."""
+    if isinstance(raw, bool):
+        raise ValueError(f"không phải là số: {raw!r}")
+    if isinstance(raw, Decimal | int | float):
+        value = Decimal(str(raw))
+        if not value.is_finite():
+            raise ValueError(f"không phải là số: {raw!r}")
+        return value
+    return parse_number(raw)
+
+
 def _parse_report(
     targets: dict[str, Target],
     values: Mapping[str, Decimal | str | float | int],
@@ -102,39 +127,42 @@ def _parse_report(
     summary: str,
     problems: Problems,
 ) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
-    """A report's figures and growths by target id, checked; what is wrong goes into
-    `problems`."""
-    if len(summary or "") > uploads.MAX_TEXT:
-        problems.add("summary", f"dài quá {vn_number(uploads.MAX_TEXT)} ký tự")
+    """A report's figures and growths by target id, checked as the column keeps them; what is
+    wrong goes into `problems`, named as the directive names the target."""
+    if len(summary) > uploads.MAX_TEXT:
+        problems.add("Tóm tắt kết quả", uploads.too_long(summary))
     parsed: dict[int, Decimal] = {}
     for code, raw in values.items():
-        field = f"values.{code}"
         if code not in targets:
-            problems.add(field, "không có chỉ tiêu này trong phong trào")
+            problems.add(f"Chỉ tiêu {code}", "không có chỉ tiêu này trong phong trào")
             continue
+        field = target_field(targets[code])
         try:
-            value = (
-                Decimal(str(raw)) if isinstance(raw, Decimal | int | float) else parse_number(raw)
-            )
-        except ValueError:
-            problems.add(field, f"không phải là số: {raw!r}")
+            value = _number(raw)
+        except ValueError as e:
+            problems.add(field, str(e))
             continue
         if value < 0:
             problems.add(field, "không được âm")
-        parsed[saved_id(targets[code])] = value
+        elif value >= 10**16:  # the column holds 16 digits before the decimal point
+            problems.add(field, "lớn quá mức cho phép")
+        else:  # as the column keeps it (4 decimals), so that sending it again compares equal
+            parsed[saved_id(targets[code])] = value.quantize(Decimal("0.0001"))
     grown: dict[int, Decimal] = {}
     for code, raw in (growth or {}).items():
-        field = f"growth.{code}"
         if code not in targets:
-            problems.add(field, "không có chỉ tiêu này trong phong trào")
+            problems.add(
+                f"Tăng trưởng của chỉ tiêu {code}", "không có chỉ tiêu này trong phong trào"
+            )
             continue
+        field = growth_field(targets[code])
         if targets[code].growth_pct is None:
             problems.add(field, "chỉ tiêu này không đặt mức tăng trưởng")
             continue
         try:
-            g = Decimal(str(raw)) if isinstance(raw, Decimal | int | float) else parse_number(raw)
-        except ValueError:
-            problems.add(field, f"mức tăng trưởng không phải là số: {raw!r}")
+            g = _number(raw)
+        except ValueError as e:
+            problems.add(field, f"mức tăng trưởng {e}")
             continue
         if not -100 < g < 100000:
             problems.add(field, "mức tăng trưởng phải lớn hơn -100% và nhỏ hơn 100.000%")
@@ -159,15 +187,17 @@ def submit_period_report(
     """A unit's report for a period: a value per target (by target code), the growth against
     the directive's baseline for the targets that set one (by code, in %, negative for a fall),
     and a summary. Submitting again while the period is open (or after a return) replaces
-    them."""
+    them; submitting the same report again changes nothing. A problem names the target as the
+    directive does ("Chỉ tiêu «Giá trị sản xuất công nghiệp»")."""
     phrase = period_phrase(session, movement, period_number)  # "Đợt 1", or "năm 2022"
-    allowed = REPORT_STATES.get(period_number, set())
-    _require_state(session, movement, allowed, f"nộp báo cáo {phrase}")
+    allowed = REPORT_STATES.get(period_number, frozenset())
+    require_state(session, movement, allowed, f"nộp báo cáo {phrase}")
     require_participant(session, movement, unit_id)
     targets = {
         t.code: t for t in session.exec(select(Target).where(Target.movement_id == movement.id))
     }
     problems = Problems()
+    summary = nfc(summary or "")
     parsed, grown = _parse_report(targets, values, growth, summary, problems)
     problems.raise_if_any(f"Báo cáo {phrase} không hợp lệ")
 
@@ -178,6 +208,23 @@ def submit_period_report(
             PeriodReport.period_number == period_number,
         )
     ).first()
+    current: dict[int, TargetResult] = {}
+    if report is not None:
+        current = {
+            r.target_id: r
+            for r in session.exec(select(TargetResult).where(TargetResult.report_id == report.id))
+        }
+        same = (
+            report.status == ReportStatus.SUBMITTED
+            and report.summary == summary
+            and all(
+                t in current and current[t].value == v and current[t].growth_pct == grown.get(t)
+                for t, v in parsed.items()
+            )
+        )
+        if same:  # the same report sent again: nothing to write
+            return report
+        check_move(report.status, ReportStatus.SUBMITTED, doing=f"nộp báo cáo {phrase}")
     previous = report.status if report else None
     if report is None:
         report = PeriodReport(
@@ -186,18 +233,12 @@ def submit_period_report(
             period_number=period_number,
             submitted_by=actor,
         )
-    elif report.status == "accepted":
-        raise ThiduaError("Báo cáo đã được tiếp nhận; chỉ có thể sửa khi bị trả lại.")
-    report.status = "submitted"
-    report.summary = nfc(summary)
+    report.status = ReportStatus.SUBMITTED
+    report.summary = summary
     report.submitted_by = actor
     report.returned_reason = None
     session.add(report)
     session.flush()
-    current = {
-        r.target_id: r
-        for r in session.exec(select(TargetResult).where(TargetResult.report_id == report.id))
-    }
     for target_id, value in parsed.items():
         row = current.get(target_id) or TargetResult(
             report_id=saved_id(report), target_id=target_id, value=value
@@ -213,69 +254,45 @@ def submit_period_report(
         entity_id=report.id,
         action="report.submitted",
         from_state=previous,
-        to_state="submitted",
+        to_state=ReportStatus.SUBMITTED,
     )
     session.flush()
     return report
 
 
 def register_many(session: Session, *, movement: Movement, items: list[dict], actor: str) -> int:
-    """Many registrations at once (the units' lists, an import): each item as register's
-    arguments (unit_id, titles, person_id, pledge, and its own `actor` if it has one), checked
-    together before anything is written, in a few queries. Returns the registrations added."""
-    _require_state(session, movement, REGISTRATION_STATES, "đăng ký thi đua")
-    enrolled = set(
-        session.exec(select(Participant.unit_id).where(Participant.movement_id == movement.id))
-    )
-    existing = {
-        (key, title)
-        for key, title in session.exec(
-            select(Registration.subject_key, Registration.title).where(
-                Registration.movement_id == movement.id
-            )
-        )
-    }
+    """Many registrations at once (the units' lists, an import): each item has register's
+    arguments (unit_id, titles, person_id, pledge, and its own `actor` if it has one) and goes
+    through register's guards; every item's problem is reported at once and nothing is kept
+    unless all pass (the session is rolled back). Returns the registrations added."""
     problems = Problems()
-    added: dict[str, list[Registration]] = {}
+    count = (
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.movement_id == movement.id)
+    )
+    before = session.exec(count).one()
     for n, item in enumerate(items, start=1):
-        unit_id, person_id = item["unit_id"], item.get("person_id")
-        if unit_id not in enrolled:
-            problems.add("unit_id", f"đơn vị {unit_id} không tham gia phong trào", f"dòng {n}")
-            continue
-        titles = [t for t in (nfc(t) for t in item.get("titles") or []) if t]
-        if not titles:
-            problems.add("titles", "chưa chọn danh hiệu", f"dòng {n}")
-            continue
-        key = f"person:{person_id}" if person_id else f"unit:{unit_id}"
-        for t in dict.fromkeys(titles):
-            if (key, t) in existing:
-                continue
-            existing.add((key, t))
-            added.setdefault(key, []).append(
-                Registration(
-                    movement_id=saved_id(movement),
-                    unit_id=unit_id,
-                    person_id=person_id,
-                    subject_key=key,
-                    title=t,
-                    pledge=nfc(item.get("pledge")),
-                    submitted_by=item.get("actor") or actor,
-                )
+        try:  # register checks everything before it writes: a refused item writes nothing
+            register(
+                session,
+                movement=movement,
+                unit_id=item["unit_id"],
+                titles=list(item.get("titles") or []),
+                actor=item.get("actor") or actor,
+                person_id=item.get("person_id"),
+                pledge=item.get("pledge"),
             )
+        except ThiduaError as e:
+            where = f"dòng {n}"
+            problems.items += [Problem(p.field, p.reason, where) for p in e.problems] or [
+                Problem("Đăng ký", e.message, where)
+            ]
+    if problems.items:
+        session.rollback()  # all or nothing: the items that passed go too
     problems.raise_if_any("Danh sách đăng ký thi đua không hợp lệ; chưa ghi đăng ký nào")
-    for key, rows in added.items():
-        session.add_all(rows)
-        audit(
-            session,
-            actor=rows[0].submitted_by,
-            movement_id=saved_id(movement),
-            entity="registration",
-            entity_id=key,
-            action="registration.submitted",
-            data={"titles": [r.title for r in rows]},
-        )
-    session.flush()
-    return sum(len(rows) for rows in added.values())
+    added = session.exec(count).one() - before
+    return added
 
 
 def submit_period_reports(
@@ -283,11 +300,11 @@ def submit_period_reports(
 ) -> int:
     """Many units' reports for a period at once: each item as submit_period_report's arguments
     (unit_id, values, growth, summary, actor), all checked before anything is written, in a few
-    queries for the lot. A report already accepted is refused as in the one-by-one call.
+    queries for the lot.
     Returns the reports written."""
     phrase = period_phrase(session, movement, period_number)
-    allowed = REPORT_STATES.get(period_number, set())
-    _require_state(session, movement, allowed, f"nộp báo cáo {phrase}")
+    allowed = REPORT_STATES.get(period_number, frozenset())
+    require_state(session, movement, allowed, f"nộp báo cáo {phrase}")
     enrolled = set(
         session.exec(select(Participant.unit_id).where(Participant.movement_id == movement.id))
     )
@@ -311,12 +328,9 @@ def submit_period_reports(
         if unit_id not in enrolled:
             problems.add("unit_id", "không tham gia phong trào", where)
             continue
-        if unit_id in current and current[unit_id].status == "accepted":
-            problems.add("status", "báo cáo đã được tiếp nhận; chỉ sửa khi bị trả lại", where)
-            continue
         mine = Problems()
         parsed, grown = _parse_report(
-            targets, item["values"], item.get("growth"), item.get("summary", ""), mine
+            targets, item["values"], item.get("growth"), nfc(item.get("summary") or ""), mine
         )
         problems.items += [Problem(p.field, p.reason, where) for p in mine.items]
         checked.append((item, parsed, grown))
@@ -347,8 +361,8 @@ def submit_period_reports(
     for item, parsed, grown in checked:
         report = current[item["unit_id"]]
         previous = None if report.unit_id in new_units else report.status
-        report.status = "submitted"
-        report.summary = nfc(item.get("summary", ""))
+        report.status = ReportStatus.SUBMITTED
+        report.summary = nfc(item.get("summary") or "")
         report.submitted_by = item["actor"]
         report.returned_reason = None
         session.add(report)
@@ -367,23 +381,40 @@ def submit_period_reports(
             entity_id=report.id,
             action="report.submitted",
             from_state=previous,
-            to_state="submitted",
+            to_state=ReportStatus.SUBMITTED,
         )
     session.flush()
     return len(checked)
 
 
+def target_field(target: Target) -> str:
+    return f"Chỉ tiêu «{target.label}»"
+
+
+def growth_field(target: Target) -> str:
+    return f"Tăng trưởng của chỉ tiêu «{target.label}»"
+
+
 def return_report(session: Session, *, report_id: int, reason: str, actor: str) -> PeriodReport:
-    """The office sends a report back for correction, with its reason."""
+    """The office sends a report back for correction, with its reason — while its period still
+    takes reports, so that the unit can send it again. Returning a returned report changes
+    nothing."""
     report = session.get(PeriodReport, report_id)
     if report is None:
-        raise NotFound(f"Không tìm thấy báo cáo {report_id}.")
-    reason = nfc(reason or "")
+        raise NotFound(f"Không tìm thấy báo cáo số {report_id}.")
+    reason = nfc(reason or "").strip()
     if not reason:
-        raise InvalidInput("Trả lại báo cáo", [Problem("reason", "phải nêu lý do trả lại")])
-    uploads.check_text(reason, "reason")
+        raise InvalidInput("Trả lại báo cáo", [Problem("Lý do", "phải nêu lý do trả lại")])
+    uploads.check_text(reason, "Lý do")
+    if report.status == ReportStatus.RETURNED:
+        return report
+    movement = session.get_one(Movement, report.movement_id)
+    phrase = period_phrase(session, movement, report.period_number)
+    allowed = REPORT_STATES.get(report.period_number, frozenset())
+    require_state(session, movement, allowed, f"trả lại báo cáo {phrase}")
+    check_move(report.status, ReportStatus.RETURNED, doing=f"trả lại báo cáo {phrase}")
     previous = report.status
-    report.status = "returned"
+    report.status = ReportStatus.RETURNED
     report.returned_reason = reason
     session.add(report)
     audit(
@@ -394,7 +425,7 @@ def return_report(session: Session, *, report_id: int, reason: str, actor: str) 
         entity_id=report.id,
         action="report.returned",
         from_state=previous,
-        to_state="returned",
+        to_state=ReportStatus.RETURNED,
         reason=reason,
     )
     session.flush()

@@ -30,6 +30,7 @@ from models import (
     TitleQuota,
 )
 from models.base import saved_id
+from thidua.statuses import COUNTED, ReportStatus  # COUNTED: as the rules engine counts
 from thidua.vn import number
 
 # --- progress against the figures ------------------------------------------------------------
@@ -104,7 +105,7 @@ def _latest_values(
         .where(
             PeriodReport.movement_id == movement.id,
             PeriodReport.period_number <= period_number,
-            PeriodReport.status != "returned",
+            PeriodReport.status != ReportStatus.RETURNED,
         )
         .order_by(col(PeriodReport.period_number))
     ).all()
@@ -158,8 +159,6 @@ def expected_pct(session: Session, movement: Movement, period_number: int) -> De
 
 
 # --- the title quotas ------------------------------------------------------------------------
-
-COUNTED = ("submitted", "accepted", "awarded")  # returned, rejected, revoked do not count
 RATINGS = {"HTTNV", "HTXSNV"}
 
 
@@ -191,7 +190,9 @@ def quota_standing(session: Session, movement: Movement) -> list[QuotaStanding]:
     counts = dict(
         session.exec(
             select(Nomination.subject_kind + ":" + Nomination.title, func.count())
-            .where(Nomination.movement_id == movement.id, col(Nomination.status).in_(COUNTED))
+            .where(
+                Nomination.movement_id == movement.id, col(Nomination.status).in_(sorted(COUNTED))
+            )
             .group_by(Nomination.subject_kind, Nomination.title)
         ).all()
     )

@@ -65,13 +65,14 @@ def clean_label(text: str, limit: int = MAX_LABEL) -> str:
     return " ".join("".join(kept).split())[:limit]
 
 
+def too_long(value: str, limit: int = MAX_TEXT) -> str:
+    return f"dài {number(len(value))} ký tự, tối đa {number(limit)} ký tự"
+
+
 def check_text(value: str | None, field: str, limit: int = MAX_TEXT) -> None:
     """Refuse a free-text field longer than `limit` characters (nothing is stored)."""
     if value is not None and len(value) > limit:
-        raise InvalidInput(
-            "Nội dung quá dài",
-            [Problem(field, f"dài {number(len(value))} ký tự, tối đa {number(limit)} ký tự")],
-        )
+        raise InvalidInput("Nội dung quá dài", [Problem(field, too_long(value, limit))])
 
 
 def identify(content: bytes) -> tuple[str, str]:

@@ -51,13 +51,18 @@ def _register() -> None:
         audit,
         backup,
         clock,
+        council,
         db,
+        decision,
         demo,
         documents,
         dossier,
         notify,
         org,
+        register,
+        report,
         rules,
+        score,
         server,
         spec,
         stage,
@@ -70,8 +75,13 @@ def _register() -> None:
     app.add_typer(org.app, name="org")
     app.add_typer(stage.app, name="stage")
     app.add_typer(rules.app, name="rules")
+    app.command("register")(register.register)
+    app.add_typer(report.app, name="report")
+    app.add_typer(score.app, name="score")
     app.add_typer(dossier.app, name="dossier")
     app.add_typer(documents.app, name="documents")
+    app.add_typer(council.app, name="council")
+    app.add_typer(decision.app, name="decision")
     app.add_typer(notify.app, name="notify")
     app.add_typer(web.app, name="web")
     app.add_typer(server.app, name="server")

@@ -2,8 +2,6 @@
 
 import typer
 
-from models.db import session_scope
-
 app = typer.Typer(help="Nhật ký kiểm tra (audit): kiểm tra tính toàn vẹn.", no_args_is_help=True)
 
 
@@ -11,6 +9,7 @@ app = typer.Typer(help="Nhật ký kiểm tra (audit): kiểm tra tính toàn v�
 def verify() -> None:
     """Kiểm tra chuỗi mã băm của nhật ký: báo sự kiện đầu tiên bị sửa, xoá, chèn hoặc đổi
     thứ tự. Thoát mã 1 nếu chuỗi bị đứt."""
+    from models.db import session_scope
     from thidua.auditchain import verify as check
 
     with session_scope() as s:

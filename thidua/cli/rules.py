@@ -4,11 +4,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import col
-
-# Dossiers no longer before the office, named beside their failures.
-STATES = {"returned": "đã trả lại đơn vị", "withdrawn": "đơn vị đã rút",
-          "rejected": "không được khen thưởng", "revoked": "đã thu hồi"}  # fmt: skip
 
 app = typer.Typer(help="Bộ quy tắc xét khen thưởng và lịch sử khen thưởng.", no_args_is_help=True)
 
@@ -91,12 +86,14 @@ def check_nominations(
     """Kiểm tra mọi hồ sơ đề nghị của phong trào theo bộ quy tắc và chỉ tiêu; in các tiêu chuẩn
     không đạt của từng hồ sơ, và ngoại lệ Văn phòng đã ghi nhận bên cạnh tiêu chuẩn đó."""
     from sqlalchemy import select
+    from sqlmodel import col
 
     from models import Nomination
     from models.db import session_scope
     from thidua import exceptions
     from thidua.movements import find_movement
     from thidua.rules import check_all
+    from thidua.statuses import OPEN, NominationStatus
 
     with session_scope() as session:
         movement = find_movement(session, movement_code)
@@ -123,7 +120,8 @@ def check_nominations(
         )
         for r in failed:
             n = noms[r.nomination_id]
-            state = STATES.get(n.status)
+            # a dossier no longer before the office is named so beside its failures
+            state = None if n.status in OPEN else NominationStatus(n.status).label
             typer.echo(
                 f"Hồ sơ số {n.id} — {n.title} — {names.get(n.id, n.subject_key)}"
                 + (f" ({state})" if state else "")

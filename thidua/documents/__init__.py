@@ -2,42 +2,95 @@
 Nghị định 30/2020 layout, numbered per agency, series and year, stored and recorded once per
 key, with charts and a PDF beside each .docx when LibreOffice is installed."""
 
-from sqlmodel import Session
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from models import Decision, IssuedDocument, Movement, Nomination
-from thidua.documents.context import (
-    final_report_context,
-    launch_context,
-    period_report_context,
-    registration_summary_context,
-    unit_report_context,
-    unit_report_contexts,
-)
-from thidua.documents.context_awards import (
-    achievement_kind,
-    achievement_report_context,
-    achievement_report_contexts,
-    list_in_order,
-    list_order,
-    minutes_context,
-    nominee_list_context,
-)
-from thidua.documents.context_decisions import (
-    certificate_contexts,
-    certificates_context,
-    decision_context,
-    proposal_memo_context,
-)
-from thidua.documents.kinds import KINDS
-from thidua.documents.numbering import next_number
-from thidua.documents.pdf import convert_to_pdf
-from thidua.documents.render import Image
-from thidua.documents.store import document_path, issue_document, issue_documents
-from thidua.documents.templates import load_template
+# The submodules load when a name is first used: a stage that issues no document (a period
+# opening, the call for proposals) never loads python-docx, the charts or the rules engine.
+_WHERE = {
+    "final_report_context": "context",
+    "launch_context": "context",
+    "period_report_context": "context",
+    "registration_summary_context": "context",
+    "unit_report_context": "context",
+    "unit_report_contexts": "context",
+    "achievement_kind": "context_awards",
+    "achievement_report_context": "context_awards",
+    "achievement_report_contexts": "context_awards",
+    "list_in_order": "context_awards",
+    "list_order": "context_awards",
+    "minutes_context": "context_awards",
+    "nominee_list_context": "context_awards",
+    "certificate_contexts": "context_decisions",
+    "certificates_context": "context_decisions",
+    "decision_context": "context_decisions",
+    "proposal_memo_context": "context_decisions",
+    "KINDS": "kinds",
+    "next_number": "numbering",
+    "convert_to_pdf": "pdf",
+    "Image": "render",
+    "document_path": "store",
+    "issue_document": "store",
+    "issue_documents": "store",
+    "load_template": "templates",
+}
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from models import Decision, IssuedDocument, Movement, Nomination
+    from thidua.documents.context import (
+        final_report_context,
+        launch_context,
+        period_report_context,
+        registration_summary_context,
+        unit_report_context,
+        unit_report_contexts,
+    )
+    from thidua.documents.context_awards import (
+        achievement_kind,
+        achievement_report_context,
+        achievement_report_contexts,
+        list_in_order,
+        list_order,
+        minutes_context,
+        nominee_list_context,
+    )
+    from thidua.documents.context_decisions import (
+        certificate_contexts,
+        certificates_context,
+        decision_context,
+        proposal_memo_context,
+    )
+    from thidua.documents.kinds import KINDS
+    from thidua.documents.numbering import next_number
+    from thidua.documents.pdf import convert_to_pdf
+    from thidua.documents.render import Image
+    from thidua.documents.store import document_path, issue_document, issue_documents
+    from thidua.documents.templates import load_template
 
 
-def issue_certificates(session: Session, movement: Movement, decision: Decision) -> IssuedDocument:
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"thidua.documents.{_WHERE[name]}"), name)
+    else:  # a submodule, as an attribute of the package
+        try:
+            value = importlib.import_module(f"thidua.documents.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"thidua.documents.{name}":
+                raise
+            raise AttributeError(f"module 'thidua.documents' has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def issue_certificates(
+    session: "Session", movement: "Movement", decision: "Decision"
+) -> "IssuedDocument":
     """Every certificate of a decision merged into one printable file (one page each)."""
+    from thidua.documents.context_decisions import certificates_context
+    from thidua.documents.store import issue_document
+
     return issue_document(
         session,
         movement,
@@ -48,10 +101,13 @@ def issue_certificates(session: Session, movement: Movement, decision: Decision)
 
 
 def issue_decision_document(
-    session: Session, movement: Movement, decision: Decision
-) -> IssuedDocument:
+    session: "Session", movement: "Movement", decision: "Decision"
+) -> "IssuedDocument":
     """The decision (Quyết định) or, for a proposal upward, the memo (Tờ trình) of a Decision,
     linked to it through Decision.document_id (the certificates cite its number)."""
+    from thidua.documents.context_decisions import decision_context, proposal_memo_context
+    from thidua.documents.store import issue_document
+
     if decision.kind == "proposal":
         kind, ctx = "proposal_memo", proposal_memo_context(session, movement, decision)
     else:
@@ -67,10 +123,13 @@ def issue_decision_document(
 
 
 def issue_achievement_reports(
-    session: Session, movement: Movement, nominations: list[Nomination]
-) -> list[IssuedDocument]:
+    session: "Session", movement: "Movement", nominations: "list[Nomination]"
+) -> "list[IssuedDocument]":
     """The achievement report of every nominee, batched per form (individual, collective);
     keyed "nomination:<id>", returned in the order of nominations."""
+    from thidua.documents.context_awards import achievement_kind, achievement_report_contexts
+    from thidua.documents.store import issue_documents
+
     groups: dict[str, list[tuple[str, dict]]] = {}
     for n, ctx in zip(
         nominations, achievement_report_contexts(session, movement, nominations), strict=True

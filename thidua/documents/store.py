@@ -6,15 +6,15 @@ returns the recorded document with its number. Files go under the configured doc
 file and leaves no stray copies."""
 
 import hashlib
-import os
 import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jinja2 import TemplateError, UndefinedError
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from models import IssuedDocument, Movement
@@ -25,6 +25,7 @@ from thidua.documents.numbering import format_symbol, series_for, take_numbers
 from thidua.documents.render import CompiledTemplate
 from thidua.documents.templates import check_context, load_template, undefined_name
 from thidua.errors import InvalidInput, Problem, ThiduaError
+from thidua.files import sweep_folder, write_whole
 from thidua.settings import get_settings
 
 _CHUNK = 500
@@ -129,52 +130,49 @@ def _write_file(rel: str, data: bytes, *, swept: bool = False) -> None:
     what killed writes left in its folder (a batch does it once, not once per file)."""
     from thidua.errors import os_reason
 
-    path = Path(get_settings().document_dir) / rel
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not swept:
-            _drop_orphans(path.parent, f".{path.name}.")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # readers never see half a file
+        write_whole(Path(get_settings().document_dir) / rel, data, swept=swept)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise ThiduaError(
             f"Không ghi được văn bản {rel}: {os_reason(e)}. Chưa ghi gì; chạy lại giai đoạn sau "
             "khi khắc phục."
         ) from None
 
 
-def _write_files(files: list[tuple[str, bytes]]) -> None:
-    """A batch of documents: each folder is swept of killed writes once, then every file is
-    written (a glob per file would read a folder of 8,000 reports 8,000 times)."""
+def _write_files(session: Session, made: list[tuple[bytes, IssuedDocument]]) -> None:
+    """The batch's files, all or none: a write that fails removes those written before it, and
+    so does a rollback of the transaction that was to record them (_forget_unrecorded)."""
     store = Path(get_settings().document_dir)
-    for folder in {(store / rel).parent for rel, _ in files}:
-        if folder.is_dir():
-            _drop_orphans(folder, ".")
-    for rel, data in files:
-        _write_file(rel, data, swept=True)
-
-
-def _drop_orphans(folder: Path, prefix: str) -> None:
-    """Remove the temp files (`prefix`…`.<pid>.tmp`) that writes killed half-way left behind
-    (their process is gone)."""
-    with os.scandir(folder) as entries:
-        names = [e.name for e in entries if e.name.startswith(prefix) and e.name.endswith(".tmp")]
-    for name in names:
-        pid = name.removesuffix(".tmp").rpartition(".")[2]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            (folder / name).unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
+    written: list[Path] = []
+    for folder in {(store / doc.path).parent for _, doc in made}:
+        sweep_folder(folder)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        for data, doc in made:
+            _write_file(doc.path, data, swept=True)
+            written.append(store / doc.path)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    session.info.setdefault(_UNRECORDED, []).extend(written)
+
+
+_UNRECORDED = "thidua.documents.unrecorded"  # session.info: files whose rows are not committed
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _recorded(session: OrmSession) -> None:
+    if session.get_nested_transaction() is None:  # the transaction itself, not a savepoint
+        session.info.pop(_UNRECORDED, None)
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_unrecorded(session: OrmSession) -> None:
+    """Files of new documents whose rows will not be committed: no file without its record.
+    A savepoint's rollback keeps them (a document another run issued meanwhile has the path)."""
+    if session.get_nested_transaction() is None:
+        for path in session.info.pop(_UNRECORDED, []):
+            path.unlink(missing_ok=True)
 
 
 def _make(
@@ -309,7 +307,7 @@ def _issue_new(session, movement, kind, tpl, todo, version, found) -> None:
                 _give_back(session, movement.agency_code, series, year, len(group))
             raise
     # Files only once every document has rendered: a refused context leaves no partial batch.
-    _write_files([(doc.path, data) for data, doc in made])
+    _write_files(session, made)
     new = [doc for _, doc in made]
     session.add_all(new)
     session.flush()

@@ -18,9 +18,42 @@ A person gets each message on every channel they have (Person.email, Person.zalo
 Messages are templates/messages/KIND.yaml (an office's own copies under THIDUA_TEMPLATE_DIR).
 Delivery is at-least-once (the trade-off is stated in thidua.notify.ledger)."""
 
-from thidua.notify.base import DeliveryReport, OutgoingMessage, PermanentFailure
-from thidua.notify.delivery import deliver, retry_due
-from thidua.notify.ledger import Failure, counts, failures, waiting
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# Imported when first used: `thidua status` reads the ledger without loading apprise and the
+# channels (seconds of start-up).
+_WHERE = {
+    "DeliveryReport": "base",
+    "OutgoingMessage": "base",
+    "PermanentFailure": "base",
+    "deliver": "delivery",
+    "retry_due": "delivery",
+    "Failure": "ledger",
+    "counts": "ledger",
+    "failures": "ledger",
+    "waiting": "ledger",
+}
+
+if TYPE_CHECKING:
+    from thidua.notify.base import DeliveryReport, OutgoingMessage, PermanentFailure
+    from thidua.notify.delivery import deliver, retry_due
+    from thidua.notify.ledger import Failure, counts, failures, waiting
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f"thidua.notify.{_WHERE[name]}"), name)
+    else:  # a submodule, as an attribute of the package
+        try:
+            value = importlib.import_module(f"thidua.notify.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"thidua.notify.{name}":
+                raise
+            raise AttributeError(f"module 'thidua.notify' has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DeliveryReport",

@@ -24,7 +24,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from models import Notification, Person, Unit
@@ -77,6 +76,9 @@ class Failure:
 
 
 def _insert(session: Session):
+    # here, not at the top: `thidua status` reads the ledger on SQLite without PostgreSQL's
+    from sqlalchemy.dialects import postgresql, sqlite
+
     return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert(T)
 
 

@@ -4,30 +4,24 @@ what would have gone out. Files are written whole (temp file, then rename) and n
 ledger row, so writing one twice leaves one file."""
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from apprise.common import NotifyType
 from apprise.plugins.base import NotifyBase
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+from thidua.files import write_whole
 
 
 def write_email(directory: Path, name: str, data: bytes) -> Path:
     path = directory / f"{name}.eml"
-    write_atomic(path, data)
+    write_whole(path, data)
     return path
 
 
 def write_zns(directory: Path, name: str, body: dict[str, Any]) -> Path:
     path = directory / f"{name}.json"
-    write_atomic(path, json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"))
+    write_whole(path, json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"))
     return path
 
 

@@ -14,13 +14,13 @@ from thidua.orgdata.columns import (
     ROLES,
     SHEETS,
     ImportSummary,
-    Row,
     normalise_phone,
     parse_roles,
 )
 from thidua.orgdata.importing import import_org
 from thidua.orgdata.reading import read_rows
 from thidua.orgdata.workbook import export_org, write_template
+from thidua.sheets import Row
 
 __all__ = [
     "COLUMNS",

@@ -1,10 +1,10 @@
 """The sheets and their columns, roles, and the value checks every row goes through."""
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
-Column = tuple[str, str, bool, int, str]
+from thidua.sheets import Column, Sheet, plain_word
+
 COLUMNS: dict[str, list[Column]] = {
     "units": [
         ("code", "Mã đơn vị", True, 14, "SCT-VP"),
@@ -34,6 +34,11 @@ COLUMNS: dict[str, list[Column]] = {
 SHEETS = {"units": "Đơn vị", "blocks": "Khối thi đua", "people": "Cán bộ"}
 CSV_FILES = {"units": "units.csv", "blocks": "blocks.csv", "people": "people.csv"}
 HEADER_ALIASES = {"ma": "code", "ho ten": "full_name", "ten": "name"}  # keys without diacritics
+# The three sheets as thidua.sheets reads and writes them.
+ORG_SHEETS = [
+    Sheet(kind, title, COLUMNS[kind], CSV_FILES[kind], HEADER_ALIASES)
+    for kind, title in SHEETS.items()
+]
 
 ROLES = {
     "focal_point": ("đầu mối", "đầu mối đơn vị", "đầu mối thi đua", "cán bộ đầu mối"),
@@ -46,12 +51,6 @@ ROLES = {
 }
 
 
-def plain_word(text: str) -> str:
-    """Lower case without diacritics: "Thủ trưởng" and "thu truong" read alike."""
-    text = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
-    return " ".join("".join(c for c in text if not unicodedata.combining(c)).split())
-
-
 _ROLE_WORDS = {plain_word(w): r for r, words in ROLES.items() for w in (r, *words)}
 # codes are listed comma-separated in the blocks sheet; no invisible character may make two
 # codes that look alike differ
@@ -62,13 +61,6 @@ MAX_LENGTH = {
     "position": 200, "parent": 64, "unit": 64, "leader": 64,
 }  # fmt: skip
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-
-
-@dataclass
-class Row:
-    kind: str  # units | blocks | people
-    where: str  # "Sheet 'Đơn vị', dòng 7" | "units.csv, dòng 7"
-    values: dict[str, str]
 
 
 @dataclass

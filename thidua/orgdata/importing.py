@@ -18,11 +18,11 @@ from thidua.orgdata.columns import (
     MAX_LENGTH,
     ROLES,
     ImportSummary,
-    Row,
     normalise_phone,
     parse_roles,
 )
 from thidua.orgdata.reading import read_rows
+from thidua.sheets import Row
 from thidua.vn import ascii_int, text_problem
 
 MAX_HEADCOUNT = 1_000_000

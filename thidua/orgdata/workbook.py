@@ -7,7 +7,8 @@ from sqlmodel import Session, col, select
 
 from models import Block, BlockMember, Person, Unit
 from models.base import saved_id
-from thidua.orgdata.columns import COLUMNS, ROLES, SHEETS
+from thidua.orgdata.columns import ORG_SHEETS, ROLES
+from thidua.sheets import write_workbook
 
 INSTRUCTIONS = [
     "HƯỚNG DẪN ĐIỀN DỮ LIỆU TỔ CHỨC",
@@ -34,7 +35,7 @@ INSTRUCTIONS = [
 
 def write_template(path: str | Path) -> Path:
     """Write the empty workbook an office fills in: three sheets and a sheet of instructions."""
-    return _save(_workbook(None), path)
+    return write_workbook(path, INSTRUCTIONS, ORG_SHEETS)
 
 
 def export_org(session: Session, path: str | Path) -> Path:
@@ -61,42 +62,4 @@ def export_org(session: Session, path: str | Path) -> Path:
             for p in session.exec(select(Person).where(Person.active).order_by(col(Person.id)))
         ],
     }  # fmt: skip
-    return _save(_workbook(rows), path)
-
-
-def _save(wb, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
-
-
-def _workbook(rows: dict[str, list[list]] | None):
-    """The template; with `rows`, filled with them instead of the grey example row."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    guide = wb.worksheets[0]  # a new workbook's one sheet
-    guide.title = "Hướng dẫn"
-    guide.column_dimensions["A"].width = 110
-    for i, line in enumerate(INSTRUCTIONS, 1):
-        cell = guide.cell(row=i, column=1, value=line)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        cell.font = Font(bold=i == 1, size=13 if i == 1 else 11)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for kind, title in SHEETS.items():
-        ws = wb.create_sheet(title)
-        for n, (_key, header, required, width, example) in enumerate(COLUMNS[kind], 1):
-            h = ws.cell(row=1, column=n, value=f"{header} *" if required else header)
-            h.font, h.fill = Font(bold=True), fill
-            ws.column_dimensions[get_column_letter(n)].width = width
-            if rows is None:
-                ex = ws.cell(row=2, column=n, value=example)
-                ex.font = Font(italic=True, color="808080")
-                ex.number_format = "@"  # text: keeps the 0 of a phone number, the 001 of a code
-        for row in rows[kind] if rows else []:
-            ws.append(row)
-        ws.freeze_panes = "A2"
-    return wb
+    return write_workbook(path, INSTRUCTIONS, ORG_SHEETS, rows)

@@ -44,11 +44,9 @@ from thidua.rules.ruleset import (
     RuleSet,
     load_rule_set,
 )
+from thidua.statuses import COUNTED  # what takes a quota place and counts towards a ratio
 from thidua.vn import number
 
-# Statuses that take no quota place and count towards no ratio: a returned dossier is back
-# with its unit, not before the office.
-NOT_COUNTED = {"returned", "rejected", "revoked", "withdrawn"}
 UNRANKED = 10**9  # a nomination the unit gave no priority comes after the ranked ones
 
 
@@ -112,7 +110,7 @@ def _check(
                 if failure:
                     failures[n.id].append(failure)
             waived = excepted.get(n.id, set())
-            if n.status not in NOT_COUNTED and all(f.rule_id in waived for f in failures[n.id]):
+            if n.status in COUNTED and all(f.rule_id in waived for f in failures[n.id]):
                 world.eligible.add((n.subject_key, code))
     for code, items in by_title.items():
         if code not in rs.titles:
@@ -240,7 +238,7 @@ def _load_history(
 def _link_people(session: Session, movement: Movement, world: World, noms: list[Nom]) -> None:
     member_unit = {k: u for u, keys in world.unit_members.items() for k in keys}
     for n in noms:
-        if n.subject_kind == "individual" and n.status not in NOT_COUNTED:
+        if n.subject_kind == "individual" and n.status in COUNTED:
             world.person_facts.setdefault(n.subject_key, []).append(n.facts)
             if n.subject_key in member_unit:
                 world.nominated_units.add(member_unit[n.subject_key])

@@ -9,15 +9,14 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models import Account, Movement, Nomination, Participant, Person, Unit
+from models import Account, Person, Unit
 from models.base import saved_id
 from models.db import session_scope
 from thidua import vn
-from thidua.errors import InvalidInput, Problem, ThiduaError
+from thidua.errors import Forbidden, InvalidInput, Problem
 from thidua.lifecycle import StartStage
-from thidua.movements import find_movement
 from thidua.settings import PROJECT_ROOT
 from thidua.web import sessions
 
@@ -71,10 +70,6 @@ templates.env.filters["filesize"] = lambda n: (
 templates.env.filters["when"] = lambda t: (
     t.astimezone(vn.TZ).strftime("%H:%M %d/%m/%Y") if t is not None else ""
 )
-
-
-class Forbidden(ThiduaError):
-    """The user is logged in but his role or his unit does not allow this (HTTP 403)."""
 
 
 class LoginRequired(Exception):
@@ -202,38 +197,13 @@ leader_user = _role("is_leader", "Chỉ đơn vị khối trưởng được ch�
 head_user = _role("is_head", "Chỉ Thủ trưởng cơ quan được phê duyệt quyết định khen thưởng.")
 
 
-def own_participation(session: Session, user: User, code: str) -> tuple[Movement, Participant]:
-    """The movement and the user's own unit's place in it; refused if the unit takes no part."""
-    movement = find_movement(session, code)
-    part = session.exec(
-        select(Participant).where(
-            Participant.movement_id == movement.id, Participant.unit_id == user.unit_id
-        )
-    ).first()
-    if part is None:
-        raise Forbidden(f"Đơn vị {user.unit_name} không tham gia phong trào {movement.code}.")
-    return movement, part
-
-
-def subject_names(s: Session, noms: list[Nomination]) -> dict[int, str]:
-    """Each nomination's subject: the person's full name or the collective's name."""
-    people = {n.person_id for n in noms if n.person_id}
-    units = {n.collective_unit_id for n in noms if n.collective_unit_id}
-    pn = (
-        dict(s.exec(select(Person.id, Person.full_name).where(col(Person.id).in_(people))).all())
-        if people
-        else {}
-    )
-    un = (
-        dict(s.exec(select(Unit.id, Unit.name).where(col(Unit.id).in_(units))).all())
-        if units
-        else {}
-    )
-    return {saved_id(n): pn.get(n.person_id) or un.get(n.collective_unit_id, "?") for n in noms}
-
-
 def flash(request: Request, message: str, kind: str = "ok") -> None:
     request.session.setdefault("flash", []).append([kind, message])
+
+
+def show(request: Request, done) -> None:
+    """A step's answer (thidua.steps.Done) as a flash: a warning when it changed nothing."""
+    flash(request, done.message, "ok" if done.changed else "warn")
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any):

@@ -3,32 +3,15 @@ progress by unit and by target (with charts), what each unit still owes, notific
 failures; and the buttons that start a stage. Everything under /admin refuses anyone but an
 admin."""
 
-from collections import Counter, defaultdict
-from decimal import Decimal
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import col, func, select
 
 from models import (
-    AuditEvent,
-    Block,
-    CriteriaTable,
     Movement,
-    Nomination,
-    Participant,
-    Period,
-    PeriodReport,
-    Registration,
-    Score,
-    Target,
-    TargetResult,
-    Unit,
 )
 from models.base import saved_id
 from models.db import session_scope
-from thidua import notify
-from thidua.documents.context_reports import progress_figure, progress_rows
+from thidua import notify, views
 from thidua.lifecycle import (
     STEP_LABELS,
     StageDef,
@@ -36,8 +19,6 @@ from thidua.lifecycle import (
     Turn,
     audit,
     check,
-    movement_state_label,
-    offered_stages,
     period_count,
     stage_def,
     stage_defs_for,
@@ -45,134 +26,43 @@ from thidua.lifecycle import (
     step_label,
     turn,
 )
+from thidua.movements import find_movement
 from thidua.spec_schema import DEADLINE_LABELS
-from thidua.status import movement_status
-from thidua.targets import target_progress
 from thidua.vn import parse_number
 from thidua.web import auth, charts
-from thidua.web.deps import User, admin_user, find_movement, flash, render, stage_starter
+from thidua.web.deps import User, admin_user, flash, render, stage_starter
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 
 
 @router.get("")
 def admin_home(request: Request):
-    with session_scope() as s:
-        every = s.exec(select(Movement).order_by(Movement.code))
-        rows = [(m, movement_state_label(s, m)) for m in every]
-    return render(request, "admin/home.html", rows=rows)
-
-
-def _last_period(s, movement: Movement) -> int:
-    n = s.exec(select(func.max(Period.number)).where(Period.movement_id == movement.id)).one()
-    return n or 1
-
-
-def unit_progress(s, movement: Movement) -> list[dict]:
-    """One row per taking-part unit: registrations, each period's report, self-score total,
-    nominations, and the share of targets in its latest report."""
-    units = s.exec(
-        select(Unit.id, Unit.code, Unit.name)
-        .join(Participant, col(Participant.unit_id) == col(Unit.id))
-        .where(Participant.movement_id == movement.id)
-        .order_by(Unit.code)
-    ).all()
-    n_targets = s.exec(
-        select(func.count()).select_from(Target).where(Target.movement_id == movement.id)
-    ).one()
-    reports: dict[int, dict[int, PeriodReport]] = defaultdict(dict)
-    for r in s.exec(select(PeriodReport).where(PeriodReport.movement_id == movement.id)):
-        reports[r.unit_id][r.period_number] = r
-    filled = dict(
-        s.exec(
-            select(TargetResult.report_id, func.count())
-            .join(PeriodReport, col(PeriodReport.id) == col(TargetResult.report_id))
-            .where(PeriodReport.movement_id == movement.id)
-            .group_by(col(TargetResult.report_id))
-        ).all()
-    )
-    regs = Counter(
-        s.exec(select(Registration.unit_id).where(Registration.movement_id == movement.id))
-    )
-    noms = Counter(s.exec(select(Nomination.unit_id).where(Nomination.movement_id == movement.id)))
-    scores: dict[int, Decimal] = defaultdict(Decimal)
-    for uid, pts in s.exec(
-        select(Score.unit_id, col(Score.points)).where(
-            Score.movement_id == movement.id, Score.scorer_kind == "self"
-        )
-    ):
-        scores[uid] += pts
-    rows = []
-    for uid, code, name in units:
-        mine = reports.get(uid, {})
-        latest = max((r for r in mine.values() if r.status != "returned"),
-                     key=lambda r: r.period_number, default=None)  # fmt: skip
-        share = 100.0 * filled.get(latest.id, 0) / n_targets if latest and n_targets else 0.0
-        rows.append({"id": uid, "code": code, "name": name, "registrations": regs[uid],
-                     "reports": mine, "score": scores.get(uid), "nominations": noms[uid],
-                     "share": share})  # fmt: skip
-    return rows
+    return render(request, "admin/home.html", **views.movements())
 
 
 @router.get("/m/{code}")
 def dashboard(code: str, request: Request):
-    with session_scope() as s:
-        st = movement_status(s, code)
-        m = st.movement
-        periods = s.exec(
-            select(Period).where(Period.movement_id == m.id).order_by(col(Period.number))
-        ).all()
-        on_targets = target_progress(s, m, _last_period(s, m))
-        units = unit_progress(s, m)
-        failures = notify.failures(s, saved_id(m))
-        offered = offered_stages(s, m)
-        stage_log = s.exec(  # the steps taken and the stages asked for
-            select(AuditEvent)
-            .where(
-                AuditEvent.movement_id == m.id,
-                col(AuditEvent.action).startswith("step.")
-                | (AuditEvent.action == "stage.requested"),
-            )
-            .order_by(col(AuditEvent.id).desc())
-            .limit(8)
-        ).all()
-        tables = s.exec(  # every version, the one in force first: the record of amendments
-            select(CriteriaTable, Block.name)
-            .join(Block, col(Block.id) == col(CriteriaTable.block_id), isouter=True)
-            .where(CriteriaTable.movement_id == m.id)
-            .order_by(
-                col(CriteriaTable.replaced_at).is_not(None), col(CriteriaTable.version).desc()
-            )
-        ).all()
+    ctx = views.dashboard(code)
+    n = len(ctx["periods"])
     return render(
-        request, "admin/dashboard.html", st=st, m=m, periods=periods,
-        progress_rows=progress_rows(on_targets),
-        criteria_tables=tables,
-        reported=on_targets.reported, units=units, failures=failures,
-        stages=stage_defs_for(len(periods)),
-        suggested=offered[0].name if offered else None, stage_log=stage_log,
-        state_labels={x.value: state_label(x, len(periods)) for x in State},
+        request, "admin/dashboard.html", **ctx, stages=stage_defs_for(n),
+        state_labels={x.value: state_label(x, n) for x in State},
         deadline_kinds={k: v for k, v in DEADLINE_LABELS.items()
-                        if len(periods) > 1 or k != "period_2_report"},
-        step_labels={n: step_label(n, len(periods)) for n in STEP_LABELS},
+                        if n > 1 or k != "period_2_report"},
+        step_labels={name: step_label(name, n) for name in STEP_LABELS},
     )  # fmt: skip
 
 
 @router.get("/m/{code}/chart/targets.png")
 def chart_targets(code: str):
-    with session_scope() as s:
-        m = find_movement(s, code)
-        chart = progress_figure(target_progress(s, m, _last_period(s, m)))
+    chart = views.target_chart(code)
     png = chart.png if chart is not None else charts.empty_chart("Chưa có chỉ tiêu")
     return Response(png, media_type="image/png")
 
 
 @router.get("/m/{code}/chart/units.png")
 def chart_units(code: str):
-    with session_scope() as s:
-        m = find_movement(s, code)
-        rows = [(f"{u['code']} {u['name']}", u["share"]) for u in unit_progress(s, m)]
-    return Response(charts.units_chart(rows), media_type="image/png")
+    return Response(charts.units_chart(views.unit_shares(code)), media_type="image/png")
 
 
 def _refuse_if_early(s, m: Movement, sdef: StageDef) -> None:
