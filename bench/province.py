@@ -316,7 +316,7 @@ def people_plan(code: str, nominations: int, rec: Recorder, start_stage, *, per_
     from datetime import timedelta
 
     from models.db import session_scope
-    from thidua import council, dossiers
+    from thidua import council, dossiers, steps
     from thidua.demo import _chair_code, _register, _report, _score, _vote, _withdraw_returned
     from thidua.holidays_vn import add_working_days as wd
     from thidua.movements import find_movement
@@ -346,9 +346,7 @@ def people_plan(code: str, nominations: int, rec: Recorder, start_stage, *, per_
 
     def approve() -> None:
         for d in council.decisions(code):
-            council.approve(
-                code, decision_id=d.id, actor=_chair_code(code), start_stage=start_stage
-            )
+            steps.approve(code, actor=_chair_code(code), decision_id=d.id, start_stage=start_stage)
 
     if per_item:  # the demo's own people: one domain call per unit
         register = lambda late: _register(code, rng, late=late)  # noqa: E731

@@ -46,12 +46,17 @@ def link(session: Session, event: AuditEvent) -> None:
     caller's is flushed here (its own conflict handling stays where it was): the chain head is
     the newest stored event, or the last one linked in this transaction and not yet written."""
     with session.no_autoflush:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-        else:  # SQLite: a write statement takes the single writer lock before the read below
-            session.execute(text("UPDATE auditevent SET id = id WHERE 1 = 0"))
         transaction, head = session.info.get("audit_head", (None, None))
-        if transaction is not session.get_transaction() or head is None:
+        # Linked before in this transaction, outside a savepoint: the lock is held already
+        # (until the transaction ends) and the head is ours — a bulk call's 8,000 events take
+        # it once, not 8,000 times.
+        held = transaction is session.get_transaction() and head is not None
+        if not held or session.in_nested_transaction():
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+            else:  # SQLite: a write statement takes the single writer lock before the read
+                session.execute(text("UPDATE auditevent SET id = id WHERE 1 = 0"))
+        if not held:
             head = session.exec(
                 select(AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)
             ).first()

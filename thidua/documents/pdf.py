@@ -29,18 +29,30 @@ from thidua.settings import get_settings
 # Per-unit and per-nominee documents are working papers: the agency signs the others.
 WORKING_PAPERS = ("unit_report", "achievement_individual", "achievement_collective")
 BATCH = 20  # documents per LibreOffice run
-ALONE_BYTES = 1_000_000  # a document this large (the merged certificates) is a batch alone
+ALONE_BYTES = 2_000_000  # this much XML (thousands of rows or pages) is a batch alone
 BASE_TIMEOUT_S = 60.0  # LibreOffice's start on a busy machine
 PER_DOC_S = 20.0
-PER_MB_S = 30.0  # a long decision's annex or the merged certificates: pages, not files
+PER_MB_S = 20.0  # a MB of the document's XML: a long decision's annex, the merged certificates
 
 
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def weight(path: Path) -> int:
+    """A .docx's work for LibreOffice: the size of its document XML unzipped (pages, rows),
+    which the zipped file hides — 4,000 certificates zip to less than a letter with a chart."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return z.getinfo("word/document.xml").file_size
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return path.stat().st_size if path.is_file() else 0
+
+
 def batch_timeout(sizes: list[int], per_doc: float | None = None) -> float:
-    """Seconds one LibreOffice run may take for files of these sizes (bytes)."""
+    """Seconds one LibreOffice run may take for documents of these weights (bytes of XML)."""
     per_doc = PER_DOC_S if per_doc is None else per_doc
     return BASE_TIMEOUT_S + per_doc * len(sizes) + PER_MB_S * sum(sizes) / 1e6
 
@@ -61,7 +73,7 @@ def convert_to_pdf(docs: list[IssuedDocument], timeout_per_doc: float | None = N
             src = work / f"d{i:06d}.docx"  # unique names: two kinds may share a file stem
             shutil.copyfile(store / doc.path, src)
             inputs.append(str(src))
-            sizes.append(src.stat().st_size)
+            sizes.append(weight(src))
         profile = (work / "profile").as_uri()
         cmd = [
             exe,
@@ -147,8 +159,7 @@ def _batches(docs: list[IssuedDocument], store: Path, batch: int) -> list[list[I
     its time must not take the letters converted with it down too."""
     small, out = [], []
     for d in docs:
-        path = store / d.path
-        if path.is_file() and path.stat().st_size >= ALONE_BYTES:
+        if weight(store / d.path) >= ALONE_BYTES:
             out.append([d])
         else:
             small.append(d)
