@@ -292,7 +292,7 @@ def _pg_box_pages(session) -> list[bytes]:
 def test_postgres_tables_and_their_physical_order_link_no_member(db_url):
     with Session(engine_for(db_url), expire_on_commit=False) as session:
         # The box's pages are read below, dead rows included: new pages, not those of the
-        # boxes earlier tests deleted (the fixture empties tables with DELETE).
+        # boxes earlier tests closed (the fixture truncates only the tables holding rows).
         session.execute(sa.text("truncate ballotbox cascade"))
         session.commit()
         try:
