@@ -292,7 +292,7 @@ def _pg_box_pages(session) -> list[bytes]:
 def test_postgres_tables_and_their_physical_order_link_no_member(db_url):
     with Session(engine_for(db_url), expire_on_commit=False) as session:
         # The box's pages are read below, dead rows included: new pages, not those of the
-        # boxes earlier tests closed (the fixture truncates only the tables holding rows).
+        # boxes earlier tests deleted (the fixture empties tables with DELETE).
         session.execute(sa.text("truncate ballotbox cascade"))
         session.commit()
         try:
@@ -309,12 +309,15 @@ def test_postgres_tables_and_their_physical_order_link_no_member(db_url):
             snaps.append(_pg_snapshot(session))
             before, after = snaps[-2], snaps[-1]
             changed = {k: v for k, v in after.items() if before.get(k) != v}
-            assert {k[0] for k in changed} == {"votereceipt", "ballotbox"}, person.code
+            # the receipt, the box and the audit that he voted (never how), in one transaction
+            assert {k[0] for k in changed} == {"votereceipt", "ballotbox", "auditevent"}, (
+                person.code
+            )
             assert not [v for v in changed.values() if any(_choice_in(x) for x in v)]
             olds = {(k[0], *v[1:]) for k, v in before.items()}
             news = [(k[0], *v[1:]) for k, v in changed.items()]
             assert not [r for r in news if _incremented(r, olds)], person.code
-            # receipt and box share the transaction (xmin): the box says nothing readable
+            # receipt, box and audit share the transaction (xmin): the box says nothing readable
             xmins = {v[0] for v in changed.values()}
             assert len(xmins) == 1
         if inspect:
