@@ -222,8 +222,9 @@ def demo_runs(prefect_server: str, tmp_path_factory: pytest.TempPathFactory) -> 
 # end (a module not named here takes under ~20 s).
 SHARED_DEMO_RUNS = {"test_document_text.py", "test_flows.py"}
 LONGEST_FIRST = [
-    "demo-runs", "test_serve.py", "test_clock.py", "test_runtime.py", "test_cli_failures.py",
-    "test_web_load.py", "test_web_fuzz.py", "test_fuzz.py", "test_web_flows.py",
+    "test_serve.py", "test_clock.py", "demo-runs", "test_fuzz.py", "test_web_fuzz.py",
+    "test_runtime.py", "test_web_load.py", "test_web_flows.py", "test_cli_failures.py",
+    "test_web_sessions.py",
 ]  # fmt: skip
 
 
