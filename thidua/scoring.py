@@ -215,38 +215,11 @@ def submit_scores(
 
     if all(unchanged(c, v) for c, v in values.items()):
         return [existing[criteria[c].id] for c in values]  # the same sheet again
-    out = []
-    before = {}
-    for code, value in values.items():
-        crit = criteria[code]
-        note = _note(evidence, code)
-        row = existing.get(crit.id)
-        if row is None:
-            row = Score(
-                movement_id=saved_id(movement),
-                unit_id=unit_id,
-                criterion_id=saved_id(crit),
-                scorer_kind=scorer_kind,
-                points=value,
-                evidence=nfc(note),
-                scored_by=actor,
-            )
-            session.add(row)
-        else:
-            before[code] = str(row.points)
-            row.points, row.scored_by, row.updated_at = value, actor, utcnow()
-            if note is not None:
-                row.evidence = nfc(note)
-        out.append(row)
-    audit(
-        session,
-        actor=actor,
-        movement_id=movement.id,
-        entity="score",
-        entity_id=unit_id,
-        action=f"score.{scorer_kind}",
-        data={"points": {c: str(v) for c, v in values.items()}, "before": before},
-    )
+    out = _write_sheet(
+        session, movement, unit_id, scorer_kind, criteria, values,
+        {c: existing[saved_id(criteria[c])] for c in values if saved_id(criteria[c]) in existing},
+        actor, evidence,
+    )  # fmt: skip
     try:
         session.flush()
     except IntegrityError:  # the same sheet written at the same moment by someone else
@@ -335,33 +308,10 @@ def submit_scores_many(
     for unit_id in ids:
         criteria, values = checked[unit_id]
         who = actor.get(unit_id, "") if isinstance(actor, dict) else actor
-        before = {}
-        for code, value in values.items():
-            crit = criteria[code]
-            row = existing.get((unit_id, saved_id(crit)))
-            if row is None:
-                session.add(
-                    Score(
-                        movement_id=saved_id(movement),
-                        unit_id=unit_id,
-                        criterion_id=saved_id(crit),
-                        scorer_kind=scorer_kind,
-                        points=value,
-                        scored_by=who,
-                    )
-                )
-            else:
-                before[code] = str(row.points)
-                row.points, row.scored_by, row.updated_at = value, who, utcnow()
-            written += 1
-        audit(
-            session,
-            actor=who,
-            movement_id=movement.id,
-            entity="score",
-            entity_id=unit_id,
-            action=f"score.{scorer_kind}",
-            data={"points": {c: str(v) for c, v in values.items()}, "before": before},
+        rows = {c: existing[(unit_id, saved_id(criteria[c]))]
+                for c in values if (unit_id, saved_id(criteria[c])) in existing}  # fmt: skip
+        written += len(
+            _write_sheet(session, movement, unit_id, scorer_kind, criteria, values, rows, who)
         )
     try:
         session.flush()
@@ -371,6 +321,53 @@ def submit_scores_many(
             "Điểm chấm vừa được người khác ghi cùng lúc; hãy mở lại và gửi lại"
         ) from None
     return written
+
+
+def _write_sheet(
+    session: Session,
+    movement: Movement,
+    unit_id: int,
+    scorer_kind: str,
+    criteria: Mapping[str, Criterion],
+    values: Mapping[str, Decimal],
+    rows: Mapping[str, Score],
+    actor: str,
+    evidence: str | dict[str, str] | None = None,
+) -> list[Score]:
+    """Write one scorer's checked points for a unit over its stored rows (by criterion code),
+    and audit the sheet once with the points it replaced."""
+    out = []
+    before = {}
+    for code, value in values.items():
+        note = _note(evidence, code)
+        row = rows.get(code)
+        if row is None:
+            row = Score(
+                movement_id=saved_id(movement),
+                unit_id=unit_id,
+                criterion_id=saved_id(criteria[code]),
+                scorer_kind=scorer_kind,
+                points=value,
+                evidence=nfc(note),
+                scored_by=actor,
+            )
+            session.add(row)
+        else:
+            before[code] = str(row.points)
+            row.points, row.scored_by, row.updated_at = value, actor, utcnow()
+            if note is not None:
+                row.evidence = nfc(note)
+        out.append(row)
+    audit(
+        session,
+        actor=actor,
+        movement_id=movement.id,
+        entity="score",
+        entity_id=unit_id,
+        action=f"score.{scorer_kind}",
+        data={"points": {c: str(v) for c, v in values.items()}, "before": before},
+    )
+    return out
 
 
 def _note(evidence: str | dict[str, str] | None, code: str) -> str | None:
