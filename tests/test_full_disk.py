@@ -1,8 +1,9 @@
 """A full disk, for real (issue 15, item 10): a small file system (tmpfs, or a loop-mounted
-image) filled until writes fail, holding the document store, then the whole data directory.
-A stage that writes documents and a stage that writes the database each end in one Vietnamese
-sentence, with no traceback, nothing half-written and no temp file left; once space is freed,
-running the stage again completes it.
+image) filled until writes fail, holding the document store, the whole data directory, the
+upload folder, then a PostgreSQL tablespace. A stage that writes documents and a stage that
+writes the database (SQLite or PostgreSQL) each end in one Vietnamese sentence, with no
+traceback, nothing half-written and no temp file left, and so does an upload; once space is
+freed, running the stage (or the upload) again completes it.
 
 Mounting needs root (as here and in CI). Where it is impossible the test is skipped, except
 under CI=true, where that is a failure."""
@@ -14,6 +15,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,9 +33,10 @@ SENTENCE_DOCS = "hết chỗ trống trên đĩa"
 SENTENCE_DB = "Đĩa của cơ sở dữ liệu đã đầy"
 
 
-def _mount(where: Path, size_mb: int) -> None:
+def _mount(where: Path, size_mb: int, mode: str) -> None:
     """A tmpfs of `size_mb` at `where`; else an ext4 image on a loop device."""
-    tmpfs = ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0700", "thidua-test", str(where)]
+    options = f"size={size_mb}m,mode={mode}"
+    tmpfs = ["mount", "-t", "tmpfs", "-o", options, "thidua-test", str(where)]
     if subprocess.run(tmpfs, capture_output=True).returncode == 0:
         return
     image = where.with_suffix(".img")
@@ -49,9 +52,9 @@ def _mount(where: Path, size_mb: int) -> None:
 
 
 @contextlib.contextmanager
-def small_disk(where: Path, size_mb: int = 16) -> Iterator[Path]:
-    where.mkdir(parents=True)
-    _mount(where, size_mb)
+def small_disk(where: Path, size_mb: int = 16, mode: str = "0700") -> Iterator[Path]:
+    where.mkdir(parents=True, exist_ok=True)
+    _mount(where, size_mb, mode)
     try:
         yield where
     finally:
@@ -213,3 +216,113 @@ def test_a_full_data_directory_stops_the_stage_with_one_sentence(
         assert status == 0 and "đã thực hiện" in text, text
         _launched(url, data, code)
         _no_temp_files(data)
+
+
+def test_an_upload_on_a_full_disk_leaves_no_part_of_the_file(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload folder on the full disk: the step says so in one sentence, and neither a
+    part of the file, nor a temp file, nor an evidence row stays. With room again, the same
+    upload is stored whole and private."""
+    from models import Evidence
+    from tests.web_helpers import make_world, pdf_bytes, quiet
+    from thidua import steps
+    from thidua.errors import ThiduaError
+    from thidua.lifecycle import State
+    from thidua.settings import reset_settings
+
+    quiet(monkeypatch)
+    world = make_world(sqlite_url, nominations=1, state=State.PROPOSALS)
+    content = pdf_bytes() + b"%" + os.urandom(256 * 1024)  # bigger than what is left
+    with small_disk(tmp_path / "disk") as disk:
+        monkeypatch.setenv("THIDUA_UPLOAD_DIR", str(disk / "uploads"))
+        reset_settings()
+        (disk / "uploads").mkdir(mode=0o700)
+        filler = fill(disk)
+        with pytest.raises(ThiduaError) as refused:
+            steps.add_evidence(actor=world.focal, nomination_id=world.nominations[0],
+                               filename="bang-khen.pdf", content=content)  # fmt: skip
+        assert str(refused.value) == (
+            "Không lưu được tệp minh chứng: hết chỗ trống trên đĩa; chưa ghi gì."
+        )
+        assert list((disk / "uploads").iterdir()) == []  # no part, no temp file
+        with Session(engine_for(sqlite_url)) as s:
+            assert s.exec(select(Evidence)).all() == []
+
+        filler.unlink()
+        steps.add_evidence(actor=world.focal, nomination_id=world.nominations[0],
+                           filename="bang-khen.pdf", content=content)  # fmt: skip
+        (stored,) = (disk / "uploads").iterdir()
+        assert stored.read_bytes() == content
+        assert stored.stat().st_mode & 0o777 == 0o600
+    reset_settings()
+
+
+@contextlib.contextmanager
+def _pg_on_small_disk(disk: Path) -> Iterator[str]:
+    """A PostgreSQL database of its own whose tables live on `disk` (a tablespace there): the
+    server's own WAL stays where it is, so only this database's files run out of room."""
+    from tests.conftest import PG_ADMIN_URL, _pg_available
+
+    if not _pg_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
+    where = disk / "tablespace"
+    where.mkdir()
+    chown = subprocess.run(["chown", "postgres:postgres", str(where)], capture_output=True)
+    if chown.returncode:
+        why = "cannot give the postgres user a folder on the small disk"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    name = f"thidua_full_{os.getpid()}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f"CREATE TABLESPACE {name} LOCATION '{where}'"))
+        c.execute(sa.text(f'CREATE DATABASE "{name}" TABLESPACE {name}'))
+    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            c.execute(sa.text(f"DROP TABLESPACE IF EXISTS {name}"))
+        admin.dispose()
+
+
+def test_a_full_postgresql_disk_stops_the_stage_with_one_sentence(
+    prefect_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL refusing to extend a table (SQLSTATE 53100, disk full) mid-stage: one
+    sentence, nothing written; with room again, the same stage completes."""
+    from models.migrate import upgrade
+
+    data = tmp_path / "data"
+    # The postgres user must reach the disk: a folder outside pytest's own (0700) tree.
+    mount = Path(tempfile.mkdtemp(prefix="thidua-pgdisk-"))
+    mount.chmod(0o755)
+    with (
+        contextlib.ExitStack() as cleanup,
+        small_disk(mount, size_mb=64, mode="0755") as disk,
+        _pg_on_small_disk(disk) as url,
+    ):
+        cleanup.callback(mount.rmdir)  # last, once unmounted
+        upgrade(url)
+        monkeypatch.setenv("THIDUA_DATABASE_URL", url)
+        code = _movement(url)
+        env = _base_env(prefect_server, data, url)
+        before = _state(url, code)
+        filler = fill(disk)
+
+        status, text = _stage_run(env, tmp_path / "full.txt", code, "launch")
+        assert status == 2, text
+        _one_sentence(text, SENTENCE_DB)
+        assert _state(url, code) == before  # no participant, no document, no number
+        _no_temp_files(data)
+
+        filler.unlink()
+        status, text = _stage_run(env, tmp_path / "again.txt", code, "launch")
+        assert status == 0 and "đã thực hiện" in text, text
+        _launched(url, data, code)

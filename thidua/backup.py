@@ -35,7 +35,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from thidua.errors import InvalidInput, Problem, ThiduaError
+from thidua.errors import InvalidInput, Problem, ThiduaError, os_reason
 from thidua.settings import get_settings
 
 FORMAT = 1
@@ -278,7 +278,7 @@ def backup(dest: Path) -> Report:
         work.rename(dest)
         return report
     except OSError as e:
-        raise BackupError(f"Không ghi được bản sao lưu vào {dest}: {_os_reason(e)}") from None
+        raise BackupError(f"Không ghi được bản sao lưu vào {dest}: {os_reason(e)}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -292,16 +292,6 @@ def _sync_tree(root: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-
-
-def _os_reason(e: OSError) -> str:
-    import errno
-
-    if e.errno == errno.ENOSPC:
-        return "hết chỗ trống trên đĩa"
-    if e.errno in (errno.EACCES, errno.EPERM):
-        return "không có quyền ghi"
-    return e.strerror or str(e)
 
 
 # ---------------------------------------------------------------------------- restore
@@ -406,6 +396,6 @@ def restore(src: Path) -> Report:
         for t in reversed(created):
             shutil.rmtree(t, ignore_errors=True)
         if isinstance(e, OSError):
-            why = _os_reason(e)
+            why = os_reason(e)
             raise BackupError(f"Không khôi phục được vào {settings.data_dir}: {why}") from None
         raise

@@ -20,7 +20,16 @@ from sqlmodel import Session, col, select
 from models import Council, DecisionItem, Evidence, Meeting, Movement, Nomination, Person, Unit
 from models.base import id_col, saved_id, utcnow
 from thidua import uploads
-from thidua.errors import InvalidInput, NotFound, Problem, Problems, TransitionRefused
+from thidua.errors import (
+    InvalidInput,
+    NotFound,
+    Problem,
+    Problems,
+    ThiduaError,
+    TransitionRefused,
+    os_reason,
+)
+from thidua.files import write_whole
 from thidua.lifecycle import State, audit, require_state
 from thidua.settings import get_settings
 from thidua.statuses import MeetingStatus, NominationStatus, check_move
@@ -644,7 +653,10 @@ def add_evidence(
     content_type, ext = uploads.identify(content)
     uploads.check_room(session, saved_id(nomination), len(content))
     stored = f"{uuid.uuid4().hex}{ext}"
-    uploads.write_private(get_settings().upload_dir / stored, content)
+    try:  # whole or not at all: a full disk leaves no part of the file behind
+        write_whole(get_settings().upload_dir / stored, content, private=True)
+    except OSError as e:
+        raise ThiduaError(f"Không lưu được tệp minh chứng: {os_reason(e)}; chưa ghi gì.") from None
     evidence = Evidence(
         nomination_id=saved_id(nomination),
         filename=label,

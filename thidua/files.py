@@ -12,17 +12,25 @@ from pathlib import Path
 _HOST = re.sub(r"[^0-9A-Za-z_]+", "_", os.uname().nodename) or "host"
 
 
-def write_whole(path: Path, data: bytes, *, swept: bool = False) -> None:
+def write_whole(path: Path, data: bytes, *, swept: bool = False, private: bool = False) -> None:
     """Write `data` to `path` atomically; OSError (nothing written) when the file system
     refuses. `swept`: the caller already cleared the folder with `sweep_folder` (a batch does it
-    once, not once per file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    once, not once per file). `private`: readable by the server's user only (0600, in a 0700
+    folder) and never over an existing file (FileExistsError): an uploaded file, whose name is
+    new."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
     if not swept:
         _drop_orphans(path)
     tmp = path.with_name(f".{path.name}.{_HOST}-{os.getpid()}.tmp")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o666)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if private:
+            os.link(tmp, path)  # fails if the name is taken; the temp name goes below
+            tmp.unlink()
+        else:
+            os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

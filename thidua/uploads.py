@@ -4,7 +4,6 @@ links or a zip bomb; labels without bidi or control characters; limits per file,
 and per text field; files written readable by the server's user only."""
 
 import io
-import os
 import re
 import unicodedata
 import zipfile
@@ -166,15 +165,6 @@ def check_room(session: Session, nomination_id: int, size: int) -> None:
         raise _refuse(
             f"tổng dung lượng minh chứng của hồ sơ vượt quá {MAX_DOSSIER_BYTES // (1024 * 1024)} MB"
         )
-
-
-def write_private(path: Path, content: bytes) -> None:
-    """Write a new file readable and writable by the server's user only (0600), never over
-    an existing one."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(content)
 
 
 def download_name(evidence: Evidence) -> str:
