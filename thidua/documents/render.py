@@ -168,6 +168,10 @@ class CompiledTemplate:
         with self.lock:
             self.root.replace(self.root.body, tree)
             document = etree.tostring(self.root, encoding="UTF-8", standalone=True)
+            # The cached template must not keep the last document's tree until its next
+            # render: a decision's annex is ~120 MB of lxml nodes. (Emptied in place: taking
+            # the tree out of the root would re-home every node's namespace, for minutes.)
+            tree.clear()
         members = []
         for name, data, packed in self.entries:
             if name == "word/document.xml":
