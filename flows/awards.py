@@ -86,11 +86,11 @@ def close_movement(movement: str, actor: str = "admin") -> State:
         return conclude(outcome)
 
     certificates = tasks.issue_certificates(movement)
-    if certificates is not None:
-        documents_line(outcome, [certificates])
+    if certificates:
+        documents_line(outcome, certificates)
 
     send(outcome, "close", tasks.build_decision_notices(movement))
-    if certificates is not None:
-        pdf(outcome, [certificates])
+    if certificates:
+        pdf(outcome, certificates)
     finish(movement, "close", outcome, actor=actor)
     return conclude(outcome)

@@ -116,7 +116,7 @@ def main() -> None:
             None,
             f"decision:{demo.decision.id}",
         )
-        issued["certificates"] = D.issue_certificates(s, m, demo.decision)
+        (issued["certificates"],) = D.issue_certificates(s, m, demo.decision)  # one file
         D.convert_to_pdf(list(issued.values()))
         s.commit()
         out.mkdir(parents=True, exist_ok=True)

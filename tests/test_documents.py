@@ -382,7 +382,7 @@ def test_award_documents(session, demo):
     find(d, "(Kèm theo Quyết định số 01/QĐ-SCT ngày 20 tháng 12 năm 2022)")
     check_signature(d, "GIÁM ĐỐC", "Lê Nguyên Ngọc", ["- Như Điều 3;"])
 
-    cert = D.issue_certificates(session, m, demo.decision)
+    (cert,) = D.issue_certificates(session, m, demo.decision)  # six: one file
     d = read(cert)
     check_layout(d, landscape=True)
     recipients = D.certificate_contexts(session, m, demo.decision)
@@ -404,6 +404,26 @@ def test_award_documents(session, demo):
     for r in recipients:
         find(d, r["recipient"])
     find(d, "Quyết định số 01/QĐ-SCT ngày 20 tháng 12 năm 2022")
+
+
+@sqlite_only
+def test_certificates_in_files_of_a_bounded_size(session, demo):
+    """More certificates than a file holds: consecutive files, the same pages as one file."""
+    m, decision = demo.movement, demo.decision
+    (whole,) = D.issue_certificates(session, m, decision)
+    parts = D.issue_certificates(session, m, decision, per_file=4)
+    assert [p.subject_key for p in parts] == [f"decision:{decision.id}:{k}" for k in (1, 2)]
+    assert [p.title for p in parts] == [
+        f"{whole.title} (tệp 1/2: số 001–004)",
+        f"{whole.title} (tệp 2/2: số 005–006)",
+    ]
+    pages = [[p for p in paragraphs(read(doc)) if p.paragraph_format.page_break_before]
+             for doc in parts]  # fmt: skip
+    assert [len(p) for p in pages] == [4, 2]
+    assert text(read(whole)) == "\n".join(text(read(doc)) for doc in parts)
+    assert D.issue_certificates(session, m, decision, per_file=4) == parts  # by key, once
+    files = sorted(D.document_path(p).name for p in parts)
+    assert files == [f"decision-{decision.id}-{k}-v1.docx" for k in (1, 2)]
 
 
 @sqlite_only

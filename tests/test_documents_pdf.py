@@ -24,7 +24,7 @@ def test_pdf_batch_renders_pages_and_text(sqlite_url, session_sqlite, tmp_path):
     demo = sample_movement.build_demo(session)
     m = demo.movement
     launch = D.issue_document(session, m, "launch", context=D.launch_context(session, m))
-    certs = D.issue_certificates(session, m, demo.decision)
+    (certs,) = D.issue_certificates(session, m, demo.decision)  # six: one file
     D.convert_to_pdf([launch, certs])  # one soffice run for both
     assert launch.pdf_path.endswith(".pdf") and certs.pdf_path.endswith(".pdf")
 

@@ -389,17 +389,18 @@ def approval_requests(code: str, refs: list[DocRef]) -> list[OutgoingMessage]:
         )
 
 
-def certificates(code: str) -> DocRef | None:
-    """Every certificate of the approved decision (Giấy khen, Bằng chứng nhận), merged into one
-    printable file."""
+def certificates(code: str) -> list[DocRef]:
+    """Every certificate of the approved decision (Giấy khen, Bằng chứng nhận), in printable
+    files of a few hundred (documents.CERTIFICATES_PER_FILE); none when nothing awarded here is
+    printed on a certificate (LĐTT, TTLĐTT)."""
     with session_scope() as s:
         m = find_movement(s, code)
         decision = s.exec(
             select(Decision).where(Decision.movement_id == m.id, Decision.kind == "decision")
         ).first()
         if decision is None or not documents.certificate_contexts(s, m, decision):
-            return None  # nothing awarded here is printed on a certificate (LĐTT, TTLĐTT)
-        return DocRef.of(documents.issue_certificates(s, m, decision))
+            return []
+        return [DocRef.of(d) for d in documents.issue_certificates(s, m, decision)]
 
 
 def decision_announcements(code: str) -> list[OutgoingMessage]:

@@ -84,20 +84,43 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-def issue_certificates(
-    session: "Session", movement: "Movement", decision: "Decision"
-) -> "IssuedDocument":
-    """Every certificate of a decision merged into one printable file (one page each)."""
-    from thidua.documents.context_decisions import certificates_context
-    from thidua.documents.store import issue_document
+CERTIFICATES_PER_FILE = 200  # an office prints them in batches; one file is one XML tree
 
-    return issue_document(
-        session,
-        movement,
-        "certificates",
-        context=certificates_context(session, movement, decision),
-        subject_key=f"decision:{decision.id}",
-    )
+
+def issue_certificates(
+    session: "Session",
+    movement: "Movement",
+    decision: "Decision",
+    per_file: int = CERTIFICATES_PER_FILE,
+) -> "list[IssuedDocument]":
+    """Every certificate of a decision (one page each), in printable files of at most
+    `per_file`, in the decision's order with their book numbers running on. One file is keyed
+    "decision:<id>"; of several, the k-th is "decision:<id>:k" and its title says which
+    certificates it holds. A single file of 4,000 certificates was a 450 MB XML tree."""
+    from thidua.documents.context_decisions import certificates_context
+    from thidua.documents.store import issue_documents
+
+    ctx = certificates_context(session, movement, decision)
+    certificates = ctx["certificates"]
+    parts = [certificates[i : i + per_file] for i in range(0, len(certificates), per_file)]
+    if len(parts) <= 1:
+        return issue_documents(
+            session, movement, "certificates", [(f"decision:{decision.id}", ctx)]
+        )
+    width = len(str(len(parts)))
+    items = [
+        (
+            f"decision:{decision.id}:{k:0{width}d}",
+            {
+                **ctx,
+                "summary": f"{ctx['summary']} (tệp {k}/{len(parts)}: số "
+                f"{part[0]['book_number']}–{part[-1]['book_number']})",
+                "certificates": part,
+            },
+        )
+        for k, part in enumerate(parts, start=1)
+    ]
+    return issue_documents(session, movement, "certificates", items)
 
 
 def issue_decision_document(
@@ -145,6 +168,7 @@ def issue_achievement_reports(
 
 
 __all__ = [
+    "CERTIFICATES_PER_FILE",
     "KINDS",
     "Image",
     "achievement_kind",
