@@ -32,7 +32,7 @@ BATCH = 20  # documents per LibreOffice run
 ALONE_BYTES = 2_000_000  # this much XML (thousands of rows or pages) is a batch alone
 BASE_TIMEOUT_S = 60.0  # LibreOffice's start on a busy machine
 PER_DOC_S = 20.0
-PER_MB_S = 20.0  # a MB of the document's XML: a long decision's annex, the merged certificates
+PER_MB_S = 20.0  # a MB of the document's XML: a long decision's annex, a file of certificates
 
 
 def soffice() -> str | None:
@@ -41,7 +41,7 @@ def soffice() -> str | None:
 
 def weight(path: Path) -> int:
     """A .docx's work for LibreOffice: the size of its document XML unzipped (pages, rows),
-    which the zipped file hides — 4,000 certificates zip to less than a letter with a chart."""
+    which the zipped file hides — 200 certificates zip to less than a letter with a chart."""
     import zipfile
 
     try:
