@@ -161,11 +161,14 @@ class CompiledTemplate:
         state = _RenderState()
         token = _state.set(state)
         try:
-            body = _post(self.body.render(context))
+            # UTF-8 is half the size of the str (a Vietnamese text's str takes 2 bytes a
+            # character), and the parse below holds it beside the whole tree
+            body = _post(self.body.render(context)).encode("utf-8")
             rendered = {name: _post(t.render(context)) for name, t in self.parts.items()}
         finally:
             _state.reset(token)
         tree = DocxTemplate.fix_tables(None, body)  # uses no instance state
+        del body
         for i, elt in enumerate(tree.xpath("//wp:docPr", namespaces=nsmap), start=1001):
             elt.attrib["id"] = str(i)
         with self.lock:
