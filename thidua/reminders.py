@@ -138,7 +138,13 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
     owed = [o for o in owed if news(o)]
     units = {o.unit_id for o in owed}
     focal = unit_people(session, units, FOCAL_POINT)
-    heads = unit_people(session, units, UNIT_HEAD)
+    # heads only where they are written to: an escalation, a unit without a focal point
+    escalated = {
+        o.unit_id
+        for o in owed
+        if policy.escalate_after and latest[o.due_on][1] >= policy.escalate_after
+    }
+    heads = unit_people(session, escalated | (units - set(focal)), UNIT_HEAD)
     out: list[OutgoingMessage] = []
     for o in owed:
         ctx = {
