@@ -73,7 +73,7 @@ def test_a_notice_over_the_limit_links_the_document_and_the_portal_serves_it_to_
 ):
     directive = stagework.launch_directive(world.code)
     size = directive.file.stat().st_size
-    # Under the limit (the default, 300 KB): attached, and the text says so.
+    # Under the limit (the default, 150 KB): attached, and the text says so.
     msgs = stagework.launch_messages(world.code, directive)
     assert msgs and all(m.attachments == [directive.file] for m in msgs)
     assert all(m.context["attached"] for m in msgs)
