@@ -14,6 +14,8 @@ from models import (
     Block,
     Council,
     CouncilMember,
+    Decision,
+    IssuedDocument,
     Movement,
     Nomination,
     Participant,
@@ -28,6 +30,8 @@ from thidua.vn import nfc
 class Reader(Protocol):  # read-only: a web user's flags are properties
     @property
     def is_admin(self) -> bool: ...
+    @property
+    def is_head(self) -> bool: ...
     @property
     def is_unit(self) -> bool: ...
     @property
@@ -54,6 +58,37 @@ def may_read_dossier(session: Session, reader: Reader, nomination: Nomination) -
     if unit_id is not None and nomination.unit_id in subtree(session, unit_id):
         return True
     return sits_on_council(session, reader.person_id, nomination.movement_id)
+
+
+# The documents the office sends every participating unit (a notice carries each, attached or
+# linked): the directive, the interim and final reports, and the decision once approved.
+PUBLISHED = frozenset({"launch", "period_report", "final_report", "decision"})
+
+
+def may_read_document(session: Session, reader: Reader, doc: IssuedDocument) -> bool:
+    """Admins read every issued document; the agency's head the decisions and memos put to
+    him; a unit's focal point or head the published ones of a movement the unit takes part in
+    — not the other units' reports, the nominees' achievement reports or a draft decision."""
+    if reader.is_admin:
+        return True
+    decision = session.exec(select(Decision).where(Decision.document_id == doc.id)).first()
+    if reader.is_head and decision is not None:
+        return True
+    if not reader.is_unit or doc.kind not in PUBLISHED:
+        return False
+    if (decision is not None or doc.kind == "decision") and (
+        decision is None or decision.kind != "decision" or decision.approved_at is None
+    ):
+        return False  # put to the head: only a decision, once approved, goes to the units
+    return (
+        session.exec(
+            select(Participant.id).where(
+                Participant.movement_id == doc.movement_id,
+                Participant.unit_id == reader.unit_id,
+            )
+        ).first()
+        is not None
+    )
 
 
 # --- who may take which step -----------------------------------------------------------------

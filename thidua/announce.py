@@ -5,14 +5,16 @@ heads (thủ trưởng) the escalations and the results, the council its invitat
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, cast, or_
 from sqlmodel import Session, col, select
 
 from models import CouncilMember, Meeting, Movement, Participant, Person
 from models.base import saved_id
+from thidua.errors import InvalidInput, Problem
 from thidua.notify import OutgoingMessage
+from thidua.settings import get_settings
 
 
 def _holding(roles: set[str]):
@@ -84,6 +86,26 @@ def to_people(
         )
         for p in people
     ]
+
+
+def carrying(doc_id: int, file: Path) -> tuple[dict[str, Any], list[Path]]:
+    """What a notice of an issued document carries: the file, attached while it is no larger
+    than the office's limit (THIDUA_ATTACH_MAX_KB), else only a link to it in the portal,
+    where the recipients with a right to it download it (thidua.access). What a message
+    weighs then does not grow with the province: a final report with a chart per block, sent
+    to every unit head, would grow as units × blocks. The template reads `attached` and
+    `document_url` (given either way) to say which."""
+    settings = get_settings()
+    url = f"{settings.portal_url.rstrip('/')}/document/{doc_id}"
+    try:
+        size = file.stat().st_size
+    except OSError:
+        raise InvalidInput(
+            "Không tìm thấy văn bản để gửi kèm thông báo",
+            [Problem("văn bản", f"không có file {file}", url)],
+        ) from None
+    attached = bool(settings.attach_max_kb) and size <= settings.attach_max_kb * 1024
+    return {"attached": attached, "document_url": url}, [file] if attached else []
 
 
 def council_people(session: Session, meeting: Meeting) -> list[Person]:

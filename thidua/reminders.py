@@ -21,6 +21,7 @@ reminders fall on the working days ahead of it, its overdue ones on the working 
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from models import Movement
@@ -34,6 +35,7 @@ from thidua.holidays_vn import (
 )
 from thidua.notify import quiet
 from thidua.notify.base import OutgoingMessage
+from thidua.notify.ledger import FAILED, T
 from thidua.vn import TZ
 
 __all__ = [
@@ -107,7 +109,8 @@ def latest_reminder(
 
 
 def due_reminders(session: Session, movement: Movement, now: datetime) -> list[OutgoingMessage]:
-    """Every reminder and escalation due at `now` (a sweep calls this, then deliver())."""
+    """Every reminder and escalation due at `now` and not yet given (a sweep calls this, then
+    deliver())."""
     from thidua.obligations import Owed, open_due_dates, outstanding
 
     local = now.astimezone(TZ)
@@ -135,7 +138,13 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
     owed = [o for o in owed if news(o)]
     units = {o.unit_id for o in owed}
     focal = unit_people(session, units, FOCAL_POINT)
-    heads = unit_people(session, units, UNIT_HEAD)
+    # heads only where they are written to: an escalation, a unit without a focal point
+    escalated = {
+        o.unit_id
+        for o in owed
+        if policy.escalate_after and latest[o.due_on][1] >= policy.escalate_after
+    }
+    heads = unit_people(session, escalated | (units - set(focal)), UNIT_HEAD)
     out: list[OutgoingMessage] = []
     for o in owed:
         ctx = {
@@ -163,4 +172,26 @@ def due_reminders(session: Session, movement: Movement, now: datetime) -> list[O
             c = {**ctx, "phase": "overdue", "days_overdue": late}
             event = f"escalation:{o.kind}:{o.due_on.isoformat()}"
             out += [OutgoingMessage(event, "escalation", p.id, c) for p in heads.get(o.unit_id, [])]
-    return out
+    return _not_given(session, movement, out)
+
+
+def _not_given(
+    session: Session, movement: Movement, messages: list[OutgoingMessage]
+) -> list[OutgoingMessage]:
+    """The messages the ledger does not hold yet. On most reminder days the latest reminder is
+    yesterday's, to units that each had it: one query on the ledger's key for the day's few
+    events, rather than a delivery that looks up, loads and skips every one of them. A message
+    whose row failed stays (its address may have been corrected since: deliver tries again)."""
+    events = sorted({m.event for m in messages})
+    if not events:
+        return messages
+    given: set[tuple[str, str]] = set()
+    failed: set[tuple[str, str]] = set()
+    for event, recipient, status in session.execute(
+        select(T.c.event, T.c.recipient, T.c.status).where(
+            T.c.movement_id == movement.id, T.c.event.in_(events)
+        )
+    ):
+        (failed if status == FAILED else given).add((event, recipient))
+    given -= failed
+    return [m for m in messages if (m.event, f"person:{m.person_id}") not in given]

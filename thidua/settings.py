@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     email_url: str = ""
     zalo_url: str = ""
     quiet_hours: str = "21:00-07:00"
+    # A notice attaches an issued document up to this size; a larger one is linked in the
+    # portal instead: mail providers refuse large messages and cap a day's volume, and a
+    # 1.6 MB report attached for 2,000 unit heads is 3 GB of mail. A letter or a short report
+    # goes attached (the demo's largest, the final report of 4 blocks, is 92 kB); a report
+    # with many blocks' charts or a decision with a long annex goes as a link. 0: never.
+    attach_max_kb: int = Field(default=150, ge=0)
+    # The portal's address as recipients reach it (`thidua web`'s default); the links in
+    # notices start with it.
+    portal_url: str = "http://127.0.0.1:8000"
     # PDF beside each official document when LibreOffice is installed (slow: ~1-5 s a run).
     pdf: bool = True
     secret_key: str = "dev-secret-change-me"

@@ -78,7 +78,9 @@ def launch_directive(code: str) -> DocRef:
 
 
 def launch_messages(code: str, directive: DocRef) -> list[OutgoingMessage]:
-    """Every focal point and unit head of a participating unit, the directive attached."""
+    """Every focal point and unit head of a participating unit, with the directive (attached
+    while small, else linked: announce.carrying)."""
+    carried, files = announce.carrying(directive.id, directive.file)
     with session_scope() as s:
         m = find_movement(s, code)
         people = announce.participant_people(s, m, {"focal_point", "unit_head"})
@@ -86,8 +88,12 @@ def launch_messages(code: str, directive: DocRef) -> list[OutgoingMessage]:
             people,
             event="launch",
             kind="launch_notice",
-            context={"directive_symbol": directive.symbol or "", "directive_path": ""},
-            attachments=[directive.file],
+            context={
+                "directive_symbol": directive.symbol or "",
+                "directive_path": "",
+                **carried,
+            },
+            attachments=files,
         )
 
 
@@ -163,15 +169,16 @@ def period_report(code: str, number: int) -> DocRef:
 
 
 def report_messages(code: str, doc: DocRef, *, event: str) -> list[OutgoingMessage]:
-    """Unit heads receive a report the agency issued, attached."""
+    """Unit heads receive a report the agency issued (attached while small, else linked)."""
+    carried, files = announce.carrying(doc.id, doc.file)
     with session_scope() as s:
         m = find_movement(s, code)
         return announce.to_people(
             announce.participant_people(s, m, {"unit_head"}),
             event=event,
             kind="report_published",
-            context={"report_title": doc.title, "report_symbol": doc.symbol or ""},
-            attachments=[doc.file],
+            context={"report_title": doc.title, "report_symbol": doc.symbol or "", **carried},
+            attachments=files,
         )
 
 
@@ -404,7 +411,8 @@ def certificates(code: str) -> list[DocRef]:
 
 
 def decision_announcements(code: str) -> list[OutgoingMessage]:
-    """Unit heads and focal points learn of the decision, with it attached."""
+    """Unit heads and focal points learn of the decision, with it (attached while small, else
+    linked: its annex lists every award)."""
     with session_scope() as s:
         m = find_movement(s, code)
         decision = s.exec(
@@ -413,6 +421,7 @@ def decision_announcements(code: str) -> list[OutgoingMessage]:
         if decision is None or decision.document_id is None:
             return []
         doc = DocRef.of(s.get_one(IssuedDocument, decision.document_id))
+        carried, files = announce.carrying(doc.id, doc.file)
         return announce.to_people(
             announce.participant_people(s, m, {"unit_head", "focal_point"}),
             event=f"decision:{decision.id}:announced",
@@ -421,8 +430,9 @@ def decision_announcements(code: str) -> list[OutgoingMessage]:
                 "decision_symbol": doc.symbol or "",
                 "signed_on": decision.signed_on or today(),
                 "summary": f"{len(decision_items(s, decision))} tập thể, cá nhân được khen thưởng.",
+                **carried,
             },
-            attachments=[doc.file],
+            attachments=files,
         )
 
 

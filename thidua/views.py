@@ -40,7 +40,7 @@ from models import (
 from models.base import id_col, saved_id
 from models.db import session_scope
 from thidua import ballots, dossiers, exceptions, scoring, submissions, vn
-from thidua.access import Reader, may_read_dossier
+from thidua.access import Reader, may_read_document, may_read_dossier
 from thidua.council import current_meeting
 from thidua.errors import Forbidden, NotFound
 from thidua.exceptions import subject_names
@@ -564,12 +564,15 @@ def documents(code: str) -> dict:
         return dict(m=m, docs=docs)
 
 
-def document_file(doc_id: int, pdf: bool) -> tuple[Path, str]:
-    """An issued document's file (or its PDF) in the document store, and its name."""
+def document_file(doc_id: int, pdf: bool, reader: Reader) -> tuple[Path, str]:
+    """An issued document's file (or its PDF) in the document store, and its name, to those
+    who may read it (thidua.access)."""
     with session_scope() as s:
         doc = s.get(IssuedDocument, doc_id)
         if doc is None:
             raise NotFound(f"Không có văn bản số {doc_id}.")
+        if not may_read_document(s, reader, doc):
+            raise Forbidden("Bạn không được tải văn bản này.")
         rel = doc.pdf_path if pdf else doc.path
         if not rel:
             raise NotFound("Văn bản này chưa có bản PDF.")

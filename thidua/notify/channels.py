@@ -12,6 +12,7 @@ from typing import Protocol
 
 from apprise.manager_plugins import NotificationManager
 
+from thidua.files import sweep_folder
 from thidua.notify import outbox, smtp_bulk, zns
 from thidua.notify.ledger import Row
 from thidua.notify.mime import build_email
@@ -154,9 +155,18 @@ class ZnsChannel:
         return _ZnsWorker(self)
 
 
+_swept: set[Path] = set()  # outbox folders this process has cleared of killed writes
+
+
 class _OutboxWorker:
     def __init__(self, directory: Path, medium: str) -> None:
         self.directory, self.medium = directory, medium
+        # The folder cleared of killed writes once per process: what a process killed before
+        # this one left. Not once per message (a listing of a 20,000-file outbox for each file
+        # made sending quadratic), nor per deliver call (80,000 files: 85 ms per 500 messages).
+        if directory not in _swept:
+            sweep_folder(directory)
+            _swept.add(directory)
 
     def send(self, row: Row, seal: Seal = unsealed) -> Answer:
         # Not sealed: a file named after its ledger row, written whole, is the same file when
@@ -172,7 +182,7 @@ class _OutboxWorker:
                 if problem := _file_problem(row):
                     return problem
                 path = outbox.write_email(
-                    self.directory, name, _email_bytes(row, OUTBOX_FROM, "Văn phòng")
+                    self.directory, name, _email_bytes(row, OUTBOX_FROM, "Văn phòng"), swept=True
                 )
             else:
                 p = row.payload
@@ -182,7 +192,7 @@ class _OutboxWorker:
                     "template_data": p["params"],
                     "tracking_id": f"thidua-{row.id}",
                 }
-                path = outbox.write_zns(self.directory, name, body)
+                path = outbox.write_zns(self.directory, name, body, swept=True)
         except OSError as e:
             return Answer(False, False, f"không ghi được vào hộp thư đi: {e}")
         return Answer(True, False, f"outbox: {path}")

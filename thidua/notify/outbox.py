@@ -13,15 +13,17 @@ from apprise.plugins.base import NotifyBase
 from thidua.files import write_whole
 
 
-def write_email(directory: Path, name: str, data: bytes) -> Path:
+def write_email(directory: Path, name: str, data: bytes, *, swept: bool = False) -> Path:
+    """`swept`: the caller cleared the folder of killed writes once (files.sweep_folder); else
+    this write looks for its own, a listing of the whole outbox per message."""
     path = directory / f"{name}.eml"
-    write_whole(path, data)
+    write_whole(path, data, swept=swept)
     return path
 
 
-def write_zns(directory: Path, name: str, body: dict[str, Any]) -> Path:
+def write_zns(directory: Path, name: str, body: dict[str, Any], *, swept: bool = False) -> Path:
     path = directory / f"{name}.json"
-    write_whole(path, json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"))
+    write_whole(path, json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8"), swept=swept)
     return path
 
 

@@ -149,6 +149,8 @@ def create_app(start_stage: StartStage | None = None) -> FastAPI:
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired):
+        if request.method == "GET":  # after logging in, back to it (a notice's link)
+            request.session["next"] = request.url.path
         return RedirectResponse("/login", status_code=303)
 
     @app.exception_handler(ThiduaError)

@@ -242,7 +242,7 @@ def login(request: Request, username: str = Form(""), password: str = Form("")):
             error="Tên đăng nhập hoặc mật khẩu không đúng.",
         )  # fmt: skip
     limiter.succeeded(username, ip)
-    old = request.session.get("sid")
+    old, wanted = request.session.get("sid"), str(request.session.get("next") or "")
     request.session.clear()  # a fresh session id (and CSRF token) for the new login
     with session_scope() as s:
         sessions.end(s, old)
@@ -257,7 +257,9 @@ def login(request: Request, username: str = Form(""), password: str = Form("")):
             request, "login.html", status_code=400, username=username,
             error="Tên đăng nhập hoặc mật khẩu không đúng.",
         )  # fmt: skip
-    return RedirectResponse("/", status_code=303)
+    # The page asked for before logging in, if it is one of ours (a path, never another site)
+    local = wanted.startswith("/") and not wanted.startswith("//") and "\\" not in wanted
+    return RedirectResponse(wanted if local else "/", status_code=303)
 
 
 @router.post("/logout")

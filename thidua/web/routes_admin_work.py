@@ -89,15 +89,15 @@ def documents_zip(code: str):
 
 
 @router.get("/document/{doc_id}")
-def document(doc_id: DbId):
-    path, name = views.document_file(doc_id, pdf=False)
+def document(doc_id: DbId, user: User = Depends(admin_user)):
+    path, name = views.document_file(doc_id, pdf=False, reader=user)
     media = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     return FileResponse(path, media_type=media if name.endswith(".docx") else None, filename=name)
 
 
 @router.get("/document/{doc_id}/pdf")
-def document_pdf(doc_id: DbId):
-    path, name = views.document_file(doc_id, pdf=True)
+def document_pdf(doc_id: DbId, user: User = Depends(admin_user)):
+    path, name = views.document_file(doc_id, pdf=True, reader=user)
     return FileResponse(path, media_type="application/pdf", filename=name)
 
 

@@ -1,7 +1,8 @@
 """Award dossiers from a unit: nominate a person or a collective with its facts, priority and
 evidence, add evidence, resubmit or withdraw a returned dossier; evidence is served by database
 id only, after an authorisation check (the uploader's file name never reaches the file
-system). Each POST is one step (thidua.steps); each page one read (thidua.views)."""
+system). Each POST is one step (thidua.steps); each page one read (thidua.views). Also the
+issued documents a notice links to (/document/ID), on the same terms."""
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse
@@ -14,6 +15,7 @@ from thidua.web.deps import DbId, User, current_user, form_int, render, show, un
 
 router = APIRouter()
 MAX_READ = dossiers.MAX_EVIDENCE_BYTES + 1  # read one byte more than allowed, no further
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @router.get("/unit/{code}/nominate")
@@ -127,5 +129,17 @@ def evidence_file(evidence_id: DbId, request: Request, user: User = Depends(curr
     path, ev = views.evidence_file(evidence_id, user)
     return FileResponse(
         path, media_type=ev.content_type, filename=uploads.download_name(ev),
+        content_disposition_type="attachment", headers={"X-Content-Type-Options": "nosniff"},
+    )  # fmt: skip
+
+
+@router.get("/document/{doc_id}")
+def document_file(doc_id: DbId, pdf: bool = False, user: User = Depends(current_user)):
+    """An issued document a notice links to (too large to attach), to those who may read it
+    (thidua.access: a participating unit's focal point or head reads what the office sent
+    it); always downloaded, never shown in the browser."""
+    path, name = views.document_file(doc_id, pdf=pdf, reader=user)
+    return FileResponse(
+        path, media_type=DOCX if name.endswith(".docx") else None, filename=name,
         content_disposition_type="attachment", headers={"X-Content-Type-Options": "nosniff"},
     )  # fmt: skip

@@ -31,5 +31,5 @@ def decision_document(doc_id: DbId, pdf: bool = False, user: User = Depends(head
     """Only the documents put to the head for approval (a decision or a memo)."""
     if not views.is_decision_draft(doc_id):
         raise NotFound(f"Văn bản số {doc_id} không phải là dự thảo trình phê duyệt.")
-    path, name = views.document_file(doc_id, pdf=pdf)
+    path, name = views.document_file(doc_id, pdf=pdf, reader=user)
     return FileResponse(path, filename=name)
