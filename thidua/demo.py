@@ -392,12 +392,12 @@ def _withdraw_returned(code: str) -> str:
 
     with session_scope() as s:
         m = find_movement(s, code)
-        for n in s.exec(
+        returned = s.exec(
             select(Nomination).where(Nomination.movement_id == m.id,
                                      Nomination.status == "returned")
-        ):  # fmt: skip
-            dossiers.withdraw(s, nomination=n, actor="unit",
-                              reason="Đơn vị rút hồ sơ chưa đạt tiêu chuẩn.")  # fmt: skip
+        ).all()  # fmt: skip
+        reason = "Đơn vị rút hồ sơ chưa đạt tiêu chuẩn."
+        dossiers.withdraw_many(s, [(n, reason) for n in returned], actor="unit")
     return "đơn vị rút hồ sơ bị trả lại khi thẩm định"
 
 

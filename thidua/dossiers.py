@@ -441,18 +441,40 @@ def get_nomination(session: Session, nomination_id: int) -> Nomination:
 def before_council(session: Session, nomination: Nomination) -> Meeting | None:
     """The council sitting whose ballot paper holds the dossier (the open one first), if any:
     from then on the dossier is the council's, as it was when the sitting opened."""
-    meetings = session.exec(
+    return on_ballot(session, nomination.movement_id).get(saved_id(nomination))
+
+
+def on_ballot(session: Session, movement_id: int) -> dict[int, Meeting]:
+    """before_council for every dossier of the movement, in one query: {nomination id: the
+    sitting holding it}, the open sitting first, else the latest."""
+    out: dict[int, Meeting] = {}
+    for meeting in session.exec(
         select(Meeting)
         .join(Council, col(Council.id) == col(Meeting.council_id))
-        .where(Council.movement_id == nomination.movement_id)
+        .where(Council.movement_id == movement_id)
         .order_by(col(Meeting.id).desc())
-    ).all()
-    on = [m for m in meetings if nomination.id in (m.result or {}).get("agenda", [])]
-    return next((m for m in on if m.status == MeetingStatus.OPEN), on[0] if on else None)
+    ):
+        for nid in (meeting.result or {}).get("agenda", []):
+            held = out.get(nid)
+            if held is None or (
+                meeting.status == MeetingStatus.OPEN and held.status != MeetingStatus.OPEN
+            ):
+                out[nid] = meeting
+    return out
 
 
-def _not_before_council(session: Session, nomination: Nomination, doing: str) -> None:
-    meeting = before_council(session, nomination)
+def _not_before_council(
+    session: Session,
+    nomination: Nomination,
+    doing: str,
+    ballots: dict[int, dict[int, Meeting]] | None = None,
+) -> None:
+    """Refused once the dossier is on a ballot paper; `ballots` keeps on_ballot by movement
+    for a list of dossiers (read once, not once a dossier)."""
+    ballots = {} if ballots is None else ballots
+    if nomination.movement_id not in ballots:
+        ballots[nomination.movement_id] = on_ballot(session, nomination.movement_id)
+    meeting = ballots[nomination.movement_id].get(saved_id(nomination))
     if meeting is None:
         return
     if meeting.status == MeetingStatus.OPEN:
@@ -505,34 +527,74 @@ def return_dossier(
 ) -> Nomination:
     """Send a dossier back to its unit for correction (trả lại), saying what to fix. Not while
     the council votes on it or once it has; returning a returned dossier changes nothing."""
-    reason = nfc(reason or "").strip()
-    if not reason:
-        raise InvalidInput("Trả lại hồ sơ", [Problem("Lý do", "phải nêu lý do trả lại")])
-    uploads.check_text(reason, "Lý do")
-    if nomination.status == NominationStatus.RETURNED:
-        return nomination
-    doing = f"trả lại hồ sơ số {nomination.id}"
-    _dossier_stage(session, nomination, doing)
-    _not_before_council(session, nomination, doing)
-    return _set_status(session, nomination, NominationStatus.RETURNED, actor=actor,
-                       reason=reason, doing=doing)  # fmt: skip
+    return_dossiers(session, [(nomination, reason)], actor=actor)
+    return nomination
+
+
+def return_dossiers(session: Session, returns: list[tuple[Nomination, str]], *, actor: str) -> None:
+    """return_dossier for many dossiers (the appraisal's), each with its reason: the sittings
+    read once and one flush; the first refusal, in list order, refuses the lot (the caller's
+    transaction is rolled back)."""
+    _move_dossiers(
+        session,
+        returns,
+        NominationStatus.RETURNED,
+        actor=actor,
+        step="Trả lại hồ sơ",
+        doing="trả lại hồ sơ",
+        no_reason="phải nêu lý do trả lại",
+    )
 
 
 def withdraw(session: Session, *, nomination: Nomination, reason: str, actor: str) -> Nomination:
     """The unit withdraws its own dossier (rút hồ sơ), e.g. one the office returned as failing
     a criterion: it leaves the appraisal and takes no quota place. Not while the council votes
     on it or once it has; withdrawing a withdrawn dossier changes nothing."""
-    reason = nfc(reason or "").strip()
-    if not reason:
-        raise InvalidInput("Rút hồ sơ", [Problem("Lý do", "phải nêu lý do rút hồ sơ")])
-    uploads.check_text(reason, "Lý do")
-    if nomination.status == NominationStatus.WITHDRAWN:
-        return nomination
-    doing = f"rút hồ sơ số {nomination.id}"
-    _dossier_stage(session, nomination, doing)
-    _not_before_council(session, nomination, doing)
-    return _set_status(session, nomination, NominationStatus.WITHDRAWN, actor=actor,
-                       reason=reason, doing=doing)  # fmt: skip
+    withdraw_many(session, [(nomination, reason)], actor=actor)
+    return nomination
+
+
+def withdraw_many(
+    session: Session, withdrawals: list[tuple[Nomination, str]], *, actor: str
+) -> None:
+    """withdraw for many dossiers, as return_dossiers does for returns."""
+    _move_dossiers(
+        session,
+        withdrawals,
+        NominationStatus.WITHDRAWN,
+        actor=actor,
+        step="Rút hồ sơ",
+        doing="rút hồ sơ",
+        no_reason="phải nêu lý do rút hồ sơ",
+    )
+
+
+def _move_dossiers(
+    session: Session,
+    moves: list[tuple[Nomination, str]],
+    status: NominationStatus,
+    *,
+    actor: str,
+    step: str,
+    doing: str,
+    no_reason: str,
+) -> None:
+    """Return or withdraw dossiers, each with its reason, checked in list order; a dossier
+    already there is left as it is."""
+    ballots: dict[int, dict[int, Meeting]] = {}
+    for nomination, given in moves:
+        reason = nfc(given or "").strip()
+        if not reason:
+            raise InvalidInput(step, [Problem("Lý do", no_reason)])
+        uploads.check_text(reason, "Lý do")
+        if nomination.status == status:
+            continue
+        what = f"{doing} số {nomination.id}"
+        _dossier_stage(session, nomination, what)
+        _not_before_council(session, nomination, what, ballots)
+        _set_status(session, nomination, status, actor=actor, reason=reason, doing=what,
+                    flush=False)  # fmt: skip
+    session.flush()
 
 
 def resubmit(

@@ -260,10 +260,11 @@ def return_failing(code: str, *, actor: str) -> tuple[list[str], list[OutgoingMe
         names = exceptions.subject_names(s, noms)
         rs = rule_set_for(m)
         focal_points = announce.unit_people(s, {n.unit_id for n in noms}, "focal_point")
+        reasons = {saved_id(n): exceptions.refusal(gaps[saved_id(n)]) for n in noms}
+        dossiers.return_dossiers(s, [(n, reasons[saved_id(n)]) for n in noms], actor=actor)
         lines, messages = [], []
         for n in noms:
-            reason = exceptions.refusal(gaps[saved_id(n)])
-            dossiers.return_dossier(s, nomination=n, reason=reason, actor=actor)
+            reason = reasons[saved_id(n)]
             lines.append(f"Trả lại hồ sơ {names[saved_id(n)]} — {rs.title_name(n.title)}: {reason}")
             messages += announce.to_people(
                 focal_points.get(n.unit_id, []),

@@ -7,15 +7,25 @@ through here."""
 from collections.abc import Mapping
 from decimal import Decimal
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
-from models import Movement, Participant, PeriodReport, Person, Registration, Target, TargetResult
-from models.base import saved_id
+from models import (
+    Movement,
+    Participant,
+    PeriodReport,
+    Person,
+    Registration,
+    Target,
+    TargetResult,
+    Unit,
+)
+from models.base import id_col, saved_id
 from thidua import uploads
 from thidua.dossiers import subtree
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
 from thidua.lifecycle import State, audit, period_phrase, require_state
 from thidua.rules.engine import rule_set_for
+from thidua.rules.ruleset import RuleSet
 from thidua.statuses import ReportStatus, check_move
 from thidua.vn import nfc, parse_number
 
@@ -51,25 +61,16 @@ def register(
     person). Registering the same title again changes nothing."""
     require_state(session, movement, REGISTRATION_STATES, "đăng ký thi đua")
     require_participant(session, movement, unit_id)
-    titles = list(dict.fromkeys(t for t in (nfc(t).strip() for t in titles) if t))
-    problems = Problems()
-    if not titles:
-        problems.add("Danh hiệu", "chưa chọn danh hiệu")
+    titles = _titles(titles)
+    person_ok = True
     if person_id is not None:
         person = session.get(Person, person_id)
-        if person is None or not person.active or person.unit_id not in subtree(session, unit_id):
-            problems.add("Cá nhân", "không thuộc đơn vị đăng ký")
-    rs = rule_set_for(movement)
-    kind = "individual" if person_id is not None else "collective"
-    for t in titles:
-        if t not in rs.titles:
-            problems.add("Danh hiệu", f"không có danh hiệu '{t}' (có: {', '.join(rs.titles)})")
-        elif rs.titles[t].subject not in {kind, "both"}:
-            whom = "cá nhân" if kind == "collective" else "tập thể"
-            problems.add("Danh hiệu", f"{rs.titles[t].name} chỉ dành cho {whom}")
-    if len(pledge or "") > uploads.MAX_TEXT:
-        problems.add("Nội dung đăng ký", uploads.too_long(pledge or ""))
-    problems.raise_if_any("Đăng ký thi đua không hợp lệ")
+        person_ok = (
+            person is not None and person.active and person.unit_id in subtree(session, unit_id)
+        )
+    _registration_problems(
+        rule_set_for(movement), titles, person_id, pledge, person_ok
+    ).raise_if_any("Đăng ký thi đua không hợp lệ")
     subject_key = f"person:{person_id}" if person_id else f"unit:{unit_id}"
     existing = {
         r.title: r
@@ -79,6 +80,51 @@ def register(
             )
         )
     }
+    added = _add_registrations(
+        session, movement, unit_id, person_id, titles, pledge, actor, set(existing)
+    )
+    session.flush()
+    return [*existing.values(), *added]
+
+
+def _titles(titles: list[str]) -> list[str]:
+    return list(dict.fromkeys(t for t in (nfc(t).strip() for t in titles) if t))
+
+
+def _registration_problems(
+    rs: RuleSet, titles: list[str], person_id: int | None, pledge: str | None, person_ok: bool
+) -> Problems:
+    """What is wrong with one registration (its titles already cleaned by _titles)."""
+    problems = Problems()
+    if not titles:
+        problems.add("Danh hiệu", "chưa chọn danh hiệu")
+    if not person_ok:
+        problems.add("Cá nhân", "không thuộc đơn vị đăng ký")
+    kind = "individual" if person_id is not None else "collective"
+    for t in titles:
+        if t not in rs.titles:
+            problems.add("Danh hiệu", f"không có danh hiệu '{t}' (có: {', '.join(rs.titles)})")
+        elif rs.titles[t].subject not in {kind, "both"}:
+            whom = "cá nhân" if kind == "collective" else "tập thể"
+            problems.add("Danh hiệu", f"{rs.titles[t].name} chỉ dành cho {whom}")
+    if len(pledge or "") > uploads.MAX_TEXT:
+        problems.add("Nội dung đăng ký", uploads.too_long(pledge or ""))
+    return problems
+
+
+def _add_registrations(
+    session: Session,
+    movement: Movement,
+    unit_id: int,
+    person_id: int | None,
+    titles: list[str],
+    pledge: str | None,
+    actor: str,
+    have: set[str],
+) -> list[Registration]:
+    """Add the checked titles the subject has not registered yet (`have`), audited; not
+    flushed (a list's registrations go to the database together)."""
+    subject_key = f"person:{person_id}" if person_id else f"unit:{unit_id}"
     added = [
         Registration(
             movement_id=saved_id(movement),
@@ -90,7 +136,7 @@ def register(
             submitted_by=actor,
         )
         for t in titles
-        if t not in existing
+        if t not in have
     ]
     session.add_all(added)
     if added:
@@ -103,8 +149,7 @@ def register(
             action="registration.submitted",
             data={"titles": [r.title for r in added]},
         )
-    session.flush()
-    return [*existing.values(), *added]
+    return added
 
 
 def _number(raw: Decimal | str | float | int) -> Decimal:
@@ -263,35 +308,73 @@ def submit_period_report(
 def register_many(session: Session, *, movement: Movement, items: list[dict], actor: str) -> int:
     """Many registrations at once (the units' lists, an import): each item has register's
     arguments (unit_id, titles, person_id, pledge, and its own `actor` if it has one) and goes
-    through register's guards; every item's problem is reported at once and nothing is kept
-    unless all pass (the session is rolled back). Returns the registrations added."""
-    problems = Problems()
-    count = (
-        select(func.count())
-        .select_from(Registration)
-        .where(Registration.movement_id == movement.id)
+    through register's guards, read for the whole list in a few queries; every item's problem
+    is reported at once and nothing is kept unless all pass (the session is rolled back).
+    Returns the registrations added."""
+    try:
+        require_state(session, movement, REGISTRATION_STATES, "đăng ký thi đua")
+        refused = None
+    except ThiduaError as e:  # as register says it, for every item
+        refused = e.message
+    enrolled = set(
+        session.exec(select(Participant.unit_id).where(Participant.movement_id == movement.id))
     )
-    before = session.exec(count).one()
+    parent_of = dict(session.exec(select(id_col(Unit), Unit.parent_id)).all())
+    person_ids = sorted({i["person_id"] for i in items if i.get("person_id") is not None})
+    person_unit: dict[int, int] = {}
+    for k in range(0, len(person_ids), 900):  # stay under SQLite's bound-parameter limit
+        person_unit.update(
+            session.exec(
+                select(id_col(Person), Person.unit_id).where(
+                    col(Person.id).in_(person_ids[k : k + 900]), col(Person.active)
+                )
+            ).all()
+        )
+    have: dict[str, set[str]] = {}
+    for key, title in session.exec(
+        select(Registration.subject_key, Registration.title).where(
+            Registration.movement_id == movement.id
+        )
+    ):
+        have.setdefault(key, set()).add(title)
+    rs = rule_set_for(movement)
+
+    def under(unit_id: int, other: int | None) -> bool:  # `other` is unit_id or below it
+        seen: set[int] = set()
+        while other is not None and other not in seen:
+            if other == unit_id:
+                return True
+            seen.add(other)
+            other = parent_of.get(other)
+        return False
+
+    problems = Problems()
+    added = 0
     for n, item in enumerate(items, start=1):
-        try:  # register checks everything before it writes: a refused item writes nothing
-            register(
-                session,
-                movement=movement,
-                unit_id=item["unit_id"],
-                titles=list(item.get("titles") or []),
-                actor=item.get("actor") or actor,
-                person_id=item.get("person_id"),
-                pledge=item.get("pledge"),
-            )
-        except ThiduaError as e:
-            where = f"dòng {n}"
-            problems.items += [Problem(p.field, p.reason, where) for p in e.problems] or [
-                Problem("Đăng ký", e.message, where)
-            ]
+        where = f"dòng {n}"
+        unit_id, person_id = item["unit_id"], item.get("person_id")
+        if refused is not None or unit_id not in enrolled:
+            reason = refused or f"Đơn vị {unit_id} không tham gia phong trào {movement.code}."
+            problems.add("Đăng ký", reason, where)
+            continue
+        titles = _titles(list(item.get("titles") or []))
+        pledge = item.get("pledge")
+        person_ok = person_id is None or under(unit_id, person_unit.get(person_id))
+        mine = _registration_problems(rs, titles, person_id, pledge, person_ok)
+        problems.items += [Problem(p.field, p.reason, where) for p in mine.items]
+        if mine or problems:  # a list with a problem writes nothing: only check the rest
+            continue
+        key = f"person:{person_id}" if person_id else f"unit:{unit_id}"
+        done = _add_registrations(
+            session, movement, unit_id, person_id, titles, pledge,
+            item.get("actor") or actor, have.setdefault(key, set()),
+        )  # fmt: skip
+        have[key].update(r.title for r in done)
+        added += len(done)
     if problems.items:
         session.rollback()  # all or nothing: the items that passed go too
     problems.raise_if_any("Danh sách đăng ký thi đua không hợp lệ; chưa ghi đăng ký nào")
-    added = session.exec(count).one() - before
+    session.flush()
     return added
 
 
