@@ -14,6 +14,7 @@ generated .docx is read back and must have
   summary, reports) follow the organisation's own order and are not checked here;
 - in the decision, the Tờ trình and the launch document, only căn cứ in force on the document's
   date, none dated after it (a 2022 decision cites Nghị định 91/2017/NĐ-CP, not 152/2025).
+The emails of the year are read the same way (no machine text, no file path).
 """
 
 import calendar
@@ -317,3 +318,38 @@ def test_documents_cite_only_texts_in_force_on_their_date(runs, spec):
     assert "decision" in checked, checked  # the check is not vacuous (a Tờ trình when drafted)
     assert any(k.startswith("Luật Thi đua") for k in laws), laws
     assert not bad, "\n".join(bad[:20])
+
+
+def _bodies(outbox: Path):
+    """The text of every email in the outbox, as its recipient reads it: one per template
+    and subject (a year sends the same text to hundreds)."""
+    import email
+    from email import policy
+
+    seen: set[str] = set()
+    for path in sorted(outbox.rglob("*.eml")):
+        with path.open("rb") as f:
+            msg = email.message_from_binary_file(f, policy=policy.default)
+        subject = str(msg["Subject"])
+        if subject in seen:
+            continue
+        seen.add(subject)
+        parts = [p for p in msg.walk() if p.get_content_type() == "text/plain"]
+        text = "\n".join(p.get_content() for p in parts if not p.get_filename())
+        yield path.name, f"{subject}\n{text}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [s.stem for s in SPECS])
+def test_messages_read_as_an_office_writes_them(demo_runs, spec):
+    """The emails too: no placeholder, internal key, file path or English word."""
+    bodies = list(_bodies(demo_runs[spec].data_dir / "outbox"))
+    assert len(bodies) > 5, f"{spec}: too few messages"
+    bad = []
+    for name, text in bodies:
+        for line in text.splitlines():
+            for pattern, what in [*MACHINE, (r"`|\.docx\b", "a file path")]:
+                bad += [f"{name}: {what}: {line[:120]!r}" for _ in re.finditer(pattern, line)]
+            words = {w for w in _WORD.findall(line)} & ENGLISH
+            bad += [f"{name}: English word {w!r} in {line[:120]!r}" for w in sorted(words)]
+    assert not bad, "\n".join(bad[:40])

@@ -51,9 +51,14 @@ class DocRef:
     def file(self) -> Path:
         return Path(get_settings().document_dir) / self.path
 
-    def line(self) -> str:
+    def name(self) -> str:
+        """As an office names it in a letter: its number and title."""
         number = f"số {self.symbol}: " if self.symbol else ""
-        return f"{number}{self.title} — `{self.path}`"
+        return f"{number}{self.title}"
+
+    def line(self) -> str:
+        """For the office's own run report: where the file is, too."""
+        return f"{self.name()} — `{self.path}`"
 
 
 def _issue(s: Session, m: Movement, kind: str, context: dict, key: str = "") -> DocRef:
@@ -392,7 +397,7 @@ def approval_requests(code: str, refs: list[DocRef]) -> list[OutgoingMessage]:
             announce.people_with_role(s, {"council_chair"}),
             event="decision:approval",
             kind="approval_request",
-            context={"documents": [r.line() for r in refs]},
+            context={"documents": [r.name() for r in refs]},
             attachments=[r.file for r in refs],
         )
 
