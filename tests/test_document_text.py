@@ -353,3 +353,32 @@ def test_messages_read_as_an_office_writes_them(demo_runs, spec):
             words = {w for w in _WORD.findall(line)} & ENGLISH
             bad += [f"{name}: English word {w!r} in {line[:120]!r}" for w in sorted(words)]
     assert not bad, "\n".join(bad[:40])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [s.stem for s in SPECS])
+def test_the_decision_is_cited_by_the_date_it_bears(runs, spec, demo_runs):
+    """The certificates and the units' notice name the decision by the date printed on it."""
+    run = runs[spec]
+    decisions = {n: t for n, t in run.docs.items() if Path(n).parent.name == "decision"}
+    certificates = [t for n, t in run.docs.items() if Path(n).parent.name == "certificates"]
+    if not decisions:
+        pytest.skip(f"{spec}: no decision of the agency's own (a proposal upward only)")
+    ((_, texts),) = decisions.items()
+    dated = _issued(texts)
+    assert dated is not None
+    cited = {
+        date(int(m[3]), int(m[2]), int(m[1]))
+        for texts in certificates
+        for t in texts
+        for m in re.finditer(r"Quyết định số \S+ ngày (\d{1,2}) tháng (\d{1,2}) năm (\d{4})", t)
+    }
+    assert cited, "the certificates name no decision"
+    assert cited == {dated}, (dated, cited)
+    told = {
+        date(int(m[3]), int(m[2]), int(m[1]))
+        for _, text in _bodies(demo_runs[spec].data_dir / "outbox")
+        if "đã ban hành Quyết định" in text
+        for m in re.finditer(r"Ngày (\d{1,2})/(\d{1,2})/(\d{4}), .* đã ban hành Quyết định", text)
+    }
+    assert told == {dated}, (dated, told)

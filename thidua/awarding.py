@@ -128,7 +128,11 @@ def _decision(
     rule_set,
     authority: str,
 ) -> Decision:
-    decision = Decision(movement_id=saved_id(movement), kind=kind, authority=authority)
+    # Dated when drafted: the head signs the document as it is dated and numbered, so the
+    # certificates, the notices and the reward money all follow the date printed on it.
+    decision = Decision(
+        movement_id=saved_id(movement), kind=kind, authority=authority, signed_on=today()
+    )
     session.add(decision)
     session.flush()
     for n in noms:
@@ -136,7 +140,7 @@ def _decision(
             DecisionItem(decision_id=saved_id(decision), nomination_id=saved_id(n), title=n.title)
         )
     session.flush()
-    price_decision(session, decision, rule_set)  # provisional: repriced on the signing date
+    price_decision(session, decision, rule_set)  # the base salary of the decision's date
     return decision
 
 
@@ -153,9 +157,9 @@ def approve_decision(session: Session, *, decision_id: int, actor: str) -> Decis
     what = "tờ trình" if decision.kind == "proposal" else "quyết định khen thưởng"
     require_state(session, movement, {State.APPROVAL}, f"phê duyệt {what} số {decision.id}")
     decision.approved_by, decision.approved_at = actor, utcnow()
-    decision.signed_on = decision.signed_on or today()
+    decision.signed_on = decision.signed_on or today()  # one drafted before it was dated
     session.add(decision)
-    price_decision(session, decision, rule_set_for(movement))  # base salary of the signing date
+    price_decision(session, decision, rule_set_for(movement))  # as printed on the document
     if decision.kind == "decision":
         ids = list(
             session.exec(
