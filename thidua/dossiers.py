@@ -11,7 +11,7 @@ quota allows, its order decides who stays within the quota (thidua.rules.engine)
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
@@ -62,6 +62,39 @@ def subtree(session: Session, unit_id: int) -> set[int]:
             found.add(u)
             stack.extend(children.get(u, []))
     return found
+
+
+def below(session: Session) -> Callable[[int, int | None], bool]:
+    """`under(unit_id, other)`: is `other` that unit or a unit below it? The organisation is
+    read once, so a list's guards ask it per item without a query each."""
+    parent_of = dict(session.exec(select(id_col(Unit), Unit.parent_id)).all())
+
+    def under(unit_id: int, other: int | None) -> bool:
+        seen: set[int] = set()
+        while other is not None and other not in seen:
+            if other == unit_id:
+                return True
+            seen.add(other)
+            other = parent_of.get(other)
+        return False
+
+    return under
+
+
+def units_of_active(session: Session, person_ids: list[int]) -> dict[int, int]:
+    """{person id: unit id} of those of these people who are active, a query per 900 ids
+    (SQLite's bound-parameter limit)."""
+    ids = sorted(set(person_ids))
+    out: dict[int, int] = {}
+    for k in range(0, len(ids), 900):
+        out.update(
+            session.exec(
+                select(id_col(Person), Person.unit_id).where(
+                    col(Person.id).in_(ids[k : k + 900]), col(Person.active)
+                )
+            ).all()
+        )
+    return out
 
 
 def nominate(
@@ -183,27 +216,11 @@ def nominate_many(
     from thidua.rules.engine import rule_set_for
 
     rs = rule_set_for(movement)
-    parent_of = dict(session.exec(select(Unit.id, Unit.parent_id)).all())
+    under = below(session)
 
-    def under(unit_id: int, other: int | None) -> bool:  # `other` is unit_id or below it
-        seen: set[int] = set()
-        while other is not None and other not in seen:
-            if other == unit_id:
-                return True
-            seen.add(other)
-            other = parent_of.get(other)
-        return False
-
-    person_ids = [i["person_id"] for i in items if i.get("person_id") is not None]
-    person_unit: dict[int, int] = {}
-    for k in range(0, len(person_ids), 900):
-        person_unit.update(
-            session.exec(
-                select(id_col(Person), Person.unit_id).where(
-                    col(Person.id).in_(person_ids[k : k + 900]), col(Person.active)
-                )
-            ).all()
-        )
+    person_unit = units_of_active(
+        session, [i["person_id"] for i in items if i.get("person_id") is not None]
+    )
     taken_keys: dict[tuple[str, str], int | None] = {
         (key, title): nid
         for nid, key, title in session.exec(

@@ -21,10 +21,10 @@ reminders fall on the working days ahead of it, its overdue ones on the working 
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from models import Movement
+from models.base import saved_id
 from thidua.announce import unit_people
 from thidua.holidays_vn import (
     WorkCalendar,
@@ -33,9 +33,8 @@ from thidua.holidays_vn import (
     work_calendar,
     working_days_between,
 )
-from thidua.notify import quiet
+from thidua.notify import ledger, quiet
 from thidua.notify.base import OutgoingMessage
-from thidua.notify.ledger import FAILED, T
 from thidua.vn import TZ
 
 __all__ = [
@@ -179,19 +178,9 @@ def _not_given(
     session: Session, movement: Movement, messages: list[OutgoingMessage]
 ) -> list[OutgoingMessage]:
     """The messages the ledger does not hold yet. On most reminder days the latest reminder is
-    yesterday's, to units that each had it: one query on the ledger's key for the day's few
-    events, rather than a delivery that looks up, loads and skips every one of them. A message
-    whose row failed stays (its address may have been corrected since: deliver tries again)."""
-    events = sorted({m.event for m in messages})
-    if not events:
+    yesterday's, to units that each had it: one query for the day's few events, rather than a
+    delivery that looks up, loads and skips every one of them."""
+    if not messages:
         return messages
-    given: set[tuple[str, str]] = set()
-    failed: set[tuple[str, str]] = set()
-    for event, recipient, status in session.execute(
-        select(T.c.event, T.c.recipient, T.c.status).where(
-            T.c.movement_id == movement.id, T.c.event.in_(events)
-        )
-    ):
-        (failed if status == FAILED else given).add((event, recipient))
-    given -= failed
-    return [m for m in messages if (m.event, f"person:{m.person_id}") not in given]
+    held = ledger.given(session, saved_id(movement), (m.event for m in messages))
+    return [m for m in messages if (m.event, f"person:{m.person_id}") not in held]

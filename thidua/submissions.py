@@ -17,11 +17,10 @@ from models import (
     Registration,
     Target,
     TargetResult,
-    Unit,
 )
-from models.base import id_col, saved_id
+from models.base import saved_id
 from thidua import uploads
-from thidua.dossiers import subtree
+from thidua.dossiers import below, subtree, units_of_active
 from thidua.errors import InvalidInput, NotFound, Problem, Problems, ThiduaError
 from thidua.lifecycle import State, audit, period_phrase, require_state
 from thidua.rules.engine import rule_set_for
@@ -43,7 +42,11 @@ def require_participant(session: Session, movement: Movement, unit_id: int) -> N
         )
     ).first()
     if found is None:
-        raise NotFound(f"Đơn vị {unit_id} không tham gia phong trào {movement.code}.")
+        raise NotFound(_not_taking_part(movement, unit_id))
+
+
+def _not_taking_part(movement: Movement, unit_id: int) -> str:
+    return f"Đơn vị {unit_id} không tham gia phong trào {movement.code}."
 
 
 def register(
@@ -319,17 +322,10 @@ def register_many(session: Session, *, movement: Movement, items: list[dict], ac
     enrolled = set(
         session.exec(select(Participant.unit_id).where(Participant.movement_id == movement.id))
     )
-    parent_of = dict(session.exec(select(id_col(Unit), Unit.parent_id)).all())
-    person_ids = sorted({i["person_id"] for i in items if i.get("person_id") is not None})
-    person_unit: dict[int, int] = {}
-    for k in range(0, len(person_ids), 900):  # stay under SQLite's bound-parameter limit
-        person_unit.update(
-            session.exec(
-                select(id_col(Person), Person.unit_id).where(
-                    col(Person.id).in_(person_ids[k : k + 900]), col(Person.active)
-                )
-            ).all()
-        )
+    under = below(session)
+    person_unit = units_of_active(
+        session, [i["person_id"] for i in items if i.get("person_id") is not None]
+    )
     have: dict[str, set[str]] = {}
     for key, title in session.exec(
         select(Registration.subject_key, Registration.title).where(
@@ -339,22 +335,13 @@ def register_many(session: Session, *, movement: Movement, items: list[dict], ac
         have.setdefault(key, set()).add(title)
     rs = rule_set_for(movement)
 
-    def under(unit_id: int, other: int | None) -> bool:  # `other` is unit_id or below it
-        seen: set[int] = set()
-        while other is not None and other not in seen:
-            if other == unit_id:
-                return True
-            seen.add(other)
-            other = parent_of.get(other)
-        return False
-
     problems = Problems()
     added = 0
     for n, item in enumerate(items, start=1):
         where = f"dòng {n}"
         unit_id, person_id = item["unit_id"], item.get("person_id")
         if refused is not None or unit_id not in enrolled:
-            reason = refused or f"Đơn vị {unit_id} không tham gia phong trào {movement.code}."
+            reason = refused or _not_taking_part(movement, unit_id)
             problems.add("Đăng ký", reason, where)
             continue
         titles = _titles(list(item.get("titles") or []))

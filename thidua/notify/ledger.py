@@ -144,6 +144,21 @@ def existing_pairs(
     return _rows_by(session, movement_id, (T.c.event, T.c.recipient), pairs)
 
 
+def given(session: Session, movement_id: int, events: Iterable[str]) -> set[tuple[str, str]]:
+    """The (event, recipient) pairs of these events the ledger holds and has not given up on
+    (a failed one may go again: its address may have been corrected since). Read by event,
+    on the ledger's key: a day's few events, however many recipients each had."""
+    held: set[tuple[str, str]] = set()
+    failed: set[tuple[str, str]] = set()
+    for event, recipient, status in session.execute(
+        sa.select(T.c.event, T.c.recipient, T.c.status).where(
+            T.c.movement_id == movement_id, T.c.event.in_(sorted(set(events)))
+        )
+    ):
+        (failed if status == FAILED else held).add((event, recipient))
+    return held - failed
+
+
 def claimable(now: datetime):
     """Rows a worker may take over: a retry whose time has come, or a reservation whose
     worker has held it past the lease (it crashed, or hung)."""

@@ -4,10 +4,12 @@ page renderer. Roles come from Person.roles; an account flagged is_admin is an a
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi import Path as PathParam
+from fastapi.responses import FileResponse
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
@@ -195,6 +197,24 @@ council_user = _role(
 admin_user = _role("is_admin", "Chỉ quản trị viên được vào trang quản trị.")
 leader_user = _role("is_leader", "Chỉ đơn vị khối trưởng được chấm điểm các đơn vị trong khối.")
 head_user = _role("is_head", "Chỉ Thủ trưởng cơ quan được phê duyệt quyết định khen thưởng.")
+
+
+_MEDIA = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pdf": "application/pdf",
+}
+
+
+def document_download(doc_id: int, user: "User", *, pdf: bool = False) -> FileResponse:
+    """An issued document (or its PDF) to a reader with a right to it (views.document_file,
+    thidua.access), always as a download, never shown in the browser."""
+    from thidua import views
+
+    path, name = views.document_file(doc_id, pdf=pdf, reader=user)
+    return FileResponse(
+        path, media_type=_MEDIA.get(Path(name).suffix), filename=name,
+        content_disposition_type="attachment", headers={"X-Content-Type-Options": "nosniff"},
+    )  # fmt: skip
 
 
 def flash(request: Request, message: str, kind: str = "ok") -> None:

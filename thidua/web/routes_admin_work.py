@@ -6,11 +6,11 @@ import tempfile
 import zipfile
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from thidua import steps, views
-from thidua.web.deps import DbId, User, admin_user, render, show
+from thidua.web.deps import DbId, User, admin_user, document_download, render, show
 
 router = APIRouter(prefix="/admin", dependencies=[Depends(admin_user)])
 
@@ -90,15 +90,12 @@ def documents_zip(code: str):
 
 @router.get("/document/{doc_id}")
 def document(doc_id: DbId, user: User = Depends(admin_user)):
-    path, name = views.document_file(doc_id, pdf=False, reader=user)
-    media = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    return FileResponse(path, media_type=media if name.endswith(".docx") else None, filename=name)
+    return document_download(doc_id, user)
 
 
 @router.get("/document/{doc_id}/pdf")
 def document_pdf(doc_id: DbId, user: User = Depends(admin_user)):
-    path, name = views.document_file(doc_id, pdf=True, reader=user)
-    return FileResponse(path, media_type="application/pdf", filename=name)
+    return document_download(doc_id, user, pdf=True)
 
 
 @router.get("/m/{code}/audit")

@@ -11,11 +11,19 @@ from starlette.datastructures import UploadFile
 
 from thidua import dossiers, steps, uploads, views
 from thidua.errors import InvalidInput, Problem
-from thidua.web.deps import DbId, User, current_user, form_int, render, show, unit_user
+from thidua.web.deps import (
+    DbId,
+    User,
+    current_user,
+    document_download,
+    form_int,
+    render,
+    show,
+    unit_user,
+)
 
 router = APIRouter()
 MAX_READ = dossiers.MAX_EVIDENCE_BYTES + 1  # read one byte more than allowed, no further
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @router.get("/unit/{code}/nominate")
@@ -138,8 +146,4 @@ def document_file(doc_id: DbId, pdf: bool = False, user: User = Depends(current_
     """An issued document a notice links to (too large to attach), to those who may read it
     (thidua.access: a participating unit's focal point or head reads what the office sent
     it); always downloaded, never shown in the browser."""
-    path, name = views.document_file(doc_id, pdf=pdf, reader=user)
-    return FileResponse(
-        path, media_type=DOCX if name.endswith(".docx") else None, filename=name,
-        content_disposition_type="attachment", headers={"X-Content-Type-Options": "nosniff"},
-    )  # fmt: skip
+    return document_download(doc_id, user, pdf=pdf)

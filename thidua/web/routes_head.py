@@ -3,11 +3,11 @@ approval is a step (thidua.steps.approve), which starts the closing stage once t
 approved (in the portal, in a background thread)."""
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from thidua import steps, views
 from thidua.errors import NotFound
-from thidua.web.deps import DbId, User, head_user, render, show, stage_starter
+from thidua.web.deps import DbId, User, document_download, head_user, render, show, stage_starter
 
 router = APIRouter(prefix="/head")
 
@@ -31,5 +31,4 @@ def decision_document(doc_id: DbId, pdf: bool = False, user: User = Depends(head
     """Only the documents put to the head for approval (a decision or a memo)."""
     if not views.is_decision_draft(doc_id):
         raise NotFound(f"Văn bản số {doc_id} không phải là dự thảo trình phê duyệt.")
-    path, name = views.document_file(doc_id, pdf=pdf, reader=user)
-    return FileResponse(path, filename=name)
+    return document_download(doc_id, user, pdf=pdf)
